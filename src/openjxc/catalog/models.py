@@ -1,0 +1,122 @@
+"""Items and what describes them: units and conversions, categories, barcodes, per-warehouse levels."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.core.models import Company
+
+QTY = dict(max_digits=18, decimal_places=4)
+MONEY = dict(max_digits=18, decimal_places=2)
+PRICE = dict(max_digits=18, decimal_places=6)
+
+
+class Unit(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("code"), max_length=16)
+    name = models.CharField(_("name"), max_length=32)
+
+    class Meta:
+        verbose_name = _("unit")
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="uniq_unit_code")]
+
+    def __str__(self):
+        return self.name
+
+
+class Category(models.Model):
+    """A node in the category tree; `path` holds the ancestors' ids for subtree queries."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    path = models.CharField(max_length=255, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="uniq_category_code")]
+
+    def __str__(self):
+        return self.name
+
+
+class Tracking(models.TextChoices):
+    NONE = "none", _("No lots")
+    LOT = "lot", _("Lots")
+    LOT_EXPIRY = "lot_expiry", _("Lots with expiry")
+
+
+class Item(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("code"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    spec = models.CharField(_("specification"), max_length=200, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True, related_name="items")
+    base_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    tracking = models.CharField(_("tracking"), max_length=16, choices=Tracking.choices, default=Tracking.NONE)
+    shelf_life_days = models.PositiveIntegerField(_("shelf life (days)"), null=True, blank=True)
+    purchase_price = models.DecimalField(_("purchase price"), **PRICE, default=Decimal("0"))
+    sale_price = models.DecimalField(_("sale price"), **PRICE, default=Decimal("0"))
+    tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4, default=Decimal("0.13"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("item")
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="uniq_item_code")]
+        indexes = [models.Index(fields=["company", "name"])]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def tracks_lots(self) -> bool:
+        return self.tracking != Tracking.NONE
+
+
+class ItemUnit(models.Model):
+    """An alternative unit of an item: 1 `unit` = `factor` base units (箱 = 12 瓶)."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="units")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    factor = models.DecimalField(**QTY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "unit"], name="uniq_item_unit"),
+            models.CheckConstraint(condition=models.Q(factor__gt=0), name="item_unit_factor_positive"),
+        ]
+
+
+class Barcode(models.Model):
+    """One of an item's barcodes; a barcode may stand for a pack (`unit`) rather than the base unit."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("barcode"), max_length=64)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="barcodes")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="uniq_barcode")]
+
+    def __str__(self):
+        return self.code
+
+
+class ItemWarehouse(models.Model):
+    """Per-warehouse stock levels of an item: safety stock, reorder point, maximum."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="levels")
+    warehouse = models.ForeignKey("stock.Warehouse", on_delete=models.CASCADE, related_name="+")
+    safety_stock = models.DecimalField(_("safety stock"), **QTY, default=Decimal("0"))
+    reorder_point = models.DecimalField(_("reorder point"), **QTY, default=Decimal("0"))
+    max_stock = models.DecimalField(_("maximum stock"), **QTY, null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "warehouse"], name="uniq_item_warehouse")]

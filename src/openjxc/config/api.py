@@ -1,0 +1,86 @@
+"""The NinjaAPI: one instance, its authentication, and the error handler that renders DomainError."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import django_auth
+from ninja.utils import check_csrf
+
+from openjxc.core.errors import DomainError
+
+
+def api_auth(request: HttpRequest):
+    """Token (Authorization: Bearer) or the browser session (with CSRF on unsafe methods)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    if getattr(request, "auth_via_token", False):
+        return user
+    if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
+        return None
+    return user
+
+
+api = NinjaAPI(
+    title="OpenJXC API",
+    version="1",
+    description="进销存 REST API. Errors are {code, message, data}. Send an Idempotency-Key header on every POST.",
+    auth=[api_auth],
+    urls_namespace="api",
+    docs_url="/docs",
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.http_status)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    errors = []
+    for e in exc.errors:
+        loc = [str(p) for p in e.get("loc", []) if p not in ("body", "payload")]
+        errors.append({"field": ".".join(loc), "reason": e.get("msg", "")})
+    return api.create_response(
+        request,
+        {"code": "request.invalid", "message": _("The request is not valid."), "data": {"errors": errors}},
+        status=422,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request, exc):
+    return api.create_response(
+        request,
+        {"code": "auth.required", "message": _("Sign in or send a valid API token."), "data": {}},
+        status=401,
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    return api.create_response(
+        request, {"code": f"http.{exc.status_code}", "message": str(exc), "data": {}}, status=exc.status_code
+    )
+
+
+def _register_routers():
+    from openjxc.catalog.api import router as catalog_router
+    from openjxc.core.api import router as core_router
+    from openjxc.documents.api import router as documents_router
+    from openjxc.partners.api import router as partners_router
+    from openjxc.stock.api import router as stock_router
+
+    api.add_router("/", core_router)
+    api.add_router("/catalog", catalog_router)
+    api.add_router("/partners", partners_router)
+    api.add_router("/stock", stock_router)
+    api.add_router("/documents", documents_router)
+
+
+_register_routers()
+__all__ = ["api", "django_auth"]

@@ -1,0 +1,137 @@
+"""All configuration read from the environment, in one place.
+
+Every setting the app reads from the environment is parsed and validated here; a bad value
+raises `ConfigError` with a message that names the variable and what is wrong, so start-up
+fails clearly instead of running with a half-understood setting.
+"""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dj_database_url
+
+
+class ConfigError(Exception):
+    """A setting in the environment is missing or malformed."""
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no, on/off)")
+
+
+def _int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+@dataclass(frozen=True)
+class Env:
+    base_dir: Path
+    data_dir: Path
+    debug: bool
+    secret_key: str
+    database: dict
+    database_url: str
+    redis_url: str | None
+    time_zone: str
+    allowed_hosts: list[str]
+    language: str
+    sqlite_synchronous: str
+    huey_immediate: bool
+
+
+def read_env(*, testing: bool = False) -> Env:
+    """Parse the process environment into an `Env`; raise ConfigError on any bad value."""
+    base_dir = Path(__file__).resolve().parents[3]
+    data_dir = Path(os.environ.get("JXC_DATA_DIR") or (base_dir / "var")).resolve()
+    debug = _bool("JXC_DEBUG", default=not _bool("JXC_PRODUCTION", default=False))
+
+    secret_key = os.environ.get("SECRET_KEY", "")
+    if not secret_key:
+        if _bool("JXC_PRODUCTION", default=False):
+            raise ConfigError("SECRET_KEY must be set in production (50+ random characters)")
+        secret_key = "dev-only-openjxc-secret-key-change-me-in-production-0123456789"
+    elif len(secret_key) < 32:
+        raise ConfigError("SECRET_KEY is too short: use at least 32 random characters")
+
+    default_sqlite = data_dir / ("test.sqlite3" if testing else "openjxc.sqlite3")
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{default_sqlite}"
+    scheme = urlparse(database_url).scheme
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+        raise ConfigError(
+            f"DATABASE_URL scheme {scheme!r} is not supported: use sqlite:///path or postgresql://user@host/db"
+        )
+    try:
+        database = dj_database_url.parse(database_url, conn_max_age=0)
+    except Exception as exc:  # dj_database_url raises several types for malformed URLs
+        raise ConfigError(f"DATABASE_URL is malformed: {exc}") from None
+
+    sqlite_synchronous = os.environ.get("JXC_SQLITE_SYNCHRONOUS", "FULL").upper()
+    if sqlite_synchronous not in {"FULL", "NORMAL", "EXTRA"}:
+        raise ConfigError("JXC_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
+    if database["ENGINE"].endswith("sqlite3"):
+        database["OPTIONS"] = {
+            # Writers take the write lock at BEGIN, so two writers never deadlock half-way.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                f"PRAGMA synchronous={sqlite_synchronous};"
+                "PRAGMA foreign_keys=ON;"
+                "PRAGMA busy_timeout=30000;"
+            ),
+        }
+    else:
+        database.setdefault("OPTIONS", {})
+        database["CONN_HEALTH_CHECKS"] = True
+
+    redis_url = os.environ.get("REDIS_URL") or None
+    if redis_url and urlparse(redis_url).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError(f"REDIS_URL={redis_url!r} must start with redis://, rediss:// or unix://")
+
+    time_zone = os.environ.get("JXC_TIME_ZONE", "Asia/Shanghai")
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"JXC_TIME_ZONE={time_zone!r} is not a known time zone (e.g. Asia/Shanghai)") from None
+
+    hosts = [h.strip() for h in os.environ.get("JXC_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")]
+    language = os.environ.get("JXC_LANGUAGE", "zh-hans")
+    if language not in {"zh-hans", "en"}:
+        raise ConfigError("JXC_LANGUAGE must be zh-hans or en")
+
+    return Env(
+        base_dir=base_dir,
+        data_dir=data_dir,
+        debug=debug,
+        secret_key=secret_key,
+        database=database,
+        database_url=database_url,
+        redis_url=redis_url,
+        time_zone=time_zone,
+        allowed_hosts=[h for h in hosts if h],
+        language=language,
+        sqlite_synchronous=sqlite_synchronous,
+        huey_immediate=_bool("JXC_HUEY_IMMEDIATE", default=testing),
+    )

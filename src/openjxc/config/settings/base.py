@@ -1,0 +1,134 @@
+"""Settings shared by every environment. Values that vary come from `config.env`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from openjxc.config.env import ConfigError, read_env
+
+TESTING = os.environ.get("JXC_TESTING") == "1"
+try:
+    ENV = read_env(testing=TESTING)
+except ConfigError as exc:  # fail start-up clearly: the message names the variable
+    sys.stderr.write(f"OpenJXC configuration error: {exc}\n")
+    raise SystemExit(2) from None
+
+BASE_DIR = ENV.base_dir
+DATA_DIR = ENV.data_dir
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = ENV.secret_key
+DEBUG = ENV.debug
+ALLOWED_HOSTS = ENV.allowed_hosts
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "huey.contrib.djhuey",
+    "openjxc.core",
+    "openjxc.catalog",
+    "openjxc.partners",
+    "openjxc.stock",
+    "openjxc.documents",
+    "openjxc.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "openjxc.core.tokens.ApiTokenMiddleware",
+    "openjxc.core.middleware.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "openjxc.core.idempotency.IdempotencyMiddleware",
+]
+
+ROOT_URLCONF = "openjxc.config.urls"
+ASGI_APPLICATION = "openjxc.config.asgi.application"
+WSGI_APPLICATION = "openjxc.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "openjxc.web.context.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": ENV.database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "core.User"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = ENV.language
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "src" / "openjxc" / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"  # timestamps are stored and handled in UTC
+JXC_TIME_ZONE = ENV.time_zone  # business dates are in the company's zone (Company.time_zone)
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+if ENV.redis_url:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "openjxc",
+        "url": ENV.redis_url,
+        "immediate": ENV.huey_immediate,
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "openjxc",
+        # its own file, so the queue never contends with business writes
+        "filename": str(DATA_DIR / "huey.sqlite3"),
+        "immediate": ENV.huey_immediate,
+    }
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"openjxc": {"level": "INFO"}},
+}
+
+NINJA_PAGINATION_PER_PAGE = 50

@@ -1,0 +1,36 @@
+"""Write outbox events and audit records inside the caller's transaction."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from openjxc.core import clock
+from openjxc.core.models import AuditRecord, Event
+
+
+def record_event(*, company, topic: str, by=None, obj=None, payload: dict | None = None) -> Event:
+    """Append one outbox Event; must run inside the transaction of the change it describes."""
+    assert transaction.get_connection().in_atomic_block, "events are written in the change's transaction"
+    return Event.objects.create(
+        company_id=company.pk if hasattr(company, "pk") else company,
+        topic=topic,
+        actor=by if (by is not None and by.pk) else None,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        payload=payload or {},
+        created_at=clock.now(),
+    )
+
+
+def record_audit(*, company, action: str, obj, by=None, before=None, after=None) -> AuditRecord:
+    """Append one audit record (actor, action, time, before/after) in the caller's transaction."""
+    return AuditRecord.objects.create(
+        company_id=company.pk if hasattr(company, "pk") else company,
+        actor=by if (by is not None and by.pk) else None,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        before=before,
+        after=after,
+        at=clock.now(),
+    )

@@ -1,0 +1,59 @@
+"""What each role may do, and the one function services call to check it."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.core.errors import PermissionDenied
+from openjxc.core.models import Role
+
+ALL = "*"
+
+# action -> roles allowed. Document creation is refined per kind (Kind.create_roles).
+ACTIONS: dict[str, set[str]] = {
+    "masterdata.view": {ALL},
+    "masterdata.edit": {Role.ADMIN, Role.MANAGER, Role.PURCHASER, Role.SALESPERSON},
+    "stock.view": {ALL},
+    "stock.cost": {Role.ADMIN, Role.MANAGER, Role.FINANCE, Role.PURCHASER, Role.KEEPER},
+    "document.view": {ALL},
+    "document.create": {ALL},
+    "document.submit": {ALL},
+    "document.approve": {Role.ADMIN, Role.MANAGER},
+    "document.post": {Role.ADMIN, Role.MANAGER, Role.KEEPER, Role.CASHIER},
+    "document.void": {Role.ADMIN, Role.MANAGER},
+    "document.cancel": {ALL},
+    "users.manage": {Role.ADMIN},
+    "ledger.check": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
+    "tokens.manage": {ALL},
+}
+
+ACTION_LABELS = {
+    "document.approve": _("approve documents"),
+    "document.post": _("post documents"),
+    "document.void": _("void documents"),
+    "masterdata.edit": _("edit master data"),
+    "users.manage": _("manage users"),
+}
+
+
+def allowed(user, action: str, roles: set[str] | None = None) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    wanted = roles if roles is not None else ACTIONS[action]
+    if ALL in wanted:
+        return True
+    return any(r in wanted for r in (user.roles or []))
+
+
+def require(user, action: str, roles: set[str] | None = None) -> None:
+    """Raise PermissionDenied unless `user` may perform `action`."""
+    if not allowed(user, action, roles):
+        raise PermissionDenied(action=ACTION_LABELS.get(action, action))
+
+
+def require_company(user, company_id) -> None:
+    """Crossing companies is refused like any other permission error."""
+    if user.company_id is None or user.company_id != company_id:
+        raise PermissionDenied(action=_("access another company's data"))

@@ -1,0 +1,95 @@
+"""One Document table and one DocumentLine table for every kind (see documents/kinds/)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.catalog.models import MONEY, PRICE, QTY, Item, Unit
+from openjxc.core.models import Company
+from openjxc.partners.models import Partner
+from openjxc.stock.models import Location, Lot, Warehouse
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    POSTED = "posted", _("Posted")
+    VOIDED = "voided", _("Voided")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Document(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=32)
+    number = models.CharField(_("number"), max_length=40)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    source = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="derived")
+    business_on = models.DateField(_("business date"))
+    memo = models.CharField(_("memo"), max_length=500, blank=True)
+    total_quantity = models.DecimalField(**QTY, default=Decimal("0"))
+    total_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    posted_at = models.DateTimeField(null=True, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    void_reason = models.CharField(_("void reason"), max_length=500, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("document")
+        constraints = [models.UniqueConstraint(fields=["company", "number"], name="uniq_document_number")]
+        indexes = [
+            models.Index(fields=["company", "kind", "status"]),
+            models.Index(fields=["company", "business_on"]),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class DocumentLine(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField()
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    unit_quantity = models.DecimalField(_("quantity"), **QTY)
+    factor = models.DecimalField(**QTY, default=Decimal("1"))
+    quantity = models.DecimalField(_("base quantity"), **QTY)  # in the item's base unit
+    unit_price = models.DecimalField(_("unit price"), **PRICE, default=Decimal("0"))
+    amount = models.DecimalField(_("amount"), **MONEY, default=Decimal("0"))
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    lot_code = models.CharField(_("lot"), max_length=64, blank=True)
+    produced_on = models.DateField(null=True, blank=True)
+    expires_on = models.DateField(null=True, blank=True)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    source_line = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="derived")
+    cost_amount = models.DecimalField(**MONEY, null=True, blank=True)  # value moved, set when posted
+    memo = models.CharField(_("memo"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "line_no"], name="uniq_line_no"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="line_quantity_positive"),
+        ]

@@ -1,0 +1,637 @@
+"""Document services: create, edit, the lifecycle transitions, and creating one document from another.
+
+Every service takes the acting user (`by`), runs in one transaction, writes an outbox event and
+an audit record, and refuses bad input with a DomainError before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.catalog.models import Item, ItemUnit, Tracking, Unit
+from openjxc.core import clock, permissions
+from openjxc.core.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
+from openjxc.core.events import record_audit, record_event
+from openjxc.core.numbering import next_number
+from openjxc.core.quantities import MAX_VALUE, ZERO, money, qty
+from openjxc.documents.kinds import Kind, Places, get_kind
+from openjxc.documents.models import Document, DocumentLine, Status
+from openjxc.partners.models import Partner
+from openjxc.stock.access import require_warehouse
+from openjxc.stock.locations import company_locations, default_location
+from openjxc.stock.models import STOCKED_KINDS, Location, Lot, StockMove, Warehouse, WarehouseKind
+from openjxc.stock.posting import post_moves, reversal_of
+
+MAX_LINES = 10_000
+
+# One table says what may happen to a document: action -> (statuses it may start from, status after).
+TRANSITIONS: dict[str, tuple[set[str], str]] = {
+    "submit": ({Status.DRAFT}, Status.SUBMITTED),
+    "approve": ({Status.SUBMITTED}, Status.APPROVED),
+    "reject": ({Status.SUBMITTED}, Status.DRAFT),
+    "post": ({Status.APPROVED}, Status.POSTED),
+    "void": ({Status.POSTED}, Status.VOIDED),
+    "cancel": ({Status.DRAFT, Status.SUBMITTED, Status.APPROVED}, Status.CANCELLED),
+}
+
+ACTION_LABELS = {
+    "submit": _("submit"),
+    "approve": _("approve"),
+    "reject": _("reject"),
+    "post": _("post"),
+    "void": _("void"),
+    "cancel": _("cancel"),
+    "edit": _("edit"),
+}
+
+
+@dataclass
+class LineInput:
+    item: object  # Item, id or code
+    quantity: object
+    unit: object = None  # Unit, id or code; default the item's base unit
+    unit_price: object = None
+    lot_code: str = ""
+    produced_on: dt.date | None = None
+    expires_on: dt.date | None = None
+    location: object = None  # Location or id
+    source_line: object = None  # DocumentLine or id
+    memo: str = ""
+
+
+# ---------------------------------------------------------------- input checking
+
+
+def _decimal(value, field: str, *, places: int, positive: bool, allow_zero: bool = False) -> Decimal:
+    try:
+        d = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValidationFailed(field=field, reason=_("is not a number")) from None
+    if not d.is_finite():
+        raise ValidationFailed(field=field, reason=_("is not a number"))
+    if d < 0 or (positive and d == 0 and not allow_zero):
+        raise ValidationFailed(field=field, reason=_("must be greater than zero") if positive else _("must not be negative"))
+    if abs(d) > MAX_VALUE:
+        raise ValidationFailed(field=field, reason=_("is too large"))
+    if d != d.quantize(Decimal(1).scaleb(-places)):
+        raise ValidationFailed(field=field, reason=_("has too many decimal places (at most %(places)s)") % {"places": places})
+    return d
+
+
+def _by_pk_or_code(model, company_id, ref, what: str):
+    if isinstance(ref, model):
+        if ref.company_id != company_id:
+            raise NotFound(what, ref.pk)
+        return ref
+    qs = model.objects.filter(company_id=company_id)
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        obj = qs.filter(pk=ref).first()
+    elif isinstance(ref, str) and ref:
+        obj = qs.filter(code=ref).first()
+    else:
+        obj = None
+    if obj is None:
+        raise NotFound(what, ref)
+    return obj
+
+
+def _resolve_warehouse(company_id, ref, field: str) -> Warehouse:
+    wh = _by_pk_or_code(Warehouse, company_id, ref, "warehouse")
+    if not wh.is_active or wh.kind == WarehouseKind.TRANSIT:
+        raise ValidationFailed(field=field, reason=_("is not an active warehouse or store"))
+    return wh
+
+
+def _company_of(by):
+    if by.company_id is None:
+        raise DomainError("user.no_company", _("Your account is not attached to a company."), http_status=403)
+    return by.company
+
+
+def _check_header(kind: Kind, *, by, company, warehouse, partner, to_warehouse, source):
+    if kind.partner_role:
+        if partner is None:
+            raise ValidationFailed(field="partner", reason=_("is required for this kind of document"))
+        if not partner.plays(kind.partner_role) or not partner.is_active:
+            raise DomainError(
+                "partner.wrong_role", _("%(partner)s is not an active %(role)s."), http_status=422,
+                partner=partner.name, role=str(_("supplier") if kind.partner_role == "supplier" else _("customer")),
+            )
+    if kind.needs_to_warehouse:
+        if to_warehouse is None:
+            raise ValidationFailed(field="to_warehouse", reason=_("is required for a transfer"))
+        if to_warehouse.pk == warehouse.pk:
+            raise ValidationFailed(field="to_warehouse", reason=_("must differ from the source warehouse"))
+    if source is not None:
+        if source.company_id != company.pk:
+            raise NotFound("document", source.pk)
+        if source.kind not in kind.sources:
+            raise DomainError(
+                "document.source_kind", _("A %(kind)s cannot be created from a %(source_kind)s."), http_status=422,
+                kind=str(kind.label), source_kind=str(get_kind(source.kind).label),
+            )
+        if source.status != Status.POSTED:
+            raise DomainError(
+                "document.source_not_posted", _("Source document %(number)s is not posted."), http_status=409,
+                number=source.number,
+            )
+    elif kind.source_required:
+        raise ValidationFailed(field="source", reason=_("is required: this document refers to an earlier one"))
+
+
+def _build_lines(kind: Kind, doc: Document, inputs: list[LineInput], company) -> list[DocumentLine]:
+    if not inputs:
+        raise ValidationFailed(field="lines", reason=_("must have at least one line"))
+    if len(inputs) > MAX_LINES:
+        raise ValidationFailed(field="lines", reason=_("has too many lines"))
+    item_refs = [i.item for i in inputs]
+    ids = [r.pk if isinstance(r, Item) else r for r in item_refs if isinstance(r, Item | int) and not isinstance(r, bool)]
+    codes = [r for r in item_refs if isinstance(r, str)]
+    items = {i.pk: i for i in Item.objects.filter(company=company, pk__in=ids).select_related("base_unit")}
+    items_by_code = {i.code: i for i in Item.objects.filter(company=company, code__in=codes).select_related("base_unit")} if codes else {}
+    source_lines = {}
+    if doc.source_id:
+        source_lines = {
+            ln.pk: ln for ln in DocumentLine.objects.filter(document_id=doc.source_id).select_related("lot", "item")
+        }
+    lines = []
+    for n, li in enumerate(inputs, start=1):
+        field = f"lines[{n}]"
+        ref = li.item
+        item = items.get(ref.pk if isinstance(ref, Item) else ref) if not isinstance(ref, str) else items_by_code.get(ref)
+        if item is None:
+            raise NotFound("item", getattr(ref, "pk", ref))
+        if not item.is_active:
+            raise DomainError("item.inactive", _("Item %(item)s is no longer active."), http_status=422, item=item)
+        unit_qty = _decimal(li.quantity, f"{field}.quantity", places=4, positive=True)
+        unit, factor = _resolve_unit(item, li.unit, field)
+        base_qty = qty(unit_qty * factor)
+        if li.unit_price is None or li.unit_price == "":
+            price = getattr(item, kind.price_default) * factor if kind.price_default else ZERO
+        else:
+            price = _decimal(li.unit_price, f"{field}.unit_price", places=6, positive=False)
+        line = DocumentLine(
+            document=doc, line_no=n, item=item, unit=unit, unit_quantity=unit_qty, factor=factor,
+            quantity=base_qty, unit_price=price, amount=money(unit_qty * price), memo=(li.memo or "")[:300],
+        )
+        if li.location is not None:
+            loc = _by_pk_or_code(Location, company.pk, li.location, "location")
+            if loc.warehouse_id != doc.warehouse_id or loc.kind not in STOCKED_KINDS:
+                raise ValidationFailed(field=f"{field}.location", reason=_("is not a location of this warehouse"))
+            line.location = loc
+        if kind.source_required:
+            src_ref = li.source_line.pk if isinstance(li.source_line, DocumentLine) else li.source_line
+            src = source_lines.get(src_ref)
+            if src is None:
+                raise ValidationFailed(field=f"{field}.source_line", reason=_("must be a line of the source document"))
+            if src.item_id != item.pk:
+                raise ValidationFailed(field=f"{field}.item", reason=_("must be the item of the source line"))
+            line.source_line = src
+            line.lot = src.lot
+        elif li.source_line is not None and li.source_line in source_lines:
+            line.source_line = source_lines[li.source_line]
+        _attach_lot(kind, item, line, li, field)
+        lines.append(line)
+    return lines
+
+
+def _resolve_unit(item: Item, ref, field: str) -> tuple[Unit, Decimal]:
+    base = item.base_unit
+    if ref is None or ref == "" or ref == base.pk or ref == base.code or ref == base:
+        return base, Decimal(1)
+    for iu in ItemUnit.objects.filter(item=item).select_related("unit"):
+        if ref in (iu.unit, iu.unit.pk, iu.unit.code, iu.unit.name):
+            return iu.unit, iu.factor
+    raise ValidationFailed(field=f"{field}.unit", reason=_("is not a unit of this item"))
+
+
+def _attach_lot(kind: Kind, item: Item, line: DocumentLine, li: LineInput, field: str) -> None:
+    code = (li.lot_code or "").strip()
+    if line.lot is not None:
+        return
+    if not item.tracks_lots:
+        if code:
+            raise ValidationFailed(field=f"{field}.lot_code", reason=_("given for an item without lots"))
+        return
+    if kind.inbound:
+        if not code:
+            raise DomainError("lot.required", _("Item %(item)s is tracked by lot: enter the lot."), http_status=422, item=item)
+        expires = li.expires_on
+        if expires is None and item.tracking == Tracking.LOT_EXPIRY and li.produced_on and item.shelf_life_days:
+            expires = li.produced_on + dt.timedelta(days=item.shelf_life_days)
+        if item.tracking == Tracking.LOT_EXPIRY and expires is None:
+            raise DomainError(
+                "lot.expiry_required", _("Item %(item)s needs an expiry date for lot %(lot)s."), http_status=422,
+                item=item, lot=code,
+            )
+        if li.produced_on and expires and li.produced_on > expires:
+            raise ValidationFailed(field=f"{field}.expires_on", reason=_("is before the production date"))
+        line.lot_code, line.produced_on, line.expires_on = code[:64], li.produced_on, expires
+    elif code:
+        lot = Lot.objects.filter(item=item, code=code).first()
+        if lot is None:
+            raise NotFound("lot", code)
+        line.lot, line.lot_code = lot, lot.code
+
+
+def _totals(doc: Document, lines: list[DocumentLine]) -> None:
+    doc.total_quantity = sum((ln.quantity for ln in lines), ZERO)
+    doc.total_amount = sum((ln.amount for ln in lines), ZERO)
+
+
+def _snapshot(doc: Document) -> dict:
+    return {
+        "number": doc.number, "kind": doc.kind, "status": doc.status, "warehouse": doc.warehouse_id,
+        "partner": doc.partner_id, "business_on": str(doc.business_on),
+        "total_quantity": str(doc.total_quantity), "total_amount": str(doc.total_amount),
+    }
+
+
+# ---------------------------------------------------------------- create and edit
+
+
+@transaction.atomic
+def create_document(
+    *,
+    by,
+    kind: str,
+    warehouse=None,
+    lines: list[LineInput],
+    partner=None,
+    to_warehouse=None,
+    source=None,
+    business_on: dt.date | None = None,
+    memo: str = "",
+    custom: dict | None = None,
+) -> Document:
+    """Create a draft document with its lines and its number; refuse bad input before writing."""
+    k = get_kind(kind)
+    company = _company_of(by)
+    permissions.require(by, "document.create", roles=set(k.create_roles))
+    if isinstance(source, int):
+        source = Document.objects.filter(company=company, pk=source).first() or _raise(NotFound("document", source))
+    if source is not None and k.code == "transfer_in" and warehouse is None:
+        warehouse = source.to_warehouse
+    if warehouse is None:
+        raise ValidationFailed(field="warehouse", reason=_("is required"))
+    wh = _resolve_warehouse(company.pk, warehouse, "warehouse")
+    require_warehouse(by, wh)
+    to_wh = _resolve_warehouse(company.pk, to_warehouse, "to_warehouse") if to_warehouse is not None else None
+    p = _by_pk_or_code(Partner, company.pk, partner, "partner") if partner is not None else None
+    _check_header(k, by=by, company=company, warehouse=wh, partner=p, to_warehouse=to_wh, source=source)
+    if k.code == "transfer_in" and source is not None and source.to_warehouse_id != wh.pk:
+        raise ValidationFailed(field="warehouse", reason=_("must be the destination of the transfer"))
+    if memo and len(memo) > 500:
+        raise ValidationFailed(field="memo", reason=_("is longer than 500 characters"))
+    now = clock.now()
+    day = business_on or clock.today(company.time_zone)
+    doc = Document(
+        company=company, kind=k.code, status=Status.DRAFT, partner=p, warehouse=wh, to_warehouse=to_wh,
+        source=source, business_on=day, memo=memo or "", custom=custom or {}, created_by=by,
+        created_at=now, updated_at=now,
+    )
+    built = _build_lines(k, doc, lines, company)
+    if k.source_required:
+        _check_remaining(doc, built)
+    _totals(doc, built)
+    doc.number = next_number(company, k.prefix, day)
+    doc.save()
+    for ln in built:
+        ln.document = doc
+    DocumentLine.objects.bulk_create(built)
+    record_event(company=company, topic="document.created", by=by, obj=doc, payload=_snapshot(doc))
+    record_audit(company=company, action="create", obj=doc, by=by, after=_snapshot(doc))
+    return doc
+
+
+def _raise(exc):
+    raise exc
+
+
+@transaction.atomic
+def update_document(doc: Document, *, by, lines: list[LineInput] | None = None, **fields) -> Document:
+    """Edit a draft: header fields and/or replace all lines. Only drafts can be edited."""
+    doc = _locked(doc, by)
+    if doc.status != Status.DRAFT:
+        raise InvalidTransition(action=str(ACTION_LABELS["edit"]), number=doc.number, status=doc.get_status_display())
+    k = get_kind(doc.kind)
+    before = _snapshot(doc)
+    company = doc.company
+    if "warehouse" in fields and fields["warehouse"] is not None:
+        doc.warehouse = _resolve_warehouse(company.pk, fields["warehouse"], "warehouse")
+        require_warehouse(by, doc.warehouse)
+    if "to_warehouse" in fields:
+        ref = fields["to_warehouse"]
+        doc.to_warehouse = _resolve_warehouse(company.pk, ref, "to_warehouse") if ref is not None else None
+    if "partner" in fields:
+        ref = fields["partner"]
+        doc.partner = _by_pk_or_code(Partner, company.pk, ref, "partner") if ref is not None else None
+    if fields.get("business_on"):
+        doc.business_on = fields["business_on"]
+    if "memo" in fields and fields["memo"] is not None:
+        if len(fields["memo"]) > 500:
+            raise ValidationFailed(field="memo", reason=_("is longer than 500 characters"))
+        doc.memo = fields["memo"]
+    if "custom" in fields and fields["custom"] is not None:
+        doc.custom = fields["custom"]
+    _check_header(k, by=by, company=company, warehouse=doc.warehouse, partner=doc.partner,
+                  to_warehouse=doc.to_warehouse, source=doc.source)
+    if lines is not None:
+        built = _build_lines(k, doc, lines, company)
+        if k.source_required:
+            _check_remaining(doc, built)
+        doc.lines.all().delete()
+        DocumentLine.objects.bulk_create(built)
+        _totals(doc, built)
+    doc.updated_at = clock.now()
+    doc.save()
+    record_event(company=company, topic="document.updated", by=by, obj=doc, payload=_snapshot(doc))
+    record_audit(company=company, action="update", obj=doc, by=by, before=before, after=_snapshot(doc))
+    return doc
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+def _locked(doc: Document | int, by) -> Document:
+    pk = doc.pk if isinstance(doc, Document) else doc
+    locked = (
+        Document.objects.select_for_update(of=("self",))
+        .select_related("company", "warehouse", "to_warehouse", "partner")
+        .filter(pk=pk, company_id=by.company_id)
+        .first()
+    )
+    if locked is None:
+        raise NotFound("document", pk)
+    require_warehouse(by, locked.warehouse)
+    return locked
+
+
+def transition(doc: Document, action: str, *, by, reason: str = "") -> Document:
+    """Move `doc` (already locked) along TRANSITIONS, stamping who and when; refuse a disallowed change."""
+    allowed_from, target = TRANSITIONS[action]
+    if doc.status not in allowed_from:
+        raise InvalidTransition(
+            action=str(ACTION_LABELS[action]), number=doc.number, status=doc.get_status_display()
+        )
+    before = doc.status
+    now = clock.now()
+    doc.status = target
+    doc.updated_at = now
+    stamp = {"submit": "submitted", "approve": "approved", "post": "posted", "void": "voided"}.get(action)
+    fields = ["status", "updated_at"]
+    if stamp:
+        setattr(doc, f"{stamp}_at", now)
+        fields.append(f"{stamp}_at")
+        if stamp != "submitted":
+            setattr(doc, f"{stamp}_by", by)
+            fields.append(f"{stamp}_by")
+    if action == "void":
+        doc.void_reason = reason[:500]
+        fields.append("void_reason")
+    doc.save(update_fields=fields)
+    payload = {"number": doc.number, "kind": doc.kind, "from": before, "to": target, "reason": reason[:500]}
+    record_event(company=doc.company, topic=f"document.{action}", by=by, obj=doc, payload=payload)
+    record_audit(company=doc.company, action=action, obj=doc, by=by, before={"status": before}, after=payload)
+    return doc
+
+
+@transaction.atomic
+def submit_document(doc, *, by) -> Document:
+    """Send a draft for approval."""
+    permissions.require(by, "document.submit")
+    return transition(_locked(doc, by), "submit", by=by)
+
+
+@transaction.atomic
+def approve_document(doc, *, by) -> Document:
+    """Approve a submitted document (the single approval step until the workflow engine plugs in)."""
+    permissions.require(by, "document.approve")
+    return transition(_locked(doc, by), "approve", by=by)
+
+
+@transaction.atomic
+def reject_document(doc, *, by, reason: str = "") -> Document:
+    """Send a submitted document back to its author as a draft."""
+    permissions.require(by, "document.approve")
+    return transition(_locked(doc, by), "reject", by=by, reason=reason)
+
+
+@transaction.atomic
+def cancel_document(doc, *, by, reason: str = "") -> Document:
+    """Cancel a document that was never posted. Nothing is deleted."""
+    permissions.require(by, "document.cancel")
+    return transition(_locked(doc, by), "cancel", by=by, reason=reason)
+
+
+@transaction.atomic
+def post_document(doc, *, by) -> Document:
+    """Post an approved document to the stock ledger. Posting a posted document changes nothing."""
+    permissions.require(by, "document.post")
+    doc = _locked(doc, by)
+    if doc.status == Status.POSTED:
+        return doc
+    if doc.status not in TRANSITIONS["post"][0]:
+        raise InvalidTransition(action=str(ACTION_LABELS["post"]), number=doc.number, status=doc.get_status_display())
+    k = get_kind(doc.kind)
+    lines = list(doc.lines.select_related("item", "lot", "location__warehouse", "source_line").all())
+    if doc.source_id:
+        # lock the source: concurrent returns of one delivery must not return more than it delivered
+        source = Document.objects.select_for_update(of=("self",)).get(pk=doc.source_id)
+        if source.status != Status.POSTED:
+            raise DomainError(
+                "document.source_not_posted", _("Source document %(number)s is not posted."), http_status=409,
+                number=source.number,
+            )
+        if k.source_required:
+            _check_remaining(doc, lines)
+    if k.inbound:
+        _create_lots(doc, lines)
+    places = Places(virtual=company_locations(doc.company_id), default=_default_location_cache())
+    planned = k.plan(doc, lines, places)
+    result = post_moves(planned, company=doc.company, by=by, business_on=doc.business_on, document=doc)
+    _record_line_costs(doc, lines, result)
+    return transition(doc, "post", by=by)
+
+
+@transaction.atomic
+def void_document(doc, *, by, reason: str) -> Document:
+    """Void a posted document by posting the exact reverse of its moves; history stays intact."""
+    permissions.require(by, "document.void")
+    if not reason or not reason.strip():
+        raise ValidationFailed(field="reason", reason=_("is required to void a document"))
+    doc = _locked(doc, by)
+    if doc.status != Status.POSTED:
+        raise InvalidTransition(action=str(ACTION_LABELS["void"]), number=doc.number, status=doc.get_status_display())
+    children = list(
+        Document.objects.filter(source=doc, status__in=[Status.POSTED, Status.SUBMITTED, Status.APPROVED])
+        .values_list("number", flat=True)[:5]
+    )
+    if children:
+        raise DomainError(
+            "document.has_children",
+            _("Document %(number)s cannot be voided: void or cancel %(children)s first."),
+            http_status=409, number=doc.number, children=", ".join(children),
+        )
+    moves = list(
+        StockMove.objects.filter(document=doc, reverses__isnull=True)
+        .select_related("item", "lot", "from_location__warehouse", "to_location__warehouse", "line")
+    )
+    post_moves(reversal_of(moves), company=doc.company, by=by, business_on=clock.today(doc.company.time_zone), document=doc)
+    return transition(doc, "void", by=by, reason=reason.strip())
+
+
+@transaction.atomic
+def advance_document(doc, *, by, to: str) -> Document:
+    """Carry a document through submit → approve → post up to status `to`, each step checked as usual."""
+    order = [Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.POSTED]
+    if to not in order[1:]:
+        raise ValidationFailed(field="to", reason=_("must be submitted, approved or posted"))
+    steps = [(Status.SUBMITTED, submit_document), (Status.APPROVED, approve_document), (Status.POSTED, post_document)]
+    for status, step in steps[: order.index(to)]:
+        current = doc.status if isinstance(doc, Document) else None
+        if current in order and order.index(current) >= order.index(status):
+            continue
+        doc = step(doc, by=by)
+    return doc
+
+
+# ---------------------------------------------------------------- 下推: creating from a source
+
+
+def remaining_quantities(source: Document, kind: str) -> dict[int, Decimal]:
+    """Per source line: quantity not yet taken by posted documents of `kind` created from it."""
+    taken = dict(
+        DocumentLine.objects.filter(
+            source_line__document=source, document__kind=kind, document__status=Status.POSTED
+        )
+        .values_list("source_line_id")
+        .annotate(total=Sum("quantity"))
+    )
+    return {ln.pk: ln.quantity - qty(taken.get(ln.pk) or 0) for ln in source.lines.all()}
+
+
+def _check_remaining(doc: Document, lines: list[DocumentLine]) -> None:
+    left = remaining_quantities(doc.source, doc.kind)
+    asked: dict[int, Decimal] = {}
+    for ln in lines:
+        asked[ln.source_line_id] = asked.get(ln.source_line_id, ZERO) + ln.quantity
+    for line_id, want in asked.items():
+        if want > left.get(line_id, ZERO):
+            src = next(ln.source_line for ln in lines if ln.source_line_id == line_id)
+            raise DomainError(
+                "document.exceeds_source",
+                _("%(item)s: %(requested)s requested but only %(remaining)s left on %(number)s."),
+                http_status=409, item=src.item, requested=want, remaining=left.get(line_id, ZERO),
+                number=doc.source.number,
+            )
+
+
+@transaction.atomic
+def create_from(source: Document | int, *, by, kind: str, business_on: dt.date | None = None) -> Document:
+    """下推: a draft of `kind` with every line of `source` that still has quantity left."""
+    company = _company_of(by)
+    if isinstance(source, int):
+        source = Document.objects.filter(company=company, pk=source).first() or _raise(NotFound("document", source))
+    left = remaining_quantities(source, kind)
+    inputs = [
+        LineInput(
+            item=ln.item_id, quantity=left[ln.pk], unit_price=ln.amount / ln.quantity if ln.quantity else ZERO,
+            source_line=ln.pk, lot_code=ln.lot.code if ln.lot else "", memo=ln.memo,
+        )
+        for ln in source.lines.select_related("lot")
+        if left.get(ln.pk, ZERO) > 0
+    ]
+    if not inputs:
+        raise DomainError(
+            "document.nothing_left", _("Nothing is left on %(number)s to create a %(kind)s from."),
+            http_status=409, number=source.number, kind=str(get_kind(kind).label),
+        )
+    for li in inputs:
+        li.unit_price = Decimal(li.unit_price).quantize(Decimal("0.000001"))
+    warehouse = source.to_warehouse if kind == "transfer_in" else source.warehouse
+    return create_document(
+        by=by, kind=kind, warehouse=warehouse, partner=source.partner, source=source, lines=inputs,
+        business_on=business_on,
+    )
+
+
+# ---------------------------------------------------------------- posting helpers
+
+
+def _default_location_cache():
+    cache: dict[int, Location] = {}
+
+    def default(warehouse):
+        if warehouse.pk not in cache:
+            cache[warehouse.pk] = default_location(warehouse)
+        return cache[warehouse.pk]
+
+    return default
+
+
+def _create_lots(doc: Document, lines: list[DocumentLine]) -> None:
+    wanted = {(ln.item_id, ln.lot_code): ln for ln in lines if ln.lot_id is None and ln.lot_code}
+    if not wanted:
+        return
+    Lot.objects.bulk_create(
+        [
+            Lot(company_id=doc.company_id, item_id=i, code=c, produced_on=ln.produced_on, expires_on=ln.expires_on)
+            for (i, c), ln in wanted.items()
+        ],
+        ignore_conflicts=True,
+    )
+    lots = {
+        (lot.item_id, lot.code): lot
+        for lot in Lot.objects.filter(item_id__in={i for i, _c in wanted}, code__in={c for _i, c in wanted})
+    }
+    for ln in lines:
+        if ln.lot_id is None and ln.lot_code:
+            ln.lot = lots[(ln.item_id, ln.lot_code)]
+    DocumentLine.objects.bulk_update([ln for ln in lines if ln.lot_code], ["lot"])
+
+
+def _record_line_costs(doc: Document, lines: list[DocumentLine], result) -> None:
+    """Store each line's posted value; split a line FEFO spread over several lots into one line per lot."""
+    values = result.value_by_line()
+    by_line: dict[int, list] = {}
+    for m in result.moves:
+        if m.line_id is not None and not m.is_adjustment:
+            by_line.setdefault(m.line_id, []).append(m)
+    extra: list[DocumentLine] = []
+    next_no = max(ln.line_no for ln in lines) + 1
+    for ln in lines:
+        moves = by_line.get(ln.pk, [])
+        lots = {m.lot_id for m in moves}
+        if len(lots) > 1:
+            # the line becomes the first lot's part, in the base unit; each other lot gets its own line
+            first, *rest = moves
+            unit_price = money(ln.amount / ln.quantity) if ln.quantity else ZERO
+            for m in rest:
+                extra.append(DocumentLine(
+                    document=doc, line_no=next_no, item=ln.item, unit=ln.item.base_unit,
+                    unit_quantity=m.quantity, factor=Decimal(1), quantity=m.quantity, unit_price=unit_price,
+                    amount=money(m.quantity * unit_price), lot=m.lot, lot_code=m.lot.code if m.lot else "",
+                    location=ln.location, source_line=ln.source_line, cost_amount=m.value, memo=ln.memo,
+                ))
+                next_no += 1
+            ln.amount -= sum((x.amount for x in extra[-len(rest):]), ZERO)
+            ln.unit, ln.factor = ln.item.base_unit, Decimal(1)
+            ln.quantity = ln.unit_quantity = first.quantity
+            ln.unit_price = money(ln.amount / first.quantity)
+            ln.lot, ln.lot_code, ln.cost_amount = first.lot, first.lot.code if first.lot else "", first.value
+        else:
+            ln.cost_amount = values.get(ln.pk, ZERO)
+            if len(lots) == 1 and ln.lot_id is None and moves[0].lot is not None:
+                ln.lot, ln.lot_code = moves[0].lot, moves[0].lot.code
+    DocumentLine.objects.bulk_update(
+        lines, ["cost_amount", "lot", "lot_code", "quantity", "unit_quantity", "amount", "unit", "factor", "unit_price"]
+    )
+    if extra:
+        DocumentLine.objects.bulk_create(extra)

@@ -1,0 +1,128 @@
+"""The ledger check: balances equal the sum of the ledger, and the ledger balances by construction.
+
+Used by `jxc check-ledger`, by a periodic task, and at the end of every scenario test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Sum
+
+from openjxc.core.quantities import money, qty
+from openjxc.stock.models import STOCKED_KINDS, ItemValuation, Location, StockBalance, StockMove
+
+
+@dataclass
+class Problem:
+    code: str
+    detail: str
+
+    def __str__(self):
+        return f"{self.code}: {self.detail}"
+
+
+def _sums(company_id, column: str) -> dict[tuple[int, int, int], tuple[Decimal, Decimal]]:
+    rows = (
+        StockMove.objects.filter(**({"company_id": company_id} if company_id else {}))
+        .values_list("item_id", column, "lot_id")
+        .annotate(q=Sum("quantity"), v=Sum("value"))
+    )
+    return {(i, loc, lot or 0): (qty(q or 0), money(v or 0)) for i, loc, lot, q, v in rows}
+
+
+def check_ledger(company_id: int | None = None) -> list[Problem]:
+    """Every violated invariant, as a list (empty when the books are right)."""
+    problems: list[Problem] = []
+    scope = {"company_id": company_id} if company_id else {}
+    stocked = set(Location.objects.filter(kind__in=STOCKED_KINDS, **scope).values_list("id", flat=True))
+    incoming = _sums(company_id, "to_location_id")
+    outgoing = _sums(company_id, "from_location_id")
+
+    # 1. each item's moves sum to zero over all locations, virtual ones included
+    per_item: dict[int, list[Decimal]] = {}
+    for (item, _loc, _lot), (q, v) in incoming.items():
+        acc = per_item.setdefault(item, [Decimal(0), Decimal(0)])
+        acc[0] += q
+        acc[1] += v
+    for (item, _loc, _lot), (q, v) in outgoing.items():
+        acc = per_item.setdefault(item, [Decimal(0), Decimal(0)])
+        acc[0] -= q
+        acc[1] -= v
+    for item, (q, v) in per_item.items():
+        if q != 0 or v != 0:
+            problems.append(Problem("ledger.not_zero_sum", f"item {item}: moves sum to quantity {q}, value {v}"))
+
+    # 2. balances equal the ledger at every stocked location (and the ledger equals the balances)
+    ledger: dict[tuple[int, int, int], list[Decimal]] = {}
+    for source, sign in ((incoming, 1), (outgoing, -1)):
+        for key, (q, v) in source.items():
+            if key[1] in stocked:
+                acc = ledger.setdefault(key, [Decimal(0), Decimal(0)])
+                acc[0] += sign * q
+                acc[1] += sign * v
+    balances = {
+        (b.item_id, b.location_id, b.lot_key): b
+        for b in StockBalance.objects.filter(**scope).select_related("location__warehouse")
+    }
+    for key in set(ledger) | set(balances):
+        lq, lv = ledger.get(key, (Decimal(0), Decimal(0)))
+        b = balances.get(key)
+        bq, bv = (qty(b.quantity), money(b.value)) if b else (Decimal(0), Decimal(0))
+        if lq != bq or lv != bv:
+            problems.append(Problem(
+                "balance.mismatch",
+                f"item {key[0]} location {key[1]} lot {key[2] or '-'}: balance {bq} / {bv}, ledger {lq} / {lv}",
+            ))
+        if b is not None and bq < 0 and not (b.location.allow_negative or b.location.warehouse.allow_negative):
+            problems.append(Problem(
+                "balance.negative", f"item {key[0]} location {key[1]} lot {key[2] or '-'}: {bq} where not allowed"
+            ))
+        if b is not None and bq == 0 and bv != 0 and _warehouse_empty(b, balances):
+            problems.append(Problem("balance.value_without_stock", f"item {key[0]} location {key[1]}: value {bv}"))
+
+    # 3. each (item, warehouse) valuation equals the sum of its balances
+    per_wh: dict[tuple[int, int], list[Decimal]] = {}
+    for b in balances.values():
+        acc = per_wh.setdefault((b.item_id, b.location.warehouse_id), [Decimal(0), Decimal(0)])
+        acc[0] += qty(b.quantity)
+        acc[1] += money(b.value)
+    valuations = {(v.item_id, v.warehouse_id): v for v in ItemValuation.objects.filter(**scope)}
+    for key in set(per_wh) | set(valuations):
+        sq, sv = per_wh.get(key, (Decimal(0), Decimal(0)))
+        v = valuations.get(key)
+        vq, vv = (qty(v.quantity), money(v.value)) if v else (Decimal(0), Decimal(0))
+        if sq != vq or sv != vv:
+            problems.append(Problem(
+                "valuation.mismatch",
+                f"item {key[0]} warehouse {key[1]}: valuation {vq} / {vv}, balances {sq} / {sv}",
+            ))
+
+    # 4. the ledger is append-only in the database itself
+    if not append_only_enforced():
+        problems.append(Problem("ledger.not_protected", "the triggers that refuse UPDATE/DELETE on moves are missing"))
+    return problems
+
+
+def _warehouse_empty(balance, balances) -> bool:
+    wh = balance.location.warehouse_id
+    return all(
+        b.quantity == 0 for b in balances.values() if b.item_id == balance.item_id and b.location.warehouse_id == wh
+    )
+
+
+def append_only_enforced() -> bool:
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type='trigger' AND name IN "
+                "('stockmove_no_update', 'stockmove_no_delete')"
+            )
+        else:
+            cur.execute(
+                "SELECT count(*) FROM pg_trigger WHERE tgname IN ('stockmove_no_update', 'stockmove_no_delete') "
+                "AND NOT tgisinternal"
+            )
+        return cur.fetchone()[0] == 2

@@ -1,0 +1,166 @@
+"""Warehouses, locations (real and virtual), lots, the append-only ledger and the balances it feeds."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.catalog.models import MONEY, PRICE, QTY, Item
+from openjxc.core.models import Company
+
+
+class WarehouseKind(models.TextChoices):
+    WAREHOUSE = "warehouse", _("Warehouse")
+    STORE = "store", _("Store")
+    TRANSIT = "transit", _("In transit")
+
+
+class Warehouse(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=WarehouseKind.choices, default=WarehouseKind.WAREHOUSE)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    allow_negative = models.BooleanField(_("allow negative stock"), default=False)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Users scoped to this warehouse (a store cashier sees only their store). A user with no
+    # warehouses at all is not scoped and sees every warehouse of the company.
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="warehouses")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("warehouse")
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="uniq_warehouse_code")]
+
+    def __str__(self):
+        return self.name
+
+
+class LocationKind(models.TextChoices):
+    INTERNAL = "internal", _("Storage location")
+    TRANSIT = "transit", _("In transit")
+    SUPPLIER = "supplier", _("Suppliers")
+    CUSTOMER = "customer", _("Customers")
+    SCRAP = "scrap", _("Write-off")
+    GAIN = "gain", _("Stock gain")
+    COUNT = "count", _("Count difference")
+    PRODUCTION = "production", _("Production")
+    OPENING = "opening", _("Opening balance")
+    OTHER = "other", _("Other in/out")
+    ADJUSTMENT = "adjustment", _("Cost adjustment")
+
+
+# Locations that hold real goods and so carry balances; the rest are the ledger's counterparts.
+STOCKED_KINDS = {LocationKind.INTERNAL, LocationKind.TRANSIT}
+
+
+class Location(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="locations")
+    code = models.CharField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=LocationKind.choices, default=LocationKind.INTERNAL)
+    allow_negative = models.BooleanField(_("allow negative stock"), default=False)
+    is_default = models.BooleanField(_("default location of its warehouse"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("location")
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="uniq_location_code")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_stocked(self) -> bool:
+        return self.kind in STOCKED_KINDS
+
+
+class Lot(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="lots")
+    code = models.CharField(_("lot"), max_length=64)
+    produced_on = models.DateField(_("production date"), null=True, blank=True)
+    expires_on = models.DateField(_("expiry date"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lot")
+        constraints = [models.UniqueConstraint(fields=["item", "code"], name="uniq_lot_code")]
+
+    def __str__(self):
+        return self.code
+
+
+class StockMove(models.Model):
+    """One line of the append-only stock ledger: `quantity` of `item` from one location to another.
+
+    Never updated or deleted (database triggers refuse it). `value` travels with the move; a move
+    with quantity 0 carries a cost adjustment only. A correction is a new move with `reverses` set.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    from_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    to_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QTY)
+    unit_cost = models.DecimalField(**PRICE)
+    value = models.DecimalField(**MONEY)
+    document = models.ForeignKey("documents.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    line = models.ForeignKey("documents.DocumentLine", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    is_adjustment = models.BooleanField(default=False)
+    business_on = models.DateField()
+    posted_at = models.DateTimeField()
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="move_quantity_not_negative"),
+            models.CheckConstraint(
+                condition=~models.Q(from_location=models.F("to_location")), name="move_between_two_locations"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "item", "business_on"]),
+            models.Index(fields=["document"]),
+        ]
+
+
+class StockBalance(models.Model):
+    """Quantity and value of an item at a stocked location, per lot. Equal to the ledger's sum."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # 0 when there is no lot: keeps one unique key on every database (NULLs are distinct in indexes)
+    lot_key = models.BigIntegerField(default=0)
+    quantity = models.DecimalField(**QTY, default=Decimal("0"))
+    value = models.DecimalField(**MONEY, default=Decimal("0"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "location", "lot_key"], name="uniq_balance")]
+        indexes = [models.Index(fields=["company", "location", "item"])]
+
+
+class ItemValuation(models.Model):
+    """Moving weighted average per item per warehouse: on-hand quantity and value, and the last cost.
+
+    The row is also the lock that serialises postings of one item in one warehouse.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QTY, default=Decimal("0"))
+    value = models.DecimalField(**MONEY, default=Decimal("0"))
+    last_cost = models.DecimalField(**PRICE, default=Decimal("0"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "warehouse"], name="uniq_valuation")]

@@ -1,0 +1,313 @@
+"""The only code that writes stock moves and balances.
+
+`post_moves(planned, ...)` runs inside the caller's transaction:
+
+1. Lock the (item, warehouse) valuation rows touched, in one UPSERT in sorted order.
+   # fixed order: concurrent postings must not deadlock, and the valuation row guards every
+   # balance of that item in that warehouse, so nothing else needs a lock.
+2. Read the balances of those items at those locations (FEFO lots included).
+3. Cost every move in order (stock/costing.py), refuse negative stock where it is not allowed.
+4. Write the moves (one INSERT), the balances and the valuations (one UPSERT each).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.catalog.models import Item
+from openjxc.core import clock
+from openjxc.core.errors import DomainError, InsufficientStock
+from openjxc.core.events import record_event
+from openjxc.core.quantities import ZERO, cost, money, qty
+from openjxc.stock.costing import CostState, apply_issue, apply_receipt, issue_value, residue
+from openjxc.stock.locations import virtual_location
+from openjxc.stock.models import ItemValuation, Location, LocationKind, Lot, StockBalance, StockMove
+
+
+@dataclass
+class PlannedMove:
+    """A move a document wants; costing and lots are settled by `post_moves`."""
+
+    item: Item
+    quantity: Decimal
+    from_location: Location
+    to_location: Location
+    lot: Lot | None = None
+    fefo: bool = False  # choose lots first-expiry-first-out at the source when posting
+    unit_cost: Decimal | None = None  # fixed incoming cost (receipts, gains); None = source average
+    value: Decimal | None = None  # fixed total value (returns at original cost, transfer-in, reversal)
+    line: object | None = None
+    reverses: StockMove | None = None
+    refuse_expired: bool = False  # sales may not take expired lots
+    is_adjustment: bool = False
+
+
+@dataclass
+class PostingResult:
+    moves: list[StockMove] = field(default_factory=list)
+    went_negative: list[dict] = field(default_factory=list)
+
+    def value_by_line(self) -> dict[int, Decimal]:
+        out: dict[int, Decimal] = {}
+        for m in self.moves:
+            if m.line_id is not None and not m.is_adjustment:
+                out[m.line_id] = out.get(m.line_id, ZERO) + m.value
+        return out
+
+
+def _dec(raw) -> Decimal:
+    # SQLite hands NUMERIC columns back as int/float; go through repr to keep the decimal digits
+    if isinstance(raw, Decimal):
+        return raw
+    return Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
+
+
+def _lock_valuations(company_id: int, keys: list[tuple[int, int]]) -> dict[tuple[int, int], CostState]:
+    """Create-if-missing and lock valuation rows in the sorted order of `keys`; return their state."""
+    placeholders = ", ".join(["(%s, %s, %s, 0, 0, 0)"] * len(keys))
+    params: list = []
+    for item_id, warehouse_id in keys:
+        params += [company_id, item_id, warehouse_id]
+    sql = (
+        "INSERT INTO stock_itemvaluation (company_id, item_id, warehouse_id, quantity, value, last_cost) "
+        f"VALUES {placeholders} ON CONFLICT (item_id, warehouse_id) "
+        "DO UPDATE SET quantity = stock_itemvaluation.quantity "
+        "RETURNING item_id, warehouse_id, quantity, value, last_cost"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    return {(r[0], r[1]): CostState(qty(_dec(r[2])), money(_dec(r[3])), cost(_dec(r[4]))) for r in rows}
+
+
+def _read_balances(item_ids: set[int], location_ids: set[int]) -> dict[tuple[int, int, int], StockBalance]:
+    rows = StockBalance.objects.filter(item_id__in=item_ids, location_id__in=location_ids).select_related("lot")
+    return {(b.item_id, b.location_id, b.lot_key): b for b in rows}
+
+
+def post_moves(
+    planned: list[PlannedMove],
+    *,
+    company,
+    by,
+    business_on: dt.date,
+    document=None,
+) -> PostingResult:
+    """Post planned moves atomically; refuse (DomainError) and write nothing if any move is refused."""
+    assert transaction.get_connection().in_atomic_block, "post_moves runs inside the caller's transaction"
+    result = PostingResult()
+    if not planned:
+        return result
+
+    valuation_keys: set[tuple[int, int]] = set()
+    item_ids: set[int] = set()
+    stocked_location_ids: set[int] = set()
+    for p in planned:
+        if p.quantity < 0:
+            raise DomainError("stock.quantity_negative", _("A move quantity cannot be negative."))
+        if p.from_location.pk == p.to_location.pk:
+            raise DomainError("stock.same_location", _("A move must go from one location to another."))
+        item_ids.add(p.item.pk)
+        for loc in (p.from_location, p.to_location):
+            if loc.is_stocked:
+                valuation_keys.add((p.item.pk, loc.warehouse_id))
+                stocked_location_ids.add(loc.pk)
+
+    states = _lock_valuations(company.pk, sorted(valuation_keys)) if valuation_keys else {}
+    balances = _read_balances(item_ids, stocked_location_ids) if stocked_location_ids else {}
+    touched: dict[tuple[int, int, int], StockBalance] = {}
+    now = clock.now()
+    adjustment_location = None
+
+    def balance(item_id: int, location: Location, lot: Lot | None) -> StockBalance:
+        key = (item_id, location.pk, lot.pk if lot else 0)
+        b = balances.get(key)
+        if b is None:
+            b = StockBalance(
+                company_id=company.pk, item_id=item_id, location=location, lot=lot, lot_key=key[2],
+                quantity=ZERO, value=ZERO,
+            )
+            balances[key] = b
+        touched[key] = b
+        return b
+
+    def new_move(p: PlannedMove, quantity, value, lot, *, frm=None, to=None, adjustment=False) -> StockMove:
+        unit = cost(value / quantity) if quantity else ZERO
+        m = StockMove(
+            company_id=company.pk,
+            item=p.item,
+            lot=lot,
+            from_location=frm or p.from_location,
+            to_location=to or p.to_location,
+            quantity=quantity,
+            unit_cost=unit,
+            value=value,
+            document=document,
+            line=p.line,
+            reverses=p.reverses if not adjustment else None,
+            is_adjustment=adjustment or p.is_adjustment,
+            business_on=business_on,
+            posted_at=now,
+            posted_by=by if by is not None and by.pk else None,
+        )
+        result.moves.append(m)
+        return m
+
+    def allocate(p: PlannedMove) -> list[tuple[Lot | None, Decimal]]:
+        """Split a move over lots: the lot given, FEFO at the source, or no lot."""
+        if not p.fefo or not p.from_location.is_stocked:
+            return [(p.lot, p.quantity)]
+        candidates = [
+            b for (i, loc, lot_key), b in balances.items()
+            if i == p.item.pk and loc == p.from_location.pk and lot_key and b.quantity > 0
+        ]
+        if p.refuse_expired:
+            candidates = [b for b in candidates if not _expired(b.lot, business_on)]
+        candidates.sort(key=lambda b: (b.lot.expires_on or dt.date.max, b.lot.produced_on or dt.date.max, b.lot_id))
+        out, left = [], p.quantity
+        for b in candidates:
+            if left <= 0:
+                break
+            take = min(left, b.quantity)
+            out.append((b.lot, take))
+            left -= take
+        if left > 0:
+            if not _negative_allowed(p.from_location):
+                available = sum((b.quantity for b in candidates), ZERO)
+                raise InsufficientStock(
+                    item=p.item, location=p.from_location, available=available, requested=p.quantity
+                )
+            last_lot = out[-1][0] if out else None
+            if out:
+                out[-1] = (last_lot, out[-1][1] + left)
+            else:
+                out.append((None, left))
+        return out
+
+    for p in planned:
+        for lot, quantity in allocate(p):
+            if p.refuse_expired and _expired(lot, business_on):
+                raise DomainError(
+                    "lot.expired",
+                    _("Lot %(lot)s of %(item)s expired on %(expires_on)s and cannot be sold."),
+                    http_status=409, lot=lot.code, item=p.item, expires_on=str(lot.expires_on),
+                )
+            share = quantity / p.quantity if p.quantity else Decimal(1)
+            frm, to = p.from_location, p.to_location
+            # value leaving the source
+            if p.value is not None:
+                value = money(p.value * share)
+            elif frm.is_stocked:
+                value = issue_value(states[(p.item.pk, frm.warehouse_id)], quantity)
+            elif p.unit_cost is not None:
+                value = money(quantity * p.unit_cost)
+            elif to.is_stocked:  # e.g. a stock gain without a price comes in at the current average
+                value = money(quantity * states[(p.item.pk, to.warehouse_id)].average)
+            else:
+                value = ZERO
+            if frm.is_stocked:
+                state = states[(p.item.pk, frm.warehouse_id)]
+                b = balance(p.item.pk, frm, lot)
+                if b.quantity - quantity < 0 and quantity > 0:
+                    if not _negative_allowed(frm):
+                        raise InsufficientStock(
+                            item=p.item, location=frm, available=max(b.quantity, ZERO), requested=quantity,
+                            lot=lot.code if lot else None,
+                        )
+                    result.went_negative.append(
+                        {"item": p.item.pk, "location": frm.pk, "quantity": str(b.quantity - quantity)}
+                    )
+                b.quantity -= quantity
+                b.value -= value
+                apply_issue(state, quantity, value)
+            new_move(p, quantity, value, lot)
+            if to.is_stocked:
+                state = states[(p.item.pk, to.warehouse_id)]
+                b = balance(p.item.pk, to, lot)
+                same_warehouse = frm.is_stocked and frm.warehouse_id == to.warehouse_id
+                adjustment = apply_receipt(
+                    state, quantity, value,
+                    sets_last_cost=not same_warehouse and p.reverses is None and quantity > 0,
+                )
+                b.quantity += quantity
+                b.value += value
+                if adjustment and p.reverses is None:
+                    adjustment_location = adjustment_location or virtual_location(company.pk, LocationKind.ADJUSTMENT)
+                    new_move(p, ZERO, adjustment, lot, frm=adjustment_location, to=to, adjustment=True)
+                    b.value += adjustment
+                elif adjustment:
+                    state.value -= adjustment  # a reversal restores exactly what was there
+            # zero quantity must mean zero value: clear the rounding residue of fixed-cost returns
+            for loc in (frm, to):
+                if loc.is_stocked:
+                    state = states[(p.item.pk, loc.warehouse_id)]
+                    left = residue(state)
+                    if left:
+                        adjustment_location = adjustment_location or virtual_location(
+                            company.pk, LocationKind.ADJUSTMENT
+                        )
+                        b = balance(p.item.pk, loc, lot)
+                        new_move(p, ZERO, -left, lot, frm=adjustment_location, to=loc, adjustment=True)
+                        b.value -= left
+                        state.value -= left
+
+    StockMove.objects.bulk_create(result.moves)
+    if touched:
+        StockBalance.objects.bulk_create(
+            list(touched.values()),
+            update_conflicts=True,
+            unique_fields=["item", "location", "lot_key"],
+            update_fields=["quantity", "value"],
+        )
+    if states:
+        ItemValuation.objects.bulk_create(
+            [
+                ItemValuation(
+                    company_id=company.pk, item_id=i, warehouse_id=w,
+                    quantity=s.quantity, value=s.value, last_cost=s.last_cost,
+                )
+                for (i, w), s in states.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["item", "warehouse"],
+            update_fields=["quantity", "value", "last_cost"],
+        )
+    record_event(
+        company=company,
+        topic="stock.changed",
+        by=by,
+        obj=document,
+        payload={
+            "balances": [
+                {"item": b.item_id, "location": b.location_id, "lot": b.lot_id,
+                 "quantity": str(b.quantity), "value": str(b.value)}
+                for b in touched.values()
+            ],
+            "negative": result.went_negative,
+        },
+    )
+    return result
+
+
+def reversal_of(moves: list[StockMove]) -> list[PlannedMove]:
+    """Planned moves that undo `moves` exactly: same quantity and value, the other way round."""
+    return [
+        PlannedMove(
+            item=m.item, quantity=m.quantity, from_location=m.to_location, to_location=m.from_location,
+            lot=m.lot, value=m.value, line=m.line, reverses=m, is_adjustment=m.is_adjustment,
+        )
+        for m in sorted(moves, key=lambda m: m.pk, reverse=True)
+    ]
+
+
+def _expired(lot: Lot | None, on: dt.date) -> bool:
+    return bool(lot and lot.expires_on and lot.expires_on < on)
+
+
+def _negative_allowed(location: Location) -> bool:
+    return location.allow_negative or bool(location.warehouse and location.warehouse.allow_negative)

@@ -1,0 +1,108 @@
+"""Read-only stock queries: balances (now or as of a date), the ledger of an item, FEFO suggestions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+
+from openjxc.core.quantities import ZERO, money, qty
+from openjxc.stock.models import STOCKED_KINDS, ItemValuation, Location, StockBalance, StockMove
+
+
+def balances(company_id: int, *, warehouse_ids=None, item_id=None, location_id=None, lot_id=None,
+             include_zero: bool = False):
+    """Current balances at stocked locations, filtered; a queryset ordered by item, location, lot."""
+    qs = StockBalance.objects.filter(company_id=company_id).select_related("item", "location__warehouse", "lot")
+    if warehouse_ids is not None:
+        qs = qs.filter(location__warehouse_id__in=warehouse_ids)
+    if item_id is not None:
+        qs = qs.filter(item_id=item_id)
+    if location_id is not None:
+        qs = qs.filter(location_id=location_id)
+    if lot_id is not None:
+        qs = qs.filter(lot_id=lot_id)
+    if not include_zero:
+        qs = qs.exclude(quantity=0, value=0)
+    return qs.order_by("item__code", "location__code", "lot_key")
+
+
+def balances_as_of(company_id: int, on: dt.date, *, warehouse_ids=None, item_id=None) -> list[dict]:
+    """Balances at the end of business day `on`, summed from the ledger."""
+    stocked = Location.objects.filter(company_id=company_id, kind__in=STOCKED_KINDS)
+    if warehouse_ids is not None:
+        stocked = stocked.filter(warehouse_id__in=warehouse_ids)
+    loc_ids = set(stocked.values_list("id", flat=True))
+    moves = StockMove.objects.filter(company_id=company_id, business_on__lte=on)
+    if item_id is not None:
+        moves = moves.filter(item_id=item_id)
+    acc: dict[tuple, list[Decimal]] = {}
+    for column, sign in (("to_location_id", 1), ("from_location_id", -1)):
+        rows = (
+            moves.filter(**{f"{column}__in": loc_ids})
+            .values_list("item_id", column, "lot_id")
+            .annotate(q=Sum("quantity"), v=Sum("value"))
+        )
+        for item, loc, lot, q, v in rows:
+            a = acc.setdefault((item, loc, lot), [ZERO, ZERO])
+            a[0] += sign * qty(q or 0)
+            a[1] += sign * money(v or 0)
+    return [
+        {"item_id": k[0], "location_id": k[1], "lot_id": k[2], "quantity": q, "value": v}
+        for k, (q, v) in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0))
+        if q != 0 or v != 0
+    ]
+
+
+def item_ledger(company_id: int, item_id: int, *, warehouse_ids=None, limit: int = 500):
+    """Moves of one item touching stocked locations, oldest first, with the running quantity and value."""
+    stocked = Location.objects.filter(company_id=company_id, kind__in=STOCKED_KINDS)
+    if warehouse_ids is not None:
+        stocked = stocked.filter(warehouse_id__in=warehouse_ids)
+    loc_ids = set(stocked.values_list("id", flat=True))
+    moves = (
+        StockMove.objects.filter(company_id=company_id, item_id=item_id)
+        .filter(Q(from_location_id__in=loc_ids) | Q(to_location_id__in=loc_ids))
+        .select_related("from_location", "to_location", "lot", "document")
+        .order_by("id")
+    )
+    running_q, running_v, out = ZERO, ZERO, []
+    for m in moves[:limit]:
+        sign_in = m.to_location_id in loc_ids
+        sign_out = m.from_location_id in loc_ids
+        dq = (m.quantity if sign_in else ZERO) - (m.quantity if sign_out else ZERO)
+        dv = (m.value if sign_in else ZERO) - (m.value if sign_out else ZERO)
+        running_q += dq
+        running_v += dv
+        out.append({"move": m, "quantity_change": dq, "value_change": dv,
+                     "quantity_after": running_q, "value_after": running_v})
+    return out
+
+
+def fefo_suggestion(company_id: int, item_id: int, location_id: int, quantity: Decimal, on: dt.date) -> list[dict]:
+    """Which lots to pick, first-expiry-first-out, skipping expired lots."""
+    rows = (
+        StockBalance.objects.filter(company_id=company_id, item_id=item_id, location_id=location_id,
+                                    quantity__gt=0, lot__isnull=False)
+        .select_related("lot")
+    )
+    lots = sorted(
+        (b for b in rows if not (b.lot.expires_on and b.lot.expires_on < on)),
+        key=lambda b: (b.lot.expires_on or dt.date.max, b.lot.id),
+    )
+    out, left = [], quantity
+    for b in lots:
+        if left <= 0:
+            break
+        take = min(left, b.quantity)
+        out.append({"lot": b.lot.code, "lot_id": b.lot_id, "expires_on": b.lot.expires_on, "quantity": take})
+        left -= take
+    return out
+
+
+def average_cost(item_id: int, warehouse_id: int) -> Decimal:
+    v = ItemValuation.objects.filter(item_id=item_id, warehouse_id=warehouse_id).first()
+    if v is None:
+        return ZERO
+    return (v.value / v.quantity).quantize(Decimal("0.000001")) if v.quantity > 0 else v.last_cost

@@ -1,0 +1,89 @@
+"""Fixtures that build a small company through the services, and helpers the stories share."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from openjxc.catalog import services as catalog
+from openjxc.core import services as core
+from openjxc.core.models import Role
+from openjxc.documents import services as docs
+from openjxc.documents.services import LineInput
+from openjxc.partners import services as partners
+from openjxc.stock import services as stock
+from openjxc.stock.ledger import check_ledger
+
+D = Decimal
+
+
+def assert_ledger_consistent(company_id=None):
+    problems = check_ledger(company_id)
+    assert problems == [], "\n".join(map(str, problems))
+
+
+class Shop:
+    """A small company: two warehouses and a store, units, items, a supplier and a customer."""
+
+    def __init__(self, code="ACME"):
+        self.company = core.create_company(code=code, name=f"{code} 商贸有限公司")
+        self.admin = core.create_user(
+            by=None, company=self.company, username=f"{code.lower()}-admin", password="pw-12345678",
+            roles=[Role.ADMIN],
+        )
+        by = self.admin
+        self.pcs = catalog.create_unit(by=by, code="PCS", name="瓶")
+        self.box = catalog.create_unit(by=by, code="BOX", name="箱")
+        self.kg = catalog.create_unit(by=by, code="KG", name="千克")
+        self.main = stock.create_warehouse(by=by, code="WH1", name="总仓")
+        self.second = stock.create_warehouse(by=by, code="WH2", name="二号仓")
+        self.store = stock.create_warehouse(by=by, code="ST1", name="人民路门店", kind="store")
+        self.food = catalog.create_category(by=by, code="FOOD", name="食品")
+        self.flour = catalog.create_item(
+            by=by, code="F001", name="面粉", base_unit=self.kg, category=self.food,
+            barcodes=["6901234567892"], purchase_price=D("5"), sale_price=D("8"),
+        )
+        self.water = catalog.create_item(
+            by=by, code="W001", name="矿泉水", base_unit=self.pcs, category=self.food,
+            barcodes=["6920000000017"], units=[(self.box, D("12"))], purchase_price=D("1.2"), sale_price=D("2"),
+        )
+        self.milk = catalog.create_item(
+            by=by, code="M001", name="鲜牛奶", base_unit=self.pcs, category=self.food, tracking="lot_expiry",
+            shelf_life_days=10, barcodes=["6930000000016"], purchase_price=D("3"), sale_price=D("5"),
+        )
+        self.supplier = partners.create_partner(by=by, code="S001", name="面粉厂", kind="supplier")
+        self.customer = partners.create_partner(by=by, code="C001", name="好运超市", kind="customer")
+
+    def user(self, username, *roles, warehouses=()):
+        return core.create_user(by=self.admin, username=username, password="pw-12345678", roles=list(roles),
+                                warehouses=warehouses)
+
+    def post(self, kind, lines, *, warehouse=None, partner=None, by=None, **kw):
+        by = by or self.admin
+        doc = docs.create_document(by=by, kind=kind, warehouse=warehouse or self.main, partner=partner,
+                                   lines=lines, **kw)
+        return docs.advance_document(doc, by=by, to="posted")
+
+    def receive(self, item, quantity, cost, *, warehouse=None, lot="", expires_on=None, produced_on=None, by=None):
+        return self.post("purchase_receipt", [LineInput(item=item.pk, quantity=D(str(quantity)),
+                                                        unit_price=D(str(cost)), lot_code=lot,
+                                                        expires_on=expires_on, produced_on=produced_on)],
+                         warehouse=warehouse, partner=self.supplier, by=by)
+
+    def sell(self, item, quantity, *, warehouse=None, price=None, lot="", by=None):
+        return self.post("sales_delivery", [LineInput(item=item.pk, quantity=D(str(quantity)),
+                                                      unit_price=None if price is None else D(str(price)),
+                                                      lot_code=lot)],
+                         warehouse=warehouse, partner=self.customer, by=by)
+
+
+@pytest.fixture
+def shop(db):
+    return Shop()
+
+
+@pytest.fixture
+def today():
+    return dt.date.today()
