@@ -95,6 +95,11 @@ TIME_ZONE = "UTC"  # timestamps are stored and handled in UTC
 JXC_TIME_ZONE = ENV.time_zone  # business dates are in the company's zone (Company.time_zone)
 
 STATIC_URL = "/static/"
+# front-end libraries come from npm (package.json + lockfile), served by whitenoise: no CDN
+STATICFILES_DIRS = [
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
+]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
