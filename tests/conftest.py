@@ -79,6 +79,26 @@ class Shop:
                          warehouse=warehouse, partner=self.customer, by=by)
 
 
+def pytest_sessionstart(session):
+    """With JXC_REQUIRE_POSTGRES=1 the run must be on PostgreSQL: fail at once instead of skipping."""
+    import os
+
+    from django.conf import settings
+
+    if os.environ.get("JXC_REQUIRE_POSTGRES") == "1":
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if "postgresql" not in engine:
+            raise pytest.UsageError(f"JXC_REQUIRE_POSTGRES=1 but the database engine is {engine}")
+        import psycopg
+
+        db = settings.DATABASES["default"]
+        try:
+            psycopg.connect(host=db.get("HOST") or "127.0.0.1", port=db.get("PORT") or 5432,
+                            user=db.get("USER") or "postgres", dbname="postgres", connect_timeout=5).close()
+        except psycopg.OperationalError as exc:
+            raise pytest.UsageError(f"PostgreSQL is required but unreachable: {exc}") from None
+
+
 @pytest.fixture
 def shop(db):
     return Shop()
