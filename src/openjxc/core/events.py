@@ -11,7 +11,14 @@ from openjxc.core.models import AuditRecord, Event
 def record_event(*, company, topic: str, by=None, obj=None, payload: dict | None = None) -> Event:
     """Append one outbox Event; must run inside the transaction of the change it describes."""
     assert transaction.get_connection().in_atomic_block, "events are written in the change's transaction"
-    return Event.objects.create(
+    event = make_event(company=company, topic=topic, by=by, obj=obj, payload=payload)
+    event.save(force_insert=True)
+    return event
+
+
+def make_event(*, company, topic: str, by=None, obj=None, payload: dict | None = None) -> Event:
+    """An unsaved Event, for callers that write several at once with bulk_create in their transaction."""
+    return Event(
         company_id=company.pk if hasattr(company, "pk") else company,
         topic=topic,
         actor=by if (by is not None and by.pk) else None,
@@ -24,7 +31,14 @@ def record_event(*, company, topic: str, by=None, obj=None, payload: dict | None
 
 def record_audit(*, company, action: str, obj, by=None, before=None, after=None) -> AuditRecord:
     """Append one audit record (actor, action, time, before/after) in the caller's transaction."""
-    return AuditRecord.objects.create(
+    audit = make_audit(company=company, action=action, obj=obj, by=by, before=before, after=after)
+    audit.save(force_insert=True)
+    return audit
+
+
+def make_audit(*, company, action: str, obj, by=None, before=None, after=None) -> AuditRecord:
+    """An unsaved AuditRecord, for bulk writing."""
+    return AuditRecord(
         company_id=company.pk if hasattr(company, "pk") else company,
         actor=by if (by is not None and by.pk) else None,
         action=action,

@@ -10,21 +10,22 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.catalog.models import Item, ItemUnit, Tracking, Unit
 from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
-from openjxc.core.events import record_audit, record_event
+from openjxc.core.events import make_audit, make_event, record_audit, record_event
+from openjxc.core.models import AuditRecord, Event
 from openjxc.core.numbering import next_number
 from openjxc.core.quantities import MAX_VALUE, ZERO, money, qty
 from openjxc.documents.kinds import Kind, Places, get_kind
 from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.partners.models import Partner
 from openjxc.stock.access import require_warehouse
-from openjxc.stock.locations import company_locations, default_location
+from openjxc.stock.locations import default_location, places_for
 from openjxc.stock.models import STOCKED_KINDS, Location, Lot, StockMove, Warehouse, WarehouseKind
 from openjxc.stock.posting import post_moves, reversal_of
 
@@ -269,8 +270,13 @@ def create_document(
     business_on: dt.date | None = None,
     memo: str = "",
     custom: dict | None = None,
+    advance_to: str | None = None,
 ) -> Document:
-    """Create a draft document with its lines and its number; refuse bad input before writing."""
+    """Create a draft document with its lines and its number; refuse bad input before writing.
+
+    With `advance_to` (submitted / approved / posted) the new document is carried on through the
+    lifecycle in the same transaction, each step checked as in `advance_document`.
+    """
     k = get_kind(kind)
     company = _company_of(by)
     permissions.require(by, "document.create", roles=set(k.create_roles))
@@ -305,9 +311,14 @@ def create_document(
     for ln in built:
         ln.document = doc
     DocumentLine.objects.bulk_create(built)
-    record_event(company=company, topic="document.created", by=by, obj=doc, payload=_snapshot(doc))
-    record_audit(company=company, action="create", obj=doc, by=by, after=_snapshot(doc))
-    return doc
+    changes = _Changes(doc)
+    changes.events.append(make_event(company=company, topic="document.created", by=by, obj=doc,
+                                     payload=_snapshot(doc)))
+    changes.audits.append(make_audit(company=company, action="create", obj=doc, by=by, after=_snapshot(doc)))
+    if advance_to:
+        # the new document is invisible to others until commit: no lock needed, lines already loaded
+        _advance(doc, by=by, to=advance_to, changes=changes, lines=built)
+    return changes.flush()
 
 
 def _raise(exc):
@@ -361,45 +372,67 @@ def update_document(doc: Document, *, by, lines: list[LineInput] | None = None, 
 
 def _locked(doc: Document | int, by) -> Document:
     pk = doc.pk if isinstance(doc, Document) else doc
-    locked = (
-        Document.objects.select_for_update(of=("self",))
-        .select_related("company", "warehouse", "to_warehouse", "partner")
-        .filter(pk=pk, company_id=by.company_id)
-        .first()
-    )
-    if locked is None:
-        raise NotFound("document", pk)
+    try:
+        locked = (
+            Document.objects.select_for_update(of=("self",))
+            .select_related("company", "warehouse", "to_warehouse", "partner")
+            .get(pk=pk, company_id=by.company_id)
+        )
+    except (Document.DoesNotExist, ValueError, TypeError):
+        raise NotFound("document", pk) from None
     require_warehouse(by, locked.warehouse)
     return locked
 
 
-def transition(doc: Document, action: str, *, by, reason: str = "") -> Document:
-    """Move `doc` (already locked) along TRANSITIONS, stamping who and when; refuse a disallowed change."""
+class _Changes:
+    """What the transitions of one locked document changed: written in one UPDATE plus bulk inserts."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.fields: set[str] = set()
+        self.events: list = []
+        self.audits: list = []
+
+    def flush(self) -> Document:
+        if self.fields:
+            self.doc.save(update_fields=sorted(self.fields))
+        Event.objects.bulk_create(self.events)
+        AuditRecord.objects.bulk_create(self.audits)
+        return self.doc
+
+
+def transition(doc: Document, action: str, *, by, reason: str = "", changes: _Changes | None = None) -> Document:
+    """Move a locked `doc` along TRANSITIONS, stamping who and when; refuse a disallowed change.
+
+    With `changes`, the write is left to the caller (several transitions in one UPDATE).
+    """
     allowed_from, target = TRANSITIONS[action]
     if doc.status not in allowed_from:
         raise InvalidTransition(
             action=str(ACTION_LABELS[action]), number=doc.number, status=doc.get_status_display()
         )
+    own = changes is None
+    changes = changes or _Changes(doc)
     before = doc.status
     now = clock.now()
     doc.status = target
     doc.updated_at = now
+    changes.fields |= {"status", "updated_at"}
     stamp = {"submit": "submitted", "approve": "approved", "post": "posted", "void": "voided"}.get(action)
-    fields = ["status", "updated_at"]
     if stamp:
         setattr(doc, f"{stamp}_at", now)
-        fields.append(f"{stamp}_at")
+        changes.fields.add(f"{stamp}_at")
         if stamp != "submitted":
             setattr(doc, f"{stamp}_by", by)
-            fields.append(f"{stamp}_by")
+            changes.fields.add(f"{stamp}_by")
     if action == "void":
         doc.void_reason = reason[:500]
-        fields.append("void_reason")
-    doc.save(update_fields=fields)
+        changes.fields.add("void_reason")
     payload = {"number": doc.number, "kind": doc.kind, "from": before, "to": target, "reason": reason[:500]}
-    record_event(company=doc.company, topic=f"document.{action}", by=by, obj=doc, payload=payload)
-    record_audit(company=doc.company, action=action, obj=doc, by=by, before={"status": before}, after=payload)
-    return doc
+    changes.events.append(make_event(company=doc.company, topic=f"document.{action}", by=by, obj=doc, payload=payload))
+    changes.audits.append(make_audit(company=doc.company, action=action, obj=doc, by=by, before={"status": before},
+                                     after=payload))
+    return changes.flush() if own else doc
 
 
 @transaction.atomic
@@ -437,10 +470,17 @@ def post_document(doc, *, by) -> Document:
     doc = _locked(doc, by)
     if doc.status == Status.POSTED:
         return doc
+    changes = _Changes(doc)
+    _post_locked(doc, by, changes)
+    return changes.flush()
+
+
+def _post_locked(doc: Document, by, changes: _Changes, lines=None) -> None:
     if doc.status not in TRANSITIONS["post"][0]:
         raise InvalidTransition(action=str(ACTION_LABELS["post"]), number=doc.number, status=doc.get_status_display())
     k = get_kind(doc.kind)
-    lines = list(doc.lines.select_related("item", "lot", "location__warehouse", "source_line").all())
+    if lines is None:
+        lines = list(doc.lines.select_related("item", "lot", "location__warehouse", "source_line"))
     if doc.source_id:
         # lock the source: concurrent returns of one delivery must not return more than it delivered
         source = Document.objects.select_for_update(of=("self",)).get(pk=doc.source_id)
@@ -453,11 +493,24 @@ def post_document(doc, *, by) -> Document:
             _check_remaining(doc, lines)
     if k.inbound:
         _create_lots(doc, lines)
-    places = Places(virtual=company_locations(doc.company_id), default=_default_location_cache())
+    places = _places(doc)
     planned = k.plan(doc, lines, places)
-    result = post_moves(planned, company=doc.company, by=by, business_on=doc.business_on, document=doc)
+    result = post_moves(planned, company=doc.company, by=by, business_on=doc.business_on, document=doc,
+                        events=changes.events)
     _record_line_costs(doc, lines, result)
-    return transition(doc, "post", by=by)
+    transition(doc, "post", by=by, changes=changes)
+
+
+def _places(doc: Document) -> Places:
+    virtual, defaults = places_for(doc.company, {w for w in (doc.warehouse_id, doc.to_warehouse_id) if w})
+
+    def default(warehouse):
+        loc = defaults.get(warehouse.pk)
+        if loc is None:
+            loc = default_location(warehouse)  # raises warehouse.no_location with the warehouse's name
+        return loc
+
+    return Places(virtual=virtual, default=default)
 
 
 @transaction.atomic
@@ -483,23 +536,40 @@ def void_document(doc, *, by, reason: str) -> Document:
         StockMove.objects.filter(document=doc, reverses__isnull=True)
         .select_related("item", "lot", "from_location__warehouse", "to_location__warehouse", "line")
     )
-    post_moves(reversal_of(moves), company=doc.company, by=by, business_on=clock.today(doc.company.time_zone), document=doc)
-    return transition(doc, "void", by=by, reason=reason.strip())
+    changes = _Changes(doc)
+    post_moves(reversal_of(moves), company=doc.company, by=by, business_on=clock.today(doc.company.time_zone),
+               document=doc, events=changes.events)
+    transition(doc, "void", by=by, reason=reason.strip(), changes=changes)
+    return changes.flush()
+
+
+LIFECYCLE = [Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.POSTED]
+STEPS = [(Status.SUBMITTED, "submit"), (Status.APPROVED, "approve"), (Status.POSTED, "post")]
 
 
 @transaction.atomic
 def advance_document(doc, *, by, to: str) -> Document:
-    """Carry a document through submit → approve → post up to status `to`, each step checked as usual."""
-    order = [Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.POSTED]
-    if to not in order[1:]:
-        raise ValidationFailed(field="to", reason=_("must be submitted, approved or posted"))
-    steps = [(Status.SUBMITTED, submit_document), (Status.APPROVED, approve_document), (Status.POSTED, post_document)]
-    for status, step in steps[: order.index(to)]:
-        current = doc.status if isinstance(doc, Document) else None
-        if current in order and order.index(current) >= order.index(status):
+    """Carry a document through submit → approve → post up to status `to`, each step checked as usual.
+
+    One lock, one UPDATE: the steps are recorded one by one (events, audit) but written together.
+    """
+    doc = _locked(doc, by)
+    changes = _Changes(doc)
+    _advance(doc, by=by, to=to, changes=changes)
+    return changes.flush()
+
+
+def _advance(doc: Document, *, by, to: str, changes: _Changes, lines=None) -> None:
+    if to not in LIFECYCLE[1:]:
+        raise ValidationFailed(field="advance_to", reason=_("must be submitted, approved or posted"))
+    for status, action in STEPS[: LIFECYCLE.index(to)]:
+        if doc.status in LIFECYCLE and LIFECYCLE.index(doc.status) >= LIFECYCLE.index(status):
             continue
-        doc = step(doc, by=by)
-    return doc
+        permissions.require(by, f"document.{action}")
+        if action == "post":
+            _post_locked(doc, by, changes, lines=lines)
+        else:
+            transition(doc, action, by=by, changes=changes)
 
 
 # ---------------------------------------------------------------- 下推: creating from a source
@@ -565,17 +635,6 @@ def create_from(source: Document | int, *, by, kind: str, business_on: dt.date |
 # ---------------------------------------------------------------- posting helpers
 
 
-def _default_location_cache():
-    cache: dict[int, Location] = {}
-
-    def default(warehouse):
-        if warehouse.pk not in cache:
-            cache[warehouse.pk] = default_location(warehouse)
-        return cache[warehouse.pk]
-
-    return default
-
-
 def _create_lots(doc: Document, lines: list[DocumentLine]) -> None:
     wanted = {(ln.item_id, ln.lot_code): ln for ln in lines if ln.lot_id is None and ln.lot_code}
     if not wanted:
@@ -630,8 +689,12 @@ def _record_line_costs(doc: Document, lines: list[DocumentLine], result) -> None
             ln.cost_amount = values.get(ln.pk, ZERO)
             if len(lots) == 1 and ln.lot_id is None and moves[0].lot is not None:
                 ln.lot, ln.lot_code = moves[0].lot, moves[0].lot.code
-    DocumentLine.objects.bulk_update(
-        lines, ["cost_amount", "lot", "lot_code", "quantity", "unit_quantity", "amount", "unit", "factor", "unit_price"]
-    )
+    with connection.cursor() as cur:  # one statement, many rows: this runs for every posted document
+        cur.executemany(
+            "UPDATE documents_documentline SET cost_amount = %s, lot_id = %s, lot_code = %s WHERE id = %s",
+            [(ln.cost_amount, ln.lot_id, ln.lot_code, ln.pk) for ln in lines],
+        )
     if extra:
+        split = [ln for ln in lines if ln.unit_id == ln.item.base_unit_id and ln.factor == 1]
+        DocumentLine.objects.bulk_update(split, ["quantity", "unit_quantity", "amount", "unit", "factor", "unit_price"])
         DocumentLine.objects.bulk_create(extra)

@@ -66,3 +66,30 @@ def default_location(warehouse: Warehouse) -> Location:
             "warehouse.no_location", _("Warehouse %(warehouse)s has no storage location."), warehouse=warehouse
         )
     return loc
+
+
+# Virtual locations never change once a company exists; keyed by the company's id and creation time so a
+# reused id (a test database rolled back) can never hit an old entry.
+_virtual_cache: dict[tuple[int, str], dict[str, Location]] = {}
+
+
+def virtual_locations(company) -> dict[str, Location]:
+    """The company's virtual locations and its transit location, by kind (cached per process)."""
+    key = (company.pk, company.created_at.isoformat())
+    found = _virtual_cache.get(key)
+    if found is None:
+        found = company_locations(company.pk)
+        if len(found) == len(VIRTUAL_CODES) + 1:
+            _virtual_cache[key] = found
+    return found
+
+
+def places_for(company, warehouse_ids: set[int]) -> tuple[dict[str, Location], dict[int, Location]]:
+    """The company's virtual locations by kind, and each given warehouse's default storage location."""
+    defaults: dict[int, Location] = {}
+    rows = Location.objects.select_related("warehouse").filter(
+        warehouse_id__in=warehouse_ids, kind__in=STOCKED_KINDS, is_active=True
+    )
+    for loc in sorted(rows, key=lambda x: (not x.is_default, x.pk)):
+        defaults.setdefault(loc.warehouse_id, loc)
+    return virtual_locations(company), defaults

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from openjxc.catalog.models import Item
 from openjxc.core import clock
 from openjxc.core.errors import DomainError, InsufficientStock
-from openjxc.core.events import record_event
+from openjxc.core.events import make_event
 from openjxc.core.quantities import ZERO, cost, money, qty
 from openjxc.stock.costing import CostState, apply_issue, apply_receipt, issue_value, residue
 from openjxc.stock.locations import virtual_location
@@ -97,6 +97,7 @@ def post_moves(
     by,
     business_on: dt.date,
     document=None,
+    events: list | None = None,
 ) -> PostingResult:
     """Post planned moves atomically; refuse (DomainError) and write nothing if any move is refused."""
     assert transaction.get_connection().in_atomic_block, "post_moves runs inside the caller's transaction"
@@ -277,7 +278,7 @@ def post_moves(
             unique_fields=["item", "warehouse"],
             update_fields=["quantity", "value", "last_cost"],
         )
-    record_event(
+    (events.append if events is not None else _save)(make_event(
         company=company,
         topic="stock.changed",
         by=by,
@@ -290,8 +291,12 @@ def post_moves(
             ],
             "negative": result.went_negative,
         },
-    )
+    ))
     return result
+
+
+def _save(event) -> None:
+    event.save(force_insert=True)
 
 
 def reversal_of(moves: list[StockMove]) -> list[PlannedMove]:
