@@ -63,9 +63,11 @@ def auth_error(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
-    return api.create_response(
-        request, {"code": f"http.{exc.status_code}", "message": str(exc), "data": {}}, status=exc.status_code
-    )
+    if exc.status_code == 400:  # ninja's "Cannot parse request body": not JSON at all
+        body = {"code": "request.malformed", "message": _("The request body is not valid JSON."), "data": {}}
+    else:
+        body = {"code": f"http.{exc.status_code}", "message": str(exc), "data": {}}
+    return api.create_response(request, body, status=exc.status_code)
 
 
 def _register_routers():

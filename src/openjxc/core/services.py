@@ -51,3 +51,29 @@ def create_user(*, by, username: str, password: str, roles: list[str], company=N
     record_event(company=company, topic="user.created", by=by, obj=user, payload={"username": username, "roles": roles})
     record_audit(company=company, action="create", obj=user, by=by, after={"username": username, "roles": roles})
     return user
+
+
+USER_FIELDS = ["display_name", "email", "roles", "language", "is_active", "superior"]
+
+
+@transaction.atomic
+def update_user(user: User, *, by, warehouses=None, **changes) -> User:
+    """Change a user of `by`'s company: roles, names, scoped warehouses; deactivate with is_active=False."""
+    permissions.require(by, "users.manage")
+    permissions.require_company(by, user.company_id)
+    bad = [r for r in changes.get("roles") or [] if r not in VALID_ROLES]
+    if bad:
+        raise ValidationFailed(field="roles", reason=_("contains unknown roles: %(roles)s") % {"roles": ", ".join(bad)})
+    if user.pk == by.pk and changes.get("is_active") is False:
+        raise ValidationFailed(field="is_active", reason=_("you cannot deactivate yourself"))
+    before = {f: str(getattr(user, f)) for f in USER_FIELDS}
+    for key, value in changes.items():
+        if key in USER_FIELDS:
+            setattr(user, key, list(value) if key == "roles" else value)
+    user.save()
+    if warehouses is not None:
+        user.warehouses.set(warehouses)
+    after = {f: str(getattr(user, f)) for f in USER_FIELDS}
+    record_event(company=user.company_id, topic="user.updated", by=by, obj=user, payload=after)
+    record_audit(company=user.company_id, action="update", obj=user, by=by, before=before, after=after)
+    return user

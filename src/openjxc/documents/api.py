@@ -1,3 +1,303 @@
-from ninja import Router
+"""Documents: create (optionally carried up to posted), list, read, edit drafts, the lifecycle, 下推."""
 
-router = Router(tags=["TODO"])
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from ninja import Field, Path, Query, Router, Schema
+
+from openjxc.core.errors import PermissionDenied
+from openjxc.core.schemas import (
+    MAX_ID,
+    CustomFields,
+    Id,
+    Page,
+    PageParams,
+    PositiveQty,
+    Price,
+    company_id,
+    cost_field,
+    get_or_404,
+    paginate,
+    text,
+)
+from openjxc.documents import services as docs
+from openjxc.documents.kinds import KINDS
+from openjxc.documents.models import Document, Status
+from openjxc.documents.services import MAX_LINES, LineInput
+from openjxc.stock.access import scoped_warehouse_ids
+
+router = Router(tags=["documents"])
+PK = Path(..., ge=1, le=MAX_ID)
+
+Advance = Literal["submitted", "approved", "posted"]
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class LineIn(Schema):
+    item: Id
+    quantity: PositiveQty
+    unit: Id | text(16, min_length=1) | None = Field(None, description="unit id or code; default the base unit")
+    unit_price: Price | None = Field(None, description="default: the item's price for this kind")
+    lot_code: text(64) = ""
+    produced_on: dt.date | None = None
+    expires_on: dt.date | None = None
+    location: Id | None = None
+    source_line: Id | None = None
+    memo: text(300) = ""
+
+
+class HeaderFields(Schema):
+    warehouse: Id | None = None
+    partner: Id | None = None
+    to_warehouse: Id | None = None
+    business_on: dt.date | None = None
+    memo: text(500) | None = None
+    custom: CustomFields | None = None
+
+
+class DocumentIn(HeaderFields):
+    kind: text(32, min_length=1)
+    source: Id | None = None
+    lines: list[LineIn] = Field(..., min_length=1, max_length=MAX_LINES)
+    advance_to: Advance | None = Field(None, description="run the lifecycle up to this status in the same request")
+
+
+class DocumentPatch(HeaderFields):
+    lines: list[LineIn] | None = Field(None, min_length=1, max_length=MAX_LINES)
+
+
+class DocumentPut(HeaderFields):
+    lines: list[LineIn] = Field(..., min_length=1, max_length=MAX_LINES)
+
+
+class ReasonIn(Schema):
+    reason: text(500) = ""
+
+
+class VoidIn(Schema):
+    reason: text(500, min_length=1)
+
+
+class CreateFromIn(Schema):
+    kind: text(32, min_length=1)
+    business_on: dt.date | None = None
+
+
+class LineOut(Schema):
+    id: int
+    line_no: int
+    item: int = Field(alias="item_id")
+    item_code: str = Field(alias="item.code")
+    item_name: str = Field(alias="item.name")
+    unit: int = Field(alias="unit_id")
+    unit_code: str = Field(alias="unit.code")
+    unit_quantity: Decimal
+    factor: Decimal
+    quantity: Decimal = Field(description="in the item's base unit")
+    unit_price: Decimal
+    amount: Decimal
+    lot: int | None = Field(None, alias="lot_id")
+    lot_code: str
+    produced_on: dt.date | None
+    expires_on: dt.date | None
+    location: int | None = Field(None, alias="location_id")
+    source_line: int | None = Field(None, alias="source_line_id")
+    cost_amount: Decimal | None
+    memo: str
+
+    @staticmethod
+    def resolve_cost_amount(obj, context):
+        return cost_field(obj.cost_amount, context)
+
+
+class DocumentOut(Schema):
+    id: int
+    number: str
+    kind: str
+    status: str
+    warehouse: int | None = Field(None, alias="warehouse_id")
+    to_warehouse: int | None = Field(None, alias="to_warehouse_id")
+    partner: int | None = Field(None, alias="partner_id")
+    source: int | None = Field(None, alias="source_id")
+    business_on: dt.date
+    memo: str
+    total_quantity: Decimal
+    total_amount: Decimal
+    created_by: int = Field(alias="created_by_id")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class DocumentDetail(DocumentOut):
+    custom: dict
+    submitted_at: dt.datetime | None
+    approved_at: dt.datetime | None
+    approved_by: int | None = Field(None, alias="approved_by_id")
+    posted_at: dt.datetime | None
+    posted_by: int | None = Field(None, alias="posted_by_id")
+    voided_at: dt.datetime | None
+    voided_by: int | None = Field(None, alias="voided_by_id")
+    void_reason: str
+    lines: list[LineOut]
+
+    @staticmethod
+    def resolve_lines(obj):
+        return list(obj.lines.select_related("item", "unit"))
+
+
+class KindOut(Schema):
+    code: str
+    prefix: str
+    label: str
+    partner_role: str | None
+    sources: list[str]
+    source_required: bool
+    needs_to_warehouse: bool
+    inbound: bool
+
+
+class DocumentFilters(PageParams):
+    kind: text(32) | None = None
+    status: Status | None = None
+    warehouse: Id | None = None
+    partner: Id | None = None
+    number: text(40) | None = Field(None, description="substring of the number")
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+# ---------------------------------------------------------------- loading with permission
+
+
+def _documents(request):
+    """The caller's company's documents, narrowed to their warehouses when they are scoped."""
+    qs = Document.objects.filter(company_id=company_id(request, "document.view"))
+    scope = scoped_warehouse_ids(request.auth)
+    return qs if scope is None else qs.filter(Q(warehouse_id__in=scope) | Q(to_warehouse_id__in=scope))
+
+
+def _load(request, doc_id: int) -> Document:
+    """A document of the caller's company (404 otherwise) in one of their warehouses (403 otherwise)."""
+    doc = get_or_404(Document.objects.filter(company_id=company_id(request, "document.view")), doc_id, "document")
+    if not _documents(request).filter(pk=doc.pk).exists():
+        raise PermissionDenied(action=_("see document %(number)s") % {"number": doc.number})
+    return doc
+
+
+def _lines(lines) -> list[LineInput] | None:
+    return None if lines is None else [LineInput(**ln.dict()) for ln in lines]
+
+
+def _header(payload, *, partial: bool) -> dict:
+    fields = payload.dict(exclude={"lines"}, exclude_unset=partial)
+    # memo and custom: null means "leave as it is"; partner/to_warehouse: null clears them
+    return {k: v for k, v in fields.items() if v is not None or k in ("partner", "to_warehouse")}
+
+
+# ---------------------------------------------------------------- endpoints
+
+
+@router.get("/kinds", response=list[KindOut], summary="The document kinds: code, number prefix, sources (下推)")
+def list_kinds(request):
+    company_id(request, "document.view")
+    return [
+        {"code": k.code, "prefix": k.prefix, "label": str(k.label), "partner_role": k.partner_role,
+         "sources": list(k.sources), "source_required": k.source_required,
+         "needs_to_warehouse": k.needs_to_warehouse, "inbound": k.inbound}
+        for k in KINDS.values()
+    ]
+
+
+@router.get("", response=Page[DocumentOut])
+def list_documents(request, filters: Query[DocumentFilters]):
+    qs = _documents(request).order_by("-business_on", "-id")
+    if filters.q:
+        qs = qs.filter(Q(number__icontains=filters.q) | Q(memo__icontains=filters.q))
+    for field in ("kind", "status", "warehouse", "partner"):
+        value = getattr(filters, field)
+        if value:
+            qs = qs.filter(**{f"{field}_id" if field in ("warehouse", "partner") else field: value})
+    if filters.number:
+        qs = qs.filter(number__icontains=filters.number)
+    if filters.date_from:
+        qs = qs.filter(business_on__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(business_on__lte=filters.date_to)
+    return paginate(qs, filters)
+
+
+@router.get("/{int:doc_id}", response=DocumentDetail)
+def get_document(request, doc_id: int = PK):
+    return _load(request, doc_id)
+
+
+@router.post("", response={201: DocumentDetail},
+             summary="Create a document; `advance_to` carries it through submit/approve/post in one transaction")
+def create_document(request, payload: DocumentIn):
+    source = _load(request, payload.source) if payload.source else None
+    header = _header(payload, partial=False)
+    header.pop("advance_to", None)
+    header.pop("source", None)
+    with transaction.atomic():  # a failed advance leaves no draft behind
+        doc = docs.create_document(by=request.auth, source=source, lines=_lines(payload.lines), **header)
+        if payload.advance_to:
+            doc = docs.advance_document(doc, by=request.auth, to=payload.advance_to)
+    return 201, doc
+
+
+@router.patch("/{int:doc_id}", response=DocumentDetail, summary="Edit a draft (only the fields sent)")
+def patch_document(request, payload: DocumentPatch, doc_id: int = PK):
+    doc = _load(request, doc_id)
+    return docs.update_document(doc, by=request.auth, lines=_lines(payload.lines), **_header(payload, partial=True))
+
+
+@router.put("/{int:doc_id}", response=DocumentDetail, summary="Replace a draft's header and lines")
+def put_document(request, payload: DocumentPut, doc_id: int = PK):
+    doc = _load(request, doc_id)
+    return docs.update_document(doc, by=request.auth, lines=_lines(payload.lines), **_header(payload, partial=False))
+
+
+@router.post("/{int:doc_id}/submit", response=DocumentDetail)
+def submit_document(request, doc_id: int = PK):
+    return docs.submit_document(_load(request, doc_id), by=request.auth)
+
+
+@router.post("/{int:doc_id}/approve", response=DocumentDetail)
+def approve_document(request, doc_id: int = PK):
+    return docs.approve_document(_load(request, doc_id), by=request.auth)
+
+
+@router.post("/{int:doc_id}/reject", response=DocumentDetail)
+def reject_document(request, payload: ReasonIn = None, doc_id: int = PK):
+    reason = payload.reason if payload else ""
+    return docs.reject_document(_load(request, doc_id), by=request.auth, reason=reason)
+
+
+@router.post("/{int:doc_id}/post", response=DocumentDetail)
+def post_document(request, doc_id: int = PK):
+    return docs.post_document(_load(request, doc_id), by=request.auth)
+
+
+@router.post("/{int:doc_id}/void", response=DocumentDetail, summary="Void a posted document by reversal")
+def void_document(request, payload: VoidIn, doc_id: int = PK):
+    return docs.void_document(_load(request, doc_id), by=request.auth, reason=payload.reason)
+
+
+@router.post("/{int:doc_id}/cancel", response=DocumentDetail)
+def cancel_document(request, payload: ReasonIn = None, doc_id: int = PK):
+    reason = payload.reason if payload else ""
+    return docs.cancel_document(_load(request, doc_id), by=request.auth, reason=reason)
+
+
+@router.post("/{int:doc_id}/create-from", response={201: DocumentDetail}, summary="下推: a draft from this document")
+def create_from(request, payload: CreateFromIn, doc_id: int = PK):
+    source = _load(request, doc_id)
+    return 201, docs.create_from(source, by=request.auth, kind=payload.kind, business_on=payload.business_on)
