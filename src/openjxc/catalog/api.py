@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db.models import Q
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from openjxc.catalog import services as catalog
 from openjxc.catalog.models import Category, Item, Tracking, Unit
@@ -77,7 +77,7 @@ def get_unit(request, unit_id: int = PK):
 
 @router.post("/units", response={201: UnitOut})
 def create_unit(request, payload: UnitIn):
-    return 201, catalog.create_unit(by=request.auth, code=payload.code, name=payload.name)
+    return Status(201, catalog.create_unit(by=request.auth, code=payload.code, name=payload.name))
 
 
 @router.patch("/units/{int:unit_id}", response=UnitOut)
@@ -149,7 +149,8 @@ def get_category(request, category_id: int = PK):
 @router.post("/categories", response={201: CategoryOut})
 def create_category(request, payload: CategoryIn):
     parent = get_or_404(_categories(request), payload.parent, "category") if payload.parent else None
-    return 201, catalog.create_category(by=request.auth, code=payload.code, name=payload.name, parent=parent)
+    cat = catalog.create_category(by=request.auth, code=payload.code, name=payload.name, parent=parent)
+    return Status(201, cat)
 
 
 @router.patch("/categories/{int:category_id}", response=CategoryOut)
@@ -303,7 +304,7 @@ def create_item(request, payload: ItemIn):
     alt = [(get_or_404(units, u.unit, "unit"), u.factor) for u in payload.units]
     item = catalog.create_item(by=request.auth, code=payload.code, name=payload.name, base_unit=base,
                                barcodes=payload.barcodes, units=alt, **_resolve_item_refs(request, payload))
-    return 201, item
+    return Status(201, item)
 
 
 @router.patch("/items/{int:item_id}", response=ItemDetail)
@@ -319,7 +320,7 @@ def add_barcode(request, payload: BarcodeIn, item_id: int = PK):
     item = get_or_404(_items(request), item_id, "item")
     unit = get_or_404(_units(request), payload.unit, "unit") if payload.unit else None
     catalog.add_barcode(item, by=request.auth, code=payload.code, unit=unit)
-    return 201, item
+    return Status(201, item)
 
 
 @router.post("/items/{int:item_id}/units", response={201: ItemDetail}, summary="Add or change an alternative unit")
@@ -328,7 +329,7 @@ def add_item_unit(request, payload: ItemUnitIn, item_id: int = PK):
     item = get_or_404(_items(request), item_id, "item")
     unit = get_or_404(_units(request), payload.unit, "unit")
     catalog.add_item_unit(item, by=request.auth, unit=unit, factor=payload.factor)
-    return 201, item
+    return Status(201, item)
 
 
 @router.put("/items/{int:item_id}/levels/{int:warehouse_id}", response=LevelOut,

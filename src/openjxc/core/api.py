@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from openjxc.core import permissions, tokens
 from openjxc.core import services as core
@@ -45,7 +45,7 @@ def create_token(request, payload: TokenIn):
     permissions.require(request.auth, "tokens.manage")
     token, raw = tokens.create_token(by=request.auth, name=payload.name)
     token.token = raw
-    return 201, token
+    return Status(201, token)
 
 
 @router.get("/tokens", response=list[TokenOut], summary="My API tokens")
@@ -182,7 +182,7 @@ def create_user(request, payload: UserIn):
     data = payload.dict(exclude={"warehouses", "superior"})
     user = core.create_user(by=request.auth, warehouses=_warehouses(request, payload.warehouses),
                             superior=superior, **data)
-    return 201, user
+    return Status(201, user)
 
 
 @router.patch("/users/{int:user_id}", response=UserOut)

@@ -6,10 +6,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
+from ninja import Status as HttpStatus
 
 from openjxc.core.errors import PermissionDenied
 from openjxc.core.schemas import (
@@ -244,13 +244,8 @@ def get_document(request, doc_id: int = PK):
 def create_document(request, payload: DocumentIn):
     source = _load(request, payload.source) if payload.source else None
     header = _header(payload, partial=False)
-    header.pop("advance_to", None)
-    header.pop("source", None)
-    with transaction.atomic():  # a failed advance leaves no draft behind
-        doc = docs.create_document(by=request.auth, source=source, lines=_lines(payload.lines), **header)
-        if payload.advance_to:
-            doc = docs.advance_document(doc, by=request.auth, to=payload.advance_to)
-    return 201, doc
+    header["source"] = source
+    return HttpStatus(201, docs.create_document(by=request.auth, lines=_lines(payload.lines), **header))
 
 
 @router.patch("/{int:doc_id}", response=DocumentDetail, summary="Edit a draft (only the fields sent)")
@@ -300,4 +295,5 @@ def cancel_document(request, payload: ReasonIn = None, doc_id: int = PK):
 @router.post("/{int:doc_id}/create-from", response={201: DocumentDetail}, summary="下推: a draft from this document")
 def create_from(request, payload: CreateFromIn, doc_id: int = PK):
     source = _load(request, doc_id)
-    return 201, docs.create_from(source, by=request.auth, kind=payload.kind, business_on=payload.business_on)
+    doc = docs.create_from(source, by=request.auth, kind=payload.kind, business_on=payload.business_on)
+    return HttpStatus(201, doc)

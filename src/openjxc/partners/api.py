@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Q
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from openjxc.core.schemas import (
     MAX_ID,
@@ -73,7 +73,8 @@ def get_region(request, region_id: int = PK):
 @router.post("/regions", response={201: RegionOut})
 def create_region(request, payload: RegionIn):
     parent = get_or_404(_regions(request), payload.parent, "region") if payload.parent else None
-    return 201, partners.create_region(by=request.auth, code=payload.code, name=payload.name, parent=parent)
+    region = partners.create_region(by=request.auth, code=payload.code, name=payload.name, parent=parent)
+    return Status(201, region)
 
 
 @router.patch("/regions/{int:region_id}", response=RegionOut)
@@ -162,7 +163,7 @@ def get_partner(request, partner_id: int = PK):
 
 @router.post("", response={201: PartnerOut})
 def create_partner(request, payload: PartnerIn):
-    return 201, partners.create_partner(by=request.auth, **_fields(request, payload))
+    return Status(201, partners.create_partner(by=request.auth, **_fields(request, payload)))
 
 
 @router.patch("/{int:partner_id}", response=PartnerOut)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from openjxc.catalog.models import Item
 from openjxc.core import clock
@@ -111,7 +111,7 @@ def get_warehouse(request, warehouse_id: int = PK):
 
 @router.post("/warehouses", response={201: WarehouseOut})
 def create_warehouse(request, payload: WarehouseIn):
-    return 201, stock.create_warehouse(by=request.auth, **_warehouse_fields(request, payload))
+    return Status(201, stock.create_warehouse(by=request.auth, **_warehouse_fields(request, payload)))
 
 
 @router.patch("/warehouses/{int:warehouse_id}", response=WarehouseOut)
@@ -183,8 +183,9 @@ def get_location(request, location_id: int = PK):
 @router.post("/locations", response={201: LocationOut})
 def create_location(request, payload: LocationIn):
     wh = get_or_404(_warehouses(request), payload.warehouse, "warehouse")
-    return 201, stock.create_location(by=request.auth, warehouse=wh, code=payload.code, name=payload.name,
-                                      allow_negative=payload.allow_negative)
+    loc = stock.create_location(by=request.auth, warehouse=wh, code=payload.code, name=payload.name,
+                                allow_negative=payload.allow_negative)
+    return Status(201, loc)
 
 
 @router.patch("/locations/{int:location_id}", response=LocationOut)
