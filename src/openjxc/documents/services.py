@@ -7,6 +7,7 @@ an audit record, and refuses bad input with a DomainError before anything is wri
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -306,7 +307,9 @@ def create_document(
     if k.source_required:
         _check_remaining(doc, built)
     _totals(doc, built)
-    doc.number = next_number(company, k.prefix, day)
+    # A document carried on to posting takes its number last, just before commit: the day's counter
+    # row stays locked only for an instant, so concurrent postings of one kind are not serialised.
+    doc.number = f"~{uuid.uuid4().hex}" if advance_to else next_number(company, k.prefix, day)
     doc.save()
     for ln in built:
         ln.document = doc
@@ -318,6 +321,11 @@ def create_document(
     if advance_to:
         # the new document is invisible to others until commit: no lock needed, lines already loaded
         _advance(doc, by=by, to=advance_to, changes=changes, lines=built)
+        placeholder, doc.number = doc.number, next_number(company, k.prefix, day)
+        changes.fields.add("number")
+        for row in [*(e.payload for e in changes.events), *(a.after for a in changes.audits)]:
+            if row and row.get("number") == placeholder:
+                row["number"] = doc.number
     return changes.flush()
 
 
