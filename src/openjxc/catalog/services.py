@@ -114,8 +114,8 @@ def _parse_gs1(text: str) -> dict | None:
     import biip
 
     try:
-        result = biip.parse(text, separator_chars=["\x1d", "|"])
-    except Exception:  # biip raises ParseError subclasses for anything it cannot read
+        result = biip.parse(text, config=biip.ParseConfig(separator_chars=["\x1d", "|"]))
+    except biip.BiipException:  # ParseError and friends: anything biip cannot read
         return None
     gs1 = result.gs1_message
     if gs1 is None:

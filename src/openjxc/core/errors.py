@@ -17,7 +17,8 @@ class DomainError(Exception):
     http_status: int = 400
     message: Any = _("The request was refused.")
 
-    def __init__(self, code: str | None = None, message: Any = None, *, http_status: int | None = None, **data):
+    # code and message are positional-only, so the data may itself hold a "code" (a barcode, an item code)
+    def __init__(self, code: str | None = None, message: Any = None, /, *, http_status: int | None = None, **data):
         self.code = code or self.code
         if message is not None:
             self.message = message
