@@ -1,0 +1,64 @@
+"""The `jxc` command: a thin entry point over Django's management commands.
+
+    jxc init            create the database, a company and its administrator
+    jxc demo            load the demo company (3 months of history)
+    jxc serve           web server + background worker
+    jxc check-ledger    verify the stock ledger
+    jxc backup / restore
+
+Hyphens in command names are accepted (`check-ledger` runs `check_ledger`); any other Django
+management command works too (`jxc migrate`, `jxc shell`, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+DEFAULT_SETTINGS = "openjxc.config.settings.dev"
+
+# Our commands, in the order `jxc --help` lists them.
+COMMANDS = ["init", "demo", "serve", "check_ledger", "backup", "restore"]
+
+
+def _usage() -> str:
+    from django.core.management import load_command_class
+
+    lines = ["usage: jxc <command> [options]", "", "OpenJXC 进销存 commands:"]
+    for name in COMMANDS:
+        cmd = load_command_class("openjxc.core", name)
+        summary = (cmd.help or "").strip().splitlines()[0] if cmd.help else ""
+        lines.append(f"  {name.replace('_', '-'):<14} {summary}")
+    lines += [
+        "",
+        "`jxc <command> --help` shows a command's options.",
+        "Every Django management command is available as well (jxc migrate, jxc shell, jxc help --commands).",
+        f"Settings: DJANGO_SETTINGS_MODULE (default {DEFAULT_SETTINGS}); data in JXC_DATA_DIR (default ./var).",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Set the settings module and dispatch to the management command named by the first argument."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    import django
+
+    django.setup()
+    if not argv or (argv[0] in {"-h", "--help", "help"} and len(argv) == 1):
+        print(_usage())
+        return
+    if argv[0] in {"--version", "version"}:
+        from importlib.metadata import version
+
+        print(f"openjxc {version('openjxc')}")
+        return
+    if not argv[0].startswith("-"):
+        argv[0] = argv[0].replace("-", "_")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["jxc", *argv])
+
+
+if __name__ == "__main__":
+    main()

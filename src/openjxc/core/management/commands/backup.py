@@ -1,0 +1,30 @@
+"""jxc backup: a consistent copy of the whole database, taken while the app runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from openjxc.core.management.commands import _backup
+
+
+class Command(BaseCommand):
+    help = "Back up the database (SQLite: online backup API; PostgreSQL: pg_dump -Fc)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--output", "-o", metavar="PATH",
+                            help="file to write (default JXC_DATA_DIR/backups/openjxc-<time>.sqlite3 or .dump)")
+
+    def handle(self, *args, output=None, **options):
+        if output:
+            path = Path(output).expanduser().resolve()
+        else:
+            path = Path(settings.DATA_DIR) / "backups" / _backup.default_name()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if _backup.is_sqlite():
+            _backup.backup_sqlite(path)
+        else:
+            _backup.backup_postgres(path)
+        self.stdout.write(self.style.SUCCESS(f"backup written: {path} ({path.stat().st_size} bytes)"))

@@ -1,0 +1,30 @@
+"""Background tasks of the core, run by the huey worker that `jxc serve` starts."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from openjxc.core.events import record_event
+from openjxc.core.models import Company
+
+
+def check_ledgers() -> dict[str, dict]:
+    """Check every company's ledger and record one "ledger.checked" event per company with the problems."""
+    from openjxc.core.management.commands._ledger import run_check
+
+    out = {}
+    for company in Company.objects.order_by("pk"):
+        report = run_check(company.pk)
+        payload = report.as_payload()
+        with transaction.atomic():
+            record_event(company=company, topic="ledger.checked", payload=payload)
+        out[company.code] = payload
+    return out
+
+
+@db_periodic_task(crontab(hour="2", minute="17"), name="core.nightly_ledger_check")
+def nightly_ledger_check():
+    """Every night at 02:17 (server time): the ledger check, its result written to the outbox."""
+    return check_ledgers()
