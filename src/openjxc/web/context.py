@@ -1,2 +1,66 @@
+"""What every page's layout needs: the navigation for the user's roles, the languages, the user's label."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.core import permissions
+from openjxc.core.models import Role
+from openjxc.documents.kinds import KINDS
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    url_name: str
+    label: object
+    icon: str  # a short glyph shown before the label, so the entry reads at a glance on a phone
+    visible: object  # user -> bool
+
+
+def can_create_documents(user) -> bool:
+    return any(permissions.allowed(user, "document.create", roles=set(k.create_roles)) for k in KINDS.values())
+
+
+# A later app adds its pages here: one entry, one predicate.
+NAVIGATION: list[NavEntry] = [
+    NavEntry("web:home", _("Dashboard"), "◧", lambda u: True),
+    NavEntry("web:balances", _("Stock balances"), "▤", lambda u: permissions.allowed(u, "stock.view")),
+    NavEntry("web:documents", _("Documents"), "▦", lambda u: permissions.allowed(u, "document.view")),
+    NavEntry("web:document_new", _("New document"), "＋", can_create_documents),
+]
+
+
+def role_labels(user) -> list[str]:
+    if user.is_superuser and not user.roles:
+        return [str(Role.ADMIN.label)]
+    return [str(Role(r).label) for r in (user.roles or []) if r in Role.values]
+
+
 def navigation(request):
-    return {}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"jxc_languages": settings.LANGUAGES}
+    path = request.path
+    entries = []
+    for entry in NAVIGATION:
+        if not entry.visible(user):
+            continue
+        url = reverse(entry.url_name)
+        if entry.url_name == "web:home":
+            active = path == url
+        elif entry.url_name == "web:document_new":
+            active = path == url
+        else:
+            active = path.startswith(url) and path != reverse("web:document_new")
+        entries.append({"url": url, "label": entry.label, "icon": entry.icon, "active": active})
+    return {
+        "jxc_nav": entries,
+        "jxc_languages": settings.LANGUAGES,
+        "jxc_roles": role_labels(user),
+        "jxc_company": user.company,
+        "jxc_can_create": can_create_documents(user),
+    }

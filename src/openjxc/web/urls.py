@@ -6,5 +6,14 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", views.logout_view, name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("language/", views.set_language, name="set_language"),
+    path("stock/", views.balances, name="balances"),
+    path("stock/items/<int:pk>/", views.item_card, name="item_card"),
+    path("documents/", views.documents, name="documents"),
+    path("documents/new/", views.document_new, name="document_new"),
+    path("documents/<int:pk>/", views.document_detail, name="document"),
+    path("documents/<int:pk>/from/<slug:kind>/", views.document_create_from, name="document_create_from"),
+    path("documents/<int:pk>/<slug:action>/", views.document_action, name="document_action"),
 ]

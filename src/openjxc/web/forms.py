@@ -1,0 +1,77 @@
+"""Forms of the web UI: the filters of the list pages and the header of a new document."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.core import permissions
+from openjxc.documents.kinds import KINDS
+from openjxc.documents.models import Status
+from openjxc.partners.models import Partner
+from openjxc.stock.access import visible_warehouses
+from openjxc.stock.models import Warehouse, WarehouseKind
+
+
+def _warehouse_choices(user, *, include_transit: bool):
+    qs = visible_warehouses(user, Warehouse.objects.filter(is_active=True)).order_by("code")
+    if not include_transit:
+        qs = qs.exclude(kind=WarehouseKind.TRANSIT)
+    return [(w.pk, w.name) for w in qs]
+
+
+class BalanceFilter(forms.Form):
+    warehouse = forms.TypedChoiceField(label=_("Warehouse"), required=False, coerce=int, empty_value=None)
+    item = forms.CharField(label=_("Item"), required=False, max_length=100,
+                           widget=forms.TextInput(attrs={"placeholder": _("Code or name"), "type": "search"}))
+    lot = forms.CharField(label=_("Lot"), required=False, max_length=64,
+                          widget=forms.TextInput(attrs={"type": "search"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].choices = [("", _("All warehouses"))] + _warehouse_choices(user, include_transit=True)
+
+
+class DocumentFilter(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    number = forms.CharField(label=_("Number"), required=False, max_length=40,
+                             widget=forms.TextInput(attrs={"type": "search"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("All kinds"))] + [(k.code, k.label) for k in KINDS.values()]
+        self.fields["status"].choices = [("", _("All statuses"))] + list(Status.choices)
+
+
+def creatable_kinds(user):
+    """Kinds `user` may start from scratch; returns and transfer-in are made from their source (下推)."""
+    return [
+        k for k in KINDS.values()
+        if not k.source_required and permissions.allowed(user, "document.create", roles=set(k.create_roles))
+    ]
+
+
+class DocumentHeaderForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"))
+    warehouse = forms.TypedChoiceField(label=_("Warehouse"), coerce=int)
+    to_warehouse = forms.TypedChoiceField(label=_("To warehouse"), coerce=int, required=False, empty_value=None,
+                                          help_text=_("Only for a transfer."))
+    partner = forms.TypedChoiceField(label=_("Partner"), coerce=int, required=False, empty_value=None,
+                                     help_text=_("Supplier or customer, when the kind needs one."))
+    business_on = forms.DateField(label=_("Business date"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    memo = forms.CharField(label=_("Memo"), required=False, max_length=500)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k.code, k.label) for k in creatable_kinds(user)]
+        self.fields["warehouse"].choices = _warehouse_choices(user, include_transit=False)
+        everywhere = Warehouse.objects.filter(company_id=user.company_id, is_active=True)
+        self.fields["to_warehouse"].choices = [("", "—")] + [
+            (w.pk, w.name) for w in everywhere.exclude(kind=WarehouseKind.TRANSIT).order_by("code")
+        ]
+        partners = Partner.objects.filter(company_id=user.company_id, is_active=True).order_by("code")
+        self.fields["partner"].choices = [("", "—")] + [(p.pk, f"{p.code} {p.name}") for p in partners]

@@ -1,0 +1,72 @@
+/* OpenJXC web UI: charts, the line rows of the document form, closing menus. No framework. */
+(function () {
+  "use strict";
+
+  function cssVar(name) {
+    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  }
+
+  function chartOption(kind, data) {
+    var primary = cssVar("--primary") || "#2563eb";
+    var accent = cssVar("--accent") || "#f59e0b";
+    var base = {
+      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+      tooltip: { trigger: "axis" },
+      textStyle: { fontFamily: getComputedStyle(document.body).fontFamily }
+    };
+    if (kind === "moves") {
+      base.legend = { top: 0, right: 0 };
+      base.xAxis = { type: "category", data: data.days, axisTick: { alignWithLabel: true } };
+      base.yAxis = { type: "value", minInterval: 1 };
+      base.color = [primary, accent];
+      base.series = data.series.map(function (s) {
+        return { name: s.name, type: "bar", data: s.data, barMaxWidth: 14, emphasis: { focus: "series" } };
+      });
+      return base;
+    }
+    base.tooltip = { trigger: "axis", axisPointer: { type: "shadow" },
+      valueFormatter: function (v) { return "¥" + Number(v).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 }); } };
+    base.xAxis = { type: "value", axisLabel: { formatter: function (v) { return Number(v).toLocaleString(); } } };
+    base.yAxis = { type: "category", data: data.names.slice().reverse() };
+    base.color = [primary];
+    base.series = [{ type: "bar", data: data.values.slice().reverse(), barMaxWidth: 22,
+      label: { show: true, position: "right", formatter: function (p) { return Number(p.value).toLocaleString(); } } }];
+    base.grid.right = 56;
+    return base;
+  }
+
+  function initCharts(root) {
+    if (!window.echarts) return;
+    root.querySelectorAll("[data-chart]").forEach(function (el) {
+      if (el.dataset.ready) return;
+      var src = document.getElementById(el.dataset.source);
+      if (!src) return;
+      var chart = window.echarts.init(el, null, { renderer: "svg" });
+      chart.setOption(chartOption(el.dataset.chart, JSON.parse(src.textContent)));
+      el.dataset.ready = "1";
+      window.addEventListener("resize", function () { chart.resize(); });
+    });
+  }
+
+  function addRow(button) {
+    var box = document.getElementById(button.dataset.addRow);
+    var rows = box.querySelectorAll(".line-row");
+    var copy = rows[rows.length - 1].cloneNode(true);
+    copy.querySelectorAll("input").forEach(function (i) { i.value = ""; });
+    copy.querySelector(".line-no").textContent = String(rows.length + 1);
+    box.appendChild(copy);
+    copy.querySelector("input").focus();
+  }
+
+  document.addEventListener("click", function (ev) {
+    var add = ev.target.closest("[data-add-row]");
+    if (add) { addRow(add); return; }
+    // close the user menu when clicking elsewhere
+    document.querySelectorAll("details.user-menu[open]").forEach(function (d) {
+      if (!d.contains(ev.target)) d.removeAttribute("open");
+    });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { initCharts(document); });
+  document.addEventListener("htmx:afterSettle", function (ev) { initCharts(ev.target); });
+})();
