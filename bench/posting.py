@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import json
 import os
 import random
@@ -126,7 +127,8 @@ def machine_line() -> str:
 
 
 def print_table(results: list[dict]) -> None:
-    head = ["engine", "path", "W", "docs", "seconds", "docs/s", "lines/s", "ours/raw", "target", "met?"]
+    head = ["engine", "path", "W", "docs", "seconds", "docs/s", "lines/s", "ours/raw", "target", "met?",
+            "cpu ms/doc", "load"]
     rows = []
     for r in results:
         engine = r["engine"] + (f" {r['sync']}" if r.get("sync") else "")
@@ -136,12 +138,15 @@ def print_table(results: list[dict]) -> None:
             if run["path"] != "raw-sql" and raw.get(run["writers"]):
                 ratio = f"{run['docs_per_s'] / raw[run['writers']]:.3f}"
             base_path = "http" if run["path"].startswith("http") else run["path"]
-            target = TARGETS.get((r["engine"], base_path, run["writers"])) if "4-tx" not in run["path"] else None
+            untargeted = "4-tx" in run["path"] or "CLI" in run["path"]
+            target = None if untargeted else TARGETS.get((r["engine"], base_path, run["writers"]))
             met = "" if target is None else ("yes" if run["docs_per_s"] >= target else "NO")
             path = run["path"] + (f" ({run['errors']} errors)" if run.get("errors") else "")
             rows.append([engine, path, str(run["writers"]), str(run["docs"]), f"{run['seconds']:.2f}",
                          f"{run['docs_per_s']:.0f}", f"{run['docs_per_s'] * LINES:.0f}", ratio,
-                         f">= {target}" if target else "", met])
+                         f">= {target}" if target else "", met,
+                         f"{run['cpu_s'] * 1000 / run['docs']:.2f}" if run.get("cpu_s") is not None else "",
+                         f"{run['load1']:.1f}"])
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
     print("\n" + "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
@@ -157,7 +162,11 @@ def print_table(results: list[dict]) -> None:
                 continue
             ok = "yes" if b["median_ms"] <= BALANCE_TARGET_MS else "NO"
             extra.append(f"{engine:16} {name}: median {b['median_ms']:.1f} ms, min {b['min_ms']:.1f} ms over "
-                         f"{b['runs']} runs, {b['rows']} rows (target <= {BALANCE_TARGET_MS} ms: {ok})")
+                         f"{b['runs']} runs, {b['rows']} rows (target <= {BALANCE_TARGET_MS} ms: {ok})"
+                         + (f"; {b['note']}" if b.get("note") else ""))
+            if b.get("all_pages_median_ms") is not None:
+                extra.append(f"{engine:16} {name}: all {b['all_pages_rows']} rows page by page: median "
+                             f"{b['all_pages_median_ms']:.1f} ms")
         for run in r["runs"]:
             if run.get("rss_peak_mb") is not None:
                 ok = "yes" if run["rss_peak_mb"] <= RSS_TARGET_MB else "NO"
@@ -168,6 +177,10 @@ def print_table(results: list[dict]) -> None:
             extra.append(f"{engine:16} http: {r['http_note']}")
         if r.get("ledger_problems") is not None:
             extra.append(f"{engine:16} ledger check after the runs: {r['ledger_problems']} problem(s)")
+    extra.append("cpu ms/doc: CPU of the benchmark process (all threads) for in-process and raw-sql runs, "
+                 "CPU of the server processes for http runs; the database server's CPU is not included. "
+                 "load: 1-minute load average at the end of the run (2 CPUs: above ~1.5 means other work "
+                 "competed for the CPUs)")
     if extra:
         print()
         print("\n".join(extra))
@@ -200,6 +213,8 @@ def child(cfg: dict) -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from openjxc.documents.services import create_document
+
     call_command("migrate", verbosity=0)
     result = {"engine": engine, "sync": cfg["sync"], "runs": [], "balances": {}}
     if engine == "sqlite":
@@ -216,34 +231,22 @@ def child(cfg: dict) -> None:
         for w in cfg["writers"]:
             result["runs"].append(report(run_inprocess(world, cfg["docs"], w, one_tx=True)))
         if 1 in cfg["writers"]:
+            if "advance_to" in inspect.signature(create_document).parameters:
+                result["runs"].append(report(run_inprocess(world, cfg["docs"], 1, one_tx=True, advance_to=True)))
             result["runs"].append(report(run_inprocess(world, max(cfg["docs"] // 2, 50), 1, one_tx=False)))
         raw_setup(engine)
         for w in cfg["writers"]:
             result["runs"].append(report(run_raw(engine, cfg["sync"], cfg["docs"], w)))
 
-        server = None
-        if cfg["http"] or cfg["balances"]:
-            workers = max(cfg["writers"]) if cfg["server_workers"] == "auto" else int(cfg["server_workers"])
-            server = Server(env, workers)
-        try:
-            if cfg["http"]:
-                token = api_token(world)
-                note = server.probe_documents(token, world)
-                if note:
-                    result["http_note"] = note
-                    print(f"   http: {note}", flush=True)
-                else:
-                    for w in cfg["writers"]:
-                        result["runs"].append(report(run_http(server, token, world, cfg["docs"], w)))
-            if cfg["balances"]:
-                add_balance_items(world)
-                result["balances"]["selectors.balances"] = time_selector(world)
+        if cfg["http"]:
+            http_runs(cfg, env, world, result)
+        if cfg["balances"]:
+            add_balance_items(world)
+            result["balances"]["selectors.balances"] = time_selector(world)
+            with Server(env, 1) as server:
                 result["balances"]["GET /api/stock/balances"] = time_balances_api(server, api_token(world), world)
-                for name, b in result["balances"].items():
-                    print(f"   {name}: {b}", flush=True)
-        finally:
-            if server is not None:
-                server.stop()
+            for name, b in result["balances"].items():
+                print(f"   {name}: {b}", flush=True)
 
         if cfg["profile"]:
             result["profile"] = profile_inprocess(world)
@@ -261,6 +264,28 @@ def child(cfg: dict) -> None:
         if engine == "postgres":
             drop_pg_database()
     Path(cfg["out"]).write_text(json.dumps(result, default=str))
+
+
+def http_runs(cfg: dict, env: dict, world: dict, result: dict) -> None:
+    """POST /api/documents from W clients: 1 server worker; 2 workers with and without the TCP_NODELAY fix."""
+    token = api_token(world)
+    n, top = cfg["docs"], max(cfg["writers"])
+    plan = [(1, "cli", w, n) for w in cfg["writers"]]
+    workers = top if cfg["server_workers"] == "auto" else int(cfg["server_workers"])
+    if workers > 1:
+        plan.append((workers, "nodelay", top, n))
+        plan.append((workers, "cli", top, max(n // 5, 50)))  # shows uvicorn issue #3149, see bench/serve.py
+    for k, launcher, w, docs in plan:
+        with Server(env, k, launcher) as server:
+            note = server.probe_documents(token, world)
+            if note:
+                result["http_note"] = note
+                print(f"   http: {note}", flush=True)
+                return
+            run = run_http(server, token, world, docs, w)
+            run["path"] = f"http {k} worker{'s' if k > 1 else ''}" + (
+                " (uvicorn CLI)" if launcher == "cli" and k > 1 else "")
+            result["runs"].append(report(run))
 
 
 def report(run: dict) -> dict:
@@ -338,7 +363,7 @@ def pick_items(rng: random.Random, items: list[int]) -> list[int]:
 # ---------------------------------------------------------------------- (a) in-process
 
 
-def deliver(by, world, rng, *, one_tx: bool) -> None:
+def deliver(by, world, rng, *, one_tx: bool, advance_to: bool = False) -> None:
     from decimal import Decimal
 
     from django.db import transaction
@@ -349,7 +374,9 @@ def deliver(by, world, rng, *, one_tx: bool) -> None:
     lines = [LineInput(item=i, quantity=Decimal(1)) for i in pick_items(rng, world["items"])]
     kw = {"by": by, "kind": "sales_delivery", "warehouse": world["warehouse_id"], "partner": world["customer_id"],
           "lines": lines}
-    if one_tx:
+    if advance_to:
+        docs.create_document(**kw, advance_to="posted")
+    elif one_tx:
         with transaction.atomic():
             doc = docs.create_document(**kw)
             docs.advance_document(doc, by=by, to="posted")
@@ -386,7 +413,7 @@ def run_threads(w: int, n: int, work) -> tuple[float, int, str]:
     return time.perf_counter() - t0, len(errors), errors[0] if errors else ""
 
 
-def run_inprocess(world: dict, n: int, w: int, *, one_tx: bool) -> dict:
+def run_inprocess(world: dict, n: int, w: int, *, one_tx: bool, advance_to: bool = False) -> dict:
     from django.db import connections
 
     from openjxc.core.models import User
@@ -398,7 +425,7 @@ def run_inprocess(world: dict, n: int, w: int, *, one_tx: bool) -> dict:
         try:
             for _ in range(count):
                 try:
-                    deliver(by, world, rng, one_tx=one_tx)
+                    deliver(by, world, rng, one_tx=one_tx, advance_to=advance_to)
                 except Exception as exc:  # counted and shown in the table
                     errs.append(f"{type(exc).__name__}: {exc}")
         finally:
@@ -406,14 +433,16 @@ def run_inprocess(world: dict, n: int, w: int, *, one_tx: bool) -> dict:
         return errs
 
     run_threads(w, WARMUP * w, lambda t, c: work(t, c, warm=True))
+    cpu0 = time.process_time()
     seconds, errors, first = run_threads(w, n, work)
-    path = "in-process" if one_tx else "in-process 4-tx"
-    return result_row(path, w, n, seconds, errors, first)
+    path = "in-process advance_to" if advance_to else "in-process" if one_tx else "in-process 4-tx"
+    return result_row(path, w, n, seconds, errors, first, cpu_s=time.process_time() - cpu0)
 
 
 def result_row(path, w, n, seconds, errors, first, **extra) -> dict:
     ok = n - errors
     return {"path": path, "writers": w, "docs": n, "seconds": seconds, "errors": errors, "first_error": first,
+            "load1": os.getloadavg()[0],
             "docs_per_s": ok / seconds if seconds else 0.0, **extra}
 
 
@@ -530,8 +559,9 @@ def run_raw(engine: str, sync: str | None, n: int, w: int) -> dict:
         return errs
 
     run_threads(w, WARMUP * w, work)
+    cpu0 = time.process_time()
     seconds, errors, first = run_threads(w, n, work)
-    return result_row("raw-sql", w, n, seconds, errors, first)
+    return result_row("raw-sql", w, n, seconds, errors, first, cpu_s=time.process_time() - cpu0)
 
 
 # ---------------------------------------------------------------------- (c) HTTP
@@ -546,14 +576,20 @@ def free_port() -> int:
 class Server:
     """The real ASGI server in a subprocess, on a free local port."""
 
-    def __init__(self, env: dict, workers: int):
+    def __init__(self, env: dict, workers: int, launcher: str = "cli"):
+        """launcher "cli": the uvicorn command line; "nodelay": bench/serve.py (same, with TCP_NODELAY)."""
         import httpx
 
         self.workers = workers
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "-m", "uvicorn", "openjxc.config.asgi:application", "--host", "127.0.0.1",
-               "--port", str(self.port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+        if launcher == "cli":
+            cmd = [sys.executable, "-m", "uvicorn", "openjxc.config.asgi:application", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+        else:
+            cmd = [sys.executable, str(ROOT / "bench" / "serve.py"), "127.0.0.1", str(self.port), str(workers)]
+        # static files are not served in this benchmark: keep whitenoise quiet about the missing directory
+        Path(env["JXC_DATA_DIR"], "staticfiles").mkdir(exist_ok=True)
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
         deadline = time.monotonic() + 60
         while True:
@@ -567,19 +603,35 @@ class Server:
                     raise RuntimeError("uvicorn did not start within 60 s") from None
                 time.sleep(0.2)
 
-    def rss_mb(self) -> float:
+    def _procs(self) -> list:
         import psutil
 
         try:
             p = psutil.Process(self.proc.pid)
-            procs = [p, *p.children(recursive=True)]
+            return [p, *p.children(recursive=True)]
         except psutil.NoSuchProcess:
-            return 0.0
+            return []
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server and its worker processes."""
+        import psutil
+
         total = 0
-        for q in procs:
+        for q in self._procs():
             with contextlib.suppress(psutil.NoSuchProcess):
                 total += q.memory_info().rss
         return total / 2**20
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) used so far by the server and its worker processes."""
+        import psutil
+
+        total = 0.0
+        for q in self._procs():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                t = q.cpu_times()
+                total += t.user + t.system
+        return total
 
     def probe_documents(self, token: str, world: dict) -> str | None:
         """None if POST /api/documents works, else what is wrong (the endpoint may not exist yet)."""
@@ -596,6 +648,12 @@ class Server:
         if status not in (None, "posted"):
             return f"POST /api/documents did not post the document (status {status!r})"
         return None
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -643,13 +701,15 @@ def run_http(server: Server, token: str, world: dict, n: int, w: int) -> dict:
 
     sampler = threading.Thread(target=sample)
     sampler.start()
+    cpu0, client0 = server.cpu_s(), time.process_time()
     try:
         seconds, errors, first = run_threads(w, n, work)
     finally:
         stop.set()
         sampler.join()
     return result_row("http", w, n, seconds, errors, first, rss_peak_mb=peak[0], rss_idle_mb=idle,
-                      server_workers=server.workers)
+                      server_workers=server.workers, cpu_s=server.cpu_s() - cpu0,
+                      client_cpu_s=time.process_time() - client0)
 
 
 # ---------------------------------------------------------------------- (d) the balance query
@@ -698,34 +758,48 @@ def time_selector(world: dict) -> dict:
     def once():
         rows = list(selectors.balances(world["company_id"], warehouse_ids=[world["warehouse_id"]]))
         # fully evaluated: touch what a balance screen shows
-        for b in rows:
-            (b.item.code, b.item.name, b.location.code, b.location.warehouse.code, b.quantity, b.value, b.lot)
-        return len(rows)
+        shown = [(b.item.code, b.item.name, b.location.code, b.location.warehouse.code, b.quantity, b.value, b.lot)
+                 for b in rows]
+        return len(shown)
 
     return _timings(once)
 
 
-def time_balances_api(server: Server | None, token: str, world: dict) -> dict:
+def time_balances_api(server: Server, token: str, world: dict) -> dict:
     import httpx
 
-    if server is None:
-        return {"median_ms": None, "note": "no server"}
     url = f"{server.base}/api/stock/balances"
-    params = {"warehouse": world["warehouse_id"], "limit": BALANCE_ITEMS}
     with httpx.Client(headers=auth_headers(token), timeout=60) as client:
-        r = client.get(url, params=params)
+        # the API caps a page; ask for all and see how many one page gives
+        r = client.get(url, params={"warehouse": world["warehouse_id"], "limit": BALANCE_ITEMS})
+        if r.status_code == 422:
+            r = client.get(url, params={"warehouse": world["warehouse_id"], "limit": 500})
         if r.status_code != 200:
-            return {"median_ms": None, "note": f"GET /api/stock/balances answered {r.status_code}: not measured"}
+            return {"median_ms": None, "note": f"answered {r.status_code}: not measured"}
+        limit = r.json()["limit"]
 
-        def once():
-            resp = client.get(url, params=params)
+        def page(offset):
+            resp = client.get(url, params={"warehouse": world["warehouse_id"], "limit": limit, "offset": offset})
             resp.raise_for_status()
-            body = resp.json()
-            items = body.get("items", body) if isinstance(body, dict) else body
-            return len(items)
+            return resp.json()
 
-        out = _timings(once)
-    out["note"] = f"limit={BALANCE_ITEMS}"
+        def first_page():
+            return len(page(0)["items"])
+
+        def all_pages():
+            n, offset = 0, 0
+            while True:
+                body = page(offset)
+                n += len(body["items"])
+                offset += limit
+                if offset >= body["count"]:
+                    return n
+
+        out = _timings(first_page)
+        out["note"] = f"one page of limit={limit}"
+        walk = _timings(all_pages, runs=3)
+        out["all_pages_median_ms"] = walk["median_ms"]
+        out["all_pages_rows"] = walk["rows"]
     return out
 
 

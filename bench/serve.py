@@ -1,0 +1,35 @@
+"""uvicorn with N worker processes and TCP_NODELAY on every connection (used by bench/posting.py).
+
+    python bench/serve.py HOST PORT WORKERS
+
+`uvicorn --workers N` (N > 1) binds its listening socket with proto 0; accepted connections
+inherit it and asyncio only sets TCP_NODELAY when proto is IPPROTO_TCP, so Nagle's algorithm
+stays on and every keep-alive response waits ~40 ms for the client's delayed ACK
+(https://github.com/Kludex/uvicorn/issues/3149). This launcher does what `uvicorn.run` does for
+several workers, with the listening socket re-wrapped as IPPROTO_TCP.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+
+def main() -> None:
+    host, port, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    config = uvicorn.Config("openjxc.config.asgi:application", host=host, port=port, workers=workers,
+                            access_log=False, log_level="warning")
+    bound = config.bind_socket()
+    sock = socket.socket(bound.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=bound.detach())
+    if workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        config.load_app()
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+if __name__ == "__main__":
+    main()
