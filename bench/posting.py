@@ -69,7 +69,7 @@ RSS_TARGET_MB = 300
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    ap.add_argument("--docs", type=int, default=1000, help="documents per measured run (default 1000)")
+    ap.add_argument("--docs", type=int, default=500, help="documents per measured run (default 500)")
     ap.add_argument("--writers", default="1,2", help="writer counts, comma separated (default 1,2)")
     ap.add_argument("--http", dest="http", action="store_true", default=True, help="run the HTTP part (default)")
     ap.add_argument("--no-http", dest="http", action="store_false")
@@ -807,7 +807,7 @@ def time_balances_api(server: Server, token: str, world: dict) -> dict:
 
 
 def profile_inprocess(world: dict, n: int = 300) -> dict:
-    """Queries per delivery (by statement kind and table) and the hot functions of the in-process path."""
+    """Queries per delivery (by statement kind and table) and the hot functions of create_document(advance_to=)."""
     import cProfile
     import io
     import pstats
@@ -822,24 +822,55 @@ def profile_inprocess(world: dict, n: int = 300) -> dict:
     by = User.objects.select_related("company").get(pk=world["admin_id"])
     rng = random.Random(4242)
     out: dict = {}
-    for one_tx in (True, False):
+    for one_tx, advance_to in ((True, False), (False, False), (True, True)):
         with CaptureQueriesContext(connection) as ctx:
-            deliver(by, world, rng, one_tx=one_tx)
+            deliver(by, world, rng, one_tx=one_tx, advance_to=advance_to)
         kinds: Counter = Counter()
         for q in ctx.captured_queries:
             sql = q["sql"].lstrip()
             verb = sql.split(None, 1)[0].upper()
             m = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql, re.I)
             kinds[f"{verb} {m.group(1) if m else ''}".strip()] += 1
-        key = "queries_one_tx" if one_tx else "queries_4_tx"
+        key = "queries_advance_to" if advance_to else "queries_one_tx" if one_tx else "queries_4_tx"
         out[key] = {"total": len(ctx.captured_queries), "by_kind": dict(kinds.most_common())}
-        if one_tx:
-            out["sql_one_tx"] = [q["sql"][:240] for q in ctx.captured_queries]
+        out[f"sql_{key[8:]}"] = [q["sql"][:240] for q in ctx.captured_queries]
+    # one API request through Django's whole stack (middleware, token, idempotency, ninja), no network
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {api_token(world)}")
+
+    def api_post():
+        r = client.post("/api/documents", data=json.dumps(delivery_body(world, rng)), content_type="application/json",
+                        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+        assert r.status_code == 201, r.content[:300]
+
+    api_post()
+    with CaptureQueriesContext(connection) as ctx:
+        api_post()
+    kinds = Counter()
+    for q in ctx.captured_queries:
+        sql = q["sql"].lstrip()
+        m = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql, re.I)
+        kinds[f"{sql.split(None, 1)[0].upper()} {m.group(1) if m else ''}".strip()] += 1
+    out["queries_api"] = {"total": len(ctx.captured_queries), "by_kind": dict(kinds.most_common())}
+    out["sql_api"] = [q["sql"][:240] for q in ctx.captured_queries]
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    for _ in range(n // 2):
+        api_post()
+    prof.disable()
+    out["api_profiled_seconds"] = time.perf_counter() - t0
+    for sort in ("cumulative", "tottime"):
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(sort).print_stats(45)
+        out[f"api_top_{sort}"] = buf.getvalue()
+
     prof = cProfile.Profile()
     t0 = time.perf_counter()
     prof.enable()
     for _ in range(n):
-        deliver(by, world, rng, one_tx=True)
+        deliver(by, world, rng, one_tx=True, advance_to=True)
     prof.disable()
     out["profiled_docs"] = n
     out["profiled_seconds"] = time.perf_counter() - t0
@@ -848,6 +879,7 @@ def profile_inprocess(world: dict, n: int = 300) -> dict:
         pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(sort).print_stats(45)
         out[f"top_{sort}"] = buf.getvalue()
     print(f"   profile: {out['queries_one_tx']['total']} queries per one-transaction delivery, "
+          f"{out['queries_advance_to']['total']} with create_document(advance_to=), "
           f"{out['queries_4_tx']['total']} through 4 transactions", flush=True)
     return out
 
