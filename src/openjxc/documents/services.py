@@ -182,6 +182,9 @@ def _build_lines(kind: Kind, doc: Document, inputs: list[LineInput], company) ->
             document=doc, line_no=n, item=item, unit=unit, unit_quantity=unit_qty, factor=factor,
             quantity=base_qty, unit_price=price, amount=money(unit_qty * price), memo=(li.memo or "")[:300],
         )
+        # quantity x factor x price can outgrow the columns (max_digits=18) even when each input fits
+        if line.quantity > MAX_VALUE or line.amount > MAX_VALUE:
+            raise ValidationFailed(field=field, reason=_("is too large"))
         if li.location is not None:
             loc = _by_pk_or_code(Location, company.pk, li.location, "location")
             if loc.warehouse_id != doc.warehouse_id or loc.kind not in STOCKED_KINDS:
@@ -245,6 +248,8 @@ def _attach_lot(kind: Kind, item: Item, line: DocumentLine, li: LineInput, field
 def _totals(doc: Document, lines: list[DocumentLine]) -> None:
     doc.total_quantity = sum((ln.quantity for ln in lines), ZERO)
     doc.total_amount = sum((ln.amount for ln in lines), ZERO)
+    if doc.total_quantity > MAX_VALUE or doc.total_amount > MAX_VALUE:
+        raise ValidationFailed(field="lines", reason=_("add up to too large a total"))
 
 
 def _snapshot(doc: Document) -> dict:

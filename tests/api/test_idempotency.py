@@ -1,0 +1,65 @@
+"""Idempotency-Key on the API: a retry replays the first answer and changes nothing; a new body is refused."""
+
+from openjxc.documents.models import Document
+from openjxc.stock.models import StockMove
+from tests.api.conftest import counts, receipt_body
+from tests.conftest import assert_ledger_consistent
+
+
+def test_retry_of_document_creation_replays_and_writes_once(api, shop):
+    body = receipt_body(shop, qty="10", price="5", advance_to="posted")
+    first = api.post("/documents", body, key="till-1-op-42")
+    assert first.status_code == 201, first.content
+    assert "Idempotent-Replayed" not in first.headers
+    after_first = counts()
+
+    # the answer was lost; the till retries with the same key and body
+    again = api.post("/documents", body, key="till-1-op-42")
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert counts() == after_first
+    assert Document.objects.count() == 1
+    assert StockMove.objects.filter(document_id=first.json()["id"]).count() == 1
+    assert_ledger_consistent()
+
+
+def test_same_key_different_body_is_refused(api, shop):
+    api.post("/documents", receipt_body(shop, qty="10", advance_to="posted"), key="k-1")
+    before = counts()
+    r = api.post("/documents", receipt_body(shop, qty="11", advance_to="posted"), key="k-1")
+    assert r.status_code == 422 and r.json()["code"] == "idempotency.key_reused"
+    # the same key on another path is another request too
+    r = api.post("/catalog/units", {"code": "L", "name": "升"}, key="k-1")
+    assert r.status_code == 422
+    assert counts() == before
+    assert_ledger_consistent()
+
+
+def test_refusal_is_not_stored_so_a_retry_may_succeed(api, shop):
+    sale = {"kind": "sales_delivery", "warehouse": shop.main.pk, "partner": shop.customer.pk,
+            "lines": [{"item": shop.flour.pk, "quantity": "3"}], "advance_to": "posted"}
+    r = api.post("/documents", sale, key="sale-1")
+    assert r.status_code == 409 and r.json()["code"] == "stock.insufficient"
+    assert Document.objects.count() == 0
+    api.post("/documents", receipt_body(shop, qty="10", advance_to="posted"))
+    r = api.post("/documents", sale, key="sale-1")
+    assert r.status_code == 201 and "Idempotent-Replayed" not in r.headers
+    assert_ledger_consistent()
+
+
+def test_lifecycle_action_retry(api, shop):
+    doc = api.post("/documents", receipt_body(shop, advance_to="approved")).json()
+    first = api.post(f"/documents/{doc['id']}/post", key="post-it")
+    again = api.post(f"/documents/{doc['id']}/post", key="post-it")
+    assert first.status_code == again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert StockMove.objects.count() == 1
+    # the key is per user: another user's same key is a fresh request
+    assert_ledger_consistent()
+
+
+def test_key_too_long(api, shop):
+    r = api.post("/documents", receipt_body(shop), key="k" * 256)
+    assert r.status_code == 400 and r.json()["code"] == "idempotency.key_invalid"
+    assert Document.objects.count() == 0
