@@ -357,3 +357,15 @@ def test_create_form_unknown_barcode(client, stocked):
     }, **ZH)
     assert response.status_code == 200
     assert "999999" in response.content.decode() and 'role="alert"' in response.content.decode()
+
+
+def test_times_are_shown_in_the_company_time_zone(client, shop):
+    from openjxc.core import clock
+
+    clock.freeze(dt.datetime(2026, 1, 1, 20, 30, tzinfo=dt.UTC))  # 04:30 next morning in Shanghai
+    try:
+        doc = _draft_delivery(shop, "1")
+    finally:
+        clock.freeze(None)
+    body = client_for(client, shop.admin).get(reverse("web:document", args=[doc.pk])).content.decode()
+    assert "2026-01-02 04:30" in body

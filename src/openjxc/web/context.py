@@ -30,7 +30,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("web:home", _("Dashboard"), "◧", lambda u: True),
     NavEntry("web:balances", _("Stock balances"), "▤", lambda u: permissions.allowed(u, "stock.view")),
     NavEntry("web:documents", _("Documents"), "▦", lambda u: permissions.allowed(u, "document.view")),
-    NavEntry("web:document_new", _("New document"), "＋", can_create_documents),
+    NavEntry("web:document_new", _("New document"), "+", can_create_documents),
 ]
 
 

@@ -7,6 +7,7 @@ DomainError is shown to the user beside the action that caused it (status 200), 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.translation import check_for_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -75,9 +77,21 @@ def set_language(request):
 # ---------------------------------------------------------------- helpers
 
 
-def _company_required(request):
-    if request.user.company_id is None:
-        raise Http404(_("Your account is not attached to a company."))
+def company_page(view):
+    """A signed-in page of the user's company; times shown in the company's time zone."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.company_id is None:
+            raise Http404(_("Your account is not attached to a company."))
+        timezone.activate(zoneinfo.ZoneInfo(request.user.company.time_zone))
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            timezone.deactivate()
+
+    return wrapper
 
 
 def _page(request, queryset):
@@ -127,6 +141,7 @@ def dashboard_figures(user) -> dict:
     ).filter(on_hand__lt=F("safety_stock"))
 
     figures = {
+        "today": today,
         "show_value": permissions.allowed(user, "stock.cost"),
         "stock_value": balances.aggregate(v=Sum("value"))["v"] or Decimal("0"),
         "items_on_hand": balances.filter(quantity__gt=0).values("item_id").distinct().count(),
@@ -163,6 +178,7 @@ def dashboard_figures(user) -> dict:
         rows = (
             balances.values("location__warehouse__name")
             .annotate(v=Sum("value"))
+            .exclude(v=0)
             .order_by("-v")
         )
         chart_value = {
@@ -175,9 +191,8 @@ def dashboard_figures(user) -> dict:
     return figures
 
 
-@login_required
+@company_page
 def home(request):
-    _company_required(request)
     figures = dashboard_figures(request.user)
     recent = (
         _scoped_documents(request.user)
@@ -190,9 +205,8 @@ def home(request):
 # ---------------------------------------------------------------- stock
 
 
-@login_required
+@company_page
 def balances(request):
-    _company_required(request)
     user = request.user
     form = BalanceFilter(request.GET or None, user=user)
     scope = scoped_warehouse_ids(user)
@@ -216,9 +230,8 @@ def balances(request):
     })
 
 
-@login_required
+@company_page
 def item_card(request, pk: int):
-    _company_required(request)
     user = request.user
     item = Item.objects.filter(company_id=user.company_id, pk=pk).select_related("base_unit", "category").first()
     if item is None:
@@ -241,9 +254,8 @@ def item_card(request, pk: int):
 # ---------------------------------------------------------------- documents
 
 
-@login_required
+@company_page
 def documents(request):
-    _company_required(request)
     user = request.user
     form = DocumentFilter(request.GET or None)
     qs = _scoped_documents(user).select_related("warehouse", "partner", "to_warehouse")
@@ -338,16 +350,14 @@ def _render_document(request, doc: Document, *, error: str = "", error_action: s
     })
 
 
-@login_required
+@company_page
 def document_detail(request, pk: int):
-    _company_required(request)
     return _render_document(request, _load_document(request.user, pk))
 
 
-@login_required
 @require_POST
+@company_page
 def document_action(request, pk: int, action: str):
-    _company_required(request)
     user = request.user
     doc = _load_document(user, pk)
     if action not in TRANSITIONS:
@@ -373,10 +383,9 @@ def document_action(request, pk: int, action: str):
     return redirect("web:document", pk=doc.pk)
 
 
-@login_required
 @require_POST
+@company_page
 def document_create_from(request, pk: int, kind: str):
-    _company_required(request)
     user = request.user
     source = _load_document(user, pk)
     try:
@@ -428,9 +437,8 @@ def _line_inputs(company_id: int, rows: list[dict]) -> list[LineInput]:
     return inputs
 
 
-@login_required
+@company_page
 def document_new(request):
-    _company_required(request)
     user = request.user
     form = DocumentHeaderForm(request.POST or None, user=user, initial={"kind": request.GET.get("kind")})
     rows = _line_rows(request.POST) if request.method == "POST" else []

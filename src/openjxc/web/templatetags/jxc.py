@@ -41,6 +41,15 @@ def money(value) -> str:
 
 
 @register.filter
+def money_whole(value) -> str:
+    """An amount rounded to whole units for KPI cards: 256,469"""
+    d = _dec(value)
+    if d is None:
+        return ""
+    return f"{d:,.0f}"
+
+
+@register.filter
 def kind_label(code: str) -> str:
     kind = KINDS.get(code)
     return str(kind.label) if kind else code

@@ -26,12 +26,14 @@
     }
     base.tooltip = { trigger: "axis", axisPointer: { type: "shadow" },
       valueFormatter: function (v) { return "¥" + Number(v).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 }); } };
-    base.xAxis = { type: "value", axisLabel: { formatter: function (v) { return Number(v).toLocaleString(); } } };
+    // the bars carry their own labels: an axis of amounts only crowds a phone screen
+    base.xAxis = { type: "value", axisLabel: { show: false }, splitLine: { lineStyle: { type: "dashed" } } };
     base.yAxis = { type: "category", data: data.names.slice().reverse() };
     base.color = [primary];
     base.series = [{ type: "bar", data: data.values.slice().reverse(), barMaxWidth: 22,
-      label: { show: true, position: "right", formatter: function (p) { return Number(p.value).toLocaleString(); } } }];
-    base.grid.right = 56;
+      label: { show: true, position: "right",
+        formatter: function (p) { return Number(p.value).toLocaleString(undefined, { maximumFractionDigits: 0 }); } } }];
+    base.grid.right = 72;
     return base;
   }
 
@@ -65,6 +67,14 @@
     document.querySelectorAll("details.user-menu[open]").forEach(function (d) {
       if (!d.contains(ev.target)) d.removeAttribute("open");
     });
+  });
+
+  // a barcode scanner ends each scan with Enter: move to the quantity instead of submitting the form
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Enter" || !ev.target.matches(".line-row input[name=line_item]")) return;
+    ev.preventDefault();
+    var qty = ev.target.closest(".line-row").querySelector("input[name=line_qty]");
+    if (qty) { qty.focus(); qty.select(); }
   });
 
   document.addEventListener("DOMContentLoaded", function () { initCharts(document); });
