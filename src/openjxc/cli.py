@@ -3,6 +3,7 @@
     jxc init            create the database, a company and its administrator
     jxc demo            load the demo company (3 months of history)
     jxc serve           web server + background worker
+    jxc worker          the background worker alone
     jxc check-ledger    verify the stock ledger
     jxc backup / restore
 
@@ -18,7 +19,7 @@ import sys
 DEFAULT_SETTINGS = "openjxc.config.settings.dev"
 
 # Our commands, in the order `jxc --help` lists them.
-COMMANDS = ["init", "demo", "serve", "check_ledger", "backup", "restore"]
+COMMANDS = ["init", "demo", "serve", "worker", "check_ledger", "backup", "restore"]
 
 
 def _usage() -> str:

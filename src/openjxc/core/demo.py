@@ -375,6 +375,7 @@ class DemoBuilder:
         self.pack: dict[int, tuple[Unit, int]] = {}
         self.demand: dict[int, int] = {}  # base units a day at the main warehouse
         self.top_of: dict[int, str] = {}
+        self.index: dict[int, int] = {}  # item pk -> its position: choices must not depend on database ids
         for n, p in enumerate(pick_products(self.n_items, rng), start=1):
             markup = D(rng.choice(["1.25", "1.30", "1.35", "1.40", "1.50", "1.60"]))
             sale = (p.price * markup).quantize(D("0.1"), ROUND_HALF_UP)
@@ -389,6 +390,7 @@ class DemoBuilder:
             # the carton has its own barcode, which stands for a whole pack
             catalog.add_barcode(item, by=by, code=ean13(f"6923457{n:05d}"), unit=self.units[p.pack])
             self.items.append(item)
+            self.index[item.pk] = n
             self.pack[item.pk] = (self.units[p.pack], p.factor)
             self.top_of[item.pk] = p.top
             cheap = p.price < 5
@@ -492,7 +494,7 @@ class DemoBuilder:
 
     def _lot(self, item: Item, n: int = 0) -> dict:
         produced = self.day - dt.timedelta(days=self.rng.randint(1, 3) + n)
-        return {"lot_code": f"L{produced:%y%m%d}{item.pk % 100:02d}{n}", "produced_on": produced,
+        return {"lot_code": f"L{produced:%y%m%d}{self.index[item.pk]:03d}{n}", "produced_on": produced,
                 "expires_on": produced + dt.timedelta(days=item.shelf_life_days)}
 
     def _receipt_line(self, item: Item, quantity: int, n: int = 0) -> LineInput:
@@ -585,7 +587,7 @@ class DemoBuilder:
     def _supplier_for(self, item: Item) -> Partner:
         top = self.top_of[item.pk]
         candidates = [p for p, tops in self.suppliers if top in tops]
-        return candidates[item.pk % len(candidates)]
+        return candidates[self.index[item.pk] % len(candidates)]
 
     def _fresh_dairy(self) -> None:
         dairy = [i for i in self.items if i.tracks_lots]

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
 from django.db import transaction
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import HUEY, db_periodic_task
 
 from openjxc.core.events import record_event
 from openjxc.core.models import Company
+
+
+def in_business_zone(schedule):
+    """A huey schedule read in the business time zone (JXC_TIME_ZONE) instead of the worker's UTC clock."""
+    tz = zoneinfo.ZoneInfo(settings.JXC_TIME_ZONE)
+
+    def validate(timestamp: dt.datetime) -> bool:
+        if timestamp.tzinfo is None:  # huey hands naive times: UTC when HUEY.utc, else the host's local time
+            timestamp = timestamp.replace(tzinfo=dt.UTC) if HUEY.utc else timestamp.astimezone()
+        return schedule(timestamp.astimezone(tz).replace(tzinfo=None))
+
+    return validate
 
 
 def check_ledgers() -> dict[str, dict]:
@@ -24,7 +40,7 @@ def check_ledgers() -> dict[str, dict]:
     return out
 
 
-@db_periodic_task(crontab(hour="2", minute="17"), name="core.nightly_ledger_check")
+@db_periodic_task(in_business_zone(crontab(hour="2", minute="17")), name="core.nightly_ledger_check")
 def nightly_ledger_check():
-    """Every night at 02:17 (server time): the ledger check, its result written to the outbox."""
+    """Every night at 02:17 business time: the ledger check, its result written to the outbox."""
     return check_ledgers()

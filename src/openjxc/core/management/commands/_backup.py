@@ -50,21 +50,17 @@ def is_empty() -> bool:
 
 
 def backup_sqlite(output: Path) -> None:
-    """Copy the live database to `output` through the online backup API."""
-    src_path = Path(database()["NAME"])
-    if not src_path.exists():
-        raise CommandError(f"The database {src_path} does not exist: run `jxc init` first.")
+    """Copy the live database to `output` through the online backup API (one consistent snapshot)."""
+    conn = connections["default"]
+    conn.ensure_connection()
     tmp = output.with_name(output.name + ".part")
     tmp.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True)
     dst = sqlite3.connect(tmp)
     try:
-        with dst:
-            src.backup(dst)
-        dst.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file, no -wal beside it
+        conn.connection.backup(dst)  # all pages in one step: a single read transaction
+        dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
     finally:
         dst.close()
-        src.close()
     os.replace(tmp, output)
 
 
@@ -85,17 +81,16 @@ def check_sqlite_backup(path: Path) -> None:
 
 
 def restore_sqlite(path: Path) -> None:
-    """Replace the live database's content with the backup's, through the backup API (one transaction)."""
+    """Replace the live database's content with the backup's, through the backup API (all or nothing)."""
     check_sqlite_backup(path)
-    connections.close_all()
-    target = Path(database()["NAME"])
-    target.parent.mkdir(parents=True, exist_ok=True)
+    conn = connections["default"]
+    conn.ensure_connection()
+    if conn.in_atomic_block:
+        raise CommandError("Cannot restore inside a transaction.")
     src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    dst = sqlite3.connect(target, timeout=30)
     try:
-        src.backup(dst)
+        src.backup(conn.connection)
     finally:
-        dst.close()
         src.close()
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from openjxc.core.management.commands import _backup
 
@@ -22,6 +23,8 @@ class Command(BaseCommand):
             path = Path(output).expanduser().resolve()
         else:
             path = Path(settings.DATA_DIR) / "backups" / _backup.default_name()
+        if "django_migrations" not in connection.introspection.table_names():
+            raise CommandError("The database is empty: nothing to back up (run `jxc init` first).")
         path.parent.mkdir(parents=True, exist_ok=True)
         if _backup.is_sqlite():
             _backup.backup_sqlite(path)

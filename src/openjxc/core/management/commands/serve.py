@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 from django.conf import settings
@@ -43,6 +44,9 @@ class Command(BaseCommand):
             # DEBUG: whitenoise serves straight from the finders; an existing root keeps it from warning
             Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
+        # whitenoise hands Django a file iterator that is synchronous; under ASGI Django reads it in a
+        # thread and warns on every static file. Harmless, and whitenoise has no async path yet.
+        warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
         worker = None if no_worker else self._start_worker()
         server = uvicorn.Server(uvicorn.Config(
             "openjxc.config.asgi:application", host=host, port=port, lifespan="off", log_level=log_level,
@@ -70,7 +74,7 @@ class Command(BaseCommand):
 
     def _start_worker(self) -> subprocess.Popen:
         env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", settings.SETTINGS_MODULE))
-        proc = subprocess.Popen([sys.executable, "-m", "openjxc.cli", "run_huey"], env=env)
+        proc = subprocess.Popen([sys.executable, "-m", "openjxc.cli", "worker"], env=env)
         self.stdout.write(f"background worker (huey) started, pid {proc.pid}")
         return proc
 
