@@ -128,7 +128,14 @@ def test_salesperson_cannot_approve_or_void(api, as_user, shop):
                                    "lines": [{"item": shop.flour.pk, "quantity": "2"}], "advance_to": "submitted"})
     assert r.status_code == 201, r.content
     doc = r.json()
-    assert doc["lines"][0]["cost_amount"] is None  # cost hidden from a salesperson
+    assert doc["lines"][0]["cost_amount"] is None  # cost hidden from a salesperson, the sale price shown
+    assert doc["lines"][0]["unit_price"] == "8.000000" and doc["total_amount"] == "16.00"
+    # a purchase receipt's prices are costs: hidden too
+    receipt = seller.get("/documents", {"kind": "purchase_receipt"}).json()["items"][0]
+    assert receipt["total_amount"] is None
+    line = seller.get(f"/documents/{receipt['id']}").json()["lines"][0]
+    assert line["unit_price"] is None and line["amount"] is None and line["cost_amount"] is None
+    assert api.get(f"/documents/{receipt['id']}").json()["lines"][0]["unit_price"] == "5.000000"
     r = seller.post(f"/documents/{doc['id']}/approve")
     assert r.status_code == 403 and r.json()["code"] == "permission.denied"
     assert Document.objects.get(pk=doc["id"]).status == "submitted"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from django.db.models import Q
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -18,6 +19,7 @@ from openjxc.stock.models import Warehouse
 router = Router(tags=["core"])
 
 RoleName = text(16, min_length=1)
+Language = Literal["", "zh-hans", "en"]  # settings.LANGUAGES; "" follows the browser
 
 
 # ---------------------------------------------------------------- tokens
@@ -123,7 +125,7 @@ class UserIn(Schema):
     roles: list[RoleName] = Field(default_factory=list, max_length=10)
     display_name: text(100) = ""
     email: text(254) = ""
-    language: text(10) = ""
+    language: Language = ""
     warehouses: list[Id] = Field(default_factory=list, max_length=500)
     superior: Id | None = None
 
@@ -131,7 +133,7 @@ class UserIn(Schema):
 class UserPatch(Schema):
     display_name: text(100) | None = None
     email: text(254) | None = None
-    language: text(10) | None = None
+    language: Language | None = None
     roles: list[RoleName] | None = Field(None, max_length=10)
     is_active: bool | None = None
     warehouses: list[Id] | None = Field(None, max_length=500)

@@ -91,6 +91,14 @@ class CreateFromIn(Schema):
     business_on: dt.date | None = None
 
 
+# Prices on documents that are not sales (receipts, returns to suppliers, transfers, adjustments) are costs.
+CUSTOMER_PRICED = {k.code for k in KINDS.values() if k.partner_role == "customer"}
+
+
+def _price(kind: str, value, context):
+    return value if kind in CUSTOMER_PRICED else cost_field(value, context)
+
+
 class LineOut(Schema):
     id: int
     line_no: int
@@ -102,8 +110,8 @@ class LineOut(Schema):
     unit_quantity: Decimal
     factor: Decimal
     quantity: Decimal = Field(description="in the item's base unit")
-    unit_price: Decimal
-    amount: Decimal
+    unit_price: Decimal | None
+    amount: Decimal | None
     lot: int | None = Field(None, alias="lot_id")
     lot_code: str
     produced_on: dt.date | None
@@ -116,6 +124,14 @@ class LineOut(Schema):
     @staticmethod
     def resolve_cost_amount(obj, context):
         return cost_field(obj.cost_amount, context)
+
+    @staticmethod
+    def resolve_unit_price(obj, context):
+        return _price(obj.document.kind, obj.unit_price, context)
+
+    @staticmethod
+    def resolve_amount(obj, context):
+        return _price(obj.document.kind, obj.amount, context)
 
 
 class DocumentOut(Schema):
@@ -130,10 +146,14 @@ class DocumentOut(Schema):
     business_on: dt.date
     memo: str
     total_quantity: Decimal
-    total_amount: Decimal
+    total_amount: Decimal | None
     created_by: int = Field(alias="created_by_id")
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_total_amount(obj, context):
+        return _price(obj.kind, obj.total_amount, context)
 
 
 class DocumentDetail(DocumentOut):
