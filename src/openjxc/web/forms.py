@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from openjxc.core import permissions
 from openjxc.documents.kinds import KINDS
 from openjxc.documents.models import Status
-from openjxc.partners.models import Partner
+from openjxc.partners.models import Partner, PartnerKind
 from openjxc.stock.access import visible_warehouses
 from openjxc.stock.models import Warehouse, WarehouseKind
 
@@ -73,5 +73,8 @@ class DocumentHeaderForm(forms.Form):
         self.fields["to_warehouse"].choices = [("", "—")] + [
             (w.pk, w.name) for w in everywhere.exclude(kind=WarehouseKind.TRANSIT).order_by("code")
         ]
-        partners = Partner.objects.filter(company_id=user.company_id, is_active=True).order_by("code")
-        self.fields["partner"].choices = [("", "—")] + [(p.pk, f"{p.code} {p.name}") for p in partners]
+        partners = list(Partner.objects.filter(company_id=user.company_id, is_active=True).order_by("code"))
+        self.fields["partner"].choices = [("", "—")] + [
+            (group, [(p.pk, f"{p.code} {p.name}") for p in partners if p.plays(role)])
+            for group, role in ((_("Customers"), PartnerKind.CUSTOMER), (_("Suppliers"), PartnerKind.SUPPLIER))
+        ]

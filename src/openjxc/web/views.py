@@ -440,7 +440,9 @@ def _line_inputs(company_id: int, rows: list[dict]) -> list[LineInput]:
 @company_page
 def document_new(request):
     user = request.user
-    form = DocumentHeaderForm(request.POST or None, user=user, initial={"kind": request.GET.get("kind")})
+    today, _start = _company_today(user)
+    initial = {"kind": request.GET.get("kind"), "business_on": today}
+    form = DocumentHeaderForm(request.POST or None, user=user, initial=initial)
     rows = _line_rows(request.POST) if request.method == "POST" else []
     rows += [{"item": "", "qty": "", "price": "", "lot": ""}] * max(0, LINE_ROWS - len(rows))
     error = ""

@@ -77,6 +77,12 @@
     if (qty) { qty.focus(); qty.select(); }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { initCharts(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    initCharts(document);
+    // filters fold away on a phone; on a wide screen they are always shown (the summary is hidden there)
+    if (window.matchMedia("(min-width: 760px)").matches) {
+      document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+    }
+  });
   document.addEventListener("htmx:afterSettle", function (ev) { initCharts(ev.target); });
 })();
