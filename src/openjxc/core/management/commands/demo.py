@@ -83,6 +83,7 @@ class Command(BaseCommand):
         for username, role, display in result.users:
             w(f"  {username:<20} {role:<12} {display}")
         w(self.style.WARNING(f"Password of every demo user: {result.password}  (demo only: change it for real use)"))
+        w(f"Sign in with `jxc serve` running, e.g. as {result.users[1][0]} (manager) to see the demo company.")
         w("")
         report = run_check(result.company.pk)
         for sentence in report.sentences:
