@@ -42,8 +42,9 @@ def wipeable_ledger(transactional_db):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    # after every fixture's teardown, i.e. after pytest-django's flush
+    # after every fixture's teardown, i.e. after pytest-django's flush; after the last test the
+    # test database itself is gone, and with it any need to protect it
     yield
-    if "wipeable_ledger" in getattr(item, "fixturenames", ()):
+    if nextitem is not None and "wipeable_ledger" in getattr(item, "fixturenames", ()):
         with item.config.stash[blocking_manager_key].unblock():
             _protect()
