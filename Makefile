@@ -22,7 +22,6 @@ assets:
 	npm ci --no-audit --no-fund --loglevel=error
 
 demo: setup
-	$(BIN)/jxc init
 	$(BIN)/jxc demo
 	$(BIN)/jxc serve
 

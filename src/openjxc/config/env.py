@@ -117,7 +117,7 @@ def read_env(*, testing: bool = False) -> Env:
         raise ConfigError(f"JXC_TIME_ZONE={time_zone!r} is not a known time zone (e.g. Asia/Shanghai)") from None
 
     hosts = [h.strip() for h in os.environ.get("JXC_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")]
-    language = os.environ.get("JXC_LANGUAGE", "zh-hans")
+    language = os.environ.get("JXC_LANGUAGE", "en")
     if language not in {"zh-hans", "en"}:
         raise ConfigError("JXC_LANGUAGE must be zh-hans or en")
 

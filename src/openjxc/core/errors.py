@@ -25,13 +25,14 @@ class DomainError(Exception):
         if http_status is not None:
             self.http_status = http_status
         self.data = data
+        self.display: dict = {}  # words shown in the message instead of the raw data (translated nouns)
         super().__init__(f"{self.code}: {self.render_message()}")
 
     def render_message(self) -> str:
         """The message in the active language, with the data filled in."""
         text = str(self.message)
         try:
-            return text % {k: _plain(v) for k, v in self.data.items()}
+            return text % {**{k: _plain(v) for k, v in self.data.items()}, **{k: str(v) for k, v in self.display.items()}}
         except (KeyError, ValueError, TypeError):
             return text
 
@@ -52,12 +53,33 @@ def _plain(value):
     return value
 
 
+NOUNS = {
+    "item": _("Item"),
+    "unit": _("Unit"),
+    "category": _("Category"),
+    "warehouse": _("Warehouse"),
+    "location": _("Location"),
+    "lot": _("Lot"),
+    "partner": _("Partner"),
+    "region": _("Region"),
+    "document": _("Document"),
+    "line": _("Document line"),
+    "kind": _("Document kind"),
+    "user": _("User"),
+    "token": _("API token"),
+    "company": _("Company"),
+    "barcode": _("Barcode"),
+}
+
+
 class NotFound(DomainError):
     http_status = 404
     message = _("%(what)s %(key)s was not found.")
 
     def __init__(self, what: str, key: Any, code: str | None = None):
         super().__init__(code or f"{what}.not_found", what=what, key=key)
+        self.display = {"what": NOUNS.get(what, what)}
+        self.args = (f"{self.code}: {self.render_message()}",)
 
 
 class PermissionDenied(DomainError):
