@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/openjxc_test
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup setup-test assets demo serve test test-sqlite test-postgres lint bench clean
+.PHONY: setup setup-test browser assets demo serve test test-sqlite test-postgres lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,15 @@ setup: $(BIN)/python assets
 	$(BIN)/pip install -q -e .
 	$(BIN)/python -m openjxc.core.i18n compile
 
-setup-test: setup
+setup-test: setup browser
 	$(BIN)/pip install -q -e '.[test]'
+
+# Browser tests drive Debian's Chromium (never a downloaded build); CJK fonts so Chinese renders.
+browser:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk'; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	else echo "Browser tests need Debian's chromium and fonts-wqy-microhei: sudo apt-get install chromium fonts-wqy-microhei"; fi
 
 assets:
 	npm ci --no-audit --no-fund --loglevel=error
