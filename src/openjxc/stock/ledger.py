@@ -80,15 +80,18 @@ def check_ledger(company_id: int | None = None) -> list[Problem]:
             problems.append(Problem(
                 "balance.negative", f"item {key[0]} location {key[1]} lot {key[2] or '-'}: {bq} where not allowed"
             ))
-        if b is not None and bq == 0 and bv != 0 and _warehouse_empty(b, balances):
-            problems.append(Problem("balance.value_without_stock", f"item {key[0]} location {key[1]}: value {bv}"))
 
-    # 3. each (item, warehouse) valuation equals the sum of its balances
+    # 3. each (item, warehouse) valuation equals the sum of its balances, and a warehouse without
+    # stock of an item holds no value of it. Single bins may: the average is kept per warehouse,
+    # so a bin emptied at the average can keep a few cents that another bin balances.
     per_wh: dict[tuple[int, int], list[Decimal]] = {}
     for b in balances.values():
         acc = per_wh.setdefault((b.item_id, b.location.warehouse_id), [Decimal(0), Decimal(0)])
         acc[0] += qty(b.quantity)
         acc[1] += money(b.value)
+    for (item, wh), (sq, sv) in per_wh.items():
+        if sq == 0 and sv != 0:
+            problems.append(Problem("balance.value_without_stock", f"item {item} warehouse {wh}: value {sv}"))
     valuations = {(v.item_id, v.warehouse_id): v for v in ItemValuation.objects.filter(**scope)}
     for key in set(per_wh) | set(valuations):
         sq, sv = per_wh.get(key, (Decimal(0), Decimal(0)))
@@ -104,13 +107,6 @@ def check_ledger(company_id: int | None = None) -> list[Problem]:
     if not append_only_enforced():
         problems.append(Problem("ledger.not_protected", "the triggers that refuse UPDATE/DELETE on moves are missing"))
     return problems
-
-
-def _warehouse_empty(balance, balances) -> bool:
-    wh = balance.location.warehouse_id
-    return all(
-        b.quantity == 0 for b in balances.values() if b.item_id == balance.item_id and b.location.warehouse_id == wh
-    )
 
 
 def append_only_enforced() -> bool:
