@@ -22,7 +22,7 @@ def create_warehouse(*, by, code: str, name: str, kind: str = WarehouseKind.WARE
     wh = Warehouse(company_id=by.company_id, code=code, name=name, kind=kind, address=address,
                    allow_negative=allow_negative, manager=manager)
     save_master(wh, by=by, fields=WAREHOUSE_FIELDS, action="create", topic="warehouse.created")
-    loc = Location(company_id=by.company_id, warehouse=wh, code=f"{code}-01", name=f"{name} {_('main')}",
+    loc = Location(company_id=by.company_id, warehouse=wh, code=f"{code}-01", name=name,
                    kind=LocationKind.INTERNAL, is_default=True)
     save_master(loc, by=by, fields=LOCATION_FIELDS, action="create", topic="location.created")
     return wh
