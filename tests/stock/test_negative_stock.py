@@ -85,3 +85,15 @@ def test_the_ledger_check_reports_negative_stock_where_it_is_not_allowed(shop):
 
     assert [p.code for p in check_ledger()] == ["balance.negative"]
     assert StockMove.objects.count() == 1
+
+
+def test_void_of_the_receipt_that_repaired_negative_stock_restores_the_negative_state(shop):
+    stock.update_warehouse(shop.store, by=shop.admin, allow_negative=True)
+    shop.receive(shop.flour, 10, "5.00", warehouse=shop.store)
+    shop.sell(shop.flour, 15, warehouse=shop.store)  # -5 worth -25.00
+    repair = shop.receive(shop.flour, 20, "6.00", warehouse=shop.store)  # 15 worth 90.00 after a -5.00 adjustment
+    docs.void_document(repair, by=shop.admin, reason="送错门店")
+    # the adjustment is reversed with the receipt: back to -5 worth -25.00
+    assert valuation(shop.flour, shop.store) == (D("-5"), D("-25.00"))
+    assert [m.value for m in moves_of(repair) if m.is_adjustment] == [D("-5.00"), D("-5.00")]
+    assert_ledger_consistent()
