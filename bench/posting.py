@@ -33,6 +33,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -264,6 +265,7 @@ def child(cfg: dict) -> None:
         connections.close_all()
         if engine == "postgres":
             drop_pg_database()
+        shutil.rmtree(data_dir, ignore_errors=True)
     Path(cfg["out"]).write_text(json.dumps(result, default=str))
 
 
