@@ -261,11 +261,13 @@ def _balance_row(item, location, lot, quantity, value) -> dict:
 def list_balances(request, filters: Query[StockFilters]):
     s = Scope(request, item=filters.item, warehouse=filters.warehouse, location=filters.location, lot=filters.lot)
     if filters.as_of is None:
-        qs = selectors.balances(s.company_id, warehouse_ids=s.warehouse_ids, item_id=filters.item,
-                                location_id=filters.location, lot_id=filters.lot, include_zero=filters.include_zero)
-        page = paginate(qs, filters)
-        page["items"] = [_balance_row(b.item, b.location, b.lot, b.quantity, b.value) for b in page["items"]]
-        return page
+        where = dict(warehouse_ids=s.warehouse_ids, item_id=filters.item, location_id=filters.location,
+                     lot_id=filters.lot, include_zero=filters.include_zero)
+        return {
+            "count": selectors.balances(s.company_id, **where).count(),
+            "limit": filters.limit, "offset": filters.offset,
+            "items": selectors.balance_rows(s.company_id, offset=filters.offset, limit=filters.limit, **where),
+        }
     rows = [
         r for r in selectors.balances_as_of(s.company_id, filters.as_of, warehouse_ids=s.warehouse_ids,
                                             item_id=filters.item)

@@ -28,6 +28,23 @@ def balances(company_id: int, *, warehouse_ids=None, item_id=None, location_id=N
     return qs.order_by("item__code", "location__code", "lot_key")
 
 
+BALANCE_COLUMNS = {
+    "item": "item_id", "item_code": "item__code", "item_name": "item__name",
+    "warehouse": "location__warehouse_id", "location": "location_id", "location_code": "location__code",
+    "lot": "lot_id", "lot_code": "lot__code", "expires_on": "lot__expires_on",
+    "quantity": "quantity", "value": "value",
+}
+
+
+def balance_rows(company_id: int, *, offset: int = 0, limit: int | None = None, **filters) -> list[dict]:
+    """The same balances as plain dicts (no model instances): for lists, exports and the API."""
+    qs = balances(company_id, **filters).select_related(None).values_list(*BALANCE_COLUMNS.values())
+    if limit is not None:
+        qs = qs[offset: offset + limit]
+    keys = list(BALANCE_COLUMNS)
+    return [dict(zip(keys, row, strict=True)) for row in qs]
+
+
 def balances_as_of(company_id: int, on: dt.date, *, warehouse_ids=None, item_id=None) -> list[dict]:
     """Balances at the end of business day `on`, summed from the ledger."""
     stocked = Location.objects.filter(company_id=company_id, kind__in=STOCKED_KINDS)
