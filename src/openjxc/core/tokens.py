@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
@@ -12,6 +14,8 @@ from openjxc.core.errors import DomainError, NotFound
 from openjxc.core.models import ApiToken
 
 TOKEN_PREFIX = "jxc_"
+# last_used_at is written at most this often per token: a busy till costs one UPDATE a minute, not one a request
+LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
 
 
 def _hash(raw: str) -> str:
@@ -46,7 +50,24 @@ def user_for_token(raw: str):
     token = ApiToken.objects.select_related("user").filter(key_hash=_hash(raw), revoked_at__isnull=True).first()
     if token is None or not token.user.is_active:
         return None
+    _touch(token)
     return token.user
+
+
+def _touch(token: ApiToken) -> None:
+    """Record that the token was used, at most once per LAST_USED_RESOLUTION.
+
+    The row just read says whether it is due, so most requests write nothing. The UPDATE repeats the
+    test in its WHERE: concurrent requests (other threads, other app servers) write it once between them.
+    """
+    now = clock.now()
+    cutoff = now - LAST_USED_RESOLUTION
+    if token.last_used_at is not None and token.last_used_at >= cutoff:
+        return
+    ApiToken.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=cutoff), pk=token.pk).update(
+        last_used_at=now
+    )
+    token.last_used_at = now
 
 
 class ApiTokenMiddleware:
