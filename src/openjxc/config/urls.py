@@ -1,9 +1,76 @@
-from django.urls import include, path
+import functools
+import inspect
+
+from django.http import Http404, JsonResponse
+from django.urls import URLPattern, include, path, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
 from openjxc.config.api import api
 
+
+def _error(code: str, message: str, status: int, data: dict | None = None) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message, "data": data or {}}, status=status)
+
+
+@csrf_exempt  # answers every method with a JSON 404; a POST must not be turned into a CSRF page first
+def api_not_found(request, rest=""):
+    """Any /api/ URL no endpoint matches: JSON like every other API answer, never Django's HTML page."""
+    return _error("http.not_found", _("There is no API endpoint at this address."), 404)
+
+
+def _method_not_allowed(request, response):
+    allowed = sorted(m.strip() for m in response.get("Allow", "").split(",") if m.strip())
+    json_response = _error(
+        "http.method_not_allowed",
+        _("This API endpoint does not accept the %(method)s method.") % {"method": request.method},
+        405,
+        {"allowed": allowed},
+    )
+    json_response["Allow"] = ", ".join(allowed)
+    return json_response
+
+
+def _json_errors(view):
+    """ninja answers a method no operation declares with a plain-text 405, and its root view (/api/) raises
+    Http404 for Django's HTML page: answer both in JSON instead."""
+
+    def convert(request, response):
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
+            return _method_not_allowed(request, response)
+        return response
+
+    if inspect.iscoroutinefunction(view):
+        @functools.wraps(view)
+        async def async_wrapped(request, *args, **kwargs):
+            try:
+                return convert(request, await view(request, *args, **kwargs))
+            except Http404:
+                return api_not_found(request)
+
+        return async_wrapped
+
+    @functools.wraps(view)  # keeps csrf_exempt and the other view flags
+    def wrapped(request, *args, **kwargs):
+        try:
+            return convert(request, view(request, *args, **kwargs))
+        except Http404:
+            return api_not_found(request)
+
+    return wrapped
+
+
+def _api_urls():
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern):
+            pattern.callback = _json_errors(pattern.callback)
+    return patterns, app_name, namespace
+
+
 urlpatterns = [
-    path("api/", api.urls),
+    path("api/", _api_urls()),
+    re_path(r"^api(?:/(?P<rest>.*))?$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("openjxc.web.urls")),
 ]
