@@ -240,8 +240,7 @@ def test_alternative_unit_is_converted_to_the_base_unit(shop):
     assert_ledger_consistent()
 
 
-@pytest.mark.xfail(strict=True, reason="known: each partial return is valued at its rounded share, so three "
-                   "returns of a third take 3 x 3.33 = 9.99 of a 10.00 receipt; the last part should take the rest")
+# each partial return is valued at its rounded share; the last part takes the rest of the value
 def test_returning_a_receipt_in_parts_returns_exactly_its_value(shop):
     receipt = shop.post("purchase_receipt", [line(shop.flour, 3, "3.333334")], partner=shop.supplier)
     src = receipt.lines.get()

@@ -24,6 +24,8 @@ def create_company(*, code: str, name: str, time_zone: str = "Asia/Shanghai", by
     company = Company.objects.create(code=code, name=name, time_zone=time_zone)
     ensure_company_locations(company)
     record_event(company=company, topic="company.created", by=by, obj=company, payload={"code": code, "name": name})
+    record_audit(company=company, action="create", obj=company, by=by,
+                 after={"code": code, "name": name, "time_zone": time_zone})
     return company
 
 

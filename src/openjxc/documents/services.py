@@ -23,6 +23,7 @@ from openjxc.core.models import AuditRecord, Event
 from openjxc.core.numbering import next_number
 from openjxc.core.quantities import MAX_VALUE, ZERO, money, qty
 from openjxc.documents.kinds import Kind, Places, get_kind
+from openjxc.documents.kinds.base import share_of_source_cost
 from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.partners.models import Partner
 from openjxc.stock.access import require_warehouse
@@ -588,32 +589,55 @@ def _advance(doc: Document, *, by, to: str, changes: _Changes, lines=None) -> No
 # ---------------------------------------------------------------- 下推: creating from a source
 
 
-def remaining_quantities(source: Document, kind: str) -> dict[int, Decimal]:
-    """Per source line: quantity not yet taken by posted documents of `kind` created from it."""
-    taken = dict(
-        DocumentLine.objects.filter(
+def source_left(source: Document, kind: str) -> dict[int, tuple[Decimal, Decimal]]:
+    """Per source line: (quantity, cost value) not yet taken by posted documents of `kind` made from it."""
+    taken = {
+        line_id: (qty(q or 0), money(v or 0))
+        for line_id, q, v in DocumentLine.objects.filter(
             source_line__document=source, document__kind=kind, document__status=Status.POSTED
         )
         .values_list("source_line_id")
-        .annotate(total=Sum("quantity"))
-    )
-    return {ln.pk: ln.quantity - qty(taken.get(ln.pk) or 0) for ln in source.lines.all()}
+        .annotate(q=Sum("quantity"), v=Sum("cost_amount"))
+    }
+    return {
+        ln.pk: (ln.quantity - taken.get(ln.pk, (ZERO, ZERO))[0],
+                (ln.cost_amount or ZERO) - taken.get(ln.pk, (ZERO, ZERO))[1])
+        for ln in source.lines.all()
+    }
+
+
+def remaining_quantities(source: Document, kind: str) -> dict[int, Decimal]:
+    """Per source line: quantity not yet taken by posted documents of `kind` created from it."""
+    return {line_id: left_qty for line_id, (left_qty, _v) in source_left(source, kind).items()}
 
 
 def _check_remaining(doc: Document, lines: list[DocumentLine]) -> None:
-    left = remaining_quantities(doc.source, doc.kind)
+    """Refuse taking more than is left on the source lines; the part that takes the rest takes its value too."""
+    left = source_left(doc.source, doc.kind)
     asked: dict[int, Decimal] = {}
     for ln in lines:
         asked[ln.source_line_id] = asked.get(ln.source_line_id, ZERO) + ln.quantity
     for line_id, want in asked.items():
-        if want > left.get(line_id, ZERO):
+        if want > left.get(line_id, (ZERO, ZERO))[0]:
             src = next(ln.source_line for ln in lines if ln.source_line_id == line_id)
             raise DomainError(
                 "document.exceeds_source",
                 _("%(item)s: %(requested)s requested but only %(remaining)s left on %(number)s."),
-                http_status=409, item=src.item, requested=want, remaining=left.get(line_id, ZERO),
+                http_status=409, item=src.item, requested=want, remaining=left.get(line_id, (ZERO, ZERO))[0],
                 number=doc.source.number,
             )
+    # Partial returns are valued at their share of the source cost; the one that takes the last of a
+    # source line takes whatever value is left, so three returns of a third give back exactly 10.00.
+    running: dict[int, tuple[Decimal, Decimal]] = {}
+    for ln in lines:
+        done_qty, done_value = running.get(ln.source_line_id, (ZERO, ZERO))
+        left_qty, left_value = left[ln.source_line_id]
+        if done_qty + ln.quantity == left_qty and ln.source_line.cost_amount is not None:
+            ln.source_value = left_value - done_value
+        else:
+            ln.source_value = None
+        value = ln.source_value if ln.source_value is not None else share_of_source_cost(ln)
+        running[ln.source_line_id] = (done_qty + ln.quantity, done_value + value)
 
 
 @transaction.atomic

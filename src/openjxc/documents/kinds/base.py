@@ -40,5 +40,8 @@ def line_location(line, doc, places: Places) -> Location:
 
 def share_of_source_cost(line) -> Decimal:
     """Value of a return or transfer-in line at the cost its source line was posted at."""
+    fixed = getattr(line, "source_value", None)  # set by the posting service for the part that takes the rest
+    if fixed is not None:
+        return fixed
     src = line.source_line
     return money(src.cost_amount * line.quantity / src.quantity)
