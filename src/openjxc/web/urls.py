@@ -1,5 +1,6 @@
 from django.urls import path
 
+from openjxc.printing import views as printing
 from openjxc.web import views
 
 app_name = "web"
@@ -11,9 +12,14 @@ urlpatterns = [
     path("language/", views.set_language, name="set_language"),
     path("stock/", views.balances, name="balances"),
     path("stock/items/<int:pk>/", views.item_card, name="item_card"),
+    path("stock/items/<int:pk>/labels.pdf", printing.item_labels, name="item_labels"),
+    path("stock/lots/<int:pk>/labels.pdf", printing.lot_labels, name="lot_labels"),
     path("documents/", views.documents, name="documents"),
     path("documents/new/", views.document_new, name="document_new"),
     path("documents/<int:pk>/", views.document_detail, name="document"),
+    path("documents/<int:pk>/print/", printing.document_print, name="document_print"),
+    path("documents/<int:pk>/print/<slug:paper>.pdf", printing.document_pdf, name="document_pdf"),
+    path("documents/<int:pk>/labels.pdf", printing.document_labels, name="document_labels"),
     path("documents/<int:pk>/from/<slug:kind>/", views.document_create_from, name="document_create_from"),
     path("documents/<int:pk>/<slug:action>/", views.document_action, name="document_action"),
 ]
