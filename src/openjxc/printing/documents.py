@@ -100,11 +100,11 @@ def _a4_page(p: Printout, font: str):
         canvas.drawString(A4_MARGIN, top - 5 * mm, p.company)
         canvas.setFont(font, 7.5)
         for i, extra in enumerate(p.company_lines[:2]):
-            canvas.drawString(A4_MARGIN, top - 9.5 * mm - i * 3.5 * mm, extra)
+            canvas.drawString(A4_MARGIN, top - 9.5 * mm - i * 3.2 * mm, extra)
         canvas.setFont(font, 18)
-        canvas.drawString(A4_MARGIN, top - 20 * mm, p.title)
+        canvas.drawString(A4_MARGIN, top - 22.5 * mm, p.title)
         canvas.setFont(font, 9)
-        canvas.drawString(A4_MARGIN, top - 26 * mm, f"{_('Number')}: {p.number}    {_('Status')}: {p.status}")
+        canvas.drawString(A4_MARGIN, top - 28 * mm, f"{_('Number')}: {p.number}    {_('Status')}: {p.status}")
         bar_w, bar_h = 62 * mm, 10 * mm
         bar_x = width - A4_MARGIN - qr_size - 3 * mm - bar_w
         draw_bars(canvas, bar_x, top - 16 * mm, bar_w, bar_h, CODE128, p.number, max_module=0.33 * mm)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas as pdfcanvas
 
 from openjxc.printing.documents import wrap_text
@@ -94,8 +95,10 @@ def _draw_label(c, label: Label, width: float, height: float, font: str) -> None
         y -= info_size + 1
     if _ascii(label.barcode):
         draw_bars(c, margin, margin + text_size + 1, inner, bar_height, label.symbology, label.barcode)
-        c.setFont(font, text_size)
         text = label.readable or human_text(label.symbology, label.barcode)
+        while text_size > 4.5 and stringWidth(text, font, text_size) > inner:  # shrink rather than cut the data
+            text_size -= 0.25
+        c.setFont(font, text_size)
         c.drawCentredString(width / 2, margin, wrap_text(text, font, text_size, inner, 1))
     else:  # Code128 carries ASCII only: a code in Chinese goes into a QR code (UTF-8)
         size = bar_height + text_size
