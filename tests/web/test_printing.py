@@ -153,7 +153,7 @@ def test_html_print_page(client, shop, delivery):
     page = client.get(reverse("web:document_print", args=[delivery.pk]), **ZH).content.decode()
     assert "@page { size: A4" in page and delivery.number in page and "鲜牛奶" in page and "<svg" in page
     receipt = client.get(reverse("web:document_print", args=[delivery.pk]) + "?paper=receipt").content.decode()
-    assert "size: 80mm auto" in receipt
+    assert "size: 80mm 297mm" in receipt
     detail = client.get(reverse("web:document", args=[delivery.pk]), **ZH).content.decode()
     assert reverse("web:document_pdf", args=[delivery.pk, "a4"]) in detail
 
