@@ -44,18 +44,19 @@ class IdempotencyMiddleware:
             return self._replay(stored, request_hash)
         try:
             with transaction.atomic():
+                # Claim the key before acting: a concurrent request with the same key (on any app server)
+                # waits on the unique key until this one ends, then replays its answer instead of acting
+                # again, or of reporting this one's effects as a refusal (e.g. "not enough stock").
+                record = IdempotencyRecord.objects.create(
+                    user=user, key=key, method=request.method, path=request.path[:500],
+                    request_hash=request_hash, status_code=0, content_type="", body=b"",
+                )
                 response = self.get_response(request)
                 if 200 <= response.status_code < 300 and not response.streaming:
-                    IdempotencyRecord.objects.create(
-                        user=user,
-                        key=key,
-                        method=request.method,
-                        path=request.path[:500],
-                        request_hash=request_hash,
-                        status_code=response.status_code,
-                        content_type=response.get("Content-Type", "application/json"),
-                        body=bytes(response.content),
-                    )
+                    record.status_code = response.status_code
+                    record.content_type = response.get("Content-Type", "application/json")
+                    record.body = bytes(response.content)
+                    record.save(update_fields=["status_code", "content_type", "body"])
                 else:
                     transaction.set_rollback(True)
         except IntegrityError:
