@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "openjxc.partners",
     "openjxc.stock",
     "openjxc.documents",
+    "openjxc.finance",
     "openjxc.web",
 ]
 
