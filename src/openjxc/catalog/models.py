@@ -120,3 +120,64 @@ class ItemWarehouse(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "warehouse"], name="uniq_item_warehouse")]
+
+
+class CustomerGroup(models.Model):
+    """Customers priced alike (批发客户, 会员): price lists may be given to a group instead of one customer."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=100)
+    members = models.ManyToManyField("partners.Partner", related_name="customer_groups", blank=True)
+
+    class Meta:
+        verbose_name = _("customer group")
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="uniq_customer_group_code")]
+
+    def __str__(self):
+        return self.name
+
+
+class PriceList(models.Model):
+    """Sale prices for one customer, one customer group, or everyone (neither set), valid for a period."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")
+    customer_group = models.ForeignKey(CustomerGroup, on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="price_lists")
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("price list")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(partner__isnull=True) | models.Q(customer_group__isnull=True),
+                name="price_list_partner_or_group",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class PriceListItem(models.Model):
+    """One price of a list: for `item` in `unit`, from `min_quantity` (quantity breaks) upwards."""
+
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    min_quantity = models.DecimalField(_("minimum quantity"), **QTY, default=Decimal("0"))
+    price = models.DecimalField(_("price"), **PRICE)
+    tax_inclusive = models.BooleanField(_("price includes tax"), default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["price_list", "item", "unit", "min_quantity"], name="uniq_price_break"),
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="price_list_price_non_negative"),
+            models.CheckConstraint(condition=models.Q(min_quantity__gte=0), name="price_list_min_qty_non_negative"),
+        ]

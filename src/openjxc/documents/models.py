@@ -21,6 +21,7 @@ class Status(models.TextChoices):
     POSTED = "posted", _("Posted")
     VOIDED = "voided", _("Voided")
     CANCELLED = "cancelled", _("Cancelled")
+    CLOSED = "closed", _("Closed")  # an order closed short: nothing more is received or delivered against it
 
 
 class Document(models.Model):
@@ -35,7 +36,10 @@ class Document(models.Model):
     business_on = models.DateField(_("business date"))
     memo = models.CharField(_("memo"), max_length=500, blank=True)
     total_quantity = models.DecimalField(**QTY, default=Decimal("0"))
-    total_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    total_amount = models.DecimalField(**MONEY, default=Decimal("0"))  # excluding tax
+    tax_total = models.DecimalField(_("tax"), **MONEY, default=Decimal("0"))
+    total_with_tax = models.DecimalField(_("total with tax"), **MONEY, default=Decimal("0"))
+    prices_include_tax = models.BooleanField(_("prices include tax"), default=False)
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
@@ -53,6 +57,11 @@ class Document(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     void_reason = models.CharField(_("void reason"), max_length=500, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    close_reason = models.CharField(_("close reason"), max_length=500, blank=True)
     updated_at = models.DateTimeField()
 
     class Meta:
@@ -76,7 +85,12 @@ class DocumentLine(models.Model):
     factor = models.DecimalField(**QTY, default=Decimal("1"))
     quantity = models.DecimalField(_("base quantity"), **QTY)  # in the item's base unit
     unit_price = models.DecimalField(_("unit price"), **PRICE, default=Decimal("0"))
-    amount = models.DecimalField(_("amount"), **MONEY, default=Decimal("0"))
+    amount = models.DecimalField(_("amount"), **MONEY, default=Decimal("0"))  # excluding tax
+    tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4, default=Decimal("0"))
+    tax_amount = models.DecimalField(_("tax"), **MONEY, default=Decimal("0"))
+    amount_with_tax = models.DecimalField(_("amount with tax"), **MONEY, default=Decimal("0"))
+    # orders: the promised (purchase) or requested (sales, request) delivery date of the line
+    promised_on = models.DateField(_("promised date"), null=True, blank=True)
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     lot_code = models.CharField(_("lot"), max_length=64, blank=True)
     produced_on = models.DateField(null=True, blank=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openjxc.core.errors import NotFound
 
-from . import inventory
+from . import inventory, orders
 from .base import Kind, Places
 
 KINDS: dict[str, Kind] = {
@@ -21,6 +21,10 @@ KINDS: dict[str, Kind] = {
         inventory.GAIN,
         inventory.OTHER_IN,
         inventory.OTHER_OUT,
+        orders.PURCHASE_REQUEST,
+        orders.PURCHASE_ORDER,
+        orders.SALES_QUOTE,
+        orders.SALES_ORDER,
     )
 }
 

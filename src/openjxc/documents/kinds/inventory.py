@@ -83,7 +83,8 @@ OPENING = Kind(
 )
 PURCHASE_RECEIPT = Kind(
     code="purchase_receipt", prefix="CGRK", label=_("Purchase receipt"), plan=_priced_in(L.SUPPLIER),
-    partner_role="supplier", price_default="purchase_price", inbound=True, create_roles=BUYERS,
+    partner_role="supplier", sources=("purchase_order",), price_default="purchase_price", inbound=True,
+    create_roles=BUYERS,
 )
 PURCHASE_RETURN = Kind(
     code="purchase_return", prefix="CGTH", label=_("Purchase return"), plan=_return_out(L.SUPPLIER),
@@ -92,7 +93,7 @@ PURCHASE_RETURN = Kind(
 SALES_DELIVERY = Kind(
     code="sales_delivery", prefix="XSCK", label=_("Sales delivery"),
     plan=_out_to(L.CUSTOMER, refuse_expired=True),
-    partner_role="customer", price_default="sale_price", create_roles=SELLERS,
+    partner_role="customer", sources=("sales_order",), price_default="sale_price", create_roles=SELLERS,
 )
 SALES_RETURN = Kind(
     code="sales_return", prefix="XSTH", label=_("Sales return"), plan=_return_in(L.CUSTOMER),

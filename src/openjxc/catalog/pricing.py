@@ -1,0 +1,156 @@
+"""Prices and tax: the line arithmetic (pure), price lists and the last purchase price (queries).
+
+Rounding: amounts to 0.01, unit prices to 0.000001, ROUND_HALF_UP. A line's amount excluding tax,
+its tax and its amount with tax always satisfy amount + tax == amount_with_tax, and document
+totals are sums of the rounded line figures, so a document always adds up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.core.errors import ValidationFailed
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+PRICE_PLACES = Decimal("0.000001")
+
+# China's VAT rates (增值税税率 13% / 9% / 6%, 征收率 3%, 零税率 / 免税 0), as data.
+VAT_RATES: tuple[Decimal, ...] = (Decimal("0.13"), Decimal("0.09"), Decimal("0.06"), Decimal("0.03"), ZERO)
+
+
+def round_money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def round_price(value: Decimal) -> Decimal:
+    return value.quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def check_tax_rate(rate, field: str = "tax_rate") -> Decimal:
+    """The rate as a Decimal if it is one of VAT_RATES (0.13, not 13), else ValidationFailed."""
+    try:
+        d = Decimal(str(rate))
+    except ArithmeticError:
+        raise ValidationFailed(field=field, reason=_("is not a number")) from None
+    if not d.is_finite() or d not in VAT_RATES:
+        raise ValidationFailed(field=field, reason=_("must be one of the VAT rates 0.13, 0.09, 0.06, 0.03 or 0"))
+    return d.quantize(Decimal("0.0001"))
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    amount: Decimal  # excluding tax
+    tax_amount: Decimal
+    amount_with_tax: Decimal
+
+
+def line_amounts(quantity: Decimal, unit_price: Decimal, tax_rate: Decimal, *, tax_inclusive: bool) -> LineAmounts:
+    """A line's figures from its quantity and unit price, the price entered with or without tax.
+
+    Tax-exclusive: amount = round(q × p), tax = round(amount × rate).
+    Tax-inclusive: with_tax = round(q × p), amount = round(with_tax / (1 + rate)), tax = with_tax − amount.
+    """
+    if tax_inclusive:
+        with_tax = round_money(quantity * unit_price)
+        amount = round_money(with_tax / (1 + tax_rate))
+        return LineAmounts(amount, with_tax - amount, with_tax)
+    amount = round_money(quantity * unit_price)
+    tax = round_money(amount * tax_rate)
+    return LineAmounts(amount, tax, amount + tax)
+
+
+def document_totals(lines) -> LineAmounts:
+    """Sums of the (already rounded) line figures: the totals always add up."""
+    amount = sum((ln.amount for ln in lines), ZERO)
+    tax = sum((ln.tax_amount for ln in lines), ZERO)
+    with_tax = sum((ln.amount_with_tax for ln in lines), ZERO)
+    return LineAmounts(amount, tax, with_tax)
+
+
+def price_excluding_tax(price: Decimal, tax_rate: Decimal) -> Decimal:
+    return round_price(price / (1 + tax_rate))
+
+
+def price_including_tax(price: Decimal, tax_rate: Decimal) -> Decimal:
+    return round_price(price * (1 + tax_rate))
+
+
+# ---------------------------------------------------------------- price lists (queries)
+
+
+@dataclass(frozen=True)
+class Price:
+    unit_price: Decimal
+    tax_inclusive: bool
+    unit_id: int
+    price_list_id: int | None  # None: the item's default sale price
+    min_quantity: Decimal
+
+
+def price_for(company, partner, item, quantity, on: dt.date, *, unit=None) -> Price:
+    """The sale price of `quantity` of `item` (in `unit`, default the base unit) for `partner` on `on`.
+
+    The most specific active list valid on `on` wins: the customer's own, then one of their
+    customer groups', then a list for everyone; among lists alike, the latest `valid_from`. Within
+    the list, the highest quantity break not above `quantity`. No list: the item's sale price
+    (tax-inclusive, as shops quote it).
+    """
+    from openjxc.catalog.models import PriceListItem
+
+    company_id = getattr(company, "pk", company)
+    unit_id = getattr(unit, "pk", unit) or item.base_unit_id
+    partner_id = getattr(partner, "pk", partner)
+    rows = (
+        PriceListItem.objects.filter(
+            price_list__company_id=company_id, price_list__is_active=True, item_id=item.pk, unit_id=unit_id,
+            min_quantity__lte=quantity,
+        )
+        .filter(Q(price_list__valid_from__isnull=True) | Q(price_list__valid_from__lte=on))
+        .filter(Q(price_list__valid_to__isnull=True) | Q(price_list__valid_to__gte=on))
+        .filter(
+            Q(price_list__partner_id=partner_id)
+            | Q(price_list__customer_group__members=partner_id)
+            | Q(price_list__partner__isnull=True, price_list__customer_group__isnull=True)
+        )
+        .values_list("price", "tax_inclusive", "price_list_id", "min_quantity", "price_list__partner_id",
+                     "price_list__customer_group_id", "price_list__valid_from")
+        .distinct()
+    )
+    best = None
+    for price, inclusive, list_id, min_q, list_partner, list_group, valid_from in rows:
+        specific = 2 if list_partner is not None else 1 if list_group is not None else 0
+        key = (specific, valid_from or dt.date.min, list_id, min_q)
+        if best is None or key > best[0]:
+            best = (key, Price(price, inclusive, unit_id, list_id, min_q))
+    if best is not None:
+        return best[1]
+    factor = Decimal(1)
+    if unit_id != item.base_unit_id:
+        from openjxc.catalog.models import ItemUnit
+
+        factor = ItemUnit.objects.filter(item=item, unit_id=unit_id).values_list("factor", flat=True).first() or 1
+    return Price(round_price(item.sale_price * factor), True, unit_id, None, ZERO)
+
+
+def last_purchase_price(company_id: int, item_id: int, supplier_id: int | None = None) -> Decimal | None:
+    """The unit price (per base unit, excluding tax) of the latest posted purchase receipt of the item,
+    from `supplier_id` if given; None if it was never bought."""
+    from openjxc.documents.models import DocumentLine, Status
+
+    qs = DocumentLine.objects.filter(
+        document__company_id=company_id, document__kind="purchase_receipt", document__status=Status.POSTED,
+        item_id=item_id,
+    )
+    if supplier_id is not None:
+        qs = qs.filter(document__partner_id=supplier_id)
+    row = qs.order_by("-document__business_on", "-document__posted_at", "-id").values_list("amount", "quantity").first()
+    if row is None:
+        return None
+    amount, quantity = row
+    return round_price(amount / quantity)

@@ -1,0 +1,39 @@
+"""Order kinds: requests, orders and quotes. They move no stock; "posted" means confirmed, in force.
+
+Receipts and deliveries are created from them (下推); the order's progress is read from those
+(documents/orders.py), and the checks that guard it (over-receipt, over-delivery, credit limit,
+reservations) are posting hooks registered in documents/apps.py.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from .base import Kind
+from .inventory import BUYERS, SELLERS
+
+
+def no_moves(doc, lines, places):
+    return []
+
+
+PURCHASE_REQUEST = Kind(
+    code="purchase_request", prefix="QGD", label=_("Purchase request"), plan=no_moves,
+    price_default="purchase_price", create_roles=frozenset({"*"}),
+)
+PURCHASE_ORDER = Kind(
+    code="purchase_order", prefix="CGDD", label=_("Purchase order"), plan=no_moves, partner_role="supplier",
+    sources=("purchase_request",), price_default="purchase_price", create_roles=BUYERS,
+)
+SALES_QUOTE = Kind(
+    code="sales_quote", prefix="XSBJ", label=_("Sales quote"), plan=no_moves, partner_role="customer",
+    price_default="sale_price", create_roles=SELLERS,
+)
+SALES_ORDER = Kind(
+    code="sales_order", prefix="XSDD", label=_("Sales order"), plan=no_moves, partner_role="customer",
+    sources=("sales_quote",), price_default="sale_price", create_roles=SELLERS,
+)
+
+ORDER_KINDS = frozenset({PURCHASE_REQUEST.code, PURCHASE_ORDER.code, SALES_QUOTE.code, SALES_ORDER.code})
+# the kind that fulfils each order kind
+FULFILLED_BY = {"purchase_order": "purchase_receipt", "sales_order": "sales_delivery"}
