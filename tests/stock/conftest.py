@@ -14,22 +14,29 @@ from django.db import connection
 from pytest_django.plugin import blocking_manager_key
 
 _append_only = importlib.import_module("openjxc.stock.migrations.0002_stockmove_append_only")
+_partner_append_only = importlib.import_module("openjxc.finance.migrations.0002_partner_ledger_append_only")
 
 
 def _allow_wipe() -> None:
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute("ALTER TABLE stock_stockmove DISABLE TRIGGER stockmove_no_truncate")
+            for t in _partner_append_only.TABLES:  # the partner ledger (finance) is guarded the same way
+                cur.execute(f"ALTER TABLE {t} DISABLE TRIGGER {t}_no_truncate")
         else:
             cur.execute("DROP TRIGGER IF EXISTS stockmove_no_delete")
+            for t in _partner_append_only.TABLES:
+                cur.execute(f"DROP TRIGGER IF EXISTS {t}_no_delete")
 
 
 def _protect() -> None:
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute("ALTER TABLE stock_stockmove ENABLE TRIGGER stockmove_no_truncate")
+            for t in _partner_append_only.TABLES:
+                cur.execute(f"ALTER TABLE {t} ENABLE TRIGGER {t}_no_truncate")
         else:
-            for sql in _append_only.SQLITE_UP:
+            for sql in _append_only.SQLITE_UP + _partner_append_only.SQLITE_UP:
                 cur.execute(sql)
 
 

@@ -1,2 +1,135 @@
-def register_hooks():
-    pass
+"""What posting and voiding a document does to the partner ledger; attached through documents/hooks.py.
+
+A sales delivery raises what the customer owes, a sales return lowers it; a purchase receipt raises
+what we owe the supplier, a purchase return lowers it. The amount is the document's total with tax
+when the document has one (`total_with_tax`), else its total. A return's credit is applied to the
+document it returns from, as far as that is still open. Voiding writes exact reversals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.core import clock
+from openjxc.core.errors import DomainError
+from openjxc.core.events import record_event
+from openjxc.core.quantities import ZERO, money
+from openjxc.finance.models import Allocation, Book, PartnerEntry, PartnerTerms
+
+# document kind -> (book, sign): +1 increases what the partner owes us / we owe them
+EFFECTS: dict[str, tuple[str, int]] = {
+    "sales_delivery": (Book.RECEIVABLE, +1),
+    "sales_return": (Book.RECEIVABLE, -1),
+    "purchase_receipt": (Book.PAYABLE, +1),
+    "purchase_return": (Book.PAYABLE, -1),
+}
+
+
+def document_amount(doc) -> Decimal:
+    """The amount a document puts on the partner ledger: with tax when the document carries it."""
+    with_tax = getattr(doc, "total_with_tax", None)
+    return money(with_tax if with_tax else doc.total_amount)
+
+
+def terms_days(partner_id: int) -> int:
+    return PartnerTerms.objects.filter(partner_id=partner_id).values_list("payment_terms_days", flat=True).first() or 0
+
+
+def due_date(partner_id: int, business_on: dt.date) -> dt.date:
+    return business_on + dt.timedelta(days=terms_days(partner_id))
+
+
+def document_open(document_id: int) -> Decimal:
+    """What is still owed on a document: its entries less what has been applied to it (caller holds its lock)."""
+    owed = PartnerEntry.objects.filter(document_id=document_id).aggregate(s=Sum("amount"))["s"] or ZERO
+    applied = Allocation.objects.filter(document_id=document_id).aggregate(s=Sum("amount"))["s"] or ZERO
+    return owed - applied
+
+
+def post_partner_entries(doc, lines, by) -> None:
+    """on_post: one entry for the document; a return's credit goes against its source as far as it is open."""
+    effect = EFFECTS.get(doc.kind)
+    if effect is None or doc.partner_id is None:
+        return
+    book, sign = effect
+    amount = document_amount(doc)
+    if amount == 0:
+        return
+    now = clock.now()
+    due_on = due_date(doc.partner_id, doc.business_on) if sign > 0 else doc.business_on
+    entry = PartnerEntry.objects.create(
+        company_id=doc.company_id, partner_id=doc.partner_id, book=book, document=doc, amount=sign * amount,
+        business_on=doc.business_on, due_on=due_on, created_by=by, created_at=now,
+    )
+    record_event(company=doc.company_id, topic="partner_ledger.entry", by=by, obj=entry,
+                 payload={"book": book, "partner": doc.partner_id, "document": doc.number, "amount": str(entry.amount)})
+    if sign < 0 and doc.source_id and EFFECTS.get(doc.source.kind, (None, 0))[1] > 0:
+        # the source is locked by the posting service (returns of one delivery are serialized)
+        applied = min(amount, document_open(doc.source_id))
+        if applied > 0:
+            Allocation.objects.create(
+                company_id=doc.company_id, partner_id=doc.partner_id, book=book, document_id=doc.source_id,
+                credit_document=doc, amount=applied, business_on=doc.business_on, created_by=by, created_at=now,
+            )
+
+
+def reverse_partner_entries(doc, by) -> None:
+    """on_void: refuse while receipts or payments are applied to the document; else reverse it exactly."""
+    effect = EFFECTS.get(doc.kind)
+    if effect is None:
+        return
+    applied = live_allocations(Allocation.objects.filter(document=doc, settlement__isnull=False))
+    if applied:
+        numbers = sorted({a.settlement.number for a in applied})
+        raise DomainError(
+            "finance.document_allocated",
+            _("Document %(number)s cannot be voided: %(settlements)s are applied to it. Unapply them first."),
+            http_status=409, number=doc.number, settlements=", ".join(numbers),
+        )
+    on = clock.today(doc.company.time_zone)
+    reverse_allocations(live_allocations(Allocation.objects.filter(credit_document=doc)), by=by, on=on)
+    reverse_allocations(live_allocations(Allocation.objects.filter(document=doc)), by=by, on=on)
+    reverse_entries(PartnerEntry.objects.filter(document=doc), by=by, on=on)
+
+
+def live_allocations(qs) -> list[Allocation]:
+    """The original allocations in `qs` that have not been reversed."""
+    return list(
+        qs.filter(reverses__isnull=True, reversed_by__isnull=True).select_related("settlement", "document")
+        .order_by("id")
+    )
+
+
+def reverse_allocations(originals: list[Allocation], *, by, on: dt.date) -> list[Allocation]:
+    now = clock.now()
+    return Allocation.objects.bulk_create([
+        Allocation(
+            company_id=a.company_id, partner_id=a.partner_id, book=a.book, document_id=a.document_id,
+            settlement_id=a.settlement_id, credit_document_id=a.credit_document_id, amount=-a.amount,
+            business_on=on, reverses=a, created_by=by, created_at=now,
+        )
+        for a in originals
+    ])
+
+
+def reverse_entries(qs, *, by, on: dt.date) -> list[PartnerEntry]:
+    now = clock.now()
+    originals = list(qs.filter(reverses__isnull=True, reversed_by__isnull=True).order_by("id"))
+    return PartnerEntry.objects.bulk_create([
+        PartnerEntry(
+            company_id=e.company_id, partner_id=e.partner_id, book=e.book, document_id=e.document_id,
+            settlement_id=e.settlement_id, amount=-e.amount, business_on=on, due_on=e.due_on, reverses=e,
+            created_by=by, created_at=now,
+        )
+        for e in originals
+    ])
+
+
+def register_hooks() -> None:
+    from openjxc.documents import hooks
+
+    hooks.register(kinds=set(EFFECTS), on_post=post_partner_entries, on_void=reverse_partner_entries)

@@ -1,0 +1,47 @@
+"""Company settings kept in Company.settings (JSON), read through one function each.
+
+`stock_tracking` (default on): off is trading mode (进销存无库存版) — documents are records, post to the
+partner ledger and are counted in reports, but nothing is posted to the stock ledger.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.core import permissions
+from openjxc.core.errors import DomainError
+from openjxc.core.events import record_audit, record_event
+from openjxc.core.models import Company
+
+
+def tracks_stock(company) -> bool:
+    """Whether posting documents of `company` moves stock (False: trading mode)."""
+    settings = company.settings if isinstance(company, Company) else Company.objects.get(pk=company).settings
+    return bool((settings or {}).get("stock_tracking", True))
+
+
+@transaction.atomic
+def set_stock_tracking(*, by, enabled: bool) -> Company:
+    """Switch stock tracking on or off for the user's company.
+
+    Switching it off is refused once stock has moved: the stock already booked would stay in the
+    books with nothing to ever take it out again.
+    """
+    from openjxc.stock.models import StockMove
+
+    permissions.require(by, "users.manage")
+    company = Company.objects.select_for_update().get(pk=by.company_id)
+    before = tracks_stock(company)
+    if not enabled and before and StockMove.objects.filter(company=company).exists():
+        raise DomainError(
+            "company.has_stock", _("Stock tracking cannot be switched off: this company has stock movements."),
+            http_status=409,
+        )
+    company.settings = {**(company.settings or {}), "stock_tracking": bool(enabled)}
+    company.save(update_fields=["settings"])
+    record_event(company=company, topic="company.settings", by=by, obj=company,
+                 payload={"stock_tracking": bool(enabled)})
+    record_audit(company=company, action="settings", obj=company, by=by, before={"stock_tracking": before},
+                 after={"stock_tracking": bool(enabled)})
+    return company
