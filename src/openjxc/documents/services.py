@@ -19,15 +19,15 @@ from openjxc.catalog.models import Item, ItemUnit, Tracking, Unit
 from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from openjxc.core.events import make_audit, make_event, record_audit, record_event
-from openjxc.core.models import AuditRecord, Event
 from openjxc.core.numbering import next_number
 from openjxc.core.quantities import MAX_VALUE, ZERO, money, qty
+from openjxc.core.sql import fetch_objects, insert_objects, insert_together, object_rows, update_fields
 from openjxc.documents.kinds import Kind, Places, get_kind
 from openjxc.documents.kinds.base import share_of_source_cost
 from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.partners.models import Partner
 from openjxc.stock.access import require_warehouse
-from openjxc.stock.locations import default_location, places_for
+from openjxc.stock.locations import default_location, virtual_locations
 from openjxc.stock.models import STOCKED_KINDS, Location, Lot, StockMove, Warehouse, WarehouseKind
 from openjxc.stock.posting import post_moves, reversal_of
 
@@ -92,13 +92,14 @@ def _by_pk_or_code(model, company_id, ref, what: str):
         if ref.company_id != company_id:
             raise NotFound(what, ref.pk)
         return ref
-    qs = model.objects.filter(company_id=company_id)
+    # a plain SELECT (core/sql.py): this runs twice per document, the ORM's compiler costs more than the query
     if isinstance(ref, int) and not isinstance(ref, bool):
-        obj = qs.filter(pk=ref).first()
+        found = fetch_objects(model, "company_id = %s AND id = %s", [company_id, ref]) if -2**63 <= ref < 2**63 else []
     elif isinstance(ref, str) and ref:
-        obj = qs.filter(code=ref).first()
+        found = fetch_objects(model, "company_id = %s AND code = %s", [company_id, ref], order_by="id", limit=1)
     else:
-        obj = None
+        found = []
+    obj = found[0] if found else None
     if obj is None:
         raise NotFound(what, ref)
     return obj
@@ -316,10 +317,10 @@ def create_document(
     # A document carried on to posting takes its number last, just before commit: the day's counter
     # row stays locked only for an instant, so concurrent postings of one kind are not serialised.
     doc.number = f"~{uuid.uuid4().hex}" if advance_to else next_number(company, k.prefix, day)
-    doc.save()
+    insert_objects([doc], returning_pk=True)
     for ln in built:
         ln.document = doc
-    DocumentLine.objects.bulk_create(built)
+    insert_objects(built, returning_pk=True)
     changes = _Changes(doc)
     changes.events.append(make_event(company=company, topic="document.created", by=by, obj=doc,
                                      payload=_snapshot(doc)))
@@ -409,9 +410,9 @@ class _Changes:
 
     def flush(self) -> Document:
         if self.fields:
-            self.doc.save(update_fields=sorted(self.fields))
-        Event.objects.bulk_create(self.events)
-        AuditRecord.objects.bulk_create(self.audits)
+            update_fields(self.doc, sorted(self.fields))
+        # events and audit records: one statement on PostgreSQL, two elsewhere
+        insert_together(*[(*object_rows(objs), (), ()) for objs in (self.events, self.audits) if objs])
         return self.doc
 
 
@@ -516,7 +517,22 @@ def _post_locked(doc: Document, by, changes: _Changes, lines=None) -> None:
 
 
 def _places(doc: Document) -> Places:
-    virtual, defaults = places_for(doc.company, {w for w in (doc.warehouse_id, doc.to_warehouse_id) if w})
+    # stock.locations.places_for's choice (each warehouse's active stocked location, the default one
+    # first, else the lowest id), read as plain rows; the warehouses are the document's, loaded already
+    warehouses = {w.pk: w for w in (doc.warehouse, doc.to_warehouse) if w is not None}
+    kinds = sorted(STOCKED_KINDS)
+    defaults: dict[int, Location] = {}
+    rows = fetch_objects(
+        Location,
+        f"warehouse_id IN ({', '.join(['%s'] * len(warehouses))}) AND kind IN ({', '.join(['%s'] * len(kinds))}) "
+        "AND is_active = %s",
+        [*warehouses, *kinds, True], order_by="is_default DESC, id",
+    ) if warehouses else []
+    for loc in rows:
+        if loc.warehouse_id not in defaults:
+            loc.warehouse = warehouses[loc.warehouse_id]
+            defaults[loc.warehouse_id] = loc
+    virtual = virtual_locations(doc.company)
 
     def default(warehouse):
         loc = defaults.get(warehouse.pk)

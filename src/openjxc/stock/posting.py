@@ -24,6 +24,7 @@ from openjxc.core import clock
 from openjxc.core.errors import DomainError, InsufficientStock
 from openjxc.core.events import make_event
 from openjxc.core.quantities import ZERO, cost, money, qty
+from openjxc.core.sql import insert_objects, insert_together
 from openjxc.stock.costing import CostState, apply_issue, apply_receipt, issue_value, residue
 from openjxc.stock.locations import virtual_location
 from openjxc.stock.models import ItemValuation, Location, LocationKind, Lot, StockBalance, StockMove
@@ -85,9 +86,50 @@ def _lock_valuations(company_id: int, keys: list[tuple[int, int]]) -> dict[tuple
     return {(r[0], r[1]): CostState(qty(_dec(r[2])), money(_dec(r[3])), cost(_dec(r[4]))) for r in rows}
 
 
-def _read_balances(item_ids: set[int], location_ids: set[int]) -> dict[tuple[int, int, int], StockBalance]:
-    rows = StockBalance.objects.filter(item_id__in=item_ids, location_id__in=location_ids).select_related("lot")
-    return {(b.item_id, b.location_id, b.lot_key): b for b in rows}
+@dataclass(slots=True)
+class _Balance:
+    """A balance row as posting needs it (plain values, no model instance)."""
+
+    item_id: int
+    location_id: int
+    lot_key: int
+    lot: Lot | None
+    quantity: Decimal
+    value: Decimal
+
+    @property
+    def lot_id(self) -> int | None:
+        return self.lot_key or None
+
+
+_LOT_FIELDS = None
+
+
+def _read_balances(item_ids: set[int], location_ids: set[int]) -> dict[tuple[int, int, int], _Balance]:
+    """The balances of `item_ids` at `location_ids`, with their lots; one SELECT, no model instances but lots."""
+    global _LOT_FIELDS
+    if _LOT_FIELDS is None:
+        _LOT_FIELDS = [f for f in Lot._meta.concrete_fields]
+    lot_cols = ", ".join(f"l.{connection.ops.quote_name(f.column)}" for f in _LOT_FIELDS)
+    items, locs = sorted(item_ids), sorted(location_ids)
+    sql = (
+        f"SELECT b.item_id, b.location_id, b.lot_key, b.quantity, b.value, {lot_cols} "
+        "FROM stock_stockbalance b LEFT JOIN stock_lot l ON l.id = b.lot_id "
+        f"WHERE b.item_id IN ({', '.join(['%s'] * len(items))}) "
+        f"AND b.location_id IN ({', '.join(['%s'] * len(locs))})"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [*items, *locs])
+        rows = cur.fetchall()
+    out: dict[tuple[int, int, int], _Balance] = {}
+    names = [f.attname for f in _LOT_FIELDS]
+    for r in rows:
+        lot = None
+        if r[2]:
+            values = [f.to_python(v) if v is not None else None for f, v in zip(_LOT_FIELDS, r[5:], strict=True)]
+            lot = Lot.from_db(connection.alias, names, values)
+        out[(r[0], r[1], r[2])] = _Balance(r[0], r[1], r[2], lot, qty(_dec(r[3])), money(_dec(r[4])))
+    return out
 
 
 def post_moves(
@@ -121,18 +163,15 @@ def post_moves(
 
     states = _lock_valuations(company.pk, sorted(valuation_keys)) if valuation_keys else {}
     balances = _read_balances(item_ids, stocked_location_ids) if stocked_location_ids else {}
-    touched: dict[tuple[int, int, int], StockBalance] = {}
+    touched: dict[tuple[int, int, int], _Balance] = {}
     now = clock.now()
     adjustment_location = None
 
-    def balance(item_id: int, location: Location, lot: Lot | None) -> StockBalance:
+    def balance(item_id: int, location: Location, lot: Lot | None) -> _Balance:
         key = (item_id, location.pk, lot.pk if lot else 0)
         b = balances.get(key)
         if b is None:
-            b = StockBalance(
-                company_id=company.pk, item_id=item_id, location=location, lot=lot, lot_key=key[2],
-                quantity=ZERO, value=ZERO,
-            )
+            b = _Balance(item_id, location.pk, key[2], lot, ZERO, ZERO)
             balances[key] = b
         touched[key] = b
         return b
@@ -169,7 +208,7 @@ def post_moves(
         ]
         if p.refuse_expired:
             candidates = [b for b in candidates if not _expired(b.lot, business_on)]
-        candidates.sort(key=lambda b: (b.lot.expires_on or dt.date.max, b.lot.produced_on or dt.date.max, b.lot_id))
+        candidates.sort(key=lambda b: (b.lot.expires_on or dt.date.max, b.lot.produced_on or dt.date.max, b.lot_key))
         out, left = [], p.quantity
         for b in candidates:
             if left <= 0:
@@ -257,27 +296,17 @@ def post_moves(
                         b.value -= left
                         state.value -= left
 
-    StockMove.objects.bulk_create(result.moves)
-    if touched:
-        StockBalance.objects.bulk_create(
-            list(touched.values()),
-            update_conflicts=True,
-            unique_fields=["item", "location", "lot_key"],
-            update_fields=["quantity", "value"],
-        )
-    if states:
-        ItemValuation.objects.bulk_create(
-            [
-                ItemValuation(
-                    company_id=company.pk, item_id=i, warehouse_id=w,
-                    quantity=s.quantity, value=s.value, last_cost=s.last_cost,
-                )
-                for (i, w), s in states.items()
-            ],
-            update_conflicts=True,
-            unique_fields=["item", "warehouse"],
-            update_fields=["quantity", "value", "last_cost"],
-        )
+    # hand-built multi-row statements (core/sql.py): bulk_create would compile each one afresh
+    insert_objects(result.moves, returning_pk=True)
+    # balances and valuations: one statement on PostgreSQL (a CTE), two elsewhere
+    insert_together(
+        (StockBalance, ("company", "item", "location", "lot", "lot_key", "quantity", "value"),
+         [(company.pk, b.item_id, b.location_id, b.lot_id, b.lot_key, b.quantity, b.value) for b in touched.values()],
+         ("item", "location", "lot_key"), ("quantity", "value")),
+        (ItemValuation, ("company", "item", "warehouse", "quantity", "value", "last_cost"),
+         [(company.pk, i, w, s.quantity, s.value, s.last_cost) for (i, w), s in states.items()],
+         ("item", "warehouse"), ("quantity", "value", "last_cost")),
+    )
     (events.append if events is not None else _save)(make_event(
         company=company,
         topic="stock.changed",

@@ -1,0 +1,248 @@
+"""Multi-row INSERT (and UPSERT) for the hot path, without the ORM's per-call SQL compilation.
+
+`bulk_create` compiles its statement from scratch on every call; for the few rows a posting
+writes that costs more than running it. `insert_rows` builds `INSERT … VALUES (…), (…)` with an
+optional `ON CONFLICT … DO UPDATE` and `RETURNING`, caches the statement text per shape, and
+adapts every value with the field's own `get_db_prep_save` (Decimal, JSON, dates and times come
+out exactly as the ORM would write them, on SQLite and PostgreSQL). Rows are chunked under the
+engine's bound-parameter limit. Defaults and `pre_save` are the caller's business: pass values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from django.db import connection
+
+# Field types whose Python values the drivers take as they are (ints, strings, booleans, None).
+_PLAIN = {
+    "AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+    "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField", "ForeignKey",
+    "OneToOneField", "CharField", "TextField", "BooleanField", "SlugField",
+}
+_PG_MAX_PARAMS = 65535
+_SQLITE_DEFAULT_MAX_PARAMS = 32766  # SQLite >= 3.32's SQLITE_MAX_VARIABLE_NUMBER
+
+_sql_cache: dict[tuple, str] = {}
+_shape_cache: dict[tuple, tuple] = {}
+
+
+def _shape(model, fields: tuple[str, ...]) -> tuple:
+    """(table, quoted column names, per column: None = pass through, else the field to prepare with)."""
+    key = (model, fields)
+    shape = _shape_cache.get(key)
+    if shape is None:
+        meta = model._meta
+        objs = [meta.get_field(f) for f in fields]
+        q = connection.ops.quote_name
+        shape = (
+            q(meta.db_table),
+            tuple(q(f.column) for f in objs),
+            tuple(f.attname for f in objs),
+            tuple(None if f.get_internal_type() in _PLAIN else f for f in objs),
+            tuple(f.get_internal_type() == "DecimalField" for f in objs),
+        )
+        _shape_cache[key] = shape
+    return shape
+
+
+def _prepare(model, fields: tuple[str, ...], rows: Iterable[Sequence]) -> list:
+    """The rows' values, flattened, adapted as the fields' get_db_prep_save would."""
+    _table, _columns, _attnames, preps, decimals = _shape(model, fields)
+    conn = connection
+    prepared: list = []
+    for row in rows:
+        for value, field, dec in zip(row, preps, decimals, strict=True):
+            if field is None or value is None or (dec and type(value) is Decimal and value.is_finite()):
+                # what DecimalField.get_db_prep_save returns for a finite Decimal on both engines: itself
+                prepared.append(value)
+            else:
+                prepared.append(field.get_db_prep_save(value, conn))
+    return prepared
+
+
+def _max_params() -> int:
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        raw = connection.connection
+        if raw is not None and hasattr(raw, "getlimit"):
+            return raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        return _SQLITE_DEFAULT_MAX_PARAMS
+    return _PG_MAX_PARAMS
+
+
+def insert_rows(
+    model,
+    fields: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    conflict: Sequence[str] = (),
+    update: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """INSERT `rows` (one value per name in `fields`, in that order) into `model`'s table.
+
+    `conflict` + `update`: `ON CONFLICT (conflict) DO UPDATE SET f = EXCLUDED.f` for each f in
+    `update`. `returning`: the columns to hand back, one tuple per row in the order given.
+    """
+    fields = tuple(fields)
+    table, columns, _attnames, _preps, _decs = _shape(model, fields)
+    conn = connection
+    prepared = _prepare(model, fields, rows)
+    if not prepared:
+        return []
+    width = len(fields)
+    per_chunk = max(1, _max_params() // width)
+    out: list[tuple] = []
+    total = len(prepared) // width
+    with conn.cursor() as cur:
+        for start in range(0, total, per_chunk):
+            n = min(per_chunk, total - start)
+            key = (conn.vendor, model, fields, tuple(conflict), tuple(update), tuple(returning), n)
+            sql = _sql_cache.get(key)
+            if sql is None:
+                sql = _build(model, table, columns, width, n, conflict, update, returning)
+                _sql_cache[key] = sql
+            cur.execute(sql, prepared[start * width:(start + n) * width])
+            if returning:
+                out.extend(tuple(r) for r in cur.fetchall())
+    return out
+
+
+def insert_together(*inserts: tuple) -> None:
+    """Several `insert_rows(model, fields, rows, conflict=…, update=…)` without RETURNING, given as
+    (model, fields, rows, conflict, update) tuples, to different tables. On PostgreSQL one statement
+    (all but the last as data-modifying CTEs: one round trip); elsewhere one statement each."""
+    todo = [(m, tuple(f), list(r), tuple(c), tuple(u)) for m, f, r, c, u in inserts if r]
+    if connection.vendor != "postgresql" or len(todo) < 2:
+        for model, fields, rows, conflict, update in todo:
+            insert_rows(model, fields, rows, conflict=conflict, update=update)
+        return
+    params: list = []
+    parts: list[str] = []
+    for model, fields, rows, conflict, update in todo:
+        table, columns, _a, _p, _d = _shape(model, fields)
+        key = (connection.vendor, model, fields, conflict, update, (), len(rows))
+        sql = _sql_cache.get(key)
+        if sql is None:
+            sql = _sql_cache[key] = _build(model, table, columns, len(fields), len(rows), conflict, update, ())
+        parts.append(sql)
+        params += _prepare(model, fields, rows)
+    if len(params) > _max_params():
+        for model, fields, rows, conflict, update in todo:
+            insert_rows(model, fields, rows, conflict=conflict, update=update)
+        return
+    head = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts[:-1]))
+    with connection.cursor() as cur:
+        cur.execute(f"WITH {head} {parts[-1]}", params)
+
+
+def _build(model, table, columns, width, n, conflict, update, returning) -> str:
+    q = connection.ops.quote_name
+    meta = model._meta
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * n)}"
+    if conflict:
+        target = ", ".join(q(meta.get_field(f).column) for f in conflict)
+        if update:
+            sets = ", ".join(f"{q(meta.get_field(f).column)} = EXCLUDED.{q(meta.get_field(f).column)}" for f in update)
+            sql += f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+        else:
+            sql += f" ON CONFLICT ({target}) DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(q(meta.get_field(f).column) for f in returning)
+    return sql
+
+
+_fields_cache: dict = {}
+
+
+def _object_fields(model) -> tuple[str, ...]:
+    fields = _fields_cache.get(model)
+    if fields is None:
+        meta = model._meta
+        fields = tuple(f.name for f in meta.concrete_fields if not (f.primary_key and f.get_internal_type().endswith("AutoField")))
+        assert not any(getattr(meta.get_field(f), "auto_now", False) or getattr(meta.get_field(f), "auto_now_add", False)
+                       for f in fields), f"{model.__name__} has auto_now fields: use bulk_create"
+        _fields_cache[model] = fields
+    return fields
+
+
+def object_rows(objs: Sequence) -> tuple:
+    """(model, fields, rows) of unsaved instances of one model, for `insert_together`."""
+    model = type(objs[0])
+    fields = _object_fields(model)
+    attnames = _shape(model, fields)[2]
+    return model, fields, [tuple(getattr(o, a) for a in attnames) for o in objs]
+
+
+def insert_objects(objs: Sequence, *, returning_pk: bool = False) -> None:
+    """INSERT unsaved model instances (every concrete field but an auto pk; no `pre_save`, so no
+    auto_now fields); with `returning_pk`, set each one's pk as `bulk_create` does."""
+    if not objs:
+        return
+    model = type(objs[0])
+    fields = _object_fields(model)
+    _table, _columns, attnames, _preps, _decs = _shape(model, fields)
+    rows = [tuple(getattr(o, a) for a in attnames) for o in objs]
+    pk = model._meta.pk.name
+    back = insert_rows(model, fields, rows, returning=(pk,) if returning_pk else ())
+    for o, r in zip(objs, back, strict=False):
+        o.pk = r[0]
+    for o in objs:
+        o._state.adding = False
+        o._state.db = connection.alias
+
+
+def update_fields(obj, fields: Sequence[str]) -> None:
+    """`UPDATE table SET f = %s, … WHERE pk = %s` for one saved instance: what `save(update_fields=…)`
+    writes (no signals are connected to the models that use it), without compiling an UPDATE."""
+    model = type(obj)
+    fields = tuple(fields)
+    table, columns, attnames, _preps, _decs = _shape(model, fields)
+    key = ("update", connection.vendor, model, fields)
+    sql = _sql_cache.get(key)
+    if sql is None:
+        pk = model._meta.pk
+        sets = ", ".join(f"{c} = %s" for c in columns)
+        sql = f"UPDATE {table} SET {sets} WHERE {connection.ops.quote_name(pk.column)} = %s"
+        _sql_cache[key] = sql
+    params = _prepare(model, fields, [tuple(getattr(obj, a) for a in attnames)])
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, obj.pk])
+
+
+def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", limit: int | None = None) -> list:
+    """Model instances from `SELECT <every concrete column> FROM table WHERE <where>`, each value passed through
+    the converters the ORM would apply; no query compiler."""
+    meta = model._meta
+    key = ("select", connection.vendor, model)
+    cached = _fields_cache.get(key)
+    if cached is None:
+        fields = list(meta.concrete_fields)
+        # the converters the ORM applies to each column (backend's first, then the field's own)
+        converters = []
+        for f in fields:
+            col = f.get_col(meta.db_table)
+            converters.append(connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+        cached = _fields_cache[key] = (fields, converters, [f.attname for f in fields])
+    fields, converters, names = cached
+    q = connection.ops.quote_name
+    sql = f"SELECT {', '.join(q(f.column) for f in fields)} FROM {q(meta.db_table)} WHERE {where}"
+    if order_by:
+        sql += f" ORDER BY {order_by}"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    with connection.cursor() as cur:
+        cur.execute(sql, list(params))
+        rows = cur.fetchall()
+    out = []
+    for r in rows:
+        values = list(r)
+        for i, convs in enumerate(converters):
+            for conv in convs:
+                values[i] = conv(values[i], fields[i].get_col(meta.db_table), connection)
+        out.append(model.from_db(connection.alias, names, values))
+    return out
