@@ -11,10 +11,16 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from openjxc.catalog.models import CustomerGroup, Item, ItemUnit, PriceList, PriceListItem
+from openjxc.core import permissions
 from openjxc.core.errors import ValidationFailed
+from openjxc.core.events import record_audit, record_event
+from openjxc.core.masterdata import apply_changes, save_master, snapshot
+from openjxc.partners.models import Partner
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -101,7 +107,6 @@ def price_for(company, partner, item, quantity, on: dt.date, *, unit=None) -> Pr
     the list, the highest quantity break not above `quantity`. No list: the item's sale price
     (tax-inclusive, as shops quote it).
     """
-    from openjxc.catalog.models import PriceListItem
 
     company_id = getattr(company, "pk", company)
     unit_id = getattr(unit, "pk", unit) or item.base_unit_id
@@ -132,8 +137,6 @@ def price_for(company, partner, item, quantity, on: dt.date, *, unit=None) -> Pr
         return best[1]
     factor = Decimal(1)
     if unit_id != item.base_unit_id:
-        from openjxc.catalog.models import ItemUnit
-
         factor = ItemUnit.objects.filter(item=item, unit_id=unit_id).values_list("factor", flat=True).first() or 1
     return Price(round_price(item.sale_price * factor), True, unit_id, None, ZERO)
 
@@ -154,3 +157,109 @@ def last_purchase_price(company_id: int, item_id: int, supplier_id: int | None =
         return None
     amount, quantity = row
     return round_price(amount / quantity)
+
+
+# ---------------------------------------------------------------- price list services
+
+
+@dataclass
+class PriceInput:
+    item: int
+    price: Decimal
+    unit: int | None = None  # default the item's base unit
+    min_quantity: Decimal = ZERO
+    tax_inclusive: bool = True
+
+
+PRICE_LIST_FIELDS = ["name", "partner", "customer_group", "valid_from", "valid_to", "is_active"]
+
+
+def _check_price_list(pl) -> None:
+    if pl.partner_id and pl.customer_group_id:
+        raise ValidationFailed(field="customer_group", reason=_("give a customer or a customer group, not both"))
+    if pl.valid_from and pl.valid_to and pl.valid_to < pl.valid_from:
+        raise ValidationFailed(field="valid_to", reason=_("is before the start of validity"))
+    if pl.partner_id and pl.partner.company_id != pl.company_id:
+        raise ValidationFailed(field="partner", reason=_("is not a partner of this company"))
+    if pl.customer_group_id and pl.customer_group.company_id != pl.company_id:
+        raise ValidationFailed(field="customer_group", reason=_("is not a customer group of this company"))
+
+
+def _price_rows(pl, prices: list[PriceInput]):
+
+    items = {i.pk: i for i in Item.objects.filter(company_id=pl.company_id, pk__in=[p.item for p in prices])}
+    seen = set()
+    rows = []
+    for n, p in enumerate(prices, start=1):
+        item = items.get(p.item)
+        if item is None:
+            raise ValidationFailed(field=f"items[{n}].item", reason=_("is not an item of this company"))
+        unit_id = p.unit or item.base_unit_id
+        if unit_id != item.base_unit_id and not ItemUnit.objects.filter(item=item, unit_id=unit_id).exists():
+            raise ValidationFailed(field=f"items[{n}].unit", reason=_("is not a unit of this item"))
+        if p.price < 0 or p.min_quantity < 0:
+            raise ValidationFailed(field=f"items[{n}]", reason=_("must not be negative"))
+        key = (item.pk, unit_id, p.min_quantity)
+        if key in seen:
+            raise ValidationFailed(field=f"items[{n}]", reason=_("repeats a quantity break of this item"))
+        seen.add(key)
+        rows.append(PriceListItem(price_list=pl, item=item, unit_id=unit_id, min_quantity=p.min_quantity,
+                                  price=round_price(p.price), tax_inclusive=p.tax_inclusive))
+    return rows
+
+
+def create_price_list(*, by, name: str, prices: list[PriceInput] = (), **fields):
+    """A price list with its prices (quantity breaks); for one customer, a customer group, or everyone."""
+
+    pl = PriceList(company_id=by.company_id, name=name)
+    apply_changes(pl, fields, PRICE_LIST_FIELDS)
+    _check_price_list(pl)
+    with transaction.atomic():
+        save_master(pl, by=by, fields=PRICE_LIST_FIELDS, action="create", topic="price_list.created")
+        PriceListItem.objects.bulk_create(_price_rows(pl, list(prices)))
+    return pl
+
+
+def update_price_list(pl, *, by, prices: list[PriceInput] | None = None, **fields):
+    """Change a price list's header; with `prices`, replace all its prices."""
+
+    before = snapshot(pl, PRICE_LIST_FIELDS)
+    apply_changes(pl, fields, PRICE_LIST_FIELDS)
+    _check_price_list(pl)
+    with transaction.atomic():
+        save_master(pl, by=by, fields=PRICE_LIST_FIELDS, action="update", topic="price_list.updated", before=before)
+        if prices is not None:
+            rows = _price_rows(pl, list(prices))
+            pl.items.all().delete()
+            PriceListItem.objects.bulk_create(rows)
+    return pl
+
+
+def delete_price_list(pl, *, by) -> None:
+    """Delete a price list and its prices (documents keep the prices they were given)."""
+
+    permissions.require(by, "masterdata.edit")
+    with transaction.atomic():
+        record_event(company=pl.company_id, topic="price_list.deleted", by=by, obj=pl,
+                     payload=snapshot(pl, PRICE_LIST_FIELDS))
+        record_audit(company=pl.company_id, action="delete", obj=pl, by=by, before=snapshot(pl, PRICE_LIST_FIELDS))
+        pl.delete()
+
+
+def create_customer_group(*, by, code: str, name: str, members=()):
+    """A group of customers that price lists can be given to."""
+
+    group = CustomerGroup(company_id=by.company_id, code=code, name=name)
+    with transaction.atomic():
+        save_master(group, by=by, fields=["code", "name"], action="create", topic="customer_group.created")
+        set_group_members(group, by=by, members=members)
+    return group
+
+
+def set_group_members(group, *, by, members) -> None:
+
+    ids = [getattr(m, "pk", m) for m in members]
+    found = list(Partner.objects.filter(company_id=group.company_id, pk__in=ids))
+    if len(found) != len(set(ids)):
+        raise ValidationFailed(field="members", reason=_("must be partners of this company"))
+    group.members.set(found)

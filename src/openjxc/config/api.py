@@ -82,6 +82,8 @@ def _register_routers():
     api.add_router("/partners", partners_router)
     api.add_router("/stock", stock_router)
     api.add_router("/documents", documents_router)
+    api.add_router("/orders", "openjxc.documents.api_orders.router")
+    api.add_router("/pricing", "openjxc.catalog.api_pricing.router")
 
 
 _register_routers()

@@ -1,0 +1,182 @@
+"""Orders through the API: progress, the 上查/下推 trail, close, push down with tax, availability,
+purchase on-time rate, reorder suggestions and the purchase orders made from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Field, Query, Router, Schema
+from ninja import Status as HttpStatus
+
+from openjxc.core.errors import NotFound
+from openjxc.core.schemas import Id, PositiveQty, company_id, text
+from openjxc.documents import orders
+from openjxc.documents.api import PK, DocumentDetail, _load
+from openjxc.stock import reorder
+from openjxc.stock.access import require_warehouse, scoped_warehouse_ids
+from openjxc.stock.models import Warehouse
+
+router = Router(tags=["orders"])
+
+
+class LineProgressOut(Schema):
+    line_id: int
+    line_no: int
+    item: int = Field(alias="item_id")
+    ordered: Decimal
+    fulfilled: Decimal = Field(description="received (purchase) or delivered (sales)")
+    returned: Decimal
+    billed: Decimal
+    remaining: Decimal
+    promised_on: dt.date | None
+    status: str = Field(description="open / partial / done / closed")
+    status_label: str
+
+
+class ProgressOut(Schema):
+    order: int
+    number: str
+    status: str
+    lines: list[LineProgressOut]
+
+
+class Brief(Schema):
+    id: int
+    number: str
+    kind: str
+    status: str
+    business_on: dt.date
+    total_quantity: Decimal
+
+
+class TrailNode(Brief):
+    derived: list[TrailNode] = []
+
+
+class TrailOut(Schema):
+    document: Brief
+    upstream: list[Brief] = Field(description="what it was created from, nearest first")
+    downstream: list[TrailNode] = Field(description="what was created from it")
+
+
+class CloseIn(Schema):
+    reason: text(500, min_length=1)
+
+
+class PushIn(Schema):
+    kind: text(32, min_length=1)
+    partner: Id | None = Field(None, description="required when the source has no partner (purchase request)")
+    warehouse: Id | None = None
+    business_on: dt.date | None = None
+
+
+class AvailableOut(Schema):
+    item: int
+    warehouse: int
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+
+
+class OnTimeOut(Schema):
+    supplier: int
+    lines: int
+    on_time: int
+    rate: Decimal
+
+
+class SuggestionOut(Schema):
+    item: int = Field(alias="item_id")
+    warehouse: int = Field(alias="warehouse_id")
+    on_hand: Decimal
+    reserved: Decimal
+    on_order: Decimal
+    position: Decimal
+    reorder_point: Decimal
+    max_stock: Decimal | None
+    quantity: Decimal
+    supplier: int | None = Field(alias="supplier_id")
+
+
+class SelectionIn(Schema):
+    item: Id
+    warehouse: Id
+    quantity: PositiveQty | None = None
+    supplier: Id | None = None
+
+
+class ReorderIn(Schema):
+    lines: list[SelectionIn] = Field(..., min_length=1, max_length=1000)
+    supplier: Id | None = Field(None, description="for items never bought before")
+
+
+@router.get("/{int:doc_id}/progress", response=ProgressOut, summary="Ordered / received / returned / billed per line")
+def order_progress(request, doc_id: int = PK):
+    order = _load(request, doc_id)
+    return {"order": order.pk, "number": order.number, "status": orders.order_status(order),
+            "lines": orders.order_progress(order)}
+
+
+@router.get("/trail/{int:doc_id}", response=TrailOut, summary="上查 / 下推: what a document came from and led to")
+def document_trail(request, doc_id: int = PK):
+    return orders.document_trail(_load(request, doc_id))
+
+
+@router.post("/{int:doc_id}/close", response=DocumentDetail, summary="Close an order short")
+def close_order(request, payload: CloseIn, doc_id: int = PK):
+    return orders.close_order(_load(request, doc_id), by=request.auth, reason=payload.reason)
+
+
+@router.post("/{int:doc_id}/push", response={201: DocumentDetail},
+             summary="下推 keeping tax rates, tax-inclusive prices and promised dates")
+def push_down(request, payload: PushIn, doc_id: int = PK):
+    doc = orders.push_down(_load(request, doc_id), by=request.auth, kind=payload.kind, partner=payload.partner,
+                           warehouse=payload.warehouse, business_on=payload.business_on)
+    return HttpStatus(201, doc)
+
+
+@router.get("/available", response=AvailableOut, summary="On hand, reserved by sales orders, available")
+def available(request, item: Id, warehouse: Id):
+    from openjxc.catalog.models import Item
+
+    cid = company_id(request, "stock.view")
+    it = Item.objects.filter(company_id=cid, pk=item).first()
+    wh = Warehouse.objects.filter(company_id=cid, pk=warehouse).first()
+    if it is None:
+        raise NotFound("item", item)
+    if wh is None:
+        raise NotFound("warehouse", warehouse)
+    require_warehouse(request.auth, wh)
+    return orders.available(it, wh)
+
+
+class OnTimeFilters(Schema):
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    supplier: Id | None = None
+
+
+@router.get("/on-time", response=list[OnTimeOut], summary="采购到货准时率 per supplier for a period")
+def on_time(request, filters: Query[OnTimeFilters]):
+    cid = company_id(request, "document.view")
+    return orders.on_time_rate(cid, date_from=filters.date_from, date_to=filters.date_to,
+                               supplier_id=filters.supplier)
+
+
+@router.get("/reorder-suggestions", response=list[SuggestionOut], summary="Items below their reorder point")
+def reorder_suggestions(request, warehouse: Id | None = None):
+    cid = company_id(request, "stock.view")
+    scope = scoped_warehouse_ids(request.auth)
+    ids = [warehouse] if warehouse else None
+    if scope is not None:
+        ids = [w for w in (ids or scope) if w in scope]
+    return reorder.reorder_suggestions(cid, warehouse_ids=ids)
+
+
+@router.post("/reorder-suggestions/purchase-orders", response={201: list[DocumentDetail]},
+             summary="Draft purchase orders from selected suggestions, one per supplier and warehouse")
+def create_purchase_orders(request, payload: ReorderIn):
+    selections = [reorder.Selection(**s.dict()) for s in payload.lines]
+    return HttpStatus(201, reorder.create_purchase_orders(by=request.auth, selections=selections,
+                                                          supplier=payload.supplier))
