@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from openjxc.core.company_settings import set_stock_tracking, tracks_stock
 from openjxc.documents import services as docs
 from openjxc.documents.services import LineInput
 from openjxc.finance import services as fin
@@ -27,9 +28,16 @@ def assert_partner_ledger_consistent(company_id=None):
 class Books(Shop):
     """The Shop plus a second customer and helpers that sell, buy, return, receive and pay money."""
 
-    def __init__(self, code="ACME"):
+    def __init__(self, code="ACME", *, trading=False):
         super().__init__(code)
+        if trading:  # 进销存无库存版: nothing goes to the stock ledger
+            set_stock_tracking(by=self.admin, enabled=False)
+            self.company.refresh_from_db()
+            self.admin.company.refresh_from_db()
         self.customer2 = partners.create_partner(by=self.admin, code="C002", name="平安便利店", kind="customer")
+        if tracks_stock(self.company):  # opening stock (no partner): deliveries have goods to take
+            self.post("opening", [LineInput(item=self.flour.pk, quantity=D("1000"), unit_price=D("5"))],
+                      business_on=DAY - dt.timedelta(days=30))
 
     def deliver(self, quantity, price, *, on=DAY, customer=None, item=None):
         return self.post("sales_delivery", [LineInput(item=(item or self.flour).pk, quantity=D(str(quantity)),

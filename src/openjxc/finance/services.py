@@ -188,7 +188,7 @@ def create_settlement(
     if post:
         s = post_settlement(s, by=by)
         if allocations:
-            allocate(by=by, settlement=s, allocations=allocations)
+            allocate(by=by, settlement=s, allocations=allocations, business_on=s.business_on)
     return s
 
 
@@ -268,7 +268,6 @@ def allocate(*, by, allocations: list[AllocationInput], settlement=None, credit_
                               number=credit.number)
         book, partner_id, credit_number = credit.book, credit.partner_id, credit.number
         left = _credit_open_of_settlement(credit)
-        day = business_on or max(credit.business_on, clock.today(company.time_zone))
     else:
         pk = credit_document.pk if isinstance(credit_document, Document) else credit_document
         credit = Document.objects.select_for_update(of=("self",)).filter(company=company, pk=pk).first()
@@ -280,7 +279,6 @@ def allocate(*, by, allocations: list[AllocationInput], settlement=None, credit_
                               number=credit.number)
         partner_id, credit_number = credit.partner_id, credit.number
         left = _credit_open_of_document(credit)
-        day = business_on or max(credit.business_on, clock.today(company.time_zone))
 
     wanted: dict[int, Decimal] = {}
     for n, a in enumerate(allocations, start=1):
@@ -292,6 +290,8 @@ def allocate(*, by, allocations: list[AllocationInput], settlement=None, credit_
             .filter(company=company, pk__in=sorted(wanted)).order_by("pk")}
     total = ZERO
     now = clock.now()
+    # an allocation is dated when it is made (today by default), never before what it links
+    day = max([business_on or clock.today(company.time_zone), credit.business_on, *(d.business_on for d in docs.values())])
     rows = []
     for pk in sorted(wanted):
         doc = docs.get(pk)
