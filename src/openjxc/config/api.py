@@ -74,6 +74,7 @@ def _register_routers():
     from openjxc.catalog.api import router as catalog_router
     from openjxc.core.api import router as core_router
     from openjxc.documents.api import router as documents_router
+    from openjxc.finance.api import router as finance_router
     from openjxc.partners.api import router as partners_router
     from openjxc.stock.api import router as stock_router
 
@@ -82,6 +83,7 @@ def _register_routers():
     api.add_router("/partners", partners_router)
     api.add_router("/stock", stock_router)
     api.add_router("/documents", documents_router)
+    api.add_router("/finance", finance_router)
     api.add_router("/orders", "openjxc.documents.api_orders.router")
     api.add_router("/pricing", "openjxc.catalog.api_pricing.router")
 

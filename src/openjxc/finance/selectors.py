@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from openjxc.core.quantities import ZERO
+from openjxc.core.quantities import ZERO, money
 from openjxc.documents.models import Document
 from openjxc.finance.models import Allocation, Book, PartnerEntry, Settlement
 
@@ -24,7 +24,7 @@ def partner_balance(company_id: int, partner_id: int, book: str, *, as_of: dt.da
     entries = PartnerEntry.objects.filter(company_id=company_id, partner_id=partner_id, book=book)
     if as_of is not None:
         entries = entries.filter(business_on__lte=as_of)
-    return entries.aggregate(s=Sum("amount"))["s"] or ZERO
+    return money(entries.aggregate(s=Sum("amount"))["s"] or ZERO)
 
 
 def receivable_balance(company_id: int, partner_id: int, *, as_of: dt.date | None = None) -> Decimal:
@@ -60,7 +60,7 @@ class OpenItem:
 
 
 def _sums(qs, key: str) -> dict[int, Decimal]:
-    return {k: v or ZERO for k, v in qs.values_list(key).annotate(s=Sum("amount")).values_list(key, "s")}
+    return {k: money(v or ZERO) for k, v in qs.values_list(key).annotate(s=Sum("amount")).values_list(key, "s")}
 
 
 def open_items(company_id: int, book: str, *, partner_id: int | None = None, as_of: dt.date | None = None,

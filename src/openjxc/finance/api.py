@@ -1,0 +1,395 @@
+"""Receivables and payables: receipts and payments, allocation, partner ledger, statements, aging."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Path, Query, Router, Schema
+from ninja import Status as HttpStatus
+
+from openjxc.core.company_settings import set_stock_tracking, tracks_stock
+from openjxc.core.errors import DomainError, NotFound, ValidationFailed
+from openjxc.core.schemas import MAX_ID, Id, Page, PageParams, get_or_404, paginate, text
+from openjxc.finance import selectors as sel
+from openjxc.finance import services as fin
+from openjxc.finance.models import Allocation, Settlement, SettlementKind, SettlementStatus
+from openjxc.partners.models import Partner
+
+router = Router(tags=["finance"])
+PK = Path(..., ge=1, le=MAX_ID)
+BookName = Literal["receivable", "payable"]
+PositiveMoney = Field(..., gt=0, max_digits=18, decimal_places=2)
+
+
+def _company(request, action: str = "finance.view") -> int:
+    user = request.auth
+    fin.require(user, action)
+    if user.company_id is None:
+        raise DomainError("user.no_company", _("Your account is not attached to a company."), http_status=403)
+    return user.company_id
+
+
+def _settlement(request, pk: int, action: str = "finance.view") -> Settlement:
+    s = Settlement.objects.filter(company_id=_company(request, action), pk=pk).first()
+    if s is None:
+        raise NotFound("settlement", pk, code="finance.settlement_not_found")
+    return s
+
+
+def _partner(request, pk: int) -> Partner:
+    return get_or_404(Partner.objects.filter(company_id=_company(request)), pk, "partner")
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class AllocationIn(Schema):
+    document: Id
+    amount: Decimal = PositiveMoney
+
+
+class SettlementIn(Schema):
+    kind: Literal["receipt", "payment"]
+    partner: Id
+    amount: Decimal = PositiveMoney
+    business_on: dt.date | None = None
+    method: text(32) = ""
+    reference: text(100) = ""
+    memo: text(500) = ""
+    post: bool = Field(False, description="post it in the same request")
+    allocations: list[AllocationIn] = Field(default_factory=list, max_length=1000,
+                                            description="documents it pays (needs post); the rest stays as credit")
+
+
+class AllocateIn(Schema):
+    allocations: list[AllocationIn] = Field(..., min_length=1, max_length=1000)
+    business_on: dt.date | None = None
+
+
+class ReasonIn(Schema):
+    reason: text(500) = ""
+
+
+class VoidIn(Schema):
+    reason: text(500, min_length=1)
+
+
+class AllocationOut(Schema):
+    id: int
+    document: int = Field(alias="document_id")
+    document_number: str = Field(alias="document.number")
+    settlement: int | None = Field(None, alias="settlement_id")
+    credit_document: int | None = Field(None, alias="credit_document_id")
+    amount: Decimal
+    business_on: dt.date
+    reverses: int | None = Field(None, alias="reverses_id")
+
+
+class SettlementOut(Schema):
+    id: int
+    kind: str
+    number: str
+    status: str
+    partner: int = Field(alias="partner_id")
+    business_on: dt.date
+    amount: Decimal
+    allocated: Decimal
+    unallocated: Decimal
+    method: str
+    reference: str
+    memo: str
+    created_at: dt.datetime
+    posted_at: dt.datetime | None
+    voided_at: dt.datetime | None
+    void_reason: str
+
+    @staticmethod
+    def resolve_allocated(obj):
+        return sum((a.amount for a in Allocation.objects.filter(settlement=obj)), Decimal(0))
+
+    @staticmethod
+    def resolve_unallocated(obj):
+        if obj.status != SettlementStatus.POSTED:
+            return Decimal(0)
+        return obj.amount - sum((a.amount for a in Allocation.objects.filter(settlement=obj)), Decimal(0))
+
+
+class SettlementDetail(SettlementOut):
+    allocations: list[AllocationOut]
+
+    @staticmethod
+    def resolve_allocations(obj):
+        return list(Allocation.objects.filter(settlement=obj).select_related("document").order_by("id"))
+
+
+class SettlementFilters(PageParams):
+    kind: Literal["receipt", "payment"] | None = None
+    status: SettlementStatus | None = None
+    partner: Id | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+class OpenItemOut(Schema):
+    kind: str
+    id: int
+    number: str
+    business_on: dt.date
+    due_on: dt.date
+    amount: Decimal
+    allocated: Decimal
+    open: Decimal
+    is_credit: bool
+
+
+class BalanceOut(Schema):
+    partner: int
+    receivable: Decimal
+    payable: Decimal
+
+
+class EntryOut(Schema):
+    id: int
+    book: str
+    business_on: dt.date
+    due_on: dt.date
+    number: str
+    kind: str
+    amount: Decimal
+    reverses: int | None = Field(None, alias="reverses_id")
+
+    @staticmethod
+    def resolve_number(obj):
+        return obj.document.number if obj.document_id else obj.settlement.number
+
+    @staticmethod
+    def resolve_kind(obj):
+        return obj.document.kind if obj.document_id else obj.settlement.kind
+
+
+class StatementLineOut(Schema):
+    business_on: dt.date
+    number: str
+    kind: str
+    amount: Decimal
+    balance: Decimal
+    is_reversal: bool
+
+
+class StatementOut(Schema):
+    partner: int = Field(alias="partner_id")
+    book: str
+    date_from: dt.date
+    date_to: dt.date
+    opening: Decimal
+    increases: Decimal
+    decreases: Decimal
+    closing: Decimal
+    lines: list[StatementLineOut]
+
+
+class StatementParams(Schema):
+    book: BookName = "receivable"
+    date_from: dt.date
+    date_to: dt.date
+
+
+class AgingRowOut(Schema):
+    partner: int = Field(alias="partner_id")
+    buckets: dict[str, Decimal]
+    unapplied: Decimal
+    total: Decimal
+
+
+class AgingParams(Schema):
+    book: BookName = "receivable"
+    as_of: dt.date | None = None
+    basis: Literal["due", "business"] = "due"
+    partner: Id | None = None
+
+
+class BookParams(Schema):
+    book: BookName = "receivable"
+    as_of: dt.date | None = None
+
+
+class TermsIn(Schema):
+    payment_terms_days: int = Field(..., ge=0, le=3650)
+
+
+class TermsOut(Schema):
+    partner: int = Field(alias="partner_id")
+    payment_terms_days: int
+
+
+class StockTrackingIn(Schema):
+    enabled: bool
+
+
+class StockTrackingOut(Schema):
+    stock_tracking: bool
+
+
+# ---------------------------------------------------------------- receipts and payments
+
+
+@router.get("/settlements", response=Page[SettlementOut], summary="Receipts (收款单) and payments (付款单)")
+def list_settlements(request, filters: Query[SettlementFilters]):
+    qs = Settlement.objects.filter(company_id=_company(request)).order_by("-business_on", "-id")
+    if filters.q:
+        qs = qs.filter(number__icontains=filters.q)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.partner:
+        qs = qs.filter(partner_id=filters.partner)
+    if filters.date_from:
+        qs = qs.filter(business_on__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(business_on__lte=filters.date_to)
+    return paginate(qs, filters)
+
+
+@router.post("/settlements", response={201: SettlementDetail},
+             summary="Record a receipt or payment; with `post` it is posted and `allocations` applied at once")
+def create_settlement(request, payload: SettlementIn):
+    _company(request, "finance.record")
+    s = fin.create_settlement(
+        by=request.auth, kind=payload.kind, partner=payload.partner, amount=payload.amount,
+        business_on=payload.business_on, method=payload.method, reference=payload.reference, memo=payload.memo,
+        post=payload.post, allocations=[fin.AllocationInput(a.document, a.amount) for a in payload.allocations],
+    )
+    return HttpStatus(201, s)
+
+
+@router.get("/settlements/{int:pk}", response=SettlementDetail)
+def get_settlement(request, pk: int = PK):
+    return _settlement(request, pk)
+
+
+@router.post("/settlements/{int:pk}/post", response=SettlementDetail)
+def post_settlement(request, pk: int = PK):
+    return fin.post_settlement(_settlement(request, pk, "finance.record"), by=request.auth)
+
+
+@router.post("/settlements/{int:pk}/void", response=SettlementDetail,
+             summary="Void a posted receipt or payment: its entry and allocations are reversed")
+def void_settlement(request, payload: VoidIn, pk: int = PK):
+    return fin.void_settlement(_settlement(request, pk, "finance.void"), by=request.auth, reason=payload.reason)
+
+
+@router.post("/settlements/{int:pk}/cancel", response=SettlementDetail)
+def cancel_settlement(request, payload: ReasonIn = None, pk: int = PK):
+    return fin.cancel_settlement(_settlement(request, pk, "finance.record"), by=request.auth,
+                                 reason=payload.reason if payload else "")
+
+
+@router.post("/settlements/{int:pk}/allocate", response=SettlementDetail,
+             summary="Apply a posted receipt or payment to documents of its partner")
+def allocate_settlement(request, payload: AllocateIn, pk: int = PK):
+    s = _settlement(request, pk, "finance.record")
+    fin.allocate(by=request.auth, settlement=s, business_on=payload.business_on,
+                 allocations=[fin.AllocationInput(a.document, a.amount) for a in payload.allocations])
+    return Settlement.objects.get(pk=s.pk)
+
+
+@router.post("/credits/{int:doc_id}/allocate", response=list[AllocationOut],
+             summary="Apply the credit of a posted return to other documents of its partner")
+def allocate_credit(request, payload: AllocateIn, doc_id: int = PK):
+    _company(request, "finance.record")
+    rows = fin.allocate(by=request.auth, credit_document=doc_id, business_on=payload.business_on,
+                        allocations=[fin.AllocationInput(a.document, a.amount) for a in payload.allocations])
+    return Allocation.objects.filter(pk__in=[r.pk for r in rows]).select_related("document").order_by("id")
+
+
+@router.post("/allocations/{int:pk}/reverse", response=AllocationOut, summary="Take an allocation back")
+def reverse_allocation(request, pk: int = PK):
+    _company(request, "finance.void")
+    reversal = fin.unallocate(pk, by=request.auth)
+    return Allocation.objects.select_related("document").get(pk=reversal.pk)
+
+
+# ---------------------------------------------------------------- partners' books
+
+
+@router.get("/partners/{int:pk}/balance", response=BalanceOut, summary="What the partner owes and is owed")
+def partner_balance(request, pk: int = PK, as_of: dt.date | None = None):
+    p = _partner(request, pk)
+    return {"partner": p.pk, "receivable": sel.receivable_balance(p.company_id, p.pk, as_of=as_of),
+            "payable": sel.payable_balance(p.company_id, p.pk, as_of=as_of)}
+
+
+@router.get("/partners/{int:pk}/ledger", response=list[EntryOut], summary="The partner's ledger entries (往来明细)")
+def partner_ledger(request, params: Query[BookParams], pk: int = PK):
+    p = _partner(request, pk)
+    qs = sel.partner_entries(p.company_id, p.pk, params.book)
+    return qs.filter(business_on__lte=params.as_of) if params.as_of else qs
+
+
+@router.get("/partners/{int:pk}/open-documents", response=list[OpenItemOut],
+            summary="Documents still owed on, with open amounts, oldest first")
+def open_documents(request, params: Query[BookParams], pk: int = PK):
+    p = _partner(request, pk)
+    return [_item(i) for i in sel.open_documents(p.company_id, p.pk, params.book, as_of=params.as_of)]
+
+
+@router.get("/partners/{int:pk}/credits", response=list[OpenItemOut],
+            summary="Money and returns not yet applied (prepayments, credits)")
+def open_credits(request, params: Query[BookParams], pk: int = PK):
+    p = _partner(request, pk)
+    return [_item(i) for i in sel.open_credits(p.company_id, p.pk, params.book, as_of=params.as_of)]
+
+
+def _item(i: sel.OpenItem) -> dict:
+    return {"kind": i.kind, "id": i.id, "number": i.number, "business_on": i.business_on, "due_on": i.due_on,
+            "amount": i.amount, "allocated": i.allocated, "open": i.open, "is_credit": i.is_credit}
+
+
+@router.get("/partners/{int:pk}/statement", response=StatementOut, summary="对账单 for a period")
+def partner_statement(request, params: Query[StatementParams], pk: int = PK):
+    p = _partner(request, pk)
+    if params.date_to < params.date_from:
+        raise ValidationFailed(field="date_to", reason=_("is before date_from"))
+    return sel.statement(p.company_id, p.pk, params.book, params.date_from, params.date_to)
+
+
+@router.put("/partners/{int:pk}/terms", response=TermsOut, summary="Payment terms: days until documents fall due")
+def put_terms(request, payload: TermsIn, pk: int = PK):
+    p = _partner(request, pk)
+    return fin.set_payment_terms(p, by=request.auth, days=payload.payment_terms_days)
+
+
+@router.get("/aging", response=list[AgingRowOut], summary="账龄: open amounts by age (0-30/31-60/61-90/90+)")
+def aging(request, params: Query[AgingParams]):
+    cid = _company(request)
+    as_of = params.as_of or _today(request)
+    return sel.aging(cid, params.book, as_of, basis=params.basis, partner_id=params.partner)
+
+
+def _today(request):
+    from openjxc.core import clock
+
+    return clock.today(request.auth.company.time_zone)
+
+
+# ---------------------------------------------------------------- trading mode
+
+
+@router.get("/stock-tracking", response=StockTrackingOut, summary="Whether documents post to the stock ledger")
+def get_stock_tracking(request):
+    _company(request)
+    return {"stock_tracking": tracks_stock(request.auth.company)}
+
+
+@router.put("/stock-tracking", response=StockTrackingOut,
+            summary="Switch stock tracking off (trading mode, 进销存无库存版) or on")
+def put_stock_tracking(request, payload: StockTrackingIn):
+    company = set_stock_tracking(by=request.auth, enabled=payload.enabled)
+    return {"stock_tracking": tracks_stock(company)}
+
+
+__all__ = ["router", "SettlementKind"]
