@@ -11,7 +11,7 @@ from ninja import Field, Path, Query, Router, Schema
 from ninja import Status as HttpStatus
 
 from openjxc.core.company_settings import set_stock_tracking, tracks_stock
-from openjxc.core.errors import DomainError, NotFound, ValidationFailed
+from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.schemas import MAX_ID, Id, Page, PageParams, get_or_404, paginate, text
 from openjxc.finance import selectors as sel
 from openjxc.finance import services as fin
@@ -35,7 +35,7 @@ def _company(request, action: str = "finance.view") -> int:
 def _settlement(request, pk: int, action: str = "finance.view") -> Settlement:
     s = Settlement.objects.filter(company_id=_company(request, action), pk=pk).first()
     if s is None:
-        raise NotFound("settlement", pk, code="finance.settlement_not_found")
+        raise fin.NotFoundHere("settlement", pk, code="finance.settlement_not_found")
     return s
 
 

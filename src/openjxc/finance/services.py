@@ -68,6 +68,18 @@ def require(by, action: str) -> None:
         raise PermissionDenied(action=label)
 
 
+NOUNS = {"settlement": _("Receipt or payment"), "allocation": _("Allocation")}
+
+
+class NotFoundHere(NotFound):
+    """NotFound for the finance rows, with their names translated in the message."""
+
+    def __init__(self, what: str, key, code: str | None = None):
+        super().__init__(what, key, code)
+        self.display = {"what": NOUNS.get(what, what)}
+        self.args = (f"{self.code}: {self.render_message()}",)
+
+
 @dataclass
 class AllocationInput:
     document: object  # Document or id
@@ -129,7 +141,7 @@ def _locked(settlement, by) -> Settlement:
         pk=pk, company_id=by.company_id
     ).first()
     if s is None:
-        raise NotFound("settlement", pk, code="finance.settlement_not_found")
+        raise NotFoundHere("settlement", pk, code="finance.settlement_not_found")
     return s
 
 
@@ -339,7 +351,7 @@ def unallocate(allocation, *, by) -> Allocation:
     pk = allocation.pk if isinstance(allocation, Allocation) else allocation
     a = Allocation.objects.filter(pk=pk, company_id=by.company_id).first()
     if a is None:
-        raise NotFound("allocation", pk, code="finance.allocation_not_found")
+        raise NotFoundHere("allocation", pk, code="finance.allocation_not_found")
     # fixed order: the credit first, as in allocate()
     if a.settlement_id:
         _locked(a.settlement_id, by)
