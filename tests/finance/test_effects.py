@@ -72,3 +72,21 @@ def test_entries_cannot_be_updated_or_deleted(books):
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
         PartnerEntry.objects.filter(pk=entry.pk).delete()
     assert PartnerEntry.objects.get(pk=entry.pk).amount == D("5.00")
+
+
+def test_the_backfill_migration_gives_earlier_documents_their_entries_once(books):
+    import importlib
+
+    from django.apps import apps
+
+    from tests.finance.conftest import assert_partner_ledger_consistent
+
+    backfill = importlib.import_module("openjxc.finance.migrations.0003_backfill_partner_ledger").backfill
+    delivery = books.deliver(2, 10)
+    voided = books.buy(3, 1)
+    docs.void_document(voided, by=books.admin, reason="wrong supplier")
+    backfill(apps, None)
+    backfill(apps, None)  # a second run adds nothing
+    assert [e.amount for e in PartnerEntry.objects.filter(document=delivery)] == [D("20.00")]
+    assert sorted(e.amount for e in PartnerEntry.objects.filter(document=voided)) == [D("-3.00"), D("3.00")]
+    assert_partner_ledger_consistent()
