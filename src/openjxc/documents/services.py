@@ -17,11 +17,13 @@ from django.utils.translation import gettext_lazy as _
 
 from openjxc.catalog.models import Item, ItemUnit, Tracking, Unit
 from openjxc.core import clock, permissions
+from openjxc.core.company_settings import tracks_stock
 from openjxc.core.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from openjxc.core.events import make_audit, make_event, record_audit, record_event
 from openjxc.core.numbering import next_number
 from openjxc.core.quantities import MAX_VALUE, ZERO, money, qty
 from openjxc.core.sql import fetch_objects, insert_objects, insert_together, object_rows, update_fields
+from openjxc.documents import hooks
 from openjxc.documents.kinds import Kind, Places, get_kind
 from openjxc.documents.kinds.base import share_of_source_cost
 from openjxc.documents.models import Document, DocumentLine, Status
@@ -506,13 +508,15 @@ def _post_locked(doc: Document, by, changes: _Changes, lines=None) -> None:
             )
         if k.source_required:
             _check_remaining(doc, lines)
-    if k.inbound:
-        _create_lots(doc, lines)
-    places = _places(doc)
-    planned = k.plan(doc, lines, places)
-    result = post_moves(planned, company=doc.company, by=by, business_on=doc.business_on, document=doc,
-                        events=changes.events)
-    _record_line_costs(doc, lines, result)
+    hooks.run_before_post(doc, lines, by)  # other books may refuse first (credit limit, over-receipt)
+    if tracks_stock(doc.company):  # trading mode (进销存无库存版) posts nothing to the stock ledger
+        if k.inbound:
+            _create_lots(doc, lines)
+        planned = k.plan(doc, lines, _places(doc))
+        result = post_moves(planned, company=doc.company, by=by, business_on=doc.business_on, document=doc,
+                            events=changes.events)
+        _record_line_costs(doc, lines, result)
+    hooks.run_on_post(doc, lines, by)
     transition(doc, "post", by=by, changes=changes)
 
 
@@ -569,6 +573,7 @@ def void_document(doc, *, by, reason: str) -> Document:
     changes = _Changes(doc)
     post_moves(reversal_of(moves), company=doc.company, by=by, business_on=clock.today(doc.company.time_zone),
                document=doc, events=changes.events)
+    hooks.run_on_void(doc, by)
     transition(doc, "void", by=by, reason=reason.strip(), changes=changes)
     return changes.flush()
 
@@ -646,9 +651,12 @@ def _check_remaining(doc: Document, lines: list[DocumentLine]) -> None:
     # source line takes whatever value is left, so three returns of a third give back exactly 10.00.
     running: dict[int, tuple[Decimal, Decimal]] = {}
     for ln in lines:
+        if ln.source_line.cost_amount is None:  # the source moved no stock (trading mode): no cost to share
+            ln.source_value = None
+            continue
         done_qty, done_value = running.get(ln.source_line_id, (ZERO, ZERO))
         left_qty, left_value = left[ln.source_line_id]
-        if done_qty + ln.quantity == left_qty and ln.source_line.cost_amount is not None:
+        if done_qty + ln.quantity == left_qty:
             ln.source_value = left_value - done_value
         else:
             ln.source_value = None
