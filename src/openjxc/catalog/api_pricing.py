@@ -93,6 +93,7 @@ class PriceOut(Schema):
     unit: int = Field(alias="unit_id")
     price_list: int | None = Field(alias="price_list_id")
     min_quantity: Decimal
+    tax_rate: Decimal
 
 
 class PriceQuery(Schema):

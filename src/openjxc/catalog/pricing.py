@@ -97,6 +97,7 @@ class Price:
     unit_id: int
     price_list_id: int | None  # None: the item's default sale price
     min_quantity: Decimal
+    tax_rate: Decimal  # the item's rate, to put on the line
 
 
 def price_for(company, partner, item, quantity, on: dt.date, *, unit=None) -> Price:
@@ -132,13 +133,13 @@ def price_for(company, partner, item, quantity, on: dt.date, *, unit=None) -> Pr
         specific = 2 if list_partner is not None else 1 if list_group is not None else 0
         key = (specific, valid_from or dt.date.min, list_id, min_q)
         if best is None or key > best[0]:
-            best = (key, Price(price, inclusive, unit_id, list_id, min_q))
+            best = (key, Price(price, inclusive, unit_id, list_id, min_q, item.tax_rate))
     if best is not None:
         return best[1]
     factor = Decimal(1)
     if unit_id != item.base_unit_id:
         factor = ItemUnit.objects.filter(item=item, unit_id=unit_id).values_list("factor", flat=True).first() or 1
-    return Price(round_price(item.sale_price * factor), True, unit_id, None, ZERO)
+    return Price(round_price(item.sale_price * factor), True, unit_id, None, ZERO, item.tax_rate)
 
 
 def last_purchase_price(company_id: int, item_id: int, supplier_id: int | None = None) -> Decimal | None:

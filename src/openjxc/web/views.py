@@ -32,7 +32,9 @@ from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.documents import services as doc_services
 from openjxc.documents.kinds import KINDS, get_kind
+from openjxc.documents.kinds.orders import ORDER_KINDS
 from openjxc.documents.models import Document, Status
+from openjxc.documents.orders import close_order
 from openjxc.documents.services import TRANSITIONS, LineInput
 from openjxc.stock import selectors
 from openjxc.stock.access import scoped_warehouse_ids, visible_warehouses
@@ -284,6 +286,7 @@ ACTION_PERMISSIONS = {
     "post": "document.post",
     "void": "document.void",
     "cancel": "document.cancel",
+    "close": "document.approve",
 }
 ACTION_BUTTONS = {
     "submit": gettext_lazy("Submit"),
@@ -292,6 +295,7 @@ ACTION_BUTTONS = {
     "post": gettext_lazy("Post"),
     "void": gettext_lazy("Void"),
     "cancel": gettext_lazy("Cancel document"),
+    "close": gettext_lazy("Close order"),
 }
 ACTION_DONE = {
     "submit": gettext_lazy("Document %(number)s was submitted."),
@@ -300,18 +304,21 @@ ACTION_DONE = {
     "post": gettext_lazy("Document %(number)s was posted."),
     "void": gettext_lazy("Document %(number)s was voided."),
     "cancel": gettext_lazy("Document %(number)s was cancelled."),
+    "close": gettext_lazy("Order %(number)s was closed."),
 }
-REASON_ACTIONS = {"void", "reject", "cancel"}
+REASON_ACTIONS = {"void", "reject", "cancel", "close"}
 
 
 def document_actions(doc: Document, user) -> list[dict]:
     """The lifecycle buttons this user may press on this document now."""
     out = []
     for action, (starts, _target) in TRANSITIONS.items():
+        if action == "close" and doc.kind not in ORDER_KINDS:  # only orders are closed short
+            continue
         if doc.status in starts and permissions.allowed(user, ACTION_PERMISSIONS[action]):
             out.append({
                 "action": action, "label": ACTION_BUTTONS[action], "needs_reason": action in REASON_ACTIONS,
-                "reason_required": action == "void",
+                "reason_required": action in ("void", "close"),
             })
     return out
 
@@ -376,6 +383,8 @@ def document_action(request, pk: int, action: str):
             doc_services.void_document(doc, by=user, reason=reason)
         elif action == "cancel":
             doc_services.cancel_document(doc, by=user, reason=reason)
+        elif action == "close":
+            close_order(doc, by=user, reason=reason)
     except DomainError as err:
         doc.refresh_from_db()
         return _render_document(request, doc, error=err.render_message(), error_action=action)

@@ -19,7 +19,7 @@ def no_moves(doc, lines, places):
 
 PURCHASE_REQUEST = Kind(
     code="purchase_request", prefix="QGD", label=_("Purchase request"), plan=no_moves,
-    price_default="purchase_price", create_roles=frozenset({"*"}),
+    price_default="purchase_price", create_roles=BUYERS | SELLERS,
 )
 PURCHASE_ORDER = Kind(
     code="purchase_order", prefix="CGDD", label=_("Purchase order"), plan=no_moves, partner_role="supplier",
