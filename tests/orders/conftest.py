@@ -1,3 +1,5 @@
-"""The order tests that commit for real reuse the stock tests' wipeable ledger (flush around the triggers)."""
+"""Fixtures shared with other test packages: the API client (tests/api) and, for the tests that commit
+for real, the stock tests' wipeable ledger (the flush around the append-only triggers)."""
 
+from tests.api.conftest import api, as_user, other  # noqa: F401
 from tests.stock.conftest import pytest_runtest_teardown, wipeable_ledger  # noqa: F401
