@@ -36,6 +36,7 @@ def test_the_transition_table_is_the_one_these_tests_cover():
         "post": ({Status.APPROVED}, Status.POSTED),
         "void": ({Status.POSTED}, Status.VOIDED),
         "cancel": ({Status.DRAFT, Status.SUBMITTED, Status.APPROVED}, Status.CANCELLED),
+        "close": ({Status.POSTED}, Status.CLOSED),  # orders closed short: tests/orders/test_purchasing_story.py
     }
 
 

@@ -45,3 +45,12 @@ def set_stock_tracking(*, by, enabled: bool) -> Company:
     record_audit(company=company, action="settings", obj=company, by=by, before={"stock_tracking": before},
                  after={"stock_tracking": bool(enabled)})
     return company
+
+
+def applies_vat(company) -> bool:
+    """Whether lines of commercial documents take their item's VAT rate by default (`vat`, default off).
+
+    Off suits a small-scale taxpayer (小规模纳税人) who prices without separate VAT; a line may still
+    carry an explicit rate. On, purchase and sales lines default to the item's rate.
+    """
+    return bool((company.settings or {}).get("vat", False))

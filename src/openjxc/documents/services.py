@@ -16,12 +16,13 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.catalog.models import Item, ItemUnit, Tracking, Unit
+from openjxc.catalog.pricing import check_tax_rate, document_totals, line_amounts
 from openjxc.core import clock, permissions
-from openjxc.core.company_settings import tracks_stock
+from openjxc.core.company_settings import applies_vat, tracks_stock
 from openjxc.core.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from openjxc.core.events import make_audit, make_event, record_audit, record_event
 from openjxc.core.numbering import next_number
-from openjxc.core.quantities import MAX_VALUE, ZERO, money, qty
+from openjxc.core.quantities import MAX_VALUE, ZERO, cost, money, qty
 from openjxc.core.sql import fetch_objects, insert_objects, insert_together, object_rows, update_fields
 from openjxc.documents import hooks
 from openjxc.documents.kinds import Kind, Places, get_kind
@@ -43,6 +44,7 @@ TRANSITIONS: dict[str, tuple[set[str], str]] = {
     "post": ({Status.APPROVED}, Status.POSTED),
     "void": ({Status.POSTED}, Status.VOIDED),
     "cancel": ({Status.DRAFT, Status.SUBMITTED, Status.APPROVED}, Status.CANCELLED),
+    "close": ({Status.POSTED}, Status.CLOSED),  # an order closed short (documents/orders.close_order)
 }
 
 ACTION_LABELS = {
@@ -52,6 +54,7 @@ ACTION_LABELS = {
     "post": _("post"),
     "void": _("void"),
     "cancel": _("cancel"),
+    "close": _("close"),
     "edit": _("edit"),
 }
 
@@ -68,6 +71,8 @@ class LineInput:
     location: object = None  # Location or id
     source_line: object = None  # DocumentLine or id
     memo: str = ""
+    tax_rate: object = None  # VAT rate (0.13); default the item's on documents with a partner, else 0
+    promised_on: dt.date | None = None  # orders: promised (purchase) or requested (sales) date
 
 
 # ---------------------------------------------------------------- input checking
@@ -182,12 +187,19 @@ def _build_lines(kind: Kind, doc: Document, inputs: list[LineInput], company) ->
             price = getattr(item, kind.price_default) * factor if kind.price_default else ZERO
         else:
             price = _decimal(li.unit_price, f"{field}.unit_price", places=6, positive=False)
+        if li.tax_rate is None or li.tax_rate == "":
+            rate = item.tax_rate if kind.partner_role and applies_vat(company) else ZERO
+        else:
+            rate = check_tax_rate(li.tax_rate, f"{field}.tax_rate")
+        figures = line_amounts(unit_qty, price, rate, tax_inclusive=doc.prices_include_tax)
         line = DocumentLine(
             document=doc, line_no=n, item=item, unit=unit, unit_quantity=unit_qty, factor=factor,
-            quantity=base_qty, unit_price=price, amount=money(unit_qty * price), memo=(li.memo or "")[:300],
+            quantity=base_qty, unit_price=price, amount=figures.amount, tax_rate=rate,
+            tax_amount=figures.tax_amount, amount_with_tax=figures.amount_with_tax,
+            promised_on=li.promised_on, memo=(li.memo or "")[:300],
         )
         # quantity x factor x price can outgrow the columns (max_digits=18) even when each input fits
-        if line.quantity > MAX_VALUE or line.amount > MAX_VALUE:
+        if line.quantity > MAX_VALUE or line.amount_with_tax > MAX_VALUE:
             raise ValidationFailed(field=field, reason=_("is too large"))
         if li.location is not None:
             loc = _by_pk_or_code(Location, company.pk, li.location, "location")
@@ -251,8 +263,9 @@ def _attach_lot(kind: Kind, item: Item, line: DocumentLine, li: LineInput, field
 
 def _totals(doc: Document, lines: list[DocumentLine]) -> None:
     doc.total_quantity = sum((ln.quantity for ln in lines), ZERO)
-    doc.total_amount = sum((ln.amount for ln in lines), ZERO)
-    if doc.total_quantity > MAX_VALUE or doc.total_amount > MAX_VALUE:
+    totals = document_totals(lines)  # sums of rounded line figures: they always add up
+    doc.total_amount, doc.tax_total, doc.total_with_tax = totals.amount, totals.tax_amount, totals.amount_with_tax
+    if doc.total_quantity > MAX_VALUE or doc.total_with_tax > MAX_VALUE:
         raise ValidationFailed(field="lines", reason=_("add up to too large a total"))
 
 
@@ -281,6 +294,7 @@ def create_document(
     memo: str = "",
     custom: dict | None = None,
     advance_to: str | None = None,
+    prices_include_tax: bool = False,
 ) -> Document:
     """Create a draft document with its lines and its number; refuse bad input before writing.
 
@@ -310,7 +324,7 @@ def create_document(
     doc = Document(
         company=company, kind=k.code, status=Status.DRAFT, partner=p, warehouse=wh, to_warehouse=to_wh,
         source=source, business_on=day, memo=memo or "", custom=custom or {}, created_by=by,
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, prices_include_tax=bool(prices_include_tax),
     )
     built = _build_lines(k, doc, lines, company)
     if k.source_required:
@@ -368,6 +382,8 @@ def update_document(doc: Document, *, by, lines: list[LineInput] | None = None, 
         doc.memo = fields["memo"]
     if "custom" in fields and fields["custom"] is not None:
         doc.custom = fields["custom"]
+    if fields.get("prices_include_tax") is not None:
+        doc.prices_include_tax = bool(fields["prices_include_tax"])
     _check_header(k, by=by, company=company, warehouse=doc.warehouse, partner=doc.partner,
                   to_warehouse=doc.to_warehouse, source=doc.source)
     if lines is not None:
@@ -730,21 +746,29 @@ def _record_line_costs(doc: Document, lines: list[DocumentLine], result) -> None
         moves = by_line.get(ln.pk, [])
         lots = {m.lot_id for m in moves}
         if len(lots) > 1:
-            # the line becomes the first lot's part, in the base unit; each other lot gets its own line
+            # the line becomes the first lot's part, in the base unit; each other lot gets its own line.
+            # Each part takes its share of amount and tax; the first keeps the rest, so the sums stay exact.
             first, *rest = moves
-            unit_price = money(ln.amount / ln.quantity) if ln.quantity else ZERO
+            unit_price = cost(ln.amount / ln.quantity) if ln.quantity else ZERO
+            parts = []
             for m in rest:
-                extra.append(DocumentLine(
+                share = m.quantity / ln.quantity
+                amount, tax = money(ln.amount * share), money(ln.tax_amount * share)
+                parts.append(DocumentLine(
                     document=doc, line_no=next_no, item=ln.item, unit=ln.item.base_unit,
                     unit_quantity=m.quantity, factor=Decimal(1), quantity=m.quantity, unit_price=unit_price,
-                    amount=money(m.quantity * unit_price), lot=m.lot, lot_code=m.lot.code if m.lot else "",
+                    amount=amount, tax_rate=ln.tax_rate, tax_amount=tax, amount_with_tax=amount + tax,
+                    promised_on=ln.promised_on, lot=m.lot, lot_code=m.lot.code if m.lot else "",
                     location=ln.location, source_line=ln.source_line, cost_amount=m.value, memo=ln.memo,
                 ))
                 next_no += 1
-            ln.amount -= sum((x.amount for x in extra[-len(rest):]), ZERO)
+            extra += parts
+            ln.amount -= sum((x.amount for x in parts), ZERO)
+            ln.tax_amount -= sum((x.tax_amount for x in parts), ZERO)
+            ln.amount_with_tax = ln.amount + ln.tax_amount
             ln.unit, ln.factor = ln.item.base_unit, Decimal(1)
             ln.quantity = ln.unit_quantity = first.quantity
-            ln.unit_price = money(ln.amount / first.quantity)
+            ln.unit_price = unit_price
             ln.lot, ln.lot_code, ln.cost_amount = first.lot, first.lot.code if first.lot else "", first.value
         else:
             ln.cost_amount = values.get(ln.pk, ZERO)
@@ -757,5 +781,6 @@ def _record_line_costs(doc: Document, lines: list[DocumentLine], result) -> None
         )
     if extra:
         split = [ln for ln in lines if ln.unit_id == ln.item.base_unit_id and ln.factor == 1]
-        DocumentLine.objects.bulk_update(split, ["quantity", "unit_quantity", "amount", "unit", "factor", "unit_price"])
+        DocumentLine.objects.bulk_update(split, ["quantity", "unit_quantity", "amount", "tax_amount", "amount_with_tax",
+                                                 "unit", "factor", "unit_price"])
         DocumentLine.objects.bulk_create(extra)
