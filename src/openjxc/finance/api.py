@@ -69,11 +69,11 @@ class AllocateIn(Schema):
     business_on: dt.date | None = None
 
 
-class ReasonIn(Schema):
+class SettlementReasonIn(Schema):
     reason: text(500) = ""
 
 
-class VoidIn(Schema):
+class SettlementVoidIn(Schema):
     reason: text(500, min_length=1)
 
 
@@ -145,7 +145,7 @@ class OpenItemOut(Schema):
     is_credit: bool
 
 
-class BalanceOut(Schema):
+class PartnerBalanceOut(Schema):
     partner: int
     receivable: Decimal
     payable: Decimal
@@ -278,12 +278,12 @@ def post_settlement(request, pk: int = PK):
 
 @router.post("/settlements/{int:pk}/void", response=SettlementDetail,
              summary="Void a posted receipt or payment: its entry and allocations are reversed")
-def void_settlement(request, payload: VoidIn, pk: int = PK):
+def void_settlement(request, payload: SettlementVoidIn, pk: int = PK):
     return fin.void_settlement(_settlement(request, pk, "finance.void"), by=request.auth, reason=payload.reason)
 
 
 @router.post("/settlements/{int:pk}/cancel", response=SettlementDetail)
-def cancel_settlement(request, payload: ReasonIn = None, pk: int = PK):
+def cancel_settlement(request, payload: SettlementReasonIn = None, pk: int = PK):
     return fin.cancel_settlement(_settlement(request, pk, "finance.record"), by=request.auth,
                                  reason=payload.reason if payload else "")
 
@@ -316,7 +316,7 @@ def reverse_allocation(request, pk: int = PK):
 # ---------------------------------------------------------------- partners' books
 
 
-@router.get("/partners/{int:pk}/balance", response=BalanceOut, summary="What the partner owes and is owed")
+@router.get("/partners/{int:pk}/balance", response=PartnerBalanceOut, summary="What the partner owes and is owed")
 def partner_balance(request, pk: int = PK, as_of: dt.date | None = None):
     p = _partner(request, pk)
     return {"partner": p.pk, "receivable": sel.receivable_balance(p.company_id, p.pk, as_of=as_of),
