@@ -68,3 +68,18 @@ def test_event_ids_increase_in_the_order_of_the_changes(shop):
     topics = list(Event.objects.order_by("pk").values_list("topic", flat=True))
     assert topics[-4:] == ["document.submit", "document.approve", "stock.changed", "document.post"]
     assert StockMove.objects.count() == 2
+
+
+def test_the_last_administrator_cannot_be_demoted_or_deactivated(shop):
+    from openjxc.core import services as core
+    from openjxc.core.errors import Conflict
+
+    with pytest.raises(Conflict) as refused:
+        core.update_user(shop.admin, by=shop.admin, roles=["manager"])
+    assert refused.value.code == "user.last_admin"
+    second = shop.user("second-admin", "admin")
+    core.update_user(shop.admin, by=second, roles=["manager"])  # another admin remains: allowed
+    shop.admin.refresh_from_db()
+    assert shop.admin.roles == ["manager"]
+    with pytest.raises(Conflict):
+        core.update_user(second, by=second, roles=["keeper"])

@@ -59,6 +59,14 @@ USER_FIELDS = ["display_name", "email", "roles", "language", "is_active", "super
 
 
 @transaction.atomic
+def _other_admin(user: User) -> bool:
+    """Another active administrator of the same company (roles are a JSON list: checked in Python)."""
+    return any(
+        Role.ADMIN in (u.roles or [])
+        for u in User.objects.filter(company_id=user.company_id, is_active=True).exclude(pk=user.pk)
+    )
+
+
 def update_user(user: User, *, by, warehouses=None, **changes) -> User:
     """Change a user of `by`'s company: roles, names, scoped warehouses; deactivate with is_active=False."""
     permissions.require(by, "users.manage")
@@ -68,6 +76,11 @@ def update_user(user: User, *, by, warehouses=None, **changes) -> User:
         raise ValidationFailed(field="roles", reason=_("contains unknown roles: %(roles)s") % {"roles": ", ".join(bad)})
     if user.pk == by.pk and changes.get("is_active") is False:
         raise ValidationFailed(field="is_active", reason=_("you cannot deactivate yourself"))
+    loses_admin = Role.ADMIN in (user.roles or []) and (
+        changes.get("is_active") is False or ("roles" in changes and Role.ADMIN not in (changes["roles"] or []))
+    )
+    if loses_admin and not _other_admin(user):
+        raise Conflict("user.last_admin", _("The company needs at least one active administrator."))
     before = {f: str(getattr(user, f)) for f in USER_FIELDS}
     for key, value in changes.items():
         if key in USER_FIELDS:
