@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from openjxc.core.management.commands._ledger import run_check
 from openjxc.core.models import Company
+from openjxc.finance.ledger import check_partner_ledger
 
 
 class Command(BaseCommand):
@@ -23,6 +24,12 @@ class Command(BaseCommand):
         report = run_check(company_id)
         for sentence in report.sentences:
             self.stdout.write(sentence)
+        partner_problems = check_partner_ledger(company_id)  # the partner ledger (应收/应付) too
+        for problem in partner_problems:
+            self.stdout.write(f"[{problem.code}] {problem.detail}")
         if not report.ok:
             raise CommandError(report.summary(), returncode=1)
+        if partner_problems:
+            raise CommandError(f"partner ledger FAILED: {len(partner_problems)} problem(s)", returncode=1)
         self.stdout.write(self.style.SUCCESS(report.summary()))
+        self.stdout.write(self.style.SUCCESS("partner ledger OK"))
