@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from openjxc.core.models import Role
-from openjxc.finance.models import Allocation, PartnerEntry
+from openjxc.finance.models import Allocation, PartnerEntry, Settlement
 from tests.api.conftest import Api
 from tests.finance.conftest import DAY, Books
 
@@ -107,3 +107,13 @@ def test_stock_tracking_switch(books, api):
     fresh = Api(Books("FRESH", trading=True).admin)
     assert fresh.get("/finance/stock-tracking").json() == {"stock_tracking": False}
     assert fresh.put("/finance/stock-tracking", {"enabled": True}).json() == {"stock_tracking": True}
+
+
+def test_a_retried_receipt_with_the_same_idempotency_key_is_recorded_once(books, api):
+    body = {"kind": "receipt", "partner": books.customer.pk, "amount": "25", "post": True}
+    first = api.post("/finance/settlements", body, key="pay-once")
+    again = api.post("/finance/settlements", body, key="pay-once")
+    assert first.status_code == again.status_code == 201
+    assert first.json()["number"] == again.json()["number"]
+    assert Settlement.objects.count() == 1
+    assert api.get(f"/finance/partners/{books.customer.pk}/balance").json()["receivable"] == "-25.00"
