@@ -117,3 +117,18 @@ def test_a_retried_receipt_with_the_same_idempotency_key_is_recorded_once(books,
     assert first.json()["number"] == again.json()["number"]
     assert Settlement.objects.count() == 1
     assert api.get(f"/finance/partners/{books.customer.pk}/balance").json()["receivable"] == "-25.00"
+
+
+def test_a_returns_credit_is_applied_through_the_api(books, api):
+    d1 = books.deliver(10, 10)
+    books.receive_money("100", allocations=[(d1, "100")])
+    ret = books.give_back(d1, 2)  # d1 is paid: the 20 stays as a credit
+    d2 = books.deliver(1, 30)
+    r = api.post(f"/finance/credits/{ret.pk}/allocate", {"allocations": [{"document": d2.pk, "amount": "25"}]})
+    assert r.status_code == 409 and r.json()["code"] == "finance.credit_exceeded"
+    r = api.post(f"/finance/credits/{ret.pk}/allocate", {"allocations": [{"document": d2.pk, "amount": "20"}]})
+    assert r.status_code == 200 and [D(a["amount"]) for a in r.json()] == [D("20")]
+    r = api.post(f"/finance/credits/{d2.pk}/allocate", {"allocations": [{"document": d1.pk, "amount": "1"}]})
+    assert r.status_code == 409 and r.json()["code"] == "finance.not_a_credit"
+    opened = api.get(f"/finance/partners/{books.customer.pk}/open-documents").json()
+    assert [(o["number"], o["open"]) for o in opened] == [(d2.number, "10.00")]
