@@ -52,6 +52,9 @@ class LineIn(Schema):
     location: Id | None = None
     source_line: Id | None = None
     memo: text(300) = ""
+    tax_rate: Decimal | None = Field(None, ge=0, le=1, max_digits=5, decimal_places=4,
+                                     description="VAT rate: 0.13, 0.09, 0.06, 0.03 or 0 (default 0)")
+    promised_on: dt.date | None = Field(None, description="orders: promised / requested delivery date")
 
 
 class HeaderFields(Schema):
@@ -61,6 +64,7 @@ class HeaderFields(Schema):
     business_on: dt.date | None = None
     memo: text(500) | None = None
     custom: CustomFields | None = None
+    prices_include_tax: bool | None = Field(None, description="unit prices are entered with tax (含税单价)")
 
 
 class DocumentIn(HeaderFields):
@@ -120,6 +124,10 @@ class LineOut(Schema):
     source_line: int | None = Field(None, alias="source_line_id")
     cost_amount: Decimal | None
     memo: str
+    tax_rate: Decimal
+    tax_amount: Decimal | None
+    amount_with_tax: Decimal | None
+    promised_on: dt.date | None
 
     @staticmethod
     def resolve_cost_amount(obj, context):
@@ -132,6 +140,14 @@ class LineOut(Schema):
     @staticmethod
     def resolve_amount(obj, context):
         return _price(obj.document.kind, obj.amount, context)
+
+    @staticmethod
+    def resolve_tax_amount(obj, context):
+        return _price(obj.document.kind, obj.tax_amount, context)
+
+    @staticmethod
+    def resolve_amount_with_tax(obj, context):
+        return _price(obj.document.kind, obj.amount_with_tax, context)
 
 
 class DocumentOut(Schema):
@@ -147,6 +163,9 @@ class DocumentOut(Schema):
     memo: str
     total_quantity: Decimal
     total_amount: Decimal | None
+    tax_total: Decimal | None
+    total_with_tax: Decimal | None
+    prices_include_tax: bool
     created_by: int = Field(alias="created_by_id")
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -154,6 +173,14 @@ class DocumentOut(Schema):
     @staticmethod
     def resolve_total_amount(obj, context):
         return _price(obj.kind, obj.total_amount, context)
+
+    @staticmethod
+    def resolve_tax_total(obj, context):
+        return _price(obj.kind, obj.tax_total, context)
+
+    @staticmethod
+    def resolve_total_with_tax(obj, context):
+        return _price(obj.kind, obj.total_with_tax, context)
 
 
 class DocumentDetail(DocumentOut):
@@ -166,6 +193,9 @@ class DocumentDetail(DocumentOut):
     voided_at: dt.datetime | None
     voided_by: int | None = Field(None, alias="voided_by_id")
     void_reason: str
+    closed_at: dt.datetime | None
+    closed_by: int | None = Field(None, alias="closed_by_id")
+    close_reason: str
     lines: list[LineOut]
 
     @staticmethod
