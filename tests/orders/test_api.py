@@ -184,3 +184,26 @@ def test_reorder_suggestions_become_draft_purchase_orders(api, shop):
     assert [(x["item"], D(x["quantity"]), D(x["unit_price"])) for x in po["lines"]] == [
         (shop.flour.pk, D(150), D("5.20")), (shop.water.pk, D(20), D("1.20"))]
     assert dt.date.fromisoformat(po["business_on"])
+
+
+def test_order_settings_are_for_administrators_and_audited(api, shop, as_user):
+    assert api.get("/orders/settings").json() == {"over_receipt_tolerance": "0",
+                                                 "refuse_sales_beyond_available": False}
+    r = api.put("/orders/settings", {"over_receipt_tolerance": "5"}, key="settings-1")
+    assert r.status_code == 200 and D(r.json()["over_receipt_tolerance"]) == 5
+    assert api.put("/orders/settings", {"over_receipt_tolerance": "150"}).status_code == 422
+    assert as_user("buyer1", "purchaser").put("/orders/settings", {"over_receipt_tolerance": "9"}).status_code == 403
+    from openjxc.core.models import AuditRecord
+
+    assert AuditRecord.objects.filter(action="settings", after__over_receipt_tolerance="5").exists()
+
+    # 5% over 10 ordered: 10.5 may come in, 10.6 may not
+    po = api.post("/documents", order_body(shop, advance_to="posted")).json()
+    body = {"kind": "purchase_receipt", "warehouse": shop.main.pk, "partner": shop.supplier.pk, "source": po["id"],
+            "advance_to": "posted", "lines": [{"item": shop.flour.pk, "quantity": "10.6", "unit_price": "5",
+                                               "source_line": po["lines"][0]["id"]}]}
+    r = api.post("/documents", body)
+    assert r.status_code == 409 and D(r.json()["data"]["remaining"]) == D("10.5")
+    body["lines"][0]["quantity"] = "10.5"
+    assert api.post("/documents", body).status_code == 201
+    assert api.get(f"/orders/{po['id']}/progress").json()["lines"][0]["status"] == "done"

@@ -151,6 +151,28 @@ def available(request, item: Id, warehouse: Id):
     return orders.available(it, wh)
 
 
+class OrderSettings(Schema):
+    over_receipt_tolerance: Decimal | None = Field(None, ge=0, le=100, max_digits=5, decimal_places=2,
+                                                   description="percent a purchase order line may be over-received")
+    refuse_sales_beyond_available: bool | None = None
+
+
+def _order_settings(company) -> dict:
+    return {"over_receipt_tolerance": orders.over_receipt_tolerance(company),
+            "refuse_sales_beyond_available": bool((company.settings or {}).get("refuse_sales_beyond_available"))}
+
+
+@router.get("/settings", response=OrderSettings, summary="The company's order settings")
+def get_order_settings(request):
+    company_id(request, "document.view")
+    return _order_settings(request.auth.company)
+
+
+@router.put("/settings", response=OrderSettings, summary="Change the company's order settings (administrators)")
+def put_order_settings(request, payload: OrderSettings):
+    return _order_settings(orders.set_order_settings(by=request.auth, **payload.dict()))
+
+
 class OnTimeFilters(Schema):
     date_from: dt.date | None = None
     date_to: dt.date | None = None

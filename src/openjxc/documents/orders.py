@@ -21,7 +21,9 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import permissions
+from openjxc.core.company_settings import tracks_stock
 from openjxc.core.errors import DomainError, NotFound, ValidationFailed
+from openjxc.core.events import record_audit, record_event
 from openjxc.core.quantities import ZERO, money, qty
 from openjxc.documents.kinds.orders import FULFILLED_BY, ORDER_KINDS
 from openjxc.documents.models import Document, DocumentLine, Status
@@ -304,6 +306,42 @@ def _setting(company, name: str, default):
     return (company.settings or {}).get(name, default)
 
 
+def over_receipt_tolerance(company) -> Decimal:
+    """How far (in percent of the ordered quantity) a purchase order line may be over-received (default 0)."""
+    return Decimal(str(_setting(company, "over_receipt_tolerance", 0)))
+
+
+def refuses_sales_beyond_available(company) -> bool:
+    """Whether confirming a sales order beyond available stock (on hand − reserved) is refused (default no)."""
+    return bool(_setting(company, "refuse_sales_beyond_available", False)) and tracks_stock(company)
+
+
+@transaction.atomic
+def set_order_settings(*, by, over_receipt_tolerance=None, refuse_sales_beyond_available=None):
+    """Change the company's order settings (only the ones given); audited like every settings change."""
+    from openjxc.core.models import Company
+
+    permissions.require(by, "users.manage")
+    company = Company.objects.select_for_update().get(pk=by.company_id)
+    changes = {}
+    if over_receipt_tolerance is not None:
+        try:
+            tol = Decimal(str(over_receipt_tolerance))
+        except ArithmeticError:
+            tol = Decimal(-1)
+        if not tol.is_finite() or not (0 <= tol <= 100) or tol != tol.quantize(Decimal("0.01")):
+            raise ValidationFailed(field="over_receipt_tolerance", reason=_("must be a percentage from 0 to 100"))
+        changes["over_receipt_tolerance"] = str(tol)
+    if refuse_sales_beyond_available is not None:
+        changes["refuse_sales_beyond_available"] = bool(refuse_sales_beyond_available)
+    before = {k: (company.settings or {}).get(k) for k in changes}
+    company.settings = {**(company.settings or {}), **changes}
+    company.save(update_fields=["settings"])
+    record_event(company=company, topic="company.settings", by=by, obj=company, payload=changes)
+    record_audit(company=company, action="settings", obj=company, by=by, before=before, after=changes)
+    return company
+
+
 def check_sales_order(doc: Document, lines, by) -> None:
     """Confirming a sales order: refuse beyond the credit limit, and (if the company says so) beyond stock."""
     partner = doc.partner
@@ -318,7 +356,7 @@ def check_sales_order(doc: Document, lines, by) -> None:
                 http_status=409, partner=partner.name, limit=partner.credit_limit, outstanding=outstanding,
                 amount=amount, total=outstanding + amount,
             )
-    if _setting(doc.company, "refuse_sales_beyond_available", False):
+    if refuses_sales_beyond_available(doc.company):
         wanted: dict[int, Decimal] = defaultdict(lambda: ZERO)
         names = {}
         for ln in lines:
@@ -369,7 +407,7 @@ def check_against_order(doc: Document, lines, by) -> None:
             raise ValidationFailed(field=f"lines[{n}].item", reason=_("must be the item of the source line"))
         asked[src.pk] += ln.quantity
     purchase = doc.kind == "purchase_receipt"
-    tolerance = Decimal(str(_setting(doc.company, "over_receipt_tolerance", 0))) if purchase else ZERO
+    tolerance = over_receipt_tolerance(doc.company) if purchase else ZERO
     for line_id, want in sorted(asked.items()):
         src = order_lines[line_id]
         got, back = done.get(line_id, (ZERO, ZERO))
