@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from openjxc.documents import services as docs
 from openjxc.documents.services import LineInput
+from openjxc.finance.ledger import check_partner_ledger
 
 D = Decimal
 
@@ -23,3 +24,8 @@ def confirm(shop, kind, lines, *, partner=None, by=None, **kw):
 def set_company_setting(company, **values) -> None:
     company.settings = {**(company.settings or {}), **values}
     company.save(update_fields=["settings"])
+
+
+def assert_partner_ledger_consistent() -> None:
+    problems = check_partner_ledger(None)
+    assert problems == [], "\n".join(map(str, problems))

@@ -12,7 +12,7 @@ from openjxc.documents import orders
 from openjxc.documents import services as docs
 from openjxc.documents.models import Status
 from tests.conftest import assert_ledger_consistent
-from tests.orders.helpers import confirm, ln, set_company_setting
+from tests.orders.helpers import assert_partner_ledger_consistent, confirm, ln, set_company_setting
 
 DAY = dt.date(2026, 11, 2)
 
@@ -93,7 +93,12 @@ def test_purchasing_story(shop):
     assert [(r["number"], r["days_late"]) for r in late] == [(r2.number, 3)]
 
     assert last_purchase_price(shop.company.pk, shop.flour.pk, shop.supplier.pk) == D("5.000000")
+
+    # voiding the return puts the 5 back as received
+    docs.void_document(ret, by=by, reason="退错了")
+    assert progress(po)[0][:4] == (D(100), D(90), D(0), "closed")
     assert_ledger_consistent()
+    assert_partner_ledger_consistent()
 
 
 def test_receipts_without_an_order_still_work(shop):

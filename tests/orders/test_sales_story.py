@@ -13,7 +13,7 @@ from openjxc.documents import services as docs
 from openjxc.documents.models import Status
 from openjxc.partners import services as partners
 from tests.conftest import assert_ledger_consistent
-from tests.orders.helpers import confirm, ln, set_company_setting
+from tests.orders.helpers import assert_partner_ledger_consistent, confirm, ln, set_company_setting
 
 DAY = dt.date(2026, 11, 2)
 
@@ -120,6 +120,7 @@ def test_sales_story(priced):
     assert orders.available(shop.water, shop.main)["reserved"] == D("50")
     assert orders.order_progress(so)[0].status_label == "Closed"
     assert_ledger_consistent()
+    assert_partner_ledger_consistent()
 
 
 def test_tax_rates_outside_the_vat_list_are_refused(shop):

@@ -131,7 +131,7 @@ def order_progress(order: Document) -> list[LineProgress]:
 def order_status(order: Document) -> str:
     """The order's own progress: open / partial / done / closed (from its lines)."""
     states = {p.status for p in order_progress(order)}
-    if states == {"closed"} or "closed" in states:
+    if "closed" in states:  # closing closes every line
         return "closed"
     if states == {"done"}:
         return "done"
