@@ -1,5 +1,6 @@
 """The line and document arithmetic of prices and tax: pure functions, no database."""
 
+from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 from openjxc.catalog.pricing import (
     VAT_RATES,
     LineAmounts,
+    check_discount_rate,
     check_tax_rate,
     document_totals,
     line_amounts,
@@ -55,10 +57,28 @@ def test_prices_convert_at_six_places():
     assert price_including_tax(D("0.884956"), D("0.13")) == D("1.000000")
 
 
-@given(quantities, prices, rates, st.booleans())
-def test_amount_plus_tax_is_always_the_line_total(q, p, rate, inclusive):
-    a = line_amounts(q, p, rate, tax_inclusive=inclusive)
+def test_a_discount_comes_off_before_tax():
+    # 10 x 11.30 = 113.00 with tax, 5% off = 5.65 -> 107.35 with tax; / 1.13 = 95.00; tax 12.35
+    assert line_amounts(D("10"), D("11.30"), D("0.13"), tax_inclusive=True, discount_rate=D("0.05")) == LineAmounts(
+        D("95.00"), D("12.35"), D("107.35"), D("5.65"))
+    assert line_amounts(D("3"), D("10"), D("0.13"), tax_inclusive=False, discount_rate=D("0.1")) == LineAmounts(
+        D("27.00"), D("3.51"), D("30.51"), D("3.00"))
+    assert check_discount_rate("0.05") == D("0.05")
+    for bad in ("1.5", "-0.1", "0.00001", "x"):
+        with pytest.raises(ValidationFailed):
+            check_discount_rate(bad)
+
+
+discounts = st.decimals(min_value=D("0"), max_value=D("1"), places=4)
+
+
+@given(quantities, prices, rates, st.booleans(), discounts)
+def test_amount_plus_tax_is_always_the_line_total(q, p, rate, inclusive, discount):
+    a = line_amounts(q, p, rate, tax_inclusive=inclusive, discount_rate=discount)
     assert a.amount + a.tax_amount == a.amount_with_tax
+    # what was charged plus the discount is the quantity at the price, to the cent
+    charged = a.amount_with_tax if inclusive else a.amount
+    assert charged + a.discount_amount == (q * p).quantize(D("0.01"), rounding=ROUND_HALF_UP)
     for v in (a.amount, a.tax_amount, a.amount_with_tax):
         assert v == v.quantize(D("0.01"))
         assert v >= 0

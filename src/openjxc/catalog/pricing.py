@@ -54,21 +54,36 @@ class LineAmounts:
     amount: Decimal  # excluding tax
     tax_amount: Decimal
     amount_with_tax: Decimal
+    discount_amount: Decimal = ZERO  # taken off before tax, in the price's terms (with or without tax)
 
 
-def line_amounts(quantity: Decimal, unit_price: Decimal, tax_rate: Decimal, *, tax_inclusive: bool) -> LineAmounts:
-    """A line's figures from its quantity and unit price, the price entered with or without tax.
+def check_discount_rate(rate, field: str = "discount_rate") -> Decimal:
+    """A discount as a fraction (0.05 for 5% off), from 0 up to 1, at most 4 decimal places."""
+    try:
+        d = Decimal(str(rate))
+    except ArithmeticError:
+        raise ValidationFailed(field=field, reason=_("is not a number")) from None
+    if not d.is_finite() or not (0 <= d <= 1) or d != d.quantize(Decimal("0.0001")):
+        raise ValidationFailed(field=field, reason=_("must be a fraction from 0 to 1 (0.05 for 5% off)"))
+    return d
 
-    Tax-exclusive: amount = round(q × p), tax = round(amount × rate).
-    Tax-inclusive: with_tax = round(q × p), amount = round(with_tax / (1 + rate)), tax = with_tax − amount.
+
+def line_amounts(quantity: Decimal, unit_price: Decimal, tax_rate: Decimal, *, tax_inclusive: bool,
+                 discount_rate: Decimal = ZERO) -> LineAmounts:
+    """A line's figures from its quantity, unit price and discount, the price entered with or without tax.
+
+    net = round(q × p) − round(round(q × p) × discount).
+    Tax-exclusive: amount = net, tax = round(amount × rate).
+    Tax-inclusive: with_tax = net, amount = round(with_tax / (1 + rate)), tax = with_tax − amount.
     """
+    gross = round_money(quantity * unit_price)
+    discount = round_money(gross * discount_rate)
+    net = gross - discount
     if tax_inclusive:
-        with_tax = round_money(quantity * unit_price)
-        amount = round_money(with_tax / (1 + tax_rate))
-        return LineAmounts(amount, with_tax - amount, with_tax)
-    amount = round_money(quantity * unit_price)
-    tax = round_money(amount * tax_rate)
-    return LineAmounts(amount, tax, amount + tax)
+        amount = round_money(net / (1 + tax_rate))
+        return LineAmounts(amount, net - amount, net, discount)
+    tax = round_money(net * tax_rate)
+    return LineAmounts(net, tax, net + tax, discount)
 
 
 def document_totals(lines) -> LineAmounts:

@@ -86,6 +86,8 @@ class DocumentLine(models.Model):
     quantity = models.DecimalField(_("base quantity"), **QTY)  # in the item's base unit
     unit_price = models.DecimalField(_("unit price"), **PRICE, default=Decimal("0"))
     amount = models.DecimalField(_("amount"), **MONEY, default=Decimal("0"))  # excluding tax
+    discount_rate = models.DecimalField(_("discount"), max_digits=5, decimal_places=4, default=Decimal("0"))
+    discount_amount = models.DecimalField(_("discount amount"), **MONEY, default=Decimal("0"))
     tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4, default=Decimal("0"))
     tax_amount = models.DecimalField(_("tax"), **MONEY, default=Decimal("0"))
     amount_with_tax = models.DecimalField(_("amount with tax"), **MONEY, default=Decimal("0"))
