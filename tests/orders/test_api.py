@@ -145,6 +145,13 @@ def test_price_lists_crud_and_lookup(api, shop):
     assert api.get(f"/pricing/price-lists/{pl['id']}").status_code == 404
     assert [D(x) for x in api.get("/pricing/vat-rates").json()] == [D("0.13"), D("0.09"), D("0.06"), D("0.03"), 0]
 
+    # the group's members are replaced: the customer leaves it, another company's partner cannot join
+    r = api.put(f"/pricing/customer-groups/{group['id']}/members", {"members": []})
+    assert r.status_code == 200 and r.json()["members"] == []
+    r = api.put(f"/pricing/customer-groups/{group['id']}/members", {"members": [shop.supplier.pk, 10**9]})
+    assert r.status_code == 422 and r.json()["data"]["field"] == "members"
+    assert [g["members"] for g in api.get("/pricing/customer-groups").json()] == [[]]
+
 
 def test_price_lists_are_per_company_and_need_master_data_rights(api, shop, other, as_user):
     pl = api.post("/pricing/price-lists", {"name": "A", "items": [{"item": shop.water.pk, "price": "2"}]}).json()

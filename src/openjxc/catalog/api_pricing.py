@@ -141,6 +141,18 @@ def create_group(request, payload: GroupIn):
     return HttpStatus(201, pricing.create_customer_group(by=request.auth, **payload.dict()))
 
 
+class MembersIn(Schema):
+    members: list[Id] = Field(..., max_length=10_000)
+
+
+@router.put("/customer-groups/{int:group_id}/members", response=GroupOut, summary="Replace a group's customers")
+def set_group_members(request, payload: MembersIn, group_id: int):
+    group = get_or_404(CustomerGroup.objects.filter(company_id=company_id(request, "masterdata.edit")), group_id,
+                       "customer_group")
+    pricing.set_group_members(group, by=request.auth, members=payload.members)
+    return group
+
+
 @router.get("/price-lists", response=Page[PriceListOut])
 def list_price_lists(request, filters: Query[PageParams]):
     from openjxc.core.schemas import paginate

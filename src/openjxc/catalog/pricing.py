@@ -123,7 +123,6 @@ def price_for(company, partner, item, quantity, on: dt.date, *, unit=None) -> Pr
     the list, the highest quantity break not above `quantity`. No list: the item's sale price
     (tax-inclusive, as shops quote it).
     """
-
     company_id = getattr(company, "pk", company)
     unit_id = getattr(unit, "pk", unit) or item.base_unit_id
     partner_id = getattr(partner, "pk", partner)
@@ -202,7 +201,6 @@ def _check_price_list(pl) -> None:
 
 
 def _price_rows(pl, prices: list[PriceInput]):
-
     items = {i.pk: i for i in Item.objects.filter(company_id=pl.company_id, pk__in=[p.item for p in prices])}
     seen = set()
     rows = []
@@ -226,7 +224,6 @@ def _price_rows(pl, prices: list[PriceInput]):
 
 def create_price_list(*, by, name: str, prices: list[PriceInput] = (), **fields):
     """A price list with its prices (quantity breaks); for one customer, a customer group, or everyone."""
-
     pl = PriceList(company_id=by.company_id, name=name)
     apply_changes(pl, fields, PRICE_LIST_FIELDS)
     _check_price_list(pl)
@@ -238,7 +235,6 @@ def create_price_list(*, by, name: str, prices: list[PriceInput] = (), **fields)
 
 def update_price_list(pl, *, by, prices: list[PriceInput] | None = None, **fields):
     """Change a price list's header; with `prices`, replace all its prices."""
-
     before = snapshot(pl, PRICE_LIST_FIELDS)
     apply_changes(pl, fields, PRICE_LIST_FIELDS)
     _check_price_list(pl)
@@ -253,7 +249,6 @@ def update_price_list(pl, *, by, prices: list[PriceInput] | None = None, **field
 
 def delete_price_list(pl, *, by) -> None:
     """Delete a price list and its prices (documents keep the prices they were given)."""
-
     permissions.require(by, "masterdata.edit")
     with transaction.atomic():
         record_event(company=pl.company_id, topic="price_list.deleted", by=by, obj=pl,
@@ -264,7 +259,6 @@ def delete_price_list(pl, *, by) -> None:
 
 def create_customer_group(*, by, code: str, name: str, members=()):
     """A group of customers that price lists can be given to."""
-
     group = CustomerGroup(company_id=by.company_id, code=code, name=name)
     with transaction.atomic():
         save_master(group, by=by, fields=["code", "name"], action="create", topic="customer_group.created")
@@ -273,9 +267,17 @@ def create_customer_group(*, by, code: str, name: str, members=()):
 
 
 def set_group_members(group, *, by, members) -> None:
-
+    """Replace the customers of a group (audited)."""
+    permissions.require(by, "masterdata.edit")
     ids = [getattr(m, "pk", m) for m in members]
     found = list(Partner.objects.filter(company_id=group.company_id, pk__in=ids))
     if len(found) != len(set(ids)):
         raise ValidationFailed(field="members", reason=_("must be partners of this company"))
-    group.members.set(found)
+    with transaction.atomic():
+        before = sorted(group.members.values_list("id", flat=True))
+        group.members.set(found)
+        after = sorted(p.pk for p in found)
+        record_event(company=group.company_id, topic="customer_group.members", by=by, obj=group,
+                     payload={"members": after})
+        record_audit(company=group.company_id, action="update", obj=group, by=by, before={"members": before},
+                     after={"members": after})
