@@ -214,3 +214,16 @@ def test_order_settings_are_for_administrators_and_audited(api, shop, as_user):
     body["lines"][0]["quantity"] = "10.5"
     assert api.post("/documents", body).status_code == 201
     assert api.get(f"/orders/{po['id']}/progress").json()["lines"][0]["status"] == "done"
+
+
+def test_a_scoped_user_sees_only_their_warehouses_in_the_trail(api, shop, as_user):
+    po = api.post("/documents", order_body(shop, advance_to="posted")).json()
+    for wh in (shop.main, shop.second):
+        body = {"kind": "purchase_receipt", "warehouse": wh.pk, "partner": shop.supplier.pk, "source": po["id"],
+                "advance_to": "posted", "lines": [{"item": shop.flour.pk, "quantity": "1", "unit_price": "5",
+                                                   "source_line": po["lines"][0]["id"]}]}
+        assert api.post("/documents", body).status_code == 201
+    assert len(api.get(f"/orders/trail/{po['id']}").json()["downstream"]) == 2
+    keeper = as_user("keeper-main", "keeper", warehouses=[shop.main])
+    down = keeper.get(f"/orders/trail/{po['id']}").json()["downstream"]
+    assert [Document.objects.get(pk=d["id"]).warehouse_id for d in down] == [shop.main.pk]

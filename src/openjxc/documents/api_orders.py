@@ -12,7 +12,7 @@ from ninja import Status as HttpStatus
 from openjxc.core.errors import NotFound
 from openjxc.core.schemas import Id, PositiveQty, company_id, text
 from openjxc.documents import orders
-from openjxc.documents.api import PK, DocumentDetail, _load
+from openjxc.documents.api import PK, DocumentDetail, _documents, _load
 from openjxc.stock import reorder
 from openjxc.stock.access import require_warehouse, scoped_warehouse_ids
 from openjxc.stock.models import Warehouse
@@ -120,7 +120,22 @@ def order_progress(request, doc_id: int = PK):
 
 @router.get("/trail/{int:doc_id}", response=TrailOut, summary="上查 / 下推: what a document came from and led to")
 def document_trail(request, doc_id: int = PK):
-    return orders.document_trail(_load(request, doc_id))
+    trail = orders.document_trail(_load(request, doc_id))
+    if scoped_warehouse_ids(request.auth) is None:
+        return trail
+    # a user limited to some warehouses sees only the documents of those in the trail
+    ids = _trail_ids(trail["upstream"]) | _trail_ids(trail["downstream"])
+    visible = set(_documents(request).filter(pk__in=ids).values_list("pk", flat=True))
+    return {**trail, "upstream": [d for d in trail["upstream"] if d["id"] in visible],
+            "downstream": _prune(trail["downstream"], visible)}
+
+
+def _trail_ids(nodes) -> set[int]:
+    return {n["id"] for n in nodes} | {i for n in nodes for i in _trail_ids(n.get("derived", []))}
+
+
+def _prune(nodes, visible: set[int]) -> list[dict]:
+    return [{**n, "derived": _prune(n["derived"], visible)} for n in nodes if n["id"] in visible]
 
 
 @router.post("/{int:doc_id}/close", response=DocumentDetail, summary="Close an order short")
