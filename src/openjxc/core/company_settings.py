@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import permissions
-from openjxc.core.errors import DomainError
+from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import Company
 
@@ -54,3 +54,45 @@ def applies_vat(company) -> bool:
     carry an explicit rate. On, purchase and sales lines default to the item's rate.
     """
     return bool((company.settings or {}).get("vat", False))
+
+
+PAYABLE_FROM = ("receipt", "bill")
+
+
+def payable_from(company) -> str:
+    """What books the payable: "receipt" (posting a purchase receipt, the default) or "bill" (a supplier bill)."""
+    settings = company.settings if isinstance(company, Company) else Company.objects.get(pk=company).settings
+    value = (settings or {}).get("payable_from", "receipt")
+    return value if value in PAYABLE_FROM else "receipt"
+
+
+@transaction.atomic
+def set_payable_from(*, by, source: str) -> Company:
+    """Choose whether purchase receipts ("receipt") or supplier bills ("bill") book the payable.
+
+    Refused once a purchase receipt or a bill has been posted: the payables already booked came from
+    one of the two, and switching would book the same goods twice or not at all.
+    """
+    from openjxc.documents.models import Document
+
+    permissions.require(by, "users.manage")
+    if source not in PAYABLE_FROM:
+        raise ValidationFailed(field="payable_from", reason=_("must be receipt or bill"))
+    company = Company.objects.select_for_update().get(pk=by.company_id)
+    before = payable_from(company)
+    if source == before:
+        return company
+    posted = Document.objects.filter(company=company, kind__in=("purchase_receipt", "purchase_bill"),
+                                     posted_at__isnull=False)
+    if posted.exists():
+        raise DomainError(
+            "company.payable_mode_locked",
+            _("Payables cannot be switched to come from %(source)s: purchase receipts or bills have been posted."),
+            http_status=409, source=str(_("bills") if source == "bill" else _("receipts")),
+        )
+    company.settings = {**(company.settings or {}), "payable_from": source}
+    company.save(update_fields=["settings"])
+    record_event(company=company, topic="company.settings", by=by, obj=company, payload={"payable_from": source})
+    record_audit(company=company, action="settings", obj=company, by=by, before={"payable_from": before},
+                 after={"payable_from": source})
+    return company

@@ -4,6 +4,10 @@ A sales delivery raises what the customer owes, a sales return lowers it; a purc
 what we owe the supplier, a purchase return lowers it. The amount is the document's total with tax
 when the document has one (`total_with_tax`), else its total. A return's credit is applied to the
 document it returns from, as far as that is still open. Voiding writes exact reversals.
+
+A supplier bill (purchase_bill) books the payable instead of the receipt when the company's
+`payable_from` setting is "bill" (票到应付); then receipts book nothing. A purchase return lowers the
+payable in either mode: returns reduce what was received, not what was billed.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
+from openjxc.core.company_settings import payable_from
 from openjxc.core.errors import DomainError
 from openjxc.core.events import record_event
 from openjxc.core.quantities import ZERO, money
@@ -26,7 +31,18 @@ EFFECTS: dict[str, tuple[str, int]] = {
     "sales_return": (Book.RECEIVABLE, -1),
     "purchase_receipt": (Book.PAYABLE, +1),
     "purchase_return": (Book.PAYABLE, -1),
+    "purchase_bill": (Book.PAYABLE, +1),
 }
+# which kind books the payable under each `payable_from` setting (core/company_settings.py)
+PAYABLE_SOURCE = {"receipt": "purchase_receipt", "bill": "purchase_bill"}
+
+
+def effect_of(kind: str, company) -> tuple[str, int] | None:
+    """(book, sign) a posted document of `kind` puts on the partner ledger in `company`, or None."""
+    effect = EFFECTS.get(kind)
+    if effect is not None and kind in PAYABLE_SOURCE.values() and kind != PAYABLE_SOURCE[payable_from(company)]:
+        return None
+    return effect
 
 
 def document_amount(doc) -> Decimal:
@@ -52,7 +68,7 @@ def document_open(document_id: int) -> Decimal:
 
 def post_partner_entries(doc, lines, by) -> None:
     """on_post: one entry for the document; a return's credit goes against its source as far as it is open."""
-    effect = EFFECTS.get(doc.kind)
+    effect = effect_of(doc.kind, doc.company)
     if effect is None or doc.partner_id is None:
         return
     book, sign = effect

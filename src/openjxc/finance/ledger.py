@@ -10,9 +10,10 @@ from decimal import Decimal
 
 from django.db import connection
 
+from openjxc.core.models import Company
 from openjxc.core.quantities import ZERO
 from openjxc.documents.models import Document, Status
-from openjxc.finance.effects import EFFECTS, document_amount
+from openjxc.finance.effects import EFFECTS, document_amount, effect_of
 from openjxc.finance.models import Allocation, PartnerEntry, Settlement, SettlementStatus
 from openjxc.stock.ledger import Problem
 
@@ -62,9 +63,12 @@ def check_partner_ledger(company_id: int | None = None) -> list[Problem]:
         status__in=[Status.POSTED, Status.VOIDED]
     )
     seen = set()
+    companies: dict[int, Company] = {}
     for doc in docs.iterator():
         seen.add(doc.pk)
-        book, sign = EFFECTS[doc.kind]
+        company = companies.get(doc.company_id) or companies.setdefault(doc.company_id, doc.company)
+        effect = effect_of(doc.kind, company)  # receipts or bills book the payable (payable_from)
+        sign = effect[1] if effect is not None else 0
         expected = sign * document_amount(doc) if doc.status == Status.POSTED else ZERO
         if net_doc.get(doc.pk, ZERO) != expected:
             problems.append(Problem("entry.document_mismatch", f"document {doc.number}: ledger "

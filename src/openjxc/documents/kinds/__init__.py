@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openjxc.core.errors import NotFound
 
-from . import inventory, orders
+from . import bills, inventory, orders
 from .base import Kind, Places
 
 KINDS: dict[str, Kind] = {
@@ -25,6 +25,7 @@ KINDS: dict[str, Kind] = {
         orders.PURCHASE_ORDER,
         orders.SALES_QUOTE,
         orders.SALES_ORDER,
+        bills.PURCHASE_BILL,
     )
 }
 
