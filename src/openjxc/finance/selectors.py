@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from openjxc.core.quantities import ZERO, money
-from openjxc.documents.models import Document
+from openjxc.core.quantities import ZERO, money, qty
+from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.finance.models import Allocation, Book, PartnerEntry, Settlement
 
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
@@ -219,3 +219,32 @@ def partner_entries(company_id: int, partner_id: int, book: str):
         .select_related("document", "settlement")
         .order_by("business_on", "id")
     )
+
+
+# ---------------------------------------------------------------- billed quantities of order lines
+
+
+def billed_quantities(order: Document) -> dict[int, Decimal]:
+    """Per line of a purchase or sales order: the quantity billed (documents/orders.order_progress reads it).
+
+    Purchase order: the posted supplier bills' quantities on receipt lines made from the order line.
+    Returns reduce what was received, not what was billed, so they are not subtracted.
+    Sales order: there is no sales invoice; a delivery bills the customer (it books the receivable),
+    so billed is what was delivered less what was returned, posted documents only.
+    """
+    if order.kind == "purchase_order":
+        rows = (
+            DocumentLine.objects.filter(
+                document__kind="purchase_bill", document__status=Status.POSTED,
+                source_line__source_line__document_id=order.pk,
+            )
+            .values_list("source_line__source_line_id")
+            .annotate(q=Sum("quantity"))
+        )
+        return {line_id: qty(q or 0) for line_id, q in rows}
+    if order.kind == "sales_order":
+        from openjxc.documents.orders import fulfilled_by_line
+
+        return {line_id: delivered - returned
+                for line_id, (delivered, returned) in fulfilled_by_line([order.pk], "sales_delivery").items()}
+    return {}
