@@ -27,13 +27,18 @@ def in_business_zone(schedule):
 
 
 def check_ledgers() -> dict[str, dict]:
-    """Check every company's ledger and record one "ledger.checked" event per company with the problems."""
+    """Check every company's stock and partner ledgers; record one "ledger.checked" event per company with
+    the problems (`problems`: stock ledger, `partner_problems`: 应收/应付; `ok` only when both are empty)."""
     from openjxc.core.management.commands._ledger import run_check
+    from openjxc.finance.ledger import check_partner_ledger
 
     out = {}
     for company in Company.objects.order_by("pk"):
         report = run_check(company.pk)
         payload = report.as_payload()
+        partner = check_partner_ledger(company.pk)
+        payload["partner_problems"] = [{"code": p.code, "detail": p.detail} for p in partner]
+        payload["ok"] = payload["ok"] and not partner
         with transaction.atomic():
             record_event(company=company, topic="ledger.checked", payload=payload)
         out[company.code] = payload
