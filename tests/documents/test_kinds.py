@@ -16,6 +16,7 @@ def test_every_registered_kind_is_covered_here():
         "opening", "purchase_receipt", "purchase_return", "sales_delivery", "sales_return", "transfer_out",
         "transfer_in", "write_off", "gain", "other_in", "other_out",
         "purchase_request", "purchase_order", "sales_quote", "sales_order",  # orders: tests/orders/
+        "purchase_bill",  # supplier bills: tests/finance/test_bills.py
     }
 
 
