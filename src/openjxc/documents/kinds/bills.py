@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from openjxc.core.models import Role
-
 from .base import Kind
 from .inventory import BUYERS
 
@@ -23,5 +21,5 @@ def no_moves(doc, lines, places):
 PURCHASE_BILL = Kind(
     code="purchase_bill", prefix="CGFP", label=_("Purchase bill"), plan=no_moves, partner_role="supplier",
     sources=("purchase_receipt",), source_required=True, price_default="purchase_price",
-    create_roles=BUYERS | {Role.FINANCE},
+    create_roles=BUYERS,
 )
