@@ -64,7 +64,7 @@ def check_discount_rate(rate, field: str = "discount_rate") -> Decimal:
     except ArithmeticError:
         raise ValidationFailed(field=field, reason=_("is not a number")) from None
     if not d.is_finite() or not (0 <= d <= 1) or d != d.quantize(Decimal("0.0001")):
-        raise ValidationFailed(field=field, reason=_("must be a fraction from 0 to 1 (0.05 for 5% off)"))
+        raise ValidationFailed(field=field, reason=_("must be a fraction from 0 to 1 (0.05 is 5 percent off)"))
     return d
 
 
