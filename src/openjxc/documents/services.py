@@ -690,7 +690,7 @@ def create_from(source: Document | int, *, by, kind: str, business_on: dt.date |
     inputs = [
         LineInput(
             item=ln.item_id, quantity=left[ln.pk], unit_price=ln.amount / ln.quantity if ln.quantity else ZERO,
-            source_line=ln.pk, lot_code=ln.lot.code if ln.lot else "", memo=ln.memo,
+            source_line=ln.pk, lot_code=ln.lot.code if ln.lot else "", memo=ln.memo, tax_rate=ln.tax_rate,
         )
         for ln in source.lines.select_related("lot")
         if left.get(ln.pk, ZERO) > 0
