@@ -285,3 +285,19 @@ def test_the_nightly_check_reports_partner_ledger_problems(bill_books):
     event = Event.objects.filter(topic="ledger.checked").order_by("-id").first()
     assert [p["code"] for p in event.payload["partner_problems"]] == ["entry.document_mismatch"]
     assert bill.number in event.payload["partner_problems"][0]["detail"]
+
+
+def test_create_from_a_receipt_copies_quantities_prices_and_tax(bill_books):
+    books = bill_books
+    po = _order(books)
+    r = confirm(books, "purchase_receipt",
+                [ln(books.flour, 12, "5.65", tax_rate=RATE, source_line=po.lines.get().pk)],
+                partner=books.supplier, source=po, business_on=DAY, prices_include_tax=True)
+    assert (r.total_amount, r.total_with_tax) == (D("60.00"), D("67.80"))
+    bill = docs.create_from(r, by=books.admin, kind="purchase_bill")
+    line = bill.lines.get()
+    assert (line.quantity, line.unit_price, line.tax_rate, line.source_line_id) == (D(12), D("5.00"), RATE,
+                                                                                    r.lines.get().pk)
+    bill = docs.advance_document(bill, by=books.admin, to="posted")
+    assert bill.total_with_tax == r.total_with_tax and _payable(books) == D("67.80")
+    assert check_partner_ledger() == []
