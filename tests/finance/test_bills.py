@@ -301,3 +301,22 @@ def test_create_from_a_receipt_copies_quantities_prices_and_tax(bill_books):
     bill = docs.advance_document(bill, by=books.admin, to="posted")
     assert bill.total_with_tax == r.total_with_tax and _payable(books) == D("67.80")
     assert check_partner_ledger() == []
+
+
+def test_payable_source_through_the_api(db):
+    from django.test import Client
+
+    from openjxc.core.tokens import create_token
+    from tests.conftest import Shop
+
+    shop = Shop(code="PAYAPI")
+    _token, raw = create_token(by=shop.admin, name="t")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get("/api/finance/payable-from").json() == {"payable_from": "receipt"}
+    answer = client.put("/api/finance/payable-from", {"source": "bill"}, content_type="application/json")
+    assert answer.status_code == 200 and answer.json() == {"payable_from": "bill"}
+    bad = client.put("/api/finance/payable-from", {"source": "invoice"}, content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["code"] == "request.invalid"
+    shop.receive(shop.flour, 1, "5.00")
+    locked = client.put("/api/finance/payable-from", {"source": "receipt"}, content_type="application/json")
+    assert locked.status_code == 409 and locked.json()["code"] == "company.payable_mode_locked"

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Path, Query, Router, Schema
 from ninja import Status as HttpStatus
 
-from openjxc.core.company_settings import set_stock_tracking, tracks_stock
+from openjxc.core.company_settings import payable_from, set_payable_from, set_stock_tracking, tracks_stock
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.schemas import MAX_ID, Id, Page, PageParams, get_or_404, paginate, text
 from openjxc.finance import selectors as sel
@@ -390,6 +390,27 @@ def get_stock_tracking(request):
 def put_stock_tracking(request, payload: StockTrackingIn):
     company = set_stock_tracking(by=request.auth, enabled=payload.enabled)
     return {"stock_tracking": tracks_stock(company)}
+
+
+class PayableFromIn(Schema):
+    source: Literal["receipt", "bill"]
+
+
+class PayableFromOut(Schema):
+    payable_from: str
+
+
+@router.get("/payable-from", response=PayableFromOut, summary="What books the payable: receipts or supplier bills")
+def get_payable_from(request):
+    _company(request)
+    return {"payable_from": payable_from(request.auth.company)}
+
+
+@router.put("/payable-from", response=PayableFromOut,
+            summary="Book payables from purchase receipts (default) or from supplier bills (采购发票)")
+def put_payable_from(request, payload: PayableFromIn):
+    company = set_payable_from(by=request.auth, source=payload.source)
+    return {"payable_from": payable_from(company)}
 
 
 __all__ = ["router", "SettlementKind"]
