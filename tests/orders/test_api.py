@@ -227,3 +227,23 @@ def test_a_scoped_user_sees_only_their_warehouses_in_the_trail(api, shop, as_use
     keeper = as_user("keeper-main", "keeper", warehouses=[shop.main])
     down = keeper.get(f"/orders/trail/{po['id']}").json()["downstream"]
     assert [Document.objects.get(pk=d["id"]).warehouse_id for d in down] == [shop.main.pk]
+
+
+def test_request_pushed_down_to_an_order_needs_a_supplier(api, shop):
+    body = {"kind": "purchase_request", "warehouse": shop.main.pk, "advance_to": "posted",
+            "custom": {"department": "烘焙部"},
+            "lines": [{"item": shop.flour.pk, "quantity": "30", "promised_on": "2026-11-20"}]}
+    req = api.post("/documents", body).json()
+    assert req["number"].startswith("QGD-") and req["partner"] is None
+    r = api.post(f"/orders/{req['id']}/push", {"kind": "purchase_order"})
+    assert r.status_code == 422 and r.json()["data"]["field"] == "partner"
+    r = api.post(f"/orders/{req['id']}/push", {"kind": "purchase_order", "partner": shop.customer.pk})
+    assert r.status_code == 422 and r.json()["code"] == "partner.wrong_role"
+    r = api.post(f"/orders/{req['id']}/push", {"kind": "purchase_order", "partner": shop.supplier.pk}, key="req-po")
+    assert r.status_code == 201, r.content
+    po = r.json()
+    assert po["source"] == req["id"] and po["custom"] == {"department": "烘焙部"}
+    assert po["lines"][0]["promised_on"] == "2026-11-20" and po["lines"][0]["source_line"] == req["lines"][0]["id"]
+    # a sales order cannot be pushed from a purchase request
+    r = api.post(f"/orders/{req['id']}/push", {"kind": "sales_order", "partner": shop.customer.pk})
+    assert r.status_code == 422 and r.json()["code"] == "document.source_kind"

@@ -476,7 +476,7 @@ def push_down(source: Document, *, by, kind: str, partner=None, warehouse=None,
         basis = ln.amount_with_tax if source.prices_include_tax else ln.amount
         li = services.LineInput(
             item=ln.item_id, quantity=q, unit_price=(basis / ln.quantity).quantize(Decimal("0.000001")),
-            source_line=ln.pk if source.kind in target.sources else None, memo=ln.memo,
+            source_line=ln.pk, memo=ln.memo,
             tax_rate=ln.tax_rate, promised_on=ln.promised_on,
         )
         inputs.append(li)
@@ -487,6 +487,6 @@ def push_down(source: Document, *, by, kind: str, partner=None, warehouse=None,
         )
     return services.create_document(
         by=by, kind=kind, warehouse=warehouse or source.warehouse, partner=partner or source.partner,
-        source=source if source.kind in target.sources else None, lines=inputs, business_on=business_on,
+        source=source, lines=inputs, business_on=business_on,
         custom=dict(source.custom or {}), prices_include_tax=source.prices_include_tax,
     )
