@@ -183,7 +183,13 @@ def _build_lines(kind: Kind, doc: Document, inputs: list[LineInput], company) ->
         unit_qty = _decimal(li.quantity, f"{field}.quantity", places=4, positive=True)
         unit, factor = _resolve_unit(item, li.unit, field)
         base_qty = qty(unit_qty * factor)
-        if li.unit_price is None or li.unit_price == "":
+        src_ref = li.source_line.pk if isinstance(li.source_line, DocumentLine) else li.source_line
+        known_source = source_lines.get(src_ref) if src_ref is not None else None
+        if (li.unit_price is None or li.unit_price == "") and known_source is not None and known_source.quantity:
+            # a line made from an earlier one (a bill from a receipt) takes that line's price per unit
+            basis = known_source.amount_with_tax if doc.prices_include_tax else known_source.amount
+            price = cost(basis / known_source.quantity * factor)
+        elif li.unit_price is None or li.unit_price == "":
             price = getattr(item, kind.price_default) * factor if kind.price_default else ZERO
         else:
             price = _decimal(li.unit_price, f"{field}.unit_price", places=6, positive=False)
