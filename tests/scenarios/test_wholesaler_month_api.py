@@ -296,8 +296,6 @@ def test_a_wholesalers_month_through_the_api(c, shop):
 # ---------------------------------------------------------------- what the story could not do through the API yet
 
 
-@pytest.mark.xfail(strict=True, reason="a sales order line without a price takes the item's sale price, not the "
-                                       "customer's price list (catalog.pricing.price_for is not used by documents)")
 def test_a_sales_order_line_without_a_price_takes_the_price_list(c, shop):
     group = c.post("/pricing/customer-groups", {"code": "PF", "name": "批发客户", "members": [shop.customer.pk]})
     c.post("/pricing/price-lists", {"name": "批发价", "customer_group": group["id"],
@@ -308,8 +306,6 @@ def test_a_sales_order_line_without_a_price_takes_the_price_list(c, shop):
     assert D(so["lines"][0]["unit_price"]) == D("6.80")
 
 
-@pytest.mark.xfail(strict=True, reason="DocumentLine.discount_rate exists, but neither LineInput nor the API's "
-                                       "LineIn accept it: a line discount cannot be entered")
 def test_a_line_discount_through_the_api(c, shop):
     so = c.post("/documents", {"kind": "sales_order", "warehouse": shop.main.pk, "partner": shop.customer.pk,
                                "business_on": nov(6), "prices_include_tax": False,

@@ -55,6 +55,8 @@ class LineIn(Schema):
     tax_rate: Decimal | None = Field(None, ge=0, le=1, max_digits=5, decimal_places=4,
                                      description="VAT rate: 0.13, 0.09, 0.06, 0.03 or 0 (default 0)")
     promised_on: dt.date | None = Field(None, description="orders: promised / requested delivery date")
+    discount_rate: Decimal | None = Field(None, ge=0, le=1, max_digits=5, decimal_places=4,
+                                          description="line discount as a fraction: 0.05 is 5% off, before tax")
 
 
 class HeaderFields(Schema):
@@ -127,7 +129,13 @@ class LineOut(Schema):
     tax_rate: Decimal
     tax_amount: Decimal | None
     amount_with_tax: Decimal | None
+    discount_rate: Decimal
+    discount_amount: Decimal | None
     promised_on: dt.date | None
+
+    @staticmethod
+    def resolve_discount_amount(obj, context):
+        return _price(obj.document.kind, obj.discount_amount, context)
 
     @staticmethod
     def resolve_cost_amount(obj, context):

@@ -16,7 +16,15 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.catalog.models import Item, ItemUnit, Tracking, Unit
-from openjxc.catalog.pricing import check_tax_rate, document_totals, line_amounts
+from openjxc.catalog.pricing import (
+    check_discount_rate,
+    check_tax_rate,
+    document_totals,
+    line_amounts,
+    price_excluding_tax,
+    price_for,
+    price_including_tax,
+)
 from openjxc.core import clock, permissions
 from openjxc.core.company_settings import applies_vat, tracks_stock
 from openjxc.core.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
@@ -72,6 +80,7 @@ class LineInput:
     source_line: object = None  # DocumentLine or id
     memo: str = ""
     tax_rate: object = None  # VAT rate (0.13); default the item's on documents with a partner, else 0
+    discount_rate: object = None  # 0.05 for 5% off, taken off before tax
     promised_on: dt.date | None = None  # orders: promised (purchase) or requested (sales) date
 
 
@@ -190,18 +199,21 @@ def _build_lines(kind: Kind, doc: Document, inputs: list[LineInput], company) ->
             basis = known_source.amount_with_tax if doc.prices_include_tax else known_source.amount
             price = cost(basis / known_source.quantity * factor)
         elif li.unit_price is None or li.unit_price == "":
-            price = getattr(item, kind.price_default) * factor if kind.price_default else ZERO
+            price = _default_price(kind, doc, item, unit, unit_qty, factor, company)
         else:
             price = _decimal(li.unit_price, f"{field}.unit_price", places=6, positive=False)
         if li.tax_rate is None or li.tax_rate == "":
             rate = item.tax_rate if kind.partner_role and applies_vat(company) else ZERO
         else:
             rate = check_tax_rate(li.tax_rate, f"{field}.tax_rate")
-        figures = line_amounts(unit_qty, price, rate, tax_inclusive=doc.prices_include_tax)
+        discount = ZERO if li.discount_rate in (None, "") else check_discount_rate(li.discount_rate,
+                                                                                     f"{field}.discount_rate")
+        figures = line_amounts(unit_qty, price, rate, tax_inclusive=doc.prices_include_tax, discount_rate=discount)
         line = DocumentLine(
             document=doc, line_no=n, item=item, unit=unit, unit_quantity=unit_qty, factor=factor,
             quantity=base_qty, unit_price=price, amount=figures.amount, tax_rate=rate,
             tax_amount=figures.tax_amount, amount_with_tax=figures.amount_with_tax,
+            discount_rate=discount, discount_amount=figures.discount_amount,
             promised_on=li.promised_on, memo=(li.memo or "")[:300],
         )
         # quantity x factor x price can outgrow the columns (max_digits=18) even when each input fits
@@ -226,6 +238,19 @@ def _build_lines(kind: Kind, doc: Document, inputs: list[LineInput], company) ->
         _attach_lot(kind, item, line, li, field)
         lines.append(line)
     return lines
+
+
+def _default_price(kind: Kind, doc: Document, item: Item, unit: Unit, quantity: Decimal, factor: Decimal,
+                   company) -> Decimal:
+    """A line's price when none is given: the customer's price list (quotes, orders), else the item's."""
+    if kind.price_list and doc.partner_id:
+        found = price_for(company, doc.partner, item, quantity, doc.business_on, unit=unit)
+        if found.price_list_id is not None:
+            if found.tax_inclusive == bool(doc.prices_include_tax):
+                return found.unit_price
+            convert = price_excluding_tax if found.tax_inclusive else price_including_tax
+            return convert(found.unit_price, found.tax_rate)
+    return getattr(item, kind.price_default) * factor if kind.price_default else ZERO
 
 
 def _resolve_unit(item: Item, ref, field: str) -> tuple[Unit, Decimal]:

@@ -32,6 +32,7 @@ class Kind:
     price_default: str | None = None  # "purchase_price" / "sale_price": the item's default unit price
     inbound: bool = False  # brings goods into the warehouse: lot-tracked lines need lot codes
     create_roles: frozenset = field(default_factory=lambda: frozenset({"*"}))
+    price_list: bool = False  # a line without a price takes the customer's price-list price (quotes, orders)
 
 
 def line_location(line, doc, places: Places) -> Location:

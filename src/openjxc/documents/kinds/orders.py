@@ -26,11 +26,11 @@ PURCHASE_ORDER = Kind(
     sources=("purchase_request",), price_default="purchase_price", create_roles=BUYERS,
 )
 SALES_QUOTE = Kind(
-    code="sales_quote", prefix="XSBJ", label=_("Sales quote"), plan=no_moves, partner_role="customer",
+    code="sales_quote", prefix="XSBJ", label=_("Sales quote"), plan=no_moves, partner_role="customer", price_list=True,
     price_default="sale_price", create_roles=SELLERS,
 )
 SALES_ORDER = Kind(
-    code="sales_order", prefix="XSDD", label=_("Sales order"), plan=no_moves, partner_role="customer",
+    code="sales_order", prefix="XSDD", label=_("Sales order"), plan=no_moves, partner_role="customer", price_list=True,
     sources=("sales_quote",), price_default="sale_price", create_roles=SELLERS,
 )
 
