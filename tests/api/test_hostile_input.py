@@ -194,3 +194,15 @@ def test_another_users_token_cannot_reach_other_company(other, shop):
     r = them.post("/stock/locations", {"warehouse": shop.main.pk, "code": "X", "name": "x"})
     assert r.status_code == 404
     assert counts() == before
+
+
+def test_a_misspelt_document_field_is_refused_not_dropped(api, shop):
+    from openjxc.documents.models import Document
+
+    before = Document.objects.count()
+    r = api.post("/documents", {
+        "kind": "sales_delivery", "warehouse": shop.main.pk, "partner": shop.customer.pk,
+        "lines": [{"item": shop.flour.pk, "quantity": "1", "discount_rat": "0.05"}],
+    })
+    assert r.status_code == 422 and r.json()["code"] == "request.invalid"
+    assert Document.objects.count() == before

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 from ninja import Status as HttpStatus
+from pydantic import ConfigDict
 
 from openjxc.core.errors import PermissionDenied
 from openjxc.core.schemas import (
@@ -42,6 +43,8 @@ Advance = Literal["submitted", "approved", "posted"]
 
 
 class LineIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is refused, not silently dropped
+
     item: Id
     quantity: PositiveQty
     unit: Id | text(16, min_length=1) | None = Field(None, description="unit id or code; default the base unit")
@@ -60,6 +63,8 @@ class LineIn(Schema):
 
 
 class HeaderFields(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     warehouse: Id | None = None
     partner: Id | None = None
     to_warehouse: Id | None = None
