@@ -131,3 +131,12 @@ def test_an_order_moves_no_stock_and_voids_cleanly(shop):
     assert not docs.StockMove.objects.filter(document=po).exists()
     docs.void_document(po, by=shop.admin, reason="下错单")
     assert_ledger_consistent()
+
+
+def test_a_source_line_that_is_not_the_orders_is_refused_not_dropped(shop):
+    po = confirm(shop, "purchase_order", [ln(shop.flour, 10, "5")], partner=shop.supplier)
+    other = confirm(shop, "purchase_order", [ln(shop.flour, 10, "5")], partner=shop.supplier)
+    with pytest.raises(DomainError) as refused:
+        docs.create_document(by=shop.admin, kind="purchase_receipt", warehouse=shop.main, partner=shop.supplier,
+                             source=po, lines=[ln(shop.flour, 20, "5", source_line=other.lines.get().pk)])
+    assert refused.value.code == "validation.failed" and refused.value.data["field"] == "lines[1].source_line"

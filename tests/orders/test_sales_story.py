@@ -123,6 +123,25 @@ def test_sales_story(priced):
     assert_partner_ledger_consistent()
 
 
+def test_a_discounted_tax_inclusive_order_flows_down_to_its_delivery(shop):
+    shop.receive(shop.water, 50, "1.20")
+    # 2 boxes of 12 at 27.12 a box with 9% VAT, 5% off: 54.24 - 2.71 = 51.53 with tax; / 1.09 = 47.28; tax 4.25
+    so = confirm(shop, "sales_order", [ln(shop.water, 2, "27.12", unit="BOX", tax_rate=D("0.09"),
+                                          discount_rate=D("0.05"))], partner=shop.customer, prices_include_tax=True)
+    line = so.lines.get()
+    assert (line.discount_amount, line.amount_with_tax, line.amount, line.tax_amount) == (
+        D("2.71"), D("51.53"), D("47.28"), D("4.25"))
+    # 下推 in the base unit at the net price with tax (51.53 / 24) and the same rate: the same money, to the cent
+    delivery = orders.push_down(so, by=shop.admin, kind="sales_delivery")
+    dl = delivery.lines.get()
+    assert (dl.quantity, dl.unit_price, dl.tax_rate, dl.discount_amount) == (D(24), D("2.147083"), D("0.09"), 0)
+    assert delivery.prices_include_tax
+    assert (delivery.total_amount, delivery.tax_total, delivery.total_with_tax) == (
+        so.total_amount, so.tax_total, so.total_with_tax)
+    docs.advance_document(delivery, by=shop.admin, to="posted")
+    assert orders.order_status(so) == "done"
+
+
 def test_tax_rates_outside_the_vat_list_are_refused(shop):
     with pytest.raises(DomainError) as refused:
         docs.create_document(by=shop.admin, kind="sales_order", warehouse=shop.main, partner=shop.customer,

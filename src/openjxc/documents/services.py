@@ -233,8 +233,12 @@ def _build_lines(kind: Kind, doc: Document, inputs: list[LineInput], company) ->
                 raise ValidationFailed(field=f"{field}.item", reason=_("must be the item of the source line"))
             line.source_line = src
             line.lot = src.lot
-        elif li.source_line is not None and li.source_line in source_lines:
-            line.source_line = source_lines[li.source_line]
+        elif li.source_line is not None:  # optional (a receipt line from an order line), but then it must fit
+            if known_source is None:
+                raise ValidationFailed(field=f"{field}.source_line", reason=_("must be a line of the source document"))
+            if known_source.item_id != item.pk:
+                raise ValidationFailed(field=f"{field}.item", reason=_("must be the item of the source line"))
+            line.source_line = known_source
         _attach_lot(kind, item, line, li, field)
         lines.append(line)
     return lines
