@@ -56,11 +56,13 @@ def item_label(item, *, with_price: bool = False) -> Label:
 
 def lot_label(lot) -> Label:
     item = lot.item
-    lines = [f"{_('Lot')} {lot.code}"]
+    # gettext calls outside f-strings, so makemessages finds them
+    lot_word, expires_word, produced_word = _("Lot"), _("Expires"), _("Produced")
+    lines = [f"{lot_word} {lot.code}"]
     if lot.expires_on:
-        lines.append(f"{_('Expires')} {lot.expires_on:%Y-%m-%d}")
+        lines.append(f"{expires_word} {lot.expires_on:%Y-%m-%d}")
     if lot.produced_on:
-        lines.append(f"{_('Produced')} {lot.produced_on:%Y-%m-%d}")
+        lines.append(f"{produced_word} {lot.produced_on:%Y-%m-%d}")
     gtin = item_gtin(item)
     if gtin and len(lot.code) <= 20 and set(lot.code) <= GS1_LOT_CHARS:
         data = f"01{gtin.zfill(14)}"
