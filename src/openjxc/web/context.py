@@ -31,6 +31,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("web:balances", _("Stock balances"), "▤", lambda u: permissions.allowed(u, "stock.view")),
     NavEntry("web:documents", _("Documents"), "▦", lambda u: permissions.allowed(u, "document.view")),
     NavEntry("web:document_new", _("New document"), "+", can_create_documents),
+    NavEntry("web:items", _("Items"), "▣", lambda u: permissions.allowed(u, "masterdata.view")),
 ]
 
 

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from openjxc.printing import views as printing
-from openjxc.web import views
+from openjxc.web import masterdata, views
 
 app_name = "web"
 urlpatterns = [
@@ -22,4 +22,7 @@ urlpatterns = [
     path("documents/<int:pk>/labels.pdf", printing.document_labels, name="document_labels"),
     path("documents/<int:pk>/from/<slug:kind>/", views.document_create_from, name="document_create_from"),
     path("documents/<int:pk>/<slug:action>/", views.document_action, name="document_action"),
+    path("masterdata/items/", masterdata.items, name="items"),
+    path("masterdata/items/new/", masterdata.item_new, name="item_new"),
+    path("masterdata/items/<int:pk>/edit/", masterdata.item_edit, name="item_edit"),
 ]
