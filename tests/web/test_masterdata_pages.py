@@ -9,6 +9,9 @@ from django.urls import reverse
 from openjxc.catalog import services as catalog
 from openjxc.catalog.models import Barcode, Item
 from openjxc.core.models import Role
+from openjxc.partners import services as partners
+from openjxc.partners.models import Partner
+from openjxc.stock.models import Warehouse
 from tests.conftest import Shop
 
 D = Decimal
@@ -113,3 +116,90 @@ def test_another_companys_item_is_not_found(client, shop):
     assert client.get(reverse("web:item_edit", args=[other.flour.pk]), **ZH).status_code == 404
     page = client.get(reverse("web:items"), **ZH)
     assert [i.pk for i in page.context["page"].object_list if i.pk == other.flour.pk] == []
+
+
+# ---------------------------------------------------------------- partners
+
+
+def test_partners_list_filters_by_kind_region_and_search(client, shop):
+    east = partners.create_region(by=shop.admin, code="EAST", name="华东")
+    partners.create_partner(by=shop.admin, code="B001", name="双向商行", kind="both", region=east,
+                            phone="13800000000")
+    client.force_login(shop.admin)
+    page = client.get(reverse("web:partners"), **ZH).content.decode()
+    assert "往来单位" in page and "S001" in page and "C001" in page and "B001" in page
+    suppliers = client.get(reverse("web:partners"), {"kind": "supplier"}, **ZH).content.decode()
+    assert "S001" in suppliers and "B001" in suppliers and "C001" not in suppliers
+    in_east = client.get(reverse("web:partners"), {"region": east.pk}, **ZH).content.decode()
+    assert "B001" in in_east and "S001" not in in_east
+    by_phone = client.get(reverse("web:partners"), {"q": "13800"}, **ZH).content.decode()
+    assert "B001" in by_phone and "C001" not in by_phone
+
+
+def test_partner_create_edit_and_duplicate(client, shop):
+    client.force_login(shop.admin)
+    data = {"code": "C002", "name": "新客户", "kind": "customer", "region": "", "contact": "王五",
+            "phone": "021-1234", "email": "", "address": "", "tax_number": "", "credit_limit": "5000",
+            "is_active": "on"}
+    response = client.post(reverse("web:partner_new"), data, **ZH)
+    assert response.status_code == 302
+    partner = Partner.objects.get(company=shop.company, code="C002")
+    assert partner.contact == "王五" and partner.credit_limit == D("5000")
+    response = client.post(reverse("web:partner_edit", args=[partner.pk]), {**data, "name": "老客户"}, **ZH)
+    assert response.status_code == 302
+    partner.refresh_from_db()
+    assert partner.name == "老客户"
+    count = Partner.objects.count()
+    refused = client.post(reverse("web:partner_new"), {**data, "code": "S001"}, **ZH)
+    assert refused.status_code == 200 and "编码 S001 已被使用" in refused.content.decode()
+    assert Partner.objects.count() == count
+
+
+def test_partner_pages_refuse_a_cashier_and_hide_other_companies(client, shop):
+    other = Shop("BETA")
+    cashier = shop.user("cashier1", Role.CASHIER)
+    client.force_login(cashier)
+    assert client.get(reverse("web:partners"), **ZH).status_code == 200
+    assert client.get(reverse("web:partner_new"), **ZH).status_code == 403
+    client.force_login(shop.admin)
+    assert client.get(reverse("web:partner_edit", args=[other.supplier.pk]), **ZH).status_code == 404
+
+
+# ---------------------------------------------------------------- warehouses
+
+
+def test_warehouse_create_edit_and_add_location(client, shop):
+    client.force_login(shop.admin)
+    page = client.get(reverse("web:warehouses"), **ZH).content.decode()
+    assert "WH1" in page and "ST1" in page and "总仓" in page
+    data = {"code": "WH9", "name": "九号仓", "kind": "warehouse", "address": "浦东", "is_active": "on"}
+    response = client.post(reverse("web:warehouse_new"), data, **ZH)
+    wh = Warehouse.objects.get(company=shop.company, code="WH9")
+    assert response.status_code == 302 and response.url == reverse("web:warehouse_edit", args=[wh.pk])
+    assert wh.locations.filter(is_default=True).count() == 1
+    response = client.post(reverse("web:warehouse_edit", args=[wh.pk]),
+                           {**data, "name": "九号新仓", "allow_negative": "on"}, **ZH)
+    assert response.status_code == 302
+    wh.refresh_from_db()
+    assert wh.name == "九号新仓" and wh.allow_negative
+    response = client.post(reverse("web:warehouse_edit", args=[wh.pk]),
+                           {"add_location": "1", "code": "WH9-A1", "name": "A区1排"}, **ZH)
+    assert response.status_code == 302
+    assert "WH9-A1" in client.get(reverse("web:warehouse_edit", args=[wh.pk]), **ZH).content.decode()
+    count = Warehouse.objects.count()
+    refused = client.post(reverse("web:warehouse_new"), {**data, "code": "WH1"}, **ZH)
+    assert refused.status_code == 200 and "编码 WH1 已被使用" in refused.content.decode()
+    assert Warehouse.objects.count() == count
+
+
+def test_warehouse_pages_refuse_a_keeper_and_hide_other_companies(client, shop):
+    other = Shop("BETA")
+    keeper = shop.user("keeper2", Role.KEEPER)
+    client.force_login(keeper)
+    assert client.get(reverse("web:warehouses"), **ZH).status_code == 200
+    assert client.post(reverse("web:warehouse_new"), {"code": "X", "name": "X", "kind": "warehouse"},
+                       **ZH).status_code == 403
+    assert not Warehouse.objects.filter(code="X").exists()
+    client.force_login(shop.admin)
+    assert client.get(reverse("web:warehouse_edit", args=[other.main.pk]), **ZH).status_code == 404
+    assert "BETA" not in client.get(reverse("web:warehouses"), **ZH).content.decode()

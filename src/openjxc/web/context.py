@@ -32,6 +32,8 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("web:documents", _("Documents"), "▦", lambda u: permissions.allowed(u, "document.view")),
     NavEntry("web:document_new", _("New document"), "+", can_create_documents),
     NavEntry("web:items", _("Items"), "▣", lambda u: permissions.allowed(u, "masterdata.view")),
+    NavEntry("web:partners", _("Partners"), "☷", lambda u: permissions.allowed(u, "masterdata.view")),
+    NavEntry("web:warehouses", _("Warehouses"), "⌂", lambda u: permissions.allowed(u, "masterdata.view")),
 ]
 
 

@@ -25,4 +25,10 @@ urlpatterns = [
     path("masterdata/items/", masterdata.items, name="items"),
     path("masterdata/items/new/", masterdata.item_new, name="item_new"),
     path("masterdata/items/<int:pk>/edit/", masterdata.item_edit, name="item_edit"),
+    path("masterdata/partners/", masterdata.partners, name="partners"),
+    path("masterdata/partners/new/", masterdata.partner_new, name="partner_new"),
+    path("masterdata/partners/<int:pk>/edit/", masterdata.partner_edit, name="partner_edit"),
+    path("masterdata/warehouses/", masterdata.warehouses, name="warehouses"),
+    path("masterdata/warehouses/new/", masterdata.warehouse_new, name="warehouse_new"),
+    path("masterdata/warehouses/<int:pk>/edit/", masterdata.warehouse_edit, name="warehouse_edit"),
 ]
