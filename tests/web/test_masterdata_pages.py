@@ -203,3 +203,14 @@ def test_warehouse_pages_refuse_a_keeper_and_hide_other_companies(client, shop):
     client.force_login(shop.admin)
     assert client.get(reverse("web:warehouse_edit", args=[other.main.pk]), **ZH).status_code == 404
     assert "BETA" not in client.get(reverse("web:warehouses"), **ZH).content.decode()
+
+
+def test_edit_form_shows_prices_as_typed_and_keeps_six_decimals(client, shop):
+    client.force_login(shop.admin)
+    page = client.get(reverse("web:item_edit", args=[shop.flour.pk]), **ZH).content.decode()
+    assert 'value="5"' in page and 'value="0.13"' in page and "5.000000" not in page
+    response = client.post(reverse("web:item_edit", args=[shop.flour.pk]),
+                           item_post(shop, code="F001", name="面粉", purchase_price="4.123456", barcode=""), **ZH)
+    assert response.status_code == 302
+    shop.flour.refresh_from_db()
+    assert shop.flour.purchase_price == D("4.123456")

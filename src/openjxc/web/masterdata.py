@@ -6,6 +6,8 @@ catalog / partners / stock services, and a DomainError is shown on the form (sta
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -27,7 +29,8 @@ from openjxc.stock.access import visible_warehouses
 from openjxc.stock.models import Location, LocationKind, Warehouse, WarehouseKind
 from openjxc.web.views import _page, company_page
 
-SEARCH = forms.TextInput(attrs={"type": "search"})
+# a checkbox sits at the start of its field (app.css styles only text inputs and selects)
+CHECKBOX = forms.CheckboxInput(attrs={"style": "align-self: flex-start; width: 20px; height: 20px"})
 ACTIVE_CHOICES = [("", gettext_lazy("All")), ("1", gettext_lazy("Active")), ("0", gettext_lazy("Inactive"))]
 
 
@@ -72,13 +75,14 @@ class ItemForm(forms.Form):
     base_unit = forms.TypedChoiceField(label=gettext_lazy("Base unit"), coerce=int)
     tracking = forms.ChoiceField(label=gettext_lazy("Tracking"), choices=Tracking.choices)
     shelf_life_days = forms.IntegerField(label=gettext_lazy("Shelf life (days)"), required=False, min_value=0)
-    purchase_price = forms.DecimalField(label=gettext_lazy("Purchase price"), max_digits=18, decimal_places=4,
+    purchase_price = forms.DecimalField(label=gettext_lazy("Purchase price"), max_digits=18, decimal_places=6,
                                         initial=0)
-    sale_price = forms.DecimalField(label=gettext_lazy("Sale price"), max_digits=18, decimal_places=4, initial=0)
+    sale_price = forms.DecimalField(label=gettext_lazy("Sale price"), max_digits=18, decimal_places=6, initial=0)
     tax_rate = forms.DecimalField(label=gettext_lazy("Tax rate"), max_digits=5, decimal_places=4, initial="0.13",
                                   help_text=gettext_lazy("A fraction, e.g. 0.13"))
     barcode = forms.CharField(label=gettext_lazy("Add barcode"), max_length=64, required=False)
-    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True,
+                                   widget=CHECKBOX)
 
     def __init__(self, *args, company_id, **kwargs):
         super().__init__(*args, **kwargs)
@@ -121,6 +125,13 @@ def _company_object(model, user, pk):
     if obj is None:
         raise Http404(_("Not found."))
     return obj
+
+
+def _plain(value: Decimal | None) -> str:
+    """A decimal as typed by a person: 26.000000 -> "26", 0.1300 -> "0.13"."""
+    if value is None:
+        return ""
+    return format(value.normalize(), "f")
 
 
 def _item_fields(data, company_id) -> dict:
@@ -166,7 +177,8 @@ def item_edit(request, pk: int):
     initial = {
         "code": item.code, "name": item.name, "spec": item.spec, "category": item.category_id,
         "base_unit": item.base_unit_id, "tracking": item.tracking, "shelf_life_days": item.shelf_life_days,
-        "purchase_price": item.purchase_price, "sale_price": item.sale_price, "tax_rate": item.tax_rate,
+        "purchase_price": _plain(item.purchase_price), "sale_price": _plain(item.sale_price),
+        "tax_rate": _plain(item.tax_rate),
         "is_active": item.is_active,
     }
     form = ItemForm(request.POST or None, company_id=user.company_id, initial=initial)
@@ -219,12 +231,14 @@ class PartnerForm(forms.Form):
     region = forms.TypedChoiceField(label=gettext_lazy("Region"), required=False, coerce=int, empty_value=None)
     contact = forms.CharField(label=gettext_lazy("Contact"), max_length=100, required=False)
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=50, required=False)
-    email = forms.EmailField(label=gettext_lazy("Email"), required=False)
+    email = forms.EmailField(label=gettext_lazy("Email"), required=False,
+                             widget=forms.TextInput(attrs={"inputmode": "email", "autocomplete": "email"}))
     address = forms.CharField(label=gettext_lazy("Address"), max_length=300, required=False)
     tax_number = forms.CharField(label=gettext_lazy("Tax number"), max_length=50, required=False)
     credit_limit = forms.DecimalField(label=gettext_lazy("Credit limit"), max_digits=18, decimal_places=2,
                                       required=False, min_value=0)
-    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True,
+                                   widget=CHECKBOX)
 
     def __init__(self, *args, company_id, **kwargs):
         super().__init__(*args, **kwargs)
@@ -295,6 +309,7 @@ def partner_edit(request, pk: int):
     partner = _company_object(Partner, user, pk)
     initial = {k: getattr(partner, k) for k in PARTNER_FORM_FIELDS if k != "region"}
     initial["region"] = partner.region_id
+    initial["credit_limit"] = _plain(partner.credit_limit)
     form = PartnerForm(request.POST or None, company_id=user.company_id, initial=initial)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -322,14 +337,17 @@ class WarehouseForm(forms.Form):
         (WarehouseKind.WAREHOUSE, WarehouseKind.WAREHOUSE.label), (WarehouseKind.STORE, WarehouseKind.STORE.label),
     ])
     address = forms.CharField(label=gettext_lazy("Address"), max_length=300, required=False)
-    allow_negative = forms.BooleanField(label=gettext_lazy("Allow negative stock"), required=False)
-    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+    allow_negative = forms.BooleanField(label=gettext_lazy("Allow negative stock"), required=False,
+                                        widget=CHECKBOX)
+    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True,
+                                   widget=CHECKBOX)
 
 
 class LocationForm(forms.Form):
     code = forms.CharField(label=gettext_lazy("Code"), max_length=32)
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
-    allow_negative = forms.BooleanField(label=gettext_lazy("Allow negative stock"), required=False)
+    allow_negative = forms.BooleanField(label=gettext_lazy("Allow negative stock"), required=False,
+                                        widget=CHECKBOX)
 
 
 def _warehouse_fields(data) -> dict:
