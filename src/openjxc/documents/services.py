@@ -38,7 +38,7 @@ from openjxc.documents.kinds.base import share_of_source_cost
 from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.partners.models import Partner
 from openjxc.stock.access import require_warehouse
-from openjxc.stock.locations import default_location, virtual_locations
+from openjxc.stock.locations import default_location, places_for
 from openjxc.stock.models import STOCKED_KINDS, Location, Lot, StockMove, Warehouse, WarehouseKind
 from openjxc.stock.posting import post_moves, reversal_of
 
@@ -572,22 +572,8 @@ def _post_locked(doc: Document, by, changes: _Changes, lines=None) -> None:
 
 
 def _places(doc: Document) -> Places:
-    # stock.locations.places_for's choice (each warehouse's active stocked location, the default one
-    # first, else the lowest id), read as plain rows; the warehouses are the document's, loaded already
     warehouses = {w.pk: w for w in (doc.warehouse, doc.to_warehouse) if w is not None}
-    kinds = sorted(STOCKED_KINDS)
-    defaults: dict[int, Location] = {}
-    rows = fetch_objects(
-        Location,
-        f"warehouse_id IN ({', '.join(['%s'] * len(warehouses))}) AND kind IN ({', '.join(['%s'] * len(kinds))}) "
-        "AND is_active = %s",
-        [*warehouses, *kinds, True], order_by="is_default DESC, id",
-    ) if warehouses else []
-    for loc in rows:
-        if loc.warehouse_id not in defaults:
-            loc.warehouse = warehouses[loc.warehouse_id]
-            defaults[loc.warehouse_id] = loc
-    virtual = virtual_locations(doc.company)
+    virtual, defaults = places_for(doc.company, warehouses)
 
     def default(warehouse):
         loc = defaults.get(warehouse.pk)

@@ -84,12 +84,23 @@ def virtual_locations(company) -> dict[str, Location]:
     return found
 
 
-def places_for(company, warehouse_ids: set[int]) -> tuple[dict[str, Location], dict[int, Location]]:
-    """The company's virtual locations by kind, and each given warehouse's default storage location."""
+def places_for(company, warehouses: dict[int, Warehouse]) -> tuple[dict[str, Location], dict[int, Location]]:
+    """The company's virtual locations by kind, and each given warehouse's default storage location
+    (the active stocked location marked default, else the lowest id), read as plain rows with the
+    already loaded warehouse attached: this runs for every posted document."""
+    from openjxc.core.sql import fetch_objects
+
     defaults: dict[int, Location] = {}
-    rows = Location.objects.select_related("warehouse").filter(
-        warehouse_id__in=warehouse_ids, kind__in=STOCKED_KINDS, is_active=True
-    )
-    for loc in sorted(rows, key=lambda x: (not x.is_default, x.pk)):
-        defaults.setdefault(loc.warehouse_id, loc)
+    if warehouses:
+        kinds = sorted(STOCKED_KINDS)
+        rows = fetch_objects(
+            Location,
+            f"warehouse_id IN ({', '.join(['%s'] * len(warehouses))}) "
+            f"AND kind IN ({', '.join(['%s'] * len(kinds))}) AND is_active = %s",
+            [*warehouses, *kinds, True], order_by="is_default DESC, id",
+        )
+        for loc in rows:
+            if loc.warehouse_id not in defaults:
+                loc.warehouse = warehouses[loc.warehouse_id]
+                defaults[loc.warehouse_id] = loc
     return virtual_locations(company), defaults

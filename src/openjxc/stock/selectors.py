@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from openjxc.core.quantities import ZERO, money, qty
-from openjxc.stock.models import STOCKED_KINDS, ItemValuation, Location, StockBalance, StockMove
+from openjxc.stock.models import STOCKED_KINDS, Location, StockBalance, StockMove
 
 
 def balances(company_id: int, *, warehouse_ids=None, item_id=None, location_id=None, lot_id=None,
@@ -116,10 +116,3 @@ def fefo_suggestion(company_id: int, item_id: int, location_id: int, quantity: D
         out.append({"lot": b.lot.code, "lot_id": b.lot_id, "expires_on": b.lot.expires_on, "quantity": take})
         left -= take
     return out
-
-
-def average_cost(item_id: int, warehouse_id: int) -> Decimal:
-    v = ItemValuation.objects.filter(item_id=item_id, warehouse_id=warehouse_id).first()
-    if v is None:
-        return ZERO
-    return (v.value / v.quantity).quantize(Decimal("0.000001")) if v.quantity > 0 else v.last_cost
