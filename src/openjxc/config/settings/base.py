@@ -36,6 +36,10 @@ INSTALLED_APPS = [
     "openjxc.stock",
     "openjxc.documents",
     "openjxc.finance",
+    "openjxc.workflow",
+    "openjxc.alerts",
+    "openjxc.counts",
+    "openjxc.sync",
     "openjxc.web",
 ]
 

@@ -1,0 +1,1 @@
+"""Notifications (in-app, email, WeCom, DingTalk, Feishu, signed webhook) and alert rules."""

@@ -1,0 +1,1 @@
+"""Stock counts (盘点): plans, counting while operating, variance, accuracy."""

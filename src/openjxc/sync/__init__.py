@@ -1,0 +1,1 @@
+"""The change feed, Server-Sent Events, and offline terminals (push/pull protocol)."""

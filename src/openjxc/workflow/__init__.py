@@ -1,0 +1,1 @@
+"""Approval flows, steps, conditions, timers (reminders, escalation), delegation, the inbox."""
