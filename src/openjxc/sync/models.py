@@ -1,1 +1,108 @@
-"""Models of the sync app."""
+"""Models of the sync app: offline terminals, their one-time registration codes and their operations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.core.models import Company
+from openjxc.partners.models import Partner
+from openjxc.stock.models import Warehouse
+
+
+class TerminalKind(models.TextChoices):
+    POS = "pos", _("Store POS")
+    PDA = "pda", _("Warehouse PDA")
+
+
+class Terminal(models.Model):
+    """A store till or warehouse handheld that works offline and pushes its operations when it can.
+
+    It acts through its own user (no password, scoped to its warehouse) so every document and event
+    it causes names it. Only the hash of its token is stored.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=8, choices=TerminalKind.choices)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+", verbose_name=_("warehouse"))
+    customer = models.ForeignKey(Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("walk-in customer"))
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="terminal")
+    token_prefix = models.CharField(max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_contact_at = models.DateTimeField(null=True, blank=True)
+    last_push_at = models.DateTimeField(null=True, blank=True)
+    last_pull_at = models.DateTimeField(null=True, blank=True)
+    pull_cursor = models.CharField(max_length=64, blank=True)
+    # what the terminal reported in its last push: queued operations and the oldest one's device time
+    backlog_count = models.PositiveIntegerField(default=0)
+    backlog_oldest_at = models.DateTimeField(null=True, blank=True)
+    accepted_count = models.PositiveIntegerField(default=0)
+    refused_count = models.PositiveIntegerField(default=0)
+    negative_count = models.PositiveIntegerField(default=0)
+    clock_skew_seconds = models.FloatField(null=True, blank=True)  # device clock minus server clock
+    # alerts raised and not yet cleared (the periodic check raises each once, then again after it clears)
+    silent_alerted_at = models.DateTimeField(null=True, blank=True)
+    backlog_alerted_at = models.DateTimeField(null=True, blank=True)
+    skew_alerted_at = models.DateTimeField(null=True, blank=True)
+    client_version = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("terminal")
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="uniq_terminal_code")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class RegistrationCode(models.Model):
+    """A one-time code an administrator hands to a device so it can register itself."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    code_hash = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=8, choices=TerminalKind.choices)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+
+class OpStatus(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted")
+    REFUSED = "refused", _("Refused")
+
+
+class TerminalOperation(models.Model):
+    """One pushed operation, stored once per (terminal, op id) with the hash of its payload and its result.
+
+    The row is written in the transaction that applies the operation, so "applied" and "remembered"
+    commit together: a retry after a lost answer finds it and gets the first result back.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="operations")
+    op_id = models.CharField(max_length=64)
+    seq = models.BigIntegerField(null=True, blank=True)  # the device's own monotonic sequence
+    type = models.CharField(max_length=32)
+    payload_sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=OpStatus.choices)
+    result = models.JSONField(default=dict)
+    document = models.ForeignKey("documents.Document", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    is_negative = models.BooleanField(default=False)  # took stock below zero (an offline sale is a fact)
+    device_at = models.DateTimeField(null=True, blank=True)  # when the device says it happened
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["terminal", "op_id"], name="uniq_terminal_op")]
+        indexes = [models.Index(fields=["terminal", "status", "id"])]
