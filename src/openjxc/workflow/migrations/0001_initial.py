@@ -10,8 +10,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('core', '0002_event_txid'),
-        ('documents', '0005_documenttransition'),
+        ('core', '0001_initial'),
+        ('documents', '0004_line_discount'),
         ('stock', '0002_stockmove_append_only'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
