@@ -111,7 +111,6 @@ class ApprovalStep(models.Model):
     position = models.PositiveIntegerField()
     name = models.CharField(max_length=100)
     spec = models.JSONField(default=dict)  # the step as frozen in the flow version
-    approver_ids = models.JSONField(default=list)  # users who may decide (after escalation: also the added ones)
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.ANY)
     required = models.PositiveIntegerField(default=1)  # approvals needed to pass
     state = models.CharField(max_length=16, choices=StepState.choices, default=StepState.WAITING)
@@ -124,6 +123,19 @@ class ApprovalStep(models.Model):
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["approval", "position"], name="uniq_step_position")]
         indexes = [models.Index(fields=["company", "state"])]
+
+
+class StepApprover(models.Model):
+    """A user who may decide a step: resolved from the flow when the document was submitted, or added by escalation."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    step = models.ForeignKey(ApprovalStep, on_delete=models.CASCADE, related_name="approvers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    via = models.CharField(max_length=32, blank=True)  # "role:manager", "user", "superior", "escalation", ...
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["step", "user"], name="uniq_step_approver")]
+        indexes = [models.Index(fields=["company", "user"])]
 
 
 class Decision(models.Model):
