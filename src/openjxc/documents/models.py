@@ -109,3 +109,32 @@ class DocumentLine(models.Model):
             models.UniqueConstraint(fields=["document", "line_no"], name="uniq_line_no"),
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="line_quantity_positive"),
         ]
+
+
+class DocumentTransition(models.Model):
+    """One row per change of a document's status (and its creation), appended in the change's transaction.
+
+    The log behind process cycle times (reports/cycle_times.py). `age` (time since the document was
+    created) and `waited` (time since its previous transition) are stored with the row, so the report
+    reads one row per measured interval instead of pairing rows up.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="transitions")
+    kind = models.CharField(max_length=32)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=16)  # create, submit, approve, reject, post, void, cancel, close, …
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                           related_name="+")
+    step = models.PositiveSmallIntegerField(null=True, blank=True)  # the approval step (1, 2, …) it decided
+    age = models.DurationField()  # at - the document's creation
+    waited = models.DurationField()  # at - the document's previous transition
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["company", "action", "at"], name="doctrans_company_action_at"),
+            models.Index(fields=["document", "at"], name="doctrans_document_at"),
+        ]

@@ -35,7 +35,7 @@ from openjxc.core.sql import fetch_objects, insert_objects, insert_together, obj
 from openjxc.documents import hooks
 from openjxc.documents.kinds import Kind, Places, get_kind
 from openjxc.documents.kinds.base import share_of_source_cost
-from openjxc.documents.models import Document, DocumentLine, Status
+from openjxc.documents.models import Document, DocumentLine, DocumentTransition, Status
 from openjxc.partners.models import Partner
 from openjxc.stock.access import require_warehouse
 from openjxc.stock.locations import default_location, places_for
@@ -376,6 +376,7 @@ def create_document(
     changes.events.append(make_event(company=company, topic="document.created", by=by, obj=doc,
                                      payload=_snapshot(doc)))
     changes.audits.append(make_audit(company=company, action="create", obj=doc, by=by, after=_snapshot(doc)))
+    changes.log("create", "", Status.DRAFT, by=by, at=now)
     if advance_to:
         # the new document is invisible to others until commit: no lock needed, lines already loaded
         _advance(doc, by=by, to=advance_to, changes=changes, lines=built)
@@ -460,19 +461,37 @@ class _Changes:
         self.fields: set[str] = set()
         self.events: list = []
         self.audits: list = []
+        self.transitions: list[DocumentTransition] = []  # the cycle-time log (reports/cycle_times.py)
+
+    def log(self, action: str, before: str, target: str, *, by, at, step: int | None = None) -> None:
+        """Append the transition to the log, timed from the document's creation and its previous transition."""
+        doc = self.doc
+        if self.transitions:
+            previous = self.transitions[-1].at
+        else:
+            previous = (DocumentTransition.objects.filter(document_id=doc.pk).order_by("-at", "-id")
+                        .values_list("at", flat=True).first()) or doc.created_at
+        self.transitions.append(DocumentTransition(
+            company_id=doc.company_id, document_id=doc.pk, kind=doc.kind, warehouse_id=doc.warehouse_id,
+            action=action, from_status=before, to_status=target, at=at, by=by if (by is not None and by.pk) else None,
+            step=step, age=at - doc.created_at, waited=max(at - previous, dt.timedelta(0)),
+        ))
 
     def flush(self) -> Document:
         if self.fields:
             update_fields(self.doc, sorted(self.fields))
-        # events and audit records: one statement on PostgreSQL, two elsewhere
-        insert_together(*[(*object_rows(objs), (), ()) for objs in (self.events, self.audits) if objs])
+        # events, audit records and the transition log: one statement on PostgreSQL, one per table elsewhere
+        insert_together(*[(*object_rows(objs), (), ()) for objs in (self.events, self.audits, self.transitions)
+                          if objs])
         return self.doc
 
 
-def transition(doc: Document, action: str, *, by, reason: str = "", changes: _Changes | None = None) -> Document:
-    """Move a locked `doc` along TRANSITIONS, stamping who and when; refuse a disallowed change.
+def transition(doc: Document, action: str, *, by, reason: str = "", changes: _Changes | None = None,
+               step: int | None = None) -> Document:
+    """Move a locked `doc` along TRANSITIONS, stamping who and when and logging it; refuse a disallowed change.
 
-    With `changes`, the write is left to the caller (several transitions in one UPDATE).
+    With `changes`, the write is left to the caller (several transitions in one UPDATE). `step` is the
+    approval step the transition decides, for the cycle-time log.
     """
     allowed_from, target = TRANSITIONS[action]
     if doc.status not in allowed_from:
@@ -500,6 +519,7 @@ def transition(doc: Document, action: str, *, by, reason: str = "", changes: _Ch
     changes.events.append(make_event(company=doc.company, topic=f"document.{action}", by=by, obj=doc, payload=payload))
     changes.audits.append(make_audit(company=doc.company, action=action, obj=doc, by=by, before={"status": before},
                                      after=payload))
+    changes.log(action, before, target, by=by, at=now, step=step)
     return changes.flush() if own else doc
 
 
