@@ -59,6 +59,8 @@ class Env:
     language: str
     sqlite_synchronous: str
     huey_immediate: bool
+    smtp: dict | None = None
+    base_url: str = "http://127.0.0.1:8000"
 
 
 def read_env(*, testing: bool = False) -> Env:
@@ -123,6 +125,12 @@ def read_env(*, testing: bool = False) -> Env:
     if language not in {"zh-hans", "en"}:
         raise ConfigError("JXC_LANGUAGE must be zh-hans or en")
 
+    smtp = _smtp(os.environ.get("JXC_SMTP_URL", ""))
+    base_url = (os.environ.get("JXC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+    parsed_base = urlparse(base_url)
+    if parsed_base.scheme not in {"http", "https"} or not parsed_base.hostname:
+        raise ConfigError(f"JXC_BASE_URL={base_url!r} must be the site's address, e.g. https://jxc.example.com")
+
     return Env(
         base_dir=base_dir,
         data_dir=data_dir,
@@ -136,4 +144,41 @@ def read_env(*, testing: bool = False) -> Env:
         language=language,
         sqlite_synchronous=sqlite_synchronous,
         huey_immediate=_bool("JXC_HUEY_IMMEDIATE", default=testing),
+        smtp=smtp,
+        base_url=base_url,
     )
+
+
+def _smtp(url: str) -> dict | None:
+    """JXC_SMTP_URL: smtp://user:pass@host:port?starttls=1&from=noreply@example.com (smtps:// for TLS on
+    connect); empty = no email."""
+    if not url:
+        return None
+    from urllib.parse import parse_qs, unquote
+
+    parts = urlparse(url)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ConfigError("JXC_SMTP_URL must look like smtp://user:password@host:587?starttls=1 (or smtps://)")
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    except ValueError:
+        raise ConfigError("JXC_SMTP_URL has a port that is not a number") from None
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    unknown = set(query) - {"starttls", "from"}
+    if unknown:
+        raise ConfigError(f"JXC_SMTP_URL has unknown options {sorted(unknown)}: use starttls=1 and from=address")
+    starttls = query.get("starttls", "0").lower()
+    if starttls not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+        raise ConfigError("JXC_SMTP_URL starttls= must be 1 or 0")
+    sender = query.get("from") or f"openjxc@{parts.hostname}"
+    if "@" not in sender:
+        raise ConfigError(f"JXC_SMTP_URL from={sender!r} is not an email address")
+    return {
+        "host": parts.hostname,
+        "port": port,
+        "username": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "starttls": starttls in {"1", "true", "yes", "on"},
+        "ssl": parts.scheme == "smtps",
+        "from_address": sender,
+    }

@@ -1,0 +1,410 @@
+"""The alerts engine: evaluate rules, keep one open alert per rule and subject, notify, clear.
+
+Evaluation runs when something relevant happens (postings touch items: `process_events` reads the
+outbox after its cursor) and by a periodic scan for the time-based rules (expiry, slow movers, dead
+stock …). Each rule is evaluated under its own row lock, so several workers and app servers never
+raise the same alert twice (and the partial unique index would refuse it anyway).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.core import clock
+from openjxc.core.errors import DomainError, NotFound, ValidationFailed
+from openjxc.core.events import record_event
+from openjxc.core.models import Company, Role, User
+from openjxc.stock.models import Location, Warehouse
+
+from . import rules
+from .rule_models import OPEN_STATUSES, Alert, AlertAction, AlertHistory, AlertKind, AlertRule, AlertStatus
+
+# a re-evaluation notifies again when the measure grew by this share since the last notification
+WORSE_BY = Decimal("0.2")
+# more new alerts than this from one evaluation of one rule go out as one digest
+DIGEST_OVER = 5
+
+TITLES = {
+    AlertKind.LOW_STOCK: _("Low stock: %(item)s in %(warehouse)s — %(available)s available, safety stock "
+                           "%(safety_stock)s; suggested purchase %(suggested)s"),
+    AlertKind.NEGATIVE_STOCK: _("Negative stock: %(item)s at %(location)s is %(quantity)s"),
+    AlertKind.OVER_MAX: _("Above maximum: %(item)s in %(warehouse)s — %(on_hand)s on hand, maximum %(max_stock)s"),
+    AlertKind.EXPIRING: _("Lot %(lot)s of %(item)s in %(warehouse)s expires on %(expires_on)s "
+                          "(%(days_left)s days left): %(quantity)s on hand"),
+    AlertKind.EXPIRED: _("Expired lot %(lot)s of %(item)s in %(warehouse)s (expired %(expires_on)s): "
+                         "%(quantity)s still on hand"),
+    AlertKind.SLOW_MOVER: _("Slow mover: %(item)s in %(warehouse)s — sales down %(drop_pct)s%% in the latest week"),
+    AlertKind.DEAD_STOCK: _("No movement for %(days)s days: %(item)s in %(warehouse)s, %(on_hand)s on hand "
+                            "worth %(value)s"),
+    AlertKind.COUNT_VARIANCE: _("Count %(number)s: %(item)s differs by %(difference)s (%(pct)s%%)"),
+    AlertKind.APPROVAL_OVERDUE: _("Document %(number)s is overdue for approval at step %(step)s (%(hours)s h)"),
+    AlertKind.TERMINAL: _("Terminal %(terminal)s: %(problem)s"),
+    AlertKind.CHANNEL_FAILING: _("Notification channel %(channel)s is failing: %(error)s"),
+}
+
+DEFAULT_ROLES = {
+    AlertKind.LOW_STOCK: [Role.MANAGER, Role.PURCHASER],
+    AlertKind.NEGATIVE_STOCK: [Role.MANAGER, Role.KEEPER],
+    AlertKind.OVER_MAX: [Role.MANAGER, Role.PURCHASER],
+    AlertKind.EXPIRING: [Role.MANAGER, Role.KEEPER],
+    AlertKind.EXPIRED: [Role.MANAGER, Role.KEEPER],
+    AlertKind.SLOW_MOVER: [Role.MANAGER, Role.SALESPERSON],
+    AlertKind.DEAD_STOCK: [Role.MANAGER, Role.PURCHASER],
+    AlertKind.COUNT_VARIANCE: [Role.MANAGER, Role.KEEPER],
+    AlertKind.APPROVAL_OVERDUE: [Role.MANAGER],
+    AlertKind.TERMINAL: [Role.ADMIN, Role.MANAGER],
+    AlertKind.CHANNEL_FAILING: [Role.ADMIN],
+}
+
+
+def render_title(kind: str, data: dict) -> str:
+    """The alert's one-line description in the active language."""
+    text = str(TITLES.get(kind, kind))
+    try:
+        return text % {k: v for k, v in data.items()}
+    except (KeyError, ValueError, TypeError):
+        return f"{AlertKind(kind).label if kind in AlertKind.values else kind}"
+
+
+# --- rules -------------------------------------------------------------------------------------------------
+
+
+def _check_params(kind: str, params: dict) -> dict:
+    defaults = rules.DEFAULT_PARAMS.get(kind, {})
+    unknown = set(params) - set(defaults)
+    if unknown:
+        raise ValidationFailed(field="params", reason=_("has unknown keys: %(keys)s") % {"keys": ", ".join(sorted(unknown))})
+    out = dict(defaults)
+    for key, value in params.items():
+        try:
+            number = Decimal(str(value))
+        except Exception:
+            raise ValidationFailed(field=f"params.{key}", reason=_("must be a number")) from None
+        if number < 0 or number > 100000:
+            raise ValidationFailed(field=f"params.{key}", reason=_("must be between 0 and 100000"))
+        out[key] = int(number) if number == number.to_integral() else float(number)
+    if kind == AlertKind.SLOW_MOVER and (out["weeks_running"] < 1 or out["baseline_weeks"] < 1):
+        raise ValidationFailed(field="params.weeks_running", reason=_("and baseline_weeks must be at least 1"))
+    return out
+
+
+def _scope_refs(company_id: int, warehouse, category, item):
+    from openjxc.catalog.models import Category, Item
+
+    def get(model, ref, what):
+        if ref in (None, ""):
+            return None
+        pk = getattr(ref, "pk", ref)
+        obj = model.objects.filter(company_id=company_id, pk=pk).first()
+        if obj is None:
+            raise NotFound(what, pk)
+        return obj
+
+    return get(Warehouse, warehouse, "warehouse"), get(Category, category, "category"), get(Item, item, "item")
+
+
+KEEP = object()  # save_rule: leave this part of the scope as it is (None clears it)
+
+
+def save_rule(*, by, rule: AlertRule | None = None, kind: str | None = None, name: str | None = None,
+              is_active: bool | None = None, warehouse=KEEP, category=KEEP, item=KEEP, params: dict | None = None,
+              recipient_roles: list | None = None, recipients: list | None = None,
+              cooldown_hours: int | None = None) -> AlertRule:
+    """Create (rule=None) or change an alert rule; parameters and recipients validated, unknown keys refused."""
+    from openjxc.core import permissions
+
+    permissions.require(by, "alerts.manage")
+    company_id = by.company_id
+    if rule is None:
+        if kind not in AlertKind.values:
+            raise ValidationFailed(field="kind", reason=_("must be one of %(kinds)s") % {"kinds": ", ".join(AlertKind.values)})
+        rule = AlertRule(company_id=company_id, kind=kind, recipient_roles=list(DEFAULT_ROLES.get(kind, [])))
+    elif rule.company_id != company_id:
+        raise NotFound("alert_rule", rule.pk)
+    if name is not None:
+        if not name.strip():
+            raise ValidationFailed(field="name", reason=_("must not be empty"))
+        rule.name = name.strip()[:100]
+    elif not rule.name:
+        rule.name = str(AlertKind(rule.kind).label)
+    if is_active is not None:
+        rule.is_active = is_active
+    if params is not None or rule.pk is None:
+        rule.params = _check_params(rule.kind, params or {})
+    if recipient_roles is not None:
+        bad = [r for r in recipient_roles if r not in Role.values]
+        if bad:
+            raise ValidationFailed(field="recipient_roles", reason=_("has unknown roles: %(keys)s") % {"keys": ", ".join(bad)})
+        rule.recipient_roles = list(dict.fromkeys(recipient_roles))
+    if cooldown_hours is not None:
+        if not 0 <= int(cooldown_hours) <= 24 * 90:
+            raise ValidationFailed(field="cooldown_hours", reason=_("must be between 0 and 2160"))
+        rule.cooldown_hours = int(cooldown_hours)
+    scope = {"warehouse": warehouse, "category": category, "item": item}
+    if rule.pk is None:
+        scope = {k: (None if v is KEEP else v) for k, v in scope.items()}
+    given = {k: v for k, v in scope.items() if v is not KEEP}
+    if given:
+        refs = dict(zip(("warehouse", "category", "item"),
+                        _scope_refs(company_id, *(given.get(k) for k in ("warehouse", "category", "item"))),
+                        strict=True))
+        for k in given:
+            setattr(rule, k, refs[k])
+    users = None
+    if recipients is not None:
+        ids = [getattr(u, "pk", u) for u in recipients]
+        users = list(User.objects.filter(company_id=company_id, pk__in=ids, is_active=True))
+        missing = set(ids) - {u.pk for u in users}
+        if missing:
+            raise NotFound("user", sorted(missing)[0])
+    with transaction.atomic():
+        rule.save()
+        if users is not None:
+            rule.recipients.set(users)
+        record_event(company=company_id, topic="alert_rule.saved", by=by, obj=rule,
+                     payload={"kind": rule.kind, "name": rule.name, "active": rule.is_active})
+    return rule
+
+
+def install_default_rules(company) -> list[AlertRule]:
+    """One company-wide rule per kind with its default parameters and recipients (skips kinds already set up)."""
+    company_id = getattr(company, "pk", company)
+    have = set(AlertRule.objects.filter(company_id=company_id).values_list("kind", flat=True))
+    made = []
+    for kind in AlertKind.values:
+        if kind in have:
+            continue
+        made.append(AlertRule.objects.create(company_id=company_id, kind=kind, name=str(AlertKind(kind).label),
+                                             params=dict(rules.DEFAULT_PARAMS.get(kind, {})),
+                                             recipient_roles=list(DEFAULT_ROLES.get(kind, []))))
+    return made
+
+
+# --- evaluation -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    raised: list[Alert] = field(default_factory=list)
+    renotified: list[Alert] = field(default_factory=list)
+    cleared: list[Alert] = field(default_factory=list)
+    still_open: int = 0
+
+    def add(self, other: RunResult) -> None:
+        self.raised += other.raised
+        self.renotified += other.renotified
+        self.cleared += other.cleared
+        self.still_open += other.still_open
+
+    def as_dict(self) -> dict:
+        return {"raised": len(self.raised), "renotified": len(self.renotified), "cleared": len(self.cleared),
+                "open": self.still_open}
+
+
+def _names(findings) -> None:
+    """Fill item / warehouse / location names into the findings' data (shown in titles and lists)."""
+    from openjxc.catalog.models import Item
+
+    item_ids = {f.item_id for f in findings if f.item_id}
+    wh_ids = {f.warehouse_id for f in findings if f.warehouse_id}
+    loc_ids = {f.data.get("location_id") for f in findings if f.data.get("location_id")}
+    items = {pk: f"{code} {name}" for pk, code, name in Item.objects.filter(pk__in=item_ids).values_list("pk", "code", "name")}
+    whs = dict(Warehouse.objects.filter(pk__in=wh_ids).values_list("pk", "name"))
+    locs = dict(Location.objects.filter(pk__in=loc_ids).values_list("pk", "name"))
+    for f in findings:
+        if f.item_id:
+            f.data.setdefault("item", items.get(f.item_id, f.item_id))
+        if f.warehouse_id:
+            f.data.setdefault("warehouse", whs.get(f.warehouse_id, f.warehouse_id))
+        if f.data.get("location_id"):
+            f.data.setdefault("location", locs.get(f.data["location_id"], f.data["location_id"]))
+
+
+def _due(alert: Alert, rule: AlertRule, measure: Decimal, now: dt.datetime) -> str | None:
+    """Why an open alert should be notified again now, or None."""
+    if alert.notified_measure is not None and measure > alert.notified_measure * (1 + WORSE_BY) and measure > 0:
+        return AlertAction.WORSENED
+    if alert.status == AlertStatus.ACKNOWLEDGED:
+        return None  # someone is on it: only getting worse brings it back
+    if alert.last_notified_at is None or now - alert.last_notified_at >= dt.timedelta(hours=rule.cooldown_hours):
+        return AlertAction.NOTIFIED
+    return None
+
+
+def evaluate_rule(rule: AlertRule, *, items: set[int] | None = None, today: dt.date | None = None) -> RunResult:
+    """Evaluate one rule (narrowed to `items` when given) and reconcile its open alerts; notifies after commit."""
+    evaluator = rules.EVALUATORS.get(rule.kind)
+    result = RunResult()
+    if evaluator is None:
+        return result
+    with transaction.atomic():
+        # the rule row is the lock: one evaluation of a rule at a time across workers and servers
+        rule = AlertRule.objects.select_for_update().get(pk=rule.pk)
+        if not rule.is_active:
+            return result
+        scope = rules.Scope(rule.company_id, rule.warehouse_id, rule.category_id, rule.item_id, items=items, today=today)
+        findings = evaluator(scope, rule.params or {})
+        narrowed = items is not None and rule.kind in rules.STOCK_KINDS
+        open_alerts = Alert.objects.filter(rule=rule, status__in=OPEN_STATUSES)
+        if narrowed:
+            open_alerts = open_alerts.filter(item_id__in=items)
+        current = {a.subject: a for a in open_alerts}
+        now = clock.now()
+        _names(list(findings.values()))
+        history, to_notify = [], []
+        for subject, f in findings.items():
+            alert = current.pop(subject, None)
+            if alert is None:
+                alert = Alert.objects.create(
+                    company_id=rule.company_id, rule=rule, kind=rule.kind, subject=subject, item_id=f.item_id,
+                    warehouse_id=f.warehouse_id, lot_id=f.lot_id, measure=f.measure, data=f.data, raised_at=now,
+                    last_seen_at=now)
+                history.append(AlertHistory(alert=alert, at=now, action=AlertAction.RAISED, detail=f.data))
+                result.raised.append(alert)
+                to_notify.append(alert)
+                continue
+            why = _due(alert, rule, f.measure, now)
+            alert.measure, alert.data, alert.last_seen_at = f.measure, f.data, now
+            fields = ["measure", "data", "last_seen_at"]
+            if why == AlertAction.WORSENED and alert.status == AlertStatus.ACKNOWLEDGED:
+                alert.status = AlertStatus.OPEN  # worse than when it was acknowledged: back on the list
+                fields.append("status")
+            alert.save(update_fields=fields)
+            if why:
+                if why == AlertAction.WORSENED:
+                    history.append(AlertHistory(alert=alert, at=now, action=AlertAction.WORSENED, detail=f.data))
+                result.renotified.append(alert)
+                to_notify.append(alert)
+        for alert in current.values():  # no longer found: the condition cleared
+            alert.status, alert.closed_at = AlertStatus.CLOSED, now
+            alert.save(update_fields=["status", "closed_at"])
+            history.append(AlertHistory(alert=alert, at=now, action=AlertAction.CLEARED))
+            result.cleared.append(alert)
+        if to_notify:
+            history += _notify(rule, to_notify, now)
+        AlertHistory.objects.bulk_create(history)
+        if result.raised or result.cleared:
+            record_event(company=rule.company_id, topic="alert.changed", obj=rule,
+                         payload={"kind": rule.kind, **result.as_dict()})
+        result.still_open = Alert.objects.filter(rule=rule, status__in=OPEN_STATUSES).count()
+    return result
+
+
+def recipients_of(rule: AlertRule, warehouse_id: int | None = None) -> list[User]:
+    """The rule's named users and the users with its roles, limited to those who may see the warehouse."""
+    from openjxc.stock.access import scoped_warehouse_ids
+
+    named = set(rule.recipients.values_list("pk", flat=True))
+    roles = set(rule.recipient_roles or [])
+    # a company has tens of users, not millions: filter the roles (a JSON list) here on every database
+    users = [u for u in User.objects.filter(company_id=rule.company_id, is_active=True).order_by("pk")
+             if u.pk in named or roles & set(u.roles or [])]
+    if warehouse_id is None:
+        return users
+    return [u for u in users if (scope := scoped_warehouse_ids(u)) is None or warehouse_id in scope]
+
+
+def alert_link(alert: Alert) -> str:
+    return reverse("web:alert", args=[alert.pk])
+
+
+def _notify(rule: AlertRule, alerts: list[Alert], now) -> list[AlertHistory]:
+    """Send the alerts of one evaluation: one message each, or one digest when there are many."""
+    from openjxc.alerts.notify import notify
+
+    history = []
+    groups: dict[tuple[int, ...], list[Alert]] = {}
+    for alert in alerts:
+        users = recipients_of(rule, alert.warehouse_id)
+        groups.setdefault(tuple(sorted(u.pk for u in users)), []).append(alert)
+    for user_ids, members in groups.items():
+        users = list(User.objects.filter(pk__in=user_ids))
+        by_language: dict[str, list[User]] = {}
+        for u in users:
+            by_language.setdefault(u.language or translation.get_language() or "en", []).append(u)
+        for language, people in by_language.items():
+            with translation.override(language):
+                if len(members) > DIGEST_OVER:
+                    lines = [render_title(a.kind, a.data) for a in members[:20]]
+                    notify(company=rule.company_id, recipients=people, topic=f"alert.{rule.kind}",
+                           title=str(_("%(count)s alerts: %(rule)s") % {"count": len(members), "rule": rule.name}),
+                           body="\n".join(lines), link=reverse("web:alerts") + f"?rule={rule.pk}",
+                           data={"rule": rule.pk, "alerts": [a.pk for a in members]})
+                else:
+                    for a in members:
+                        notify(company=rule.company_id, recipients=people, topic=f"alert.{rule.kind}",
+                               title=render_title(a.kind, a.data), body=str(AlertKind(a.kind).label),
+                               link=alert_link(a), data={"alert": a.pk, "kind": a.kind})
+    for a in alerts:
+        a.last_notified_at, a.notified_measure, a.notify_count = now, a.measure, a.notify_count + 1
+        history.append(AlertHistory(alert=a, at=now, action=AlertAction.NOTIFIED,
+                                    detail={"recipients": sum(len(k) for k, m in groups.items() if a in m),
+                                            "digest": any(len(m) > DIGEST_OVER for m in groups.values() if a in m)}))
+    Alert.objects.bulk_update(alerts, ["last_notified_at", "notified_measure", "notify_count"])
+    return history
+
+
+def scan_company(company_id: int, *, kinds=None, items: set[int] | None = None,
+                 today: dt.date | None = None) -> RunResult:
+    """Evaluate the company's active rules (of `kinds`, narrowed to `items` for the stock kinds)."""
+    total = RunResult()
+    qs = AlertRule.objects.filter(company_id=company_id, is_active=True).order_by("pk")
+    if kinds is not None:
+        qs = qs.filter(kind__in=kinds)
+    for rule in qs:
+        narrowed = items if (items is not None and rule.kind in rules.STOCK_KINDS) else None
+        total.add(evaluate_rule(rule, items=narrowed, today=today))
+    return total
+
+
+def scan_all(*, today: dt.date | None = None) -> dict[str, dict]:
+    """The periodic scan: every rule of every company (time-based conditions change without any event)."""
+    return {c.code: scan_company(c.pk, today=today).as_dict() for c in Company.objects.order_by("pk")}
+
+
+def acknowledge(alert: Alert | int, *, by, comment: str = "") -> Alert:
+    """Someone is on it: the alert stays open (until the condition clears) but is not re-sent unless worse."""
+    with transaction.atomic():
+        pk = getattr(alert, "pk", alert)
+        alert = Alert.objects.select_for_update().filter(pk=pk, company_id=by.company_id).first()
+        if alert is None:
+            raise NotFound("alert", pk)
+        if alert.status != AlertStatus.OPEN:
+            raise DomainError("alert.not_open", _("This alert is %(status)s, not open."),
+                              status=alert.get_status_display(), http_status=409)
+        now = clock.now()
+        alert.status, alert.acknowledged_at, alert.acknowledged_by = AlertStatus.ACKNOWLEDGED, now, by
+        alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+        AlertHistory.objects.create(alert=alert, at=now, action=AlertAction.ACKNOWLEDGED, by=by,
+                                    detail={"comment": comment[:500]})
+        record_event(company=alert.company_id, topic="alert.acknowledged", by=by, obj=alert, payload={"kind": alert.kind})
+    return alert
+
+
+def order_for_alert(alert: Alert, *, by, quantity: Decimal | None = None, supplier=None):
+    """What to do about a low-stock alert: a draft purchase order for the suggested quantity (or `quantity`)."""
+    from openjxc.stock.reorder import Selection, create_purchase_orders
+
+    if alert.kind != AlertKind.LOW_STOCK or alert.item_id is None or alert.warehouse_id is None:
+        raise DomainError("alert.no_purchase_order", _("Only a low-stock alert can turn into a purchase order."),
+                          http_status=409)
+    if quantity is None:
+        quantity = Decimal(str(alert.data.get("suggested") or 0))
+        if quantity <= 0:  # already on order: nothing left to suggest, but the user may still order more
+            quantity = Decimal(str(alert.measure))
+    orders = create_purchase_orders(by=by, selections=[
+        Selection(item=alert.item_id, warehouse=alert.warehouse_id, quantity=quantity, supplier=supplier)])
+    with transaction.atomic():
+        AlertHistory.objects.create(alert=alert, at=clock.now(), action=AlertAction.ACKNOWLEDGED, by=by,
+                                    detail={"purchase_order": orders[0].number})
+        if alert.status == AlertStatus.OPEN:
+            alert.status, alert.acknowledged_at, alert.acknowledged_by = AlertStatus.ACKNOWLEDGED, clock.now(), by
+            alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    return orders[0]

@@ -1,0 +1,123 @@
+"""When the alert rules are evaluated: after the events that can change them, and by a periodic scan.
+
+`process_events` reads the company's outbox through the change feed (never skipping an event that
+committed late, sync/feed.py) from the engine's own cursor: postings and voids re-evaluate the stock
+rules for the items they touched; channel, terminal, count and approval events re-evaluate their kinds.
+A posting schedules it right after commit, and a one-minute periodic task catches whatever a crashed
+worker left behind. The ten-minute scan evaluates every rule in full (expiry dates and quiet weeks
+change without any event).
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db import transaction
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from openjxc.core.models import Company
+
+from . import engine, rules
+from .rule_models import AlertCursor, AlertKind
+
+# event topic prefix -> the alert kinds it can change (stock kinds are narrowed to the touched items)
+TOPIC_KINDS: dict[str, set[str]] = {
+    "document.post": set(rules.STOCK_KINDS),
+    "document.void": set(rules.STOCK_KINDS),
+    "channel.": {AlertKind.CHANNEL_FAILING},
+    "terminal.": {AlertKind.TERMINAL},
+    "count.": {AlertKind.COUNT_VARIANCE},
+    "stock_count.": {AlertKind.COUNT_VARIANCE},
+    "approval.": {AlertKind.APPROVAL_OVERDUE},
+    "workflow.": {AlertKind.APPROVAL_OVERDUE},
+}
+BATCH = 1000
+
+
+def _documents_items(doc_ids: set[int]) -> set[int]:
+    from openjxc.documents.models import DocumentLine
+
+    return set(DocumentLine.objects.filter(document_id__in=doc_ids).values_list("item_id", flat=True))
+
+
+def process_events(company_id: int, *, max_batches: int = 50) -> engine.RunResult:
+    """Evaluate the rules that the company's new outbox events may have changed; advance the cursor."""
+    from openjxc.sync.feed import read_feed
+
+    total = engine.RunResult()
+    for _ in range(max_batches):
+        with transaction.atomic():
+            # the cursor row is the lock: one reader per company at a time, on every database
+            state, _created = AlertCursor.objects.select_for_update().get_or_create(company_id=company_id)
+            page = read_feed(company_id=company_id, cursor=state.cursor or None, limit=BATCH)
+            docs: set[int] = set()
+            kinds: set[str] = set()
+            for event in page.events:
+                for prefix, touched in TOPIC_KINDS.items():
+                    if event.topic.startswith(prefix):
+                        if prefix.startswith("document.") and event.object_id.isdigit():
+                            docs.add(int(event.object_id))
+                        else:
+                            kinds |= touched
+            if docs:
+                total.add(engine.scan_company(company_id, kinds=rules.STOCK_KINDS, items=_documents_items(docs)))
+            if kinds:
+                total.add(engine.scan_company(company_id, kinds=kinds))
+            state.cursor = page.next_cursor
+            state.save(update_fields=["cursor", "updated_at"])
+        if not page.has_more:
+            break
+    return total
+
+
+@db_task(name="alerts.process_company_events")
+def process_company_events(company_id: int):
+    return process_events(company_id).as_dict()
+
+
+# per process: when each company's event processing was last scheduled (postings come in bursts; one
+# run a few seconds later covers the whole burst, and the minute task covers any gap)
+_scheduled: dict[int, float] = {}
+DEBOUNCE_SECONDS = 3
+
+
+def _schedule(company_id: int) -> None:
+    from huey.contrib.djhuey import HUEY
+
+    if HUEY.immediate:
+        process_company_events(company_id)
+        return
+    now = time.monotonic()
+    if now - _scheduled.get(company_id, -DEBOUNCE_SECONDS) < DEBOUNCE_SECONDS:
+        return
+    _scheduled[company_id] = now
+    process_company_events.schedule(args=(company_id,), delay=DEBOUNCE_SECONDS)
+
+
+def after_posting(doc, lines, by) -> None:
+    """documents hook: once the posting is committed, look at the rules its items may now break or clear."""
+    company_id = doc.company_id
+    transaction.on_commit(lambda: _schedule(company_id))
+
+
+def after_void(doc, by) -> None:
+    after_posting(doc, None, by)
+
+
+def register_hooks() -> None:
+    from openjxc.documents import hooks
+
+    hooks.register(on_post=after_posting, on_void=after_void)
+
+
+@db_periodic_task(crontab(minute="*"), name="alerts.catch_up_events")
+def catch_up_events():
+    """Every minute: events nobody processed yet (a worker was down, a hook's task was lost)."""
+    return {c.code: process_events(c.pk).as_dict() for c in Company.objects.order_by("pk")}
+
+
+@db_periodic_task(crontab(minute="*/10"), name="alerts.periodic_scan")
+def periodic_scan():
+    """Every ten minutes: every rule in full — time-based conditions change without any event."""
+    return engine.scan_all()

@@ -1,0 +1,219 @@
+"""Alert pages: the list (what needs attention), one alert with its history and what to do, the rules."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from openjxc.core import permissions
+from openjxc.core.errors import DomainError
+from openjxc.core.models import Role, User
+from openjxc.stock.models import Warehouse
+from openjxc.web.views import _page, company_page
+
+from . import engine, rules
+from .api_alerts import visible_alerts
+from .rule_models import OPEN_STATUSES, AlertKind, AlertRule
+
+STATUS_TABS = [("active", _("Needs attention")), ("acknowledged", _("Acknowledged")), ("closed", _("Cleared")),
+               ("all", _("All"))]
+
+# what to do about each kind of alert: the page that fixes it
+PARAM_LABELS = {
+    "days": _("Days"),
+    "drop_pct": _("Sales drop (%)"),
+    "weeks_running": _("Weeks running"),
+    "baseline_weeks": _("Weeks compared"),
+    "min_weekly": _("Minimum weekly sales"),
+    "tolerance_pct": _("Tolerance (%)"),
+}
+
+
+class AlertFilter(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", "—"), *AlertKind.choices])
+    warehouse = forms.TypedChoiceField(label=_("Warehouse"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].choices = [("", "—"), *Warehouse.objects.filter(company_id=user.company_id)
+                                            .order_by("code").values_list("pk", "name")]
+
+
+@company_page
+def alerts(request):
+    user = request.user
+    status = request.GET.get("status", "active")
+    if status not in dict(STATUS_TABS):
+        status = "active"
+    form = AlertFilter(request.GET or None, user=user)
+    qs = visible_alerts(user)
+    qs = qs.filter(status__in=OPEN_STATUSES) if status == "active" else (qs if status == "all" else qs.filter(status=status))
+    if form.is_valid():
+        if form.cleaned_data["kind"]:
+            qs = qs.filter(kind=form.cleaned_data["kind"])
+        if form.cleaned_data["warehouse"]:
+            qs = qs.filter(warehouse_id=form.cleaned_data["warehouse"])
+    rule = request.GET.get("rule", "")
+    if rule.isdigit():
+        qs = qs.filter(rule_id=int(rule))
+    page, query = _page(request, qs.order_by("-raised_at", "-id"))
+    for a in page.object_list:
+        a.title = engine.render_title(a.kind, a.data)
+    counts = {k: 0 for k, _label in STATUS_TABS}
+    base = visible_alerts(user)
+    counts["active"] = base.filter(status__in=OPEN_STATUSES).count()
+    counts["acknowledged"] = base.filter(status="acknowledged").count()
+    return render(request, "alerts/alerts.html", {
+        "page": page, "query": query, "form": form, "status": status, "tabs": STATUS_TABS, "counts": counts,
+        "can_manage": permissions.allowed(user, "alerts.manage"),
+    })
+
+
+@company_page
+def alert(request, pk: int):
+    user = request.user
+    item = visible_alerts(user).filter(pk=pk).first()
+    if item is None:
+        raise Http404(_("This alert was not found."))
+    item.title = engine.render_title(item.kind, item.data)
+    return render(request, "alerts/alert.html", {
+        "alert": item, "history": item.history.select_related("by"),
+        "can_order": item.kind == AlertKind.LOW_STOCK and item.is_open
+        and permissions.allowed(user, "document.create"),
+    })
+
+
+@company_page
+@require_POST
+def alert_action(request, pk: int, action: str):
+    user = request.user
+    item = visible_alerts(user).filter(pk=pk).first()
+    if item is None:
+        raise Http404(_("This alert was not found."))
+    try:
+        if action == "acknowledge":
+            engine.acknowledge(item, by=user, comment=request.POST.get("comment", ""))
+            messages.success(request, _("Acknowledged: it won't be sent again unless it gets worse."))
+        elif action == "order":
+            doc = engine.order_for_alert(item, by=user)
+            messages.success(request, _("Draft purchase order %(number)s was created.") % {"number": doc.number})
+            return redirect("web:document", doc.pk)
+        else:
+            raise Http404
+    except DomainError as err:
+        messages.error(request, err.render_message())
+    return redirect("web:alert", item.pk)
+
+
+@company_page
+def alert_rules(request):
+    user = request.user
+    rows = list(AlertRule.objects.filter(company_id=user.company_id).select_related("warehouse", "category", "item")
+                .order_by("kind", "pk"))
+    open_counts = {}
+    for r in rows:
+        open_counts[r.pk] = r.alerts.filter(status__in=OPEN_STATUSES).count()
+        r.open_count = open_counts[r.pk]
+        r.role_labels = [str(Role(x).label) for x in r.recipient_roles if x in Role.values]
+    return render(request, "alerts/rules.html", {
+        "rules": rows, "can_manage": permissions.allowed(user, "alerts.manage"), "kinds": AlertKind.choices,
+    })
+
+
+class RuleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    warehouse = forms.TypedChoiceField(label=_("Warehouse"), required=False, coerce=int, empty_value=None)
+    category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None)
+    recipient_roles = forms.MultipleChoiceField(label=_("Recipient roles"), required=False, choices=Role.choices,
+                                                widget=forms.CheckboxSelectMultiple)
+    recipients = forms.TypedMultipleChoiceField(label=_("Named recipients"), required=False, coerce=int,
+                                                widget=forms.CheckboxSelectMultiple)
+    cooldown_hours = forms.IntegerField(label=_("Re-send after (hours)"), min_value=0, max_value=2160, initial=24)
+
+    def __init__(self, *args, user, kind, **kwargs):
+        super().__init__(*args, **kwargs)
+        from openjxc.catalog.models import Category
+
+        self.fields["warehouse"].choices = [("", _("All warehouses")), *Warehouse.objects.filter(
+            company_id=user.company_id).order_by("code").values_list("pk", "name")]
+        self.fields["category"].choices = [("", _("All categories")), *Category.objects.filter(
+            company_id=user.company_id).order_by("path", "code").values_list("pk", "name")]
+        self.fields["recipients"].choices = [(u.pk, str(u)) for u in User.objects.filter(
+            company_id=user.company_id, is_active=True).order_by("username")]
+        for key in rules.DEFAULT_PARAMS.get(kind, {}):
+            self.fields[f"param_{key}"] = forms.DecimalField(label=PARAM_LABELS.get(key, key), min_value=0,
+                                                             max_value=100000)
+        self.param_keys = list(rules.DEFAULT_PARAMS.get(kind, {}))
+
+
+def _rule_form(request, rule: AlertRule | None, kind: str):
+    user = request.user
+    if not permissions.allowed(user, "alerts.manage"):
+        raise Http404(_("You are not allowed to do this: %(action)s.") % {"action": _("manage alert rules")})
+    initial = {"cooldown_hours": 24, "is_active": True, "name": str(AlertKind(kind).label)}
+    params = dict(rules.DEFAULT_PARAMS.get(kind, {}))
+    if rule is not None:
+        initial = {"name": rule.name, "is_active": rule.is_active, "warehouse": rule.warehouse_id,
+                   "category": rule.category_id, "recipient_roles": rule.recipient_roles,
+                   "recipients": list(rule.recipients.values_list("pk", flat=True)),
+                   "cooldown_hours": rule.cooldown_hours}
+        params.update(rule.params or {})
+    else:
+        initial["recipient_roles"] = list(engine.DEFAULT_ROLES.get(kind, []))
+    initial.update({f"param_{k}": v for k, v in params.items()})
+    form = RuleForm(request.POST or None, initial=initial, user=user, kind=kind)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            saved = engine.save_rule(
+                by=user, rule=rule, kind=kind, name=d["name"], is_active=d["is_active"],
+                warehouse=d["warehouse"] or None, category=d["category"] or None,
+                params={k: d[f"param_{k}"] for k in form.param_keys}, recipient_roles=d["recipient_roles"],
+                recipients=d["recipients"], cooldown_hours=d["cooldown_hours"])
+        except DomainError as err:
+            error = err.render_message()
+        else:
+            messages.success(request, _("Alert rule %(name)s was saved.") % {"name": saved.name})
+            return redirect("web:alert_rules")
+    return render(request, "alerts/rule_form.html", {
+        "form": form, "error": error, "rule": rule, "kind_label": AlertKind(kind).label, "kind": kind,
+        "param_fields": [form[f"param_{k}"] for k in form.param_keys],
+    })
+
+
+@company_page
+def alert_rule_new(request, kind: str):
+    if kind not in AlertKind.values:
+        raise Http404
+    return _rule_form(request, None, kind)
+
+
+@company_page
+def alert_rule_edit(request, pk: int):
+    rule = AlertRule.objects.filter(company_id=request.user.company_id, pk=pk).first()
+    if rule is None:
+        raise Http404
+    return _rule_form(request, rule, rule.kind)
+
+
+@company_page
+@require_POST
+def alert_scan(request):
+    user = request.user
+    try:
+        result = engine.scan_company(user.company_id) if permissions.allowed(user, "alerts.manage") else None
+    except DomainError as err:
+        messages.error(request, err.render_message())
+    else:
+        if result is None:
+            messages.error(request, _("You are not allowed to do this: %(action)s.") % {"action": _("manage alert rules")})
+        else:
+            messages.success(request, _("Checked every rule: %(raised)s new, %(cleared)s cleared, %(open)s open.")
+                             % result.as_dict())
+    return redirect("web:alerts")
