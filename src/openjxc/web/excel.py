@@ -1,0 +1,338 @@
+"""Spreadsheets: reading an uploaded .xlsx into rows, writing templates, and exporting any list to .xlsx.
+
+A list view declares its columns once as a `ListExport` and calls `export_list(request, spec, rows)` when
+`wants_export(request)`; small lists download at once, big querysets become a background job (web/jobs.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from openjxc.core.errors import DomainError, ValidationFailed
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_ROWS = 200_000  # an import larger than this is refused before any work
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+LANGUAGES = ("en", "zh-hans")
+
+
+class UnreadableFile(DomainError):
+    code = "import.unreadable"
+    http_status = 400
+    message = gettext_lazy("The file cannot be read as an Excel workbook (.xlsx): %(reason)s")
+
+
+# ---------------------------------------------------------------- columns of an import
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of an import template: its key, its label (in the user's language), how to read it."""
+
+    key: str
+    label: object  # lazy text
+    kind: str = "text"  # text | decimal | int | date | bool
+    required: bool = False
+    hint: object = ""
+    choices: tuple = ()  # accepted values (stored value, lazy label) for enumerations
+    width: int = 14
+
+    def header_names(self) -> set[str]:
+        """Every header under which this column is recognised: its key and its label in each language."""
+        names = {_norm(self.key)}
+        for lang in LANGUAGES:
+            with translation.override(lang):
+                names.add(_norm(str(self.label)))
+        return names
+
+
+def _norm(text) -> str:
+    return re.sub(r"[\s*＊:：()（）]+", "", str(text or "")).lower()
+
+
+def choice_value(value: str, choices: tuple) -> str | None:
+    """A stored choice from what a person typed: the value itself or its label in either language."""
+    wanted = _norm(value)
+    for stored, label in choices:
+        names = {_norm(stored)}
+        for lang in LANGUAGES:
+            with translation.override(lang):
+                names.add(_norm(str(label)))
+        if wanted in names:
+            return stored
+    return None
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class Sheet:
+    """The data of an uploaded workbook: which column holds which field, and the rows (with their numbers)."""
+
+    columns: dict[str, str]  # field key -> header as written in the file
+    rows: list[tuple[int, dict]] = field(default_factory=list)  # (row number in Excel, {key: raw value})
+
+
+def open_workbook(data: bytes):
+    if not data:
+        raise UnreadableFile(reason=_("the file is empty"))
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UnreadableFile(reason=_("the file is larger than 50 MB"))
+    if not data.startswith(b"PK"):
+        raise UnreadableFile(reason=_("it is not an .xlsx file (an old .xls, a CSV or another kind of file?)"))
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise UnreadableFile(reason=exc.__class__.__name__) from None
+
+
+def read_sheet(data: bytes, fields: list[Field]) -> Sheet:
+    """The first sheet of an .xlsx: the first non-empty row is the header; a missing required column refuses."""
+    wb = open_workbook(data)
+    try:
+        ws = wb.worksheets[0]
+        by_name = {name: f for f in fields for name in f.header_names()}
+        positions: dict[int, Field] = {}
+        sheet: Sheet | None = None
+        try:
+            rows = ws.iter_rows(values_only=True)
+            for number, values in enumerate(rows, start=1):
+                if all(v is None or str(v).strip() == "" for v in values):
+                    continue
+                if sheet is None:
+                    for col, value in enumerate(values):
+                        f = by_name.get(_norm(value))
+                        if f is not None and f.key not in {p.key for p in positions.values()}:
+                            positions[col] = f
+                    sheet = Sheet(columns={f.key: str(values[c]).strip() for c, f in positions.items()})
+                    missing = [f for f in fields if f.required and f.key not in sheet.columns]
+                    if missing:
+                        raise DomainError(
+                            "import.columns_missing",
+                            _("The header row (row %(row)s) lacks the required columns: %(columns)s."),
+                            http_status=422, row=number, columns=", ".join(str(f.label) for f in missing),
+                        )
+                    continue
+                if len(sheet.rows) >= MAX_ROWS:
+                    raise DomainError("import.too_many_rows", _("The file has more than %(max)s rows."),
+                                      http_status=422, max=MAX_ROWS)
+                sheet.rows.append((number, {positions[c].key: values[c] for c in positions if c < len(values)}))
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+            raise UnreadableFile(reason=exc.__class__.__name__) from None
+        if sheet is None:
+            raise DomainError("import.empty", _("The file holds no header row and no data."), http_status=422)
+        return sheet
+    finally:
+        wb.close()
+
+
+def cell_text(value) -> str:
+    """A cell as text; numbers typed into text columns (codes, barcodes) lose Excel's ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    return str(value).strip()
+
+
+def convert(f: Field, value):
+    """A raw cell as the field's type; refuses with ValidationFailed (the services' own error) naming the column."""
+    text = cell_text(value)
+    if text == "":
+        if f.required:
+            raise ValidationFailed(field=f.key, reason=_("is required"))
+        return None
+    if f.kind == "text":
+        return text
+    if f.kind in ("decimal", "int"):
+        try:
+            d = Decimal(str(value)) if isinstance(value, int | float | Decimal) else Decimal(text.replace(",", ""))
+        except InvalidOperation:
+            raise ValidationFailed(field=f.key, reason=_("is not a number")) from None
+        if not d.is_finite():
+            raise ValidationFailed(field=f.key, reason=_("is not a number"))
+        if isinstance(value, float):  # 0.1 + 0.2 typed in Excel: keep what a person sees
+            d = Decimal(repr(value))
+        if f.kind == "int":
+            if d != d.to_integral_value():
+                raise ValidationFailed(field=f.key, reason=_("must be a whole number"))
+            return int(d)
+        return d
+    if f.kind == "date":
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"):
+            try:
+                return dt.datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+        raise ValidationFailed(field=f.key, reason=_("is not a date (write 2026-11-24)"))
+    if f.kind == "bool":
+        low = text.lower()
+        if low in ("1", "y", "yes", "true", "是", "启用", "有效", "x", "✓"):
+            return True
+        if low in ("0", "n", "no", "false", "否", "停用", "无效"):
+            return False
+        raise ValidationFailed(field=f.key, reason=_("must be yes or no"))
+    if f.kind == "choice":
+        stored = choice_value(text, f.choices)
+        if stored is None:
+            accepted = " / ".join(str(label) for _v, label in f.choices)
+            raise ValidationFailed(field=f.key, reason=_("must be one of: %(accepted)s") % {"accepted": accepted})
+        return stored
+    raise AssertionError(f.kind)
+
+
+# ---------------------------------------------------------------- templates
+
+
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
+
+
+def template_workbook(title: str, fields: list[Field], example: list[dict] = ()) -> bytes:
+    """A template: the header row in the active language (required columns marked *, a comment with the hint
+    on each), an example row or two, and a second sheet explaining every column."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title[:31]
+    for col, f in enumerate(fields, start=1):
+        cell = ws.cell(row=1, column=col, value=f"{f.label}{' *' if f.required else ''}")
+        cell.font = HEADER_FONT
+        cell.fill = REQUIRED_FILL if f.required else HEADER_FILL
+        note = _hint(f)
+        if note:
+            cell.comment = Comment(note, "OpenJXC", width=260, height=110)
+        ws.column_dimensions[get_column_letter(col)].width = max(f.width, len(str(f.label)) * 2 + 4)
+        if f.choices:
+            options = ",".join(str(label) for _v, label in f.choices)
+            dv = DataValidation(type="list", formula1=f'"{options}"', allow_blank=not f.required)
+            dv.add(f"{get_column_letter(col)}2:{get_column_letter(col)}{MAX_ROWS}")
+            ws.add_data_validation(dv)
+    for r, row in enumerate(example, start=2):
+        for col, f in enumerate(fields, start=1):
+            ws.cell(row=r, column=col, value=row.get(f.key))
+    ws.freeze_panes = "A2"
+    info = wb.create_sheet(_("Instructions")[:31])
+    info.append([_("Column"), _("Required"), _("How to fill it in")])
+    for c in info[1]:
+        c.font = HEADER_FONT
+    for f in fields:
+        info.append([str(f.label), _("yes") if f.required else "", _hint(f)])
+    info.append([])
+    info.append([_("Delete the example rows before importing. Headers may be in Chinese or English.")])
+    info.column_dimensions["A"].width = 22
+    info.column_dimensions["C"].width = 80
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _hint(f: Field) -> str:
+    parts = [str(f.hint)] if f.hint else []
+    if f.choices:
+        parts.append(_("One of: %(values)s") % {"values": " / ".join(str(label) for _v, label in f.choices)})
+    if f.kind == "date":
+        parts.append(_("A date, e.g. 2026-11-24"))
+    if f.kind == "bool":
+        parts.append(_("Yes or no (1/0); empty means yes"))
+    return "; ".join(parts)
+
+
+# ---------------------------------------------------------------- exports
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an exported list: a header and where the value comes from ("item.code" or a function)."""
+
+    label: object
+    value: str | Callable
+    kind: str = "text"  # text | number | date | datetime
+    width: int = 14
+
+    def get(self, row):
+        if callable(self.value):
+            return self.value(row)
+        obj = row
+        for part in self.value.split("."):
+            if obj is None:
+                return None
+            obj = obj.get(part) if isinstance(obj, dict) else getattr(obj, part, None)
+        if callable(obj):  # get_status_display and friends
+            obj = obj()
+        return obj
+
+
+EXPORTS: dict[str, ListExport] = {}
+
+
+@dataclass(frozen=True)
+class ListExport:
+    """A list's columns, declared once; registered by name so a background job can rebuild the file."""
+
+    name: str  # file name and registry key: "items"
+    title: object  # sheet title
+    columns: tuple[Column, ...]
+    inline_limit: int = 5000  # bigger querysets are exported by a background job with progress
+
+    def __post_init__(self):
+        EXPORTS[self.name] = self
+
+
+def _cell(col: Column, row):
+    value = col.get(row)
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return value  # openpyxl writes Decimal as a number
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+    if isinstance(value, bool | int | float | dt.date):
+        return value
+    return str(value)
+
+
+def write_list(spec: ListExport, rows: Iterable, *, on_row: Callable[[int], None] | None = None) -> bytes:
+    """The rows as an .xlsx (streamed: write-only worksheets keep memory flat on 100,000 rows)."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(str(spec.title)[:31])
+    for i, col in enumerate(spec.columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = col.width
+    ws.freeze_panes = "A2"
+    ws.append([str(c.label) for c in spec.columns])
+    n = 0
+    for row in rows:
+        ws.append([_cell(c, row) for c in spec.columns])
+        n += 1
+        if on_row is not None:
+            on_row(n)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def export_filename(spec: ListExport) -> str:
+    return f"{spec.name}-{timezone.localdate():%Y%m%d}.xlsx"

@@ -1,0 +1,281 @@
+"""Background jobs: an import check, an import, a big export, a batch print — each a `Job` row plus a huey task.
+
+The task writes its progress to the job row as it goes. An import runs inside one transaction (all or
+nothing), where a row update would stay invisible until the end (and on SQLite could not even be written by
+another connection), so during that phase the progress also goes to huey's key-value store, which every
+process shares (its SQLite file or Redis); `job_state` reads whichever is fresher.
+"""
+
+from __future__ import annotations
+
+import base64
+import pickle
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from huey.contrib.djhuey import HUEY, db_task
+
+from openjxc.core.errors import DomainError, NotFound
+from openjxc.web.models import Job, JobKind, JobStatus
+
+PROGRESS_EVERY = 0.3  # seconds between two progress writes
+
+
+def job_dir(job: Job) -> Path:
+    path = Path(settings.DATA_DIR) / "jobs" / str(job.company_id) / str(job.pk)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def result_path(job: Job) -> Path | None:
+    if not job.result_name:
+        return None
+    path = job_dir(job) / "result"
+    return path if path.exists() else None
+
+
+def _kv_key(job_id: int) -> str:
+    return f"jxc.job.{job_id}"
+
+
+class Progress:
+    """Throttled progress of one job: to the row when no transaction is open, else to huey's store."""
+
+    def __init__(self, job: Job, message: str = ""):
+        self.job, self.message, self.last = job, message, 0.0
+
+    def __call__(self, done: int, total: int, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and done < total and now - self.last < PROGRESS_EVERY:
+            return
+        self.last = now
+        if connection.in_atomic_block:
+            HUEY.put(_kv_key(self.job.pk), (done, total, self.message))
+        else:
+            Job.objects.filter(pk=self.job.pk).update(done=done, total=total, message=self.message[:300])
+        self.job.done, self.job.total = done, total
+
+
+def job_state(job: Job) -> Job:
+    """The job with its freshest progress (a running import reports through huey's store)."""
+    if job.status == JobStatus.RUNNING:
+        live = HUEY.get(_kv_key(job.pk), peek=True)
+        if live is not None:
+            job.done, job.total, message = live
+            job.message = message or job.message
+    return job
+
+
+def visible_jobs(user):
+    return Job.objects.filter(company_id=user.company_id, user=user)
+
+
+def get_job(user, pk: int) -> Job:
+    job = visible_jobs(user).filter(pk=pk).first()
+    if job is None:
+        raise NotFound("job", pk)
+    return job_state(job)
+
+
+def _start(job: Job, message: str) -> None:
+    job.status, job.message = JobStatus.RUNNING, message[:300]
+    Job.objects.filter(pk=job.pk).update(status=job.status, message=job.message)
+
+
+def _finish(job: Job, *, ok: bool, message: str, errors=None, result: bytes | None = None,
+            result_name: str = "") -> None:
+    if result is not None:
+        (job_dir(job) / "result").write_bytes(result)
+        job.result_name = result_name
+    job.status = JobStatus.DONE if ok else JobStatus.FAILED
+    job.message, job.finished_at = message[:300], timezone.now()
+    if errors is not None:
+        job.errors = errors
+    if job.status == JobStatus.DONE:
+        job.done = job.total
+    job.save(update_fields=["status", "message", "finished_at", "errors", "result_name", "done", "total"])
+    HUEY.delete(_kv_key(job.pk))
+
+
+def _guarded(run):
+    """A job never stays "running" after its task died: an unexpected error marks it failed, then re-raises."""
+    import functools
+
+    @functools.wraps(run)
+    def wrapper(job_id: int):
+        try:
+            return run(job_id)
+        except Exception:
+            job = Job.objects.filter(pk=job_id).first()
+            if job is not None and not job.is_finished:
+                with translation.override(job.params.get("language")):
+                    _finish(job, ok=False, message=_("The job failed unexpectedly; nothing was changed."))
+            raise
+
+    return wrapper
+
+
+def _enqueue(task, job: Job) -> Job:
+    transaction.on_commit(lambda: task(job.pk))
+    return job
+
+
+# ---------------------------------------------------------------- imports
+
+
+def start_import(*, by, target: str, data: bytes, filename: str, commit: bool) -> Job:
+    """Store the uploaded file and queue its check (or, with `commit`, its import)."""
+    from openjxc.web.excel import open_workbook
+    from openjxc.web.excel_imports import IMPORTERS
+
+    if target not in IMPORTERS:
+        raise NotFound("import", target)
+    open_workbook(data).close()  # an unreadable file is refused now, not in the worker
+    importer = IMPORTERS[target]
+    importer(by, None).require()
+    job = Job.objects.create(company_id=by.company_id, user=by, target=target, input_name=filename[:200],
+                             kind=JobKind.IMPORT if commit else JobKind.IMPORT_CHECK,
+                             params={"language": translation.get_language() or settings.LANGUAGE_CODE})
+    (job_dir(job) / "input.xlsx").write_bytes(data)
+    return _enqueue(run_import_job, job)
+
+
+def confirm_import(*, by, check: Job) -> Job:
+    """The import of a file whose check came back clean: the same file, this time kept."""
+    if check.kind != JobKind.IMPORT_CHECK or check.status != JobStatus.DONE or check.errors:
+        raise DomainError("import.not_checked", _("Only a file whose check found no bad rows can be imported."),
+                          http_status=409)
+    data = (job_dir(check) / "input.xlsx").read_bytes()
+    return start_import(by=by, target=check.target, data=data, filename=check.input_name, commit=True)
+
+
+@db_task()
+@_guarded
+def run_import_job(job_id: int) -> None:
+    from openjxc.web.excel import read_sheet
+    from openjxc.web.excel_imports import IMPORTERS, run_import
+
+    job = Job.objects.select_related("user", "user__company").get(pk=job_id)
+    with translation.override(job.params.get("language")):
+        _start(job, _("Reading the file"))
+        importer_class = IMPORTERS[job.target]
+        try:
+            sheet = read_sheet((job_dir(job) / "input.xlsx").read_bytes(), importer_class.fields)
+            commit = job.kind == JobKind.IMPORT
+            progress = Progress(job, _("Importing rows") if commit else _("Checking rows"))
+            progress(0, len(sheet.rows), force=True)
+            outcome = run_import(importer_class(job.user, sheet), commit=commit, progress=progress)
+        except DomainError as err:
+            _finish(job, ok=False, message=err.render_message(),
+                    errors=[{"row": err.data.get("row", 0), "column": "", "code": err.code,
+                             "message": err.render_message()}])
+            return
+        if outcome.errors:
+            _finish(job, ok=False, errors=[e.as_dict() for e in outcome.errors],
+                    message=_("%(bad)s of %(rows)s rows have errors; nothing was imported.")
+                    % {"bad": len({e.row for e in outcome.errors}), "rows": outcome.rows})
+        elif commit:
+            message = _("%(n)s rows imported.") % {"n": outcome.created}
+            if outcome.documents:
+                message += " " + _("Opening documents: %(numbers)s") % {"numbers": ", ".join(outcome.documents)}
+            _finish(job, ok=True, errors=[], message=message)
+        else:
+            _finish(job, ok=True, errors=[], message=_("All %(n)s rows are fine and ready to import.")
+                    % {"n": outcome.rows})
+
+
+# ---------------------------------------------------------------- exports
+
+
+def start_export(*, by, spec, queryset) -> Job:
+    """A big list exported in the background: the query travels pickled (Django supports pickling queries)."""
+    job = Job.objects.create(
+        company_id=by.company_id, user=by, kind=JobKind.EXPORT, target=spec.name,
+        params={"language": translation.get_language() or settings.LANGUAGE_CODE,
+                "model": queryset.model._meta.label,
+                "query": base64.b64encode(pickle.dumps(queryset.query)).decode()},
+    )
+    return _enqueue(run_export_job, job)
+
+
+@db_task()
+@_guarded
+def run_export_job(job_id: int) -> None:
+    from django.apps import apps
+
+    from openjxc.web.excel import EXPORTS, export_filename, write_list
+
+    job = Job.objects.select_related("user", "user__company").get(pk=job_id)
+    with translation.override(job.params.get("language")):
+        _start(job, _("Exporting"))
+        spec = EXPORTS[job.target]
+        model = apps.get_model(job.params["model"])
+        qs = model.objects.all()
+        qs.query = pickle.loads(base64.b64decode(job.params["query"]))  # noqa: S301 - our own row
+        total = qs.count()
+        progress = Progress(job, _("Exporting rows"))
+        progress(0, total, force=True)
+        timezone.activate(job.user.company.time_zone)
+        try:
+            data = write_list(spec, qs.iterator(chunk_size=2000), on_row=lambda n: progress(n, total))
+        finally:
+            timezone.deactivate()
+        _finish(job, ok=True, message=_("%(n)s rows exported.") % {"n": total}, result=data,
+                result_name=export_filename(spec))
+
+
+# ---------------------------------------------------------------- batch print
+
+
+def start_print(*, by, document_ids: list[int], paper: str = "a4") -> Job:
+    """Many documents printed into one PDF in the background."""
+    if not document_ids:
+        raise DomainError("print.nothing", _("Choose at least one document to print."), http_status=422)
+    if paper not in ("a4", "receipt"):
+        raise DomainError("print.paper", _("Unknown paper: %(paper)s."), http_status=422, paper=paper)
+    job = Job.objects.create(company_id=by.company_id, user=by, kind=JobKind.PRINT, target="documents",
+                             params={"language": translation.get_language() or settings.LANGUAGE_CODE,
+                                     "ids": [int(i) for i in document_ids][:5000], "paper": paper})
+    return _enqueue(run_print_job, job)
+
+
+@db_task()
+@_guarded
+def run_print_job(job_id: int) -> None:
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    from openjxc.documents.models import Document
+    from openjxc.printing.content import document_printout
+    from openjxc.printing.documents import a4_pdf, receipt_pdf
+    from openjxc.stock.access import scoped_warehouse_ids
+
+    job = Job.objects.select_related("user", "user__company").get(pk=job_id)
+    with translation.override(job.params.get("language")):
+        _start(job, _("Printing"))
+        docs = Document.objects.filter(company_id=job.company_id, pk__in=job.params["ids"])
+        scope = scoped_warehouse_ids(job.user)
+        if scope is not None:
+            docs = docs.filter(warehouse_id__in=scope)
+        docs = list(docs.order_by("business_on", "number"))
+        render = a4_pdf if job.params.get("paper") == "a4" else receipt_pdf
+        progress = Progress(job, _("Printing documents"))
+        progress(0, len(docs), force=True)
+        writer = PdfWriter()
+        for n, doc in enumerate(docs, start=1):
+            pdf = render(document_printout(doc, job.user))
+            for page in PdfReader(io.BytesIO(pdf)).pages:
+                writer.add_page(page)
+            progress(n, len(docs))
+        if not docs:
+            _finish(job, ok=False, message=_("None of the chosen documents can be printed."))
+            return
+        out = io.BytesIO()
+        writer.write(out)
+        _finish(job, ok=True, message=_("%(n)s documents printed.") % {"n": len(docs)}, result=out.getvalue(),
+                result_name=f"documents-{timezone.localdate():%Y%m%d}.pdf")
