@@ -86,6 +86,7 @@ def _register_routers():
     api.add_router("/finance", finance_router)
     api.add_router("/orders", "openjxc.documents.api_orders.router")
     api.add_router("/pricing", "openjxc.catalog.api_pricing.router")
+    api.add_router("/feed", "openjxc.sync.api_feed.router")
 
 
 _register_routers()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 
@@ -55,6 +56,22 @@ class User(AbstractUser):
         return any(r in (self.roles or []) for r in roles)
 
 
+@deconstructible(path="openjxc.core.models.WritingTransaction")
+class WritingTransaction(models.Func):
+    """Column default: the id of the transaction writing the row (PostgreSQL), 0 elsewhere.
+
+    The change feed orders by (txid, id) and reads only below the snapshot's xmin, so a transaction
+    that took a lower id but commits later is never passed over (docs/decisions/0009). SQLite runs
+    one writer at a time (BEGIN IMMEDIATE), so there id order is commit order and txid stays 0.
+    """
+
+    template = "0"
+    output_field = models.BigIntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return "(pg_current_xact_id()::text::bigint)", []
+
+
 class Event(models.Model):
     """The transactional outbox: one row per change, written in the same transaction as the change.
 
@@ -68,9 +85,11 @@ class Event(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField()
+    # the writing transaction (see WritingTransaction); filled by the database, never by Python
+    txid = models.BigIntegerField(db_default=WritingTransaction(), editable=False)
 
     class Meta:
-        indexes = [models.Index(fields=["company", "id"])]
+        indexes = [models.Index(fields=["company", "txid", "id"], name="core_event_feed")]
 
     def __str__(self):
         return f"#{self.pk} {self.topic}"

@@ -163,7 +163,9 @@ def _object_fields(model) -> tuple[str, ...]:
     fields = _fields_cache.get(model)
     if fields is None:
         meta = model._meta
-        fields = tuple(f.name for f in meta.concrete_fields if not (f.primary_key and f.get_internal_type().endswith("AutoField")))
+        # an auto pk and columns the database fills (db_default, e.g. Event.txid) are left to the database
+        fields = tuple(f.name for f in meta.concrete_fields
+                       if not (f.primary_key and f.get_internal_type().endswith("AutoField")) and not f.has_db_default())
         assert not any(getattr(meta.get_field(f), "auto_now", False) or getattr(meta.get_field(f), "auto_now_add", False)
                        for f in fields), f"{model.__name__} has auto_now fields: use bulk_create"
         _fields_cache[model] = fields
