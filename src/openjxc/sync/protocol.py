@@ -1,0 +1,436 @@
+"""The push side of the terminal protocol: apply a batch of offline operations exactly once each.
+
+Every operation runs in its own transaction, which also writes the (terminal, op id) row holding the
+payload's SHA-256 and the result. So "done" and "remembered" commit together:
+
+* a retry of an operation that committed (the answer was lost) finds the row and gets the first
+  result back as `duplicate`, and nothing is applied twice;
+* two uploads of the same operation at the same moment (two app servers) meet on the unique key:
+  the second waits for the first to commit, rolls back its own attempt and replays the first result;
+* the same id with a different payload is refused (`terminal.op_id_reused`) and nothing is stored;
+* a refused operation (any DomainError) is stored as refused and never blocks the operations after it;
+* the database failing mid-batch answers `retry` for that operation and the rest: the terminal keeps them.
+
+Offline sales are facts: they are accepted even when they take store stock below zero, flagged
+`negative_stock` in the answer and raised as a `terminal.negative_stock` event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import zoneinfo
+from decimal import Decimal
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.core import clock
+from openjxc.core.errors import DomainError, NotFound, ValidationFailed
+from openjxc.core.events import record_event
+from openjxc.core.models import Event
+from openjxc.documents import services as docs
+from openjxc.documents.models import Document, DocumentLine, Status
+from openjxc.documents.services import LineInput
+from openjxc.sync import terminals
+from openjxc.sync.models import OpStatus, Terminal, TerminalKind, TerminalOperation
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+MAX_OP_ID = 64
+OP_TYPES = {
+    "sale": {TerminalKind.POS},
+    "return": {TerminalKind.POS},
+    "receipt_scan": {TerminalKind.PDA},
+    "count_entry": {TerminalKind.PDA, TerminalKind.POS},
+}
+
+
+def payload_sha256(op_type: str, data: Any) -> str:
+    """The hash that decides whether a repeated op id carries the same operation (canonical JSON)."""
+    raw = json.dumps({"type": op_type, "data": data}, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                     default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _parse_time(value, field: str) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationFailed(field=field, reason=_("is not an ISO 8601 time")) from None
+    if parsed.tzinfo is None:
+        raise ValidationFailed(field=field, reason=_("needs a time zone (e.g. 2026-11-24T10:00:00+08:00)"))
+    return parsed
+
+
+class Batch:
+    """What one push knows about its terminal and its clock, shared by its operations."""
+
+    def __init__(self, terminal: Terminal, *, client_time: dt.datetime | None):
+        self.terminal = terminal
+        self.received_at = clock.now()
+        self.conf = terminals.terminal_settings(terminal.company)
+        self.skew = (client_time - self.received_at).total_seconds() if client_time else None
+        self.skewed = self.skew is not None and abs(self.skew) > self.conf["skew_seconds"]
+
+    def business_on(self, device_at: dt.datetime | None) -> dt.date | None:
+        """The sale's business date: the device's time corrected by its measured skew, in the company zone."""
+        if device_at is None:
+            return None
+        corrected = device_at - dt.timedelta(seconds=self.skew or 0)
+        if corrected > self.received_at:  # a corrected time in the future means the correction is unknown
+            corrected = self.received_at
+        return corrected.astimezone(zoneinfo.ZoneInfo(self.terminal.company.time_zone)).date()
+
+
+def push(terminal: Terminal, *, ops: list[dict], client_time=None, backlog: dict | None = None) -> dict:
+    """Apply a batch of operations in order, each in its own transaction; answer per operation.
+
+    `client_time` is the device clock when it sent the batch (the skew is measured from it);
+    `backlog` is {"count", "oldest_at"} of the device's outbox, reported for the terminals page.
+    """
+    if not isinstance(ops, list):
+        raise ValidationFailed(field="ops", reason=_("must be a list"))
+    if len(ops) > MAX_BATCH:
+        raise ValidationFailed(field="ops", reason=_("has more than %(n)s operations") % {"n": MAX_BATCH})
+    batch = Batch(terminal, client_time=_parse_time(client_time, "client_time"))
+    report_contact(terminal, batch=batch, backlog=backlog, pushed=True)
+    answers, refused = [], []
+    unavailable = None
+    for n, op in enumerate(ops):
+        if unavailable is not None:
+            answers.append({"id": _op_id(op), "status": "retry", "error": unavailable})
+            continue
+        try:
+            answer = apply_operation(batch, op, index=n)
+        except DatabaseError as exc:
+            log.warning("terminal %s: database error on op %s: %s", terminal.code, _op_id(op), exc)
+            unavailable = {"code": "server.unavailable",
+                           "message": str(_("The server's database is unavailable; try again later.")), "data": {}}
+            answers.append({"id": _op_id(op), "status": "retry", "error": unavailable})
+            continue
+        if answer["status"] == "refused":
+            refused.append({"id": answer["id"], "code": answer["error"]["code"]})
+        answer.pop("stored", None)
+        answers.append(answer)
+    if refused and unavailable is None:
+        try:
+            with transaction.atomic():
+                record_event(company=terminal.company_id, topic="terminal.refused", obj=terminal,
+                             payload={"terminal": terminal.code, "terminal_id": terminal.pk,
+                                      "warehouse": terminal.warehouse_id, "refused": refused})
+        except DatabaseError:
+            log.warning("terminal %s: could not record terminal.refused", terminal.code)
+    return {
+        "server_time": clock.now().isoformat(),
+        "clock_skew_seconds": batch.skew,
+        "clock_skewed": batch.skewed,
+        "results": answers,
+    }
+
+
+def report_contact(terminal: Terminal, *, batch: Batch | None = None, backlog: dict | None = None,
+                   client_time=None, pushed=False, pulled_cursor: str | None = None) -> None:
+    """Record a contact: time, measured clock skew, the reported backlog; raise/clear the skew alert."""
+    if batch is None and client_time is not None:
+        batch = Batch(terminal, client_time=_parse_time(client_time, "client_time"))
+    now = clock.now()
+    fields: dict = {}
+    if pushed:
+        fields["last_push_at"] = now
+    if pulled_cursor is not None:
+        fields["last_pull_at"] = now
+        fields["pull_cursor"] = str(pulled_cursor)[:64]
+    if backlog is not None:
+        count = backlog.get("count") or 0
+        if not isinstance(count, int) or count < 0:
+            raise ValidationFailed(field="backlog.count", reason=_("must be a whole number, 0 or more"))
+        oldest = _parse_time(backlog.get("oldest_at"), "backlog.oldest_at") if count else None
+        fields["backlog_count"] = count
+        fields["backlog_oldest_at"] = oldest
+        conf = batch.conf if batch else terminals.terminal_settings(terminal.company)
+        if not count or oldest is None or now - oldest <= dt.timedelta(minutes=conf["backlog_minutes"]):
+            fields["backlog_alerted_at"] = None
+    skew_event = None
+    if batch is not None and batch.skew is not None:
+        fields["clock_skew_seconds"] = batch.skew
+        if batch.skewed and terminal.skew_alerted_at is None:
+            fields["skew_alerted_at"] = now
+            skew_event = {"terminal": terminal.code, "terminal_id": terminal.pk, "warehouse": terminal.warehouse_id,
+                          "skew_seconds": batch.skew, "threshold": batch.conf["skew_seconds"]}
+        elif not batch.skewed:
+            fields["skew_alerted_at"] = None
+    with transaction.atomic():
+        terminals.touch(terminal, **fields)
+        if skew_event:
+            record_event(company=terminal.company_id, topic="terminal.clock_skew", obj=terminal, payload=skew_event)
+
+
+def _op_id(op) -> str | None:
+    value = op.get("id") if isinstance(op, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _error_dict(exc: DomainError) -> dict:
+    """The refusal as plain JSON (messages rendered now, in the request's language; lazy texts made strings)."""
+    return json.loads(json.dumps(exc.as_dict(), default=str, ensure_ascii=False))
+
+
+def _refusal(op_id, exc: DomainError, *, stored=True) -> dict:
+    return {"id": op_id, "status": "refused", "error": _error_dict(exc), "stored": stored}
+
+
+def apply_operation(batch: Batch, op: dict, *, index: int = 0) -> dict:
+    """Apply one operation exactly once; answer accepted / duplicate / refused."""
+    terminal = batch.terminal
+    op_id = _op_id(op)
+    if not isinstance(op, dict) or not op_id or len(op_id) > MAX_OP_ID or "\x00" in op_id:
+        return _refusal(op_id, ValidationFailed(field=f"ops[{index}].id",
+                                                reason=_("must be a string of 1 to 64 characters")), stored=False)
+    op_type = op.get("type")
+    data = op.get("data")
+    sha = payload_sha256(op_type, data)
+    existing = TerminalOperation.objects.filter(terminal=terminal, op_id=op_id).first()
+    if existing is not None:
+        return _replay(existing, op_id, sha)
+    seq = op.get("seq")
+    try:
+        if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**63):
+            raise ValidationFailed(field=f"ops[{index}].seq", reason=_("must be a whole number, 0 or more"))
+        device_at = _parse_time(op.get("created_at"), f"ops[{index}].created_at")
+    except DomainError as exc:
+        return _refusal(op_id, exc, stored=False)
+    try:
+        with transaction.atomic():
+            # claim the id first: a concurrent upload of the same op waits here until this one ends
+            row = TerminalOperation(
+                company_id=terminal.company_id, terminal=terminal, op_id=op_id, seq=seq, type=str(op_type)[:32],
+                payload_sha256=sha, status=OpStatus.REFUSED, device_at=device_at, received_at=batch.received_at,
+            )
+            row.save(force_insert=True)
+            try:
+                with transaction.atomic():
+                    doc, flags = _handle(batch, op_type, data, device_at)
+            except DatabaseError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - bad input that slipped past a check is a refusal, not a 500
+                if not isinstance(exc, DomainError):
+                    log.exception("terminal %s: op %s failed", terminal.code, op_id)
+                    exc = DomainError("terminal.op_invalid", _("The operation could not be applied: %(reason)s"),
+                                      http_status=422, reason=str(exc)[:200])
+                row.result = {"id": op_id, "status": "refused", "error": _error_dict(exc)}
+                row.save(update_fields=["result"])
+                Terminal.objects.filter(pk=terminal.pk).update(refused_count=F("refused_count") + 1)
+                return {**row.result, "stored": True}
+            if batch.skewed:
+                flags.append("clock_skew")
+            row.status = OpStatus.ACCEPTED
+            row.document = doc
+            row.is_negative = "negative_stock" in flags
+            row.result = {"id": op_id, "status": "accepted",
+                          "document": {"id": doc.pk, "number": doc.number, "kind": doc.kind}, "flags": flags}
+            row.save(update_fields=["status", "document", "is_negative", "result"])
+            Terminal.objects.filter(pk=terminal.pk).update(
+                accepted_count=F("accepted_count") + 1,
+                negative_count=F("negative_count") + (1 if row.is_negative else 0),
+            )
+            if row.is_negative:
+                record_event(company=terminal.company_id, topic="terminal.negative_stock", obj=doc, payload={
+                    "terminal": terminal.code, "terminal_id": terminal.pk, "warehouse": terminal.warehouse_id,
+                    "op_id": op_id, "number": doc.number, "negative": _negative_of(doc),
+                })
+            return dict(row.result)
+    except IntegrityError:
+        # the same op committed concurrently (another request, another server): answer with its result
+        existing = TerminalOperation.objects.filter(terminal=terminal, op_id=op_id).first()
+        if existing is None:
+            raise
+        return _replay(existing, op_id, sha)
+
+
+def _replay(existing: TerminalOperation, op_id: str, sha: str) -> dict:
+    if existing.payload_sha256 != sha:
+        exc = DomainError(
+            "terminal.op_id_reused",
+            _("Operation id %(op_id)s was already used for a different operation."),
+            http_status=422, op_id=op_id,
+        )
+        return _refusal(op_id, exc, stored=False)
+    return {"id": op_id, "status": "duplicate", "first": existing.result}
+
+
+def _negative_of(doc: Document) -> list:
+    event = Event.objects.filter(topic="stock.changed", object_type="documents.document",
+                                 object_id=str(doc.pk)).order_by("-id").first()
+    return (event.payload or {}).get("negative", []) if event else []
+
+
+# ---------------------------------------------------------------- the operation types
+
+
+def _handle(batch: Batch, op_type, data, device_at) -> tuple[Document, list[str]]:
+    terminal = batch.terminal
+    if op_type not in OP_TYPES:
+        raise DomainError("terminal.op_type_unknown", _("Unknown operation type %(type)s."), http_status=422,
+                          type=str(op_type)[:40], known=sorted(OP_TYPES))
+    if terminal.kind not in OP_TYPES[op_type]:
+        raise DomainError("terminal.op_not_allowed", _("A %(kind)s terminal cannot send %(type)s operations."),
+                          http_status=403, kind=terminal.kind, type=op_type)
+    if not isinstance(data, dict):
+        raise ValidationFailed(field="data", reason=_("must be an object"))
+    if op_type == "count_entry":
+        raise DomainError(
+            "terminal.op_unsupported",
+            _("Count entries cannot be uploaded yet: the stock count service does not exist on this server."),
+            http_status=422, type=op_type,
+        )
+    handler = {"sale": _sale, "return": _return, "receipt_scan": _receipt_scan}[op_type]
+    doc = handler(batch, data, batch.business_on(device_at))
+    flags = ["negative_stock"] if _negative_of(doc) else []
+    return doc, flags
+
+
+def _text(data: dict, key: str, max_length: int) -> str:
+    value = data.get(key) or ""
+    if not isinstance(value, str) or len(value) > max_length or "\x00" in value:
+        raise ValidationFailed(field=key, reason=_("must be text of at most %(n)s characters") % {"n": max_length})
+    return value
+
+
+def _lines(batch: Batch, data: dict, *, priced=True) -> list[LineInput]:
+    from openjxc.catalog.services import lookup_barcode
+
+    raw = data.get("lines")
+    if not isinstance(raw, list) or not raw:
+        raise ValidationFailed(field="lines", reason=_("must have at least one line"))
+    if len(raw) > 1000:
+        raise ValidationFailed(field="lines", reason=_("has too many lines"))
+    out = []
+    for n, line in enumerate(raw, start=1):
+        if not isinstance(line, dict):
+            raise ValidationFailed(field=f"lines[{n}]", reason=_("must be an object"))
+        li = LineInput(item=None, quantity=line.get("qty"))
+        if line.get("barcode"):
+            found = lookup_barcode(batch.terminal.company_id, _text(line, "barcode", 200))
+            li.item, li.unit = found["item"].pk, found["unit"]
+            li.lot_code = found["lot"] or ""
+            li.expires_on, li.produced_on = found["expires_on"], found["produced_on"]
+        elif isinstance(line.get("item"), str) and line["item"]:
+            li.item = line["item"]
+        else:
+            raise ValidationFailed(field=f"lines[{n}].item", reason=_("or barcode is required"))
+        if line.get("unit"):
+            li.unit = line["unit"]
+        if priced and line.get("price") not in (None, ""):
+            li.unit_price = line["price"]
+        if line.get("discount_rate") not in (None, ""):
+            li.discount_rate = line["discount_rate"]
+        if line.get("lot"):
+            li.lot_code = _text(line, "lot", 64)
+        for key in ("expires_on", "produced_on"):
+            if line.get(key):
+                try:
+                    setattr(li, key, dt.date.fromisoformat(str(line[key])))
+                except ValueError:
+                    raise ValidationFailed(field=f"lines[{n}].{key}", reason=_("is not a date")) from None
+        out.append(li)
+    return out
+
+
+def _custom(batch: Batch, data: dict) -> dict:
+    custom = {"terminal": batch.terminal.code}
+    payment = data.get("payment")
+    if payment is not None:
+        if not isinstance(payment, dict) or len(json.dumps(payment, default=str)) > 2000:
+            raise ValidationFailed(field="payment", reason=_("must be a small object"))
+        custom["payment"] = payment
+    return custom
+
+
+def _sale(batch: Batch, data: dict, business_on) -> Document:
+    """A sale at the till: a sales delivery (销售出库) of the store to the walk-in (or named) customer, posted."""
+    terminal = batch.terminal
+    customer = data.get("customer") or terminal.customer_id
+    if customer is None:
+        raise ValidationFailed(field="customer", reason=_("is required: this terminal has no walk-in customer"))
+    return docs.create_document(
+        by=terminal.user, kind="sales_delivery", warehouse=terminal.warehouse, partner=customer,
+        lines=_lines(batch, data), business_on=business_on, memo=_text(data, "memo", 500),
+        custom=_custom(batch, data), advance_to=Status.POSTED, prices_include_tax=bool(data.get("tax_included", True)),
+    )
+
+
+def _source_document(batch: Batch, data: dict, kinds: tuple[str, ...], field: str) -> Document:
+    """The document an operation refers to: an earlier op id of this terminal, or a document number."""
+    terminal = batch.terminal
+    ref_op, number = data.get(f"{field}_op"), data.get(field)
+    doc = None
+    if isinstance(ref_op, str) and ref_op:
+        first = TerminalOperation.objects.filter(terminal=terminal, op_id=ref_op, status=OpStatus.ACCEPTED).first()
+        doc = first.document if first else None
+        key = ref_op
+    elif isinstance(number, str) and number:
+        doc = Document.objects.filter(company_id=terminal.company_id, number=number).first()
+        key = number
+    else:
+        raise ValidationFailed(field=field, reason=_("is required (a document number, or the op id as %(f)s_op)")
+                               % {"f": field})
+    if doc is None or doc.kind not in kinds:
+        raise NotFound("document", key)
+    return doc
+
+
+def _match_source_lines(source: Document, lines: list[LineInput], kind: str) -> None:
+    """Give each line the source line of the same item that still has quantity left (a return takes its cost)."""
+    left = docs.remaining_quantities(source, kind)
+    source_lines = list(DocumentLine.objects.filter(document=source).select_related("item").order_by("line_no"))
+    for li in lines:
+        for sl in source_lines:
+            if (sl.item_id == li.item or sl.item.code == li.item) and left.get(sl.pk, Decimal(0)) > 0:
+                li.source_line = sl.pk
+                break
+        else:
+            raise DomainError("terminal.return_item_unknown",
+                              _("Item %(item)s is not on document %(number)s or has nothing left to take."),
+                              http_status=422, item=li.item, number=source.number)
+
+
+def _return(batch: Batch, data: dict, business_on) -> Document:
+    """A return at the till against an earlier sale: a sales return (销售退货) into the store, posted."""
+    terminal = batch.terminal
+    source = _source_document(batch, data, ("sales_delivery",), "sale")
+    lines = _lines(batch, data, priced=False)
+    _match_source_lines(source, lines, "sales_return")
+    return docs.create_document(
+        by=terminal.user, kind="sales_return", warehouse=terminal.warehouse, partner=source.partner_id,
+        source=source, lines=lines, business_on=business_on, memo=_text(data, "memo", 500),
+        custom=_custom(batch, data), advance_to=Status.POSTED, prices_include_tax=source.prices_include_tax,
+    )
+
+
+def _receipt_scan(batch: Batch, data: dict, business_on) -> Document:
+    """Goods scanned in at the warehouse: a purchase receipt (采购入库) from the supplier, against an order if named."""
+    terminal = batch.terminal
+    source = None
+    lines = _lines(batch, data)
+    if data.get("order") or data.get("order_op"):
+        source = _source_document(batch, data, ("purchase_order",), "order")
+        _match_source_lines(source, lines, "purchase_receipt")
+    supplier = data.get("supplier") or (source.partner_id if source else None)
+    if not supplier:
+        raise ValidationFailed(field="supplier", reason=_("is required"))
+    return docs.create_document(
+        by=terminal.user, kind="purchase_receipt", warehouse=terminal.warehouse, partner=supplier, source=source,
+        lines=lines, business_on=business_on, memo=_text(data, "memo", 500), custom=_custom(batch, data),
+        advance_to=Status.POSTED,
+    )
