@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.catalog.models import Barcode, Category, Item, ItemUnit, ItemWarehouse, Unit
+from openjxc.core import permissions
 from openjxc.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from openjxc.core.events import record_audit, record_event
 from openjxc.core.masterdata import apply_changes, save_master, snapshot
 
 ITEM_FIELDS = ["code", "name", "spec", "category", "base_unit", "tracking", "shelf_life_days", "purchase_price",
@@ -30,6 +33,63 @@ def create_category(*, by, code: str, name: str, parent: Category | None = None)
         cat.path = f"{parent.path}{cat.pk}/" if parent else f"/{cat.pk}/"
         cat.save(update_fields=["path"])
     return cat
+
+
+UNIT_FIELDS = ["code", "name"]
+CATEGORY_FIELDS = ["code", "name", "parent"]
+
+
+def update_unit(unit: Unit, *, by, **changes) -> Unit:
+    """Rename a unit or change its code."""
+    before = snapshot(unit, UNIT_FIELDS)
+    apply_changes(unit, changes, UNIT_FIELDS)
+    return save_master(unit, by=by, fields=UNIT_FIELDS, action="update", topic="unit.updated", before=before)
+
+
+def delete_unit(unit: Unit, *, by) -> None:
+    """Delete a unit nothing uses; a unit of an item, a barcode, a price or a document line is refused."""
+    permissions.require(by, "masterdata.edit")
+    try:
+        with transaction.atomic():
+            record_event(company=unit.company_id, topic="unit.deleted", by=by, obj=unit,
+                         payload=snapshot(unit, UNIT_FIELDS))
+            record_audit(company=unit.company_id, action="delete", obj=unit, by=by, before=snapshot(unit, UNIT_FIELDS))
+            unit.delete()
+    except (ProtectedError, IntegrityError):
+        raise Conflict("unit.in_use", _("Unit %(code)s is in use and cannot be deleted."), code=unit.code) from None
+
+
+@transaction.atomic
+def update_category(cat: Category, *, by, **changes) -> Category:
+    """Rename a category, change its code, or move it (with its subtree) under another parent or to the top."""
+    before = snapshot(cat, CATEGORY_FIELDS)
+    old_path = cat.path
+    if "parent" in changes:
+        parent = changes["parent"]
+        if parent is not None:
+            if parent.company_id != cat.company_id:
+                raise NotFound("category", parent.pk)
+            if parent.pk == cat.pk or parent.path.startswith(old_path):
+                raise ValidationFailed(field="parent", reason=_("cannot be the category itself or one below it"))
+    apply_changes(cat, changes, CATEGORY_FIELDS)
+    cat.path = f"{cat.parent.path}{cat.pk}/" if cat.parent_id else f"/{cat.pk}/"
+    save_master(cat, by=by, fields=CATEGORY_FIELDS, action="update", topic="category.updated", before=before)
+    if cat.path != old_path:
+        below = list(Category.objects.filter(company_id=cat.company_id, path__startswith=old_path).exclude(pk=cat.pk))
+        for c in below:
+            c.path = cat.path + c.path[len(old_path):]
+        Category.objects.bulk_update(below, ["path"])
+    return cat
+
+
+def remove_item_unit(item: Item, *, by, unit: Unit) -> None:
+    """Drop an alternative unit of an item (documents keep their base quantities)."""
+    permissions.require(by, "masterdata.edit")
+    deleted, _rows = ItemUnit.objects.filter(item=item, unit=unit).delete()
+    if not deleted:
+        raise NotFound("unit", unit.pk)
+    record_event(company=item.company_id, topic="item.unit_removed", by=by, obj=item, payload={"unit": unit.code})
+    record_audit(company=item.company_id, action="update", obj=item, by=by, before={"unit": unit.code})
 
 
 @transaction.atomic

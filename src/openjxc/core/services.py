@@ -76,6 +76,9 @@ def update_user(user: User, *, by, warehouses=None, **changes) -> User:
         raise ValidationFailed(field="roles", reason=_("contains unknown roles: %(roles)s") % {"roles": ", ".join(bad)})
     if user.pk == by.pk and changes.get("is_active") is False:
         raise ValidationFailed(field="is_active", reason=_("you cannot deactivate yourself"))
+    if user.pk == by.pk and "roles" in changes and Role.ADMIN in (user.roles or []) \
+            and Role.ADMIN not in (changes["roles"] or []):
+        raise ValidationFailed(field="roles", reason=_("you cannot take the administrator role from yourself"))
     loses_admin = Role.ADMIN in (user.roles or []) and (
         changes.get("is_active") is False or ("roles" in changes and Role.ADMIN not in (changes["roles"] or []))
     )
@@ -91,4 +94,23 @@ def update_user(user: User, *, by, warehouses=None, **changes) -> User:
     after = {f: str(getattr(user, f)) for f in USER_FIELDS}
     record_event(company=user.company_id, topic="user.updated", by=by, obj=user, payload=after)
     record_audit(company=user.company_id, action="update", obj=user, by=by, before=before, after=after)
+    return user
+
+
+@transaction.atomic
+def reset_password(user: User, *, by, password: str) -> User:
+    """An administrator sets a new password for a user of the company (Django's password rules apply)."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    permissions.require(by, "users.manage")
+    permissions.require_company(by, user.company_id)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationFailed(field="password", reason=" ".join(exc.messages)) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record_event(company=user.company_id, topic="user.password_reset", by=by, obj=user, payload={"username": user.username})
+    record_audit(company=user.company_id, action="update", obj=user, by=by, after={"password": "reset"})
     return user

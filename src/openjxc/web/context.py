@@ -25,6 +25,12 @@ def can_create_documents(user) -> bool:
     return any(permissions.allowed(user, "document.create", roles=set(k.create_roles)) for k in KINDS.values())
 
 
+def _finance(user, action: str) -> bool:
+    from openjxc.finance.services import ROLES
+
+    return permissions.allowed(user, action, ROLES[action][0])
+
+
 # A later app adds its pages here: one entry, one predicate.
 NAVIGATION: list[NavEntry] = [
     NavEntry("web:home", _("Dashboard"), "◧", lambda u: True),
@@ -34,6 +40,15 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("web:items", _("Items"), "▣", lambda u: permissions.allowed(u, "masterdata.view")),
     NavEntry("web:partners", _("Partners"), "☷", lambda u: permissions.allowed(u, "masterdata.view")),
     NavEntry("web:warehouses", _("Warehouses"), "⌂", lambda u: permissions.allowed(u, "masterdata.view")),
+    NavEntry("web:categories", _("Categories"), "⊞", lambda u: permissions.allowed(u, "masterdata.view")),
+    NavEntry("web:units", _("Units"), "⚖", lambda u: permissions.allowed(u, "masterdata.view")),
+    NavEntry("web:regions", _("Regions"), "◎", lambda u: permissions.allowed(u, "masterdata.view")),
+    NavEntry("web:price_lists", _("Price lists"), "¥", lambda u: permissions.allowed(u, "masterdata.view")),
+    NavEntry("web:settlements", _("Receipts & payments"), "⇄", lambda u: _finance(u, "finance.view")),
+    NavEntry("web:finance_balances", _("Receivables & payables"), "≡", lambda u: _finance(u, "finance.view")),
+    NavEntry("web:aging", _("Aging"), "▥", lambda u: _finance(u, "finance.view")),
+    NavEntry("web:statement", _("Statements"), "✉", lambda u: _finance(u, "finance.view")),
+    NavEntry("web:users", _("Users"), "☺", lambda u: permissions.allowed(u, "users.manage")),
 ]
 
 

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from openjxc.printing import views as printing
-from openjxc.web import masterdata, views
+from openjxc.web import finance, masterdata, masterdata_more, users, views
 
 app_name = "web"
 urlpatterns = [
@@ -31,4 +31,27 @@ urlpatterns = [
     path("masterdata/warehouses/", masterdata.warehouses, name="warehouses"),
     path("masterdata/warehouses/new/", masterdata.warehouse_new, name="warehouse_new"),
     path("masterdata/warehouses/<int:pk>/edit/", masterdata.warehouse_edit, name="warehouse_edit"),
+    path("masterdata/units/", masterdata_more.units, name="units"),
+    path("masterdata/units/new/", masterdata_more.unit_new, name="unit_new"),
+    path("masterdata/units/<int:pk>/edit/", masterdata_more.unit_edit, name="unit_edit"),
+    path("masterdata/items/<int:pk>/units/", masterdata_more.item_units, name="item_units"),
+    path("masterdata/categories/", masterdata_more.categories, name="categories"),
+    path("masterdata/categories/new/", masterdata_more.category_new, name="category_new"),
+    path("masterdata/categories/<int:pk>/edit/", masterdata_more.category_edit, name="category_edit"),
+    path("masterdata/regions/", masterdata_more.regions, name="regions"),
+    path("masterdata/regions/new/", masterdata_more.region_new, name="region_new"),
+    path("masterdata/regions/<int:pk>/edit/", masterdata_more.region_edit, name="region_edit"),
+    path("masterdata/price-lists/", masterdata_more.price_lists, name="price_lists"),
+    path("masterdata/price-lists/new/", masterdata_more.price_list_new, name="price_list_new"),
+    path("masterdata/price-lists/<int:pk>/", masterdata_more.price_list_edit, name="price_list_edit"),
+    path("admin/users/", users.users, name="users"),
+    path("admin/users/new/", users.user_new, name="user_new"),
+    path("admin/users/<int:pk>/", users.user_edit, name="user_edit"),
+    path("finance/settlements/", finance.settlements, name="settlements"),
+    path("finance/settlements/new/", finance.settlement_new, name="settlement_new"),
+    path("finance/settlements/<int:pk>/", finance.settlement_detail, name="settlement"),
+    path("finance/settlements/<int:pk>/<slug:action>/", finance.settlement_action, name="settlement_action"),
+    path("finance/balances/", finance.balances, name="finance_balances"),
+    path("finance/statement/", finance.statement, name="statement"),
+    path("finance/aging/", finance.aging, name="aging"),
 ]
