@@ -1,6 +1,14 @@
+"""Stock counts (盘点): plans, counting while operating, variance, accuracy."""
 from django.apps import AppConfig
 
 
 class CountsConfig(AppConfig):
     name = "openjxc.counts"
     label = "counts"
+
+    def ready(self):
+        # frozen locations, surplus pricing and closing the count run when documents post (counts/hooks.py)
+        from openjxc.counts import tasks  # noqa: F401  (the schedule's periodic task)
+        from openjxc.counts.hooks import register_hooks
+
+        register_hooks()

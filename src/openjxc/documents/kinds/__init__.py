@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openjxc.core.errors import NotFound
 
-from . import bills, inventory, orders
+from . import bills, counts, inventory, orders
 from .base import Kind, Places
 
 KINDS: dict[str, Kind] = {
@@ -26,6 +26,7 @@ KINDS: dict[str, Kind] = {
         orders.SALES_QUOTE,
         orders.SALES_ORDER,
         bills.PURCHASE_BILL,
+        counts.STOCK_COUNT,
     )
 }
 

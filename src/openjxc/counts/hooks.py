@@ -1,0 +1,92 @@
+"""What counts attach to document posting (documents/hooks.py), inside the posting's transaction.
+
+- Frozen locations: while a count that freezes its locations is in progress, any other document whose
+  moves touch one of them is refused.
+- A stock_count document's surpluses come in at the current average cost of the item in the warehouse.
+- Posting (or voiding) a stock_count document closes (or reopens) its count.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.core import clock
+from openjxc.core.errors import DomainError
+from openjxc.core.events import record_event
+from openjxc.core.quantities import cost
+from openjxc.counts.models import Count, CountStatus
+from openjxc.counts.selectors import frozen_locations
+from openjxc.documents import hooks
+from openjxc.documents.kinds import Places, get_kind
+from openjxc.documents.kinds.counts import STOCK_COUNT, is_shortage
+from openjxc.stock.locations import default_location, places_for
+from openjxc.stock.models import ItemValuation, Location
+
+
+def _places(doc) -> Places:
+    warehouses = {w.pk: w for w in (doc.warehouse, doc.to_warehouse) if w is not None}
+    virtual, defaults = places_for(doc.company, warehouses)
+    return Places(virtual=virtual, default=lambda wh: defaults.get(wh.pk) or default_location(wh))
+
+
+def refuse_frozen(doc, lines, by) -> None:
+    """Refuse posting a document that moves goods at a location frozen by a count in progress."""
+    if doc.kind == STOCK_COUNT.code:
+        return
+    warehouse_ids = [w for w in (doc.warehouse_id, doc.to_warehouse_id) if w]
+    if not warehouse_ids:
+        return
+    frozen = frozen_locations(doc.company_id, warehouse_ids)
+    if not frozen:
+        return
+    for move in get_kind(doc.kind).plan(doc, lines, _places(doc)):
+        for loc in (move.from_location, move.to_location):
+            if loc.pk in frozen:
+                count = Count.objects.filter(company_id=doc.company_id, freeze=True,
+                                             status=CountStatus.COUNTING, warehouse_id=loc.warehouse_id).first()
+                raise DomainError(
+                    "count.location_frozen",
+                    _("Location %(location)s is frozen by stock count %(count)s until it is finished."),
+                    http_status=409, location=Location.objects.get(pk=loc.pk).code,
+                    count=count.number if count else "", item=move.item,
+                )
+
+
+def price_surpluses(doc, lines, by) -> None:
+    """Surplus lines come in at the item's current average in the warehouse (their count-time cost if none)."""
+    places = _places(doc)
+    gains = [ln for ln in lines if not is_shortage(ln, places)]
+    if not gains:
+        return
+    averages = {
+        item_id: cost(v / q)
+        for item_id, q, v in ItemValuation.objects.filter(
+            warehouse_id=doc.warehouse_id, item_id__in={ln.item_id for ln in gains}, quantity__gt=0
+        ).values_list("item_id", "quantity", "value")
+    }
+    for ln in gains:
+        if ln.item_id in averages:
+            ln.unit_price = averages[ln.item_id]
+
+
+def close_count(doc, lines, by) -> None:
+    now = clock.now()
+    for count in Count.objects.filter(document=doc):
+        count.status, count.posted_at = CountStatus.POSTED, now
+        count.save(update_fields=["status", "posted_at"])
+        record_event(company=doc.company_id, topic="count.posted", by=by, obj=count,
+                     payload={"number": count.number, "document": doc.number})
+
+
+def reopen_count(doc, by) -> None:
+    for count in Count.objects.filter(document=doc):
+        count.status, count.posted_at = CountStatus.DOCUMENTED, None
+        count.save(update_fields=["status", "posted_at"])
+        record_event(company=doc.company_id, topic="count.voided", by=by, obj=count,
+                     payload={"number": count.number, "document": doc.number})
+
+
+def register_hooks() -> None:
+    hooks.register(before_post=refuse_frozen)
+    hooks.register(kinds={STOCK_COUNT.code}, before_post=price_surpluses, on_post=close_count,
+                   on_void=reopen_count)
