@@ -272,6 +272,7 @@ class Column:
     value: str | Callable
     kind: str = "text"  # text | number | date | datetime
     width: int = 14
+    permission: str = ""  # shown only to users allowed this action (e.g. "stock.cost" for values)
 
     def get(self, row):
         if callable(self.value):
@@ -297,9 +298,15 @@ class ListExport:
     title: object  # sheet title
     columns: tuple[Column, ...]
     inline_limit: int = 5000  # bigger querysets are exported by a background job with progress
+    prepare: Callable | None = None  # queryset -> queryset: select/prefetch what the columns read
 
     def __post_init__(self):
         EXPORTS[self.name] = self
+
+    def columns_for(self, user) -> tuple[Column, ...]:
+        from openjxc.core import permissions
+
+        return tuple(c for c in self.columns if not c.permission or permissions.allowed(user, c.permission))
 
 
 def _cell(col: Column, row):
@@ -315,17 +322,18 @@ def _cell(col: Column, row):
     return str(value)
 
 
-def write_list(spec: ListExport, rows: Iterable, *, on_row: Callable[[int], None] | None = None) -> bytes:
+def write_list(spec: ListExport, rows: Iterable, *, user, on_row: Callable[[int], None] | None = None) -> bytes:
     """The rows as an .xlsx (streamed: write-only worksheets keep memory flat on 100,000 rows)."""
+    columns = spec.columns_for(user)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(str(spec.title)[:31])
-    for i, col in enumerate(spec.columns, start=1):
+    for i, col in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = col.width
     ws.freeze_panes = "A2"
-    ws.append([str(c.label) for c in spec.columns])
+    ws.append([str(c.label) for c in columns])
     n = 0
     for row in rows:
-        ws.append([_cell(c, row) for c in spec.columns])
+        ws.append([_cell(c, row) for c in columns])
         n += 1
         if on_row is not None:
             on_row(n)
@@ -336,3 +344,28 @@ def write_list(spec: ListExport, rows: Iterable, *, on_row: Callable[[int], None
 
 def export_filename(spec: ListExport) -> str:
     return f"{spec.name}-{timezone.localdate():%Y%m%d}.xlsx"
+
+
+def wants_export(request) -> bool:
+    """The list page was asked for its rows as .xlsx (the Export button adds `export=xlsx`)."""
+    return request.GET.get("export") == "xlsx"
+
+
+def export_list(request, spec: ListExport, rows):
+    """Answer a list's Export button: the .xlsx at once, or for a big queryset a background job with progress."""
+    from django.db.models import QuerySet
+    from django.http import HttpResponse
+    from django.shortcuts import redirect
+
+    from openjxc.web import jobs
+
+    if isinstance(rows, QuerySet):
+        if spec.prepare is not None:
+            rows = spec.prepare(rows)
+        if rows.count() > spec.inline_limit:
+            job = jobs.start_export(by=request.user, spec=spec, queryset=rows)
+            return redirect("web:job", pk=job.pk)
+        rows = rows.iterator(chunk_size=2000)
+    response = HttpResponse(write_list(spec, rows, user=request.user), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(spec)}"'
+    return response

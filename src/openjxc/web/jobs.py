@@ -206,8 +206,11 @@ def start_export(*, by, spec, queryset) -> Job:
 @_guarded
 def run_export_job(job_id: int) -> None:
     from django.apps import apps
+    from django.urls import get_resolver
 
     from openjxc.web.excel import EXPORTS, export_filename, write_list
+
+    get_resolver().url_patterns  # noqa: B018 - imports every view module, so every list's ListExport is known
 
     job = Job.objects.select_related("user", "user__company").get(pk=job_id)
     with translation.override(job.params.get("language")):
@@ -221,7 +224,7 @@ def run_export_job(job_id: int) -> None:
         progress(0, total, force=True)
         timezone.activate(job.user.company.time_zone)
         try:
-            data = write_list(spec, qs.iterator(chunk_size=2000), on_row=lambda n: progress(n, total))
+            data = write_list(spec, qs.iterator(chunk_size=2000), user=job.user, on_row=lambda n: progress(n, total))
         finally:
             timezone.deactivate()
         _finish(job, ok=True, message=_("%(n)s rows exported.") % {"n": total}, result=data,

@@ -1,0 +1,194 @@
+"""REST API for Excel: templates, import check (dry run), import, list exports, background job status and result.
+
+Imports and exports run as background jobs (web/jobs.py): the call answers 202 with the job; poll
+`GET /excel/jobs/{id}` until `status` is done or failed, then fetch `/excel/jobs/{id}/result` or read `errors`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.http import FileResponse, HttpResponse
+from ninja import Field, File, Path, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from openjxc.core import permissions
+from openjxc.core.errors import NotFound
+from openjxc.core.schemas import MAX_ID, company_id
+from openjxc.documents.models import Document
+from openjxc.stock import selectors
+from openjxc.stock.access import scoped_warehouse_ids, visible_warehouses
+from openjxc.stock.models import Location, LocationKind, Warehouse, WarehouseKind
+from openjxc.web import jobs
+from openjxc.web.excel import XLSX_TYPE, template_workbook
+from openjxc.web.excel_imports import IMPORTERS
+
+router = Router(tags=["excel"])
+PK = Path(..., ge=1, le=MAX_ID)
+Target = Literal["items", "partners", "opening"]
+ExportName = Literal["items", "partners", "balances", "documents", "warehouses"]
+
+
+class RowErrorOut(Schema):
+    row: int
+    column: str
+    code: str
+    message: str
+
+
+class JobOut(Schema):
+    id: int
+    kind: str
+    target: str
+    status: str
+    done: int
+    total: int
+    percent: int
+    message: str
+    input_name: str
+    result_name: str
+    result_url: str | None
+    errors: list[RowErrorOut]
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_result_url(job) -> str | None:
+        return f"/api/excel/jobs/{job.pk}/result" if job.status == "done" and job.result_name else None
+
+
+def _file_bytes(file: UploadedFile) -> bytes:
+    from openjxc.web.excel import MAX_UPLOAD_BYTES, UnreadableFile
+
+    if file.size and file.size > MAX_UPLOAD_BYTES:
+        raise UnreadableFile(reason="> 50 MB")
+    return file.read()
+
+
+def _start(request, target: str, file: UploadedFile, commit: bool):
+    company_id(request, "masterdata.view")
+    job = jobs.start_import(by=request.auth, target=target, data=_file_bytes(file), filename=file.name or "",
+                            commit=commit)
+    job.refresh_from_db()
+    return Status(202, jobs.job_state(job))
+
+
+@router.get("/templates/{target}", response={200: None})
+def import_template(request, target: Target):
+    """The .xlsx template of an import, headers in the caller's language."""
+    company_id(request, "masterdata.view")
+    importer = IMPORTERS[target]
+    response = HttpResponse(template_workbook(str(importer.title), importer.fields, importer.example),
+                            content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{target}-template.xlsx"'
+    return response
+
+
+@router.post("/imports/{target}/check", response={202: JobOut})
+def check_import(request, target: Target, file: File[UploadedFile]):
+    """Dry run: every row is checked through the services and undone; the job lists every bad row."""
+    return _start(request, target, file, commit=False)
+
+
+@router.post("/imports/{target}", response={202: JobOut})
+def run_import(request, target: Target, file: File[UploadedFile]):
+    """Check and import in one go: all rows are kept, or (if any row is bad) none, with the bad rows listed."""
+    return _start(request, target, file, commit=True)
+
+
+@router.post("/jobs/{int:job_id}/confirm", response={202: JobOut})
+def confirm_import(request, job_id: int = PK):
+    """Import the file of a check that found no bad rows."""
+    company_id(request, "masterdata.view")
+    job = jobs.confirm_import(by=request.auth, check=jobs.get_job(request.auth, job_id))
+    job.refresh_from_db()
+    return Status(202, jobs.job_state(job))
+
+
+class ExportFilters(Schema):
+    kind: str | None = Field(None, max_length=32)
+    status: str | None = Field(None, max_length=16)
+    warehouse: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+def _export_queryset(user, name: str, filters: ExportFilters):
+    from openjxc.catalog.models import Item
+    from openjxc.partners.models import Partner
+
+    if name == "items":
+        permissions.require(user, "masterdata.view")
+        return Item.objects.filter(company_id=user.company_id).order_by("code", "id")
+    if name == "partners":
+        permissions.require(user, "masterdata.view")
+        return Partner.objects.filter(company_id=user.company_id).order_by("code", "id")
+    if name == "warehouses":
+        permissions.require(user, "masterdata.view")
+        whs = visible_warehouses(user, Warehouse.objects.exclude(kind=WarehouseKind.TRANSIT))
+        return Location.objects.filter(warehouse__in=whs, kind=LocationKind.INTERNAL).order_by("warehouse__code",
+                                                                                                 "code", "id")
+    if name == "balances":
+        permissions.require(user, "stock.view")
+        qs = selectors.balances(user.company_id, warehouse_ids=scoped_warehouse_ids(user))
+        return qs.filter(location__warehouse_id=filters.warehouse) if filters.warehouse else qs
+    permissions.require(user, "document.view")
+    qs = Document.objects.filter(company_id=user.company_id)
+    scope = scoped_warehouse_ids(user)
+    if scope is not None:
+        qs = qs.filter(warehouse_id__in=scope)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.warehouse:
+        qs = qs.filter(warehouse_id=filters.warehouse)
+    return qs.order_by("-business_on", "-id")
+
+
+@router.post("/exports/{name}", response={202: JobOut})
+def export(request, name: ExportName, filters: Query[ExportFilters]):
+    """Export a list to .xlsx as a background job (items, partners, balances, documents, warehouses)."""
+    from openjxc.web import excel_lists  # noqa: F401 - registers the lists' columns
+    from openjxc.web.excel import EXPORTS
+
+    company_id(request, "masterdata.view" if name in ("items", "partners", "warehouses") else "stock.view")
+    spec = EXPORTS[name]
+    qs = _export_queryset(request.auth, name, filters)
+    job = jobs.start_export(by=request.auth, spec=spec, queryset=spec.prepare(qs) if spec.prepare else qs)
+    job.refresh_from_db()
+    return Status(202, jobs.job_state(job))
+
+
+class PrintIn(Schema):
+    documents: list[int]
+    paper: Literal["a4", "receipt"] = "a4"
+
+
+@router.post("/prints", response={202: JobOut})
+def batch_print(request, payload: PrintIn):
+    """Many documents into one PDF, as a background job."""
+    company_id(request, "document.view")
+    job = jobs.start_print(by=request.auth, document_ids=[i for i in payload.documents if 0 < i <= MAX_ID],
+                           paper=payload.paper)
+    job.refresh_from_db()
+    return Status(202, jobs.job_state(job))
+
+
+@router.get("/jobs/{int:job_id}", response=JobOut)
+def job_status(request, job_id: int = PK):
+    """A job's status and progress (done of total), its message and, for an import, every bad row."""
+    company_id(request, "masterdata.view")
+    return jobs.get_job(request.auth, job_id)
+
+
+@router.get("/jobs/{int:job_id}/result", response={200: None})
+def job_result(request, job_id: int = PK):
+    """The file a finished export or print produced."""
+    company_id(request, "masterdata.view")
+    job = jobs.get_job(request.auth, job_id)
+    path = jobs.result_path(job)
+    if path is None:
+        raise NotFound("job", job_id, code="job.no_result")
+    content_type = "application/pdf" if job.result_name.endswith(".pdf") else XLSX_TYPE
+    return FileResponse(path.open("rb"), as_attachment=True, filename=job.result_name, content_type=content_type)
+
