@@ -182,9 +182,15 @@ class _Inbox:
     def __init__(self):
         self.messages = []
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.endswith("@nowhere.invalid"):
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
-                              "data": envelope.content.decode("utf8", errors="replace")})
+                              "raw": envelope.original_content or envelope.content})
         return "250 Message accepted for delivery"
 
 
@@ -201,6 +207,7 @@ def smtp_server(settings):
     port = _free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
+    inbox.port = port
     settings.JXC_SMTP = {"host": "127.0.0.1", "port": port, "username": "", "password": "", "starttls": False,
                          "ssl": False, "from_address": "jxc@example.com"}
     yield inbox

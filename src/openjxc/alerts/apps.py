@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AlertsConfig(AppConfig):
     name = "openjxc.alerts"
     label = "alerts"
+
+    def ready(self):
+        # postings and voids schedule the alert evaluation of the items they touched (documents/hooks.py);
+        # importing rule_tasks also registers its periodic tasks with huey
+        from openjxc.alerts import rule_tasks
+
+        rule_tasks.register_hooks()

@@ -329,6 +329,8 @@ def _notify(rule: AlertRule, alerts: list[Alert], now) -> list[AlertHistory]:
         by_language: dict[str, list[User]] = {}
         for u in users:
             by_language.setdefault(u.language or translation.get_language() or "en", []).append(u)
+        if not by_language:  # nobody in-app, but the company's group channels still hear about it
+            by_language[translation.get_language() or "en"] = []
         for language, people in by_language.items():
             with translation.override(language):
                 if len(members) > DIGEST_OVER:

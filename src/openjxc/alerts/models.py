@@ -136,3 +136,12 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["channel", "at"])]
+
+
+# Alert rules and alerts (issue 7) live in their own module; imported here so Django registers them.
+from openjxc.alerts.rule_models import (  # noqa: E402,F401
+    Alert,
+    AlertCursor,
+    AlertHistory,
+    AlertRule,
+)

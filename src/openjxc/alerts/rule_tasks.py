@@ -10,6 +10,7 @@ change without any event).
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.db import transaction
@@ -33,6 +34,7 @@ TOPIC_KINDS: dict[str, set[str]] = {
     "workflow.": {AlertKind.APPROVAL_OVERDUE},
 }
 BATCH = 1000
+logger = logging.getLogger(__name__)
 
 
 def _documents_items(doc_ids: set[int]) -> set[int]:
@@ -73,7 +75,11 @@ def process_events(company_id: int, *, max_batches: int = 50) -> engine.RunResul
 
 @db_task(name="alerts.process_company_events")
 def process_company_events(company_id: int):
-    return process_events(company_id).as_dict()
+    try:
+        return process_events(company_id).as_dict()
+    except Exception:  # the minute task retries from the same cursor; never fail the posting that scheduled it
+        logger.exception("alert evaluation failed for company %s", company_id)
+        return None
 
 
 # per process: when each company's event processing was last scheduled (postings come in bursts; one

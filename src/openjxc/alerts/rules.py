@@ -128,7 +128,7 @@ def low_stock(scope: Scope, params: dict) -> dict[str, Finding]:
         if available >= safety:
             continue
         position = available + coming[(item, wh)]
-        suggest = suggested_quantity(position, max(qty(point), qty(safety)) + Decimal("0.0001"), top)
+        suggest = suggested_quantity(position, max(qty(point), qty(safety)), top)
         out[f"iw:{item}:{wh}"] = Finding(
             f"iw:{item}:{wh}", qty(safety) - available, item_id=item, warehouse_id=wh,
             data={"on_hand": _num(on_hand), "reserved": _num(held[(item, wh)]), "available": _num(available),

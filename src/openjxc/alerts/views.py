@@ -63,12 +63,12 @@ def alerts(request):
     page, query = _page(request, qs.order_by("-raised_at", "-id"))
     for a in page.object_list:
         a.title = engine.render_title(a.kind, a.data)
-    counts = {k: 0 for k, _label in STATUS_TABS}
     base = visible_alerts(user)
-    counts["active"] = base.filter(status__in=OPEN_STATUSES).count()
-    counts["acknowledged"] = base.filter(status="acknowledged").count()
+    counts = {"active": base.filter(status__in=OPEN_STATUSES).count(),
+              "acknowledged": base.filter(status="acknowledged").count()}
+    tabs = [(key, label, counts.get(key)) for key, label in STATUS_TABS]
     return render(request, "alerts/alerts.html", {
-        "page": page, "query": query, "form": form, "status": status, "tabs": STATUS_TABS, "counts": counts,
+        "page": page, "query": query, "form": form, "status": status, "tabs": tabs,
         "can_manage": permissions.allowed(user, "alerts.manage"),
     })
 
