@@ -25,6 +25,9 @@ ACTIONS: dict[str, set[str]] = {
     "users.manage": {Role.ADMIN},
     "ledger.check": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
     "tokens.manage": {ALL},
+    "alerts.view": {ALL},
+    "alerts.manage": {Role.ADMIN, Role.MANAGER},
+    "reports.view": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
 }
 
 ACTION_LABELS = {
@@ -33,6 +36,8 @@ ACTION_LABELS = {
     "document.void": _("void documents"),
     "masterdata.edit": _("edit master data"),
     "users.manage": _("manage users"),
+    "alerts.manage": _("manage alert rules"),
+    "reports.view": _("view management reports"),
 }
 
 

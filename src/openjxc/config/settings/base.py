@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "openjxc.alerts",
     "openjxc.counts",
     "openjxc.sync",
+    "openjxc.reports",
     "openjxc.web",
 ]
 
