@@ -11,6 +11,8 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import translation
@@ -184,7 +186,7 @@ def notify_admins(channel, *, topic: str, title, body) -> None:
     for admin in admins:  # each in their own language
         with translation.override(admin.language or settings.LANGUAGE_CODE):
             notify_in_app(company=channel.company_id, recipients=[admin], topic=topic, title=str(title()),
-                          body=str(body()), link=f"/alerts/channels/{channel.pk}/",
+                          body=str(body()), link=f"/notifications/channels/{channel.pk}/",
                           data={"channel": channel.pk})
 
 
@@ -204,11 +206,15 @@ def send_test(channel, *, by, address: str = "") -> Delivery:
         address = address or (by.email if by is not None else "")
         if not address:
             raise ChannelConfigInvalid(field="address", reason=_("is required: your account has no email address"))
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ChannelConfigInvalid(field="address", reason=_("is not an email address")) from None
     with transaction.atomic():
         delivery = Delivery.objects.create(
             company_id=channel.company_id, channel=channel, recipient=by, address=address, topic="channel.test",
             title=_("OpenJXC test message"), body=_("If you can read this, the channel %(name)s works.")
-            % {"name": channel.name}, link="/alerts/notifications/", is_test=True,
+            % {"name": channel.name}, link="/notifications/", is_test=True,
             next_attempt_at=now, locked_until=now + LEASE, created_at=now)
     result = send_delivery(delivery.pk, claimed=True)
     delivery.refresh_from_db()
