@@ -33,6 +33,7 @@ def test_the_transition_table_is_the_one_these_tests_cover():
         "submit": ({Status.DRAFT}, Status.SUBMITTED),
         "approve": ({Status.SUBMITTED}, Status.APPROVED),
         "reject": ({Status.SUBMITTED}, Status.DRAFT),
+        "withdraw": ({Status.SUBMITTED}, Status.DRAFT),  # the requester takes it back: tests/workflow/test_engine.py
         "post": ({Status.APPROVED}, Status.POSTED),
         "void": ({Status.POSTED}, Status.VOIDED),
         "cancel": ({Status.DRAFT, Status.SUBMITTED, Status.APPROVED}, Status.CANCELLED),

@@ -49,6 +49,7 @@ TRANSITIONS: dict[str, tuple[set[str], str]] = {
     "submit": ({Status.DRAFT}, Status.SUBMITTED),
     "approve": ({Status.SUBMITTED}, Status.APPROVED),
     "reject": ({Status.SUBMITTED}, Status.DRAFT),
+    "withdraw": ({Status.SUBMITTED}, Status.DRAFT),  # the requester takes it back (workflow.services.withdraw)
     "post": ({Status.APPROVED}, Status.POSTED),
     "void": ({Status.POSTED}, Status.VOIDED),
     "cancel": ({Status.DRAFT, Status.SUBMITTED, Status.APPROVED}, Status.CANCELLED),
@@ -59,6 +60,7 @@ ACTION_LABELS = {
     "submit": _("submit"),
     "approve": _("approve"),
     "reject": _("reject"),
+    "withdraw": _("withdraw"),
     "post": _("post"),
     "void": _("void"),
     "cancel": _("cancel"),
@@ -525,30 +527,74 @@ def transition(doc: Document, action: str, *, by, reason: str = "", changes: _Ch
 
 @transaction.atomic
 def submit_document(doc, *, by) -> Document:
-    """Send a draft for approval."""
+    """Send a draft for approval; the applicable approval flow (workflow app), if any, starts."""
     permissions.require(by, "document.submit")
-    return transition(_locked(doc, by), "submit", by=by)
+    doc = _locked(doc, by)
+    changes = _Changes(doc)
+    _submit(doc, by=by, changes=changes)
+    return changes.flush()
+
+
+def _submit(doc: Document, *, by, changes: _Changes) -> None:
+    from openjxc.workflow import services as workflow
+
+    transition(doc, "submit", by=by, changes=changes)
+    workflow.start_approval(doc, by=by)
+
+
+def _in_flow(doc, by) -> Document | None:
+    """The locked document when it waits in an approval flow (whose approvers, not roles, may decide)."""
+    from openjxc.workflow import services as workflow
+
+    pk = doc.pk if isinstance(doc, Document) else doc
+    if by.company_id is None or workflow.pending_approval(pk) is None:
+        return None
+    return workflow._lock(pk, by.company_id)
 
 
 @transaction.atomic
-def approve_document(doc, *, by) -> Document:
-    """Approve a submitted document (the single approval step until the workflow engine plugs in)."""
+def approve_document(doc, *, by, comment: str = "") -> Document:
+    """Approve a submitted document: in an approval flow, `by`'s decision on the current step (approved
+    after the last step); otherwise the single approval by a manager."""
+    from openjxc.workflow import services as workflow
+
+    flowing = _in_flow(doc, by)
+    if flowing is not None:
+        return workflow.decide(flowing, by=by, approve=True, comment=comment)
     permissions.require(by, "document.approve")
     return transition(_locked(doc, by), "approve", by=by)
 
 
 @transaction.atomic
 def reject_document(doc, *, by, reason: str = "") -> Document:
-    """Send a submitted document back to its author as a draft."""
+    """Send a submitted document back to its author as a draft, with the reason."""
+    from openjxc.workflow import services as workflow
+
+    flowing = _in_flow(doc, by)
+    if flowing is not None:
+        return workflow.decide(flowing, by=by, approve=False, comment=reason)
     permissions.require(by, "document.approve")
     return transition(_locked(doc, by), "reject", by=by, reason=reason)
 
 
 @transaction.atomic
+def withdraw_document(doc, *, by, reason: str = "") -> Document:
+    """The requester takes a submitted document back to draft; its approval (if any) ends."""
+    from openjxc.workflow import services as workflow
+
+    flowing = _in_flow(doc, by)
+    return workflow.withdraw(flowing if flowing is not None else _locked(doc, by), by=by, reason=reason)
+
+
+@transaction.atomic
 def cancel_document(doc, *, by, reason: str = "") -> Document:
     """Cancel a document that was never posted. Nothing is deleted."""
+    from openjxc.workflow import services as workflow
+
     permissions.require(by, "document.cancel")
-    return transition(_locked(doc, by), "cancel", by=by, reason=reason)
+    doc = _locked(doc, by)
+    workflow.end_approval(doc, by=by, reason=reason)
+    return transition(doc, "cancel", by=by, reason=reason)
 
 
 @transaction.atomic
@@ -657,11 +703,30 @@ def _advance(doc: Document, *, by, to: str, changes: _Changes, lines=None) -> No
     for status, action in STEPS[: LIFECYCLE.index(to)]:
         if doc.status in LIFECYCLE and LIFECYCLE.index(doc.status) >= LIFECYCLE.index(status):
             continue
+        if action == "approve" and _advance_in_flow(doc, by=by, changes=changes):
+            continue
         permissions.require(by, f"document.{action}")
         if action == "post":
             _post_locked(doc, by, changes, lines=lines)
+        elif action == "submit":
+            _submit(doc, by=by, changes=changes)
         else:
             transition(doc, action, by=by, changes=changes)
+
+
+def _advance_in_flow(doc: Document, *, by, changes: _Changes) -> bool:
+    """In an approval flow, advancing means `by` approves the current step; refused when steps remain."""
+    from openjxc.workflow import services as workflow
+
+    approval = workflow.pending_approval(doc)
+    if approval is None:
+        return False
+    workflow.decide(doc, by=by, approve=True, changes=changes)
+    if doc.status == Status.SUBMITTED:
+        waiting = workflow.pending_approval(doc)
+        raise DomainError("workflow.awaiting", _("%(number)s still waits for approval: %(step)s."), http_status=409,
+                          number=doc.number, step=waiting.steps.get(position=waiting.current).name)
+    return True
 
 
 # ---------------------------------------------------------------- 下推: creating from a source

@@ -61,6 +61,7 @@ class ApprovalState(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    CANCELLED = "cancelled", _("Cancelled")  # the document was cancelled while in approval
 
 
 class Approval(models.Model):
