@@ -31,6 +31,12 @@ def _finance(user, action: str) -> bool:
     return permissions.allowed(user, action, ROLES[action][0])
 
 
+def _may_import(user) -> bool:
+    from openjxc.web.excel_views import may_import
+
+    return may_import(user)
+
+
 # A later app adds its pages here: one entry, one predicate.
 NAVIGATION: list[NavEntry] = [
     NavEntry("web:home", _("Dashboard"), "◧", lambda u: True),
@@ -49,6 +55,8 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("web:aging", _("Aging"), "▥", lambda u: _finance(u, "finance.view")),
     NavEntry("web:statement", _("Statements"), "✉", lambda u: _finance(u, "finance.view")),
     NavEntry("web:users", _("Users"), "☺", lambda u: permissions.allowed(u, "users.manage")),
+    NavEntry("web:import", _("Import"), "⇪", _may_import),
+    NavEntry("web:jobs", _("Jobs"), "⧗", lambda u: True),
 ]
 
 

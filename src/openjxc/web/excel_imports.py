@@ -242,7 +242,10 @@ class OpeningImporter(Importer):
         self.lines: dict[int, list[tuple[int, LineInput]]] = {}  # warehouse id -> [(row, line)]
 
     def require(self):
+        """Opening stock is posted at once: the importer must be allowed to create, approve and post it."""
         permissions.require(self.by, "document.create", roles=set(get_kind("opening").create_roles))
+        permissions.require(self.by, "document.approve")
+        permissions.require(self.by, "document.post")
 
     def duplicate_key(self, values: dict):
         return (str(values["warehouse"]).lower(), str(values["location"] or "").lower(), str(values["item"]),

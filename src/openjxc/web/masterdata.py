@@ -27,6 +27,8 @@ from openjxc.partners.models import Partner, PartnerKind, Region
 from openjxc.stock import services as stock_services
 from openjxc.stock.access import visible_warehouses
 from openjxc.stock.models import Location, LocationKind, Warehouse, WarehouseKind
+from openjxc.web.excel import export_list, wants_export
+from openjxc.web.excel_lists import ITEMS_EXPORT, LOCATIONS_EXPORT, PARTNERS_EXPORT
 from openjxc.web.views import _page, company_page
 
 # a checkbox sits at the start of its field (app.css styles only text inputs and selects)
@@ -114,6 +116,8 @@ def items(request):
     qs = qs.select_related("category", "base_unit").only(
         "id", "code", "name", "spec", "is_active", "sale_price", "category__name", "base_unit__name",
     ).order_by(order, "id")
+    if wants_export(request):
+        return export_list(request, ITEMS_EXPORT, qs.defer(None))
     page, query = _page(request, qs)
     return render(request, "web/masterdata/items.html", {
         "form": form, "page": page, "query": query, "can_edit": permissions.allowed(user, "masterdata.edit"),
@@ -269,6 +273,8 @@ def partners(request):
     qs = qs.select_related("region").only(
         "id", "code", "name", "kind", "contact", "phone", "is_active", "region__name",
     ).order_by("code", "id")
+    if wants_export(request):
+        return export_list(request, PARTNERS_EXPORT, qs.defer(None))
     page, query = _page(request, qs)
     return render(request, "web/masterdata/partners.html", {
         "form": form, "page": page, "query": query, "can_edit": permissions.allowed(user, "masterdata.edit"),
@@ -358,6 +364,9 @@ def _warehouse_fields(data) -> dict:
 def warehouses(request):
     user = request.user
     qs = visible_warehouses(user, Warehouse.objects.exclude(kind=WarehouseKind.TRANSIT)).order_by("code", "id")
+    if wants_export(request):
+        return export_list(request, LOCATIONS_EXPORT, Location.objects.filter(
+            warehouse__in=qs, kind=LocationKind.INTERNAL).order_by("warehouse__code", "code", "id"))
     page, query = _page(request, qs)
     return render(request, "web/masterdata/warehouses.html", {
         "page": page, "query": query, "can_edit": permissions.allowed(user, "masterdata.edit"),

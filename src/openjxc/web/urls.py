@@ -1,7 +1,7 @@
 from django.urls import path
 
 from openjxc.printing import views as printing
-from openjxc.web import finance, masterdata, masterdata_more, users, views
+from openjxc.web import excel_views, finance, masterdata, masterdata_more, users, views
 
 app_name = "web"
 urlpatterns = [
@@ -54,4 +54,10 @@ urlpatterns = [
     path("finance/balances/", finance.balances, name="finance_balances"),
     path("finance/statement/", finance.statement, name="statement"),
     path("finance/aging/", finance.aging, name="aging"),
+    path("import/", excel_views.import_page, name="import"),
+    path("import/<slug:target>/template.xlsx", excel_views.import_template, name="import_template"),
+    path("jobs/", excel_views.job_list, name="jobs"),
+    path("jobs/<int:pk>/", excel_views.job_detail, name="job"),
+    path("jobs/<int:pk>/confirm/", excel_views.job_confirm, name="job_confirm"),
+    path("jobs/<int:pk>/download/", excel_views.job_download, name="job_download"),
 ]

@@ -39,6 +39,8 @@ from openjxc.documents.services import TRANSITIONS, LineInput
 from openjxc.stock import selectors
 from openjxc.stock.access import scoped_warehouse_ids, visible_warehouses
 from openjxc.stock.models import STOCKED_KINDS, StockBalance, StockMove, Warehouse
+from openjxc.web.excel import export_list, wants_export
+from openjxc.web.excel_lists import BALANCES_EXPORT, DOCUMENTS_EXPORT, ITEM_CARD_EXPORT
 from openjxc.web.forms import BalanceFilter, DocumentFilter, DocumentHeaderForm
 
 PAGE_SIZE = 50
@@ -224,6 +226,8 @@ def balances(request):
         if form.cleaned_data["lot"]:
             qs = qs.filter(lot__code__icontains=form.cleaned_data["lot"].strip())
     qs = qs.select_related("item__base_unit")
+    if wants_export(request):
+        return export_list(request, BALANCES_EXPORT, qs)
     show_value = permissions.allowed(user, "stock.cost")
     totals = qs.aggregate(q=Sum("quantity"), v=Sum("value"))
     page, query = _page(request, qs)
@@ -246,6 +250,8 @@ def item_card(request, pk: int):
         ids = {int(chosen)}
     rows = selectors.item_ledger(user.company_id, item.pk, warehouse_ids=ids)
     rows.reverse()  # newest first: what people look for on a card
+    if wants_export(request):
+        return export_list(request, ITEM_CARD_EXPORT, rows)
     on_hand = selectors.balances(user.company_id, warehouse_ids=ids, item_id=item.pk)
     return render(request, "web/item_card.html", {
         "item": item, "rows": rows, "warehouses": warehouses, "chosen": chosen or "",
@@ -273,6 +279,12 @@ def documents(request):
             qs = qs.filter(business_on__gte=data["date_from"])
         if data["date_to"]:
             qs = qs.filter(business_on__lte=data["date_to"])
+    if wants_export(request):
+        return export_list(request, DOCUMENTS_EXPORT, qs.order_by("-business_on", "-id"))
+    if request.GET.get("print") == "pdf":  # every listed document into one PDF, as a background job
+        from openjxc.web.excel_views import print_documents
+
+        return print_documents(request, qs.order_by("business_on", "number"))
     page, query = _page(request, qs.order_by("-business_on", "-id"))
     return render(request, "web/documents.html", {
         "form": form, "page": page, "query": query, "show_value": permissions.allowed(user, "stock.cost"),
