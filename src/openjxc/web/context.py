@@ -55,6 +55,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("web:aging", _("Aging"), "▥", lambda u: _finance(u, "finance.view")),
     NavEntry("web:statement", _("Statements"), "✉", lambda u: _finance(u, "finance.view")),
     NavEntry("web:users", _("Users"), "☺", lambda u: permissions.allowed(u, "users.manage")),
+    NavEntry("web:channels", _("Notification channels"), "✆", lambda u: permissions.allowed(u, "users.manage")),
     NavEntry("web:import", _("Import"), "⇪", _may_import),
     NavEntry("web:jobs", _("Jobs"), "⧗", lambda u: True),
 ]

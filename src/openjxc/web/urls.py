@@ -1,5 +1,6 @@
 from django.urls import path
 
+from openjxc.alerts import notification_views as notification_views
 from openjxc.printing import views as printing
 from openjxc.web import excel_views, finance, masterdata, masterdata_more, users, views
 
@@ -54,6 +55,14 @@ urlpatterns = [
     path("finance/balances/", finance.balances, name="finance_balances"),
     path("finance/statement/", finance.statement, name="statement"),
     path("finance/aging/", finance.aging, name="aging"),
+    path("notifications/", notification_views.notifications, name="notifications"),
+    path("notifications/<int:pk>/open/", notification_views.notification_open, name="notification_open"),
+    path("notifications/read-all/", notification_views.notifications_read_all, name="notifications_read_all"),
+    path("notifications/channels/", notification_views.channels, name="channels"),
+    path("notifications/channels/new/<slug:kind>/", notification_views.channel_new, name="channel_new"),
+    path("notifications/channels/<int:pk>/", notification_views.channel_edit, name="channel_edit"),
+    path("notifications/channels/<int:pk>/test/", notification_views.channel_test, name="channel_test"),
+    path("notifications/channels/<int:pk>/delete/", notification_views.channel_delete, name="channel_delete"),
     path("import/", excel_views.import_page, name="import"),
     path("import/<slug:target>/template.xlsx", excel_views.import_template, name="import_template"),
     path("jobs/", excel_views.job_list, name="jobs"),
