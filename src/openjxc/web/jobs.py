@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from huey.contrib.djhuey import HUEY, db_task
@@ -53,17 +53,24 @@ class Progress:
         if not force and done < total and now - self.last < PROGRESS_EVERY:
             return
         self.last = now
-        if connection.in_atomic_block:
-            HUEY.put(_kv_key(self.job.pk), (done, total, self.message))
-        else:
-            Job.objects.filter(pk=self.job.pk).update(done=done, total=total, message=self.message[:300])
+        HUEY.put(_kv_key(self.job.pk), (done, total, self.message))
+        if not connection.in_atomic_block:
+            try:
+                Job.objects.filter(pk=self.job.pk).update(done=done, total=total, message=self.message[:300])
+            except DatabaseError:  # a progress write is a courtesy: a busy database must not fail the job
+                pass
         self.job.done, self.job.total = done, total
+
+
+def live_progress(job_id: int) -> tuple[int, int, str] | None:
+    """(done, total, message) of a running job from huey's store, which every process shares."""
+    return HUEY.get(_kv_key(job_id), peek=True)
 
 
 def job_state(job: Job) -> Job:
     """The job with its freshest progress (a running import reports through huey's store)."""
     if job.status == JobStatus.RUNNING:
-        live = HUEY.get(_kv_key(job.pk), peek=True)
+        live = live_progress(job.pk)
         if live is not None:
             job.done, job.total, message = live
             job.message = message or job.message
@@ -119,15 +126,16 @@ def _guarded(run):
     return wrapper
 
 
-def _enqueue(task, job: Job) -> Job:
-    transaction.on_commit(lambda: task(job.pk))
+def _enqueue(task, job: Job, queue: bool = True) -> Job:
+    if queue:
+        transaction.on_commit(lambda: task(job.pk))
     return job
 
 
 # ---------------------------------------------------------------- imports
 
 
-def start_import(*, by, target: str, data: bytes, filename: str, commit: bool) -> Job:
+def start_import(*, by, target: str, data: bytes, filename: str, commit: bool, queue: bool = True) -> Job:
     """Store the uploaded file and queue its check (or, with `commit`, its import)."""
     from openjxc.web.excel import open_workbook
     from openjxc.web.excel_imports import IMPORTERS
@@ -141,7 +149,7 @@ def start_import(*, by, target: str, data: bytes, filename: str, commit: bool) -
                              kind=JobKind.IMPORT if commit else JobKind.IMPORT_CHECK,
                              params={"language": translation.get_language() or settings.LANGUAGE_CODE})
     (job_dir(job) / "input.xlsx").write_bytes(data)
-    return _enqueue(run_import_job, job)
+    return _enqueue(run_import_job, job, queue)
 
 
 def confirm_import(*, by, check: Job) -> Job:
@@ -191,7 +199,7 @@ def run_import_job(job_id: int) -> None:
 # ---------------------------------------------------------------- exports
 
 
-def start_export(*, by, spec, queryset) -> Job:
+def start_export(*, by, spec, queryset, queue: bool = True) -> Job:
     """A big list exported in the background: the query travels pickled (Django supports pickling queries)."""
     job = Job.objects.create(
         company_id=by.company_id, user=by, kind=JobKind.EXPORT, target=spec.name,
@@ -199,7 +207,7 @@ def start_export(*, by, spec, queryset) -> Job:
                 "model": queryset.model._meta.label,
                 "query": base64.b64encode(pickle.dumps(queryset.query)).decode()},
     )
-    return _enqueue(run_export_job, job)
+    return _enqueue(run_export_job, job, queue)
 
 
 @db_task()
