@@ -1,10 +1,10 @@
 """When the alert rules are evaluated: after the events that can change them, and by a periodic scan.
 
-`process_events` reads the company's outbox through the change feed (never skipping an event that
-committed late, sync/feed.py) from the engine's own cursor: postings and voids re-evaluate the stock
-rules for the items they touched; channel, terminal, count and approval events re-evaluate their kinds.
-A posting schedules it right after commit, and a one-minute periodic task catches whatever a crashed
-worker left behind. The ten-minute scan evaluates every rule in full (expiry dates and quiet weeks
+A posting hands its items to the worker right after commit (`evaluate_items`). `process_events` reads
+the company's outbox through the change feed (never skipping an event that committed late,
+sync/feed.py) from the engine's own cursor, every minute: postings and voids re-evaluate the stock rules
+for the items they touched (whatever a burst, a lost task or a crashed worker left behind); channel,
+terminal, count and approval events re-evaluate their kinds. The ten-minute scan evaluates every rule in full (expiry dates and quiet weeks
 change without any event).
 """
 
@@ -73,38 +73,38 @@ def process_events(company_id: int, *, max_batches: int = 50) -> engine.RunResul
     return total
 
 
-@db_task(name="alerts.process_company_events")
-def process_company_events(company_id: int):
-    try:
-        return process_events(company_id).as_dict()
-    except Exception:  # the minute task retries from the same cursor; never fail the posting that scheduled it
-        logger.exception("alert evaluation failed for company %s", company_id)
-        return None
-
-
-# per process: when each company's event processing was last scheduled (postings come in bursts; one
-# run a few seconds later covers the whole burst, and the minute task covers any gap)
+# per process: when each company's evaluation was last handed to the worker. Postings come in bursts:
+# the first one of a burst is evaluated at once (for its items), the rest of the burst by the one-minute
+# catch-up that reads the outbox — so an alert is raised within seconds usually, within a minute at worst.
 _scheduled: dict[int, float] = {}
 DEBOUNCE_SECONDS = 3
 
 
-def _schedule(company_id: int) -> None:
+@db_task(name="alerts.evaluate_items")
+def evaluate_items(company_id: int, item_ids: list[int]):
+    try:
+        return engine.scan_company(company_id, kinds=rules.STOCK_KINDS, items=set(item_ids)).as_dict()
+    except Exception:  # the minute catch-up evaluates them again; never fail the posting that scheduled it
+        logger.exception("alert evaluation failed for company %s", company_id)
+        return None
+
+
+def _schedule(company_id: int, item_ids: set[int]) -> None:
     from huey.contrib.djhuey import HUEY
 
-    if HUEY.immediate:
-        process_company_events(company_id)
-        return
-    now = time.monotonic()
-    if now - _scheduled.get(company_id, -DEBOUNCE_SECONDS) < DEBOUNCE_SECONDS:
-        return
-    _scheduled[company_id] = now
-    process_company_events.schedule(args=(company_id,), delay=DEBOUNCE_SECONDS)
+    if not HUEY.immediate:
+        now = time.monotonic()
+        if now - _scheduled.get(company_id, -DEBOUNCE_SECONDS) < DEBOUNCE_SECONDS:
+            return
+        _scheduled[company_id] = now
+    evaluate_items(company_id, sorted(item_ids))
 
 
 def after_posting(doc, lines, by) -> None:
     """documents hook: once the posting is committed, look at the rules its items may now break or clear."""
     company_id = doc.company_id
-    transaction.on_commit(lambda: _schedule(company_id))
+    item_ids = {ln.item_id for ln in lines} if lines is not None else _documents_items({doc.pk})
+    transaction.on_commit(lambda: _schedule(company_id, item_ids))
 
 
 def after_void(doc, by) -> None:

@@ -1,7 +1,10 @@
 from django.urls import path
 
 from openjxc.alerts import notification_views as notification_views
+from openjxc.alerts import views as alert_views
+from openjxc.counts import views as count_views
 from openjxc.printing import views as printing
+from openjxc.reports import views as report_views
 from openjxc.web import excel_views, finance, masterdata, masterdata_more, users, views
 
 app_name = "web"
@@ -63,10 +66,25 @@ urlpatterns = [
     path("notifications/channels/<int:pk>/", notification_views.channel_edit, name="channel_edit"),
     path("notifications/channels/<int:pk>/test/", notification_views.channel_test, name="channel_test"),
     path("notifications/channels/<int:pk>/delete/", notification_views.channel_delete, name="channel_delete"),
+    path("counts/", count_views.count_list, name="counts"),
+    path("counts/plans/", count_views.plan_list, name="count_plans"),
+    path("counts/plans/<int:pk>/run/", count_views.plan_run, name="count_plan_run"),
+    path("counts/accuracy/", count_views.accuracy, name="count_accuracy"),
+    path("counts/<int:pk>/", count_views.count_detail, name="count"),
+    path("counts/<int:pk>/scan/", count_views.count_scan, name="count_scan"),
+    path("counts/<int:pk>/<slug:action>/", count_views.count_action, name="count_action"),
+    path("alerts/", alert_views.alerts, name="alerts"),
+    path("alerts/scan/", alert_views.alert_scan, name="alert_scan"),
+    path("alerts/rules/", alert_views.alert_rules, name="alert_rules"),
+    path("alerts/rules/new/<slug:kind>/", alert_views.alert_rule_new, name="alert_rule_new"),
+    path("alerts/rules/<int:pk>/", alert_views.alert_rule_edit, name="alert_rule_edit"),
+    path("alerts/<int:pk>/", alert_views.alert, name="alert"),
+    path("alerts/<int:pk>/<slug:action>/", alert_views.alert_action, name="alert_action"),
     path("import/", excel_views.import_page, name="import"),
     path("import/<slug:target>/template.xlsx", excel_views.import_template, name="import_template"),
     path("jobs/", excel_views.job_list, name="jobs"),
     path("jobs/<int:pk>/", excel_views.job_detail, name="job"),
     path("jobs/<int:pk>/confirm/", excel_views.job_confirm, name="job_confirm"),
     path("jobs/<int:pk>/download/", excel_views.job_download, name="job_download"),
+    path("reports/cycle-times/", report_views.cycle_times, name="cycle_times"),
 ]
