@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.smtp import EmailBackend
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from openjxc.alerts.models import ChannelKind
 from openjxc.core.errors import DomainError
@@ -218,7 +218,7 @@ def build_request(channel, msg: Message, *, now_ts: float) -> tuple[str, dict, b
     cfg = channel.config
     url = cfg["url"]
     headers = {"Content-Type": "application/json; charset=utf-8"}
-    open_label = _("Open")
+    open_label = pgettext("notification link", "Open")
     if channel.kind == ChannelKind.WECOM:
         text = f"**{msg.title}**\n{msg.body}" + (f"\n[{open_label}]({msg.link})" if msg.link else "")
         payload = {"msgtype": "markdown", "markdown": {"content": _cut(text, 4096)}}

@@ -52,7 +52,10 @@ def dispatch_due(limit: int = 200) -> dict[str, int]:
     """Send every delivery that is due (the periodic task); returns counts by result."""
     counts: dict[str, int] = {}
     for pk in due_ids(limit):
-        result = send_delivery(pk)
+        try:
+            result = send_delivery(pk)
+        except (Delivery.DoesNotExist, Channel.DoesNotExist):
+            result = "skipped"  # its channel was deleted meanwhile (the delivery goes with it)
         counts[result] = counts.get(result, 0) + 1
     return counts
 
