@@ -48,7 +48,7 @@ def test_import_page_check_lists_bad_rows_then_clean_file_imports(client, shop, 
     assert r.status_code == 302 and r["Location"] == reverse("web:job", args=[job.pk])
     assert job.status == "failed" and [e["row"] for e in job.errors] == [3, 4]
     shown = client.get(r["Location"], **ZH).content.decode()
-    assert "销售价" in shown and "不是有效数字" in shown and "F001" in shown and "data-confirm-import" not in shown
+    assert "销售价 不是有效数字" in shown and "F001" in shown and "data-confirm-import" not in shown
     assert not Item.objects.filter(code="N1").exists()
 
     good = xlsx([["Item code", "Item name", "Base unit", "Sale price"], ["N1", "好的", "瓶", 2], ["N2", "也好", "瓶", 3]])

@@ -305,7 +305,10 @@ def run_import(importer: Importer, *, commit: bool, progress: Callable[[int, int
                     importer.import_row(values, number)
                 outcome.created += 1
             except DomainError as err:
-                outcome.errors.append(RowError(number, importer.column_of(err), err.code, err.render_message()))
+                column = importer.column_of(err)
+                if column and "field" in err.data:  # "sale_price is not a number" reads "销售价 不是有效数字"
+                    err.display["field"] = column
+                outcome.errors.append(RowError(number, column, err.code, err.render_message()))
             if progress is not None:
                 progress(i, len(rows))
         if not outcome.errors:

@@ -1,0 +1,65 @@
+"""In a real browser: upload an .xlsx on the import page, see the dry run's bad rows, fix, confirm, imported."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from openjxc.catalog.models import Item
+from tests.conftest import Shop, assert_ledger_consistent
+from tests.web.test_excel_import import xlsx
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
+]
+
+
+def test_import_page_shows_the_bad_rows_then_imports(live_server, wipeable_ledger):
+    shop = Shop()
+    header = ["商品编码", "商品名称", "基本单位", "销售价", "条码"]
+    bad = xlsx([header, ["E001", "绿茶", "瓶", 3, "6911111111110"], ["E002", "红茶", "瓶", "三元", ""],
+                ["F001", "重复的面粉", "千克", 8, ""]])
+    good = xlsx([header, ["E001", "绿茶", "瓶", 3, "6911111111110"], ["E002", "红茶", "瓶", 3.5, ""]])
+
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        ])
+        page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
+                                viewport={"width": 360, "height": 760})
+        page.goto(f"{live_server.url}/login/")
+        page.fill("input[name=username]", shop.admin.username)
+        page.fill("input[name=password]", "pw-12345678")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+
+        page.goto(f"{live_server.url}/import/")
+        page.select_option("#import-target", "items")
+        page.set_input_files("input[name=file]", files=[{"name": "商品.xlsx", "mimeType": XLSX, "buffer": bad}])
+        page.click("button:text-is('上传并检查')")
+        table = page.wait_for_selector("table[data-errors]")
+        text = table.inner_text()
+        assert "3" in text and "销售价" in text and "不是有效数字" in text  # row 3: price is not a number
+        assert "4" in text and "F001" in text  # row 4: code already in use
+        assert page.query_selector("[data-confirm-import]") is None
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "import-check-phone.png"), full_page=True)
+
+        page.goto(f"{live_server.url}/import/")
+        page.set_input_files("input[name=file]", files=[{"name": "商品.xlsx", "mimeType": XLSX, "buffer": good}])
+        page.click("button:text-is('上传并检查')")
+        page.click("[data-confirm-import]")
+        page.wait_for_selector("#job[data-status=done]")
+        assert "已导入 2 行" in page.inner_text("#job")
+        browser.close()
+
+    assert Item.objects.get(company=shop.company, code="E002").name == "红茶"
+    assert Item.objects.filter(company=shop.company, code__in=["E001", "E002"]).count() == 2
+    assert_ledger_consistent()
