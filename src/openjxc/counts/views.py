@@ -1,0 +1,247 @@
+"""Count pages: the counts and plans, one count (counting on a phone with a scan field, variance review with
+reasons, the adjustment), and the accuracy trend. Every action calls the same services as the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from openjxc.core import clock, permissions
+from openjxc.core.errors import DomainError
+from openjxc.core.models import User
+from openjxc.counts import selectors
+from openjxc.counts import services as counts
+from openjxc.counts.models import AbcClass, Count, CountPlan, CountStatus, Reason, Scope
+from openjxc.stock.access import scoped_warehouse_ids
+from openjxc.stock.models import STOCKED_KINDS, Location, Warehouse
+from openjxc.web.views import _page, company_page
+
+
+def _may_manage(user) -> bool:
+    return permissions.allowed(user, "count.manage", roles=counts.MANAGERS)
+
+
+def _counts(user):
+    qs = Count.objects.filter(company_id=user.company_id).select_related("warehouse", "document")
+    scope = scoped_warehouse_ids(user)
+    return qs if scope is None else qs.filter(warehouse_id__in=scope)
+
+
+def _warehouse_choices(user):
+    qs = Warehouse.objects.filter(company_id=user.company_id, is_active=True).exclude(kind="transit").order_by("code")
+    scope = scoped_warehouse_ids(user)
+    if scope is not None:
+        qs = qs.filter(pk__in=scope)
+    return list(qs.values_list("pk", "name"))
+
+
+class CountForm(forms.Form):
+    warehouse = forms.TypedChoiceField(label=_("Warehouse"), coerce=int)
+    scope = forms.ChoiceField(label=_("What to count"), choices=Scope.choices)
+    abc_class = forms.ChoiceField(label=_("ABC class"), required=False, choices=[("", "—"), *AbcClass.choices])
+    sample_size = forms.IntegerField(label=_("Sample size"), required=False, min_value=0, max_value=100_000)
+    name = forms.CharField(label=_("Name"), required=False, max_length=100)
+    blind = forms.BooleanField(label=_("Blind count (counters do not see the book)"), required=False, initial=True)
+    freeze = forms.BooleanField(label=_("Freeze the locations while counting"), required=False)
+    every_days = forms.IntegerField(label=_("Every (days)"), required=False, min_value=1, max_value=3660)
+    assignees = forms.TypedMultipleChoiceField(label=_("Counters"), required=False, coerce=int)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].choices = _warehouse_choices(user)
+        self.fields["assignees"].choices = list(
+            User.objects.filter(company_id=user.company_id, is_active=True).order_by("username")
+            .values_list("pk", "username"))
+
+
+@company_page
+def count_list(request):
+    user = request.user
+    status = request.GET.get("status", "")
+    qs = _counts(user).order_by("-created_at", "-id")
+    if status in CountStatus.values:
+        qs = qs.filter(status=status)
+    if request.GET.get("mine"):
+        qs = qs.filter(assignees=user)
+    form = CountForm(request.POST or None, user=user, initial={"blind": True})
+    if request.method == "POST" and _may_manage(user) and form.is_valid():
+        d = form.cleaned_data
+        try:
+            count = counts.create_count(by=user, warehouse=d["warehouse"], scope=d["scope"],
+                                        abc_class=d["abc_class"] or "", sample_size=d["sample_size"] or 0,
+                                        name=d["name"], blind=d["blind"], freeze=d["freeze"],
+                                        assignees=d["assignees"])
+        except DomainError as exc:
+            messages.error(request, exc.render_message())
+        else:
+            messages.success(request, _("Count %(number)s created.") % {"number": count.number})
+            return redirect("web:count", count.pk)
+    page, query = _page(request, qs)
+    return render(request, "counts/counts.html", {
+        "page": page, "query": query, "status": status, "statuses": CountStatus.choices, "form": form,
+        "can_manage": _may_manage(user),
+    })
+
+
+def _count_or_404(user, pk) -> Count:
+    count = _counts(user).filter(pk=pk).first()
+    if count is None:
+        raise Http404
+    return count
+
+
+@company_page
+def count_detail(request, pk):
+    user = request.user
+    count = _count_or_404(user, pk)
+    show = counts.may_see_book(user, count)
+    rows = selectors.variance_rows(count, only_differences=request.GET.get("differences") == "1")
+    todo = [r for r in rows if r["counted_quantity"] is None]
+    locations = list(Location.objects.filter(
+        pk__in=count.location_ids or selectors.stocked_location_ids(count.warehouse_id), kind__in=STOCKED_KINDS,
+    ).order_by("code").values_list("pk", "code"))
+    return render(request, "counts/count.html", {
+        "count": count, "rows": rows, "show_book": show, "todo": len(todo), "done": len(rows) - len(todo),
+        "can_manage": _may_manage(user), "reasons": Reason.choices, "locations": locations,
+        "accuracy": selectors.count_accuracy(count) if show and count.status != CountStatus.OPEN else None,
+        "summary": selectors.variance_summary(count) if show and count.status != CountStatus.OPEN else None,
+        "can_cost": permissions.allowed(user, "stock.cost"),
+    })
+
+
+@require_POST
+@company_page
+def count_scan(request, pk):
+    """One scan (or a typed quantity) from the count page; htmx swaps in the result, plain POST redirects."""
+    user = request.user
+    count = _count_or_404(user, pk)
+    code = (request.POST.get("barcode") or "").strip()
+    quantity = (request.POST.get("quantity") or "").strip() or None
+    location = request.POST.get("location") or None
+    ctx = {"count": count, "code": code}
+    try:
+        if not code:
+            raise DomainError("validation.failed", _("Scan or type a barcode."), http_status=422)
+        entry = counts.EntryInput(barcode=code, quantity=quantity,
+                                  location=int(location) if location and location.isdigit() else None)
+        result = counts.record_entries(count, by=user, entries=[entry])[0]
+    except DomainError as exc:
+        ctx.update(ok=False, message=exc.render_message(), error_code=exc.code)
+        status = exc.http_status
+    else:
+        ctx.update(ok=True, result=result, show_book=counts.may_see_book(user, count))
+        status = 200
+    if request.headers.get("HX-Request"):
+        return render(request, "counts/_scan_result.html", ctx, status=200 if status < 500 else status)
+    (messages.success if ctx["ok"] else messages.error)(
+        request, ctx.get("message") or _("%(item)s: counted %(qty)s") % {
+            "item": ctx["result"].item.name, "qty": ctx["result"].line.counted_quantity})
+    return redirect("web:count", count.pk)
+
+
+ACTIONS = {"start", "finish", "finish_zero", "document", "cancel", "reason", "recount"}
+
+
+@require_POST
+@company_page
+def count_action(request, pk, action):
+    user = request.user
+    count = _count_or_404(user, pk)
+    if action not in ACTIONS:
+        raise Http404
+    try:
+        if action == "start":
+            counts.start_count(count, by=user)
+        elif action in ("finish", "finish_zero"):
+            count = counts.finish_count(count, by=user, uncounted_as_zero=action == "finish_zero")
+            if count.status == CountStatus.COUNTING:
+                messages.warning(request, _("Some lines are beyond tolerance and must be counted again."))
+        elif action == "document":
+            count = counts.create_count_document(count, by=user)
+            if count.document_id:
+                messages.success(request, _("Adjustment %(number)s created: submit it for approval.")
+                                 % {"number": count.document.number})
+                return redirect("web:document", count.document_id)
+        elif action == "cancel":
+            counts.cancel_count(count, by=user, reason=request.POST.get("reason", ""))
+        elif action == "reason":
+            counts.set_reason(count, by=user, line=int(request.POST.get("line") or 0),
+                              reason=request.POST.get("reason", ""), note=request.POST.get("note", ""))
+            if request.headers.get("HX-Request"):
+                return render(request, "counts/_saved.html", {})
+        elif action == "recount":
+            counts.request_recount(count, by=user, lines=[int(x) for x in request.POST.getlist("line") if x.isdigit()])
+    except DomainError as exc:
+        messages.error(request, exc.render_message())
+    return redirect("web:count", count.pk)
+
+
+class PlanForm(CountForm):
+    next_due_on = forms.DateField(label=_("First count on"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@company_page
+def plan_list(request):
+    user = request.user
+    qs = CountPlan.objects.filter(company_id=user.company_id).select_related("warehouse").order_by("next_due_on")
+    scope = scoped_warehouse_ids(user)
+    if scope is not None:
+        qs = qs.filter(warehouse_id__in=scope)
+    form = PlanForm(request.POST or None, user=user, initial={"blind": True})
+    if request.method == "POST" and _may_manage(user) and form.is_valid():
+        d = form.cleaned_data
+        try:
+            counts.create_plan(by=user, name=d["name"] or str(Scope(d["scope"]).label), warehouse=d["warehouse"],
+                               scope=d["scope"], abc_class=d["abc_class"] or "", sample_size=d["sample_size"] or 0,
+                               every_days=d["every_days"], next_due_on=d["next_due_on"], blind=d["blind"],
+                               freeze=d["freeze"], assignees=d["assignees"])
+        except DomainError as exc:
+            messages.error(request, exc.render_message())
+        else:
+            messages.success(request, _("Plan saved."))
+            return redirect("web:count_plans")
+    return render(request, "counts/plans.html", {"plans": qs, "form": form, "can_manage": _may_manage(user)})
+
+
+@require_POST
+@company_page
+def plan_run(request, pk):
+    user = request.user
+    plan = CountPlan.objects.filter(company_id=user.company_id, pk=pk).first()
+    if plan is None:
+        raise Http404
+    try:
+        count = counts.create_count_from_plan(plan, by=user)
+    except DomainError as exc:
+        messages.error(request, exc.render_message())
+        return redirect("web:count_plans")
+    return redirect("web:count", count.pk)
+
+
+@company_page
+def accuracy(request):
+    user = request.user
+    period = request.GET.get("period", "week")
+    period = period if period in ("week", "month") else "week"
+    tz = user.company.time_zone
+    today = clock.today(tz)
+    since = today - dt.timedelta(weeks=26 if period == "week" else 52)
+    trend = selectors.accuracy_trend(user.company_id, period=period, since=since, until=today, tz=tz)
+    chart = {
+        "periods": [t["period"].isoformat() for t in trend],
+        "series": [
+            {"name": str(_("Lines within ±2%")), "data": [float(t["line_accuracy"] or 0) * 100 for t in trend]},
+            {"name": str(_("Value accuracy")), "data": [float(t["value_accuracy"] or 0) * 100 for t in trend]},
+        ],
+    }
+    offenders = selectors.repeat_offenders(user.company_id, since=clock.now() - dt.timedelta(days=180))
+    return render(request, "counts/accuracy.html", {
+        "trend": trend, "chart": chart, "period": period, "offenders": offenders,
+    })
