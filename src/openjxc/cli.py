@@ -6,6 +6,7 @@
     jxc worker          the background worker alone
     jxc check-ledger    verify the stock ledger
     jxc backup / restore
+    jxc terminal ...    an offline POS/PDA terminal client (register, sell, push, pull, sync, status)
 
 Hyphens in command names are accepted (`check-ledger` runs `check_ledger`); any other Django
 management command works too (`jxc migrate`, `jxc shell`, ...).
@@ -34,6 +35,7 @@ def _usage() -> str:
         "",
         "`jxc <command> --help` shows a command's options.",
         "Every Django management command is available as well (jxc migrate, jxc shell, jxc help --commands).",
+        "`jxc terminal --help`: an offline POS/PDA terminal client (register, sell, push, pull, sync, status).",
         f"Settings: DJANGO_SETTINGS_MODULE (default {DEFAULT_SETTINGS}); data in JXC_DATA_DIR (default ./var).",
     ]
     return "\n".join(lines)
@@ -42,6 +44,10 @@ def _usage() -> str:
 def main(argv: list[str] | None = None) -> None:
     """Set the settings module and dispatch to the management command named by the first argument."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "terminal":  # the terminal client needs no server settings or database
+        from openjxc.sync.client.cli import main as terminal_main
+
+        sys.exit(terminal_main(argv[1:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
     import django
 

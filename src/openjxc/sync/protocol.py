@@ -21,12 +21,13 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import zoneinfo
 from decimal import Decimal
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
@@ -82,6 +83,7 @@ class Batch:
         self.conf = terminals.terminal_settings(terminal.company)
         self.skew = (client_time - self.received_at).total_seconds() if client_time else None
         self.skewed = self.skew is not None and abs(self.skew) > self.conf["skew_seconds"]
+        self.markers: dict[int, int] = {}  # document id -> highest event id before its op ran
 
     def business_on(self, device_at: dt.datetime | None) -> dt.date | None:
         """The sale's business date: the device's time corrected by its measured skew, in the company zone."""
@@ -123,6 +125,7 @@ def push(terminal: Terminal, *, ops: list[dict], client_time=None, backlog: dict
             refused.append({"id": answer["id"], "code": answer["error"]["code"]})
         answer.pop("stored", None)
         answers.append(answer)
+        _fault_hook()
     if refused and unavailable is None:
         try:
             with transaction.atomic():
@@ -137,6 +140,22 @@ def push(terminal: Terminal, *, ops: list[dict], client_time=None, backlog: dict
         "clock_skewed": batch.skewed,
         "results": answers,
     }
+
+
+_applied_in_process = 0
+
+
+def _fault_hook() -> None:
+    """Fault tests only: JXC_FAULT_EXIT_AFTER_OPS=N kills this server process right after the N-th
+    operation it has committed, mid-batch, before any answer is sent (tests/sync/test_faults.py)."""
+    global _applied_in_process
+    limit = os.environ.get("JXC_FAULT_EXIT_AFTER_OPS")
+    if not limit:
+        return
+    _applied_in_process += 1
+    if _applied_in_process >= int(limit):
+        log.error("JXC_FAULT_EXIT_AFTER_OPS=%s reached: exiting mid-batch (fault test)", limit)
+        os._exit(70)
 
 
 def report_contact(terminal: Terminal, *, batch: Batch | None = None, backlog: dict | None = None,
@@ -247,7 +266,7 @@ def apply_operation(batch: Batch, op: dict, *, index: int = 0) -> dict:
             if row.is_negative:
                 record_event(company=terminal.company_id, topic="terminal.negative_stock", obj=doc, payload={
                     "terminal": terminal.code, "terminal_id": terminal.pk, "warehouse": terminal.warehouse_id,
-                    "op_id": op_id, "number": doc.number, "negative": _negative_of(doc),
+                    "op_id": op_id, "number": doc.number, "negative": _negative_of(doc, batch.markers.get(doc.pk, 0)),
                 })
             return dict(row.result)
     except IntegrityError:
@@ -269,8 +288,9 @@ def _replay(existing: TerminalOperation, op_id: str, sha: str) -> dict:
     return {"id": op_id, "status": "duplicate", "first": existing.result}
 
 
-def _negative_of(doc: Document) -> list:
-    event = Event.objects.filter(topic="stock.changed", object_type="documents.document",
+def _negative_of(doc: Document, after_event: int = 0) -> list:
+    """What the posting of `doc` took below zero, from its stock.changed event (written after `after_event`)."""
+    event = Event.objects.filter(pk__gt=after_event, topic="stock.changed", object_type="documents.document",
                                  object_id=str(doc.pk)).order_by("-id").first()
     return (event.payload or {}).get("negative", []) if event else []
 
@@ -295,8 +315,11 @@ def _handle(batch: Batch, op_type, data, device_at) -> tuple[Document, list[str]
             http_status=422, type=op_type,
         )
     handler = {"sale": _sale, "return": _return, "receipt_scan": _receipt_scan}[op_type]
+    # events this op writes get ids above the highest one now: the lookup below scans only those
+    marker = Event.objects.aggregate(m=Max("id"))["m"] or 0
     doc = handler(batch, data, batch.business_on(device_at))
-    flags = ["negative_stock"] if _negative_of(doc) else []
+    flags = ["negative_stock"] if _negative_of(doc, marker) else []
+    batch.markers[doc.pk] = marker
     return doc, flags
 
 
