@@ -1,0 +1,125 @@
+"""Several workers scan the timers at once on PostgreSQL: every reminder and escalation fires exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from openjxc.alerts.models import Notification
+from openjxc.core.models import Event
+from openjxc.documents import services as docs
+from openjxc.documents.models import Status
+from openjxc.workflow import services as wf
+from openjxc.workflow.models import Decision, Timer
+from tests.conftest import Shop, assert_ledger_consistent
+from tests.workflow.conftest import SH, Team
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+WORKERS = 6
+DOCUMENTS = 25
+
+
+def _scan_until_done(barrier: threading.Barrier, results: list, errors: list) -> None:
+    try:
+        barrier.wait()
+        while True:
+            fired = wf.fire_due_timers(limit=4)  # small batches: the workers keep running into each other
+            results.extend(fired)
+            if not fired and not Timer.objects.filter(state="pending", due_at__lte=wf.clock.now()).exists():
+                return
+    except Exception as exc:  # pragma: no cover - reported by the assertion below
+        errors.append(exc)
+    finally:
+        connection.close()
+
+
+def test_each_timer_fires_exactly_once_with_several_workers(wipeable_ledger, frozen):
+    team = Team(Shop())
+    team.receive(1000)
+    wf.create_flow(by=team.boss, name="报损审批", kind="write_off", steps=[
+        {"name": "主管", "approvers": [{"type": "warehouse_manager"}], "time_limit_hours": 2,
+         "reminders": [-30, 0, 30], "escalation": {"rule": "superior", "after_minutes": 60}},
+    ])
+    documents = [team.write_off(qty="1") for _ in range(DOCUMENTS)]
+    assert Timer.objects.count() == DOCUMENTS * 4
+
+    # the workers were down all afternoon: everything is due at once
+    frozen.set(dt.datetime(2026, 11, 23, 17, 0, tzinfo=SH))
+    barrier = threading.Barrier(WORKERS)
+    results: list = []
+    errors: list = []
+    threads = [threading.Thread(target=_scan_until_done, args=(barrier, results, errors)) for _ in range(WORKERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+
+    fired_ids = Counter(r["timer"] for r in results)
+    assert len(fired_ids) == DOCUMENTS * 4 and set(fired_ids.values()) == {1}
+    assert set(Timer.objects.values_list("state", flat=True)) == {"fired"}
+    assert all(t.late_seconds > 0 for t in Timer.objects.all())  # each one says how late it was
+    reminders = Counter((n.data["number"], n.data["seq"]) for n in
+                        Notification.objects.filter(recipient=team.wang, topic="workflow.reminder"))
+    assert len(reminders) == DOCUMENTS * 3 and set(reminders.values()) == {1}
+    assert Event.objects.filter(topic="workflow.reminded").count() == DOCUMENTS * 3
+    assert Decision.objects.filter(decision="escalate").count() == DOCUMENTS
+    assert Notification.objects.filter(recipient=team.boss, topic="workflow.escalated").count() == DOCUMENTS
+
+    # the boss, to whom it was escalated, approves them all; they post
+    for doc in documents:
+        doc = docs.approve_document(doc, by=team.boss)
+        assert doc.status == Status.APPROVED
+        docs.post_document(doc, by=team.keeper)
+    assert_ledger_consistent()
+
+
+def test_a_decision_and_the_scan_at_the_same_moment(wipeable_ledger, frozen):
+    """An approver acts while the workers fire the step's timers: the timers fire before or not at all."""
+    team = Team(Shop())
+    team.receive(1000)
+    wf.create_flow(by=team.boss, name="报损审批", kind="write_off", steps=[
+        {"name": "主管", "approvers": [{"type": "warehouse_manager"}], "time_limit_hours": 1,
+         "reminders": [0], "escalation": {"rule": "auto_reject", "after_minutes": 30}},
+    ])
+    documents = [team.write_off(qty="1") for _ in range(10)]
+    frozen.set(dt.datetime(2026, 11, 23, 17, 0, tzinfo=SH))
+    barrier = threading.Barrier(3)
+    results: list = []
+    errors: list = []
+    outcomes: list = []
+
+    def approver():
+        try:
+            barrier.wait()
+            for doc in documents:
+                try:
+                    outcomes.append(docs.approve_document(doc, by=team.wang).status)
+                except wf.DomainError as exc:
+                    outcomes.append(exc.code)
+        except Exception as exc:  # pragma: no cover
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approver)] + [
+        threading.Thread(target=_scan_until_done, args=(barrier, results, errors)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    for doc in documents:
+        doc.refresh_from_db()
+        approved = doc.status == Status.APPROVED
+        auto_rejected = Decision.objects.filter(approval__document=doc, decision="auto_reject").exists()
+        assert approved != auto_rejected  # exactly one of the two happened
+        assert doc.status in (Status.APPROVED, Status.DRAFT)
+    fired = Counter(r["timer"] for r in results)
+    assert set(fired.values()) <= {1}
+    assert not Timer.objects.filter(state="pending").exists()
