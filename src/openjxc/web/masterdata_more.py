@@ -73,7 +73,8 @@ def _filtered(request, qs):
     if form.is_valid():
         qs = _search(qs, form.cleaned_data["q"], "code", "name")
         order = form.cleaned_data["sort"] or "code"
-    return form, qs.order_by(order, "id")
+    # code is unique in the company: the (company, code) index gives the order, no tie-breaker needed
+    return form, qs.order_by(*((order,) if order.lstrip("-") == "code" else (order, "id")))
 
 
 # ---------------------------------------------------------------- units
@@ -240,7 +241,7 @@ def categories(request):
             if root is not None:
                 qs = qs.filter(path__startswith=root.path)
     # tree order: the path holds the ancestors' ids, so a subtree follows its root
-    page, query = _page(request, qs.order_by("path", "id"))
+    page, query = _page(request, qs.order_by("path"))  # unique: it ends with the category's own id
     rows = list(page.object_list)
     paths = category_paths(user.company_id, rows)
     counts = _counts(Item.objects.filter(company_id=user.company_id), "category_id", rows)

@@ -100,7 +100,9 @@ def users(request):
         if data["active"] in ("0", "1"):
             qs = qs.filter(is_active=data["active"] == "1")
         order = data["sort"] or "username"
-    qs = qs.select_related("superior").prefetch_related("warehouses").order_by(order, "id")
+    # the user name is unique: its index gives the order, no tie-breaker needed
+    keys = (order,) if order.lstrip("-") == "username" else (order, "id")
+    qs = qs.select_related("superior").prefetch_related("warehouses").order_by(*keys)
     page, query = _page(request, qs)
     for u in page.object_list:
         u.role_labels = [str(Role(r).label) for r in (u.roles or []) if r in Role.values]
