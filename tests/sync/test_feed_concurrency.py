@@ -206,3 +206,20 @@ def test_a_long_transaction_delays_the_feed_but_is_never_passed_over(company):
     assert got == [holder["slow"], fast]  # in transaction order: the slow one started (wrote) first
     assert _naive_page(company.pk, fast, 100) == []  # the naive reader never gets the slow event
     assert read_feed(company_id=company.pk, cursor=cursor).events == []
+
+
+def test_a_transaction_in_another_database_of_the_server_does_not_hold_the_feed_back(company):
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    cursor = feed_head(company.pk)
+    with psycopg.connect(host=db.get("HOST") or "127.0.0.1", port=db.get("PORT") or 5432,
+                         user=db.get("USER") or "postgres", password=db.get("PASSWORD") or None,
+                         dbname="postgres") as other:
+        other.execute("SELECT pg_current_xact_id()")  # an open transaction with an id, in another database
+        with transaction.atomic():
+            mine = record_event(company=company.pk, topic="test.after_other").pk
+        page = read_feed(company_id=company.pk, cursor=cursor)
+        assert [e.id for e in page.events] == [mine]
+        other.rollback()

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from openjxc.config.api import api
+from openjxc.sync import sse
 
 
 def _error(code: str, message: str, status: int, data: dict | None = None) -> JsonResponse:
@@ -69,6 +70,7 @@ def _api_urls():
 
 
 urlpatterns = [
+    path("api/feed/stream", sse.stream, name="feed-stream"),  # async (ASGI): Server-Sent Events
     path("api/", _api_urls()),
     re_path(r"^api(?:/(?P<rest>.*))?$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),

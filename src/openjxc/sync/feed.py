@@ -6,7 +6,8 @@ whose transaction took a lower id and committed later. Each Event therefore carr
 transaction that wrote it (`txid`, a column default: `pg_current_xact_id()`), and the feed
   * orders by (txid, id), and
   * only returns events of transactions older than the reading snapshot's xmin — every transaction
-    below xmin has finished, so no event can ever appear below that line again.
+    below xmin has finished, so no event can ever appear below that line again. (Running transactions
+    of other databases on the same server are left out of that minimum: they cannot write our events.)
 The set of events at or below the "stable head" (the greatest (txid, id) under xmin) is final; a read
 first takes that head, then returns events in (cursor, head]; the next cursor is the last event
 returned, or the head itself when the range was exhausted. A long transaction holds xmin back: the
@@ -154,15 +155,29 @@ def stable_head(company_id: int) -> Key | None:
     Everything at or below it is final: no transaction can still add an event there.
     """
     if connection.vendor == "postgresql":
-        sql = ("SELECT txid, id FROM core_event WHERE company_id = %s "
-               "AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint "
-               "ORDER BY txid DESC, id DESC LIMIT 1")
+        sql = f"SELECT txid, id FROM core_event WHERE company_id = %s AND txid < ({_PG_HORIZON}) ORDER BY txid DESC, id DESC LIMIT 1"
     else:
         sql = "SELECT txid, id FROM core_event WHERE company_id = %s ORDER BY txid DESC, id DESC LIMIT 1"
     with connection.cursor() as cur:
         cur.execute(sql, [company_id])
         row = cur.fetchone()
     return (int(row[0]), int(row[1])) if row else None
+
+
+# The feed's horizon on PostgreSQL, in the statement's own snapshot: no transaction of this database below
+# it is still running. That is the snapshot's xmin, except that running transactions positively known to
+# belong to another database of the server (pg_stat_activity: a transaction never changes database) are
+# not waited for; one that cannot be placed (stats hidden, already gone) is waited for. The reader's own
+# transaction counts as running. 32-bit backend_xid is compared with the low half of the 64-bit ids.
+_PG_HORIZON = """
+SELECT LEAST(
+  pg_snapshot_xmax(s.snap)::text::bigint,
+  pg_current_xact_id_if_assigned()::text::bigint,
+  (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s.snap) AS x
+    WHERE mod(x::text::bigint, 4294967296) NOT IN (
+      SELECT a.backend_xid::text::bigint FROM pg_stat_activity a
+      WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database())))
+FROM (SELECT pg_current_snapshot() AS snap) AS s"""
 
 
 def feed_head(company_id: int) -> str:
