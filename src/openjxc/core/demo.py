@@ -314,6 +314,10 @@ class DemoBuilder:
             self._at(self.first_day - dt.timedelta(days=1))
             self.progress(0, total, "company and users")
             self._company_and_users()
+            # approval flows, as a company set up for real starts: two levels for adjustments, big orders to the GM
+            from openjxc.workflow.presets import install_default_presets
+
+            install_default_presets(by=self.admin)
             self.progress(1, total, "units and categories")
             self._units_and_categories()
             self.progress(2, total, "items")
@@ -474,11 +478,28 @@ class DemoBuilder:
     def _finish(self, doc: Document, *, author: str, poster: str) -> Document:
         docs.submit_document(doc, by=self.users[author])
         self._tick(2)
-        docs.approve_document(doc, by=self.users["manager"])
+        self._approve(doc)
         self._tick(3)
         doc = docs.post_document(doc, by=self.users[poster])
         self.docs[(doc.kind, Status.POSTED.value)] += 1
         return doc
+
+    def _approve(self, doc: Document) -> None:
+        """The manager approves; a document in an approval flow (the presets) goes through each step's first holder."""
+        from openjxc.workflow import services as workflow
+
+        in_flow = False
+        while (approval := workflow.pending_approval(doc)) is not None:
+            in_flow = True
+            step = approval.steps.get(position=approval.current)
+            holders = workflow.holders_of(step, clock.now())
+            by = self.users["manager"] if self.users["manager"].pk in holders else User.objects.get(pk=holders[0])
+            doc = docs.approve_document(doc, by=by)
+            if doc.status != Status.SUBMITTED:
+                return
+            self._tick(self.rng.randint(5, 90))
+        if not in_flow:
+            docs.approve_document(doc, by=self.users["manager"])
 
     def _on_hand(self, warehouse: Warehouse, *, sellable: bool = True) -> dict[int, Decimal]:
         """Quantity per item in a warehouse; with `sellable`, lots that expired before today don't count."""
@@ -742,6 +763,14 @@ class DemoBuilder:
                 lines=[self._receipt_line(i, self.demand[i.pk] * 10) for i in chunk],
             )
             docs.submit_document(doc, by=self.users["purchaser"])
+            self.docs[(doc.kind, Status.SUBMITTED.value)] += 1
+        on_hand = self._on_hand(self.main)
+        damaged = [i for i in self.items if not i.tracks_lots and on_hand.get(i.pk, 0) >= 5][:1]
+        if damaged:  # waits at the first level of the write-off flow (the manager's 待办)
+            doc = docs.create_document(by=self.users["keeper"], kind="write_off", warehouse=self.main,
+                                       business_on=self.day, memo="待审批的报损：包装破损",
+                                       lines=[LineInput(item=damaged[0].pk, quantity=D(2), memo="破损")])
+            docs.submit_document(doc, by=self.users["keeper"])
             self.docs[(doc.kind, Status.SUBMITTED.value)] += 1
         lines = self._sale_lines(self.main, 3, scale=1.0, packs=True)
         if lines:
