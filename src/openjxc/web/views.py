@@ -32,9 +32,9 @@ from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.documents import services as doc_services
 from openjxc.documents.kinds import KINDS, get_kind
-from openjxc.documents.kinds.orders import ORDER_KINDS
+from openjxc.documents.kinds.orders import FULFILLED_BY, ORDER_KINDS
 from openjxc.documents.models import Document, Status
-from openjxc.documents.orders import close_order
+from openjxc.documents.orders import close_order, order_progress, push_down
 from openjxc.documents.services import TRANSITIONS, LineInput
 from openjxc.stock import selectors
 from openjxc.stock.access import scoped_warehouse_ids, visible_warehouses
@@ -358,11 +358,24 @@ def _load_document(user, pk: int) -> Document:
     return doc
 
 
+def order_progress_rows(doc: Document, lines) -> list | None:
+    """Per line of a confirmed purchase / sales order: ordered, received (delivered), returned, billed, left."""
+    if doc.kind not in FULFILLED_BY or doc.status not in (Status.POSTED, Status.CLOSED):
+        return None
+    by_line = {ln.pk: ln for ln in lines}
+    rows = order_progress(doc)
+    for p in rows:
+        p.line = by_line.get(p.line_id)
+    return rows
+
+
 def _render_document(request, doc: Document, *, error: str = "", error_action: str = ""):
     user = request.user
     lines = doc.lines.select_related("item", "unit", "lot", "location")
     derived = doc.derived.order_by("id")
+    progress = order_progress_rows(doc, lines)
     return render(request, "web/document_detail.html", {
+        "progress": progress,
         "doc": doc, "kind": get_kind(doc.kind), "lines": lines, "derived": derived,
         "actions": document_actions(doc, user), "create_from": create_from_kinds(doc, user),
         "show_value": permissions.allowed(user, "stock.cost"), "error": error, "error_action": error_action,
@@ -410,7 +423,10 @@ def document_create_from(request, pk: int, kind: str):
     user = request.user
     source = _load_document(user, pk)
     try:
-        new = doc_services.create_from(source, by=user, kind=kind)
+        if source.kind in ORDER_KINDS:  # 下推 with the order's data: what is left, prices as entered, dates
+            new = push_down(source, by=user, kind=kind)
+        else:
+            new = doc_services.create_from(source, by=user, kind=kind)
     except DomainError as err:
         return _render_document(request, source, error=err.render_message(), error_action="create_from")
     messages.success(request, _("Draft %(number)s was created from %(source)s.") % {
