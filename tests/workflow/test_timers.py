@@ -183,3 +183,19 @@ def test_timeline_shows_who_holds_it_and_how_long_each_step_took(team, frozen):
     assert mine[0]["current_step"] == "财务" and [h["name"] for h in mine[0]["held_by"]] == ["liu"]
     assert [r["document"]["number"] for r in selectors.waiting_for(team.finance)] == [doc.number]
     assert selectors.waiting_for(team.wang) == []
+
+
+def test_the_periodic_task_fires_the_due_timers(team, frozen):
+    from huey.contrib.djhuey import HUEY
+
+    from openjxc.workflow.tasks import fire_timers
+
+    assert fire_timers.task_class in HUEY._registry._registry.values()  # periodic, every minute
+    assert fire_timers.task_class().validate_datetime(dt.datetime(2026, 11, 23, 3, 17))
+    flow(team, {"rule": "auto_approve"}, reminders=())
+    doc = team.write_off()
+    frozen.set(at(23, 14, 5))
+    fired = fire_timers.call_local()
+    assert [f["outcome"] for f in fired] == ["auto_approve"]
+    doc.refresh_from_db()
+    assert doc.status == Status.APPROVED
