@@ -23,7 +23,7 @@ from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import Company, Role
 from openjxc.partners.models import Partner
 from openjxc.stock.models import Location, Warehouse, WarehouseKind
-from openjxc.sync.models import RegistrationCode, Terminal, TerminalKind
+from openjxc.sync.models import OpStatus, RegistrationCode, Terminal, TerminalKind, TerminalOperation
 
 TOKEN_PREFIX = "jxt_"
 CODE_TTL = dt.timedelta(days=7)
@@ -247,9 +247,21 @@ def health(terminal: Terminal, *, now: dt.datetime | None = None, conf: dict | N
         problems.append("backlog_old")
     if terminal.clock_skew_seconds is not None and abs(terminal.clock_skew_seconds) > conf["skew_seconds"]:
         problems.append("clock_skew")
-    if terminal.refused_count:
+    if terminal.refused_count and TerminalOperation.objects.filter(
+        terminal=terminal, status=OpStatus.REFUSED, received_at__gte=now - REFUSED_WINDOW
+    ).exists():
         problems.append("refused")
     return problems
+
+
+REFUSED_WINDOW = dt.timedelta(hours=24)  # refused operations count as a problem for a day after they arrive
+
+PROBLEM_LABELS = {
+    "silent": _("silent for too long"),
+    "backlog_old": _("operations waiting too long to upload"),
+    "clock_skew": _("clock is off"),
+    "refused": _("operations refused in the last 24 hours"),
+}
 
 
 def check_terminals(company_id: int | None = None) -> list[dict]:

@@ -58,6 +58,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("web:statement", _("Statements"), "✉", lambda u: _finance(u, "finance.view")),
     NavEntry("web:cycle_times", _("Cycle times"), "⏱", lambda u: permissions.allowed(u, "reports.view")),
     NavEntry("web:users", _("Users"), "☺", lambda u: permissions.allowed(u, "users.manage")),
+    NavEntry("web:terminals", _("Terminals"), "⌨", lambda u: permissions.allowed(u, "users.manage")),
     NavEntry("web:channels", _("Notification channels"), "✆", lambda u: permissions.allowed(u, "users.manage")),
     NavEntry("web:import", _("Import"), "⇪", _may_import),
     NavEntry("web:jobs", _("Jobs"), "⧗", lambda u: True),
