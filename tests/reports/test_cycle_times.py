@@ -180,3 +180,41 @@ def test_a_scoped_manager_sees_only_their_warehouses(story):
     assert [(k["kind"], k["to_post"]["count"]) for k in body["period"]["kinds"]] == [("purchase_receipt", 1)]
     res = Api(scoped).get("/reports/cycle-times", {"warehouse": shop.main.pk})
     assert res.status_code == 404
+
+
+# ---------------------------------------------------------------- the page
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+
+
+def test_page_shows_the_comparison_tables_and_chart_data(story, client):
+    import json  # noqa: I001
+
+    from django.urls import reverse
+
+    shop, m1, _m2 = story
+    client.force_login(shop.admin)
+    url = reverse("web:cycle_times")
+    res = client.get(url, {"start": "2026-03-09", "end": "2026-03-15", "warehouse": shop.main.pk,
+                           "compare_start": "2026-03-02", "compare_end": "2026-03-08"}, **EN)
+    assert res.status_code == 200
+    html = res.content.decode()
+    assert "from 20.0 h to 40.0 h" in html  # purchase receipts: 20 h in the first week, 40 h in the second
+    assert "+100%" in html
+    weekly = json.loads(html.split('id="chart-weekly" type="application/json">')[1].split("</script>")[0])
+    assert weekly["weeks"] == ["2026-03-09"] and weekly["series"][0]["data"] == [round(40 / 24, 2)]
+    res = client.get(url, {"start": "2026-03-02", "end": "2026-03-15", "warehouse": shop.main.pk}, **EN)
+    assert res.context["steps_chart"]["avg"] == [3.0, 1.0]  # receipts waited 2, 6, 1, 3 h; the delivery 1 h
+    zh = client.get(url, {"start": "2026-03-02", "end": "2026-03-15"}, **ZH).content.decode()
+    assert "流转时效" in zh and "采购入库" in zh
+
+
+def test_page_refuses_bad_dates_beside_the_field_and_keepers_get_403(shop, client):
+    from django.urls import reverse
+
+    client.force_login(shop.admin)
+    res = client.get(reverse("web:cycle_times"), {"start": "2026-03-10", "end": "2026-03-01"}, **EN)
+    assert res.status_code == 200 and "must not be before the start" in res.content.decode()
+    client.force_login(shop.user("keeper", "keeper"))
+    assert client.get(reverse("web:cycle_times")).status_code == 403
