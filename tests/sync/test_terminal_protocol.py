@@ -203,12 +203,27 @@ def test_pda_receipt_scan_by_barcode(shop):
     op = {"id": str(uuid.uuid4()), "type": "receipt_scan", "created_at": clock.now().isoformat(),
           "data": {"supplier": "S001", "lines": [{"barcode": "6920000000017", "qty": "24", "price": "1.10"}]}}
     sale = _sale("1")
-    count = {"id": str(uuid.uuid4()), "type": "count_entry", "data": {"item": "W001", "qty": "3"}}
-    results = _push(c, raw, [op, sale, count]).json()["results"]
+    results = _push(c, raw, [op, sale]).json()["results"]
     assert results[0]["status"] == "accepted" and results[0]["document"]["kind"] == "purchase_receipt"
     assert results[1]["error"]["code"] == "terminal.op_not_allowed"  # a PDA does not sell
-    assert results[2]["error"]["code"] == "terminal.op_unsupported"
     assert sum(b.quantity for b in StockBalance.objects.filter(item=shop.water, location__warehouse=shop.main)) == 24
+    # a stock count of the warehouse: the PDA uploads what it counted (two scans and a typed quantity)
+    from openjxc.counts import services as counts
+    from openjxc.counts.models import CountEntry
+
+    count = counts.create_count(by=shop.admin, warehouse=shop.main)
+    entry = {"id": str(uuid.uuid4()), "type": "count_entry", "created_at": clock.now().isoformat(),
+             "data": {"count": count.number, "entries": [{"barcode": "6920000000017"}, {"barcode": "6920000000017"},
+                                                         {"item": "F001", "qty": "3"}]}}
+    not_started = _push(c, raw, [entry]).json()["results"][0]
+    assert not_started["status"] == "refused"  # the count is not started yet: refused, remembered
+    counts.start_count(count, by=shop.admin)
+    entry["id"] = str(uuid.uuid4())
+    done = _push(c, raw, [entry, {**entry, "id": str(uuid.uuid4()), "data": {"count": "NOPE", "entries": []}}])
+    done = done.json()["results"]
+    assert done[0]["status"] == "accepted" and done[0]["count"]["number"] == count.number
+    assert done[0]["entries"] == 3 and done[1]["error"]["code"] == "count.not_found"
+    assert CountEntry.objects.filter(line__count=count).count() == 3
     assert_ledger_consistent()
 
 

@@ -254,10 +254,13 @@ def apply_operation(batch: Batch, op: dict, *, index: int = 0) -> dict:
             if batch.skewed:
                 flags.append("clock_skew")
             row.status = OpStatus.ACCEPTED
-            row.document = doc
             row.is_negative = "negative_stock" in flags
-            row.result = {"id": op_id, "status": "accepted",
-                          "document": {"id": doc.pk, "number": doc.number, "kind": doc.kind}, "flags": flags}
+            if isinstance(doc, Document):
+                row.document = doc
+                row.result = {"id": op_id, "status": "accepted",
+                              "document": {"id": doc.pk, "number": doc.number, "kind": doc.kind}, "flags": flags}
+            else:  # a count entry: recorded on the count, no document of its own
+                row.result = {"id": op_id, "status": "accepted", **doc, "flags": flags}
             row.save(update_fields=["status", "document", "is_negative", "result"])
             Terminal.objects.filter(pk=terminal.pk).update(
                 accepted_count=F("accepted_count") + 1,
@@ -298,7 +301,7 @@ def _negative_of(doc: Document, after_event: int = 0) -> list:
 # ---------------------------------------------------------------- the operation types
 
 
-def _handle(batch: Batch, op_type, data, device_at) -> tuple[Document, list[str]]:
+def _handle(batch: Batch, op_type, data, device_at) -> tuple[Document | dict, list[str]]:
     terminal = batch.terminal
     if op_type not in OP_TYPES:
         raise DomainError("terminal.op_type_unknown", _("Unknown operation type %(type)s."), http_status=422,
@@ -309,11 +312,7 @@ def _handle(batch: Batch, op_type, data, device_at) -> tuple[Document, list[str]
     if not isinstance(data, dict):
         raise ValidationFailed(field="data", reason=_("must be an object"))
     if op_type == "count_entry":
-        raise DomainError(
-            "terminal.op_unsupported",
-            _("Count entries cannot be uploaded yet: the stock count service does not exist on this server."),
-            http_status=422, type=op_type,
-        )
+        return _count_entry(batch, data), []
     handler = {"sale": _sale, "return": _return, "receipt_scan": _receipt_scan}[op_type]
     # events this op writes get ids above the highest one now: the lookup below scans only those
     marker = Event.objects.aggregate(m=Max("id"))["m"] or 0
@@ -457,3 +456,32 @@ def _receipt_scan(batch: Batch, data: dict, business_on) -> Document:
         lines=lines, business_on=business_on, memo=_text(data, "memo", 500), custom=_custom(batch, data),
         advance_to=Status.POSTED,
     )
+
+
+def _count_entry(batch: Batch, data: dict) -> dict:
+    """Counted quantities or scans for an open stock count (盘点) of the terminal's warehouse
+    (counts.services.record_entries: all entries of the op or none)."""
+    from openjxc.counts import services as counts
+    from openjxc.counts.models import Count
+
+    terminal = batch.terminal
+    ref = data.get("count")
+    count = None
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        count = Count.objects.filter(company_id=terminal.company_id, pk=ref).first()
+    elif isinstance(ref, str) and ref:
+        count = Count.objects.filter(company_id=terminal.company_id, number=ref).first()
+    if count is None:
+        raise NotFound("count", ref if isinstance(ref, str | int) else None)
+    raw = data.get("entries")
+    if not isinstance(raw, list) or not raw:
+        raise ValidationFailed(field="entries", reason=_("must have at least one entry"))
+    entries = []
+    for n, e in enumerate(raw, start=1):
+        if not isinstance(e, dict):
+            raise ValidationFailed(field=f"entries[{n}]", reason=_("must be an object"))
+        entry = counts.EntryInput(barcode=_text(e, "barcode", 200), item=e.get("item") or None,
+                                  quantity=e.get("qty"), location=e.get("location"), lot_code=_text(e, "lot", 64))
+        entries.append(entry)
+    results = counts.record_entries(count, by=terminal.user, entries=entries)
+    return {"count": {"id": count.pk, "number": count.number}, "entries": len(results)}
