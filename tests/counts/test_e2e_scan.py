@@ -1,0 +1,62 @@
+"""Counting on a phone in a real browser (Debian's Chromium via Playwright): a keyboard-wedge scanner types
+the code and presses Enter; the page counts it, clears the field, keeps the focus, and says clearly when a
+barcode is unknown."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+import pytest
+
+from openjxc.counts import services as counts
+from openjxc.counts.models import CountEntry, CountLine
+from tests.conftest import Shop
+
+CHROMIUM = "/usr/bin/chromium"
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
+]
+
+
+def test_scanning_on_a_phone(live_server, wipeable_ledger):
+    shop = Shop()
+    shop.receive(shop.water, 3, "1.20")
+    count = counts.create_count(by=shop.admin, warehouse=shop.main, blind=True)
+    counts.start_count(count, by=shop.admin)
+
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        ])
+        page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
+                                viewport={"width": 360, "height": 760})
+        page.goto(f"{live_server.url}/login/")
+        page.fill("input[name=username]", shop.admin.username)
+        page.fill("input[name=password]", "pw-12345678")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+        page.goto(f"{live_server.url}/counts/{count.pk}/")
+        scan = page.locator("#scan-input")
+        assert scan.evaluate("el => el === document.activeElement")  # ready for the scanner at once
+        for n in (1, 2):
+            page.keyboard.type("6920000000017")
+            page.keyboard.press("Enter")
+            page.wait_for_function(
+                "n => document.querySelector('#scan-result [data-scan=ok]') && "
+                "document.querySelector('#scan-result').textContent.includes(n)", arg=str(n))
+            assert scan.input_value() == "" and scan.evaluate("el => el === document.activeElement")
+        assert page.locator(".scan-card.scan-flash-ok").count() == 1
+        page.keyboard.type("0000000000000")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#scan-result [data-scan=error]")
+        assert "条码" in page.inner_text("#scan-result")
+        assert page.locator(".scan-card.scan-flash-error").count() == 1
+        # nothing wider than the phone
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        browser.close()
+
+    line = CountLine.objects.get(count=count)
+    assert line.counted_quantity == Decimal(2) and CountEntry.objects.filter(line=line).count() == 2
