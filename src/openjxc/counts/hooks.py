@@ -1,7 +1,7 @@
 """What counts attach to document posting (documents/hooks.py), inside the posting's transaction.
 
 - Frozen locations: while a count that freezes its locations is in progress, any other document whose
-  moves touch one of them is refused.
+  moves touch one of them is refused (except a terminal's offline sale, which already happened).
 - A stock_count document's surpluses come in at the current average cost of the item in the warehouse.
 - Posting (or voiding) a stock_count document closes (or reopens) its count.
 """
@@ -32,6 +32,9 @@ def _places(doc) -> Places:
 def refuse_frozen(doc, lines, by) -> None:
     """Refuse posting a document that moves goods at a location frozen by a count in progress."""
     if doc.kind == STOCK_COUNT.code:
+        return
+    if (doc.custom or {}).get("terminal"):
+        # a till's offline sale already happened: refusing it would lose it (DESIGN: offline sales are accepted)
         return
     warehouse_ids = [w for w in (doc.warehouse_id, doc.to_warehouse_id) if w]
     if not warehouse_ids:
