@@ -252,3 +252,40 @@ def test_twenty_terminals_push_at_once_through_two_servers(db, tmp_path, cleanup
     assert all(c.store.backlog()["count"] == 0 for c in clients)
     report = _assert_exactly_once(db, ops, sold=expected, received=D("600"))
     assert D(report["store_qty"]) < 0  # more was sold than there was: accepted all the same
+
+
+def test_cli_registers_with_a_code_sells_offline_and_pushes_when_the_server_is_back(db, tmp_path, cleanup, capsys):
+    from openjxc.sync.client.cli import main as cli
+
+    seed = db.run("seed", "0")
+    port = free_port()
+    server = Server(db, port=port).wait_ready()
+    r = httpx.post(f"{server.url}/api/sync/registration-codes", json={"kind": "pos", "warehouse": "ST1",
+                                                                      "customer": "C000"},
+                   headers={"Authorization": f"Bearer {seed['admin_token']}"}, timeout=20)
+    assert r.status_code == 201, r.text
+    till = ["--db", str(tmp_path / "cli.sqlite3"), "--timeout", "20"]
+    assert cli([*till, "register", "--server", server.url, "--registration-code", r.json()["code"],
+                "--code", "POS-CLI"]) == 0
+    assert cli([*till, "pull"]) == 0
+    capsys.readouterr()
+    assert cli([*till, "status"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["terminal"] == "POS-CLI" and status["items"] == 3 and status["cursor"]
+    server.stop()  # the server goes away; the till keeps selling
+    assert cli([*till, "sell", "W001:2", "6920000000017:1@2.50", "--payment", "wechat"]) == 0
+    assert cli([*till, "push"]) == 2
+    capsys.readouterr()
+    cli([*till, "status"])
+    assert json.loads(capsys.readouterr().out)["backlog"]["count"] == 1
+    restarted = Server(db, port=port).wait_ready()
+    cleanup.append(restarted)
+    assert cli([*till, "push"]) == 0
+    capsys.readouterr()
+    cli([*till, "status"])
+    assert json.loads(capsys.readouterr().out)["backlog"]["count"] == 0
+    client = TerminalClient(tmp_path / "cli.sqlite3")
+    cleanup.append(client)
+    acked = client.store.acked()
+    assert len(acked) == 1 and acked[0]["status"] == "accepted"
+    _assert_exactly_once(db, [acked[0]["id"]], sold=D("3"), received=D("2000"))
