@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from openjxc.documents.models import Document, Status
@@ -166,3 +168,24 @@ def test_a_whole_story_through_the_api(apis, team):
     assert Document.objects.get(pk=doc.pk).status == Status.POSTED
     assert Approval.objects.get(document=doc).state == "approved"
     assert_ledger_consistent()
+
+
+@pytest.mark.parametrize("step", [
+    {"name": "a", "approvers": [{"type": ["role"]}]},
+    {"name": "a", "approvers": [{"type": "role", "role": {"x": 1}}]},
+    {"name": "a", "approvers": [{"type": "superior"}], "mode": ["any"]},
+    {"name": "a", "approvers": [{"type": "superior"}], "condition": {"field": "amount", "op": [">"], "value": 1}},
+    {"name": "a", "approvers": [{"type": "superior"}], "time_limit_hours": 1, "escalation": {"rule": ["x"]}},
+    {"name": "a", "approvers": [{"type": "superior"}], "time_limit_hours": "NaN"},
+    {"name": "a", "approvers": [{"type": "superior"}], "time_limit_hours": 1, "reminders": [1e400]},
+])
+def test_odd_json_in_steps_is_a_422(apis, step):
+    r = apis["boss"].post("/workflow/flows", {"name": "x", "kind": "write_off", "steps": [step]})
+    assert r.status_code == 422, r.content
+
+
+def test_a_delegation_without_a_time_zone_is_business_time(apis, team):
+    r = apis["wang"].post("/workflow/delegations", {"delegate": team.deputy.pk, "starts_at": "2026-11-23T09:00:00",
+                                                    "ends_at": "2026-11-23T18:00:00"})
+    assert r.status_code == 201
+    assert dt.datetime.fromisoformat(r.json()["starts_at"]) == dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)

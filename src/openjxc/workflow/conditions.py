@@ -81,7 +81,7 @@ def _check(cond, path: str, depth: int, count: list[int]) -> None:
     name, op, value = cond["field"], cond["op"], cond["value"]
     if not isinstance(name, str) or not (name in FIELDS or (name.startswith("custom.") and len(name) > 7)):
         raise BadCondition(path=f"{path}.field", reason=str(_("unknown field %(field)s") % {"field": name}))
-    if op not in OPS:
+    if not isinstance(op, str) or op not in OPS:
         raise BadCondition(path=f"{path}.op", reason=str(_("unknown operator %(op)s") % {"op": op}))
     if op in ("in", "not_in"):
         if not isinstance(value, list) or not value or not all(isinstance(v, str | int | float) for v in value):

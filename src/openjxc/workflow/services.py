@@ -8,6 +8,7 @@ before writing. The document's status changes only through documents.services.tr
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection, transaction
@@ -90,7 +91,7 @@ def check_steps(company_id: int, steps) -> list[dict]:
             raise ValidationFailed(field=f"{where}.name", reason=_("is required (at most 100 characters)"))
         approvers = _check_approvers(step.get("approvers"), f"{where}.approvers", users)
         mode = step.get("mode") or Mode.ANY
-        if mode not in Mode.values:
+        if not isinstance(mode, str) or mode not in Mode.values:
             raise ValidationFailed(field=f"{where}.mode", reason=_("must be any, all or n_of_m"))
         n_required = None
         if mode == Mode.N_OF_M:
@@ -155,11 +156,11 @@ def _check_approvers(approvers, where: str, users: set[int]) -> list[dict]:
     out = []
     for n, a in enumerate(approvers):
         field = f"{where}[{n}]"
-        if not isinstance(a, dict) or a.get("type") not in APPROVER_TYPES:
+        if not isinstance(a, dict) or not isinstance(a.get("type"), str) or a["type"] not in APPROVER_TYPES:
             raise ValidationFailed(field=f"{field}.type",
                                    reason=_("must be role, user, superior or warehouse_manager"))
         if a["type"] == "role":
-            if a.get("role") not in Role.values:
+            if not isinstance(a.get("role"), str) or a["role"] not in Role.values:
                 raise ValidationFailed(field=f"{field}.role", reason=_("is not a role"))
             out.append({"type": "role", "role": a["role"]})
         elif a["type"] == "user":
@@ -175,7 +176,7 @@ def _check_approvers(approvers, where: str, users: set[int]) -> list[dict]:
 def _check_escalation(esc, where: str, users: set[int], limit, reminders: list[int]) -> dict | None:
     if esc in (None, {}):
         return None
-    if not isinstance(esc, dict) or esc.get("rule") not in ESCALATION_RULES:
+    if not isinstance(esc, dict) or not isinstance(esc.get("rule"), str) or esc["rule"] not in ESCALATION_RULES:
         raise ValidationFailed(field=f"{where}.rule",
                                reason=_("must be superior, deputy, auto_approve or auto_reject"))
     if limit is None:
@@ -747,7 +748,12 @@ def create_delegation(*, by, delegate, starts_at: dt.datetime, ends_at: dt.datet
     deputy = _user(company_id, delegate, "delegate")
     if deputy.pk == principal.pk:
         raise ValidationFailed(field="delegate", reason=_("must be someone else"))
-    if starts_at is None or ends_at is None or ends_at <= starts_at:
+    if starts_at is None or ends_at is None:
+        raise ValidationFailed(field="starts_at", reason=_("and ends_at are required"))
+    # a time without a zone is read in the company's time zone (business time)
+    tz = zoneinfo.ZoneInfo(by.company.time_zone or "Asia/Shanghai")
+    starts_at, ends_at = (t if t.tzinfo else t.replace(tzinfo=tz) for t in (starts_at, ends_at))
+    if ends_at <= starts_at:
         raise ValidationFailed(field="ends_at", reason=_("must be after the start"))
     if Delegation.objects.filter(company_id=company_id, user=principal, cancelled_at=None, starts_at__lt=ends_at,
                                  ends_at__gt=starts_at).exists():
