@@ -74,5 +74,6 @@ urlpatterns = [
     path("api/", _api_urls()),
     re_path(r"^api(?:/(?P<rest>.*))?$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("workflow/", include("openjxc.workflow.urls")),
     path("", include("openjxc.web.urls")),
 ]

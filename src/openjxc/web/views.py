@@ -299,6 +299,7 @@ ACTION_PERMISSIONS = {
     "void": "document.void",
     "cancel": "document.cancel",
     "close": "document.approve",
+    "withdraw": "document.submit",  # the service lets only the requester withdraw
 }
 ACTION_BUTTONS = {
     "submit": gettext_lazy("Submit"),
@@ -308,6 +309,7 @@ ACTION_BUTTONS = {
     "void": gettext_lazy("Void"),
     "cancel": gettext_lazy("Cancel document"),
     "close": gettext_lazy("Close order"),
+    "withdraw": gettext_lazy("Withdraw"),
 }
 ACTION_DONE = {
     "submit": gettext_lazy("Document %(number)s was submitted."),
@@ -317,17 +319,31 @@ ACTION_DONE = {
     "void": gettext_lazy("Document %(number)s was voided."),
     "cancel": gettext_lazy("Document %(number)s was cancelled."),
     "close": gettext_lazy("Order %(number)s was closed."),
+    "withdraw": gettext_lazy("Document %(number)s was withdrawn."),
 }
-REASON_ACTIONS = {"void", "reject", "cancel", "close"}
+REASON_ACTIONS = {"void", "reject", "cancel", "close", "withdraw"}
 
 
 def document_actions(doc: Document, user) -> list[dict]:
     """The lifecycle buttons this user may press on this document now."""
     out = []
+    in_flow = None  # in an approval flow, the step's approvers decide, whatever their role
+    if doc.status == Status.SUBMITTED:
+        from openjxc.workflow import selectors as workflow
+        from openjxc.workflow.services import pending_approval
+
+        if pending_approval(doc) is not None:
+            in_flow = workflow.is_waiting_for(user, doc)
     for action, (starts, _target) in TRANSITIONS.items():
         if action == "close" and doc.kind not in ORDER_KINDS:  # only orders are closed short
             continue
-        if doc.status in starts and permissions.allowed(user, ACTION_PERMISSIONS[action]):
+        if action == "withdraw" and doc.created_by_id != user.pk:
+            continue
+        if action in ("approve", "reject") and in_flow is not None:
+            allowed = in_flow
+        else:
+            allowed = permissions.allowed(user, ACTION_PERMISSIONS[action])
+        if doc.status in starts and allowed:
             out.append({
                 "action": action, "label": ACTION_BUTTONS[action], "needs_reason": action in REASON_ACTIONS,
                 "reason_required": action in ("void", "close"),
@@ -410,6 +426,8 @@ def document_action(request, pk: int, action: str):
             doc_services.cancel_document(doc, by=user, reason=reason)
         elif action == "close":
             close_order(doc, by=user, reason=reason)
+        elif action == "withdraw":
+            doc_services.withdraw_document(doc, by=user, reason=reason)
     except DomainError as err:
         doc.refresh_from_db()
         return _render_document(request, doc, error=err.render_message(), error_action=action)
