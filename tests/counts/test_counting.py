@@ -311,8 +311,12 @@ def test_abc_plans_generate_counts_on_their_schedule(shop):
 
     counts.start_count(count, by=shop.admin)
     assert list(CountLine.objects.filter(count=count).values_list("item_id", flat=True)) == [shop.flour.pk]
+    # plan C names nobody: its count goes to the keepers who work in the warehouse
+    store_keeper = shop.user("keeper-main", Role.KEEPER, warehouses=[shop.main])
+    shop.user("cashier-main", Role.CASHIER, warehouses=[shop.main])
     made = counts.create_due_counts(on=today + dt.timedelta(days=1))
     assert [c.plan_id for c in made] == [plan_c.pk] and made[0].item_ids == [shop.milk.pk]
+    assert list(made[0].assignees.all()) == [store_keeper]
 
 
 def test_plans_by_category_location_sample_and_discrepancies(shop):

@@ -279,8 +279,14 @@ def create_count(*, by, warehouse, scope: str = Scope.FULL, locations=(), catego
 
 
 def create_count_from_plan(plan: CountPlan, *, by) -> Count:
-    """Create the plan's next count now, assigned to the plan's people (or the warehouse manager)."""
-    people = list(plan.assignees.all()) or ([plan.warehouse.manager] if plan.warehouse.manager_id else [])
+    """Create the plan's next count now, assigned to the plan's people; without any, to the keepers who work
+    in the warehouse, else its manager."""
+    people = list(plan.assignees.all())
+    if not people:
+        people = [u for u in plan.warehouse.users.filter(is_active=True).order_by("username")
+                  if u.has_role(Role.KEEPER)]
+    if not people and plan.warehouse.manager_id:
+        people = [plan.warehouse.manager]
     return create_count(
         by=by, warehouse=plan.warehouse, scope=plan.scope, locations=list(plan.locations.all()),
         category=plan.category, abc_class=plan.abc_class, sample_size=plan.sample_size,

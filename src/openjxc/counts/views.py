@@ -103,11 +103,23 @@ def count_detail(request, pk):
     show = counts.may_see_book(user, count)
     rows = selectors.variance_rows(count, only_differences=request.GET.get("differences") == "1")
     todo = [r for r in rows if r["counted_quantity"] is None]
+    total = len(rows)
+    q = (request.GET.get("q") or "").strip().lower()
+    if q:
+        rows = [r for r in rows if q in r["item_code"].lower() or q in r["item_name"].lower()
+                or q in r["location_code"].lower()]
+    # a phone shows the lines to recount first, then the rest; a big count is searched, not scrolled
+    rows.sort(key=lambda r: not (r["recount_requested"] and r["counted_quantity"] is None))
+    shown = rows[:LINES_SHOWN]
     locations = list(Location.objects.filter(
         pk__in=count.location_ids or selectors.stocked_location_ids(count.warehouse_id), kind__in=STOCKED_KINDS,
     ).order_by("code").values_list("pk", "code"))
     return render(request, "counts/count.html", {
-        "count": count, "rows": rows, "show_book": show, "todo": len(todo), "done": len(rows) - len(todo),
+        "count": count, "rows": shown, "more": len(rows) - len(shown), "q": q, "show_book": show,
+        "todo": len(todo), "done": total - len(todo),
+        "may_adjust": count.status == CountStatus.REVIEW or (
+            count.status == CountStatus.DOCUMENTED and count.document is not None
+            and count.document.status in ("cancelled", "voided")),
         "can_manage": _may_manage(user), "reasons": Reason.choices, "locations": locations,
         "accuracy": selectors.count_accuracy(count) if show and count.status != CountStatus.OPEN else None,
         "summary": selectors.variance_summary(count) if show and count.status != CountStatus.OPEN else None,
@@ -145,6 +157,7 @@ def count_scan(request, pk):
     return redirect("web:count", count.pk)
 
 
+LINES_SHOWN = 300
 ACTIONS = {"start", "finish", "finish_zero", "document", "cancel", "reason", "recount"}
 
 
