@@ -258,38 +258,46 @@ def evaluate_rule(rule: AlertRule, *, items: set[int] | None = None, today: dt.d
         current = {a.subject: a for a in open_alerts}
         now = clock.now()
         _names(list(findings.values()))
-        history, to_notify = [], []
+        history, to_notify, changed, new = [], [], [], []
         for subject, f in findings.items():
             alert = current.pop(subject, None)
             if alert is None:
-                alert = Alert.objects.create(
+                new.append(Alert(
                     company_id=rule.company_id, rule=rule, kind=rule.kind, subject=subject, item_id=f.item_id,
                     warehouse_id=f.warehouse_id, lot_id=f.lot_id, measure=f.measure, data=f.data, raised_at=now,
-                    last_seen_at=now)
-                history.append(AlertHistory(alert=alert, at=now, action=AlertAction.RAISED, detail=f.data))
-                result.raised.append(alert)
-                to_notify.append(alert)
+                    last_seen_at=now))
                 continue
             why = _due(alert, rule, f.measure, now)
-            alert.measure, alert.data, alert.last_seen_at = f.measure, f.data, now
-            fields = ["measure", "data", "last_seen_at"]
+            if alert.measure != f.measure or alert.data != f.data:
+                alert.measure, alert.data, alert.last_seen_at = f.measure, f.data, now
+                changed.append(alert)
             if why == AlertAction.WORSENED and alert.status == AlertStatus.ACKNOWLEDGED:
                 alert.status = AlertStatus.OPEN  # worse than when it was acknowledged: back on the list
-                fields.append("status")
-            alert.save(update_fields=fields)
+                if alert not in changed:
+                    changed.append(alert)
             if why:
                 if why == AlertAction.WORSENED:
                     history.append(AlertHistory(alert=alert, at=now, action=AlertAction.WORSENED, detail=f.data))
                 result.renotified.append(alert)
                 to_notify.append(alert)
-        for alert in current.values():  # no longer found: the condition cleared
-            alert.status, alert.closed_at = AlertStatus.CLOSED, now
-            alert.save(update_fields=["status", "closed_at"])
-            history.append(AlertHistory(alert=alert, at=now, action=AlertAction.CLEARED))
-            result.cleared.append(alert)
+        if new:
+            Alert.objects.bulk_create(new, batch_size=1000)
+            for alert in new:
+                history.append(AlertHistory(alert=alert, at=now, action=AlertAction.RAISED, detail=alert.data))
+            result.raised = new
+            to_notify = new + to_notify
+        if changed:
+            Alert.objects.bulk_update(changed, ["measure", "data", "last_seen_at", "status"], batch_size=500)
+        if current:  # no longer found: the condition cleared
+            Alert.objects.filter(pk__in=[a.pk for a in current.values()]).update(status=AlertStatus.CLOSED,
+                                                                                 closed_at=now)
+            for alert in current.values():
+                alert.status, alert.closed_at = AlertStatus.CLOSED, now
+                history.append(AlertHistory(alert=alert, at=now, action=AlertAction.CLEARED))
+                result.cleared.append(alert)
         if to_notify:
             history += _notify(rule, to_notify, now)
-        AlertHistory.objects.bulk_create(history)
+        AlertHistory.objects.bulk_create(history, batch_size=1000)
         if result.raised or result.cleared:
             record_event(company=rule.company_id, topic="alert.changed", obj=rule,
                          payload={"kind": rule.kind, **result.as_dict()})
@@ -299,13 +307,17 @@ def evaluate_rule(rule: AlertRule, *, items: set[int] | None = None, today: dt.d
 
 def recipients_of(rule: AlertRule, warehouse_id: int | None = None) -> list[User]:
     """The rule's named users and the users with its roles, limited to those who may see the warehouse."""
-    from openjxc.stock.access import scoped_warehouse_ids
-
     named = set(rule.recipients.values_list("pk", flat=True))
     roles = set(rule.recipient_roles or [])
     # a company has tens of users, not millions: filter the roles (a JSON list) here on every database
     users = [u for u in User.objects.filter(company_id=rule.company_id, is_active=True).order_by("pk")
              if u.pk in named or roles & set(u.roles or [])]
+    return _can_see(users, warehouse_id)
+
+
+def _can_see(users: list[User], warehouse_id: int | None) -> list[User]:
+    from openjxc.stock.access import scoped_warehouse_ids
+
     if warehouse_id is None:
         return users
     return [u for u in users if (scope := scoped_warehouse_ids(u)) is None or warehouse_id in scope]
@@ -321,9 +333,14 @@ def _notify(rule: AlertRule, alerts: list[Alert], now) -> list[AlertHistory]:
 
     history = []
     groups: dict[tuple[int, ...], list[Alert]] = {}
+    everyone = recipients_of(rule)
+    per_warehouse: dict[int | None, tuple[int, ...]] = {}
     for alert in alerts:
-        users = recipients_of(rule, alert.warehouse_id)
-        groups.setdefault(tuple(sorted(u.pk for u in users)), []).append(alert)
+        key = per_warehouse.get(alert.warehouse_id)
+        if key is None:
+            key = per_warehouse[alert.warehouse_id] = tuple(sorted(
+                u.pk for u in _can_see(everyone, alert.warehouse_id)))
+        groups.setdefault(key, []).append(alert)
     for user_ids, members in groups.items():
         users = list(User.objects.filter(pk__in=user_ids))
         by_language: dict[str, list[User]] = {}
@@ -344,12 +361,12 @@ def _notify(rule: AlertRule, alerts: list[Alert], now) -> list[AlertHistory]:
                         notify(company=rule.company_id, recipients=people, topic=f"alert.{rule.kind}",
                                title=render_title(a.kind, a.data), body=str(AlertKind(a.kind).label),
                                link=alert_link(a), data={"alert": a.pk, "kind": a.kind})
-    for a in alerts:
-        a.last_notified_at, a.notified_measure, a.notify_count = now, a.measure, a.notify_count + 1
-        history.append(AlertHistory(alert=a, at=now, action=AlertAction.NOTIFIED,
-                                    detail={"recipients": sum(len(k) for k, m in groups.items() if a in m),
-                                            "digest": any(len(m) > DIGEST_OVER for m in groups.values() if a in m)}))
-    Alert.objects.bulk_update(alerts, ["last_notified_at", "notified_measure", "notify_count"])
+    for user_ids, members in groups.items():
+        for a in members:
+            a.last_notified_at, a.notified_measure, a.notify_count = now, a.measure, a.notify_count + 1
+            history.append(AlertHistory(alert=a, at=now, action=AlertAction.NOTIFIED,
+                                        detail={"recipients": len(user_ids), "digest": len(members) > DIGEST_OVER}))
+    Alert.objects.bulk_update(alerts, ["last_notified_at", "notified_measure", "notify_count"], batch_size=500)
     return history
 
 

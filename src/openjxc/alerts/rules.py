@@ -14,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Case, DecimalField, Q, Sum, When
 
 from openjxc.catalog.models import Category, Item, ItemWarehouse
 from openjxc.core import clock
 from openjxc.core.quantities import ZERO, qty
-from openjxc.stock.models import STOCKED_KINDS, LocationKind, StockBalance, StockMove
+from openjxc.stock.models import STOCKED_KINDS, Location, LocationKind, StockBalance, StockMove
 
 from .rule_models import AlertKind
 
@@ -88,21 +89,62 @@ def _num(value) -> str:
     return format(v.normalize(), "f") if v == v.to_integral() else format(v, "f")
 
 
-def _on_hand(scope: Scope, item_ids=None) -> dict[tuple[int, int], tuple[Decimal, Decimal]]:
-    """(item, warehouse) -> (quantity, value) summed over the warehouse's stocked locations."""
-    rows = StockBalance.objects.filter(company_id=scope.company_id, location__kind__in=STOCKED_KINDS)
-    rows = rows.filter(scope.item_filter()).filter(scope.warehouse_filter("location__warehouse_id"))
-    if item_ids is not None:
-        rows = rows.filter(item_id__in=item_ids)
-    out = {}
-    for item, wh, q, v in rows.values_list("item_id", "location__warehouse_id").annotate(q=Sum("quantity"), v=Sum("value")):
-        out[(item, wh)] = (qty(q or 0), Decimal(v or 0).quantize(Decimal("0.01")))
-    return out
+# --- set-based SQL over (item, warehouse) pairs: only the pairs in alert come back to Python ------------
 
 
-def _levels(scope: Scope, **extra):
-    rows = ItemWarehouse.objects.filter(company_id=scope.company_id, item__is_active=True, **extra)
-    return rows.filter(scope.item_filter()).filter(scope.warehouse_filter("warehouse_id"))
+def _dec(value) -> Decimal:
+    """A database number (SQLite hands sums back as float or int) as an exact quantity."""
+    return qty(Decimal(str(value)) if value is not None else ZERO)
+
+
+def _scope_sql(scope: Scope, item_col: str, wh_col: str | None) -> tuple[list[str], list]:
+    where, params = [], []
+    if scope.item_id:
+        where.append(f"{item_col} = %s")
+        params.append(scope.item_id)
+    if scope.items is not None:
+        ids = sorted(scope.items) or [0]
+        where.append(f"{item_col} IN ({', '.join(['%s'] * len(ids))})")
+        params += ids
+    if scope.warehouse_id and wh_col:
+        where.append(f"{wh_col} = %s")
+        params.append(scope.warehouse_id)
+    if scope.category_id:
+        path = Category.objects.filter(pk=scope.category_id).values_list("path", flat=True).first() or "-"
+        where.append(f"{item_col} IN (SELECT it.id FROM {Item._meta.db_table} it JOIN {Category._meta.db_table} c"
+                     f" ON c.id = it.category_id WHERE c.company_id = %s AND c.path LIKE %s)")
+        params += [scope.company_id, path + "%"]
+    return where, params
+
+
+def _on_hand_sql(scope: Scope) -> tuple[str, list]:
+    """SQL of (item_id, warehouse_id, q, v): on hand per item and warehouse over the stocked locations."""
+    where, params = _scope_sql(scope, "b.item_id", "l.warehouse_id")
+    kinds = sorted(STOCKED_KINDS)
+    sql = (f"SELECT b.item_id AS item_id, l.warehouse_id AS warehouse_id, SUM(b.quantity) AS q, SUM(b.value) AS v"
+           f" FROM {StockBalance._meta.db_table} b JOIN {Location._meta.db_table} l ON l.id = b.location_id"
+           f" WHERE b.company_id = %s AND l.kind IN ({', '.join(['%s'] * len(kinds))})"
+           + "".join(f" AND {w}" for w in where) + " GROUP BY b.item_id, l.warehouse_id")
+    return sql, [scope.company_id, *kinds, *params]
+
+
+def level_rows(scope: Scope, condition: str, items: set[int] | None = None) -> list[tuple]:
+    """(item, warehouse, safety, reorder point, maximum, on hand, value) of the active items' stock levels in
+    scope whose row satisfies `condition` (SQL over iw.* and COALESCE(oh.q, 0) AS on_hand)."""
+    if items is not None:
+        scope = Scope(**{**scope.__dict__, "items": items if scope.items is None else scope.items & items})
+    inner, inner_params = _on_hand_sql(scope)
+    where, params = _scope_sql(scope, "iw.item_id", "iw.warehouse_id")
+    sql = (f"SELECT iw.item_id, iw.warehouse_id, iw.safety_stock, iw.reorder_point, iw.max_stock,"
+           f" COALESCE(oh.q, 0), COALESCE(oh.v, 0)"
+           f" FROM {ItemWarehouse._meta.db_table} iw JOIN {Item._meta.db_table} i ON i.id = iw.item_id"
+           f" LEFT JOIN ({inner}) oh ON oh.item_id = iw.item_id AND oh.warehouse_id = iw.warehouse_id"
+           f" WHERE iw.company_id = %s AND i.is_active = %s" + "".join(f" AND {w}" for w in where)
+           + f" AND ({condition.replace('on_hand', 'COALESCE(oh.q, 0)')})")
+    with connection.cursor() as cur:
+        cur.execute(sql, [*inner_params, scope.company_id, True, *params])
+        return [(r[0], r[1], _dec(r[2]), _dec(r[3]), None if r[4] is None else _dec(r[4]), _dec(r[5]),
+                 Decimal(str(r[6] or 0)).quantize(Decimal("0.01"))) for r in cur.fetchall()]
 
 
 def low_stock(scope: Scope, params: dict) -> dict[str, Finding]:
@@ -111,26 +153,25 @@ def low_stock(scope: Scope, params: dict) -> dict[str, Finding]:
     from openjxc.documents.orders import open_quantities
     from openjxc.stock.reorder import suggested_quantity
 
-    levels = list(_levels(scope, safety_stock__gt=0).values_list("item_id", "warehouse_id", "safety_stock",
-                                                                  "reorder_point", "max_stock"))
-    if not levels:
-        return {}
-    have = _on_hand(scope, {lv[0] for lv in levels})
     held, coming = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
     for _line, item, wh, left, _v in open_quantities(scope.company_id, "sales_order"):
         held[(item, wh)] += left
     for _line, item, wh, left, _v in open_quantities(scope.company_id, "purchase_order"):
         coming[(item, wh)] += left
+    # below safety on hand alone (SQL), plus the few pairs that reservations could push below it
+    rows = {(r[0], r[1]): r for r in level_rows(scope, "iw.safety_stock > 0 AND on_hand < iw.safety_stock")}
+    if held:
+        for r in level_rows(scope, "iw.safety_stock > 0", items={k[0] for k in held}):
+            rows.setdefault((r[0], r[1]), r)
     out = {}
-    for item, wh, safety, point, top in levels:
-        on_hand = have.get((item, wh), (ZERO, ZERO))[0]
+    for (item, wh), (_i, _w, safety, point, top, on_hand, _value) in sorted(rows.items()):
         available = on_hand - held[(item, wh)]
         if available >= safety:
             continue
         position = available + coming[(item, wh)]
-        suggest = suggested_quantity(position, max(qty(point), qty(safety)), top)
+        suggest = suggested_quantity(position, max(point, safety), top)
         out[f"iw:{item}:{wh}"] = Finding(
-            f"iw:{item}:{wh}", qty(safety) - available, item_id=item, warehouse_id=wh,
+            f"iw:{item}:{wh}", safety - available, item_id=item, warehouse_id=wh,
             data={"on_hand": _num(on_hand), "reserved": _num(held[(item, wh)]), "available": _num(available),
                   "safety_stock": _num(safety), "on_order": _num(coming[(item, wh)]), "suggested": _num(suggest)},
         )
@@ -152,16 +193,11 @@ def negative_stock(scope: Scope, params: dict) -> dict[str, Finding]:
 
 def over_max(scope: Scope, params: dict) -> dict[str, Finding]:
     """On hand above the warehouse's maximum stock for the item."""
-    levels = list(_levels(scope, max_stock__gt=0).values_list("item_id", "warehouse_id", "max_stock"))
-    if not levels:
-        return {}
-    have = _on_hand(scope, {lv[0] for lv in levels})
     out = {}
-    for item, wh, top in levels:
-        on_hand = have.get((item, wh), (ZERO, ZERO))[0]
-        if on_hand > top:
-            out[f"iw:{item}:{wh}"] = Finding(f"iw:{item}:{wh}", on_hand - qty(top), item_id=item, warehouse_id=wh,
-                                             data={"on_hand": _num(on_hand), "max_stock": _num(top)})
+    for item, wh, _safety, _point, top, on_hand, _value in level_rows(
+            scope, "iw.max_stock > 0 AND on_hand > iw.max_stock"):
+        out[f"iw:{item}:{wh}"] = Finding(f"iw:{item}:{wh}", on_hand - top, item_id=item, warehouse_id=wh,
+                                         data={"on_hand": _num(on_hand), "max_stock": _num(top)})
     return out
 
 
@@ -264,19 +300,21 @@ def dead_stock(scope: Scope, params: dict) -> dict[str, Finding]:
     today = scope.today or clock.today()
     days = int(params.get("days", 90))
     cutoff = today - dt.timedelta(days=days)
-    have = {k: v for k, v in _on_hand(scope).items() if v[0] > 0}
-    if not have:
-        return {}
-    recent = StockMove.objects.filter(company_id=scope.company_id, business_on__gt=cutoff).filter(scope.item_filter())
-    moved = set()
-    for path in ("from_location__warehouse_id", "to_location__warehouse_id"):
-        moved.update(recent.filter(**{f"{path}__isnull": False}).values_list("item_id", path).distinct())
+    inner, params_sql = _on_hand_sql(scope)
+    loc = Location._meta.db_table
+    sql = (f"SELECT oh.item_id, oh.warehouse_id, oh.q, oh.v FROM ({inner}) oh WHERE oh.q > 0 AND NOT EXISTS ("
+           f"SELECT 1 FROM {StockMove._meta.db_table} m JOIN {loc} lf ON lf.id = m.from_location_id"
+           f" JOIN {loc} lt ON lt.id = m.to_location_id WHERE m.company_id = %s AND m.item_id = oh.item_id"
+           f" AND m.business_on > %s AND (lf.warehouse_id = oh.warehouse_id OR lt.warehouse_id = oh.warehouse_id))")
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params_sql, scope.company_id, cutoff])
+        rows = cur.fetchall()
     out = {}
-    for (item, wh), (q, v) in have.items():
-        if (item, wh) not in moved:
-            subject = f"iw:{item}:{wh}"
-            out[subject] = Finding(subject, v, item_id=item, warehouse_id=wh,
-                                   data={"on_hand": _num(q), "value": str(v), "days": days})
+    for item, wh, q, v in rows:
+        value = Decimal(str(v or 0)).quantize(Decimal("0.01"))
+        subject = f"iw:{item}:{wh}"
+        out[subject] = Finding(subject, value, item_id=item, warehouse_id=wh,
+                               data={"on_hand": _num(_dec(q)), "value": str(value), "days": days})
     return out
 
 
