@@ -165,6 +165,7 @@ def report_contact(terminal: Terminal, *, batch: Batch | None = None, backlog: d
         batch = Batch(terminal, client_time=_parse_time(client_time, "client_time"))
     now = clock.now()
     fields: dict = {}
+    backlog_event = None
     if pushed:
         fields["last_push_at"] = now
     if pulled_cursor is not None:
@@ -180,6 +181,11 @@ def report_contact(terminal: Terminal, *, batch: Batch | None = None, backlog: d
         conf = batch.conf if batch else terminals.terminal_settings(terminal.company)
         if not count or oldest is None or now - oldest <= dt.timedelta(minutes=conf["backlog_minutes"]):
             fields["backlog_alerted_at"] = None
+        elif terminal.backlog_alerted_at is None:  # raised here at once, not only by the periodic check
+            fields["backlog_alerted_at"] = now
+            backlog_event = {"terminal": terminal.code, "terminal_id": terminal.pk,
+                             "warehouse": terminal.warehouse_id, "backlog": count, "oldest_at": oldest.isoformat(),
+                             "minutes": conf["backlog_minutes"]}
     skew_event = None
     if batch is not None and batch.skew is not None:
         fields["clock_skew_seconds"] = batch.skew
@@ -193,6 +199,9 @@ def report_contact(terminal: Terminal, *, batch: Batch | None = None, backlog: d
         terminals.touch(terminal, **fields)
         if skew_event:
             record_event(company=terminal.company_id, topic="terminal.clock_skew", obj=terminal, payload=skew_event)
+        if backlog_event:
+            record_event(company=terminal.company_id, topic="terminal.backlog_old", obj=terminal,
+                         payload=backlog_event)
 
 
 def _op_id(op) -> str | None:
