@@ -718,9 +718,13 @@ def _escalate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.dat
                      gettext("nobody to escalate to"), now=now)
     payload["to"] = added
     record_event(company=doc.company_id, topic="workflow.escalated", obj=approval, payload=payload)
+    body = _due_text(step)
+    if late > LATE_GRACE_SECONDS:
+        body += " " + gettext("This escalation is %(minutes)s minutes late: the scheduler was not running.") % {
+            "minutes": late // 60}
     _notify(doc, added + [approval.requester_id], "workflow.escalated",
             gettext("%(number)s was escalated to you (%(step)s)") % {"number": doc.number, "step": step.name},
-            body=_due_text(step), by=None)
+            body=body, data={"late_seconds": late, "late": late > LATE_GRACE_SECONDS}, by=None)
     return f"escalated to {added}" if added else "nobody to escalate to"
 
 
