@@ -31,6 +31,10 @@ def test_a_blind_count_on_a_phone_through_to_the_posted_adjustment(shop, api):
     mine = phone.get("/counts", {"mine": True}).json()
     assert [c["id"] for c in mine["items"]] == [count["id"]]
 
+    # "only differences" is ignored for a blind counter (it would tell where the book disagrees)
+    assert api.get(f"/counts/{count['id']}/lines", {"differences": True}).json()["count"] == 0
+    assert phone.get(f"/counts/{count['id']}/lines", {"differences": True}).json()["count"] == 1
+
     # the keeper scans one bottle's EAN (+1) and types the other 22
     r = phone.post(f"/counts/{count['id']}/entries", {"entries": [{"barcode": "6920000000017"},
                                                                   {"item": shop.water.pk, "quantity": "22"}]})

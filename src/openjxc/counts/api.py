@@ -413,7 +413,9 @@ class LineFilters(PageParams):
             summary="Per line: book at start, book when counted, counted, difference, value, counters, reason")
 def list_lines(request, filters: Query[LineFilters], count_id: int = PK):
     count = _count(request, count_id)
-    rows = selectors.variance_rows(count, only_differences=filters.differences)
+    show, costs = counts.may_see_book(request.auth, count), can_see_cost(request)
+    # on a blind count, "only differences" would tell the counter where the book disagrees
+    rows = selectors.variance_rows(count, only_differences=filters.differences and show)
     if filters.recount:
         rows = [r for r in rows if r["recount_requested"] and r["counted_quantity"] is None]
     if filters.location:
@@ -421,7 +423,6 @@ def list_lines(request, filters: Query[LineFilters], count_id: int = PK):
     if filters.q:
         q = filters.q.lower()
         rows = [r for r in rows if q in r["item_code"].lower() or q in r["item_name"].lower()]
-    show, costs = counts.may_see_book(request.auth, count), can_see_cost(request)
     if not show or not costs:
         for r in rows:
             if not show:

@@ -101,7 +101,7 @@ def count_detail(request, pk):
     user = request.user
     count = _count_or_404(user, pk)
     show = counts.may_see_book(user, count)
-    rows = selectors.variance_rows(count, only_differences=request.GET.get("differences") == "1")
+    rows = selectors.variance_rows(count, only_differences=show and request.GET.get("differences") == "1")
     todo = [r for r in rows if r["counted_quantity"] is None]
     total = len(rows)
     q = (request.GET.get("q") or "").strip().lower()
