@@ -1,0 +1,90 @@
+"""Live screens in a real browser: the balances page updates by itself when a document is posted via the API.
+
+Server-Sent Events need ASGI, so the page is served by uvicorn (two processes on the test PostgreSQL
+database, as in tests/api/test_two_servers.py): the browser watches server B, the receipt is posted
+through server A.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+from openjxc.core.tokens import create_token
+from tests.api import test_two_servers
+from tests.api.test_two_servers import Servers, _ledger_protected_after_flush, postgres  # noqa: F401 - fixtures
+from tests.conftest import Shop, assert_ledger_consistent
+
+CHROMIUM = "/usr/bin/chromium"
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.postgres_only,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
+]
+
+
+def test_balances_page_updates_when_a_document_is_posted_through_another_server(postgres, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(test_two_servers, "START_TIMEOUT", 120)  # a busy machine starts Django slowly
+    # the pages need their static files: let the servers collect them into their data directory first
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "openjxc.config.settings.dev", "JXC_DATA_DIR": str(tmp_path)}
+    env.pop("JXC_TESTING", None)
+    subprocess.run([sys.executable, "-m", "django", "collectstatic", "--noinput", "-v0"], env=env, check=True)
+    shop = Shop()
+    shop.receive(shop.flour, 20, "5.00")
+    # the servers run the normal settings, without the tests' fast MD5 hasher
+    shop.admin.password = PBKDF2PasswordHasher().encode("pw-12345678", PBKDF2PasswordHasher().salt())
+    shop.admin.save(update_fields=["password"])
+    token = create_token(by=shop.admin, name="e2e")[1]
+    servers = Servers(tmp_path)
+    try:
+        servers.wait_ready(token)
+        a, b = servers.urls
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            ])
+            page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
+                                    viewport={"width": 360, "height": 760})
+            page.goto(f"{b}/login/")
+            page.fill("input[name=username]", shop.admin.username)
+            page.fill("input[name=password]", "pw-12345678")
+            with page.expect_navigation(wait_until="domcontentloaded", timeout=60_000):
+                page.click("button[type=submit]")
+            assert "/login" not in page.url, (page.url, page.inner_text("body")[:500], servers.output())
+            page.goto(f"{b}/stock/", wait_until="domcontentloaded")
+            page.wait_for_selector('#live-indicator[data-state="live"]', timeout=30_000)
+            assert page.text_content("#live-indicator .live-label") == "实时"  # "Live", in Chinese
+            assert "W001" not in page.inner_text("#live-balances")  # no water in stock yet
+
+            body = {"kind": "purchase_receipt", "warehouse": shop.main.pk, "partner": shop.supplier.pk,
+                    "lines": [{"item": shop.water.pk, "quantity": "24", "unit_price": "1.2"}], "advance_to": "posted"}
+            r = httpx.post(f"{a}/api/documents", json=body, timeout=30,
+                           headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})
+            assert r.status_code == 201, r.text
+            answered = time.monotonic()
+            # the page was not reloaded: the region is swapped in place
+            page.evaluate("window.__notReloaded = true")
+            page.wait_for_selector("#live-balances >> text=W001", timeout=30_000)
+            shown = time.monotonic() - answered
+            assert page.evaluate("window.__notReloaded") is True
+            row = page.locator("#live-balances tr", has_text="W001")
+            assert "24" in row.inner_text()
+            print(f"\nbalances page updated {shown:.2f}s after the API answered")
+
+            # the server the page listens to goes away: the indicator says so
+            servers.procs[1].kill()
+            page.wait_for_selector('#live-indicator[data-state="reconnecting"], #live-indicator[data-state="offline"]',
+                                   timeout=15_000)
+            browser.close()
+    finally:
+        servers.stop()
+    assert_ledger_consistent()
