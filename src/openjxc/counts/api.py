@@ -19,7 +19,7 @@ from ninja import Status as HttpStatus
 from pydantic import ConfigDict
 
 from openjxc.core import clock
-from openjxc.core.errors import PermissionDenied
+from openjxc.core.errors import PermissionDenied, ValidationFailed
 from openjxc.core.schemas import (
     MAX_ID,
     Id,
@@ -150,7 +150,7 @@ class CountIn(Schema):
     category: Id | None = None
     abc_class: Literal["A", "B", "C", ""] = ""
     sample_size: int = Field(0, ge=0, le=100_000)
-    items: list[Id] = Field(default_factory=list, max_length=100_000)
+    items: list[Id] = Field(default_factory=list, max_length=10_000)
     name: text(100) = ""
     blind: bool = True
     freeze: bool = False
@@ -481,6 +481,8 @@ def accuracy_trend(request, filters: Query[TrendFilters]):
     cid = company_id(request, "stock.view")
     company = request.auth.company
     until = filters.until or clock.today(company.time_zone)
+    if filters.since is None and until < dt.date(1, 1, 1) + dt.timedelta(weeks=52):
+        raise ValidationFailed(field="until", reason=_("is too early"))
     since = filters.since or until - dt.timedelta(weeks=26 if filters.period == "week" else 52)
     return selectors.accuracy_trend(cid, period=filters.period, since=since, until=until,
                                     warehouse_id=filters.warehouse, tz=company.time_zone)

@@ -16,6 +16,7 @@ WITHIN = Decimal("0.02")  # a line is "accurate" when its difference is within Â
 CONSUMED_KINDS = (LocationKind.CUSTOMER, LocationKind.SCRAP, LocationKind.PRODUCTION, LocationKind.OTHER)
 ABC_SHARES = (Decimal("0.80"), Decimal("0.95"))  # cumulative consumption value: A up to 80%, B up to 95%
 ABC_EVERY_DAYS = {"A": 7, "B": 30, "C": 90}
+CHUNK = 5000  # ids per IN (...)
 CLOSED = (CountStatus.REVIEW, CountStatus.DOCUMENTED, CountStatus.POSTED)
 
 
@@ -31,11 +32,13 @@ def book_quantities(keys: set[tuple[int, int, int]]) -> dict[tuple[int, int, int
     """Current balance per (item, location, lot_key); missing keys are 0. One query."""
     if not keys:
         return {}
-    items = {k[0] for k in keys}
+    items = sorted({k[0] for k in keys})
     locations = {k[1] for k in keys}
-    rows = StockBalance.objects.filter(item_id__in=items, location_id__in=locations).values_list(
-        "item_id", "location_id", "lot_key", "quantity")
-    found = {(i, loc, lk): q for i, loc, lk, q in rows}
+    found = {}
+    for start in range(0, len(items), CHUNK):
+        rows = StockBalance.objects.filter(item_id__in=items[start:start + CHUNK], location_id__in=locations)
+        found.update(((i, loc, lk), q) for i, loc, lk, q in rows.values_list("item_id", "location_id", "lot_key",
+                                                                             "quantity"))
     return {k: found.get(k, ZERO) for k in keys}
 
 
@@ -43,14 +46,18 @@ def unit_costs(warehouse_id: int, item_ids: set[int]) -> dict[int, Decimal]:
     """Current cost per item in a warehouse: the moving average, else the last cost, else the purchase price."""
     from openjxc.catalog.models import Item
 
-    out = {i: cost(p) for i, p in Item.objects.filter(pk__in=item_ids).values_list("id", "purchase_price")}
-    for item_id, q, v, last in ItemValuation.objects.filter(
-        warehouse_id=warehouse_id, item_id__in=item_ids
-    ).values_list("item_id", "quantity", "value", "last_cost"):
-        if q and q > 0:
-            out[item_id] = cost(v / q)
-        elif last:
-            out[item_id] = cost(last)
+    out: dict[int, Decimal] = {}
+    ids = sorted(item_ids)
+    for start in range(0, len(ids), CHUNK):  # chunks: an IN (...) must stay under SQLite's parameter limit
+        chunk = ids[start:start + CHUNK]
+        out.update((i, cost(p)) for i, p in Item.objects.filter(pk__in=chunk).values_list("id", "purchase_price"))
+        for item_id, q, v, last in ItemValuation.objects.filter(
+            warehouse_id=warehouse_id, item_id__in=chunk
+        ).values_list("item_id", "quantity", "value", "last_cost"):
+            if q and q > 0:
+                out[item_id] = cost(v / q)
+            elif last:
+                out[item_id] = cost(last)
     return out
 
 

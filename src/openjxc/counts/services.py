@@ -227,6 +227,8 @@ def _selection(company, wh: Warehouse, scope, *, locations, category, abc_class,
         item_ids = selectors.items_with_recent_discrepancies(company.pk, wh.pk, since=since)
     if items:
         ids = [getattr(i, "pk", i) for i in items]
+        if len(ids) > 10_000:
+            raise ValidationFailed(field="items", reason=_("has too many entries"))
         known = set(Item.objects.filter(company=company, pk__in=ids).values_list("id", flat=True))
         for i in ids:
             if i not in known:
@@ -355,9 +357,10 @@ def start_count(count, *, by) -> Count:
     _refuse_status(count, CountStatus.OPEN)
     location_ids = count.location_ids or selectors.stocked_location_ids(count.warehouse_id)
     balances = StockBalance.objects.filter(location_id__in=location_ids).exclude(quantity=0)
-    if count.item_ids is not None:
-        balances = balances.filter(item_id__in=count.item_ids)
     rows = list(balances.values_list("item_id", "location_id", "lot_id", "lot_key", "quantity"))
+    if count.item_ids is not None:  # filtered here: a class of thousands of items would overflow an IN (...)
+        wanted = set(count.item_ids)
+        rows = [r for r in rows if r[0] in wanted]
     costs = selectors.unit_costs(count.warehouse_id, {r[0] for r in rows})
     lines = [
         CountLine(company_id=count.company_id, count=count, item_id=i, location_id=loc, lot_id=lot, lot_key=lk,
