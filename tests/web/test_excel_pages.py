@@ -227,3 +227,23 @@ def test_api_template_check_import_export_and_status(shop, django_capture_on_com
     other = Shop("OTH")
     assert Api(other.admin).client.get(f"/api/excel/jobs/{job['id']}").status_code == 404
     assert api.client.get("/api/excel/templates/nonsense").status_code == 422
+
+
+def test_a_big_list_export_becomes_a_job_with_the_same_columns(rf, shop, django_capture_on_commit_callbacks):
+    from openjxc.web.excel import ListExport, export_list
+    from openjxc.web.excel_lists import ITEMS_EXPORT
+
+    spec = ListExport("test-big-items", ITEMS_EXPORT.title, ITEMS_EXPORT.columns, inline_limit=2,
+                      prepare=ITEMS_EXPORT.prepare)
+    request = rf.get("/masterdata/items/", {"export": "xlsx"})
+    request.user = shop.admin
+    with django_capture_on_commit_callbacks(execute=True):
+        r = export_list(request, spec, Item.objects.filter(company=shop.company).order_by("code"))
+    job = Job.objects.get(kind="export")
+    assert r.status_code == 302 and r["Location"] == reverse("web:job", args=[job.pk])
+    assert (job.status, job.done, job.total, job.target) == ("done", 3, 3, "test-big-items")
+    from openjxc.web import jobs
+
+    rows = sheet_rows(jobs.result_path(job).read_bytes())
+    assert [r[0] for r in rows[1:]] == ["F001", "M001", "W001"]
+    assert rows[3][5] == "箱=12" and rows[3][6] == "6920000000017"  # prefetched units and barcodes

@@ -227,6 +227,8 @@ def run_export_job(job_id: int) -> None:
         model = apps.get_model(job.params["model"])
         qs = model.objects.all()
         qs.query = pickle.loads(base64.b64decode(job.params["query"]))  # noqa: S301 - our own row
+        if spec.prepare is not None:  # prefetches are not part of the pickled query
+            qs = spec.prepare(qs)
         total = qs.count()
         progress = Progress(job, _("Exporting rows"))
         progress(0, total, force=True)
