@@ -41,7 +41,7 @@ class KindStats(Schema):
 
 class ApprovalStats(Schema):
     kind: str
-    step: int
+    step: int | None = Field(None, description="position of the flow step (0: the first); null: approved without a flow")
     waiting: StatsOut
 
 
@@ -106,7 +106,7 @@ def report_out(r: CycleTimes) -> dict:
         "kinds": [{"kind": k, "label": str(KINDS[k].label) if k in KINDS else k,
                    "to_post": stats_out(r.to_post.get(k, Stats())),
                    "to_archive": stats_out(r.to_archive.get(k, Stats()))} for k in kinds],
-        "approval": [{"kind": k, "step": n, "waiting": stats_out(s)} for (k, n), s in sorted(r.approval.items())],
+        "approval": [{"kind": k, "step": n if n >= 0 else None, "waiting": stats_out(s)} for (k, n), s in sorted(r.approval.items())],
         "approvers_from_log": [{"user": a.user_id, "name": a.name, "waiting": stats_out(a.stats)}
                                for a in r.log_approvers],
         "steps": [{"kind": s.kind, "position": s.position, "name": s.name, "waiting": stats_out(s.stats),

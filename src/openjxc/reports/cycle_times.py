@@ -102,7 +102,7 @@ class CycleTimes:
     filters: Filters
     to_post: dict[str, Stats] = field(default_factory=dict)  # per kind: creation -> posting
     to_archive: dict[str, Stats] = field(default_factory=dict)  # per kind: creation -> closed / voided / posted
-    approval: dict[tuple[str, int], Stats] = field(default_factory=dict)  # per (kind, step): the log's approve/reject waits
+    approval: dict[tuple[str, int], Stats] = field(default_factory=dict)  # per (kind, step; -1: no flow): log waits
     log_approvers: list[ApproverRow] = field(default_factory=list)
     steps: list[StepRow] = field(default_factory=list)  # the workflow's steps: waiting and breaches
     approvers: list[ApproverRow] = field(default_factory=list)  # the workflow's decisions: waiting per approver
@@ -255,7 +255,7 @@ def _cycle_times(company, filters: Filters, now: dt.datetime | None) -> CycleTim
 
     where, params = _log_where(company.pk, filters, start, end, DECISION_ACTIONS)
     out.approval = {(k[0], k[1]): s for k, s in _grouped(
-        f"SELECT t.kind, COALESCE(t.step, 0), {_seconds('t.waited')} FROM {table} t WHERE {where}",
+        f"SELECT t.kind, COALESCE(t.step, -1), {_seconds('t.waited')} FROM {table} t WHERE {where}",
         params, 2).items()}
     by_user = _grouped(f"SELECT t.by_id, {_seconds('t.waited')} FROM {table} t WHERE {where}", params, 1)
     out.log_approvers = _approver_rows(company.pk, {k[0]: s for k, s in by_user.items()})

@@ -64,10 +64,11 @@ def cycle_times(request):
                     "weeks": [w.isoformat() for w in weeks], "series": series, "unit": _("days")}
 
     if report.steps:
-        step_rows = [{"label": f"{_label(s.kind)} · {s.position}. {s.name}", "stats": s.stats,
+        step_rows = [{"label": f"{_label(s.kind)} · {s.position + 1}. {s.name}", "stats": s.stats,
                       "overdue": s.overdue_now} for s in report.steps]
     else:
-        step_rows = [{"label": f"{_label(k)} · {_('approval')}" + (f" {n}" if n else ""), "stats": s, "overdue": 0}
+        step_rows = [{"label": f"{_label(k)} · " + (_("approval") if n < 0 else _("step %(n)s") % {"n": n + 1}),
+                      "stats": s, "overdue": 0}
                      for (k, n), s in sorted(report.approval.items())]
     steps_chart = {"title": _("Waiting per approval step, hours"), "names": [r["label"] for r in step_rows],
                    "avg": [round((r["stats"].avg or 0) / 3600, 2) for r in step_rows],
