@@ -47,6 +47,9 @@ METHODS = [("", "—"), ("cash", gettext_lazy("Cash")), ("bank", gettext_lazy("B
            ("cheque", gettext_lazy("Cheque"))]
 
 
+METHOD_LABELS = dict(METHODS[1:])
+
+
 def may(user, action: str) -> bool:
     roles, _label = fin.ROLES[action]
     return permissions.allowed(user, action, roles)
@@ -82,8 +85,8 @@ class SettlementFilter(forms.Form):
                         widget=forms.TextInput(attrs={"type": "search",
                                                       "placeholder": gettext_lazy("Number or partner")}))
     date_from = forms.DateField(label=gettext_lazy("From"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
 @company_page
@@ -107,6 +110,8 @@ def settlements(request):
         if d["date_to"]:
             qs = qs.filter(business_on__lte=d["date_to"])
     page, query = _page(request, qs.select_related("partner").order_by("-business_on", "-id"))
+    for s in page.object_list:
+        s.method_label = METHOD_LABELS.get(s.method, s.method)
     return render(request, "web/finance/settlements.html", {
         "form": form, "page": page, "query": query, "can_record": may(user, "finance.record"),
     })
@@ -114,7 +119,7 @@ def settlements(request):
 
 class SettlementForm(forms.Form):
     partner = forms.TypedChoiceField(label=gettext_lazy("Partner"), coerce=int)
-    business_on = forms.DateField(label=gettext_lazy("Business date"), widget=forms.DateInput(attrs={"type": "date"}))
+    business_on = forms.DateField(label=gettext_lazy("Business date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     amount = forms.DecimalField(label=gettext_lazy("Amount"), max_digits=18, decimal_places=2,
                                 widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}))
     method = forms.ChoiceField(label=gettext_lazy("Method"), choices=METHODS, required=False)
@@ -228,6 +233,7 @@ def _render_settlement(request, s: Settlement, *, error: str = "", error_action:
         actions.append({"action": "void", "label": _("Void"), "needs_reason": True})
     for a in allocations:
         a.label = _kind_label(a.document.kind)
+    s.method_label = METHOD_LABELS.get(s.method, s.method)
     return render(request, "web/finance/settlement_detail.html", {
         "s": s, "kind_label": _kind_label(s.kind), "allocations": allocations, "applied": applied,
         "left": s.amount - applied, "open_docs": open_docs, "actions": actions, "error": error,
@@ -332,8 +338,8 @@ def balances(request):
 class StatementForm(forms.Form):
     partner = forms.TypedChoiceField(label=gettext_lazy("Partner"), coerce=int)
     book = forms.ChoiceField(label=gettext_lazy("Book"), choices=Book.choices)
-    date_from = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date_to = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, company_id, **kwargs):
         super().__init__(*args, **kwargs)
@@ -374,7 +380,7 @@ def statement(request):
 
 class AgingForm(forms.Form):
     book = forms.ChoiceField(label=gettext_lazy("Book"), choices=Book.choices, required=False)
-    as_of = forms.DateField(label=gettext_lazy("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    as_of = forms.DateField(label=gettext_lazy("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     basis = forms.ChoiceField(label=gettext_lazy("Age from"), required=False, choices=[
         ("due", gettext_lazy("Due date")), ("business", gettext_lazy("Business date"))])
 

@@ -391,9 +391,9 @@ class PriceListForm(forms.Form):
     customer_group = forms.TypedChoiceField(label=gettext_lazy("Customer group"), required=False, coerce=int,
                                             empty_value=None)
     valid_from = forms.DateField(label=gettext_lazy("Valid from"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     valid_to = forms.DateField(label=gettext_lazy("Valid to"), required=False,
-                               widget=forms.DateInput(attrs={"type": "date"}))
+                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True, widget=CHECKBOX)
 
     def __init__(self, *args, company_id, **kwargs):
@@ -476,7 +476,7 @@ def _price_list_save(request, pl=None):
     if pl is not None:
         initial = {k: getattr(pl, k) for k in ("name", "valid_from", "valid_to", "is_active")}
         initial.update(partner=pl.partner_id, customer_group=pl.customer_group_id)
-        rows = [{"item": r.item.code, "unit": r.unit.code, "min_qty": _plain(r.min_quantity),
+        rows = [{"item": r.item.code, "name": r.item.name, "unit": r.unit.code, "min_qty": _plain(r.min_quantity),
                  "price": _plain(r.price), "tax": "1" if r.tax_inclusive else "0"}
                 for r in PriceListItem.objects.filter(price_list=pl).select_related("item", "unit")
                 .order_by("item__code", "min_quantity")]

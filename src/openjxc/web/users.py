@@ -47,7 +47,8 @@ class UserFilter(forms.Form):
 class UserForm(forms.Form):
     username = forms.CharField(label=gettext_lazy("User name"), max_length=150)
     display_name = forms.CharField(label=gettext_lazy("Display name"), max_length=100, required=False)
-    email = forms.EmailField(label=gettext_lazy("Email"), required=False)
+    email = forms.EmailField(label=gettext_lazy("Email"), required=False,
+                             widget=forms.TextInput(attrs={"inputmode": "email", "autocomplete": "email"}))
     password = forms.CharField(label=gettext_lazy("Password"), widget=forms.PasswordInput(render_value=False),
                                help_text=gettext_lazy("At least 8 characters"))
     roles = forms.MultipleChoiceField(label=gettext_lazy("Roles"), choices=Role.choices, required=False,
