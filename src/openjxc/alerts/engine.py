@@ -208,9 +208,20 @@ class RunResult:
                 "open": self.still_open}
 
 
-def _names(findings) -> None:
+NAME_KEYS = ("item", "warehouse", "location")
+
+
+def _numbers(data: dict) -> dict:
+    """An alert's data without the names _names added: what the evaluator itself produced."""
+    return {k: v for k, v in data.items() if k not in NAME_KEYS}
+
+
+def _names(findings, only: set[str] | None = None) -> None:
     """Fill item / warehouse / location names into the findings' data (shown in titles and lists)."""
     from openjxc.catalog.models import Item
+
+    if only is not None:
+        findings = [f for f in findings if f.subject in only]
 
     item_ids = {f.item_id for f in findings if f.item_id}
     wh_ids = {f.warehouse_id for f in findings if f.warehouse_id}
@@ -255,9 +266,10 @@ def evaluate_rule(rule: AlertRule, *, items: set[int] | None = None, today: dt.d
         open_alerts = Alert.objects.filter(rule=rule, status__in=OPEN_STATUSES)
         if narrowed:
             open_alerts = open_alerts.filter(item_id__in=items)
-        current = {a.subject: a for a in open_alerts}
+        current = {a.subject: a for a in open_alerts.only(
+            "id", "subject", "measure", "data", "status", "notified_measure", "last_notified_at", "notify_count",
+            "warehouse_id", "item_id", "kind", "rule_id", "company_id")}
         now = clock.now()
-        _names(list(findings.values()))
         history, to_notify, changed, new = [], [], [], []
         for subject, f in findings.items():
             alert = current.pop(subject, None)
@@ -268,7 +280,7 @@ def evaluate_rule(rule: AlertRule, *, items: set[int] | None = None, today: dt.d
                     last_seen_at=now))
                 continue
             why = _due(alert, rule, f.measure, now)
-            if alert.measure != f.measure or alert.data != f.data:
+            if alert.measure != f.measure or _numbers(alert.data) != f.data:
                 alert.measure, alert.data, alert.last_seen_at = f.measure, f.data, now
                 changed.append(alert)
             if why == AlertAction.WORSENED and alert.status == AlertStatus.ACKNOWLEDGED:
@@ -280,6 +292,8 @@ def evaluate_rule(rule: AlertRule, *, items: set[int] | None = None, today: dt.d
                     history.append(AlertHistory(alert=alert, at=now, action=AlertAction.WORSENED, detail=f.data))
                 result.renotified.append(alert)
                 to_notify.append(alert)
+        # names (shown in titles) only for what is written: an unchanged alert keeps the ones it has
+        _names(list(findings.values()), only={a.subject for a in new} | {a.subject for a in changed})
         if new:
             Alert.objects.bulk_create(new, batch_size=1000)
             for alert in new:
