@@ -309,3 +309,18 @@ def test_catalogue_snapshot_and_pull_follow_the_feed(wipeable_ledger, shop, pos)
     assert len(stock) == 1 and stock[0]["warehouses"] == [shop.store.pk]
     assert all("value" not in b for b in stock[0]["payload"]["balances"])  # a till does not see cost
     assert c.get(f"/api/sync/pull?cursor={pulled['next_cursor']}", **h).json()["events"] == []
+
+
+def test_a_device_registered_again_still_dedupes_its_old_queue(shop, pos, walk_in):
+    terminal, raw = pos
+    c = Client()
+    op = _sale("1")
+    first = _push(c, raw, [op]).json()["results"][0]
+    assert first["status"] == "accepted"
+    # the till is reset: revoked, registered again as a new terminal, and replays its old outbox
+    terminals.revoke_terminal(by=shop.admin, terminal_id=terminal.pk)
+    _new, raw2 = terminals.register_terminal(by=shop.admin, code="POS1B", name="一号（重装）", kind="pos",
+                                             warehouse=shop.store, customer=walk_in)
+    again = _push(c, raw2, [op]).json()["results"][0]
+    assert again == {"id": op["id"], "status": "duplicate", "first": first}
+    assert Document.objects.filter(kind="sales_delivery").count() == 1

@@ -83,7 +83,7 @@ class OpStatus(models.TextChoices):
 
 
 class TerminalOperation(models.Model):
-    """One pushed operation, stored once per (terminal, op id) with the hash of its payload and its result.
+    """One pushed operation, stored once per (company, op id) with the hash of its payload and its result.
 
     The row is written in the transaction that applies the operation, so "applied" and "remembered"
     commit together: a retry after a lost answer finds it and gets the first result back.
@@ -104,5 +104,7 @@ class TerminalOperation(models.Model):
     received_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["terminal", "op_id"], name="uniq_terminal_op")]
+        # per company, not per terminal: a device reset and registered again as a new terminal still
+        # finds its old operations (client ids are UUIDs) instead of applying them a second time
+        constraints = [models.UniqueConstraint(fields=["company", "op_id"], name="uniq_company_terminal_op")]
         indexes = [models.Index(fields=["terminal", "status", "id"])]

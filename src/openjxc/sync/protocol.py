@@ -1,6 +1,6 @@
 """The push side of the terminal protocol: apply a batch of offline operations exactly once each.
 
-Every operation runs in its own transaction, which also writes the (terminal, op id) row holding the
+Every operation runs in its own transaction, which also writes the (company, op id) row holding the
 payload's SHA-256 and the result. So "done" and "remembered" commit together:
 
 * a retry of an operation that committed (the answer was lost) finds the row and gets the first
@@ -228,7 +228,7 @@ def apply_operation(batch: Batch, op: dict, *, index: int = 0) -> dict:
     op_type = op.get("type")
     data = op.get("data")
     sha = payload_sha256(op_type, data)
-    existing = TerminalOperation.objects.filter(terminal=terminal, op_id=op_id).first()
+    existing = TerminalOperation.objects.filter(company_id=terminal.company_id, op_id=op_id).first()
     if existing is not None:
         return _replay(existing, op_id, sha)
     seq = op.get("seq")
@@ -283,7 +283,7 @@ def apply_operation(batch: Batch, op: dict, *, index: int = 0) -> dict:
             return dict(row.result)
     except IntegrityError:
         # the same op committed concurrently (another request, another server): answer with its result
-        existing = TerminalOperation.objects.filter(terminal=terminal, op_id=op_id).first()
+        existing = TerminalOperation.objects.filter(company_id=terminal.company_id, op_id=op_id).first()
         if existing is None:
             raise
         return _replay(existing, op_id, sha)
@@ -407,7 +407,8 @@ def _source_document(batch: Batch, data: dict, kinds: tuple[str, ...], field: st
     ref_op, number = data.get(f"{field}_op"), data.get(field)
     doc = None
     if isinstance(ref_op, str) and ref_op:
-        first = TerminalOperation.objects.filter(terminal=terminal, op_id=ref_op, status=OpStatus.ACCEPTED).first()
+        first = TerminalOperation.objects.filter(company_id=terminal.company_id, op_id=ref_op,
+                                                 status=OpStatus.ACCEPTED).first()
         doc = first.document if first else None
         key = ref_op
     elif isinstance(number, str) and number:
