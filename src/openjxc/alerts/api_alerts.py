@@ -116,7 +116,7 @@ def summary(request):
             "acknowledged": qs.filter(status=AlertStatus.ACKNOWLEDGED).count(), "by_kind": by_kind}
 
 
-@router.get("/alerts/{pk}", response=AlertDetail, summary="One alert with its history")
+@router.get("/alerts/{int:pk}", response=AlertDetail, summary="One alert with its history")
 def get_alert(request, pk: int = PK):
     company_id(request, "alerts.view")
     return _out(get_or_404(visible_alerts(request.auth), pk, "alert"), history=True)
@@ -127,7 +127,7 @@ class AckIn(Schema):
     comment: text(500) = ""
 
 
-@router.post("/alerts/{pk}/acknowledge", response=AlertDetail, summary="Acknowledge: not re-sent unless it gets worse")
+@router.post("/alerts/{int:pk}/acknowledge", response=AlertDetail, summary="Acknowledge: not re-sent unless it gets worse")
 def acknowledge(request, payload: AckIn, pk: int = PK):
     company_id(request, "alerts.view")
     alert = get_or_404(visible_alerts(request.auth), pk, "alert")
@@ -145,7 +145,7 @@ class CreatedOut(Schema):
     number: str
 
 
-@router.post("/alerts/{pk}/purchase-order", response={201: CreatedOut},
+@router.post("/alerts/{int:pk}/purchase-order", response={201: CreatedOut},
              summary="Low-stock alert: create a draft purchase order for the suggested quantity")
 def purchase_order(request, payload: OrderIn, pk: int = PK):
     company_id(request, "document.create")
@@ -211,7 +211,7 @@ def create_rule(request, payload: RuleIn):
     return Status(201, _rule_out(rule))
 
 
-@router.patch("/alert-rules/{pk}", response=RuleOut, summary="Change an alert rule")
+@router.patch("/alert-rules/{int:pk}", response=RuleOut, summary="Change an alert rule")
 def update_rule(request, payload: RuleFields, pk: int = PK):
     cid = company_id(request, "alerts.manage")
     rule = get_or_404(AlertRule.objects.filter(company_id=cid), pk, "alert_rule")

@@ -333,6 +333,11 @@ class DemoBuilder:
                 self._business_day(n)
                 self.progress(4 + n, total, f"{day:%Y-%m-%d}")
             self._open_work()
+            # alert rules as a company set up for real has them, checked once so the dashboard shows them
+            from openjxc.alerts.engine import install_default_rules, scan_company
+
+            install_default_rules(self.company)
+            scan_company(self.company.pk)
             self.progress(total, total, "done")
         finally:
             clock.freeze(None)
