@@ -50,6 +50,9 @@ class Command(BaseCommand):
         worker = None if no_worker else self._start_worker()
         server = uvicorn.Server(uvicorn.Config(
             "openjxc.config.asgi:application", host=host, port=port, lifespan="off", log_level=log_level,
+            # open live-screen streams (Server-Sent Events) never finish by themselves: give requests in
+            # flight a few seconds, then end the streams (browsers reconnect elsewhere with Last-Event-ID)
+            timeout_graceful_shutdown=5,
         ))
 
         def on_term(signum, frame):
