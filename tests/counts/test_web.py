@@ -102,6 +102,14 @@ def test_plans_and_accuracy_pages(shop):
     shop.receive(shop.flour, 5, "5")
     r = web.post(f"/counts/plans/{plan.pk}/run/")
     assert r.status_code == 302 and Count.objects.filter(plan=plan).count() == 1
+    # a count by category and one by location from the form
+    r = web.post("/counts/", {"warehouse": shop.main.pk, "scope": "category", "category": shop.food.pk})
+    assert r.status_code == 302 and Count.objects.filter(scope="category").count() == 1
+    loc = shop.main.locations.get()
+    r = web.post("/counts/", {"warehouse": shop.main.pk, "scope": "location", "locations": [loc.pk]})
+    assert r.status_code == 302 and Count.objects.get(scope="location").location_ids == [loc.pk]
+    r = web.post("/counts/", {"warehouse": shop.main.pk, "scope": "location"}, follow=True)
+    assert "至少要指定一个库位" in r.content.decode()
     r = web.get("/counts/accuracy/?period=month")
     assert r.status_code == 200 and "准确率" in r.content.decode()
     assert client_for(shop.admin).get("/counts/999999/").status_code == 404

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from openjxc.catalog.models import Category
 from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError
 from openjxc.core.models import User
@@ -44,6 +45,8 @@ def _warehouse_choices(user):
 class CountForm(forms.Form):
     warehouse = forms.TypedChoiceField(label=_("Warehouse"), coerce=int)
     scope = forms.ChoiceField(label=_("What to count"), choices=Scope.choices)
+    locations = forms.TypedMultipleChoiceField(label=_("Locations"), required=False, coerce=int)
+    category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None)
     abc_class = forms.ChoiceField(label=_("ABC class"), required=False, choices=[("", "—"), *AbcClass.choices])
     sample_size = forms.IntegerField(label=_("Sample size"), required=False, min_value=0, max_value=100_000)
     name = forms.CharField(label=_("Name"), required=False, max_length=100)
@@ -55,6 +58,13 @@ class CountForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["warehouse"].choices = _warehouse_choices(user)
+        self.fields["locations"].choices = [
+            (pk, f"{wh} · {code}") for pk, code, wh in Location.objects.filter(
+                company_id=user.company_id, kind__in=STOCKED_KINDS, is_active=True,
+                warehouse_id__in=[pk for pk, _n in self.fields["warehouse"].choices],
+            ).order_by("warehouse__code", "code").values_list("pk", "code", "warehouse__name")]
+        self.fields["category"].choices = [("", "—"), *Category.objects.filter(company_id=user.company_id)
+                                           .order_by("path").values_list("pk", "name")]
         self.fields["assignees"].choices = list(
             User.objects.filter(company_id=user.company_id, is_active=True).order_by("username")
             .values_list("pk", "username"))
@@ -74,6 +84,7 @@ def count_list(request):
         d = form.cleaned_data
         try:
             count = counts.create_count(by=user, warehouse=d["warehouse"], scope=d["scope"],
+                                        locations=d["locations"], category=d["category"],
                                         abc_class=d["abc_class"] or "", sample_size=d["sample_size"] or 0,
                                         name=d["name"], blind=d["blind"], freeze=d["freeze"],
                                         assignees=d["assignees"])
@@ -212,7 +223,8 @@ def plan_list(request):
         d = form.cleaned_data
         try:
             counts.create_plan(by=user, name=d["name"] or str(Scope(d["scope"]).label), warehouse=d["warehouse"],
-                               scope=d["scope"], abc_class=d["abc_class"] or "", sample_size=d["sample_size"] or 0,
+                               scope=d["scope"], locations=d["locations"], category=d["category"],
+                               abc_class=d["abc_class"] or "", sample_size=d["sample_size"] or 0,
                                every_days=d["every_days"], next_due_on=d["next_due_on"], blind=d["blind"],
                                freeze=d["freeze"], assignees=d["assignees"])
         except DomainError as exc:
