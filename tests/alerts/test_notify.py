@@ -65,3 +65,14 @@ def test_deliveries_are_sent_after_commit_not_on_rollback(shop, platforms, djang
     assert hit["payload"]["title"] == "审批" and hit["payload"]["link"] == "http://127.0.0.1:8000/documents/7/"
     d = Delivery.objects.get()
     assert d.status == "sent" and d.attempts == 1 and d.sent_at is not None
+
+
+def test_data_with_decimals_and_dates_is_stored_as_json_values(shop):
+    import datetime as dt
+    from decimal import Decimal
+
+    with transaction.atomic():
+        [row] = notify(company=shop.company, recipients=[shop.admin], topic="alert.low_stock", title="t",
+                       data={"available": Decimal("3.5000"), "on": dt.date(2026, 3, 1)})
+    row.refresh_from_db()
+    assert row.data == {"available": "3.5000", "on": "2026-03-01"}

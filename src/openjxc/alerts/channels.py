@@ -105,6 +105,9 @@ def validate_config(kind: str, config: dict) -> dict:
     if unknown:
         raise ChannelConfigInvalid(field=unknown[0], reason=_("is not a setting of this channel kind"))
     out = {}
+    for name, value in config.items():
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL cannot store NUL in JSON text
+            raise ChannelConfigInvalid(field=name, reason=_("must not contain NUL characters"))
     for name in required:
         value = config.get(name)
         if value in (None, ""):

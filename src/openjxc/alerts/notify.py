@@ -8,6 +8,9 @@ notifies anyone and a worker that was down sends late instead of never.
 
 from __future__ import annotations
 
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from openjxc.alerts.models import Channel, ChannelKind, Delivery, Notification
@@ -24,7 +27,7 @@ def notify(*, company, recipients, topic: str, title: str, body: str = "", link:
     company_id = company.pk if hasattr(company, "pk") else company
     now = clock.now()
     users = _unique_users(recipients)
-    data = dict(data or {})
+    data = plain_data(data)
     title = title[:200]
     link = link[:500]
     rows = notify_in_app(company=company_id, recipients=users, topic=topic, title=title, body=body, link=link,
@@ -55,7 +58,7 @@ def notify_in_app(*, company, recipients, topic: str, title: str, body: str = ""
     now = clock.now()
     return Notification.objects.bulk_create([
         Notification(company_id=company_id, recipient=u, topic=topic, title=title[:200], body=body,
-                     link=link[:500], data=dict(data or {}), created_by=by if (by is not None and by.pk) else None,
+                     link=link[:500], data=plain_data(data), created_by=by if (by is not None and by.pk) else None,
                      created_at=now)
         for u in _unique_users(recipients)
     ])
@@ -77,6 +80,11 @@ def schedule_send(delivery_ids: list[int]) -> None:
             logging.getLogger("openjxc.alerts").exception("could not enqueue deliveries %s", delivery_ids)
 
     transaction.on_commit(enqueue)
+
+
+def plain_data(data: dict | None) -> dict:
+    """`data` as JSON values (Decimal and dates as strings), so a caller's numbers never break its transaction."""
+    return json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
 
 
 def _unique_users(recipients) -> list:
