@@ -8,6 +8,7 @@ class AlertsConfig(AppConfig):
     def ready(self):
         # postings and voids schedule the alert evaluation of the items they touched (documents/hooks.py);
         # importing rule_tasks also registers its periodic tasks with huey
-        from openjxc.alerts import rule_tasks
+        from openjxc.alerts import rule_tasks, rules_more
 
         rule_tasks.register_hooks()
+        rules_more.register()

@@ -98,6 +98,16 @@ def alert_action(request, pk: int, action: str):
         if action == "acknowledge":
             engine.acknowledge(item, by=user, comment=request.POST.get("comment", ""))
             messages.success(request, _("Acknowledged: it won't be sent again unless it gets worse."))
+        elif action == "recount" and item.kind == AlertKind.COUNT_VARIANCE:
+            from openjxc.counts import services as counts
+            from openjxc.counts.models import Count
+
+            count = Count.objects.filter(company_id=user.company_id, pk=item.data.get("count_id")).first()
+            if count is None:
+                raise Http404
+            counts.request_recount(count, by=user, lines=[item.data.get("line_id")])
+            messages.success(request, _("A recount of this line was requested."))
+            return redirect("web:count", count.pk)
         elif action == "order":
             doc = engine.order_for_alert(item, by=user)
             messages.success(request, _("Draft purchase order %(number)s was created.") % {"number": doc.number})
