@@ -9,7 +9,8 @@ soon, and six weeks of sales moves for 5,000 items. The rows are written with bu
 the tables (the scan is what is measured, not how the stock got there). Then the company's default rules
 (one per kind) are scanned three times: the first scan raises the alerts (and notifies, as one digest
 per rule), the second finds the same state (nothing to write), the third after 1,000 balances changed.
-Prints seconds per scan and per rule kind.
+Prints wall seconds per scan and per rule kind, and the CPU seconds of this process (on SQLite that is the
+whole work; on a shared machine it is the stable figure).
 """
 
 from __future__ import annotations
@@ -115,16 +116,17 @@ def main() -> None:
 
     def timed_scan(label):
         per_kind = {}
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for rule in AlertRule.objects.filter(company=company, is_active=True, kind__in=rules.EVALUATORS).order_by("pk"):
             t = time.perf_counter()
             engine.evaluate_rule(rule)
             per_kind[rule.kind] = time.perf_counter() - t
-        total = time.perf_counter() - start
+        total, cpu = time.perf_counter() - start, time.process_time() - cpu
         open_alerts = Alert.objects.filter(company=company, status__in=["open", "acknowledged"]).count()
         kinds = ", ".join(f"{k} {v:.2f}" for k, v in per_kind.items())
-        print(f"{label}: {total:.2f} s for {pairs} pairs, {open_alerts} open alerts  [{kinds}]")
-        return total
+        print(f"{label}: {total:.2f} s wall, {cpu:.2f} s CPU of this process, {pairs} pairs, {open_alerts} open"
+              f" alerts  [{kinds}]")
+        return total, cpu
 
     if os.environ.get("BENCH_PROFILE"):
         import cProfile
@@ -141,8 +143,9 @@ def main() -> None:
         b.quantity = Decimal(rng.randint(1, 300))
     StockBalance.objects.bulk_update(changed, ["quantity"], batch_size=500)
     third = timed_scan("scan 3 (1,000 balances changed)")
-    print(f"RESULT alerts_full_scan engine={connection.vendor} pairs={pairs} first={first:.2f}s "
-          f"steady={steady:.2f}s after_changes={third:.2f}s target<5s")
+    print(f"RESULT alerts_full_scan engine={connection.vendor} pairs={pairs} wall/cpu: first={first[0]:.2f}/"
+          f"{first[1]:.2f}s steady={steady[0]:.2f}/{steady[1]:.2f}s after_changes={third[0]:.2f}/{third[1]:.2f}s"
+          f" target<5s")
 
 
 if __name__ == "__main__":
