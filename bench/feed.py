@@ -91,6 +91,13 @@ class Listener(threading.Thread):
     def run(self):
         import httpx
 
+        try:
+            self._read(httpx)
+        except httpx.HTTPError:
+            if not self.stop.is_set():
+                raise  # the server went away before the benchmark was done with it
+
+    def _read(self, httpx):
         with httpx.Client(timeout=httpx.Timeout(5, read=60)) as client, client.stream(
                 "GET", f"{self.url}/api/feed/stream", headers={"Authorization": f"Bearer {self.token}"}) as r:
             event, data = None, None

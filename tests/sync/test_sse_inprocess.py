@@ -98,3 +98,9 @@ def test_stream_sends_changes_with_cursor_ids_and_resumes_after_last_event_id(sh
 
     asyncio.run(scenario())
     assert_ledger_consistent()
+
+
+def test_under_wsgi_the_stream_is_refused_at_once_instead_of_holding_a_worker(shop, client):
+    client.force_login(shop.admin)
+    r = client.get("/api/feed/stream")
+    assert r.status_code == 503 and r.json()["code"] == "feed.stream_needs_asgi"

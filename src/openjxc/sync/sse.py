@@ -22,6 +22,7 @@ import os
 import time
 
 from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
 from django.db import close_old_connections
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
@@ -93,6 +94,11 @@ async def stream(request):
     if request.method != "GET":
         return JsonResponse({"code": "http.method_not_allowed", "message": _("Use GET."),
                              "data": {"allowed": ["GET"]}}, status=405, headers={"Allow": "GET"})
+    if not isinstance(request, ASGIRequest):
+        # under WSGI (Django's test live server, a WSGI deployment) Django would buffer the endless
+        # stream and hold a worker: refuse at once; the page then shows "offline" and tries again later
+        return JsonResponse({"code": "feed.stream_needs_asgi",
+                             "message": _("Live updates need the ASGI server (jxc serve)."), "data": {}}, status=503)
     user, scope = await sync_to_async(_viewer)(request)
     if user is None:
         return JsonResponse({"code": "auth.required", "message": _("Sign in or send a valid API token."),
