@@ -247,3 +247,25 @@ def test_a_big_list_export_becomes_a_job_with_the_same_columns(rf, shop, django_
     rows = sheet_rows(jobs.result_path(job).read_bytes())
     assert [r[0] for r in rows[1:]] == ["F001", "M001", "W001"]
     assert rows[3][5] == "箱=12" and rows[3][6] == "6920000000017"  # prefetched units and barcodes
+
+
+def test_api_refuses_junk_with_4xx(shop):
+    api = Api(shop.admin)
+    answers = [
+        api.client.post("/api/excel/imports/items/check", {"nofile": "x"}),
+        api.client.post("/api/excel/imports/items", b"\x00\x01", content_type="application/octet-stream"),
+        api.client.post("/api/excel/imports/items", {"x": 1}, content_type="application/json"),
+        api.upload("/excel/imports/customers", b"PK"),
+        api.upload("/excel/imports/opening/check", b"PK\x03\x04" + b"\x00" * 100),
+        api.client.get("/api/excel/jobs/0"),
+        api.client.get("/api/excel/jobs/99999999"),
+        api.client.get("/api/excel/jobs/99999999/result"),
+        api.client.post("/api/excel/jobs/99999999/confirm"),
+        api.client.post("/api/excel/exports/everything"),
+        api.client.post("/api/excel/exports/documents?warehouse=0"),
+        api.client.post("/api/excel/prints", {"documents": [0, -1, 10**30]}, content_type="application/json"),
+        api.client.post("/api/excel/prints", {"documents": [1], "paper": "a3"}, content_type="application/json"),
+    ]
+    assert all(400 <= r.status_code < 500 for r in answers), [(r.status_code, r.content[:200]) for r in answers]
+    assert all("code" in r.json() for r in answers if r["Content-Type"].startswith("application/json"))
+    assert not Job.objects.exists()
