@@ -48,9 +48,11 @@ def main() -> None:
     print(machine_line())
     for engine in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
         cfg = {"engine": engine, "items": args.items, "balances": args.balances}
-        out = subprocess.run([sys.executable, __file__, "--child", json.dumps(cfg)], capture_output=True, text=True)
+        # the child's stderr (each step as it ends) goes straight to ours, so a long run shows its progress
+        out = subprocess.run([sys.executable, __file__, "--child", json.dumps(cfg)], stdout=subprocess.PIPE,
+                             text=True)
         if out.returncode:
-            print(out.stdout, out.stderr, sep="\n")
+            print(out.stdout)
             raise SystemExit(f"{engine}: the benchmark failed")
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"\n{engine}: {r['items']} items imported, {r['balance_rows']} balance rows exported "
@@ -139,6 +141,7 @@ def run(cfg: dict) -> dict:
         cpu[name] = time.process_time() - c
         if n:
             rows[name] = n
+        print(f"  {name:13} {steps[name]:8.2f} s wall {cpu[name]:8.2f} s CPU", file=sys.stderr, flush=True)
         return out
 
     def make_file() -> bytes:
