@@ -85,8 +85,9 @@ class FeedScope:
                    show_cost=allowed(user, "stock.cost"))
 
     @classmethod
-    def store_terminal(cls, warehouse_ids, *, topics=("stock.", "document.", "item.", "catalog.", "price",
-                                                       "uom.", "category.", "partner.", "customer")) -> FeedScope:
+    def store_terminal(cls, warehouse_ids, *, topics=("stock.", "document.", "item.", "catalog.", "price", "unit.",
+                                                       "category.", "partner.", "customer", "warehouse.",
+                                                       "location.", "company.settings")) -> FeedScope:
         """A store POS / warehouse PDA: its warehouses' stock and documents, plus catalogue and prices."""
         return cls(warehouse_ids=frozenset(warehouse_ids), topics=tuple(topics), show_cost=False)
 
