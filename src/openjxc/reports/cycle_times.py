@@ -282,7 +282,7 @@ def _cycle_times(company, filters: Filters, now: dt.datetime | None) -> CycleTim
 def _approver_rows(company_id: int, stats: dict) -> list[ApproverRow]:
     from openjxc.core.models import User
 
-    names = {u.pk: (u.get_full_name() or u.username)
+    names = {u.pk: str(u)
              for u in User.objects.filter(company_id=company_id, pk__in=[k for k in stats if k])}
     rows = [ApproverRow(uid, names.get(uid, "—") if uid else "—", s) for uid, s in stats.items()]
     return sorted(rows, key=lambda r: (-(r.stats.avg or 0), r.name))
@@ -376,12 +376,12 @@ def _workflow_figures(out: CycleTimes, company, filters: Filters, start, end, no
         from openjxc.core.models import User
 
         pairs = list(User.objects.raw(
-            f"SELECT u.id, u.username, u.first_name, u.last_name, x.step_id FROM {User._meta.db_table} u "
+            f"SELECT u.id, u.username, u.display_name, x.step_id FROM {User._meta.db_table} u "
             f"JOIN {tables['approver']} x ON x.user_id = u.id WHERE x.step_id IN "
             f"({', '.join(['%s'] * len(found))}) ORDER BY u.username", [sid for sid, _b in found]))
         names: dict[int, list[str]] = {}
         for u in pairs:
-            names.setdefault(u.step_id, []).append(u.get_full_name() or u.username)
+            names.setdefault(u.step_id, []).append(str(u))
         for sid, b in found:
             b.approvers = ", ".join(names.get(sid, []))
     out.breaches = [b for _sid, b in found]

@@ -55,13 +55,18 @@ def cycle_times(request):
         comparison.append({"label": _label(k), "now": now, "then": then, "change": change})
 
     weeks = sorted({w for w, _k, _s in report.weekly})
+    # days, unless every week's average is under two days: then hours read better
+    in_days = any((s.avg or 0) >= 2 * 86400 for _w, _k, s in report.weekly)
+    scale = 86400 if in_days else 3600
     series = []
     for k in sorted({k for _w, k, _s in report.weekly}, key=_label):
         points = {w: s for w, kk, s in report.weekly if kk == k}
         series.append({"name": _label(k), "data": [
-            round(points[w].avg / 86400, 2) if w in points else None for w in weeks]})
-    weekly_chart = {"title": _("Creation to posting, average days by week"),
-                    "weeks": [w.isoformat() for w in weeks], "series": series, "unit": _("days")}
+            round(points[w].avg / scale, 2) if w in points else None for w in weeks]})
+    weekly_chart = {"title": _("Creation to posting, average days by week") if in_days
+                    else _("Creation to posting, average hours by week"),
+                    "weeks": [w.isoformat() for w in weeks], "series": series,
+                    "unit": _("days") if in_days else _("hours")}
 
     if report.steps:
         step_rows = [{"label": f"{_label(s.kind)} · {s.position + 1}. {s.name}", "stats": s.stats,

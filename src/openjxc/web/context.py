@@ -58,7 +58,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("web:aging", _("Aging"), "▥", lambda u: _finance(u, "finance.view")),
     NavEntry("web:statement", _("Statements"), "✉", lambda u: _finance(u, "finance.view")),
     NavEntry("workflow:flows", _("Approval flows"), "⇶", lambda u: u.is_superuser or u.has_role(Role.ADMIN, Role.MANAGER)),
-    NavEntry("web:cycle_times", _("Cycle times"), "⏱", lambda u: permissions.allowed(u, "reports.view")),
+    NavEntry("web:cycle_times", _("Cycle times"), "◷", lambda u: permissions.allowed(u, "reports.view")),
     NavEntry("web:users", _("Users"), "☺", lambda u: permissions.allowed(u, "users.manage")),
     NavEntry("web:terminals", _("Terminals"), "⌨", lambda u: permissions.allowed(u, "users.manage")),
     NavEntry("web:channels", _("Notification channels"), "✆", lambda u: permissions.allowed(u, "users.manage")),

@@ -10,7 +10,7 @@
       legend: { type: "scroll", bottom: 0 },
       grid: { left: 8, right: 16, top: 16, bottom: 40, containLabel: true },
       xAxis: { type: "category", data: d.weeks, axisLabel: { formatter: function (v) { return v.slice(5); } } },
-      yAxis: { type: "value", name: d.unit, splitLine: { lineStyle: { type: "dashed" } } },
+      yAxis: { type: "value", splitLine: { lineStyle: { type: "dashed" } } },
       series: d.series.map(function (s) {
         return { name: s.name, type: "line", data: s.data, connectNulls: true, symbolSize: 6 };
       })
@@ -24,7 +24,7 @@
         valueFormatter: function (v) { return v + " " + d.unit; } },
       legend: { bottom: 0 },
       grid: { left: 8, right: 24, top: 8, bottom: 40, containLabel: true },
-      xAxis: { type: "value", name: d.unit, splitLine: { lineStyle: { type: "dashed" } } },
+      xAxis: { type: "value", splitLine: { lineStyle: { type: "dashed" } } },
       yAxis: { type: "category", data: d.names.slice().reverse(),
         axisLabel: { width: 150, overflow: "truncate" } },
       series: [
