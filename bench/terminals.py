@@ -83,6 +83,8 @@ def run(engine: str, args) -> dict:
         report = db.run("verify", stdin=json.dumps(all_ops))
         ok = (not report["missing"] and not report["repeated"] and not report["not_accepted"]
               and report["posted_sales"] == total and not report["ledger_problems"])
+        if not ok:
+            print(json.dumps({k: (v[:5] if isinstance(v, list) else v) for k, v in report.items()}), flush=True)
         latencies.sort()
         return {
             "engine": engine, "terminals": args.terminals, "ops_per_terminal": args.ops, "batch": args.batch,

@@ -324,3 +324,16 @@ def test_a_device_registered_again_still_dedupes_its_old_queue(shop, pos, walk_i
     again = _push(c, raw2, [op]).json()["results"][0]
     assert again == {"id": op["id"], "status": "duplicate", "first": first}
     assert Document.objects.filter(kind="sales_delivery").count() == 1
+
+
+def test_the_local_outbox_keeps_an_operation_answered_retry(tmp_path):
+    from openjxc.sync.client.store import LocalStore
+
+    store = LocalStore(tmp_path / "till.sqlite3")
+    a = store.enqueue("sale", {"lines": [{"item": "W001", "qty": "1"}]})
+    b = store.enqueue("sale", {"lines": [{"item": "W001", "qty": "2"}]})
+    store.acknowledge([{"id": a["id"], "status": "accepted"}, {"id": b["id"], "status": "retry"}])
+    assert [o["id"] for o in store.pending()] == [b["id"]] and store.result(a["id"])["status"] == "accepted"
+    store.close()
+    reopened = LocalStore(tmp_path / "till.sqlite3")  # survives a restart
+    assert [o["id"] for o in reopened.pending()] == [b["id"]]

@@ -126,6 +126,8 @@ class LocalStore:
         now = utcnow().isoformat()
         with self._lock, self._tx():
             for a in answers:
+                if a.get("status") not in ("accepted", "duplicate", "refused"):
+                    continue  # "retry" (or anything unknown): the operation stays in the outbox
                 row = self._db.execute("SELECT seq, type FROM outbox WHERE op_id = ?", (a["id"],)).fetchone()
                 if row is None:
                     continue
