@@ -152,3 +152,24 @@ def test_document_page_shows_the_lanes_and_who_holds_it(client, team, frozen):
     assert 'id="approval-timeline"' in page and "Now with" in page and "wang" in page
     assert "over the time limit" in page  # one working hour, three hours waiting
     assert 'id="document-history"' in page
+
+
+def test_document_page_buttons_follow_the_flow_and_the_requester_withdraws(client, team):
+    wf.create_flow(by=team.boss, name="报损审批", kind="write_off", steps=two_levels(team))
+    doc = team.write_off()
+    url = reverse("web:document", args=[doc.pk])
+
+    def actions(user):
+        client.force_login(user)
+        return {a["action"] for a in client.get(url, **EN).context["actions"]}
+
+    assert {"approve", "reject"} <= actions(team.wang)        # the warehouse manager holds step 1
+    assert not {"approve", "reject"} & actions(team.li)       # a manager, but not an approver of this step
+    assert not {"approve", "reject"} & actions(team.finance)  # step 2 is not active yet
+    assert "withdraw" in actions(team.keeper) and "withdraw" not in actions(team.wang)
+    client.force_login(team.keeper)
+    res = client.post(reverse("web:document_action", args=[doc.pk, "withdraw"]), {"reason": "写错数量"}, **EN)
+    assert res.status_code == 302
+    doc.refresh_from_db()
+    assert doc.status == Status.DRAFT
+    assert Approval.objects.get(document=doc).state == "withdrawn"
