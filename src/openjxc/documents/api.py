@@ -27,9 +27,10 @@ from openjxc.core.schemas import (
     paginate,
     text,
 )
+from openjxc.documents import search
 from openjxc.documents import services as docs
 from openjxc.documents.kinds import KINDS
-from openjxc.documents.models import Document, Status
+from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.documents.services import MAX_LINES, LineInput
 from openjxc.stock.access import scoped_warehouse_ids
 
@@ -235,6 +236,9 @@ class DocumentFilters(PageParams):
     number: text(40) | None = Field(None, description="substring of the number")
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    item: Id | None = Field(None, description="documents with a line of this item")
+    amount_min: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2, description="total with tax from")
+    amount_max: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2, description="total with tax to")
 
 
 # ---------------------------------------------------------------- loading with permission
@@ -282,8 +286,8 @@ def list_kinds(request):
 @router.get("", response=Page[DocumentOut])
 def list_documents(request, filters: Query[DocumentFilters]):
     qs = _documents(request).order_by("-business_on", "-id")
-    if filters.q:
-        qs = qs.filter(Q(number__icontains=filters.q) | Q(memo__icontains=filters.q))
+    if filters.q:  # keyword: number, partner, warehouse, item, lot, memo; Chinese substrings (documents/search.py)
+        qs = search.filter_documents(qs, request.auth.company_id, filters.q)
     for field in ("kind", "status", "warehouse", "partner"):
         value = getattr(filters, field)
         if value:
@@ -294,6 +298,12 @@ def list_documents(request, filters: Query[DocumentFilters]):
         qs = qs.filter(business_on__gte=filters.date_from)
     if filters.date_to:
         qs = qs.filter(business_on__lte=filters.date_to)
+    if filters.item:
+        qs = qs.filter(pk__in=DocumentLine.objects.filter(item_id=filters.item).values("document_id"))
+    if filters.amount_min is not None:
+        qs = qs.filter(total_with_tax__gte=filters.amount_min)
+    if filters.amount_max is not None:
+        qs = qs.filter(total_with_tax__lte=filters.amount_max)
     return paginate(qs, filters)
 
 

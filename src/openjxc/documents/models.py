@@ -141,3 +141,11 @@ class DocumentTransition(models.Model):
                          include=["at", "warehouse", "document", "by", "step", "waited"]),
             models.Index(fields=["document", "at"], name="doctrans_document_at"),
         ]
+
+
+class DocumentSearch(models.Model):
+    """The archive search's terms of one document (documents/search.py); indexed per database engine."""
+
+    document = models.OneToOneField(Document, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    tokens = models.TextField(blank=True)

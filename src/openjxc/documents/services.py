@@ -32,7 +32,7 @@ from openjxc.core.events import make_audit, make_event, record_audit, record_eve
 from openjxc.core.numbering import next_number
 from openjxc.core.quantities import MAX_VALUE, ZERO, cost, money, qty
 from openjxc.core.sql import fetch_objects, insert_objects, insert_together, object_rows, update_fields
-from openjxc.documents import hooks
+from openjxc.documents import hooks, search
 from openjxc.documents.kinds import Kind, Places, get_kind
 from openjxc.documents.kinds.base import share_of_source_cost
 from openjxc.documents.models import Document, DocumentLine, DocumentTransition, Status
@@ -387,7 +387,9 @@ def create_document(
         for row in [*(e.payload for e in changes.events), *(a.after for a in changes.audits)]:
             if row and row.get("number") == placeholder:
                 row["number"] = doc.number
-    return changes.flush()
+    result = changes.flush()
+    search.index_document(doc, built)
+    return result
 
 
 def _raise(exc):
@@ -433,6 +435,7 @@ def update_document(doc: Document, *, by, lines: list[LineInput] | None = None, 
         _totals(doc, built)
     doc.updated_at = clock.now()
     doc.save()
+    search.index_document(doc, built if lines is not None else list(doc.lines.select_related("item")))
     record_event(company=company, topic="document.updated", by=by, obj=doc, payload=_snapshot(doc))
     record_audit(company=company, action="update", obj=doc, by=by, before=before, after=_snapshot(doc))
     return doc

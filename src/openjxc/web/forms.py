@@ -33,12 +33,19 @@ class BalanceFilter(forms.Form):
 
 
 class DocumentFilter(forms.Form):
+    q = forms.CharField(label=_("Keyword"), required=False, max_length=100,
+                        help_text=_("number, partner, item, lot or memo; Chinese words work too"),
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("e.g. 面粉 or CGRK-2026")}))
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     number = forms.CharField(label=_("Number"), required=False, max_length=40,
                              widget=forms.TextInput(attrs={"type": "search"}))
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    amount_min = forms.DecimalField(label=_("Amount from"), required=False, min_value=0, max_digits=18,
+                                    decimal_places=2)
+    amount_max = forms.DecimalField(label=_("Amount to"), required=False, min_value=0, max_digits=18,
+                                    decimal_places=2)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -30,6 +30,7 @@ from openjxc.catalog.models import Item, ItemWarehouse
 from openjxc.catalog.services import lookup_barcode
 from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError, ValidationFailed
+from openjxc.documents import search
 from openjxc.documents import services as doc_services
 from openjxc.documents.kinds import KINDS, get_kind
 from openjxc.documents.kinds.orders import FULFILLED_BY, ORDER_KINDS
@@ -288,6 +289,12 @@ def documents(request):
             qs = qs.filter(business_on__gte=data["date_from"])
         if data["date_to"]:
             qs = qs.filter(business_on__lte=data["date_to"])
+        if data["amount_min"] is not None:
+            qs = qs.filter(total_with_tax__gte=data["amount_min"])
+        if data["amount_max"] is not None:
+            qs = qs.filter(total_with_tax__lte=data["amount_max"])
+        if data["q"].strip():
+            qs = search.filter_documents(qs, user.company_id, data["q"])
     if wants_export(request):
         return export_list(request, DOCUMENTS_EXPORT, qs.order_by("-business_on", "-id"))
     if request.GET.get("print") == "pdf":  # every listed document into one PDF, as a background job
