@@ -104,12 +104,12 @@ def matching_ids_sql(company_id: int, query: str) -> tuple[str, list] | None:
         return ("SELECT document_id FROM documents_documentsearch WHERE company_id = %s AND "
                 "array_to_tsvector(string_to_array(tokens, ' ')) @@ %s::tsquery", [company_id, lexemes])
     match = " AND ".join('"' + term.replace('"', '""') + '"' + ("*" if prefix else "") for term, prefix in terms)
-    return ("SELECT s.document_id FROM documents_documentsearch s JOIN documents_search_fts f ON f.rowid = s.document_id"
-            " WHERE f.documents_search_fts MATCH %s AND s.company_id = %s", [match, company_id])
+    # the rowid is the document id; the caller's queryset already keeps to the company's documents
+    return "SELECT rowid FROM documents_search_fts WHERE documents_search_fts MATCH %s", [match]
 
 
 def filter_documents(queryset, company_id: int, query: str):
-    """`queryset` narrowed to the documents matching the keyword query."""
+    """`queryset` (of one company's documents) narrowed to those matching the keyword query."""
     sql = matching_ids_sql(company_id, query)
     if sql is None:
         return queryset
