@@ -17,7 +17,6 @@ from openjxc.core.models import Role
 from openjxc.web import jobs
 from openjxc.web.excel_lists import ITEMS_EXPORT
 from openjxc.web.models import Job
-from tests.stock.conftest import pytest_runtest_teardown, wipeable_ledger  # noqa: F401
 from tests.web.test_excel_import import ITEM_HEADER, xlsx
 
 pytestmark = pytest.mark.django_db(transaction=True)
