@@ -154,6 +154,9 @@ def test_api_gives_both_periods_for_a_comparison(story):
     ({"kind": "no_such_kind"}, 404, "document.kind_unknown"),
     ({"warehouse": 999999}, 404, "warehouse.not_found"),
     ({"start": "not-a-date"}, 422, None),
+    ({"end": "0001-01-02"}, 422, "validation.failed"),
+    ({"start": "9999-12-30", "end": "9999-12-31"}, 422, "validation.failed"),
+    ({"compare_start": "0001-01-01"}, 422, "validation.failed"),
 ])
 def test_api_refuses_bad_filters(shop, params, status, code):
     res = Api(shop.admin).get("/reports/cycle-times", params)

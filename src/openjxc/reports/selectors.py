@@ -14,6 +14,7 @@ from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.stock.models import Warehouse
 
 DEFAULT_DAYS = 28
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(9000, 12, 31)  # no date arithmetic can overflow in between
 
 
 def report_filters(user, *, start: dt.date | None = None, end: dt.date | None = None, kind: str | None = None,
@@ -22,6 +23,9 @@ def report_filters(user, *, start: dt.date | None = None, end: dt.date | None = 
     permissions.require(user, "reports.view")
     if kind:
         get_kind(kind)  # document.kind_unknown
+    for name, day in (("start", start), ("end", end)):
+        if day is not None and not (EARLIEST <= day <= LATEST):
+            raise ValidationFailed(field=name, reason=_("is out of range"))
     end = end or clock.today(user.company.time_zone)
     start = start or end - dt.timedelta(days=DEFAULT_DAYS - 1)
     if end < start:
