@@ -475,6 +475,7 @@ LINE_ROWS = 5
 def _line_rows(post) -> list[dict]:
     items, qtys = post.getlist("line_item"), post.getlist("line_qty")
     prices, lots = post.getlist("line_price"), post.getlist("line_lot")
+    expires = post.getlist("line_expires")
     rows = []
     for i in range(max(len(items), len(qtys))):
         row = {
@@ -482,6 +483,7 @@ def _line_rows(post) -> list[dict]:
             "qty": (qtys[i] if i < len(qtys) else "").strip(),
             "price": (prices[i] if i < len(prices) else "").strip(),
             "lot": (lots[i] if i < len(lots) else "").strip(),
+            "expires": (expires[i] if i < len(expires) else "").strip(),
         }
         rows.append(row)
     return rows
@@ -497,13 +499,20 @@ def _line_inputs(company_id: int, rows: list[dict]) -> list[LineInput]:
             raise ValidationFailed(field=_("line %(n)s") % {"n": n}, reason=_("needs an item"))
         item = Item.objects.filter(company_id=company_id, code=row["item"]).first()
         unit, lot = None, row["lot"]
+        expires_on = None
+        if row.get("expires"):
+            try:
+                expires_on = dt.date.fromisoformat(row["expires"])
+            except ValueError:
+                raise ValidationFailed(field=_("line %(n)s") % {"n": n}, reason=_("has an invalid expiry date")) from None
         if item is None:
             found = lookup_barcode(company_id, row["item"])
             item, unit = found["item"], found["unit"]
             lot = lot or (found["lot"] or "")
+            expires_on = expires_on or found["expires_on"]
         inputs.append(LineInput(
             item=item.pk, quantity=row["qty"] or "0", unit=unit.pk if unit else None,
-            unit_price=row["price"] or None, lot_code=lot,
+            unit_price=row["price"] or None, lot_code=lot, expires_on=expires_on,
         ))
     return inputs
 
@@ -515,7 +524,7 @@ def document_new(request):
     initial = {"kind": request.GET.get("kind"), "business_on": today}
     form = DocumentHeaderForm(request.POST or None, user=user, initial=initial)
     rows = _line_rows(request.POST) if request.method == "POST" else []
-    rows += [{"item": "", "qty": "", "price": "", "lot": ""}] * max(0, LINE_ROWS - len(rows))
+    rows += [{"item": "", "qty": "", "price": "", "lot": "", "expires": ""}] * max(0, LINE_ROWS - len(rows))
     error = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

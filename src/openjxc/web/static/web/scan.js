@@ -1,0 +1,120 @@
+/* Scanning into a document's lines: a keyboard-wedge scanner (USB/Bluetooth types the code and Enter) or the
+   phone camera (the browser's BarcodeDetector). A known barcode adds a line or adds one to the line of the
+   same item and lot, with a beep and a green flash; GS1 scans fill the lot and expiry; an unknown barcode
+   says so in red — never a silent no-op. The server resolves every scan (/api/catalog/barcodes/<code>). */
+(function () {
+  "use strict";
+
+  var audio = null;
+  function beep(ok) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = ok ? 1320 : 220;
+      gain.gain.value = 0.08;
+      osc.connect(gain); gain.connect(audio.destination);
+      osc.start(); osc.stop(audio.currentTime + (ok ? 0.09 : 0.35));
+    } catch (e) { /* no audio: the colour and the message still say it */ }
+    if (!ok && navigator.vibrate) navigator.vibrate(200);
+  }
+
+  function fmt(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_m, k) { return values[k] == null ? "" : values[k]; });
+  }
+
+  function say(box, text, ok) {
+    var status = box.querySelector(".scan-status");
+    status.textContent = text;
+    status.className = "scan-status " + (ok ? "ok" : "bad");
+    box.classList.remove("flash-ok", "flash-bad");
+    void box.offsetWidth; // restart the animation
+    box.classList.add(ok ? "flash-ok" : "flash-bad");
+    beep(ok);
+  }
+
+  function field(row, name) { return row.querySelector("input[name=" + name + "]"); }
+
+  function targetRow(box, key, lot) {
+    var rows = document.getElementById(box.dataset.rows).querySelectorAll(".line-row");
+    var empty = null;
+    for (var i = 0; i < rows.length; i++) {
+      var item = field(rows[i], "line_item").value.trim();
+      var rowLot = field(rows[i], "line_lot").value.trim();
+      if (item === key && rowLot === (lot || "")) return { row: rows[i], fresh: false };
+      if (!item && !field(rows[i], "line_qty").value.trim() && !empty) empty = rows[i];
+    }
+    if (!empty) {
+      document.querySelector("[data-add-row=" + box.dataset.rows + "]").click();
+      rows = document.getElementById(box.dataset.rows).querySelectorAll(".line-row");
+      empty = rows[rows.length - 1];
+    }
+    return { row: empty, fresh: true };
+  }
+
+  function apply(box, scanned, found) {
+    // a barcode of a pack (箱 = 12 瓶) keeps the barcode itself, so the server books the pack's unit
+    var key = found.unit && !found.gs1 ? scanned : found.item.code;
+    var hit = targetRow(box, key, found.lot);
+    var qty = field(hit.row, "line_qty");
+    var now = hit.fresh ? 1 : (parseFloat(qty.value || "0") + 1);
+    field(hit.row, "line_item").value = key;
+    qty.value = String(now);
+    if (found.lot) field(hit.row, "line_lot").value = found.lot;
+    var expires = field(hit.row, "line_expires");
+    if (expires && found.expires_on) expires.value = found.expires_on;
+    hit.row.classList.remove("scanned"); void hit.row.offsetWidth; hit.row.classList.add("scanned");
+    var label = found.item.name + (found.unit && !found.gs1 ? " (" + found.unit.name + ")" : "");
+    say(box, hit.fresh ? fmt(box.dataset.msgAdded, { item: label }) : fmt(box.dataset.msgMore, { item: label, qty: now }), true);
+  }
+
+  function lookup(box, scanned) {
+    scanned = scanned.trim();
+    if (!scanned) return Promise.resolve();
+    return fetch(box.dataset.lookup + encodeURIComponent(scanned), { credentials: "same-origin",
+      headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (res) {
+        if (res.ok) apply(box, scanned, res.body);
+        else say(box, res.body.message || scanned, false);
+      })
+      .catch(function () { say(box, box.dataset.msgFailed, false); });
+  }
+
+  function startCamera(box, button) {
+    var video = box.querySelector(".scan-video");
+    if (box.dataset.cameraOn) {
+      (video.srcObject && video.srcObject.getTracks() || []).forEach(function (t) { t.stop(); });
+      video.hidden = true; delete box.dataset.cameraOn;
+      say(box, box.dataset.msgCameraOff, true);
+      return;
+    }
+    if (!("BarcodeDetector" in window) || !navigator.mediaDevices) { say(box, box.dataset.msgNocamera, false); return; }
+    var detector = new window.BarcodeDetector();
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
+      video.srcObject = stream; video.hidden = false; box.dataset.cameraOn = "1";
+      video.play();
+      var last = "", lastAt = 0;
+      (function tick() {
+        if (!box.dataset.cameraOn) return;
+        detector.detect(video).then(function (codes) {
+          var code = codes.length ? codes[0].rawValue : "";
+          // the same code held in front of the camera counts once every 1.5 s, not thirty times a second
+          if (code && (code !== last || Date.now() - lastAt > 1500)) { last = code; lastAt = Date.now(); lookup(box, code); }
+        }).catch(function () {}).then(function () { setTimeout(tick, 250); });
+      })();
+    }).catch(function () { say(box, box.dataset.msgNocamera, false); });
+  }
+
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Enter" || !ev.target.matches("[data-scan-box] .scan-input")) return;
+    ev.preventDefault();
+    var input = ev.target, box = input.closest("[data-scan-box]");
+    var code = input.value;
+    input.value = "";
+    lookup(box, code).then(function () { input.focus(); });
+  });
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest("[data-scan-box] [data-camera]");
+    if (button) startCamera(button.closest("[data-scan-box]"), button);
+  });
+})();
