@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections import Counter
 
@@ -19,6 +20,16 @@ from tests.conftest import Shop, assert_ledger_consistent
 from tests.workflow.conftest import SH, Team
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+
+@pytest.fixture(autouse=True)
+def _postgres(db):
+    if connection.vendor != "postgresql":
+        if os.environ.get("JXC_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"JXC_REQUIRE_POSTGRES=1 but the test database is {connection.vendor}, not PostgreSQL")
+        pytest.skip("needs PostgreSQL: several workers scanning timers on concurrent connections (set DATABASE_URL)")
+
 
 WORKERS = 6
 DOCUMENTS = 25
