@@ -218,14 +218,14 @@ def update_rule(request, payload: RuleFields, pk: int = PK):
     return _rule_out(engine.save_rule(by=request.auth, rule=rule, **payload.dict(exclude_unset=True)))
 
 
-class ScanOut(Schema):
+class AlertScanOut(Schema):
     raised: int
     renotified: int
     cleared: int
     open: int
 
 
-@router.post("/alerts/scan", response=ScanOut, summary="Evaluate every rule now (normally every ten minutes)")
+@router.post("/alerts/scan", response=AlertScanOut, summary="Evaluate every rule now (normally every ten minutes)")
 def scan(request):
     cid = company_id(request, "alerts.manage")
     return engine.scan_company(cid).as_dict()

@@ -26,6 +26,7 @@ urlpatterns = [
     path("documents/<int:pk>/print/<slug:paper>.pdf", printing.document_pdf, name="document_pdf"),
     path("documents/<int:pk>/labels.pdf", printing.document_labels, name="document_labels"),
     path("documents/<int:pk>/from/<slug:kind>/", views.document_create_from, name="document_create_from"),
+    path("documents/<int:pk>/lines/", views.document_lines, name="document_lines"),
     path("documents/<int:pk>/<slug:action>/", views.document_action, name="document_action"),
     path("masterdata/items/", masterdata.items, name="items"),
     path("masterdata/items/new/", masterdata.item_new, name="item_new"),

@@ -407,6 +407,7 @@ def _render_document(request, doc: Document, *, error: str = "", error_action: s
     derived = doc.derived.order_by("id")
     progress = order_progress_rows(doc, lines)
     return render(request, "web/document_detail.html", {
+        "can_edit_lines": doc.status == Status.DRAFT and permissions.allowed(user, "document.create"),
         "progress": progress,
         "doc": doc, "kind": get_kind(doc.kind), "lines": lines, "derived": derived,
         "actions": document_actions(doc, user), "create_from": create_from_kinds(doc, user),
@@ -515,6 +516,51 @@ def _line_inputs(company_id: int, rows: list[dict]) -> list[LineInput]:
             unit_price=row["price"] or None, lot_code=lot, expires_on=expires_on,
         ))
     return inputs
+
+
+@company_page
+def document_lines(request, pk: int):
+    """Edit a draft's lines, by hand or by scanning: with `?scan=1` the quantities start at zero and each scan
+    counts one (receiving an order's goods, picking a delivery); lines keep their order line (下推)."""
+    user = request.user
+    doc = _load_document(user, pk)
+    if doc.status != Status.DRAFT:
+        messages.error(request, _("Only a draft can be edited."))
+        return redirect("web:document", pk=doc.pk)
+    scanning = request.GET.get("scan") == "1"
+    existing = list(doc.lines.select_related("item").order_by("line_no"))
+    error = ""
+    if request.method == "POST":
+        rows = _line_rows(request.POST)
+        sources = request.POST.getlist("line_source")
+        try:
+            inputs = []
+            for n, row in enumerate(rows):
+                if not (row["item"] or row["qty"]):
+                    continue
+                if row["qty"] in ("0", "0.0", ""):  # scanned to zero: not received (or picked) this time
+                    continue
+                (li,) = _line_inputs(user.company_id, [row])
+                li.source_line = int(sources[n]) if n < len(sources) and sources[n].isdigit() else None
+                inputs.append(li)
+            if not inputs:
+                raise ValidationFailed(field="lines", reason=_("must have at least one line"))
+            doc_services.update_document(doc, by=user, lines=inputs)
+        except DomainError as err:
+            error = err.render_message()
+        else:
+            messages.success(request, _("Lines of %(number)s were saved.") % {"number": doc.number})
+            return redirect("web:document", pk=doc.pk)
+    else:
+        # in base units: the row names the item by its code, so a line in packs (箱) is shown in pieces
+        rows = [{"item": ln.item.code, "qty": "0" if scanning else format(ln.quantity.normalize(), "f"),
+                 "price": format((ln.unit_price / (ln.factor or 1)).normalize(), "f"),
+                 "lot": ln.lot_code, "expires": ln.expires_on.isoformat() if ln.expires_on else "",
+                 "source": ln.source_line_id or "", "expected": ln.quantity, "name": ln.item.name}
+                for ln in existing]
+    return render(request, "web/document_lines.html", {
+        "doc": doc, "kind": get_kind(doc.kind), "rows": rows, "error": error, "scanning": scanning,
+    })
 
 
 @company_page

@@ -36,13 +36,17 @@
 
   function targetRow(box, key, lot) {
     var rows = document.getElementById(box.dataset.rows).querySelectorAll(".line-row");
-    var empty = null;
+    var empty = null, unlotted = null;
     for (var i = 0; i < rows.length; i++) {
       var item = field(rows[i], "line_item").value.trim();
       var rowLot = field(rows[i], "line_lot").value.trim();
+      var rowQty = parseFloat(field(rows[i], "line_qty").value || "0");
       if (item === key && rowLot === (lot || "")) return { row: rows[i], fresh: false };
+      // an order's line waiting for its first scan takes the lot the scan brings
+      if (lot && item === key && !rowLot && !rowQty && !unlotted) unlotted = rows[i];
       if (!item && !field(rows[i], "line_qty").value.trim() && !empty) empty = rows[i];
     }
+    if (unlotted) return { row: unlotted, fresh: false };
     if (!empty) {
       document.querySelector("[data-add-row=" + box.dataset.rows + "]").click();
       rows = document.getElementById(box.dataset.rows).querySelectorAll(".line-row");
