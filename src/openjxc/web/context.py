@@ -67,6 +67,25 @@ NAVIGATION: list[NavEntry] = [
 ]
 
 
+# The sidebar's sections, in order; a page not named here goes under "More".
+NAV_GROUPS: list[tuple[object, set[str]]] = [
+    ("", {"web:home", "workflow:inbox", "web:alerts"}),
+    (_("Stock and documents"), {"web:balances", "web:documents", "web:document_new", "web:counts"}),
+    (_("Master data"), {"web:items", "web:partners", "web:warehouses", "web:categories", "web:units", "web:regions",
+                        "web:price_lists"}),
+    (_("Finance"), {"web:settlements", "web:finance_balances", "web:aging", "web:statement"}),
+    (_("Reports"), {"web:cycle_times", "web:count_accuracy"}),
+    (_("Settings"), {"workflow:flows", "web:users", "web:terminals", "web:channels", "web:import", "web:jobs"}),
+]
+
+
+def _group_of(url_name: str) -> int:
+    for n, (_label, names) in enumerate(NAV_GROUPS):
+        if url_name in names:
+            return n
+    return len(NAV_GROUPS)
+
+
 def role_labels(user) -> list[str]:
     if user.is_superuser and not user.roles:
         return [str(Role.ADMIN.label)]
@@ -89,9 +108,18 @@ def navigation(request):
             active = path == url
         else:
             active = path.startswith(url) and path != reverse("web:document_new")
-        entries.append({"url": url, "label": entry.label, "icon": entry.icon, "active": active})
+        entries.append({"url": url, "label": entry.label, "icon": entry.icon, "active": active,
+                        "group": _group_of(entry.url_name)})
+    entries.sort(key=lambda e: e["group"])  # stable: pages keep their order inside a section
+    sections = []
+    for e in entries:
+        if not sections or sections[-1]["n"] != e["group"]:
+            label = NAV_GROUPS[e["group"]][0] if e["group"] < len(NAV_GROUPS) else _("More")
+            sections.append({"n": e["group"], "label": label, "entries": []})
+        sections[-1]["entries"].append(e)
     return {
         "jxc_nav": entries,
+        "jxc_nav_sections": sections,
         "jxc_languages": settings.LANGUAGES,
         "jxc_roles": role_labels(user),
         "jxc_company": user.company,
