@@ -121,7 +121,7 @@ class BacklogIn(Schema):
     oldest_at: dt.datetime | None = None
 
 
-class PushIn(Schema):
+class TerminalPushIn(Schema):
     client_time: dt.datetime | None = Field(None, description="the device clock when it sent the batch")
     backlog: BacklogIn | None = None
     ops: list[dict[str, Any]] = Field(..., max_length=protocol.MAX_BATCH)
@@ -242,7 +242,7 @@ def register(request, payload: RegisterIn):
 
 @router.post("/push", response=PushOut, auth=[terminal_auth],
              summary="Upload a batch of operations; each is answered accepted, duplicate, refused or retry")
-def push(request, payload: PushIn):
+def push(request, payload: TerminalPushIn):
     try:
         return protocol.push(request.auth, ops=payload.ops, client_time=payload.client_time,
                              backlog=_backlog(payload.backlog))
