@@ -58,12 +58,23 @@ class AlertRule(models.Model):
 
 
 class AlertStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("Needs attention")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     CLOSED = "closed", _("Closed")
 
 
 OPEN_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
+# most urgent first: what stops selling or is already wrong, then what will go wrong, then what is slow
+SEVERITY = [AlertKind.NEGATIVE_STOCK, AlertKind.EXPIRED, AlertKind.LOW_STOCK, AlertKind.CHANNEL_FAILING,
+            AlertKind.TERMINAL, AlertKind.APPROVAL_OVERDUE, AlertKind.COUNT_VARIANCE, AlertKind.EXPIRING,
+            AlertKind.OVER_MAX, AlertKind.SLOW_MOVER, AlertKind.DEAD_STOCK]
+
+
+def by_severity():
+    """An ORDER BY expression: the most urgent kinds first."""
+    return models.Case(*[models.When(kind=k, then=n) for n, k in enumerate(SEVERITY)], default=len(SEVERITY),
+                       output_field=models.IntegerField())
 
 
 class Alert(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +18,7 @@ from openjxc.web.views import _page, company_page
 
 from . import engine, rules
 from .api_alerts import visible_alerts
-from .rule_models import OPEN_STATUSES, AlertKind, AlertRule
+from .rule_models import OPEN_STATUSES, SEVERITY, AlertKind, AlertRule, by_severity
 
 STATUS_TABS = [("active", _("Needs attention")), ("acknowledged", _("Acknowledged")), ("closed", _("Cleared")),
                ("all", _("All"))]
@@ -60,7 +61,9 @@ def alerts(request):
     rule = request.GET.get("rule", "")
     if rule.isdigit():
         qs = qs.filter(rule_id=int(rule))
-    page, query = _page(request, qs.order_by("-raised_at", "-id"))
+    by_kind = dict(qs.filter(status__in=OPEN_STATUSES).values_list("kind").annotate(n=Count("id")).order_by())
+    kinds = [(k, AlertKind(k).label, by_kind[k]) for k in SEVERITY if by_kind.get(k)]
+    page, query = _page(request, qs.order_by(by_severity(), "-raised_at", "-id"))
     for a in page.object_list:
         a.title = engine.render_title(a.kind, a.data)
     base = visible_alerts(user)
@@ -68,7 +71,7 @@ def alerts(request):
               "acknowledged": base.filter(status="acknowledged").count()}
     tabs = [(key, label, counts.get(key)) for key, label in STATUS_TABS]
     return render(request, "alerts/alerts.html", {
-        "page": page, "query": query, "form": form, "status": status, "tabs": tabs,
+        "page": page, "query": query, "form": form, "status": status, "tabs": tabs, "kinds": kinds,
         "can_manage": permissions.allowed(user, "alerts.manage"),
     })
 
