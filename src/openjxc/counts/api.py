@@ -305,7 +305,7 @@ def cancel_count(request, payload: CancelIn | None = None, count_id: int = PK):
     return counts.cancel_count(_count(request, count_id), by=request.auth, reason=payload.reason if payload else "")
 
 
-class DocumentIn(Schema):
+class CountDocumentIn(Schema):
     model_config = ConfigDict(extra="forbid")
     business_on: dt.date | None = None
     memo: text(500) = ""
@@ -313,8 +313,8 @@ class DocumentIn(Schema):
 
 @router.post("/{int:count_id}/document", response=CountOut,
              summary="Create the stock_count adjustment (draft) from a reviewed count")
-def create_document(request, payload: DocumentIn | None = None, count_id: int = PK):
-    payload = payload or DocumentIn()
+def create_document(request, payload: CountDocumentIn | None = None, count_id: int = PK):
+    payload = payload or CountDocumentIn()
     return counts.create_count_document(_count(request, count_id), by=request.auth,
                                         business_on=payload.business_on, memo=payload.memo)
 
@@ -339,7 +339,7 @@ class EntriesIn(Schema):
     entries: list[EntryIn] = Field(..., min_length=1, max_length=counts.MAX_ENTRIES)
 
 
-class EntryOut(Schema):
+class CountEntryOut(Schema):
     line: int
     entry: int
     item: int
@@ -353,7 +353,7 @@ class EntryOut(Schema):
     expected_quantity: Decimal | None = Field(None, description="hidden on a blind count")
 
 
-@router.post("/{int:count_id}/entries", response={201: list[EntryOut]},
+@router.post("/{int:count_id}/entries", response={201: list[CountEntryOut]},
              summary="Record scans (+1 each) or typed quantities; all or nothing")
 def record_entries(request, payload: EntriesIn, count_id: int = PK):
     count = _count(request, count_id)
@@ -377,7 +377,7 @@ class CounterOut(Schema):
     quantity: Decimal
 
 
-class LineOut(Schema):
+class CountLineOut(Schema):
     id: int
     item: int
     item_code: str
@@ -409,7 +409,7 @@ class LineFilters(PageParams):
     location: Id | None = None
 
 
-@router.get("/{int:count_id}/lines", response=Page[LineOut],
+@router.get("/{int:count_id}/lines", response=Page[CountLineOut],
             summary="Per line: book at start, book when counted, counted, difference, value, counters, reason")
 def list_lines(request, filters: Query[LineFilters], count_id: int = PK):
     count = _count(request, count_id)
@@ -433,14 +433,14 @@ def list_lines(request, filters: Query[LineFilters], count_id: int = PK):
     return paginate(rows, filters)
 
 
-class ReasonIn(Schema):
+class CountReasonIn(Schema):
     model_config = ConfigDict(extra="forbid")
     reason: Reason
     note: text(300) = ""
 
 
 @router.patch("/{int:count_id}/lines/{int:line_id}", response=dict, summary="Record why a line differs")
-def set_reason(request, payload: ReasonIn, count_id: int = PK, line_id: int = PK):
+def set_reason(request, payload: CountReasonIn, count_id: int = PK, line_id: int = PK):
     ln = counts.set_reason(_count(request, count_id), by=request.auth, line=line_id, reason=payload.reason,
                            note=payload.note)
     return {"id": ln.pk, "reason": ln.reason, "reason_note": ln.reason_note}
