@@ -17,6 +17,7 @@ def test_every_registered_kind_is_covered_here():
         "transfer_in", "write_off", "gain", "other_in", "other_out",
         "purchase_request", "purchase_order", "sales_quote", "sales_order",  # orders: tests/orders/
         "purchase_bill",  # supplier bills: tests/finance/test_bills.py
+        "stock_count",  # count adjustments: tests/counts/
     }
 
 
