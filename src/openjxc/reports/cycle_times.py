@@ -239,8 +239,13 @@ def _cycle_times(company, filters: Filters, now: dt.datetime | None) -> CycleTim
     table = "documents_documenttransition"
 
     where, params = _log_where(company.pk, filters, start, end, ("post",))
-    out.to_post = {k[0]: s for k, s in _grouped(
-        f"SELECT t.kind, {_seconds('t.age')} FROM {table} t WHERE {where}", params, 1).items()}
+    pg_weekly = None
+    if _pg():
+        # creation -> posting per kind and per (week, kind) in one pass over the log: GROUPING SETS
+        pg_weekly, out.to_post = _pg_post_and_weekly(table, where, params, tz_name)
+    else:
+        out.to_post = {k[0]: s for k, s in _grouped(
+            f"SELECT t.kind, {_seconds('t.age')} FROM {table} t WHERE {where}", params, 1).items()}
 
     # A document voided or closed after it was posted is archived then; one only posted, when it was posted.
     # (An anti-join against the few void/close rows, not a GROUP BY over every document.)
@@ -254,18 +259,19 @@ def _cycle_times(company, filters: Filters, now: dt.datetime | None) -> CycleTim
         [*ended_params, *posted_params, *ended_params], 1).items()}
 
     where, params = _log_where(company.pk, filters, start, end, DECISION_ACTIONS)
-    out.approval = {(k[0], k[1]): s for k, s in _grouped(
-        f"SELECT t.kind, COALESCE(t.step, -1), {_seconds('t.waited')} FROM {table} t WHERE {where}",
-        params, 2).items()}
-    by_user = _grouped(f"SELECT t.by_id, {_seconds('t.waited')} FROM {table} t WHERE {where}", params, 1)
+    if _pg():
+        out.approval, by_user = _pg_decisions(table, where, params)
+    else:
+        out.approval = {(k[0], k[1]): s for k, s in _grouped(
+            f"SELECT t.kind, COALESCE(t.step, -1), {_seconds('t.waited')} FROM {table} t WHERE {where}",
+            params, 2).items()}
+        by_user = _grouped(f"SELECT t.by_id, {_seconds('t.waited')} FROM {table} t WHERE {where}", params, 1)
     out.log_approvers = _approver_rows(company.pk, {k[0]: s for k, s in by_user.items()})
 
     where, params = _log_where(company.pk, filters, start, end, ("post",))
     tz = zoneinfo.ZoneInfo(tz_name)
-    if _pg():
-        week_sql = (f"SELECT (date_trunc('week', t.at AT TIME ZONE %s))::date, t.kind, {_seconds('t.age')} "
-                    f"FROM {table} t WHERE {where}")
-        weekly = _grouped(week_sql, [tz_name, *params], 2)
+    if pg_weekly is not None:
+        weekly = pg_weekly
     else:
         def monday(row):
             local = _naive_utc(row[0]).replace(tzinfo=dt.UTC).astimezone(tz).date()
@@ -277,6 +283,44 @@ def _cycle_times(company, filters: Filters, now: dt.datetime | None) -> CycleTim
 
     _workflow_figures(out, company, filters, start, end, now or clock.now())
     return out
+
+
+def _pg_stats(row, offset: int) -> Stats:
+    return Stats(row[offset], _secs(row[offset + 1]), _secs(row[offset + 2][0]), _secs(row[offset + 2][1]), 0)
+
+
+def _pg_post_and_weekly(table: str, where: str, params: list, tz_name: str):
+    """PostgreSQL: creation -> posting stats per (week, kind) and per kind from one scan of the log."""
+    sql = (f"SELECT wk, kd, GROUPING(wk), COUNT(*), AVG(s), "
+           f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY s) FROM ("
+           f"SELECT (date_trunc('week', t.at AT TIME ZONE %s))::date AS wk, t.kind AS kd, {_seconds('t.age')} AS s "
+           f"FROM {table} t WHERE {where}) AS x GROUP BY GROUPING SETS ((kd), (wk, kd))")
+    weekly, per_kind = {}, {}
+    with connection.cursor() as cur:
+        cur.execute(sql, [tz_name, *params])
+        for row in cur.fetchall():
+            if row[2]:  # the week was rolled up: the kind's whole period
+                per_kind[row[1]] = _pg_stats(row, 3)
+            else:
+                weekly[(row[0], row[1])] = _pg_stats(row, 3)
+    return weekly, per_kind
+
+
+def _pg_decisions(table: str, where: str, params: list):
+    """PostgreSQL: waits per (kind, step) and per approver from one scan of the log."""
+    sql = (f"SELECT kd, st, who, GROUPING(who), COUNT(*), AVG(s), "
+           f"percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY s) FROM ("
+           f"SELECT t.kind AS kd, COALESCE(t.step, -1) AS st, t.by_id AS who, {_seconds('t.waited')} AS s "
+           f"FROM {table} t WHERE {where}) AS x GROUP BY GROUPING SETS ((kd, st), (who))")
+    per_step, per_user = {}, {}
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        for row in cur.fetchall():
+            if row[3]:  # the approver was rolled up: a (kind, step) group
+                per_step[(row[0], row[1])] = _pg_stats(row, 4)
+            else:
+                per_user[(row[2],)] = _pg_stats(row, 4)
+    return per_step, per_user
 
 
 def _approver_rows(company_id: int, stats: dict) -> list[ApproverRow]:
