@@ -137,3 +137,16 @@ def test_rule_form_saves_and_shows_errors(client, shop):
     # a keeper can't edit rules
     client.force_login(shop.keeper)
     assert client.get(reverse("web:alert_rule_edit", args=[saved.pk])).status_code == 404
+
+
+def test_each_user_finds_their_alerts_in_the_to_do_inbox(client, shop):
+    engine.install_default_rules(shop.company)
+    engine.scan_company(shop.company.pk)
+    low = Alert.objects.get(kind=AlertKind.LOW_STOCK)
+    client.force_login(shop.manager)  # low stock goes to managers and purchasers
+    page = client.get(reverse("workflow:inbox") + "?tab=alerts", **ZH).content.decode()
+    assert reverse("web:alert", args=[low.pk]) in page and "我的预警" in page
+    client.force_login(shop.keeper)  # a keeper: not a recipient of low stock, and scoped to another warehouse
+    page = client.get(reverse("workflow:inbox") + "?tab=alerts", **ZH).content.decode()
+    assert reverse("web:alert", args=[low.pk]) not in page
+    assert [a.pk for a in engine.alerts_for(shop.manager)] == [low.pk]

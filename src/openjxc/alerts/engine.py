@@ -441,3 +441,16 @@ def order_for_alert(alert: Alert, *, by, quantity: Decimal | None = None, suppli
             alert.status, alert.acknowledged_at, alert.acknowledged_by = AlertStatus.ACKNOWLEDGED, clock.now(), by
             alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
     return orders[0]
+
+
+def alerts_for(user):
+    """The open alerts `user` receives (named on the rule or holding one of its roles) and may see: their to-do."""
+    from .api_alerts import visible_alerts
+    from .rule_models import by_severity
+
+    roles = set(user.roles or [])
+    rule_ids = [r.pk for r in AlertRule.objects.filter(company_id=user.company_id, is_active=True)
+                .prefetch_related("recipients")
+                if roles & set(r.recipient_roles or []) or any(u.pk == user.pk for u in r.recipients.all())]
+    return (visible_alerts(user).filter(rule_id__in=rule_ids, status=AlertStatus.OPEN)
+            .order_by(by_severity(), "-raised_at", "-id"))

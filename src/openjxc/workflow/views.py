@@ -30,7 +30,7 @@ from openjxc.workflow.editor import (
 from openjxc.workflow.models import ApprovalState, Decision, Flow
 from openjxc.workflow.services import MANAGERS, create_flow, latest_version, update_flow
 
-TABS = ("waiting", "submitted", "decided")
+TABS = ("waiting", "submitted", "decided", "alerts")
 
 
 def _may_manage(user) -> bool:
@@ -47,7 +47,15 @@ def inbox(request):
     if tab not in TABS:
         tab = "waiting"
     waiting = selectors.waiting_for(user)
-    context = {"tab": tab, "waiting_count": len(waiting), "now": clock.now()}
+    from openjxc.alerts.engine import alerts_for, render_title
+
+    my_alerts = alerts_for(user)
+    context = {"tab": tab, "waiting_count": len(waiting), "now": clock.now(), "alerts_count": my_alerts.count()}
+    if tab == "alerts":
+        context["alerts"] = list(my_alerts[:100])
+        for a in context["alerts"]:
+            a.title = render_title(a.kind, a.data)
+        return render(request, "workflow/inbox.html", context)
     if tab == "waiting":
         context["items"] = waiting
     elif tab == "submitted":
