@@ -23,7 +23,6 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from openjxc.core import clock
-from tests.stock.conftest import pytest_runtest_teardown, wipeable_ledger  # noqa: F401 - committing tests
 
 WECOM_KEY = "wecom-key-0123456789"
 DING_TOKEN = "ding-token-abcdef"

@@ -31,7 +31,7 @@ from openjxc.core.tokens import create_token
 from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.stock.models import ItemValuation, StockBalance
 from tests.conftest import Shop, assert_ledger_consistent
-from tests.stock.conftest import _allow_wipe, _protect
+from tests.ledger_wipe import _allow_wipe, _protect
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 

@@ -15,7 +15,6 @@ from openjxc.finance import services as fin
 from openjxc.finance.ledger import check_partner_ledger
 from openjxc.partners import services as partners
 from tests.conftest import Shop
-from tests.stock.conftest import pytest_runtest_teardown, wipeable_ledger  # noqa: F401 - committing tests
 
 D = Decimal
 DAY = dt.date(2026, 3, 1)

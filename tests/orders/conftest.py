@@ -2,4 +2,3 @@
 for real, the stock tests' wipeable ledger (the flush around the append-only triggers)."""
 
 from tests.api.conftest import api, as_user, other  # noqa: F401
-from tests.stock.conftest import pytest_runtest_teardown, wipeable_ledger  # noqa: F401

@@ -2,4 +2,3 @@
 
 from __future__ import annotations
 
-from tests.stock.conftest import pytest_runtest_teardown, wipeable_ledger  # noqa: F401 - committing tests

@@ -5,4 +5,3 @@ from openjxc.core.i18n import compile_all
 compile_all()
 
 # committing tests (tests/web/test_jobs.py) let the flush empty the ledger; the hook puts its triggers back
-from tests.stock.conftest import pytest_runtest_teardown, wipeable_ledger  # noqa: E402,F401

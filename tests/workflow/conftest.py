@@ -14,7 +14,6 @@ from openjxc.documents import services as docs
 from openjxc.documents.services import LineInput
 from openjxc.stock import services as stock
 from tests.conftest import Shop
-from tests.stock.conftest import wipeable_ledger  # noqa: F401  (re-exported for transactional tests)
 
 SH = dt.timezone(dt.timedelta(hours=8))
 MONDAY_10 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=SH)  # a Monday, 10:00 in Shanghai

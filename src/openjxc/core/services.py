@@ -76,14 +76,15 @@ def update_user(user: User, *, by, warehouses=None, **changes) -> User:
         raise ValidationFailed(field="roles", reason=_("contains unknown roles: %(roles)s") % {"roles": ", ".join(bad)})
     if user.pk == by.pk and changes.get("is_active") is False:
         raise ValidationFailed(field="is_active", reason=_("you cannot deactivate yourself"))
-    if user.pk == by.pk and "roles" in changes and Role.ADMIN in (user.roles or []) \
-            and Role.ADMIN not in (changes["roles"] or []):
-        raise ValidationFailed(field="roles", reason=_("you cannot take the administrator role from yourself"))
     loses_admin = Role.ADMIN in (user.roles or []) and (
         changes.get("is_active") is False or ("roles" in changes and Role.ADMIN not in (changes["roles"] or []))
     )
+    # the company-wide rule first: it is the one that matters when the last administrator tries it
     if loses_admin and not _other_admin(user):
         raise Conflict("user.last_admin", _("The company needs at least one active administrator."))
+    if user.pk == by.pk and "roles" in changes and Role.ADMIN in (user.roles or []) \
+            and Role.ADMIN not in (changes["roles"] or []):
+        raise ValidationFailed(field="roles", reason=_("you cannot take the administrator role from yourself"))
     before = {f: str(getattr(user, f)) for f in USER_FIELDS}
     for key, value in changes.items():
         if key in USER_FIELDS:

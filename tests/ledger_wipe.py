@@ -1,4 +1,6 @@
-"""Fixtures for tests that commit for real (django_db(transaction=True)).
+"""For tests that commit for real (django_db(transaction=True)): the `wipeable_ledger` fixture and the hook
+that protects the ledger again after each such test. Registered once, by the root tests/conftest.py, so it
+covers every directory (a hook imported into a sub-directory's conftest covers only that directory).
 
 Such tests end with pytest-django flushing every table: TRUNCATE on PostgreSQL, DELETE on SQLite.
 The append-only triggers on stock_stockmove rightly refuse both, so around the flush (and only
