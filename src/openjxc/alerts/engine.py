@@ -365,7 +365,7 @@ def _notify(rule: AlertRule, alerts: list[Alert], now) -> list[AlertHistory]:
         for language, people in by_language.items():
             with translation.override(language):
                 if len(members) > DIGEST_OVER:
-                    lines = [render_title(a.kind, a.data) for a in members[:20]]
+                    lines = [a.title for a in members[:20]]
                     notify(company=rule.company_id, recipients=people, topic=f"alert.{rule.kind}",
                            title=str(_("%(count)s alerts: %(rule)s") % {"count": len(members), "rule": rule.name}),
                            body="\n".join(lines), link=reverse("web:alerts") + f"?rule={rule.pk}",
@@ -373,7 +373,7 @@ def _notify(rule: AlertRule, alerts: list[Alert], now) -> list[AlertHistory]:
                 else:
                     for a in members:
                         notify(company=rule.company_id, recipients=people, topic=f"alert.{rule.kind}",
-                               title=render_title(a.kind, a.data), body=str(AlertKind(a.kind).label),
+                               title=a.title, body=str(AlertKind(a.kind).label),
                                link=alert_link(a), data={"alert": a.pk, "kind": a.kind})
     for user_ids, members in groups.items():
         for a in members:

@@ -114,6 +114,13 @@ class Alert(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def title(self) -> str:
+        """The one-line description in the active language (alerts/engine.py TITLES)."""
+        from .engine import render_title
+
+        return render_title(self.kind, self.data)
+
 
 class AlertAction(models.TextChoices):
     RAISED = "raised", _("Raised")

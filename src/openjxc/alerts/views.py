@@ -64,8 +64,6 @@ def alerts(request):
     by_kind = dict(qs.filter(status__in=OPEN_STATUSES).values_list("kind").annotate(n=Count("id")).order_by())
     kinds = [(k, AlertKind(k).label, by_kind[k]) for k in SEVERITY if by_kind.get(k)]
     page, query = _page(request, qs.order_by(by_severity(), "-raised_at", "-id"))
-    for a in page.object_list:
-        a.title = engine.render_title(a.kind, a.data)
     base = visible_alerts(user)
     counts = {"active": base.filter(status__in=OPEN_STATUSES).count(),
               "acknowledged": base.filter(status="acknowledged").count()}
@@ -82,7 +80,6 @@ def alert(request, pk: int):
     item = visible_alerts(user).filter(pk=pk).first()
     if item is None:
         raise Http404(_("This alert was not found."))
-    item.title = engine.render_title(item.kind, item.data)
     return render(request, "alerts/alert.html", {
         "alert": item, "history": item.history.select_related("by"),
         "can_order": item.kind == AlertKind.LOW_STOCK and item.is_open

@@ -205,13 +205,10 @@ def home(request):
         .order_by("-updated_at", "-id")[:8]
     )
     from openjxc.alerts.api_alerts import visible_alerts
-    from openjxc.alerts.engine import render_title
     from openjxc.alerts.rule_models import OPEN_STATUSES, by_severity
 
     open_alerts = visible_alerts(request.user).filter(status__in=OPEN_STATUSES)
     top_alerts = list(open_alerts.order_by(by_severity(), "-raised_at", "-id")[:5])
-    for a in top_alerts:
-        a.title = render_title(a.kind, a.data)
     return render(request, "web/home.html", {**figures, "recent": recent, "alerts_open": open_alerts.count(),
                                              "top_alerts": top_alerts})
 

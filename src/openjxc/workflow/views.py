@@ -47,14 +47,12 @@ def inbox(request):
     if tab not in TABS:
         tab = "waiting"
     waiting = selectors.waiting_for(user)
-    from openjxc.alerts.engine import alerts_for, render_title
+    from openjxc.alerts.engine import alerts_for
 
     my_alerts = alerts_for(user)
     context = {"tab": tab, "waiting_count": len(waiting), "now": clock.now(), "alerts_count": my_alerts.count()}
     if tab == "alerts":
         context["alerts"] = list(my_alerts[:100])
-        for a in context["alerts"]:
-            a.title = render_title(a.kind, a.data)
         return render(request, "workflow/inbox.html", context)
     if tab == "waiting":
         context["items"] = waiting
