@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
 from openjxc.catalog.models import Item
 from tests.conftest import Shop, assert_ledger_consistent
+from tests.e2e.shots import shot
 from tests.web.test_excel_import import xlsx
 
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
@@ -49,8 +48,7 @@ def test_import_page_shows_the_bad_rows_then_imports(live_server, wipeable_ledge
         assert "3" in text and "销售价" in text and "不是有效数字" in text  # row 3: price is not a number
         assert "4" in text and "F001" in text  # row 4: code already in use
         assert page.query_selector("[data-confirm-import]") is None
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / "import-check-phone.png"), full_page=True)
+        shot(page, "import-check-phone.png", full_page=True)
 
         page.goto(f"{live_server.url}/import/")
         page.set_input_files("input[name=file]", files=[{"name": "商品.xlsx", "mimeType": XLSX, "buffer": good}])

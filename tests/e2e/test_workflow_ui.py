@@ -1,13 +1,12 @@
 """In a real browser (Debian's Chromium via Playwright), in Chinese: a manager adds an approval step with a
 condition in the flow editor and new documents follow it; approvers approve and reject from the 待办 inbox on
-a 360 px phone; the cycle-time report with its charts. Screenshots go to docs/screenshots/."""
+a 360 px phone; the cycle-time report with its charts. Screenshots go to docs/screenshots/ with JXC_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -21,9 +20,9 @@ from openjxc.stock import services as stock
 from openjxc.workflow import services as wf
 from openjxc.workflow.models import Approval, Flow
 from tests.conftest import Shop, assert_ledger_consistent
+from tests.e2e.shots import shot
 
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
     pytest.mark.e2e,
@@ -92,13 +91,13 @@ def test_flow_editor_adds_a_step_with_a_condition_then_new_documents_follow_it(l
         assert page.is_visible(".deputy-field")  # the deputy appears only for that rule
         page.select_option("#step-form select[name=deputy]", str(liu_pk))
         page.fill("#step-form input[name=escalate_after_hours]", "2")
-        page.locator("#step-form").screenshot(path=str(SHOTS / "flow-step-form-desktop.png"))
+        shot(page.locator("#step-form"), "flow-step-form-desktop.png")
         page.click("#save-step")
         page.wait_for_selector(".flow-step[data-step='2']")
         text = page.inner_text(".flow-steps")
         assert "财务复核" in text and "金额（含税） 大于 5000" in text and "升级给指定代理人: 刘会计" in text
         assert "流程已保存" in page.inner_text("#flash")
-        page.screenshot(path=str(SHOTS / "flow-editor-desktop.png"), full_page=True)
+        shot(page, "flow-editor-desktop.png", full_page=True)
 
         phone = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                  viewport={"width": 360, "height": 760}, is_mobile=True, has_touch=True)
@@ -106,7 +105,7 @@ def test_flow_editor_adds_a_step_with_a_condition_then_new_documents_follow_it(l
         phone.goto(f"{live_server.url}/workflow/flows/{flow_pk}/?edit=new")
         phone.wait_for_selector("#step-form")
         assert phone.evaluate("document.documentElement.scrollWidth") <= 360
-        phone.screenshot(path=str(SHOTS / "flow-editor-phone.png"), full_page=True)
+        shot(phone, "flow-editor-phone.png", full_page=True)
         browser.close()
 
     steps = wf.latest_version(Flow.objects.get(pk=flow_pk)).steps
@@ -145,7 +144,7 @@ def test_approving_and_rejecting_from_the_inbox_on_a_phone(live_server, wipeable
         page.wait_for_selector(f"#todo-{first.pk}")
         assert "待我审批 2" in page.inner_text(".tabs")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        page.screenshot(path=str(SHOTS / "inbox-phone.png"), full_page=True)
+        shot(page, "inbox-phone.png", full_page=True)
 
         item = page.locator(f"#todo-{first.pk}")
         item.locator("textarea[name=comment]").fill("数量属实")
@@ -172,7 +171,7 @@ def test_approving_and_rejecting_from_the_inbox_on_a_phone(live_server, wipeable
         page.goto(f"{live_server.url}/documents/{first.pk}/")
         lanes = page.inner_text("#approval-timeline")
         assert "仓库负责人审核" in lanes and "王经理" in lanes and "数量属实" in lanes
-        page.locator("#approval-timeline").screenshot(path=str(SHOTS / "approval-timeline-phone.png"))
+        shot(page.locator("#approval-timeline"), "approval-timeline-phone.png")
         browser.close()
 
     first.refresh_from_db()
@@ -219,13 +218,13 @@ def test_cycle_time_report_in_the_browser(live_server, wipeable_ledger):
         text = page.inner_text("#comparison")
         assert "请购单" in text and "从 25.8 小时 到 11.8 小时" in text and "-54%" in text
         assert "财务" in page.inner_text("#per-step") and "刘会计" in page.inner_text("#per-approver")
-        page.screenshot(path=str(SHOTS / "cycle-times-desktop.png"), full_page=True)
+        shot(page, "cycle-times-desktop.png", full_page=True)
         phone = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                  viewport={"width": 360, "height": 760}, is_mobile=True, has_touch=True)
         _login(phone, live_server.url, "boss")
         phone.goto(f"{live_server.url}/reports/cycle-times/?{query}")
         phone.wait_for_selector("[data-cycle-chart=weekly] svg")
         assert phone.evaluate("document.documentElement.scrollWidth") <= 360
-        phone.screenshot(path=str(SHOTS / "cycle-times-phone.png"), full_page=True)
+        shot(phone, "cycle-times-phone.png", full_page=True)
         browser.close()
     assert_ledger_consistent()
