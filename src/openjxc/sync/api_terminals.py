@@ -52,6 +52,8 @@ class TerminalOut(Schema):
     kind: str
     warehouse_id: int
     warehouse_code: str = Field(..., alias="warehouse.code")
+    warehouse_name: str = Field(..., alias="warehouse.name")
+    company_name: str = Field(..., alias="company.name", description="for the header of a till's receipt")
     customer_id: int | None
     created_at: dt.datetime
     revoked_at: dt.datetime | None

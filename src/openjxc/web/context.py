@@ -44,6 +44,7 @@ NAVIGATION: list[NavEntry] = [
     NavEntry("web:documents", _("Documents"), "▦", lambda u: permissions.allowed(u, "document.view")),
     NavEntry("workflow:inbox", _("To-do"), "✔", lambda u: True),
     NavEntry("web:alerts", _("Alerts"), "⚠", lambda u: permissions.allowed(u, "alerts.view")),
+    NavEntry("web:pos", _("Till (POS)"), "¤", lambda u: u.is_superuser or u.has_role(Role.CASHIER, Role.ADMIN, Role.MANAGER)),
     NavEntry("web:counts", _("Stock counts"), "✓", lambda u: permissions.allowed(u, "stock.view")),
     NavEntry("web:document_new", _("New document"), "+", can_create_documents),
     NavEntry("web:items", _("Items"), "▣", lambda u: permissions.allowed(u, "masterdata.view")),
@@ -69,7 +70,7 @@ NAVIGATION: list[NavEntry] = [
 
 # The sidebar's sections, in order; a page not named here goes under "More".
 NAV_GROUPS: list[tuple[object, set[str]]] = [
-    ("", {"web:home", "workflow:inbox", "web:alerts"}),
+    ("", {"web:home", "workflow:inbox", "web:alerts", "web:pos"}),
     (_("Stock and documents"), {"web:balances", "web:documents", "web:document_new", "web:counts"}),
     (_("Master data"), {"web:items", "web:partners", "web:warehouses", "web:categories", "web:units", "web:regions",
                         "web:price_lists"}),

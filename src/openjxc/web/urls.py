@@ -5,6 +5,7 @@ from openjxc.alerts import views as alert_views
 from openjxc.counts import views as count_views
 from openjxc.printing import views as printing
 from openjxc.reports import views as report_views
+from openjxc.sync import pos
 from openjxc.sync import views as terminal_views
 from openjxc.web import excel_views, finance, masterdata, masterdata_more, users, views
 
@@ -68,6 +69,9 @@ urlpatterns = [
     path("notifications/channels/<int:pk>/", notification_views.channel_edit, name="channel_edit"),
     path("notifications/channels/<int:pk>/test/", notification_views.channel_test, name="channel_test"),
     path("notifications/channels/<int:pk>/delete/", notification_views.channel_delete, name="channel_delete"),
+    path("pos/", pos.pos_page, name="pos"),
+    path("pos/manifest.webmanifest", pos.manifest, name="pos_manifest"),
+    path("pos/sw.js", pos.service_worker, name="pos_sw"),
     path("terminals/", terminal_views.terminal_list, name="terminals"),
     path("terminals/<int:pk>/", terminal_views.terminal_detail, name="terminal"),
     path("terminals/<int:pk>/revoke/", terminal_views.terminal_revoke, name="terminal_revoke"),
