@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import permissions
-from openjxc.documents.kinds import KINDS
+from openjxc.documents.kinds import KINDS, get_kind
 from openjxc.documents.models import Status
 from openjxc.partners.models import Partner, PartnerKind
 from openjxc.stock.access import visible_warehouses
@@ -85,3 +85,31 @@ class DocumentHeaderForm(forms.Form):
             (group, [(p.pk, f"{p.code} {p.name}") for p in partners if p.plays(role)])
             for group, role in ((_("Customers"), PartnerKind.CUSTOMER), (_("Suppliers"), PartnerKind.SUPPLIER))
         ]
+
+
+class DocumentEditForm(DocumentHeaderForm):
+    """A draft's header: what the new-document form asks, less the kind (fixed once created), and whether the
+    prices include tax. The warehouses and partner already on the draft stay choosable even if deactivated."""
+
+    prices_include_tax = forms.BooleanField(label=_("Prices include tax"), required=False,
+                                            widget=forms.CheckboxInput(attrs={"style": "width: 20px; height: 20px"}))
+
+    def __init__(self, *args, user, doc, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        del self.fields["kind"]
+        if not get_kind(doc.kind).needs_to_warehouse:
+            del self.fields["to_warehouse"]
+        if get_kind(doc.kind).partner_role is None and doc.partner_id is None:
+            del self.fields["partner"]
+        self._keep(doc.warehouse, "warehouse")
+        if "to_warehouse" in self.fields:
+            self._keep(doc.to_warehouse, "to_warehouse")
+        if "partner" in self.fields and doc.partner is not None:
+            listed = {pk for _g, group in self.fields["partner"].choices[1:] for pk, _label in group}
+            if doc.partner.pk not in listed:
+                self.fields["partner"].choices = [*self.fields["partner"].choices,
+                                                  (doc.partner.pk, f"{doc.partner.code} {doc.partner.name}")]
+
+    def _keep(self, obj, name):
+        if obj is not None and obj.pk not in {pk for pk, _label in self.fields[name].choices}:
+            self.fields[name].choices = [*self.fields[name].choices, (obj.pk, obj.name)]

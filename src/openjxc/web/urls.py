@@ -7,7 +7,7 @@ from openjxc.printing import views as printing
 from openjxc.reports import views as report_views
 from openjxc.sync import pos
 from openjxc.sync import views as terminal_views
-from openjxc.web import excel_views, finance, masterdata, masterdata_more, users, views
+from openjxc.web import document_edit, excel_views, finance, masterdata, masterdata_more, users, views
 
 app_name = "web"
 urlpatterns = [
@@ -28,6 +28,7 @@ urlpatterns = [
     path("documents/<int:pk>/labels.pdf", printing.document_labels, name="document_labels"),
     path("documents/<int:pk>/from/<slug:kind>/", views.document_create_from, name="document_create_from"),
     path("documents/<int:pk>/lines/", views.document_lines, name="document_lines"),
+    path("documents/<int:pk>/edit/", document_edit.document_edit, name="document_edit"),
     path("documents/<int:pk>/<slug:action>/", views.document_action, name="document_action"),
     path("masterdata/items/", masterdata.items, name="items"),
     path("masterdata/items/new/", masterdata.item_new, name="item_new"),
