@@ -1,6 +1,7 @@
 """Scanning into a document's lines in a real browser (keyboard-wedge scanner = typed code + Enter), on a phone
 viewport in Chinese: a scan adds a line, a second scan of the same item adds one to it, a GS1 scan fills lot and
-expiry, an unknown barcode says so in red; the saved draft has exactly those lines and posts through the ledger."""
+expiry, an unknown barcode says so in red; a scanned row names its item (name · code · unit); the saved draft has
+exactly those lines and posts through the ledger."""
 
 from __future__ import annotations
 
@@ -53,6 +54,9 @@ def test_receiving_by_scanning_on_a_phone(live_server, wipeable_ledger):
         rows = page.query_selector_all(".line-row")
         assert rows[0].query_selector("input[name=line_item]").input_value() == "F001"
         assert rows[0].query_selector("input[name=line_qty]").input_value() == "2"
+        # the row names the item, not just its code: name · code · unit
+        page.wait_for_function("document.querySelector('.line-row .line-name').textContent.includes('千克')")
+        assert rows[0].query_selector(".line-name").inner_text() == "面粉 · F001 · 千克"
 
         scan(page, "0000000000000")  # nobody's barcode
         page.wait_for_selector(".scan-status.bad")
@@ -64,6 +68,9 @@ def test_receiving_by_scanning_on_a_phone(live_server, wipeable_ledger):
         assert milk.query_selector("input[name=line_item]").input_value() == "M001"
         assert milk.query_selector("input[name=line_lot]").input_value() == "L-88"
         assert milk.query_selector("input[name=line_expires]").input_value() == "2027-12-31"
+        page.wait_for_function("document.querySelectorAll('.line-row .line-name')[1].textContent.includes('瓶')")
+        assert milk.query_selector(".line-name").inner_text() == "鲜牛奶 · M001 · 瓶"
+        assert page.query_selector_all(".line-row")[2].query_selector(".line-name").inner_text() == ""
         assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling on a phone
 
         page.click("button[type=submit]:text-is('保存草稿')")

@@ -487,6 +487,24 @@ def _line_rows(post) -> list[dict]:
     return rows
 
 
+def _label_rows(company_id: int, rows: list[dict]) -> list[dict]:
+    """Name each typed or scanned row's item as the scan box does (面粉 · F001 · 千克), for a form shown again."""
+    codes = {r["item"] for r in rows if r.get("item") and not r.get("label")}
+    items = {i.code: i for i in Item.objects.filter(company_id=company_id, code__in=codes).select_related("base_unit")}
+    for row in rows:
+        if not row.get("item") or row.get("label"):
+            continue
+        item, unit = items.get(row["item"]), None
+        if item is None:
+            try:
+                found = lookup_barcode(company_id, row["item"])
+            except DomainError:
+                continue
+            item, unit = found["item"], found["unit"]
+        row["label"] = f"{item.name} · {item.code} · {(unit or item.base_unit).name}"
+    return rows
+
+
 def _line_inputs(company_id: int, rows: list[dict]) -> list[LineInput]:
     """Turn the form's rows into LineInputs; an item is found by its code, else by a (GS1) barcode scan."""
     inputs = []
@@ -525,7 +543,7 @@ def document_lines(request, pk: int):
         messages.error(request, _("Only a draft can be edited."))
         return redirect("web:document", pk=doc.pk)
     scanning = request.GET.get("scan") == "1"
-    existing = list(doc.lines.select_related("item").order_by("line_no"))
+    existing = list(doc.lines.select_related("item__base_unit").order_by("line_no"))
     error = ""
     if request.method == "POST":
         rows = _line_rows(request.POST)
@@ -553,10 +571,11 @@ def document_lines(request, pk: int):
         rows = [{"item": ln.item.code, "qty": "0" if scanning else format(ln.quantity.normalize(), "f"),
                  "price": format((ln.unit_price / (ln.factor or 1)).normalize(), "f"),
                  "lot": ln.lot_code, "expires": ln.expires_on.isoformat() if ln.expires_on else "",
-                 "source": ln.source_line_id or "", "expected": ln.quantity, "name": ln.item.name}
+                 "source": ln.source_line_id or "", "expected": ln.quantity,
+                 "label": f"{ln.item.name} · {ln.item.code} · {ln.item.base_unit.name}"}
                 for ln in existing]
     return render(request, "web/document_lines.html", {
-        "doc": doc, "kind": get_kind(doc.kind), "rows": rows, "error": error, "scanning": scanning,
+        "doc": doc, "kind": get_kind(doc.kind), "rows": _label_rows(user.company_id, rows), "error": error, "scanning": scanning,
     })
 
 
@@ -582,5 +601,6 @@ def document_new(request):
         else:
             messages.success(request, _("Draft %(number)s was created.") % {"number": doc.number})
             return redirect("web:document", pk=doc.pk)
-    return render(request, "web/document_form.html", {"form": form, "rows": rows, "error": error})
+    return render(request, "web/document_form.html", {"form": form, "rows": _label_rows(user.company_id, rows),
+                                                       "error": error})
 

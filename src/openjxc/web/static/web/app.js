@@ -55,6 +55,7 @@
     var rows = box.querySelectorAll(".line-row");
     var copy = rows[rows.length - 1].cloneNode(true);
     copy.querySelectorAll("input").forEach(function (i) { i.value = ""; });
+    copy.querySelectorAll("[data-line-name]").forEach(function (e) { e.textContent = ""; });
     copy.querySelector(".line-no").textContent = String(rows.length + 1);
     box.appendChild(copy);
     copy.querySelector("input").focus();

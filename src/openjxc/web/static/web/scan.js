@@ -67,8 +67,29 @@
     var expires = field(hit.row, "line_expires");
     if (expires && found.expires_on) expires.value = found.expires_on;
     hit.row.classList.remove("scanned"); void hit.row.offsetWidth; hit.row.classList.add("scanned");
+    showName(box, hit.row, found);
     var label = found.item.name + (found.unit && !found.gs1 ? " (" + found.unit.name + ")" : "");
     say(box, hit.fresh ? fmt(box.dataset.msgAdded, { item: label }) : fmt(box.dataset.msgMore, { item: label, qty: now }), true);
+  }
+
+  // the row names what was scanned: 面粉 · F001 · 千克 (the unit of a pack barcode, else the item's base unit)
+  var unitNames = {};
+  function unitName(box, found) {
+    if (found.unit && !found.gs1) return Promise.resolve(found.unit.name);
+    var id = found.item.base_unit;
+    if (unitNames[id]) return unitNames[id];
+    unitNames[id] = fetch(box.dataset.units + id, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (u) { return u.name || ""; }, function () { delete unitNames[id]; return ""; });
+    return unitNames[id];
+  }
+  function showName(box, row, found) {
+    var label = row.querySelector("[data-line-name]");
+    if (!label) return;
+    label.textContent = found.item.name + " · " + found.item.code;
+    unitName(box, found).then(function (name) {
+      if (name && field(row, "line_item").value) label.textContent = found.item.name + " · " + found.item.code + " · " + name;
+    });
   }
 
   function lookup(box, scanned) {
