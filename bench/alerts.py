@@ -113,6 +113,11 @@ def main() -> None:
     print(f"world: {n_items} items x 2 warehouses = {pairs} pairs, {len(lots)} lots, {len(moves)} sales moves "
           f"in {time.perf_counter() - t0:.1f} s ({connection.vendor})")
     engine.install_default_rules(company)
+    # an app server or worker has its URLconf loaded long before a scan; the first reverse() in a fresh
+    # process imports every view (about 2 s), which is not the scan's cost
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns
 
     def timed_scan(label):
         per_kind = {}

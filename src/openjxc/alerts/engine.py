@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -295,6 +296,9 @@ def evaluate_rule(rule: AlertRule, *, items: set[int] | None = None, today: dt.d
         # names (shown in titles) only for what is written: an unchanged alert keeps the ones it has
         _names(list(findings.values()), only={a.subject for a in new} | {a.subject for a in changed})
         if new:
+            # _notify below sends them in this same transaction: insert them already marked as notified
+            for alert in new:
+                alert.last_notified_at, alert.notified_measure, alert.notify_count = now, alert.measure, 1
             Alert.objects.bulk_create(new, batch_size=1000)
             for alert in new:
                 history.append(AlertHistory(alert=alert, at=now, action=AlertAction.RAISED, detail=alert.data))
@@ -310,7 +314,7 @@ def evaluate_rule(rule: AlertRule, *, items: set[int] | None = None, today: dt.d
                 history.append(AlertHistory(alert=alert, at=now, action=AlertAction.CLEARED))
                 result.cleared.append(alert)
         if to_notify:
-            history += _notify(rule, to_notify, now)
+            history += _notify(rule, to_notify, now, marked={id(a) for a in new})
         AlertHistory.objects.bulk_create(history, batch_size=1000)
         if result.raised or result.cleared:
             record_event(company=rule.company_id, topic="alert.changed", obj=rule,
@@ -341,8 +345,11 @@ def alert_link(alert: Alert) -> str:
     return reverse("web:alert", args=[alert.pk])
 
 
-def _notify(rule: AlertRule, alerts: list[Alert], now) -> list[AlertHistory]:
-    """Send the alerts of one evaluation: one message each, or one digest when there are many."""
+def _notify(rule: AlertRule, alerts: list[Alert], now, marked: set[int] = frozenset()) -> list[AlertHistory]:
+    """Send the alerts of one evaluation: one message each, or one digest when there are many.
+
+    `marked` holds the id() of alerts already stored as notified now (the new ones, inserted that way); the
+    others are marked here with one UPDATE (their measure column already holds the measure notified)."""
     from openjxc.alerts.notify import notify
 
     history = []
@@ -376,11 +383,15 @@ def _notify(rule: AlertRule, alerts: list[Alert], now) -> list[AlertHistory]:
                                title=a.title, body=str(AlertKind(a.kind).label),
                                link=alert_link(a), data={"alert": a.pk, "kind": a.kind})
     for user_ids, members in groups.items():
+        detail = {"recipients": len(user_ids), "digest": len(members) > DIGEST_OVER}
         for a in members:
-            a.last_notified_at, a.notified_measure, a.notify_count = now, a.measure, a.notify_count + 1
-            history.append(AlertHistory(alert=a, at=now, action=AlertAction.NOTIFIED,
-                                        detail={"recipients": len(user_ids), "digest": len(members) > DIGEST_OVER}))
-    Alert.objects.bulk_update(alerts, ["last_notified_at", "notified_measure", "notify_count"], batch_size=500)
+            if id(a) not in marked:
+                a.last_notified_at, a.notified_measure, a.notify_count = now, a.measure, a.notify_count + 1
+            history.append(AlertHistory(alert=a, at=now, action=AlertAction.NOTIFIED, detail=detail))
+    again = [a.pk for a in alerts if id(a) not in marked]
+    for start in range(0, len(again), 500):
+        Alert.objects.filter(pk__in=again[start:start + 500]).update(
+            last_notified_at=now, notified_measure=F("measure"), notify_count=F("notify_count") + 1)
     return history
 
 
