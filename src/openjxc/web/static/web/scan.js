@@ -1,7 +1,8 @@
 /* Scanning into a document's lines: a keyboard-wedge scanner (USB/Bluetooth types the code and Enter) or the
-   phone camera (the browser's BarcodeDetector). A known barcode adds a line or adds one to the line of the
-   same item and lot, with a beep and a green flash; GS1 scans fill the lot and expiry; an unknown barcode
-   says so in red — never a silent no-op. The server resolves every scan (/api/catalog/barcodes/<code>). */
+   phone camera (the browser's BarcodeDetector, or the zxing-wasm polyfill where there is none). A known barcode
+   adds a line or adds one to the line of the same item and lot, with a beep and a green flash; GS1 scans fill
+   the lot and expiry; an unknown barcode says so in red — never a silent no-op. The server resolves every scan
+   (/api/catalog/barcodes/<code>). */
 (function () {
   "use strict";
 
@@ -105,6 +106,45 @@
       .catch(function () { say(box, box.dataset.msgFailed, false); });
   }
 
+  var FORMATS = ["ean_13", "ean_8", "upc_a", "upc_e", "code_128", "code_39", "itf", "qr_code", "data_matrix"];
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var s = document.createElement("script");
+      s.src = src; s.onload = resolve; s.onerror = reject;
+      document.head.appendChild(s);
+    });
+  }
+
+  // The browser's own BarcodeDetector when it reads retail barcodes (Android, macOS, ChromeOS); otherwise
+  // (Chromium on Linux and Windows, Firefox, iOS Safari) the zxing-wasm polyfill from our static files: its
+  // .wasm is fetched from our own URL, never a CDN.
+  var detectorPromise = null;
+  function makeDetector(box) {
+    if (detectorPromise) return detectorPromise;
+    var native = "BarcodeDetector" in window && window.BarcodeDetector.getSupportedFormats
+      ? window.BarcodeDetector.getSupportedFormats().catch(function () { return []; })
+      : Promise.resolve([]);
+    detectorPromise = native.then(function (formats) {
+      if (formats.indexOf("ean_13") >= 0) return new window.BarcodeDetector();
+      var ready = window.BarcodeDetectionAPI ? Promise.resolve() : loadScript(box.dataset.polyfill);
+      return ready.then(function () {
+        var api = window.BarcodeDetectionAPI;
+        return Promise.resolve(api.prepareZXingModule({
+          overrides: {
+            locateFile: function (path, prefix) { return path.endsWith(".wasm") ? box.dataset.wasm : prefix + path; }
+          },
+          fireImmediately: true
+        })).then(function () {
+          box.dataset.detector = "polyfill";
+          return new api.BarcodeDetector({ formats: FORMATS });
+        });
+      });
+    });
+    detectorPromise.catch(function () { detectorPromise = null; });
+    return detectorPromise;
+  }
+
   function startCamera(box, button) {
     var video = box.querySelector(".scan-video");
     if (box.dataset.cameraOn) {
@@ -113,15 +153,21 @@
       say(box, box.dataset.msgCameraOff, true);
       return;
     }
-    if (!("BarcodeDetector" in window) || !navigator.mediaDevices) { say(box, box.dataset.msgNocamera, false); return; }
-    var detector = new window.BarcodeDetector();
-    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
+    if (!navigator.mediaDevices || !window.WebAssembly && !("BarcodeDetector" in window)) {
+      say(box, box.dataset.msgNocamera, false); return;
+    }
+    var detector = null;
+    makeDetector(box).then(function (d) {
+      detector = d;
+      return navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    }).then(function (stream) {
       video.srcObject = stream; video.hidden = false; box.dataset.cameraOn = "1";
       video.play();
       var last = "", lastAt = 0;
       (function tick() {
         if (!box.dataset.cameraOn) return;
-        detector.detect(video).then(function (codes) {
+        var frame = video.readyState >= 2 ? detector.detect(video) : Promise.resolve([]);
+        frame.then(function (codes) {
           var code = codes.length ? codes[0].rawValue : "";
           // the same code held in front of the camera counts once every 1.5 s, not thirty times a second
           if (code && (code !== last || Date.now() - lastAt > 1500)) { last = code; lastAt = Date.now(); lookup(box, code); }
