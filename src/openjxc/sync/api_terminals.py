@@ -285,3 +285,6 @@ def pull_changes(request, cursor: text(64) = "", limit: int = Query(500, ge=1, l
         return pull.pull(request.auth, cursor=cursor, limit=limit)
     except DatabaseError:
         raise _unavailable() from None
+
+
+from openjxc.sync import api_browser  # noqa: E402,F401 - its endpoints live on this router

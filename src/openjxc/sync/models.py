@@ -31,6 +31,9 @@ class Terminal(models.Model):
     customer = models.ForeignKey(Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                  verbose_name=_("walk-in customer"))
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="terminal")
+    # a browser terminal (a signed-in person's phone on the count page): its count entries are that person's
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="browser_terminals", verbose_name=_("operator"))
     token_prefix = models.CharField(max_length=12)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()

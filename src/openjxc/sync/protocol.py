@@ -315,7 +315,7 @@ def _handle(batch: Batch, op_type, data, device_at) -> tuple[Document | dict, li
     if op_type not in OP_TYPES:
         raise DomainError("terminal.op_type_unknown", _("Unknown operation type %(type)s."), http_status=422,
                           type=str(op_type)[:40], known=sorted(OP_TYPES))
-    if terminal.kind not in OP_TYPES[op_type]:
+    if terminal.kind not in OP_TYPES[op_type] or (terminal.operator_id is not None and op_type != "count_entry"):
         raise DomainError("terminal.op_not_allowed", _("A %(kind)s terminal cannot send %(type)s operations."),
                           http_status=403, kind=terminal.kind, type=op_type)
     if not isinstance(data, dict):
@@ -483,6 +483,10 @@ def _count_entry(batch: Batch, data: dict) -> dict:
         count = Count.objects.filter(company_id=terminal.company_id, number=ref).first()
     if count is None:
         raise NotFound("count", ref if isinstance(ref, str | int) else None)
+    # a browser terminal counts as its operator (a person who may work in other warehouses): keep it to its own
+    by = terminal.operator or terminal.user
+    if terminal.operator_id is not None and count.warehouse_id != terminal.warehouse_id:
+        raise ValidationFailed(field="count", reason=_("is not a count of this terminal's warehouse"))
     raw = data.get("entries")
     if not isinstance(raw, list) or not raw:
         raise ValidationFailed(field="entries", reason=_("must have at least one entry"))
@@ -493,5 +497,5 @@ def _count_entry(batch: Batch, data: dict) -> dict:
         entry = counts.EntryInput(barcode=_text(e, "barcode", 200), item=e.get("item") or None,
                                   quantity=e.get("qty"), location=e.get("location"), lot_code=_text(e, "lot", 64))
         entries.append(entry)
-    results = counts.record_entries(count, by=terminal.user, entries=entries)
+    results = counts.record_entries(count, by=by, entries=entries)
     return {"count": {"id": count.pk, "number": count.number}, "entries": len(results)}

@@ -152,16 +152,8 @@ def register_terminal(*, by=None, code: str, name: str, kind: str | None = None,
                           code=code)
     company = Company.objects.get(pk=company_id)
     roles = [Role.CASHIER, Role.MANAGER] if kind == TerminalKind.POS else [Role.KEEPER, Role.MANAGER]
-    username = f"terminal.{company.code}.{code}".lower()[:150]
-    user = core_services.create_user(by=None, company=company, username=username, password=secrets.token_urlsafe(24),
-                                     roles=roles, display_name=f"{name} ({code})", warehouses=[wh])
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    terminal = Terminal.objects.create(
-        company_id=company_id, code=code, name=name, kind=kind, warehouse=wh, customer=partner, user=user,
-        token_prefix=raw[:12], token_hash=_hash(raw), created_at=clock.now(), created_by=actor,
-    )
+    terminal, raw = _new_terminal(company, code=code, name=name, kind=kind, warehouse=wh, customer=partner,
+                                  roles=roles, actor=actor)
     if kind == TerminalKind.POS and not wh.allow_negative:
         _allow_negative_at_store(wh, by=actor)
     if rc is not None:
@@ -172,6 +164,21 @@ def register_terminal(*, by=None, code: str, name: str, kind: str | None = None,
                  payload={"code": code, "kind": kind, "warehouse": wh.code, "by_code": rc is not None})
     record_audit(company=company, action="terminal.register", obj=terminal, by=actor,
                  after={"code": code, "name": name, "kind": kind, "warehouse": wh.code})
+    return terminal, raw
+
+
+def _new_terminal(company, *, code, name, kind, warehouse, customer, roles, actor, operator=None):
+    """The terminal row and its own user (no password, scoped to its warehouse); answers it and its raw token."""
+    username = f"terminal.{company.code}.{code}".lower()[:150]
+    user = core_services.create_user(by=None, company=company, username=username, password=secrets.token_urlsafe(24),
+                                     roles=roles, display_name=f"{name} ({code})", warehouses=[warehouse])
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    terminal = Terminal.objects.create(
+        company_id=company.pk, code=code, name=name, kind=kind, warehouse=warehouse, customer=customer, user=user,
+        operator=operator, token_prefix=raw[:12], token_hash=_hash(raw), created_at=clock.now(), created_by=actor,
+    )
     return terminal, raw
 
 
@@ -207,10 +214,12 @@ def terminal_for_token(raw: str) -> Terminal | None:
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
     terminal = (
-        Terminal.objects.select_related("company", "warehouse", "customer", "user")
+        Terminal.objects.select_related("company", "warehouse", "customer", "user", "operator")
         .filter(token_hash=_hash(raw), revoked_at__isnull=True).first()
     )
     if terminal is None or not terminal.user.is_active:
+        return None
+    if terminal.operator_id is not None and not terminal.operator.is_active:  # the person left: their phone too
         return None
     return terminal
 
