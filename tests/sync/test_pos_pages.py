@@ -25,7 +25,7 @@ def test_the_page_needs_no_sign_in_and_names_only_precached_files(client):
     r = client.get("/pos/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert r.status_code == 200
     page = r.content.decode()
-    assert "收银台" in page and "登记此设备" in page
+    assert "收银台" in page and "注册此设备" in page
     texts = json.loads(re.search(r'<script id="pos-texts" type="application/json">(.*?)</script>', page, re.S)[1])
     assert "未知条码" in texts["unknown_barcode"]
     config = _sw_config(client.get("/pos/sw.js").content.decode())

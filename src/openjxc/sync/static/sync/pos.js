@@ -486,6 +486,7 @@
       await saveSale(sale);
       state.basket = [];
       $("tendered").value = "";
+      document.querySelector("input[name=method][value=cash]").checked = true;  // the next customer pays cash unless told
       renderBasket();
       showReceipt(sale);
       message(TEXT.sale_saved, "info");
@@ -543,6 +544,7 @@
       const tr1 = document.createElement("tr");
       const td = document.createElement("td");
       td.colSpan = 2;
+      td.className = "r-name";
       td.textContent = l.name + " " + l.code;
       tr1.append(td);
       const tr2 = document.createElement("tr");

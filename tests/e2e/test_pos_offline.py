@@ -1,0 +1,256 @@
+"""The browser till (收银台) in a real Chromium, in Chinese, on a desktop and on a phone.
+
+The administrator creates a one-time registration code on the Terminals page; the cashier's browser
+registers with it and caches the catalogue; the network goes away; the page is reloaded (the service
+worker serves it); five sales are made by scanning and searching (one with several lines), an unknown
+barcode is refused on screen; five sales wait. The network comes back and the first upload's answer is
+lost on the way back (the request reached the server): the retry is answered `duplicate` and nothing is
+doubled. At the end the server has exactly five till sales with the right lines, the store stock went
+down once, and the ledger is consistent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from openjxc.core.models import Role
+from openjxc.documents.models import Document, DocumentLine, Status
+from openjxc.partners import services as partners
+from openjxc.stock.models import StockBalance
+from openjxc.sync.models import OpStatus, TerminalOperation
+from tests.conftest import Shop, assert_ledger_consistent
+
+CHROMIUM = "/usr/bin/chromium"
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
+]
+WATER, FLOUR, MILK = "6920000000017", "6901234567892", "6930000000016"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+D = Decimal
+
+
+def launch(p):
+    return p.chromium.launch(executable_path=CHROMIUM, args=[
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+
+
+def zh_context(browser, viewport):
+    return browser.new_context(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"}, viewport=viewport)
+
+
+def registration_code(browser, url, shop) -> str:
+    """The administrator, on the Terminals page: a one-time code for a POS of the store, walk-in customer C000."""
+    page = zh_context(browser, {"width": 1280, "height": 900}).new_page()
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", shop.admin.username)
+    page.fill("input[name=password]", "pw-12345678")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
+    page.goto(f"{url}/terminals/")
+    page.select_option("select[name=new-kind]", "pos")
+    page.select_option("select[name=new-warehouse]", str(shop.store.pk))
+    page.select_option("select[name=new-customer]", str(shop.walk_in.pk))
+    page.click("button:text-is('生成一次性注册码')")
+    code = page.inner_text("[data-testid=registration-code]").strip()
+    assert "/pos/" in page.inner_text(".alert-success")
+    page.context.close()
+    return code
+
+
+def open_till(context, url):
+    page = context.new_page()
+    page.goto(f"{url}/pos/")
+    page.wait_for_selector("body[data-ready='1']")
+    return page
+
+
+def register(page, code):
+    page.fill("input[name=registration_code]", code)
+    page.fill("input[name=code]", "POS1")
+    page.fill("input[name=name]", "一号收银台")
+    page.click("#register-form button[type=submit]")
+    page.wait_for_selector("#pos-till:not([hidden])")
+    page.wait_for_function("document.getElementById('catalogue-state').textContent.includes('已缓存 3 个商品')")
+
+
+def scan(page, code):
+    page.fill("#scan", code)
+    page.press("#scan", "Enter")
+
+
+def search_and_pick(page, text, code):
+    page.fill("#search", text)
+    page.click(f"#search-results button[data-code='{code}']")
+
+
+def line_qty(page, code, qty):
+    box = page.locator(f"#basket li[data-code='{code}'] input")
+    box.fill(qty)
+    box.press("Tab")
+
+
+def wait_qty(page, code, qty):
+    page.wait_for_function("([c, q]) => { const i = document.querySelector(`#basket li[data-code='${c}'] input`);"
+                           " return i && i.value === q; }", arg=[code, qty])
+
+
+def pay(page, method_label, tendered=None):
+    page.click(f".method:has-text('{method_label}')")
+    if tendered is not None:
+        page.fill("#tendered", tendered)
+    page.click("#pay")
+    page.wait_for_selector("#receipt-dialog:not([hidden])")
+    number = page.inner_text("[data-testid=receipt-number]")
+    assert number == "待上传", number
+
+
+def next_sale(page):
+    page.click("#next-sale")
+    page.wait_for_selector("#receipt-dialog", state="hidden")
+
+
+def pending(page) -> int:
+    return int(page.get_attribute("#pos-pending", "data-count"))
+
+
+def shot(page, name):
+    if os.environ.get("JXC_SCREENSHOTS") == "1":
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=False)
+
+
+def store_qty(shop, item) -> Decimal:
+    return sum((b.quantity for b in StockBalance.objects.filter(item=item, location__warehouse=shop.store)), D(0))
+
+
+@pytest.fixture
+def store_shop(db):
+    shop = Shop()
+    shop.walk_in = partners.create_partner(by=shop.admin, code="C000", name="门店散客", kind="customer")
+    shop.receive(shop.water, 100, "1.2", warehouse=shop.store)
+    shop.receive(shop.flour, 50, "5", warehouse=shop.store)
+    shop.receive(shop.milk, 30, "3", warehouse=shop.store, lot="L1", expires_on=dt.date(2099, 1, 1))
+    shop.cashier = shop.user("cashier1", Role.CASHIER)
+    return shop
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 860}, {"width": 360, "height": 760}],
+                         ids=["desktop", "phone"])
+def test_five_sales_offline_upload_once_when_the_network_returns(live_server, wipeable_ledger, store_shop, viewport):
+    shop = store_shop
+    url = live_server.url
+    before = {i.code: store_qty(shop, i) for i in (shop.water, shop.flour, shop.milk)}
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        code = registration_code(browser, url, shop)
+        context = zh_context(browser, viewport)
+        page = open_till(context, url)
+        assert page.is_visible("#pos-register")
+        register(page, code)
+        assert "一号收银台" in page.inner_text("[data-testid=terminal]")
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+        # the network goes away; the page itself comes from the service worker's cache
+        context.set_offline(True)
+        worker = context.service_workers[0]
+        assert worker.evaluate("fetch('/pos/?probe=1').then(() => 'reached', () => 'offline')") == "offline"
+        response = page.reload()
+        assert response.from_service_worker
+        page.wait_for_selector("body[data-ready='1']")
+        page.wait_for_selector("#pos-till:not([hidden])")
+        assert page.get_attribute("#pos-net", "data-state") == "offline"
+        assert "已缓存 3 个商品" in page.inner_text("#catalogue-state")
+
+        # an unknown barcode: a red message, never silent, nothing added
+        scan(page, "6999999999999")
+        page.wait_for_selector("#pos-message[data-kind='error']")
+        assert "未知条码 6999999999999" in page.inner_text("#pos-message")
+        assert page.locator("#basket li").count() == 0
+
+        # 1: two bottles of water scanned, cash 10 -> change 6
+        scan(page, WATER)
+        scan(page, WATER)
+        wait_qty(page, "W001", "2")
+        page.fill("#tendered", "10")
+        assert page.inner_text("[data-testid=change]") == "¥6.00"
+        pay(page, "现金", "10")
+        assert page.inner_text("#r-change") == "¥6.00"
+        next_sale(page)
+        # 2: flour found by searching its name, 1.5 kg, WeChat
+        search_and_pick(page, "面粉", "F001")
+        line_qty(page, "F001", "1.5")
+        page.wait_for_function("document.getElementById('total').textContent === '¥12.00'")
+        pay(page, "微信支付")
+        next_sale(page)
+        # 3: several lines — water scanned then +1, flour scanned, milk found by its code — Alipay
+        scan(page, WATER)
+        page.click("#basket li[data-code='W001'] button[aria-label='+1']")
+        wait_qty(page, "W001", "2")
+        scan(page, FLOUR)
+        search_and_pick(page, "m001", "M001")
+        assert page.locator("#basket li").count() == 3
+        page.wait_for_function("document.getElementById('total').textContent === '¥17.00'")  # 2x2 + 8 + 5
+        shot(page, f"pos-till-{'phone' if viewport['width'] <= 360 else 'desktop'}.png")
+        if viewport["width"] <= 360:
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        pay(page, "支付宝")
+        next_sale(page)
+        # 4: milk scanned, by card
+        scan(page, MILK)
+        pay(page, "银行卡")
+        next_sale(page)
+        # 5: water scanned, cash without a tendered amount (exact); its receipt stays open
+        scan(page, WATER)
+        pay(page, "现金")
+        page.wait_for_function("document.getElementById('pos-pending').dataset.count === '5'")
+        assert "5 笔待上传" in page.inner_text("#pos-pending")
+        shot(page, f"pos-receipt-{'phone' if viewport['width'] <= 360 else 'desktop'}.png")
+
+        # the network returns; the first upload reaches the server but its answer is lost on the way back
+        answers = []  # per upload: the statuses the server answered; the first never reaches the till
+
+        def lose_first_answer(route):
+            answer = route.fetch()
+            answers.append([r["status"] for r in answer.json()["results"]])
+            if len(answers) == 1:
+                route.abort("connectionreset")
+            else:
+                route.fulfill(response=answer)
+
+        page.route("**/api/sync/push", lose_first_answer)
+        context.set_offline(False)
+        page.wait_for_function("document.getElementById('pos-pending').dataset.count === '0'", timeout=30000)
+        assert answers[0] == ["accepted"] * 5 and answers[1] == ["duplicate"] * 5, answers
+        assert "全部已上传" in page.inner_text("#pos-pending")
+        assert page.get_attribute("#pos-net", "data-state") == "online"
+        number = page.inner_text("[data-testid=receipt-number]")
+        assert number.startswith("XSCK"), number  # the open receipt now shows the server's number
+        browser.close()
+
+    ops = TerminalOperation.objects.filter(terminal__code="POS1")
+    assert ops.count() == 5 and set(ops.values_list("status", flat=True)) == {OpStatus.ACCEPTED}
+    sales = Document.objects.filter(kind="sales_delivery", warehouse=shop.store).order_by("id")
+    assert sales.count() == 5 and all(d.status == Status.POSTED and d.partner_id == shop.walk_in.pk for d in sales)
+    assert sales.last().number == number
+    lines = [sorted((ln.item.code, ln.quantity, ln.unit_price) for ln in DocumentLine.objects.filter(document=d))
+             for d in sales]
+    assert lines == [
+        [("W001", D("2"), D("2"))],
+        [("F001", D("1.5"), D("8"))],
+        [("F001", D("1"), D("8")), ("M001", D("1"), D("5")), ("W001", D("2"), D("2"))],
+        [("M001", D("1"), D("5"))],
+        [("W001", D("1"), D("2"))],
+    ]
+    payments = [d.custom.get("payment", {}).get("method") for d in sales]
+    assert payments == ["cash", "wechat", "alipay", "card", "cash"]
+    assert sales.first().custom["payment"] == {"method": "cash", "amount": "4.00", "tendered": "10.00",
+                                               "change": "6.00"}
+    assert store_qty(shop, shop.water) == before["W001"] - 5
+    assert store_qty(shop, shop.flour) == before["F001"] - D("2.5")
+    assert store_qty(shop, shop.milk) == before["M001"] - 2
+    assert_ledger_consistent()
