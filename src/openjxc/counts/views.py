@@ -4,6 +4,7 @@ reasons, the adjustment), and the accuracy trend. Every action calls the same se
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django import forms
 from django.contrib import messages
@@ -135,7 +136,26 @@ def count_detail(request, pk):
         "accuracy": selectors.count_accuracy(count) if show and count.status != CountStatus.OPEN else None,
         "summary": selectors.variance_summary(count) if show and count.status != CountStatus.OPEN else None,
         "can_cost": permissions.allowed(user, "stock.cost"),
+        "outbox": {"namespace": f"count-u{user.pk}-w{count.warehouse_id}", "count": count.pk,
+                   "warehouse": count.warehouse_id, "user": user.pk, "texts": OUTBOX_TEXTS},
     })
+
+
+# what counts.js says about the entries kept on the phone (the outbox) and their upload
+OUTBOX_TEXTS = {
+    "queued": _("Queued"),
+    "saved": _("Saved"),
+    "refused": _("Refused"),
+    "online": _("Online"),
+    "offline": _("Offline"),
+    "counted": _("Counted"),
+    "queued_note": _("Kept on this phone; it is uploaded when the network allows."),
+    "empty": _("Scan or type a barcode."),
+    "unknown_hint": _("This barcode is not known: type the item code instead, or put the item aside for the manager."),
+    "storage_failed": _("This phone could not keep the entry; it was not counted."),
+    "register_failed": _("This phone could not be set up for counting offline:"),
+    "new_line": _("new line: not in the book here"),
+}
 
 
 @require_POST
@@ -166,6 +186,18 @@ def count_scan(request, pk):
         request, ctx.get("message") or _("%(item)s: counted %(qty)s") % {
             "item": ctx["result"].item.name, "qty": ctx["result"].line.counted_quantity})
     return redirect("web:count", count.pk)
+
+
+def count_service_worker(request):
+    """/counts/sw.js: keeps the count pages usable offline (scope /counts/). No data in it: no sign-in needed."""
+    from django.conf import settings
+    from django.utils.safestring import mark_safe
+
+    response = render(request, "counts/sw.js", {
+        "static_url_json": mark_safe(json.dumps(settings.STATIC_URL)), "timeout_ms": 5000,
+    }, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 LINES_SHOWN = 300

@@ -498,4 +498,9 @@ def _count_entry(batch: Batch, data: dict) -> dict:
                                   quantity=e.get("qty"), location=e.get("location"), lot_code=_text(e, "lot", 64))
         entries.append(entry)
     results = counts.record_entries(count, by=by, entries=entries)
-    return {"count": {"id": count.pk, "number": count.number}, "entries": len(results)}
+    # each entry's line as it stands now: what the counter's screen shows (never the book: counts may be blind)
+    lines = [{"item": r.item.code, "name": r.item.name, "location_id": r.line.location_id,
+              "lot": r.line.lot.code if r.line.lot_id else "", "added": r.added,
+              "counted": None if r.line.counted_quantity is None else format(r.line.counted_quantity.normalize(), "f")}
+             for r in results]
+    return {"count": {"id": count.pk, "number": count.number}, "entries": len(results), "lines": lines}

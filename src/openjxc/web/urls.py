@@ -80,6 +80,7 @@ urlpatterns = [
     path("counts/plans/", count_views.plan_list, name="count_plans"),
     path("counts/plans/<int:pk>/run/", count_views.plan_run, name="count_plan_run"),
     path("counts/accuracy/", count_views.accuracy, name="count_accuracy"),
+    path("counts/sw.js", count_views.count_service_worker, name="count_sw"),
     path("counts/<int:pk>/", count_views.count_detail, name="count"),
     path("counts/<int:pk>/scan/", count_views.count_scan, name="count_scan"),
     path("counts/<int:pk>/<slug:action>/", count_views.count_action, name="count_action"),

@@ -19,6 +19,205 @@
     input.focus();
   });
 
+  // ---------------------------------------------------------------- counting on a weak network
+  // Every scan goes into this phone's outbox (IndexedDB, /static/sync/outbox.js) at once and shows as
+  // "queued"; the outbox uploads it with the terminal protocol (exactly once, whatever the network does)
+  // and the row turns "saved" or "refused" when the server's answer arrives. The page is a browser
+  // terminal of the signed-in person (POST /api/sync/browser-terminal); without IndexedDB it stays on htmx.
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function entryLabel(entry) {
+    var what = entry.barcode || entry.item || "";
+    return entry.qty ? what + " × " + entry.qty : what;
+  }
+
+  function setupOutbox(card) {
+    var T = JSON.parse(document.getElementById("count-outbox-texts").textContent);
+    var form = document.getElementById("scan-form");
+    var input = document.getElementById("scan-input");
+    var result = document.getElementById("scan-result");
+    var log = document.getElementById("entry-log");
+    var bar = document.getElementById("outbox-bar");
+    var net = document.getElementById("net-state");
+    var pendingEl = document.getElementById("pending-count");
+    var errorEl = document.getElementById("outbox-error");
+    var countId = Number(card.dataset.count);
+    var warehouseId = Number(card.dataset.warehouse);
+    var userId = Number(card.dataset.user);
+    var rows = {};
+    var ob = null;
+    var registering = null;
+
+    function cue(ok) {
+      card.classList.remove("scan-flash-ok", "scan-flash-error");
+      void card.offsetWidth;  // restart the cue on consecutive scans
+      card.classList.add(ok ? "scan-flash-ok" : "scan-flash-error");
+      if (!ok && navigator.vibrate) navigator.vibrate(200);
+    }
+
+    function showResult(kind, title, detail) {
+      result.textContent = "";
+      var box = el("div", "scan-result " + (kind === "error" ? "scan-error" : kind === "ok" ? "scan-ok" : "scan-queued"));
+      box.dataset.scan = kind;
+      box.setAttribute("role", kind === "error" ? "alert" : "status");
+      box.appendChild(el("strong", "", title));
+      if (detail) box.appendChild(el("div", "", detail));
+      result.appendChild(box);
+    }
+
+    function row(op, state) {
+      var li = rows[op.id];
+      if (!li) {
+        li = el("li", "entry");
+        li.dataset.op = op.id;
+        li.appendChild(el("span", "entry-what", (op.data.entries || []).map(entryLabel).join(", ")));
+        li.appendChild(el("span", "entry-state"));
+        li.appendChild(el("span", "entry-detail muted"));
+        rows[op.id] = li;
+        log.insertBefore(li, log.firstChild);
+        while (log.children.length > 100) { delete rows[log.lastChild.dataset.op]; log.removeChild(log.lastChild); }
+        log.hidden = false;
+      }
+      li.className = "entry entry-" + state;
+      li.dataset.state = state;
+      li.querySelector(".entry-state").textContent = T[state];
+      return li;
+    }
+
+    function lineText(line) {
+      return line.name + " " + line.item + (line.lot ? " · " + line.lot : "") + " · " + T.counted + " " +
+        (line.counted === null ? "—" : line.counted) + (line.added ? " · " + T.new_line : "");
+    }
+
+    function answered(res, op) {
+      if (op.type !== "count_entry" || !op.data || op.data.count !== countId) return;
+      var answer = res.status === "duplicate" ? res.first || {} : res;
+      var li = row(op, answer.status === "refused" ? "refused" : "saved");
+      var detail = li.querySelector(".entry-detail");
+      if (answer.status === "refused") {
+        var err = answer.error || {};
+        detail.textContent = err.message || err.code || "";
+        showResult("error", "✗ " + (err.message || err.code || T.refused),
+                   err.code === "barcode.unknown" ? T.unknown_hint : "");
+        cue(false);
+      } else {
+        var lines = answer.lines || [];
+        detail.textContent = lines.map(lineText).join("; ");
+        if (lines.length) showResult("ok", "✓ " + lines[0].name, T.counted + ": " + lines[0].counted);
+        cue(true);
+      }
+    }
+
+    function showState(st) {
+      if (!st) return;
+      var online = st.online;
+      net.textContent = online ? T.online : T.offline;
+      net.dataset.online = online ? "1" : "0";
+      net.className = "net-state " + (online ? "net-online" : "net-offline");
+      pendingEl.textContent = String(st.pending);
+      pendingEl.dataset.pending = String(st.pending);
+      var err = st.last_error;
+      var quiet = !err || /^network\.|^terminal\.missing$|^server\.unavailable$/.test(err.code);
+      if (!quiet) errorEl.textContent = err.message || err.code;
+      else if (!registering) errorEl.textContent = "";
+      if (err && err.code === "terminal.missing") ensureTerminal();
+    }
+
+    function csrfToken() {
+      var field = form.querySelector("input[name=csrfmiddlewaretoken]");
+      return field ? field.value : "";
+    }
+
+    // this person's phone as a terminal of the count's warehouse (asked again until it has one)
+    function ensureTerminal() {
+      return ob.terminal().then(function (t) {
+        if (t && t.warehouse_id === warehouseId && t.operator_id === userId) return t;
+        if (registering || !navigator.onLine) return registering;
+        registering = ob.deviceId().then(function (deviceId) {
+          return fetch(card.dataset.registerUrl, {
+            method: "POST", credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(),
+              "Accept-Language": document.documentElement.lang || "" },
+            body: JSON.stringify({ warehouse: warehouseId, device_id: deviceId }),
+          });
+        }).then(function (resp) {
+          return resp.json().then(function (body) {
+            if (!resp.ok) throw body;
+            return ob.setTerminal(body);
+          });
+        }).then(function (t) { registering = null; return t; }, function (err) {
+          registering = null;
+          var msg = err && err.message ? err.message : String(err);
+          if (!(err instanceof TypeError)) errorEl.textContent = T.register_failed + " " + msg;  // offline: quiet
+          return null;
+        });
+        return registering;
+      });
+    }
+
+    // capture phase: the outbox takes the scan before htmx would post it
+    document.addEventListener("submit", function (ev) {
+      if (ev.target !== form || !ob) return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      var code = input.value.trim();
+      var qtyField = form.querySelector("input[name=quantity]");
+      var loc = form.querySelector("select[name=location]");
+      if (!code) { showResult("error", "✗ " + T.empty); cue(false); input.focus(); return; }
+      var entry = { barcode: code };
+      if (qtyField && qtyField.value.trim()) entry.qty = qtyField.value.trim();
+      if (loc && loc.value) entry.location = Number(loc.value);
+      var data = { count: countId, entries: [entry] };
+      input.value = "";
+      if (qtyField) qtyField.value = "";
+      input.focus();
+      ob.add("count_entry", data).then(function (id) {
+        row({ id: id, type: "count_entry", data: data }, "queued");
+        showResult("queued", "⏳ " + entryLabel(entry) + " · " + T.queued, T.queued_note);
+      }, function () {
+        showResult("error", "✗ " + T.storage_failed);
+        cue(false);
+      });
+    }, true);
+
+    return JxcOutbox.open(card.dataset.outbox).then(function (outbox) {
+      ob = outbox;
+      card.classList.add("outbox-on");
+      bar.hidden = false;
+      ob.on("change", showState);
+      ob.on("result", answered);
+      return Promise.all([ob.ops(), ob.refused()]).then(function (r) {
+        // what is still on this phone from before (a reload, the network gone)
+        r[1].concat(r[0]).filter(function (op) { return op.type === "count_entry" && op.data && op.data.count === countId; })
+          .sort(function (a, b) { return a.seq - b.seq; })
+          .forEach(function (op) {
+            var li = row(op, op.error ? "refused" : "queued");
+            if (op.error) li.querySelector(".entry-detail").textContent = op.error.message || op.error.code;
+          });
+        return ob.status();
+      }).then(function (st) {
+        showState(st);
+        window.addEventListener("online", function () { ensureTerminal(); });
+        return ensureTerminal();
+      }).then(function () { ob.start({ minDelayMs: 1000, maxDelayMs: 30000, periodMs: 15000 }); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var card = document.querySelector(".scan-card[data-outbox]");
+    if (!card || !window.JxcOutbox || !window.indexedDB) return;  // htmx posts each scan instead
+    if ("serviceWorker" in navigator && card.dataset.sw) {
+      navigator.serviceWorker.register(card.dataset.sw, { scope: "/counts/" }).catch(function () { /* online only */ });
+    }
+    setupOutbox(card).catch(function (e) { if (window.console) console.error(e); });
+  });
+
   function trendOption(data) {
     var css = getComputedStyle(document.documentElement);
     return {

@@ -158,6 +158,19 @@
 
   Outbox.prototype.terminal = function () { return this._meta("terminal"); };
 
+  // a random id this outbox keeps for its device: a page registers itself as a terminal with it (again and
+  // again if an answer is lost) before it has a terminal
+  Outbox.prototype.deviceId = function () {
+    return tx(this.db, ["meta"], "readwrite", function (s) {
+      return req(s.meta.get("device_id")).then(function (row) {
+        if (row) return row.value;
+        var id = uuid();
+        s.meta.put({ key: "device_id", value: id });
+        return id;
+      });
+    });
+  };
+
   Outbox.prototype.add = function (type, data) {
     if (typeof type !== "string" || !type) return Promise.reject(new Error("an operation needs a type"));
     var self = this;
