@@ -143,7 +143,7 @@ def count_detail(request, pk):
 
 # what counts.js says about the entries kept on the phone (the outbox) and their upload
 OUTBOX_TEXTS = {
-    "queued": _("Queued"),
+    "queued": _("Waiting to upload"),
     "saved": _("Saved"),
     "refused": _("Refused"),
     "online": _("Online"),
