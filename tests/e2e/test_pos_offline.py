@@ -254,3 +254,51 @@ def test_five_sales_offline_upload_once_when_the_network_returns(live_server, wi
     assert store_qty(shop, shop.flour) == before["F001"] - D("2.5")
     assert store_qty(shop, shop.milk) == before["M001"] - 2
     assert_ledger_consistent()
+
+
+def in_thread(fn):
+    """Run ORM code while Playwright's event loop owns this thread (Django refuses it there)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def run():
+        try:
+            return fn()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
+def test_a_sale_the_server_refuses_is_listed_with_its_message(live_server, wipeable_ledger, store_shop):
+    """The item was deactivated on the server after the till cached it: the sale is refused, the till
+    lists it with the server's message and marks its receipt; nothing is posted."""
+    from openjxc.catalog import services as catalog
+    from openjxc.sync import terminals
+
+    shop = store_shop
+    _rc, code = terminals.create_registration_code(by=shop.admin, kind="pos", warehouse=shop.store,
+                                                   customer=shop.walk_in)
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        context = zh_context(browser, {"width": 1280, "height": 860})
+        page = open_till(context, live_server.url)
+        register(page, code)
+        in_thread(lambda: catalog.update_item(shop.water, by=shop.admin, is_active=False))
+        scan(page, WATER)  # still in the cache
+        pay(page, "现金")
+        page.wait_for_selector("#refused-card:not([hidden])", timeout=20000)
+        refused = page.inner_text("[data-testid=refused]")
+        assert "W001×1" in refused and "W001" in refused.split("\n")[-1], refused
+        page.wait_for_function("document.getElementById('r-number').textContent === '服务器已拒绝'")
+        assert pending(page) == 0
+        next_sale(page)
+        page.click("#refused button")
+        page.wait_for_selector("#refused-card", state="hidden")
+        browser.close()
+    op = TerminalOperation.objects.get()
+    assert op.status == OpStatus.REFUSED and op.result["error"]["code"] == "item.inactive"
+    assert not Document.objects.filter(kind="sales_delivery", warehouse=shop.store).exists()
+    assert_ledger_consistent()
