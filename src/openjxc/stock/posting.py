@@ -68,22 +68,32 @@ def _dec(raw) -> Decimal:
     return Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
 
 
+# SQLite allows 32,766 bound parameters per statement: big postings (a 20,000-line count) go in chunks
+_CHUNK = 5000
+
+
 def _lock_valuations(company_id: int, keys: list[tuple[int, int]]) -> dict[tuple[int, int], CostState]:
-    """Create-if-missing and lock valuation rows in the sorted order of `keys`; return their state."""
-    placeholders = ", ".join(["(%s, %s, %s, 0, 0, 0)"] * len(keys))
-    params: list = []
-    for item_id, warehouse_id in keys:
-        params += [company_id, item_id, warehouse_id]
-    sql = (
-        "INSERT INTO stock_itemvaluation (company_id, item_id, warehouse_id, quantity, value, last_cost) "
-        f"VALUES {placeholders} ON CONFLICT (item_id, warehouse_id) "
-        "DO UPDATE SET quantity = stock_itemvaluation.quantity "
-        "RETURNING item_id, warehouse_id, quantity, value, last_cost"
-    )
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    return {(r[0], r[1]): CostState(qty(_dec(r[2])), money(_dec(r[3])), cost(_dec(r[4]))) for r in rows}
+    """Create-if-missing and lock valuation rows in the sorted order of `keys`; return their state.
+
+    Chunks follow one another in that order, so the lock order stays the same across chunks."""
+    out: dict[tuple[int, int], CostState] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start:start + _CHUNK]
+        placeholders = ", ".join(["(%s, %s, %s, 0, 0, 0)"] * len(chunk))
+        params: list = []
+        for item_id, warehouse_id in chunk:
+            params += [company_id, item_id, warehouse_id]
+        sql = (
+            "INSERT INTO stock_itemvaluation (company_id, item_id, warehouse_id, quantity, value, last_cost) "
+            f"VALUES {placeholders} ON CONFLICT (item_id, warehouse_id) "
+            "DO UPDATE SET quantity = stock_itemvaluation.quantity "
+            "RETURNING item_id, warehouse_id, quantity, value, last_cost"
+        )
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+        out.update({(r[0], r[1]): CostState(qty(_dec(r[2])), money(_dec(r[3])), cost(_dec(r[4]))) for r in rows})
+    return out
 
 
 @dataclass(slots=True)
@@ -112,15 +122,19 @@ def _read_balances(item_ids: set[int], location_ids: set[int]) -> dict[tuple[int
         _LOT_FIELDS = [f for f in Lot._meta.concrete_fields]
     lot_cols = ", ".join(f"l.{connection.ops.quote_name(f.column)}" for f in _LOT_FIELDS)
     items, locs = sorted(item_ids), sorted(location_ids)
-    sql = (
-        f"SELECT b.item_id, b.location_id, b.lot_key, b.quantity, b.value, {lot_cols} "
-        "FROM stock_stockbalance b LEFT JOIN stock_lot l ON l.id = b.lot_id "
-        f"WHERE b.item_id IN ({', '.join(['%s'] * len(items))}) "
-        f"AND b.location_id IN ({', '.join(['%s'] * len(locs))})"
-    )
-    with connection.cursor() as cur:
-        cur.execute(sql, [*items, *locs])
-        rows = cur.fetchall()
+    rows = []
+    for i in range(0, len(items), _CHUNK):
+        for j in range(0, len(locs), _CHUNK):
+            some_items, some_locs = items[i:i + _CHUNK], locs[j:j + _CHUNK]
+            sql = (
+                f"SELECT b.item_id, b.location_id, b.lot_key, b.quantity, b.value, {lot_cols} "
+                "FROM stock_stockbalance b LEFT JOIN stock_lot l ON l.id = b.lot_id "
+                f"WHERE b.item_id IN ({', '.join(['%s'] * len(some_items))}) "
+                f"AND b.location_id IN ({', '.join(['%s'] * len(some_locs))})"
+            )
+            with connection.cursor() as cur:
+                cur.execute(sql, [*some_items, *some_locs])
+                rows += cur.fetchall()
     out: dict[tuple[int, int, int], _Balance] = {}
     names = [f.attname for f in _LOT_FIELDS]
     for r in rows:
@@ -167,12 +181,20 @@ def post_moves(
     now = clock.now()
     adjustment_location = None
 
+    # the lots of each (item, location), for FEFO: built once, not a scan of every balance per line
+    lots_at: dict[tuple[int, int], list[_Balance]] = {}
+    for (i, loc, lot_key), b in balances.items():
+        if lot_key:
+            lots_at.setdefault((i, loc), []).append(b)
+
     def balance(item_id: int, location: Location, lot: Lot | None) -> _Balance:
         key = (item_id, location.pk, lot.pk if lot else 0)
         b = balances.get(key)
         if b is None:
             b = _Balance(item_id, location.pk, key[2], lot, ZERO, ZERO)
             balances[key] = b
+            if key[2]:
+                lots_at.setdefault((item_id, location.pk), []).append(b)
         touched[key] = b
         return b
 
@@ -202,10 +224,7 @@ def post_moves(
         """Split a move over lots: the lot given, FEFO at the source, or no lot."""
         if not p.fefo or not p.from_location.is_stocked:
             return [(p.lot, p.quantity)]
-        candidates = [
-            b for (i, loc, lot_key), b in balances.items()
-            if i == p.item.pk and loc == p.from_location.pk and lot_key and b.quantity > 0
-        ]
+        candidates = [b for b in lots_at.get((p.item.pk, p.from_location.pk), ()) if b.quantity > 0]
         if p.refuse_expired:
             candidates = [b for b in candidates if not _expired(b.lot, business_on)]
         candidates.sort(key=lambda b: (b.lot.expires_on or dt.date.max, b.lot.produced_on or dt.date.max, b.lot_key))
