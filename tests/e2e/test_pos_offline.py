@@ -302,3 +302,53 @@ def test_a_sale_the_server_refuses_is_listed_with_its_message(live_server, wipea
     assert op.status == OpStatus.REFUSED and op.result["error"]["code"] == "item.inactive"
     assert not Document.objects.filter(kind="sales_delivery", warehouse=shop.store).exists()
     assert_ledger_consistent()
+
+
+def test_a_return_against_a_sale_made_offline_uploads_after_it(live_server, wipeable_ledger, store_shop):
+    """Offline: a sale of 3 bottles, then 1 returned against it (by the sale's op id: no number yet); more than
+    what is left is refused on screen. Online: the sale and then the return are posted, the return against
+    the sale; the store stock is 2 bottles down."""
+    from openjxc.sync import terminals
+
+    shop = store_shop
+    before = store_qty(shop, shop.water)
+    _rc, code = terminals.create_registration_code(by=shop.admin, kind="pos", warehouse=shop.store,
+                                                   customer=shop.walk_in)
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        context = zh_context(browser, {"width": 360, "height": 760})
+        page = open_till(context, live_server.url)
+        register(page, code)
+        context.set_offline(True)
+        scan(page, WATER)
+        line_qty(page, "W001", "3")
+        pay(page, "微信支付")
+        next_sale(page)
+        page.click("[data-testid=open-returns]")
+        page.click("[data-testid=returns-sales] button >> nth=0")
+        page.fill("#return-lines li[data-code='W001'] input", "4")
+        page.click("[data-testid=return-confirm]")
+        page.wait_for_selector("#pos-message[data-kind='error']")
+        assert "最多只能退 3" in page.inner_text("#pos-message")
+        page.fill("#return-lines li[data-code='W001'] input", "1")
+        assert page.inner_text("#return-total") == "¥2.00"
+        page.click("[data-testid=return-confirm]")
+        page.wait_for_selector("#receipt-dialog:not([hidden])")
+        assert page.inner_text("#r-title") == "退货小票" and page.inner_text("#r-total") == "¥2.00"
+        page.wait_for_function("document.getElementById('pos-pending').dataset.count === '2'")
+        context.set_offline(False)
+        page.wait_for_function("document.getElementById('r-number').textContent.startsWith('XSTH')", timeout=30000)
+        assert pending(page) == 0
+        next_sale(page)
+        # the second return sees what is left: 2
+        page.click("[data-testid=open-returns]")
+        page.click("[data-testid=returns-sales] button >> nth=0")
+        assert "最多 2" in page.inner_text("#return-lines")
+        browser.close()
+    sale = Document.objects.get(kind="sales_delivery", warehouse=shop.store)
+    ret = Document.objects.get(kind="sales_return", warehouse=shop.store)
+    assert ret.source_id == sale.pk and ret.status == Status.POSTED and ret.partner_id == shop.walk_in.pk
+    assert ret.lines.get().quantity == D("1") and sale.lines.get().quantity == D("3")
+    assert ret.custom["payment"] == {"method": "wechat", "amount": "2.00", "refund": True}
+    assert store_qty(shop, shop.water) == before - 2
+    assert_ledger_consistent()

@@ -65,6 +65,15 @@ def _texts() -> dict:
         "remove": _("Remove"),
         "confirm_new_device": _("Register this browser again? Sales still waiting to upload stay in the outbox."),
         "no_outbox": _("This browser cannot store sales offline (IndexedDB is unavailable)."),
+        "sale_title": _("Sales receipt"),
+        "return_title": _("Return receipt"),
+        "return_nothing": _("Enter how many of at least one item come back."),
+        "return_too_many": _("Only %(n)s of %(name)s can come back."),
+        "return_saved": _("Return saved."),
+        "no_sales": _("No sales on this till yet."),
+        "left": _("at most %(n)s"),
+        "insecure": _("This address is not HTTPS: sales are still kept offline, but the page cannot be reopened "
+                      "without the network. Use the server's https:// address."),
     }
 
 

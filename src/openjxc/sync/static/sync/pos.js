@@ -478,7 +478,7 @@
         id: opId, created_at: new Date().toISOString(), status: "pending", number: null, error: null,
         local_no: await nextLocalNumber(), payment,
         lines: state.basket.slice().reverse().map((l) => ({
-          code: l.item.code, name: l.item.name, unit: l.unit || l.item.unit, qty: l.qty, price: l.price,
+          code: l.item.code, name: l.item.name, unit: l.unit || l.item.unit, unit_code: l.unit, qty: l.qty, price: l.price,
           amount: show(lineCents(l), 2, 2),
         })),
         total: show(total, 2, 2),
@@ -526,12 +526,159 @@
     }));
   }
 
+  // ------------------------------------------------------------ returns (against a sale of this till)
+
+  const ret = { sale: null, qty: {} };
+
+  async function recentSales() {
+    const all = await tx(state.db, ["sales"], "readonly", (s) => req(s.sales.getAll()));
+    all.sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+    return all;
+  }
+
+  // what is left to return of each line of `sale`: sold minus the returns already made on this till
+  function leftOf(sale, all) {
+    const left = {};
+    for (const l of sale.lines) left[l.code + "|" + l.unit] = (left[l.code + "|" + l.unit] || 0n) + units(l.qty, 4);
+    for (const r of all) {
+      if (r.kind !== "return" || r.sale_op !== sale.id || r.status === "refused") continue;
+      for (const l of r.lines) left[l.code + "|" + l.unit] -= units(l.qty, 4);
+    }
+    return left;
+  }
+
+  async function openReturns() {
+    const all = await recentSales();
+    const sales = all.filter((s) => s.kind !== "return" && s.status !== "refused").slice(0, 30);
+    const ul = $("returns-sales");
+    ul.textContent = "";
+    if (!sales.length) {
+      const li = document.createElement("li");
+      li.className = "empty";
+      li.textContent = TEXT.no_sales;
+      ul.append(li);
+    }
+    for (const sale of sales) {
+      const li = document.createElement("li");
+      const b = button("", "btn return-pick", () => pickReturnSale(sale, all));
+      b.dataset.op = sale.id;
+      b.textContent = "#" + ((state.terminal || {}).code || "") + "-" + sale.local_no + " · " +
+        new Date(sale.created_at).toLocaleTimeString() + " · ¥" + sale.total + " · " + (sale.number || TEXT.pending_upload);
+      li.append(b);
+      ul.append(li);
+    }
+    ul.hidden = false;
+    $("returns-hint").hidden = false;
+    $("return-form").hidden = true;
+    $("returns-close-row").hidden = false;
+    $("returns-dialog").hidden = false;
+  }
+
+  function pickReturnSale(sale, all) {
+    ret.sale = sale;
+    ret.left = leftOf(sale, all);
+    ret.qty = {};
+    $("returns-sales").hidden = true;
+    $("returns-hint").hidden = true;
+    $("returns-close-row").hidden = true;
+    $("return-sale").textContent = "#" + ((state.terminal || {}).code || "") + "-" + sale.local_no + " · " +
+      (sale.number || TEXT.pending_upload) + " · ¥" + sale.total;
+    const ul = $("return-lines");
+    ul.textContent = "";
+    for (const l of sale.lines) {
+      const key = l.code + "|" + l.unit;
+      const li = document.createElement("li");
+      li.className = "line";
+      li.dataset.code = l.code;
+      const name = document.createElement("div");
+      name.className = "name";
+      name.textContent = l.name;
+      const sub = document.createElement("small");
+      sub.textContent = l.code + " · ¥" + l.price + " / " + l.unit + " · " + fill(TEXT.left, { n: show(ret.left[key], 4) });
+      name.append(sub);
+      const qty = document.createElement("div");
+      qty.className = "qty";
+      const input = document.createElement("input");
+      input.inputMode = "decimal";
+      input.value = "0";
+      input.setAttribute("aria-label", l.name);
+      input.addEventListener("input", () => { ret.qty[key] = input.value; returnTotal(); });
+      qty.append(input);
+      const total = document.createElement("div");
+      total.className = "line-total";
+      li.append(name, qty, total);
+      ul.append(li);
+    }
+    $("return-form").hidden = false;
+    returnTotal();
+    const first = ul.querySelector("input");
+    if (first) first.select();
+  }
+
+  function returnLines() {
+    const out = [];
+    for (const l of ret.sale.lines) {
+      const key = l.code + "|" + l.unit;
+      const raw = (ret.qty[key] || "").trim().replace(",", ".");
+      if (!raw) continue;
+      const q = units(raw, 4);
+      if (q === null) return { error: TEXT.qty_invalid };
+      if (q === 0n) continue;
+      if (q > ret.left[key]) return { error: fill(TEXT.return_too_many, { n: show(ret.left[key], 4), name: l.name }) };
+      out.push({ line: l, q, cents: cents(q, units(l.price, 6)) });
+    }
+    return { lines: out };
+  }
+
+  function returnTotal() {
+    const r = returnLines();
+    const total = (r.lines || []).reduce((sum, x) => sum + x.cents, 0n);
+    $("return-total").textContent = money(total);
+    return r;
+  }
+
+  async function confirmReturn(ev) {
+    ev.preventDefault();
+    const r = returnTotal();
+    if (r.error) { message(r.error, "error"); beep(false); return; }
+    if (!r.lines.length) { message(TEXT.return_nothing, "error"); return; }
+    const sale = ret.sale;
+    const total = r.lines.reduce((sum, x) => sum + x.cents, 0n);
+    const payment = { method: sale.payment.method, amount: show(total, 2, 2), refund: true };
+    const lines = r.lines.map((x) => {
+      const line = { item: x.line.code, qty: show(x.q, 4) };
+      if (x.line.unit_code) line.unit = x.line.unit_code;
+      return line;
+    });
+    $("return-confirm").disabled = true;
+    try {
+      const data = { sale_op: sale.id, lines, payment };  // the sale's op id: known before its number is
+      const opId = await state.ob.add("return", data);  // on disk from here on
+      const record = {
+        id: opId, kind: "return", sale_op: sale.id, created_at: new Date().toISOString(), status: "pending",
+        number: null, error: null, local_no: await nextLocalNumber(), payment,
+        lines: r.lines.map((x) => ({ code: x.line.code, name: x.line.name, unit: x.line.unit, qty: show(x.q, 4),
+          price: x.line.price, amount: show(x.cents, 2, 2) })),
+        total: show(total, 2, 2),
+      };
+      await saveSale(record);
+      $("returns-dialog").hidden = true;
+      showReceipt(record);
+      message(TEXT.return_saved, "info");
+    } catch (e) {
+      message(e.message || String(e), "error");
+    } finally {
+      $("return-confirm").disabled = false;
+    }
+  }
+
   // ------------------------------------------------------------ receipt
 
   function methodLabel(m) { return TEXT["method_" + m] || m; }
 
   function showReceipt(sale) {
     state.receipt = sale;
+    $("r-title").textContent = sale.kind === "return" ? TEXT.return_title : TEXT.sale_title;
     const t = state.terminal || {};
     $("r-shop").textContent = t.company_name || "";
     $("r-terminal").textContent = [t.warehouse_name, t.name || t.code].filter(Boolean).join(" · ") +
@@ -560,7 +707,7 @@
     $("r-qty").textContent = show(qty, 4);
     $("r-total").textContent = "¥" + sale.total;
     $("r-method").textContent = methodLabel(sale.payment.method);
-    const cash = sale.payment.method === "cash";
+    const cash = sale.payment.method === "cash" && sale.kind !== "return";
     document.querySelectorAll(".r-cash").forEach((el) => { el.hidden = !cash; });
     $("r-tendered").textContent = cash ? "¥" + sale.payment.tendered : "";
     $("r-change").textContent = cash ? "¥" + sale.payment.change : "";
@@ -584,7 +731,7 @@
 
   // the server answered a sale: its document number (or why it was refused) onto the local record
   async function onResult(result, op) {
-    if (op.type !== "sale") return;
+    if (op.type !== "sale" && op.type !== "return") return;
     let answer = result;
     if (result.status === "duplicate" && result.first) answer = result.first;
     const sale = await tx(state.db, ["sales"], "readonly", (s) => req(s.sales.get(op.id)));
@@ -619,7 +766,7 @@
   }
 
   async function showRefused() {
-    const rows = (await state.ob.refused()).filter((r) => r.type === "sale");
+    const rows = (await state.ob.refused()).filter((r) => r.type === "sale" || r.type === "return");
     const ul = $("refused");
     ul.textContent = "";
     for (const r of rows) {
@@ -627,7 +774,8 @@
       const what = document.createElement("span");
       const total = r.data && r.data.payment ? "¥" + r.data.payment.amount : "";
       const count = r.data && r.data.lines ? r.data.lines.length : 0;
-      what.textContent = new Date(r.created_at).toLocaleString() + " · " + total + " · " +
+      what.textContent = (r.type === "return" ? TEXT.return_title + " · " : "") +
+        new Date(r.created_at).toLocaleString() + " · " + total + " · " +
         (r.data.lines || []).map((l) => (l.item || l.barcode) + "×" + l.qty).join(", ");
       what.title = String(count);
       const dismiss = button("✕", "btn btn-ghost btn-small", () => state.ob.dismissRefused(r.id).then(showRefused));
@@ -643,7 +791,10 @@
   // ------------------------------------------------------------ service worker
 
   function registerWorker() {
-    if (!("serviceWorker" in navigator)) return;
+    if (!window.isSecureContext || !("serviceWorker" in navigator)) {  // service workers need https or localhost
+      message(TEXT.insecure, "sticky");
+      return;
+    }
     navigator.serviceWorker.register(CONFIG.sw, { scope: CONFIG.scope }).catch((e) => {
       console.warn("service worker not registered", e);
     });
@@ -686,6 +837,10 @@
     $("next-sale").addEventListener("click", closeReceipt);
     $("refresh-catalogue").addEventListener("click", () => refreshCatalogue(true));
     $("upload-now").addEventListener("click", () => state.ob.flush());
+    $("open-returns").addEventListener("click", openReturns);
+    $("return-form").addEventListener("submit", confirmReturn);
+    $("return-back").addEventListener("click", openReturns);
+    $("returns-close").addEventListener("click", () => { $("returns-dialog").hidden = true; $("scan").focus(); });
     $("reregister").addEventListener("click", () => { if (confirm(TEXT.confirm_new_device)) showRegister(true); });
     // a scan while the receipt is open starts the next sale: the keys go to the scan field
     document.addEventListener("keydown", (ev) => {
