@@ -361,6 +361,7 @@
   function renderTotals() {
     const total = totalCents();
     $("total").textContent = money(total);
+    $("pay-bar-total").textContent = money(total);
     const cash = method() === "cash";
     $("cash-row").hidden = !cash;
     const tendered = units($("tendered").value.replace(",", "."), 2);
@@ -838,6 +839,12 @@
     $("refresh-catalogue").addEventListener("click", () => refreshCatalogue(true));
     $("upload-now").addEventListener("click", () => state.ob.flush());
     $("open-returns").addEventListener("click", openReturns);
+    $("pay-bar-go").addEventListener("click", () => $("pos-pay").scrollIntoView({ behavior: "smooth", block: "end" }));
+    if (window.IntersectionObserver) {  // the bar only while the Pay button is out of sight
+      new IntersectionObserver((entries) => {
+        $("pay-bar").dataset.away = entries[0].isIntersecting ? "1" : "0";
+      }).observe($("pay"));
+    }
     $("return-form").addEventListener("submit", confirmReturn);
     $("return-back").addEventListener("click", openReturns);
     $("returns-close").addEventListener("click", () => { $("returns-dialog").hidden = true; $("scan").focus(); });
