@@ -617,7 +617,7 @@ def _post_locked(doc: Document, by, changes: _Changes, lines=None) -> None:
         raise InvalidTransition(action=str(ACTION_LABELS["post"]), number=doc.number, status=doc.get_status_display())
     k = get_kind(doc.kind)
     if lines is None:
-        lines = list(doc.lines.select_related("item", "lot", "location__warehouse", "source_line"))
+        lines = _lines_for_posting(doc)
     if doc.source_id:
         # lock the source: concurrent returns of one delivery must not return more than it delivered
         source = Document.objects.select_for_update(of=("self",)).get(pk=doc.source_id)
@@ -638,6 +638,32 @@ def _post_locked(doc: Document, by, changes: _Changes, lines=None) -> None:
         _record_line_costs(doc, lines, result)
     hooks.run_on_post(doc, lines, by)
     transition(doc, "post", by=by, changes=changes)
+
+
+def _lines_for_posting(doc: Document) -> list[DocumentLine]:
+    """The document's lines with their item, lot, location (and warehouse) and source line attached.
+
+    Unlike select_related, which builds one item instance per line, lines that share an item or a
+    location share one instance: a 20,000-line count of 5,000 items builds 5,000 items, not 20,000."""
+    from openjxc.catalog.models import Item
+    from openjxc.stock.models import Location, Lot
+
+    lines = list(doc.lines.all())
+    related = (
+        ("item", Item.objects.all()),
+        ("lot", Lot.objects.all()),
+        ("location", Location.objects.select_related("warehouse")),
+        ("source_line", DocumentLine.objects.all()),
+    )
+    for name, qs in related:
+        field = DocumentLine._meta.get_field(name)
+        ids = sorted({getattr(line, field.attname) for line in lines} - {None})
+        found = {}
+        for start in range(0, len(ids), 5000):  # SQLite's bound-parameter limit
+            found.update(qs.in_bulk(ids[start:start + 5000]))
+        for line in lines:
+            field.set_cached_value(line, found.get(getattr(line, field.attname)))
+    return lines
 
 
 def _places(doc: Document) -> Places:
