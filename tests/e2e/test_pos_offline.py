@@ -352,3 +352,37 @@ def test_a_return_against_a_sale_made_offline_uploads_after_it(live_server, wipe
     assert ret.custom["payment"] == {"method": "wechat", "amount": "2.00", "refund": True}
     assert store_qty(shop, shop.water) == before - 2
     assert_ledger_consistent()
+
+
+def test_catalogue_in_pages_and_a_box_barcode_sells_a_box(live_server, wipeable_ledger, store_shop, monkeypatch):
+    """The cache is filled page by page (2 items a page here, 3 items); the box barcode of water puts one box
+    (12 bottles) at 12 x the bottle price in the basket, and the server records 1 box = 12 bottles."""
+    from openjxc.catalog import services as catalog
+    from openjxc.sync import pos, terminals
+
+    shop = store_shop
+    catalog.add_barcode(shop.water, by=shop.admin, code="16920000000014", unit=shop.box)
+    before = store_qty(shop, shop.water)
+    monkeypatch.setattr(pos, "CATALOGUE_PAGE", 2)
+    _rc, code = terminals.create_registration_code(by=shop.admin, kind="pos", warehouse=shop.store,
+                                                   customer=shop.walk_in)
+    pages = []
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        context = zh_context(browser, {"width": 1280, "height": 860})
+        page = open_till(context, live_server.url)
+        page.on("request", lambda r: pages.append(r.url) if "/api/sync/catalogue" in r.url else None)
+        register(page, code)  # waits for "3 items cached"
+        scan(page, "16920000000014")
+        page.wait_for_function("document.getElementById('total').textContent === '¥24.00'")
+        assert "¥24.00 / BOX" in page.inner_text("#basket")
+        pay(page, "现金", "50")
+        assert page.inner_text("#r-change") == "¥26.00"
+        page.wait_for_function("document.getElementById('r-number').textContent.startsWith('XSCK')", timeout=20000)
+        browser.close()
+    # items by id: flour, water | milk
+    assert [u.split("?", 1)[1] for u in pages] == ["after=0&limit=2", f"after={shop.water.pk}&limit=2"], pages
+    line = DocumentLine.objects.get(document__kind="sales_delivery")
+    assert (line.unit.code, line.unit_quantity, line.quantity, line.unit_price) == ("BOX", D("1"), D("12"), D("24"))
+    assert store_qty(shop, shop.water) == before - 12
+    assert_ledger_consistent()

@@ -33,6 +33,7 @@ ASSETS = [
 SW_TEMPLATE = "sync/pos-sw.js"
 PAGE_TEMPLATE = "sync/pos.html"
 PAYMENT_METHODS = ["cash", "wechat", "alipay", "card"]
+CATALOGUE_PAGE = 1000  # items per /api/sync/catalogue request when the till fills its cache
 
 
 def _texts() -> dict:
@@ -92,6 +93,7 @@ def pos_page(request):
             "sw": reverse("web:pos_sw"),
             "scope": reverse("web:pos"),
             "methods": PAYMENT_METHODS,
+            "catalogue_page": CATALOGUE_PAGE,
         },
     }
     response = render(request, PAGE_TEMPLATE, context)

@@ -15,7 +15,7 @@
 
   const TEXT = JSON.parse(document.getElementById("pos-texts").textContent);
   const CONFIG = JSON.parse(document.getElementById("pos-config").textContent);
-  const CATALOGUE_PAGE = 1000;
+  const CATALOGUE_PAGE = CONFIG.catalogue_page || 1000;
   const CATALOGUE_MAX_AGE_MS = 30 * 60 * 1000;
   const SEARCH_LIMIT = 30;
   const KEEP_SALES = 300;
