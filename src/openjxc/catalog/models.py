@@ -40,6 +40,8 @@ class Category(models.Model):
         verbose_name = _("category")
         verbose_name_plural = _("categories")
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="uniq_category_code")]
+        # the tree order of the categories page, paged by keyset on (company, path)
+        indexes = [models.Index(fields=["company", "path"], name="category_company_path")]
 
     def __str__(self):
         return self.name

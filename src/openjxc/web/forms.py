@@ -46,6 +46,10 @@ class DocumentFilter(forms.Form):
                                     decimal_places=2)
     amount_max = forms.DecimalField(label=_("Amount to"), required=False, min_value=0, max_digits=18,
                                     decimal_places=2)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
+        ("-business_on", _("Newest first")), ("business_on", _("Oldest first")),
+        ("number", _("Number")), ("-number", _("Number, descending")),
+    ])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -24,6 +24,7 @@ from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.partners import services as partner_services
 from openjxc.partners.models import Partner, PartnerKind, Region
 from openjxc.web.masterdata import CHECKBOX, _company_object, _plain, _require_edit
+from openjxc.web.paging import keyset_page
 from openjxc.web.views import _page, company_page
 
 # a Conflict on a unique key names no field: it belongs beside the key's field
@@ -241,7 +242,9 @@ def categories(request):
             if root is not None:
                 qs = qs.filter(path__startswith=root.path)
     # tree order: the path holds the ancestors' ids, so a subtree follows its root
-    page, query = _page(request, qs.order_by("path"))  # unique: it ends with the category's own id
+    # unique: it ends with the category's own id; keyset paging on the (company, path) index
+    page = keyset_page(request, qs, ["path"])
+    query = page.query
     rows = list(page.object_list)
     paths = category_paths(user.company_id, rows)
     counts = _counts(Item.objects.filter(company_id=user.company_id), "category_id", rows)

@@ -5,11 +5,14 @@ the company losing its last administrator; the refusal is shown beside the field
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,7 +24,8 @@ from openjxc.core.models import Role, User
 from openjxc.stock.models import Warehouse, WarehouseKind
 from openjxc.web.masterdata import ACTIVE_CHOICES, CHECKBOX, _company_object
 from openjxc.web.masterdata_more import show_error
-from openjxc.web.views import _page, company_page
+from openjxc.web.paging import keyset_page
+from openjxc.web.views import company_page
 
 LANGUAGES = [("", gettext_lazy("Browser's language")), ("zh-hans", "简体中文"), ("en", "English")]
 
@@ -79,6 +83,9 @@ class UserForm(forms.Form):
         return value
 
 
+NEVER = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 class PasswordResetForm(forms.Form):
     new_password = forms.CharField(label=gettext_lazy("New password"), widget=forms.PasswordInput,
                                    help_text=gettext_lazy("At least 8 characters"))
@@ -101,10 +108,15 @@ def users(request):
         if data["active"] in ("0", "1"):
             qs = qs.filter(is_active=data["active"] == "1")
         order = data["sort"] or "username"
-    # the user name is unique: its index gives the order, no tie-breaker needed
-    keys = (order,) if order.lstrip("-") == "username" else (order, "id")
-    qs = qs.select_related("superior").prefetch_related("warehouses").order_by(*keys)
-    page, query = _page(request, qs)
+    # keyset paging; the user name is unique: its index gives the order, no tie-breaker needed
+    if order.lstrip("-") == "username":
+        keys = [order]
+    else:  # never signed in = oldest: a NULL cannot be compared with, so it sorts as the epoch
+        qs = qs.annotate(seen=Coalesce("last_login", Value(NEVER)))
+        keys = ["-seen", "-id"]
+    qs = qs.select_related("superior").prefetch_related("warehouses")
+    page = keyset_page(request, qs, keys)
+    query = page.query
     for u in page.object_list:
         u.role_labels = [str(Role(r).label) for r in (u.roles or []) if r in Role.values]
     return render(request, "web/masterdata/users.html", {"form": form, "page": page, "query": query})

@@ -43,6 +43,7 @@ from openjxc.stock.models import STOCKED_KINDS, StockBalance, StockMove, Warehou
 from openjxc.web.excel import export_list, wants_export
 from openjxc.web.excel_lists import BALANCES_EXPORT, DOCUMENTS_EXPORT, ITEM_CARD_EXPORT
 from openjxc.web.forms import BalanceFilter, DocumentFilter, DocumentHeaderForm
+from openjxc.web.paging import keyset_page
 
 PAGE_SIZE = 50
 
@@ -274,8 +275,10 @@ def documents(request):
     user = request.user
     form = DocumentFilter(request.GET or None)
     qs = _scoped_documents(user).select_related("warehouse", "partner", "to_warehouse")
+    sort = "-business_on"
     if form.is_valid():
         data = form.cleaned_data
+        sort = data["sort"] or sort
         if data["kind"]:
             qs = qs.filter(kind=data["kind"])
         if data["status"]:
@@ -298,7 +301,10 @@ def documents(request):
         from openjxc.web.excel_views import print_documents
 
         return print_documents(request, qs.order_by("business_on", "number"))
-    page, query = _page(request, qs.order_by("-business_on", "-id"))
+    # keyset paging: a deep page of a million documents is an index range read, not an OFFSET scan
+    keys = [sort] if sort.lstrip("-") == "number" else [sort, f"{sort[0] if sort[0] == '-' else ''}id"]
+    page = keyset_page(request, qs, keys)
+    query = page.query
     return render(request, "web/documents.html", {
         "form": form, "page": page, "query": query, "show_value": permissions.allowed(user, "stock.cost"),
     })
