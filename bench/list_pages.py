@@ -1,26 +1,34 @@
-"""Master-data list pages on 100,000 rows: wall ms per page request, first / middle / last page.
+"""List pages on 100,000 rows: wall ms per page request, first / deep / last page.
 
-    DATABASE_URL=... python bench/list_pages.py [N]     (default: a SQLite file in a temporary directory)
+    DATABASE_URL=... python bench/list_pages.py [N] [DOCS]  (default: a SQLite file in a temporary directory;
+                                                              N = 100,000 master rows, DOCS = N documents)
 
-A fresh database, one company with N units, N categories (a tree 100 wide) and N users, then GET of
-the units, categories and users pages through Django's test client (the whole middleware stack, no
-network): page 1, the middle page and the last page, each timed 5 times (median printed), with the
-number of SQL statements per request. tests/web/test_screens_paging.py checks the statement count and
-(on PostgreSQL) that the page query uses the unique index; this prints the time.
+A fresh database, one company with N units, N categories (a tree 100 wide), N users and DOCS documents
+(300 a business day), then GET of the list pages through Django's test client (the whole middleware stack,
+no network), each timed 5 times (median printed), with the number of SQL statements per request:
+- units: OFFSET paging (page 1, the middle page, the last page);
+- categories, users, documents: keyset paging (web/paging.py): the first page, a page in the middle and one
+  near the end (reached with the cursor the pager's links carry, as after following "next" that far), and
+  the last page (`last=1`); documents also filtered (one kind, a month) and sorted by number.
+tests/web/test_screens_paging.py and test_document_paging.py check the statement counts and (on PostgreSQL)
+the plans; this prints the time.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import statistics
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    n_docs = int(sys.argv[2]) if len(sys.argv) > 2 else n
     data_dir = tempfile.mkdtemp(prefix="openjxc-lists-")
     os.environ.update({
         "DJANGO_SETTINGS_MODULE": "openjxc.config.settings.prod", "SECRET_KEY": secrets.token_urlsafe(48),
@@ -35,6 +43,7 @@ def main() -> None:
         with psycopg.connect(base + "/postgres", autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {name}")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.web.paging_data builds the rows
     import django
 
     django.setup()
@@ -42,10 +51,14 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
 
     from openjxc.catalog.models import Category, Unit
     from openjxc.core import services as core
     from openjxc.core.models import Role, User
+    from openjxc.documents.models import Document
+    from openjxc.web.paging import _encode
+    from tests.web.paging_data import bulk_categories, bulk_documents
 
     call_command("migrate", verbosity=0)
     company = core.create_company(code="BENCH", name="Bench")
@@ -56,43 +69,64 @@ def main() -> None:
                              batch_size=5000)
     User.objects.bulk_create([User(username=f"u{i:06d}", company=company, password="!", roles=["keeper"])
                               for i in range(n)], batch_size=5000)
-    roots = Category.objects.bulk_create([Category(company=company, code=f"R{i:03d}", name=f"大类{i}")
-                                          for i in range(100)])
-    for r in roots:
-        r.path = f"/{r.pk}/"
-    Category.objects.bulk_update(roots, ["path"])
-    kids = Category.objects.bulk_create([Category(company=company, code=f"C{i:06d}", name=f"小类{i}",
-                                                  parent=roots[i % 100]) for i in range(n - 100)], batch_size=5000)
-    for c in kids:
-        c.path = f"{c.parent.path}{c.pk}/"
-    Category.objects.bulk_update(kids, ["path"], batch_size=5000)
+    bulk_categories(company, n)
+    from openjxc.partners import services as partners
+    from openjxc.stock import services as stock
+
+    warehouse = stock.create_warehouse(by=admin, code="WH1", name="总仓")
+    supplier = partners.create_partner(by=admin, code="S001", name="面粉厂", kind="supplier")
+    t_docs = time.perf_counter()
+    bulk_documents(company, warehouse, supplier, admin, n_docs, start=dt.date(2020, 1, 1))
+    print(f"  {n_docs} documents in {time.perf_counter() - t_docs:.1f} s")
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
-    print(f"{connection.vendor}: built {n} units, users and categories in {time.perf_counter() - t0:.1f} s")
+    print(f"{connection.vendor}: built {n} units, users and categories and {n_docs} documents in "
+          f"{time.perf_counter() - t0:.1f} s")
 
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-CN")
     client.force_login(admin)
-    last = (n + 49) // 50
-    for name in ("web:units", "web:categories", "web:users"):
-        from django.urls import reverse
 
-        for label, page in (("first", 1), ("middle", last // 2), ("last", last)):
-            times = []
-            for _ in range(5):
-                with CaptureQueriesContext(connection) as ctx:
-                    t = time.perf_counter()
-                    response = client.get(reverse(name), {"page": page})
-                    times.append((time.perf_counter() - t) * 1000)
-                assert response.status_code == 200
-            print(f"  {name:16} {label:6} page {page:5}: {statistics.median(times):7.1f} ms median, "
-                  f"{len(ctx.captured_queries)} statements")
-        search = []
+    def timed(label, url, params):
+        times = []
         for _ in range(5):
-            t = time.perf_counter()
-            client.get(reverse(name), {"q": "99"})
-            search.append((time.perf_counter() - t) * 1000)
-        print(f"  {name:16} search 'q=99'     : {statistics.median(search):7.1f} ms median")
+            with CaptureQueriesContext(connection) as ctx:
+                t = time.perf_counter()
+                response = client.get(url, params)
+                times.append((time.perf_counter() - t) * 1000)
+            assert response.status_code == 200, (url, params)
+        print(f"  {label:44}: {statistics.median(times):7.1f} ms median, {len(ctx.captured_queries)} statements")
+        return response
+
+    last = (n + 49) // 50
+    for label, page in (("first", 1), ("middle", last // 2), ("last", last)):
+        timed(f"units (OFFSET) {label} page {page}", reverse("web:units"), {"page": page})
+    timed("units search 'q=99'", reverse("web:units"), {"q": "99"})
+
+    docs = Document.objects.filter(company=company)
+    lists = [
+        ("categories", "web:categories", {}, Category.objects.filter(company=company), ["path"]),
+        ("users", "web:users", {}, User.objects.filter(company=company), ["username"]),
+        ("documents", "web:documents", {}, docs, ["-business_on", "-id"]),
+        ("documents by number", "web:documents", {"sort": "number"}, docs, ["number"]),
+        ("documents, one kind, a month", "web:documents",
+         {"kind": "purchase_order", "date_from": "2020-03-01", "date_to": "2020-03-31"},
+         docs.filter(kind="purchase_order", business_on__gte=dt.date(2020, 3, 1),
+                     business_on__lte=dt.date(2020, 3, 31)), ["-business_on", "-id"]),
+    ]
+    for name, url_name, params, qs, keys in lists:
+        url = reverse(url_name)
+        total = qs.count()
+        if not total:
+            continue
+        timed(f"{name} first page", url, params)
+        for where, at in (("middle", total // 2), ("near the end", max(0, total - 100))):
+            row = qs.order_by(*keys)[at]
+            cursor = _encode([getattr(row, k.lstrip("-")) for k in keys])
+            timed(f"{name} {where} (row {at})", url, {**params, "after": cursor})
+        timed(f"{name} last page", url, {**params, "last": "1"})
+    timed("categories search 'q=99'", reverse("web:categories"), {"q": "99"})
+    timed("users search 'q=99'", reverse("web:users"), {"q": "99"})
 
 
 if __name__ == "__main__":
