@@ -484,7 +484,7 @@
         })),
         total: show(total, 2, 2),
       };
-      await saveSale(sale);
+      await saveNew(sale);
       state.basket = [];
       $("tendered").value = "";
       document.querySelector("input[name=method][value=cash]").checked = true;  // the next customer pays cash unless told
@@ -662,7 +662,7 @@
           price: x.line.price, amount: show(x.cents, 2, 2) })),
         total: show(total, 2, 2),
       };
-      await saveSale(record);
+      await saveNew(record);
       $("returns-dialog").hidden = true;
       showReceipt(record);
       message(TEXT.return_saved, "info");
@@ -730,24 +730,41 @@
     $("scan").focus();
   }
 
-  // the server answered a sale: its document number (or why it was refused) onto the local record
+  // the server answered a sale or return: its document number (or why it was refused) onto the local record.
+  // An answer can come before the record is written (the upload starts as soon as the op is stored):
+  // it waits in `early` until the record is saved.
+  const early = new Map();
+
+  function settle(record, answer) {
+    if (answer.status === "accepted" && answer.document) {
+      record.status = "accepted";
+      record.number = answer.document.number;
+      return true;
+    }
+    if (answer.status === "refused") {
+      record.status = "refused";
+      record.error = answer.error || null;
+      return true;
+    }
+    return false;
+  }
+
   async function onResult(result, op) {
     if (op.type !== "sale" && op.type !== "return") return;
-    let answer = result;
-    if (result.status === "duplicate" && result.first) answer = result.first;
-    const sale = await tx(state.db, ["sales"], "readonly", (s) => req(s.sales.get(op.id)));
-    if (!sale) return;
-    if (answer.status === "accepted" && answer.document) {
-      sale.status = "accepted";
-      sale.number = answer.document.number;
-    } else if (answer.status === "refused") {
-      sale.status = "refused";
-      sale.error = answer.error || null;
-    } else {
-      return;
-    }
-    await saveSale(sale);
-    if (state.receipt && state.receipt.id === sale.id) { state.receipt = sale; showReceiptNumber(sale); }
+    const answer = result.status === "duplicate" && result.first ? result.first : result;
+    const record = await tx(state.db, ["sales"], "readonly", (s) => req(s.sales.get(op.id)));
+    if (!record) { early.set(op.id, answer); return; }
+    if (!settle(record, answer)) return;
+    await saveSale(record);
+    if (state.receipt && state.receipt.id === record.id) { state.receipt = record; showReceiptNumber(record); }
+  }
+
+  // write a new sale or return record, with its answer if that came first
+  async function saveNew(record) {
+    if (early.has(record.id)) { settle(record, early.get(record.id)); early.delete(record.id); }
+    await saveSale(record);
+    const late = early.get(record.id);  // arrived while writing
+    if (late && settle(record, late)) { early.delete(record.id); await saveSale(record); }
   }
 
   // ------------------------------------------------------------ status and refused sales
