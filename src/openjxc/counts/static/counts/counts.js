@@ -137,7 +137,7 @@
     // this person's phone as a terminal of the count's warehouse (asked again until it has one)
     function ensureTerminal() {
       return ob.terminal().then(function (t) {
-        if (t && t.warehouse_id === warehouseId && t.operator_id === userId) return t;
+        if (t && t.warehouse_id === warehouseId && t.operator_id === userId) { card.dataset.terminal = t.code; return t; }
         if (registering || !navigator.onLine) return registering;
         registering = ob.deviceId().then(function (deviceId) {
           return fetch(card.dataset.registerUrl, {
@@ -151,7 +151,7 @@
             if (!resp.ok) throw body;
             return ob.setTerminal(body);
           });
-        }).then(function (t) { registering = null; return t; }, function (err) {
+        }).then(function (t) { registering = null; card.dataset.terminal = t.code; return t; }, function (err) {
           registering = null;
           var msg = err && err.message ? err.message : String(err);
           if (!(err instanceof TypeError)) errorEl.textContent = T.register_failed + " " + msg;  // offline: quiet
@@ -179,7 +179,7 @@
       input.focus();
       ob.add("count_entry", data).then(function (id) {
         row({ id: id, type: "count_entry", data: data }, "queued");
-        showResult("queued", "⏳ " + entryLabel(entry) + " · " + T.queued, T.queued_note);
+        showResult("queued", entryLabel(entry) + " · " + T.queued, T.queued_note);
       }, function () {
         showResult("error", "✗ " + T.storage_failed);
         cue(false);
@@ -205,15 +205,32 @@
         showState(st);
         window.addEventListener("online", function () { ensureTerminal(); });
         return ensureTerminal();
-      }).then(function () { ob.start({ minDelayMs: 1000, maxDelayMs: 30000, periodMs: 15000 }); });
+      }).then(function () {
+        ob.start({ minDelayMs: 1000, maxDelayMs: 30000, periodMs: 15000 });
+        card.dataset.ready = "1";
+      });
     });
+  }
+
+  // the first visit already keeps this page and its files for an offline reload (the service worker then
+  // refreshes them on every visit online); the keys are the ones /counts/sw.js looks up
+  function keepThisPage() {
+    if (!window.caches || location.search) return null;
+    var files = Array.prototype.map.call(document.querySelectorAll("script[src], link[rel=stylesheet][href]"),
+      function (e) { return new URL(e.src || e.href, location.href); })
+      .filter(function (u) { return u.origin === location.origin && u.pathname.indexOf("/static/") === 0; })
+      .map(function (u) { return u.href; });
+    return caches.open("jxc-counts-v1").then(function (cache) {
+      return Promise.all([cache.add(location.pathname)].concat(files.map(function (f) { return cache.add(f); })));
+    }).then(function () { document.querySelector(".scan-card").dataset.kept = "1"; });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     var card = document.querySelector(".scan-card[data-outbox]");
     if (!card || !window.JxcOutbox || !window.indexedDB) return;  // htmx posts each scan instead
     if ("serviceWorker" in navigator && card.dataset.sw) {
-      navigator.serviceWorker.register(card.dataset.sw, { scope: "/counts/" }).catch(function () { /* online only */ });
+      navigator.serviceWorker.register(card.dataset.sw, { scope: "/counts/" }).then(keepThisPage)
+        .catch(function () { /* then the page opens only online */ });
     }
     setupOutbox(card).catch(function (e) { if (window.console) console.error(e); });
   });
