@@ -867,6 +867,14 @@
     $("returns-close").addEventListener("click", () => { $("returns-dialog").hidden = true; $("scan").focus(); });
     $("reregister").addEventListener("click", () => { if (confirm(TEXT.confirm_new_device)) showRegister(true); });
     // a scan while the receipt is open starts the next sale: the keys go to the scan field
+    // a scanner types wherever the focus is: keys outside any text field go to the scan field
+    document.addEventListener("keydown", (ev) => {
+      if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.key.length !== 1 || $("pos-till").hidden) return;
+      if (!$("receipt-dialog").hidden || !$("returns-dialog").hidden) return;
+      const el = document.activeElement;
+      const typing = el && (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && !["radio", "checkbox", "button"].includes(el.type)));
+      if (!typing) $("scan").focus();
+    });
     document.addEventListener("keydown", (ev) => {
       if ($("receipt-dialog").hidden || ev.ctrlKey || ev.metaKey || ev.altKey) return;
       if (ev.key === "Escape" || (ev.key.length === 1 && document.activeElement !== $("scan"))) {
