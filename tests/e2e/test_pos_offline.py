@@ -380,6 +380,11 @@ def test_catalogue_in_pages_and_a_box_barcode_sells_a_box(live_server, wipeable_
         context = zh_context(browser, {"width": 1280, "height": 860})
         page = open_till(context, live_server.url)
         page.on("request", lambda r: pages.append(r.url) if "/api/sync/catalogue" in r.url else None)
+        page.fill("input[name=registration_code]", "NOT-A-CODE")
+        page.fill("input[name=code]", "POS1")
+        page.click("#register-form button[type=submit]")
+        page.wait_for_selector("#pos-message[data-kind='error']")
+        assert "注册失败" in page.inner_text("#pos-message") and page.is_visible("#pos-register")
         register(page, code)  # waits for "3 items cached"
         scan(page, "16920000000014")
         page.wait_for_function("document.getElementById('total').textContent === '¥24.00'")
