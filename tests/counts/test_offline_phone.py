@@ -16,6 +16,7 @@ from openjxc.counts.models import CountEntry, CountLine, CountStatus
 from openjxc.documents import services as docs
 from openjxc.documents.models import Status
 from openjxc.stock.models import StockBalance
+from openjxc.sync import terminals
 from openjxc.sync.models import Terminal, TerminalOperation
 from tests.conftest import Shop, assert_ledger_consistent
 
@@ -181,3 +182,19 @@ def test_a_lost_answer_does_not_double_an_entry(live_server, wipeable_ledger, br
     assert line.counted_quantity == D(7) and CountEntry.objects.filter(line=line).count() == 1
     assert TerminalOperation.objects.filter(status="accepted").count() == 1
     assert_ledger_consistent()
+
+
+def test_a_revoked_phone_keeps_its_entries_and_says_why(live_server, wipeable_ledger, browser):
+    shop, count, keeper = _counting()
+    context, page = _phone(browser, live_server, keeper, service_workers="block")
+    page.goto(f"{live_server.url}/counts/{count.pk}/")
+    _wait_ready(page, ".scan-card[data-ready='1'][data-terminal]", [])
+    terminals.revoke_terminal(by=shop.admin, terminal_id=Terminal.objects.get(operator=keeper).pk)
+    _scan(page, WATER)
+    page.wait_for_function("document.querySelector('#outbox-error').textContent.includes('吊销')")
+    page.wait_for_timeout(1500)  # the back-off would have tried again by now: it does not, and keeps the entry
+    assert _pending(page) == "1" and page.locator("#entry-log .entry[data-state=queued]").count() == 1
+    assert "吊销" in page.inner_text("#outbox-error")
+    context.close()
+    assert not CountEntry.objects.exists()
+    assert Terminal.objects.filter(operator=keeper).count() == 1  # not registered anew behind the admin's back

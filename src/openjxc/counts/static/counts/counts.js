@@ -53,6 +53,8 @@
     var rows = {};
     var ob = null;
     var registering = null;
+    var askedAgain = false;
+    var regError = "";
 
     function cue(ok) {
       card.classList.remove("scan-flash-ok", "scan-flash-error");
@@ -124,9 +126,13 @@
       pendingEl.dataset.pending = String(st.pending);
       var err = st.last_error;
       var quiet = !err || /^network\.|^terminal\.missing$|^server\.unavailable$/.test(err.code);
-      if (!quiet) errorEl.textContent = err.message || err.code;
-      else if (!registering) errorEl.textContent = "";
+      if (regError) errorEl.textContent = regError;
+      else if (!quiet) errorEl.textContent = err.message || err.code;
+      else errorEl.textContent = "";
       if (err && err.code === "terminal.missing") ensureTerminal();
+      // the token stopped working (revoked, or replaced from another tab): ask once more for this device;
+      // a revoked device is then told so in words (terminal.revoked) instead of "sign in"
+      if (err && err.status === 401 && !askedAgain) { askedAgain = true; ensureTerminal(true); }
     }
 
     function csrfToken() {
@@ -135,9 +141,12 @@
     }
 
     // this person's phone as a terminal of the count's warehouse (asked again until it has one)
-    function ensureTerminal() {
+    function ensureTerminal(again) {
       return ob.terminal().then(function (t) {
-        if (t && t.warehouse_id === warehouseId && t.operator_id === userId) { card.dataset.terminal = t.code; return t; }
+        if (!again && t && t.warehouse_id === warehouseId && t.operator_id === userId) {
+          card.dataset.terminal = t.code;
+          return t;
+        }
         if (registering || !navigator.onLine) return registering;
         registering = ob.deviceId().then(function (deviceId) {
           return fetch(card.dataset.registerUrl, {
@@ -151,10 +160,16 @@
             if (!resp.ok) throw body;
             return ob.setTerminal(body);
           });
-        }).then(function (t) { registering = null; card.dataset.terminal = t.code; return t; }, function (err) {
+        }).then(function (t) {
           registering = null;
-          var msg = err && err.message ? err.message : String(err);
-          if (!(err instanceof TypeError)) errorEl.textContent = T.register_failed + " " + msg;  // offline: quiet
+          regError = "";
+          card.dataset.terminal = t.code;
+          return t;
+        }, function (err) {
+          registering = null;
+          if (err instanceof TypeError) return null;  // no network: quiet, asked again when it is back
+          regError = T.register_failed + " " + (err && err.message ? err.message : String(err));
+          errorEl.textContent = regError;
           return null;
         });
         return registering;
