@@ -181,6 +181,7 @@ def test_five_sales_offline_upload_once_when_the_network_returns(live_server, wi
         assert page.inner_text("[data-testid=change]") == "¥6.00"
         pay(page, "现金", "10")
         assert page.inner_text("#r-change") == "¥6.00"
+        assert "2 瓶 × 2.00" in page.inner_text("#r-lines")  # units by name on the receipt
         next_sale(page)
         # 2: flour found by searching its name, 1.5 kg, WeChat
         search_and_pick(page, "面粉", "F001")
@@ -388,7 +389,7 @@ def test_catalogue_in_pages_and_a_box_barcode_sells_a_box(live_server, wipeable_
         register(page, code)  # waits for "3 items cached"
         scan(page, "16920000000014")
         page.wait_for_function("document.getElementById('total').textContent === '¥24.00'")
-        assert "¥24.00 / BOX" in page.inner_text("#basket")
+        assert "¥24.00 / 箱" in page.inner_text("#basket")  # the unit by its name
         pay(page, "现金", "50", offline=False)
         assert page.inner_text("#r-change") == "¥26.00"
         page.wait_for_function("document.getElementById('r-number').textContent.startsWith('XSCK')", timeout=20000)

@@ -19,7 +19,7 @@ def _scope(terminal: Terminal):
 
 
 def catalogue_page(terminal: Terminal, *, after: int = 0, limit: int = 500) -> dict:
-    """Active items with id > `after`: code, name, unit, sale price, tax rate, barcodes, pack units."""
+    """Active items with id > `after`: code, name, unit (and its name), sale price, tax rate, barcodes, pack units."""
     out: dict = {}
     if after == 0:
         from openjxc.sync.feed import feed_head
@@ -36,10 +36,12 @@ def catalogue_page(terminal: Terminal, *, after: int = 0, limit: int = 500) -> d
     for item_id, code, unit in Barcode.objects.filter(item_id__in=ids).values_list("item_id", "code", "unit__code"):
         barcodes.setdefault(item_id, []).append({"code": code, "unit": unit})
     units: dict[int, list] = {}
-    for item_id, unit, factor in ItemUnit.objects.filter(item_id__in=ids).values_list("item_id", "unit__code", "factor"):
-        units.setdefault(item_id, []).append({"unit": unit, "factor": str(factor)})
+    for item_id, unit, factor, name in ItemUnit.objects.filter(item_id__in=ids).values_list(
+            "item_id", "unit__code", "factor", "unit__name"):
+        units.setdefault(item_id, []).append({"unit": unit, "factor": str(factor), "name": name})
     out["items"] = [
         {"id": i.pk, "code": i.code, "name": i.name, "spec": i.spec, "unit": i.base_unit.code,
+         "unit_name": i.base_unit.name,  # what a till's receipt prints (瓶, 千克)
          "sale_price": str(i.sale_price), "tax_rate": str(i.tax_rate), "tracking": i.tracking,
          "barcodes": barcodes.get(i.pk, []), "units": units.get(i.pk, [])}
         for i in items

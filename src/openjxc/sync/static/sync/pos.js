@@ -108,6 +108,8 @@
         state.byBarcode.set(b.code, { item: it, unit, factor: unit ? factors.get(unit) || "1" : "1" });
       }
       it._search = (it.code + " " + it.name + " " + (it.spec || "")).toLowerCase();
+      it._unitNames = new Map((it.units || []).map((u) => [u.unit, u.name || u.unit]));
+      it._unitNames.set(it.unit, it.unit_name || it.unit);
     }
   }
 
@@ -279,6 +281,8 @@
     renderBasket(key);
   }
 
+  function unitName(item, unit) { return item._unitNames.get(unit || item.unit) || unit || item.unit; }
+
   function lineCents(line) {
     const q = units(line.qty, 4);
     return q === null ? 0n : cents(q, units(line.price, 6));
@@ -301,7 +305,7 @@
       const code = document.createElement("span");
       code.className = "code";
       code.textContent = line.item.code;
-      sub.append(code, " · ¥" + line.price + " / " + (line.unit || line.item.unit));
+      sub.append(code, " · ¥" + line.price + " / " + unitName(line.item, line.unit));
       name.append(sub);
       const qty = document.createElement("div");
       qty.className = "qty";
@@ -436,7 +440,7 @@
       code.textContent = it.code;
       left.append(code);
       const price = document.createElement("span");
-      price.textContent = "¥" + show(units(it.sale_price, 6), 6, 2) + "/" + it.unit;
+      price.textContent = "¥" + show(units(it.sale_price, 6), 6, 2) + " / " + unitName(it, null);
       b.append(left, price);
       li.append(b);
       ul.append(li);
@@ -479,7 +483,7 @@
         id: opId, created_at: new Date().toISOString(), status: "pending", number: null, error: null,
         local_no: await nextLocalNumber(), payment,
         lines: state.basket.slice().reverse().map((l) => ({
-          code: l.item.code, name: l.item.name, unit: l.unit || l.item.unit, unit_code: l.unit, qty: l.qty, price: l.price,
+          code: l.item.code, name: l.item.name, unit: unitName(l.item, l.unit), unit_code: l.unit, qty: l.qty, price: l.price,
           amount: show(lineCents(l), 2, 2),
         })),
         total: show(total, 2, 2),
