@@ -42,6 +42,8 @@ def _shape(model, fields: tuple[str, ...]) -> tuple:
             tuple(f.attname for f in objs),
             tuple(None if f.get_internal_type() in _PLAIN else f for f in objs),
             tuple(f.get_internal_type() == "DecimalField" for f in objs),
+            # PostgreSQL: each column's type without its modifier (numeric, not numeric(18,4)), for unnest
+            tuple(f.db_type(connection).split("(")[0] for f in objs) if connection.vendor == "postgresql" else (),
         )
         _shape_cache[key] = shape
     return shape
@@ -49,7 +51,7 @@ def _shape(model, fields: tuple[str, ...]) -> tuple:
 
 def _prepare(model, fields: tuple[str, ...], rows: Iterable[Sequence]) -> list:
     """The rows' values, flattened, adapted as the fields' get_db_prep_save would."""
-    _table, _columns, _attnames, preps, decimals = _shape(model, fields)
+    _table, _columns, _attnames, preps, decimals, _types = _shape(model, fields)
     conn = connection
     prepared: list = []
     for row in rows:
@@ -88,12 +90,22 @@ def insert_rows(
     `update`. `returning`: the columns to hand back, one tuple per row in the order given.
     """
     fields = tuple(fields)
-    table, columns, _attnames, _preps, _decs = _shape(model, fields)
+    table, columns, _attnames, _preps, _decs, _types = _shape(model, fields)
     conn = connection
     prepared = _prepare(model, fields, rows)
     if not prepared:
         return []
     width = len(fields)
+    if conn.vendor == "postgresql" and len(prepared) > width:
+        # one array parameter per column (unnest): a statement of 20,000 rows has `width` placeholders,
+        # not 20,000 x width for the driver to find and the server to parse
+        key = (conn.vendor, model, fields, tuple(conflict), tuple(update), tuple(returning), "unnest")
+        sql = _sql_cache.get(key)
+        if sql is None:
+            sql = _sql_cache[key] = _build(model, table, columns, width, 0, conflict, update, returning, _types)
+        with conn.cursor() as cur:
+            cur.execute(sql, _columns_of(prepared, width))
+            return [tuple(r) for r in cur.fetchall()] if returning else []
     per_chunk = max(1, _max_params() // width)
     out: list[tuple] = []
     total = len(prepared) // width
@@ -123,27 +135,34 @@ def insert_together(*inserts: tuple) -> None:
     params: list = []
     parts: list[str] = []
     for model, fields, rows, conflict, update in todo:
-        table, columns, _a, _p, _d = _shape(model, fields)
-        key = (connection.vendor, model, fields, conflict, update, (), len(rows))
+        table, columns, _a, _p, _d, types = _shape(model, fields)
+        key = (connection.vendor, model, fields, conflict, update, (), "unnest")
         sql = _sql_cache.get(key)
         if sql is None:
-            sql = _sql_cache[key] = _build(model, table, columns, len(fields), len(rows), conflict, update, ())
+            sql = _sql_cache[key] = _build(model, table, columns, len(fields), 0, conflict, update, (), types)
         parts.append(sql)
-        params += _prepare(model, fields, rows)
-    if len(params) > _max_params():
-        for model, fields, rows, conflict, update in todo:
-            insert_rows(model, fields, rows, conflict=conflict, update=update)
-        return
+        params += _columns_of(_prepare(model, fields, rows), len(fields))
     head = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts[:-1]))
     with connection.cursor() as cur:
         cur.execute(f"WITH {head} {parts[-1]}", params)
 
 
-def _build(model, table, columns, width, n, conflict, update, returning) -> str:
+def _columns_of(prepared: list, width: int) -> list[list]:
+    """Flattened row values → one list per column (the unnest form's parameters)."""
+    return [prepared[i::width] for i in range(width)]
+
+
+def _build(model, table, columns, width, n, conflict, update, returning, types=()) -> str:
+    """The INSERT: `n` rows of placeholders, or with n = 0 (PostgreSQL) one array per column (of
+    `types`), unnested."""
     q = connection.ops.quote_name
     meta = model._meta
-    one = "(" + ", ".join(["%s"] * width) + ")"
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * n)}"
+    if n == 0:
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
+    else:
+        one = "(" + ", ".join(["%s"] * width) + ")"
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * n)}"
     if conflict:
         target = ", ".join(q(meta.get_field(f).column) for f in conflict)
         if update:
@@ -187,7 +206,7 @@ def insert_objects(objs: Sequence, *, returning_pk: bool = False) -> None:
         return
     model = type(objs[0])
     fields = _object_fields(model)
-    _table, _columns, attnames, _preps, _decs = _shape(model, fields)
+    _table, _columns, attnames, _preps, _decs, _types = _shape(model, fields)
     rows = [tuple(getattr(o, a) for a in attnames) for o in objs]
     pk = model._meta.pk.name
     back = insert_rows(model, fields, rows, returning=(pk,) if returning_pk else ())
@@ -203,7 +222,7 @@ def update_fields(obj, fields: Sequence[str]) -> None:
     writes (no signals are connected to the models that use it), without compiling an UPDATE."""
     model = type(obj)
     fields = tuple(fields)
-    table, columns, attnames, _preps, _decs = _shape(model, fields)
+    table, columns, attnames, _preps, _decs, _types = _shape(model, fields)
     key = ("update", connection.vendor, model, fields)
     sql = _sql_cache.get(key)
     if sql is None:
@@ -214,6 +233,39 @@ def update_fields(obj, fields: Sequence[str]) -> None:
     params = _prepare(model, fields, [tuple(getattr(obj, a) for a in attnames)])
     with connection.cursor() as cur:
         cur.execute(sql, [*params, obj.pk])
+
+
+def update_rows(model, fields: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """`UPDATE table SET f = … WHERE pk = …` for many rows, each given as (value per field…, pk).
+
+    PostgreSQL: one statement joining the table to the unnested column arrays; elsewhere one
+    prepared statement run for every row (executemany)."""
+    if not rows:
+        return
+    fields = tuple(fields)
+    pk = model._meta.pk
+    table, columns, _attnames, _preps, _decs, types = _shape(model, fields)
+    prepared = _prepare(model, fields, [r[:-1] for r in rows])
+    ids = [r[-1] for r in rows]
+    q = connection.ops.quote_name
+    key = ("update_rows", connection.vendor, model, fields)
+    sql = _sql_cache.get(key)
+    if connection.vendor == "postgresql":
+        if sql is None:
+            names = [f"c{i}" for i in range(len(fields))]
+            arrays = ", ".join(f"%s::{t}[]" for t in (*types, pk.db_type(connection).split("(")[0]))
+            sets = ", ".join(f"{c} = v.{n}" for c, n in zip(columns, names, strict=True))
+            sql = _sql_cache[key] = (f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(names)}, "
+                                     f"pk) WHERE t.{q(pk.column)} = v.pk")
+        with connection.cursor() as cur:
+            cur.execute(sql, [*_columns_of(prepared, len(fields)), ids])
+        return
+    if sql is None:
+        sets = ", ".join(f"{c} = %s" for c in columns)
+        sql = _sql_cache[key] = f"UPDATE {table} SET {sets} WHERE {q(pk.column)} = %s"
+    width = len(fields)
+    with connection.cursor() as cur:
+        cur.executemany(sql, [[*prepared[i * width:(i + 1) * width], ids[i]] for i in range(len(ids))])
 
 
 def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", limit: int | None = None) -> list:

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
@@ -31,7 +31,14 @@ from openjxc.core.errors import DomainError, InvalidTransition, NotFound, Valida
 from openjxc.core.events import make_audit, make_event, record_audit, record_event
 from openjxc.core.numbering import next_number
 from openjxc.core.quantities import MAX_VALUE, ZERO, cost, money, qty
-from openjxc.core.sql import fetch_objects, insert_objects, insert_together, object_rows, update_fields
+from openjxc.core.sql import (
+    fetch_objects,
+    insert_objects,
+    insert_together,
+    object_rows,
+    update_fields,
+    update_rows,
+)
 from openjxc.documents import hooks, search
 from openjxc.documents.kinds import Kind, Places, get_kind
 from openjxc.documents.kinds.base import share_of_source_cost
@@ -909,11 +916,9 @@ def _record_line_costs(doc: Document, lines: list[DocumentLine], result) -> None
             ln.cost_amount = values.get(ln.pk, ZERO)
             if len(lots) == 1 and ln.lot_id is None and moves[0].lot is not None:
                 ln.lot, ln.lot_code = moves[0].lot, moves[0].lot.code
-    with connection.cursor() as cur:  # one statement, many rows: this runs for every posted document
-        cur.executemany(
-            "UPDATE documents_documentline SET cost_amount = %s, lot_id = %s, lot_code = %s WHERE id = %s",
-            [(ln.cost_amount, ln.lot_id, ln.lot_code, ln.pk) for ln in lines],
-        )
+    # one statement, many rows: this runs for every posted document
+    update_rows(DocumentLine, ("cost_amount", "lot", "lot_code"),
+                [(ln.cost_amount, ln.lot_id, ln.lot_code, ln.pk) for ln in lines])
     if extra:
         split = [ln for ln in lines if ln.unit_id == ln.item.base_unit_id and ln.factor == 1]
         DocumentLine.objects.bulk_update(split, ["quantity", "unit_quantity", "amount", "tax_amount", "amount_with_tax",
