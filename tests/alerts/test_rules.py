@@ -75,6 +75,8 @@ def test_low_stock_raised_once_renotified_after_cooldown_or_when_worse_and_clear
     assert alert.data["suggested"] == "32"  # up to the maximum of 40
     assert [len(alert_notes(u)) for u in (shop.manager, shop.buyer, shop.clerk)] == [1, 1, 0]
     assert "矿泉水" in alert_notes(shop.manager)[0].title
+    stored = Alert.objects.get(pk=alert.pk)  # inserted already marked as notified
+    assert (stored.notify_count, stored.notified_measure, stored.last_notified_at) == (1, D("2"), frozen)
 
     # the same condition an hour later: still one open alert, nobody bothered again
     clock.freeze(frozen + dt.timedelta(hours=1))
@@ -95,6 +97,9 @@ def test_low_stock_raised_once_renotified_after_cooldown_or_when_worse_and_clear
     later = engine.scan_company(shop.company.pk)
     assert [a.pk for a in later.renotified] == [alert.pk]
     assert len(alert_notes(shop.manager)) == 3
+    stored.refresh_from_db()
+    assert (stored.notify_count, stored.notified_measure) == (3, D("8"))
+    assert stored.last_notified_at == frozen + dt.timedelta(hours=27)
 
     # fixed: a receipt brings it above safety stock -> closed, nobody notified
     shop.receive(shop.water, 30, "1.2")
@@ -339,3 +344,20 @@ def test_the_minute_catch_up_reads_the_outbox_for_what_no_task_evaluated(wipeabl
     # read once: the cursor moved past those events, a second run evaluates nothing again
     assert rule_tasks.process_events(shop.company.pk).as_dict() == {"raised": 0, "renotified": 0, "cleared": 0,
                                                                     "open": 0}
+
+
+def test_the_history_says_where_an_alert_was_sent(shop, frozen):
+    from openjxc.alerts.channel_services import create_channel
+
+    create_channel(by=shop.admin, kind="wecom", name="仓库群", topics=["alert."],
+                   config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k"})
+    create_channel(by=shop.admin, kind="wecom", name="财务群", topics=["document."],
+                   config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=f"})
+    catalog.set_levels(shop.water, shop.main, by=shop.admin, safety_stock=D("10"))
+    rule(shop, AlertKind.LOW_STOCK)
+    shop.receive(shop.water, 3, "1.2")
+    [alert] = engine.scan_company(shop.company.pk).raised
+    notified = alert.history.get(action=AlertAction.NOTIFIED)
+    # the in-app inbox of two people and the one group channel that carries alerts, not the finance group
+    assert notified.detail["recipients"] == 2
+    assert notified.detail["channels"] == [{"kind": "wecom", "name": "仓库群"}]

@@ -382,8 +382,12 @@ def _notify(rule: AlertRule, alerts: list[Alert], now, marked: set[int] = frozen
                         notify(company=rule.company_id, recipients=people, topic=f"alert.{rule.kind}",
                                title=a.title, body=str(AlertKind(a.kind).label),
                                link=alert_link(a), data={"alert": a.pk, "kind": a.kind})
+    # where it went: the in-app inbox and every external channel carrying the rule's topic
+    from openjxc.alerts.notify import matching_channels
+
+    where = [{"kind": c.kind, "name": c.name} for c in matching_channels(rule.company_id, f"alert.{rule.kind}")]
     for user_ids, members in groups.items():
-        detail = {"recipients": len(user_ids), "digest": len(members) > DIGEST_OVER}
+        detail = {"recipients": len(user_ids), "digest": len(members) > DIGEST_OVER, "channels": where}
         for a in members:
             if id(a) not in marked:
                 a.last_notified_at, a.notified_measure, a.notify_count = now, a.measure, a.notify_count + 1

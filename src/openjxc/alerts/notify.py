@@ -33,8 +33,7 @@ def notify(*, company, recipients, topic: str, title: str, body: str = "", link:
     rows = notify_in_app(company=company_id, recipients=users, topic=topic, title=title, body=body, link=link,
                          data=data, by=by)
     deliveries = []
-    channels = [c for c in Channel.objects.filter(company_id=company_id, enabled=True).order_by("pk")
-                if c.matches(topic)]
+    channels = matching_channels(company_id, topic)
     common = dict(company_id=company_id, topic=topic, title=title, body=body, link=link, data=data,
                   next_attempt_at=now, created_at=now)
     for channel in channels:
@@ -49,6 +48,11 @@ def notify(*, company, recipients, topic: str, title: str, body: str = "", link:
         Delivery.objects.bulk_create(deliveries)
         schedule_send([d.pk for d in deliveries if d.pk is not None])
     return rows
+
+
+def matching_channels(company_id: int, topic: str) -> list[Channel]:
+    """The company's enabled external channels that carry `topic` (in-app is always on and not among them)."""
+    return [c for c in Channel.objects.filter(company_id=company_id, enabled=True).order_by("pk") if c.matches(topic)]
 
 
 def notify_in_app(*, company, recipients, topic: str, title: str, body: str = "", link: str = "",
