@@ -124,3 +124,25 @@ def test_the_page_queries_use_the_unique_indexes_on_postgresql(shop):
     users = User.objects.filter(company_id=shop.company.pk).order_by("username")[49950:50000]
     plan = _plan(users)
     assert "username" in plan and "Index" in plan, plan
+
+
+def test_users_by_last_sign_in_page_through_everyone_once(client, shop):
+    """Sorted by last sign-in, never-signed-in users (NULL) come last, ties broken by id, both directions."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    User.objects.bulk_create([
+        User(username=f"p{n:03d}", company=shop.company, password="!", roles=["keeper"],
+             last_login=None if n % 3 == 0 else now - dt.timedelta(hours=n % 7))
+        for n in range(130)
+    ])
+    client.force_login(shop.admin)  # the admin signs in now: first
+    url = reverse("web:users")
+    expected = sorted(User.objects.filter(company=shop.company),
+                      key=lambda u: (u.last_login is not None, u.last_login or now, u.pk), reverse=True)
+    forwards, _ = _walk(client, url, {"sort": "-last_login"})
+    backwards, _ = _walk(client, url, {"sort": "-last_login"}, last=True)
+    assert [u.username for u in forwards] == [u.username for u in expected] == [u.username for u in backwards]
+    assert forwards[0].username == shop.admin.username and forwards[-1].last_login is None
