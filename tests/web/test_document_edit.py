@@ -44,6 +44,8 @@ def test_the_header_of_a_draft_is_edited(client, shop):
     page = client.get(reverse("web:document_edit", args=[doc.pk]), **ZH)
     assert page.status_code == 200 and "kind" not in page.context["form"].fields
     assert page.context["form"]["memo"].value() == ""
+    # the date input shows the draft's date (an ISO value, whatever the language)
+    assert f'value="{doc.business_on.isoformat()}"' in page.content.decode()
 
     day = doc.business_on - dt.timedelta(days=2)
     done = client.post(reverse("web:document_edit", args=[doc.pk]), _form(

@@ -57,6 +57,7 @@ def test_every_document_once_forwards_and_backwards_in_each_order(client, shop):
     assert first.context["page"].count == 80 and not first.context["page"].count_capped
     body = first.content.decode()
     assert "80 行" in body and "下一页" in body and "末页" in body
+    assert 'value="2026-01-02"' in body  # the date filter shows what was asked (ISO, not 2026/01/02, in Chinese)
 
 
 def test_a_deep_page_costs_what_the_first_does_and_a_bad_cursor_is_the_first_page(client, shop):

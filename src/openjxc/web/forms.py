@@ -20,6 +20,11 @@ def _warehouse_choices(user, *, include_transit: bool):
     return [(w.pk, w.name) for w in qs]
 
 
+def iso_date():
+    """<input type="date"> takes only ISO dates, not the language's format (2026/11/25 in Chinese shows empty)."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class BalanceFilter(forms.Form):
     warehouse = forms.TypedChoiceField(label=_("Warehouse"), required=False, coerce=int, empty_value=None)
     item = forms.CharField(label=_("Item"), required=False, max_length=100,
@@ -40,8 +45,8 @@ class DocumentFilter(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False)
     number = forms.CharField(label=_("Number"), required=False, max_length=40,
                              widget=forms.TextInput(attrs={"type": "search"}))
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=iso_date())
+    date_to = forms.DateField(label=_("To"), required=False, widget=iso_date())
     amount_min = forms.DecimalField(label=_("Amount from"), required=False, min_value=0, max_digits=18,
                                     decimal_places=2)
     amount_max = forms.DecimalField(label=_("Amount to"), required=False, min_value=0, max_digits=18,
@@ -72,8 +77,7 @@ class DocumentHeaderForm(forms.Form):
                                           help_text=_("Only for a transfer."))
     partner = forms.TypedChoiceField(label=_("Partner"), coerce=int, required=False, empty_value=None,
                                      help_text=_("Supplier or customer, when the kind needs one."))
-    business_on = forms.DateField(label=_("Business date"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+    business_on = forms.DateField(label=_("Business date"), required=False, widget=iso_date())
     memo = forms.CharField(label=_("Memo"), required=False, max_length=500)
 
     def __init__(self, *args, user, **kwargs):
