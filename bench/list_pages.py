@@ -9,7 +9,9 @@ no network), each timed 5 times (median printed), with the number of SQL stateme
 - units: OFFSET paging (page 1, the middle page, the last page);
 - categories, users, documents: keyset paging (web/paging.py): the first page, a page in the middle and one
   near the end (reached with the cursor the pager's links carry, as after following "next" that far), and
-  the last page (`last=1`); documents also filtered (one kind, a month) and sorted by number.
+  the last page (`last=1`); documents also filtered (one kind, a month) and sorted by number;
+- and, for comparison, the two queries the documents pager used before (a full COUNT, an OFFSET read at the
+  same depths) next to the ones it uses now (a COUNT capped at 10,001, the keyset read).
 tests/web/test_screens_paging.py and test_document_paging.py check the statement counts and (on PostgreSQL)
 the plans; this prints the time.
 """
@@ -57,7 +59,7 @@ def main() -> None:
     from openjxc.core import services as core
     from openjxc.core.models import Role, User
     from openjxc.documents.models import Document
-    from openjxc.web.paging import _encode
+    from openjxc.web.paging import _encode, _seek
     from tests.web.paging_data import bulk_categories, bulk_documents
 
     call_command("migrate", verbosity=0)
@@ -125,6 +127,24 @@ def main() -> None:
             cursor = _encode([getattr(row, k.lstrip("-")) for k in keys])
             timed(f"{name} {where} (row {at})", url, {**params, "after": cursor})
         timed(f"{name} last page", url, {**params, "last": "1"})
+    # what the documents pager did before keyset paging, at the same depths: a full COUNT and an OFFSET read
+    def query_ms(label, fn):
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) * 1000)
+        print(f"  {label:44}: {statistics.median(times):7.1f} ms median (one query)")
+
+    ordered = docs.select_related("warehouse", "partner", "to_warehouse").order_by("-business_on", "-id")
+    query_ms("documents COUNT(*) (the old pager's)", lambda: docs.count())
+    query_ms("documents COUNT capped at 10,001 (now)", lambda: docs.order_by()[:10_001].count())
+    for where, at in (("middle", n_docs // 2 // 50 * 50), ("near the end", max(0, n_docs - 100) // 50 * 50)):
+        query_ms(f"documents OFFSET {at} (the old pager, {where})", lambda at=at: list(ordered[at:at + 50]))
+        row = ordered[at]
+        seek = _seek(["-business_on", "-id"], [row.business_on, row.pk], forward=True)
+        query_ms(f"documents keyset after row {at} (now)", lambda seek=seek: list(ordered.filter(seek)[:51]))
+
     timed("categories search 'q=99'", reverse("web:categories"), {"q": "99"})
     timed("users search 'q=99'", reverse("web:users"), {"q": "99"})
 
