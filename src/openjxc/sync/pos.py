@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET
 
 # every static file the till needs offline (the page loads nothing else)
 ASSETS = [
+    "web/tokens.css",
     "sync/pos.css",
     "sync/outbox.js",
     "sync/pos.js",
