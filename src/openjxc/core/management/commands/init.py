@@ -1,4 +1,5 @@
-"""jxc init: create/migrate the database, collect static files, create a company and its administrator."""
+"""jxc init: create/migrate the database, collect static files, create a company and its administrator
+(a new company also gets the default approval flows and alert rules)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ class Command(BaseCommand):
 
         with transaction.atomic():
             company = Company.objects.filter(code=company_code).first()
+            company_created = company is None
             if company is None:
                 try:
                     company = services.create_company(
@@ -71,6 +73,14 @@ class Command(BaseCommand):
                     self.stderr.write(self.style.WARNING(
                         f"User {username} already exists in another company ({user.company}); left unchanged."
                     ))
+            if company_created and user.company_id == company.pk:
+                # what a company set up for real starts with (as `jxc demo` and the API install them)
+                from openjxc.alerts.engine import install_default_rules
+                from openjxc.workflow.presets import install_default_presets
+
+                flows = install_default_presets(by=user)
+                rules = install_default_rules(company)
+                changed.append(f"installed {len(flows)} approval flow(s) and {len(rules)} alert rule(s)")
 
         if not changed:
             self.stdout.write(
