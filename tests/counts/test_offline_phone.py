@@ -110,6 +110,8 @@ def test_a_keeper_counts_offline_reloads_and_uploads_exactly_once(live_server, w
     page.wait_for_function("document.querySelector('#pending-count').textContent === '5'")
     assert page.locator("#entry-log .entry[data-state=queued]").count() == 5
     assert "待上传" in page.inner_text("#outbox-bar") and "待上传" in page.inner_text("#entry-log")
+    # offline, each waiting entry still names its item (the page carries the count's names)
+    assert "矿泉水 (6920000000017)" in page.inner_text("#entry-log")
     assert page.locator("#scan-result [data-scan=queued]").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
     if os.environ.get("JXC_SCREENSHOTS") == "1":

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from openjxc.catalog.models import Category
+from openjxc.catalog.models import Barcode, Category, Item
 from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError
 from openjxc.core.models import User
@@ -138,7 +138,25 @@ def count_detail(request, pk):
         "can_cost": permissions.allowed(user, "stock.cost"),
         "outbox": {"namespace": f"count-u{user.pk}-w{count.warehouse_id}", "count": count.pk,
                    "warehouse": count.warehouse_id, "user": user.pk, "texts": OUTBOX_TEXTS},
+        "item_names": _item_names(count) if count.status == CountStatus.COUNTING else {},
     })
+
+
+NAMES_UP_TO = 5000
+
+
+def _item_names(count: Count) -> dict[str, str]:
+    """Barcode and item code → item name for the items of a count being counted (at most NAMES_UP_TO items), so an
+    entry kept on the phone while offline reads "矿泉水 × 2", not a barcode. Names only: no book quantity."""
+    item_ids = list(count.lines.values_list("item_id", flat=True).distinct()[:NAMES_UP_TO + 1])
+    if not item_ids or len(item_ids) > NAMES_UP_TO:
+        return {}
+    items = {pk: (code, name) for pk, code, name in Item.objects.filter(pk__in=item_ids).values_list("pk", "code", "name")}
+    names = {pk: name for pk, (_code, name) in items.items()}
+    out = {code: name for code, name in items.values()}
+    out.update({code: names[pk] for code, pk in
+                Barcode.objects.filter(item_id__in=item_ids).values_list("code", "item_id")})
+    return out
 
 
 # what counts.js says about the entries kept on the phone (the outbox) and their upload

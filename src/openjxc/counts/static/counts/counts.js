@@ -32,8 +32,21 @@
     return e;
   }
 
+  // barcode / item code → item name for the count's items (the page embeds them): a queued entry reads
+  // "矿泉水 × 2" while it waits, not a barcode
+  var itemNames = null;
+  function nameOf(code) {
+    if (itemNames === null) {
+      var node = document.getElementById("count-item-names");
+      try { itemNames = node ? JSON.parse(node.textContent) : {}; } catch (e) { itemNames = {}; }
+    }
+    return itemNames[code] || "";
+  }
+
   function entryLabel(entry) {
-    var what = entry.barcode || entry.item || "";
+    var code = entry.barcode || entry.item || "";
+    var name = nameOf(code);
+    var what = name ? name + " (" + code + ")" : code;
     return entry.qty ? what + " × " + entry.qty : what;
   }
 
