@@ -43,6 +43,7 @@ from openjxc.workflow.models import (
 
 MAX_STEPS = 20
 MAX_REMINDERS = 3
+MAX_ESCALATIONS = 10  # a chain longer than this stops and tells the administrators
 LATE_GRACE_SECONDS = 120  # the scan runs every minute: later than this, the worker was not running
 APPROVER_TYPES = {"role", "user", "superior", "warehouse_manager"}
 ESCALATION_RULES = {"superior", "deputy", "auto_approve", "auto_reject"}
@@ -308,29 +309,84 @@ def pending_approval(doc: Document | int) -> Approval | None:
     return Approval.objects.filter(document_id=pk, state=ApprovalState.PENDING).select_related("version").first()
 
 
-def _resolve(company_id: int, spec: dict, doc: Document, requester: User) -> dict[int, str]:
-    """The users a step's approver entries stand for in this document, with how each was found."""
+def _active_people(company_id: int) -> dict[int, User]:
+    return {u.pk: u for u in User.objects.filter(company_id=company_id, is_active=True).order_by("pk")}
+
+
+def _resolve(company_id: int, spec: dict, doc: Document, requester: User,
+             people: dict[int, User] | None = None) -> dict[int, str]:
+    """The users a step's approver entries stand for in this document now, with how each was found.
+
+    `people`: the company's active users by id (read once when resolving many steps)."""
+    if people is None:
+        people = _active_people(company_id)
     found: dict[int, str] = {}
-    people = None
     for a in spec["approvers"]:
         if a["type"] == "role":
-            if people is None:
-                people = list(User.objects.filter(company_id=company_id, is_active=True).order_by("pk"))
-            for u in people:
+            for u in people.values():
                 if a["role"] in (u.roles or []):
                     found.setdefault(u.pk, f"role:{a['role']}")
         elif a["type"] == "user":
-            if User.objects.filter(company_id=company_id, is_active=True, pk=a["user"]).exists():
+            if a["user"] in people:
                 found.setdefault(a["user"], "user")
         elif a["type"] == "superior":
-            sup = requester.superior
-            if sup is not None and sup.is_active and sup.company_id == company_id:
-                found.setdefault(sup.pk, "superior")
+            if requester.superior_id in people:
+                found.setdefault(requester.superior_id, "superior")
         elif a["type"] == "warehouse_manager":
-            mgr = doc.warehouse.manager if doc.warehouse_id else None
-            if mgr is not None and mgr.is_active and mgr.company_id == company_id:
-                found.setdefault(mgr.pk, "warehouse_manager")
+            mgr = doc.warehouse.manager_id if doc.warehouse_id else None
+            if mgr in people:
+                found.setdefault(mgr, "warehouse_manager")
     return found
+
+
+def resync_approvers(company_id: int, *, step_ids=None, warehouse_id: int | None = None) -> int:
+    """Bring the active steps' approvers up to date with the company's people as they are now.
+
+    A step's approvers come from its frozen spec (roles, named users, the requester's superior, the
+    warehouse manager), resolved against today's roles: someone given the role joins the step, someone
+    who lost it (or was deactivated) leaves it unless they already decided. People added by an
+    escalation stay. In an "all" step (not escalated) everyone current must approve, so `required`
+    follows the set. Called on role / superior / warehouse-manager changes and before every decision.
+    Returns how many approver rows were added or removed."""
+    qs = ApprovalStep.objects.filter(company_id=company_id, state=StepState.ACTIVE)
+    if step_ids is not None:
+        qs = qs.filter(pk__in=list(step_ids))
+    if warehouse_id is not None:
+        qs = qs.filter(approval__document__warehouse_id=warehouse_id)
+    steps = list(qs.select_related("approval__requester", "approval__document__warehouse"))
+    if not steps:
+        return 0
+    people = _active_people(company_id)
+    rows: dict[int, list[StepApprover]] = {}
+    for r in StepApprover.objects.filter(step__in=steps).order_by("pk"):
+        rows.setdefault(r.step_id, []).append(r)
+    decided: dict[int, set[int]] = {}
+    for step_id, user_id, behalf in (Decision.objects.filter(step__in=steps).exclude(user=None)
+                                     .values_list("step_id", "user_id", "on_behalf_of_id")):
+        decided.setdefault(step_id, set()).add(behalf or user_id)
+    drop, add, changed = [], [], 0
+    for step in steps:
+        if not step.spec.get("approvers"):
+            continue
+        desired = _resolve(company_id, step.spec, step.approval.document, step.approval.requester, people)
+        mine = rows.get(step.pk, [])
+        have = {r.user_id for r in mine}
+        gone = [r for r in mine if r.via != "escalation" and r.user_id not in desired
+                and r.user_id not in decided.get(step.pk, set())]
+        new = [uid for uid in desired if uid not in have]
+        if not gone and not new:
+            continue
+        drop += [r.pk for r in gone]
+        add += [StepApprover(company_id=company_id, step=step, user_id=uid, via=desired[uid]) for uid in new]
+        changed += len(gone) + len(new)
+        if step.mode == Mode.ALL and step.escalated_at is None:
+            required = max(len(have) - len(gone) + len(new), 1)
+            if required != step.required:
+                step.required = required
+                step.save(update_fields=["required"])
+    StepApprover.objects.filter(pk__in=drop).delete()
+    StepApprover.objects.bulk_create(add, ignore_conflicts=True)
+    return changed
 
 
 def start_approval(doc: Document, *, by) -> Approval | None:
@@ -347,8 +403,9 @@ def start_approval(doc: Document, *, by) -> Approval | None:
     requester = by
     now = clock.now()
     resolved = []
+    people = _active_people(doc.company_id)
     for spec in chosen:
-        users = _resolve(doc.company_id, spec, doc, requester)
+        users = _resolve(doc.company_id, spec, doc, requester, people)
         if not users:
             raise DomainError(
                 "workflow.no_approver",
@@ -386,29 +443,37 @@ def start_approval(doc: Document, *, by) -> Approval | None:
 
 def _activate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.datetime, *, by) -> None:
     """Make `step` the current one: due time and timers from the calendar; tell its approvers."""
-    spec = step.spec
     step.state = StepState.ACTIVE
     step.started_at = now
     approval.current = step.position
     approval.save(update_fields=["current"])
-    timers = []
-    if spec.get("time_limit_hours"):
-        cal = calendar_of(doc.company)
-        limit = float(Decimal(spec["time_limit_hours"]) * 60)
-        step.due_at = add_working_minutes(cal, now, limit)
-        for seq, offset in enumerate(spec.get("reminders") or [], start=1):
-            timers.append(Timer(company_id=doc.company_id, step=step, document=doc, kind=TimerKind.REMINDER,
-                                seq=seq, due_at=add_working_minutes(cal, now, limit + offset)))
-        esc = spec.get("escalation")
-        if esc:
-            timers.append(Timer(company_id=doc.company_id, step=step, document=doc, kind=TimerKind.ESCALATION,
-                                seq=1, due_at=add_working_minutes(cal, now, limit + esc.get("after_minutes", 0))))
+    timers = _schedule(step, doc, now, level=1)
     step.save(update_fields=["state", "started_at", "due_at"])
     Timer.objects.bulk_create(timers)
     holders = holders_of(step, now)
     _notify(doc, holders, "workflow.waiting",
             gettext("%(number)s waits for your approval (%(step)s)") % {"number": doc.number, "step": step.name},
             body=_due_text(step), by=by, data={"step": step.name, "due_at": _iso(step.due_at)})
+
+
+def _schedule(step: ApprovalStep, doc: Document, now: dt.datetime, *, level: int) -> list[Timer]:
+    """The step's time limit from `now` in working time (sets step.due_at, unsaved) and its timers:
+    the reminders before / after it and the escalation (`level`: 1 for the step's start, n + 1 after
+    the n-th escalation gave the step a fresh limit)."""
+    spec = step.spec
+    if not spec.get("time_limit_hours"):
+        return []
+    cal = calendar_of(doc.company)
+    limit = float(Decimal(spec["time_limit_hours"]) * 60)
+    step.due_at = add_working_minutes(cal, now, limit)
+    timers = [Timer(company_id=doc.company_id, step=step, document=doc, kind=TimerKind.REMINDER, seq=seq,
+                    due_at=add_working_minutes(cal, now, limit + offset))
+              for seq, offset in enumerate(spec.get("reminders") or [], start=1)]
+    esc = spec.get("escalation")
+    if esc:
+        timers.append(Timer(company_id=doc.company_id, step=step, document=doc, kind=TimerKind.ESCALATION,
+                            seq=level, due_at=add_working_minutes(cal, now, limit + esc.get("after_minutes", 0))))
+    return timers
 
 
 def _iso(value):
@@ -422,11 +487,11 @@ def _due_text(step: ApprovalStep) -> str:
 
 
 def undecided(step: ApprovalStep) -> list[int]:
-    """Approvers of the step who have not decided it yet."""
-    decided = set(Decision.objects.filter(step=step).exclude(user=None).values_list("user_id", "on_behalf_of_id")
-                  .distinct())
-    done = {behalf or user for user, behalf in decided}
-    return [uid for uid in step.approvers.order_by("pk").values_list("user_id", flat=True) if uid not in done]
+    """Approvers of the step who have not decided it yet (from prefetched `approvers` and `decisions`
+    when the caller prefetched them, as the inbox does; otherwise two queries)."""
+    done = {d.on_behalf_of_id or d.user_id for d in step.decisions.all() if d.user_id is not None}
+    rows = sorted(step.approvers.all(), key=lambda r: r.pk)
+    return [r.user_id for r in rows if r.user_id not in done]
 
 
 def delegates_for(company_id: int, user_ids, at: dt.datetime) -> dict[int, list[int]]:
@@ -488,7 +553,10 @@ def decide(doc: Document, *, by, approve: bool, comment: str = "", changes=None)
         raise ValidationFailed(field="comment", reason=_("is longer than 500 characters"))
     if not approve and not comment:
         raise ValidationFailed(field="comment", reason=_("is required to reject: tell the requester why"))
-    step = approval.steps.get(position=approval.current)
+    # roles may have changed since the step started: who may decide is who holds them now
+    current = approval.steps.only("pk").get(position=approval.current)
+    resync_approvers(doc.company_id, step_ids=[current.pk])
+    step = approval.steps.get(pk=current.pk)
     now = clock.now()
     eligible, behalf = _principal_for(step, by, now)
     if not eligible:
@@ -676,10 +744,13 @@ def _fire(timer: Timer, doc: Document, now: dt.datetime) -> str:
                      payload={"document": doc.pk, "number": doc.number, "step": step.name, "seq": timer.seq,
                               "recipients": holders, "late_seconds": late})
         return f"reminded {len(holders)}" + (f", {late // 60} min late" if is_late else "")
-    return _escalate(approval, step, doc, now, late=late)
+    return _escalate(approval, step, doc, now, late=late, level=timer.seq)
 
 
-def _escalate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.datetime, *, late: int) -> str:
+def _escalate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.datetime, *, late: int,
+              level: int = 1) -> str:
+    """The step ran out of time (the `level`-th time): approve / reject automatically (final), or add the
+    next people up the chain as approvers with a fresh time limit; at the top, tell the administrators."""
     from openjxc.documents.services import _Changes
 
     rule = (step.spec.get("escalation") or {}).get("rule")
@@ -701,31 +772,52 @@ def _escalate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.dat
         record_event(company=doc.company_id, topic="workflow.escalated", obj=approval, payload=payload)
         return rule
     waiting = undecided(step)
-    if rule == "superior":
-        added = list(User.objects.filter(pk__in=waiting, superior__is_active=True,
-                                         superior__company_id=doc.company_id)
-                     .values_list("superior_id", flat=True).distinct())
+    approvers = set(step.approvers.values_list("user_id", flat=True))
+    if rule == "deputy" and level == 1:
+        candidates = [step.spec["escalation"]["deputy"]]
     else:
-        added = [step.spec["escalation"]["deputy"]]
-    added = [u for u in added if u not in set(step.approvers.values_list("user_id", flat=True))]
+        # up the chain: the superiors of everyone still undecided (at the second overrun of a deputy
+        # rule, the deputy's superior too); never someone who is already an approver of the step
+        candidates = list(User.objects.filter(pk__in=waiting).values_list("superior_id", flat=True)
+                          .order_by("superior_id").distinct())
+    active = set(User.objects.filter(pk__in=[c for c in candidates if c], company_id=doc.company_id,
+                                     is_active=True).values_list("pk", flat=True))
+    added = list(dict.fromkeys(u for u in candidates if u in active and u not in approvers))
+    payload["level"] = level
+    payload["to"] = added
+    late_note = ""
+    if late > LATE_GRACE_SECONDS:
+        late_note = " " + gettext("This escalation is %(minutes)s minutes late: the scheduler was not running.") % {
+            "minutes": late // 60}
+    if not added or level >= MAX_ESCALATIONS:
+        # the top of the chain: nobody left to escalate to; the administrators are told, no new timer
+        admins = [u.pk for u in User.objects.filter(company_id=doc.company_id, is_active=True).order_by("pk")
+                  if Role.ADMIN in (u.roles or [])]
+        _record_decision(approval, step, doc, by=None, behalf=None, kind=Decision.Kind.ESCALATE,
+                         comment=gettext("nobody left to escalate to; the administrators were told"), now=now)
+        payload.update(to=[], exhausted=True, told=admins)
+        record_event(company=doc.company_id, topic="workflow.escalated", obj=approval, payload=payload)
+        _notify(doc, admins, "workflow.escalation_exhausted",
+                gettext("%(number)s is still undecided and nobody is left to escalate to (%(step)s)") % {
+                    "number": doc.number, "step": step.name},
+                body=late_note.strip(), data={"step": step.name, "level": level, "late_seconds": late}, by=None)
+        return f"nobody to escalate to, told {len(admins)} admin(s)"
     StepApprover.objects.bulk_create([StepApprover(company_id=doc.company_id, step=step, user_id=u,
                                                    via="escalation") for u in added], ignore_conflicts=True)
     # whoever it was escalated to decides now: one more approval completes the step
     step.required = min(step.required, _approvals_on(step) + 1)
-    step.save(update_fields=["required"])
+    # a fresh time limit (same working-hours rule) with its reminders, and the next escalation
+    timers = _schedule(step, doc, now, level=level + 1)
+    step.save(update_fields=["required", "due_at"])
+    Timer.objects.bulk_create(timers)
     _record_decision(approval, step, doc, by=None, behalf=None, kind=Decision.Kind.ESCALATE,
-                     comment=gettext("escalated to %(who)s") % {"who": _names(added)} if added else
-                     gettext("nobody to escalate to"), now=now)
-    payload["to"] = added
+                     comment=gettext("escalated to %(who)s") % {"who": _names(added)}, now=now)
     record_event(company=doc.company_id, topic="workflow.escalated", obj=approval, payload=payload)
-    body = _due_text(step)
-    if late > LATE_GRACE_SECONDS:
-        body += " " + gettext("This escalation is %(minutes)s minutes late: the scheduler was not running.") % {
-            "minutes": late // 60}
+    body = _due_text(step) + late_note
     _notify(doc, added + [approval.requester_id], "workflow.escalated",
             gettext("%(number)s was escalated to you (%(step)s)") % {"number": doc.number, "step": step.name},
-            body=body, data={"late_seconds": late, "late": late > LATE_GRACE_SECONDS}, by=None)
-    return f"escalated to {added}" if added else "nobody to escalate to"
+            body=body, data={"late_seconds": late, "late": late > LATE_GRACE_SECONDS, "level": level}, by=None)
+    return f"escalated to {added}"
 
 
 def _notify(doc: Document, recipients, topic: str, title: str, *, body: str = "", data=None, by=None) -> None:
@@ -837,5 +929,6 @@ def set_calendar(*, by, hours: dict | None = None, holidays: list[dict] | None =
 
 __all__ = [
     "Status", "act", "applicable_flow", "cancel_delegation", "check_steps", "create_delegation", "create_flow",
-    "decide", "fire_due_timers", "pending_approval", "set_calendar", "start_approval", "update_flow", "withdraw",
+    "decide", "fire_due_timers", "pending_approval", "resync_approvers", "set_calendar", "start_approval",
+    "update_flow", "withdraw",
 ]
