@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
+
 from openjxc.core import clock
 from openjxc.core.models import User
 from openjxc.documents.models import Document
@@ -31,47 +33,75 @@ def _user_names(ids) -> list[dict]:
     return [{"id": i, "name": str(users[i])} for i in ids if i in users]
 
 
+def _with_deciders(qs):
+    """Steps with their approvers and decisions read in two queries whatever their number (for undecided())."""
+    return qs.prefetch_related(Prefetch("approvers", queryset=StepApprover.objects.order_by("pk")),
+                               Prefetch("decisions", queryset=Decision.objects.order_by("pk")))
+
+
 def waiting_for(user, *, limit: int = 200) -> list[dict]:
-    """Steps waiting for `user`'s decision, as an approver or as the delegate of one (on_behalf_of)."""
+    """Steps waiting for `user`'s decision, as an approver or as the delegate of one (on_behalf_of).
+
+    A constant number of queries however many documents wait (the inbox and its menu badge)."""
     now = clock.now()
     delegations = list(Delegation.objects.filter(company_id=user.company_id, delegate=user, starts_at__lte=now,
                                                  ends_at__gt=now, cancelled_at=None).values_list("user_id", flat=True))
     people = [user.pk, *delegations]
-    steps = (ApprovalStep.objects.filter(company_id=user.company_id, state=StepState.ACTIVE,
-                                         approvers__user_id__in=people)
-             .select_related("approval__document__warehouse", "approval__document__partner",
-                             "approval__document__created_by", "approval__requester")
-             .distinct().order_by("due_at", "started_at", "pk")[:limit])
-    out = []
+    steps = _with_deciders(
+        ApprovalStep.objects.filter(company_id=user.company_id, state=StepState.ACTIVE,
+                                    approvers__user_id__in=people)
+        .select_related("approval__document__warehouse", "approval__document__partner",
+                        "approval__document__created_by", "approval__requester")
+        .distinct().order_by("due_at", "started_at", "pk")[:limit])
+    found = []
     for step in steps:
         waiting = undecided(step)
         if user.pk in waiting:
-            principals = None
+            principals = []
         else:
             principals = [p for p in delegations if p in waiting]
             if not principals:
                 continue  # already decided (or the principal has)
+        found.append((step, principals))
+    names = _names_by_id({p for _s, principals in found for p in principals})
+    out = []
+    for step, principals in found:
         doc = step.approval.document
         out.append({"document": _doc(doc), "step": step.name, "position": step.position, "mode": step.mode,
                     "started_at": step.started_at, "due_at": step.due_at,
                     "overdue": bool(step.due_at and step.due_at < now), "requester": str(step.approval.requester),
-                    "on_behalf_of": _user_names(principals) if principals else []})
+                    "on_behalf_of": [{"id": p, "name": names[p]} for p in principals if p in names]})
     return out
 
 
+def _names_by_id(ids) -> dict[int, str]:
+    return {u.pk: str(u) for u in User.objects.filter(pk__in=list(ids))} if ids else {}
+
+
 def submitted_by(user, *, limit: int = 100) -> list[dict]:
-    """Approvals `user` started, newest first, with where each one is now."""
+    """Approvals `user` started, newest first, with where each one is now (constant queries)."""
     now = clock.now()
-    rows = (Approval.objects.filter(company_id=user.company_id, requester=user)
-            .select_related("document__warehouse", "document__partner", "document__created_by")
-            .order_by("-started_at", "-pk")[:limit])
+    active = _with_deciders(ApprovalStep.objects.filter(state=StepState.ACTIVE).order_by("position"))
+    rows = list(Approval.objects.filter(company_id=user.company_id, requester=user)
+                .select_related("document__warehouse", "document__partner", "document__created_by")
+                .prefetch_related(Prefetch("steps", queryset=active, to_attr="active_steps"))
+                .order_by("-started_at", "-pk")[:limit])
+    waiting = {}
+    for a in rows:
+        current = a.active_steps[0] if a.state == ApprovalState.PENDING and a.active_steps else None
+        waiting[a.pk] = (current, undecided(current) if current else [])
+    everyone = {u for _c, w in waiting.values() for u in w}
+    delegates = delegates_for(user.company_id, everyone, now) if everyone else {}
+    holders = {pk: list(dict.fromkeys([*w, *(d for p in w for d in delegates.get(p, []))]))
+               for pk, (_c, w) in waiting.items()}
+    names = _names_by_id({u for h in holders.values() for u in h})
     out = []
     for a in rows:
-        current = a.steps.filter(state=StepState.ACTIVE).first() if a.state == ApprovalState.PENDING else None
+        current = waiting[a.pk][0]
         out.append({"document": _doc(a.document), "state": a.state, "started_at": a.started_at,
                     "finished_at": a.finished_at, "reason": a.reason,
                     "current_step": current.name if current else None,
-                    "held_by": _user_names(holders_of(current, now)) if current else [],
+                    "held_by": [{"id": u, "name": names[u]} for u in holders[a.pk] if u in names],
                     "due_at": current.due_at if current else None})
     return out
 

@@ -1,0 +1,46 @@
+"""The 待办 inbox reads a constant number of statements however many documents wait."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from openjxc.core.models import Role
+from openjxc.workflow import selectors
+from openjxc.workflow import services as wf
+from tests.workflow.test_timers import at
+
+pytestmark = pytest.mark.django_db
+
+
+def statements(fn, *args):
+    with CaptureQueriesContext(connection) as ctx:
+        result = fn(*args)
+    return len(ctx.captured_queries), result
+
+
+def test_inbox_queries_do_not_grow_with_the_waiting_documents(team, frozen):
+    wf.create_flow(by=team.boss, name="报损审批", kind="write_off", steps=[
+        {"name": "经理", "approvers": [{"type": "role", "role": Role.MANAGER}], "mode": "n_of_m", "n": 2},
+    ])
+    wf.create_delegation(by=team.li, delegate=team.deputy, starts_at=at(23, 9), ends_at=at(25, 18))
+    counts = {}
+    for total in (3, 30):
+        while len(selectors.submitted_by(team.keeper)) < total:
+            doc = team.write_off("1")
+            wf.act(doc, by=team.zhou, action="approve")  # one of two: still waiting
+        counts[total] = {
+            "waiting": statements(selectors.waiting_for, team.wang),
+            "delegate": statements(selectors.waiting_for, team.deputy),
+            "submitted": statements(selectors.submitted_by, team.keeper),
+            "badge": statements(selectors.inbox_counts, team.wang),
+        }
+    for name in counts[3]:
+        few, many = counts[3][name][0], counts[30][name][0]
+        assert few == many, f"{name}: {few} statements for 3 documents, {many} for 30"
+        assert few <= 6
+    assert len(counts[30]["waiting"][1]) == 30
+    assert {p["name"] for row in counts[30]["delegate"][1] for p in row["on_behalf_of"]} == {"li"}
+    held = counts[30]["submitted"][1][0]["held_by"]
+    assert sorted(h["name"] for h in held) == ["deputy", "li", "wang"]  # zhou decided; deputy stands in for li
