@@ -18,33 +18,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-import secrets
 import sys
-import tempfile
 import time
 from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _fresh import fresh_database  # noqa: E402
 
 
 def main() -> None:
     pairs = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    data_dir = tempfile.mkdtemp(prefix="openjxc-alerts-")
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "openjxc.config.settings.prod", "SECRET_KEY": secrets.token_urlsafe(48),
-        "JXC_INSECURE_COOKIES": "1", "JXC_DATA_DIR": data_dir, "JXC_HUEY_IMMEDIATE": "1",
-    })
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{data_dir}/alerts.sqlite3")
-    url = os.environ["DATABASE_URL"]
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, name = url.rsplit("/", 1)
-        with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {name}")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    data_dir = fresh_database("openjxc-alerts-", os.environ.get("DATABASE_URL"), JXC_HUEY_IMMEDIATE="1")
     from django.db import connection, transaction
 
     from openjxc.alerts import engine, rules
@@ -57,7 +42,6 @@ def main() -> None:
     from openjxc.stock.locations import default_location
     from openjxc.stock.models import Location, LocationKind, Lot, StockBalance, StockMove
 
-    call_command("migrate", verbosity=0)
     rng = random.Random(7)
     company = core.create_company(code="BENCH", name="Bench")
     admin = core.create_user(by=None, company=company, username="bench-admin", password="pw-12345678",
@@ -115,9 +99,9 @@ def main() -> None:
     engine.install_default_rules(company)
     # an app server or worker has its URLconf loaded long before a scan; the first reverse() in a fresh
     # process imports every view (about 2 s), which is not the scan's cost
-    from django.urls import get_resolver
+    from django.urls import reverse
 
-    get_resolver().url_patterns
+    reverse("web:alerts")
 
     def timed_scan(label):
         per_kind = {}

@@ -21,16 +21,16 @@ import datetime as dt
 import json
 import os
 import random
-import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _fresh import fresh_database, machine_line, pg_url  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DB = "openjxc_bench_cycle"
 TARGET_S = 1.0
 KINDS = ["purchase_request", "purchase_order", "purchase_receipt", "sales_order", "sales_delivery", "write_off",
@@ -68,41 +68,9 @@ def main() -> None:
         print(f"  load average {r['load1']:.1f}")
 
 
-def machine_line() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"machine: {os.cpu_count()} CPUs ({cpu}), Python {sys.version.split()[0]}, load {os.getloadavg()[0]:.1f}"
-
-
 def child(cfg: dict) -> None:
-    data_dir = tempfile.mkdtemp(prefix="openjxc-bench-cycle-")
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "openjxc.config.settings.prod", "SECRET_KEY": secrets.token_urlsafe(48),
-        "JXC_INSECURE_COOKIES": "1", "JXC_DATA_DIR": data_dir, "JXC_ALLOWED_HOSTS": "127.0.0.1,localhost",
-    })
-    if cfg["engine"] == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
-        os.environ["DATABASE_URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_DB}"
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{data_dir}/bench.sqlite3"
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
+    data_dir = fresh_database("openjxc-bench-cycle-", pg_url(PG_DB) if cfg["engine"] == "postgres" else None)
     try:
-        call_command("migrate", verbosity=0)
         result = run(cfg)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)

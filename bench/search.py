@@ -15,11 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-import secrets
 import statistics
 import sys
-import tempfile
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _fresh import fresh_database  # noqa: E402
 
 FAMILY = "张王李赵刘陈杨黄周吴"
 GOODS = ["面粉", "大米", "食用油", "矿泉水", "鲜牛奶", "酱油", "白糖", "挂面", "饼干", "茶叶", "啤酒", "方便面",
@@ -29,24 +31,7 @@ PLACES = ["北京", "上海", "广州", "深圳", "杭州", "成都", "武汉", 
 
 def main() -> None:
     n_docs = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    data_dir = tempfile.mkdtemp(prefix="openjxc-search-")
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "openjxc.config.settings.prod", "SECRET_KEY": secrets.token_urlsafe(48),
-        "JXC_INSECURE_COOKIES": "1", "JXC_DATA_DIR": data_dir,
-    })
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{data_dir}/search.sqlite3")
-    url = os.environ["DATABASE_URL"]
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, name = url.rsplit("/", 1)
-        with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {name}")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    fresh_database("openjxc-search-", os.environ.get("DATABASE_URL"))
     from django.db import connection, transaction
 
     from openjxc.core import services as core
@@ -56,7 +41,6 @@ def main() -> None:
     from openjxc.partners.models import Partner
     from openjxc.stock import services as stock
 
-    call_command("migrate", verbosity=0)
     rng = random.Random(11)
     company = core.create_company(code="BENCH", name="Bench")
     admin = core.create_user(by=None, company=company, username="bench-admin", password="pw-12345678",
