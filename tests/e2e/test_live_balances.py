@@ -88,3 +88,54 @@ def test_balances_page_updates_when_a_document_is_posted_through_another_server(
     finally:
         servers.stop()
     assert_ledger_consistent()
+
+
+def test_the_to_do_inbox_shows_a_document_submitted_through_another_server(postgres, tmp_path, monkeypatch):  # noqa: F811
+    from openjxc.core.models import Role
+    from openjxc.workflow.presets import install_preset
+
+    monkeypatch.setattr(test_two_servers, "START_TIMEOUT", 120)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "openjxc.config.settings.dev", "JXC_DATA_DIR": str(tmp_path)}
+    env.pop("JXC_TESTING", None)
+    subprocess.run([sys.executable, "-m", "django", "collectstatic", "--noinput", "-v0"], env=env, check=True)
+    shop = Shop()
+    # purchase orders over 100 wait for the general manager
+    install_preset("purchase_order_threshold", by=shop.admin, threshold="100")
+    manager = shop.user("boss", Role.MANAGER)
+    manager.password = PBKDF2PasswordHasher().encode("pw-12345678", PBKDF2PasswordHasher().salt())
+    manager.save(update_fields=["password"])
+    token = create_token(by=shop.admin, name="e2e")[1]
+    servers = Servers(tmp_path)
+    try:
+        servers.wait_ready(token)
+        a, b = servers.urls
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            ])
+            page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
+                                    viewport={"width": 360, "height": 760})
+            page.goto(f"{b}/login/")
+            page.fill("input[name=username]", "boss")
+            page.fill("input[name=password]", "pw-12345678")
+            with page.expect_navigation(wait_until="domcontentloaded", timeout=60_000):
+                page.click("button[type=submit]")
+            page.goto(f"{b}/workflow/inbox/", wait_until="domcontentloaded")
+            page.wait_for_selector('#live-indicator[data-state="live"]', timeout=30_000)
+            assert page.locator("#live-inbox .todo-item").count() == 0
+
+            body = {"kind": "purchase_order", "warehouse": shop.main.pk, "partner": shop.supplier.pk,
+                    "lines": [{"item": shop.flour.pk, "quantity": "50", "unit_price": "5"}],
+                    "advance_to": "submitted"}
+            r = httpx.post(f"{a}/api/documents", json=body, timeout=30,
+                           headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})
+            assert r.status_code == 201, r.text
+            number = r.json()["number"]
+            page.evaluate("window.__notReloaded = true")
+            # the order appears in the manager's waiting list without a reload, with its count on the tab
+            page.wait_for_selector(f"#live-inbox .todo-item >> text={number}", timeout=30_000)
+            assert page.evaluate("window.__notReloaded") is True
+            assert page.inner_text("#live-inbox .tab.active .tab-count") == "1"
+            browser.close()
+    finally:
+        servers.stop()

@@ -33,8 +33,20 @@
     return true;
   }
 
+  // someone typing in a region (a comment on the inbox, a quantity) is not interrupted: its refresh waits
+  function busy(region) {
+    var el = document.activeElement;
+    return el && region.contains(el) && /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) && el.type !== "submit" &&
+      el.type !== "button";
+  }
+
   function refresh(region) {
     if (!window.htmx || !region.id || !document.body.contains(region)) return;
+    if (busy(region)) {
+      var again = function () { region.removeEventListener("focusout", again); schedule(region); };
+      region.addEventListener("focusout", again);
+      return;
+    }
     window.htmx.ajax("GET", window.location.href, {
       target: "#" + region.id, select: "#" + region.id + " > *", swap: "innerHTML"
     }).then(function () {
