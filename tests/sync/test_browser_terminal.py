@@ -84,6 +84,11 @@ def test_a_keeper_registers_their_phone_and_entries_are_theirs(shop, counting):
     r3 = _register(c, "WH1", device="another-device-1")
     assert r3.status_code == 201 and r3.json()["id"] != body["id"]
     assert Terminal.objects.filter(operator=keeper).count() == 2
+    # the administrator's terminals page says whose phone each browser terminal is
+    admin = Client(headers={"Accept-Language": "zh-hans"})
+    admin.force_login(shop.admin)
+    page = admin.get("/terminals/").content.decode()
+    assert "小王的手机 <small class=\"muted\">· 操作员 keeper1</small>" in page
     counts.finish_count(count, by=shop.admin, uncounted_as_zero=True)
     assert_ledger_consistent()
 

@@ -75,7 +75,7 @@ def terminal_list(request):
             messages.error(request, err.render_message())
     conf = terminals.terminal_settings(user.company_id)
     rows = []
-    for t in Terminal.objects.filter(company_id=user.company_id).select_related("warehouse").order_by("code"):
+    for t in Terminal.objects.filter(company_id=user.company_id).select_related("warehouse", "operator").order_by("code"):
         problems = terminals.health(t, conf=conf)
         rows.append({"t": t, "problems": [terminals.PROBLEM_LABELS[p] for p in problems]})
     alerts = Event.objects.filter(company_id=user.company_id, topic__in=ALERT_TOPICS).order_by("-id")[:30]
