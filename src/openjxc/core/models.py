@@ -49,6 +49,11 @@ class User(AbstractUser):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reports", verbose_name=_("superior")
     )
 
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        # the users page lists one company's people by name, a page at a time (keyset on the name)
+        indexes = [models.Index(fields=["company", "username"], name="core_user_company_username")]
+
     def __str__(self):
         return self.display_name or self.username
 
