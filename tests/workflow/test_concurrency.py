@@ -58,6 +58,7 @@ def test_each_timer_fires_exactly_once_with_several_workers(wipeable_ledger, fro
     ])
     documents = [team.write_off(qty="1") for _ in range(DOCUMENTS)]
     assert Timer.objects.count() == DOCUMENTS * 4
+    first = set(Timer.objects.values_list("pk", flat=True))
 
     # the workers were down all afternoon: everything is due at once
     frozen.set(dt.datetime(2026, 11, 23, 17, 0, tzinfo=SH))
@@ -73,8 +74,14 @@ def test_each_timer_fires_exactly_once_with_several_workers(wipeable_ledger, fro
 
     fired_ids = Counter(r["timer"] for r in results)
     assert len(fired_ids) == DOCUMENTS * 4 and set(fired_ids.values()) == {1}
-    assert set(Timer.objects.values_list("state", flat=True)) == {"fired"}
-    assert all(t.late_seconds > 0 for t in Timer.objects.all())  # each one says how late it was
+    assert set(fired_ids) == first
+    assert set(Timer.objects.filter(pk__in=first).values_list("state", flat=True)) == {"fired"}
+    assert all(t.late_seconds > 0 for t in Timer.objects.filter(pk__in=first))  # each one says how late it was
+    # each escalation gave its step a fresh limit: its reminders and the next level, due tomorrow
+    later = Timer.objects.exclude(pk__in=first)
+    assert later.count() == DOCUMENTS * 4 and set(later.values_list("state", flat=True)) == {"pending"}
+    assert set(later.filter(kind="escalation").values_list("seq", flat=True)) == {2}
+    assert min(later.values_list("due_at", flat=True)) > wf.clock.now()
     reminders = Counter((n.data["number"], n.data["seq"]) for n in
                         Notification.objects.filter(recipient=team.wang, topic="workflow.reminder"))
     assert len(reminders) == DOCUMENTS * 3 and set(reminders.values()) == {1}
@@ -88,6 +95,7 @@ def test_each_timer_fires_exactly_once_with_several_workers(wipeable_ledger, fro
         doc = docs.approve_document(doc, by=team.boss)
         assert doc.status == Status.APPROVED
         docs.post_document(doc, by=team.keeper)
+    assert set(later.values_list("state", flat=True)) == {"cancelled"}
     assert_ledger_consistent()
 
 
