@@ -98,3 +98,19 @@ def test_the_deep_page_reads_an_index_range_on_postgresql(shop):
         cur.execute("EXPLAIN " + sql, params)
         plan = "\n".join(r[0] for r in cur.fetchall())
     assert "Index" in plan and "Seq Scan on documents_document" not in plan, plan
+
+
+def test_the_filter_panel_says_applied_for_a_filter_not_for_a_page_position(client, shop):
+    bulk_documents(shop.company, shop.main, shop.supplier, shop.admin, 120, start=START, per_day=40)
+    client.force_login(shop.admin)
+    url = reverse("web:documents")
+    applied = '<span class="badge status-approved">已应用</span>'
+    first = client.get(url, **ZH)
+    assert applied not in first.content.decode()
+    # following "next": a page position, not a filter — the panel stays closed
+    deeper = client.get(f"{url}?{first.context['page'].next_query}", **ZH).content.decode()
+    assert applied not in deeper and '<details class="filter-box card" data-open-wide>' in deeper
+    # an empty filter form submitted is no filter either; a kind is
+    assert applied not in client.get(url, {"kind": "", "q": " "}, **ZH).content.decode()
+    filtered = client.get(url, {"kind": "purchase_order"}, **ZH).content.decode()
+    assert applied in filtered and '<details class="filter-box card" data-open-wide open>' in filtered

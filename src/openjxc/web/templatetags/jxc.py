@@ -85,3 +85,12 @@ def per(value, divisor):
     if v is None or not d:
         return None
     return v / d
+
+
+@register.filter
+def has_filters(query) -> bool:
+    """Whether a list page's query string holds a filter (a non-empty value other than the pager's position,
+    the sort order's default or an export request): the filter panel opens and says "applied" only then."""
+    from openjxc.web.paging import PARAMS
+
+    return any(v.strip() for k, values in query.lists() if k not in PARAMS and k != "export" for v in values)
