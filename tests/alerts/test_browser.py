@@ -3,21 +3,16 @@ and testing it against the local platform server."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.db import transaction
 
 from openjxc.alerts.models import Channel, Notification
 from openjxc.alerts.notify import notify
+from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop
 
-CHROMIUM = "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 def test_bell_inbox_and_channel_setup_on_a_phone(live_server, wipeable_ledger, platforms):
@@ -29,9 +24,7 @@ def test_bell_inbox_and_channel_setup_on_a_phone(live_server, wipeable_ledger, p
         notify(company=shop.company, recipients=[shop.admin], topic="alert.low_stock", title="低库存：面粉")
 
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        ])
+        browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760})
         page.goto(f"{live_server.url}/login/")

@@ -4,21 +4,17 @@ barcode is unknown."""
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 
 import pytest
 
 from openjxc.counts import services as counts
 from openjxc.counts.models import CountEntry, CountLine
+from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop
 
-CHROMIUM = "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 def test_scanning_on_a_phone(live_server, wipeable_ledger):
@@ -28,9 +24,7 @@ def test_scanning_on_a_phone(live_server, wipeable_ledger):
     counts.start_count(count, by=shop.admin)
 
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        ])
+        browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760})
         page.goto(f"{live_server.url}/login/")

@@ -18,15 +18,12 @@ from openjxc.documents.models import Status
 from openjxc.stock.models import StockBalance
 from openjxc.sync import terminals
 from openjxc.sync.models import Terminal, TerminalOperation
+from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop, assert_ledger_consistent
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots", "count-offline-phone.png")
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 WATER, FLOUR = "6920000000017", "6901234567892"
 
@@ -37,9 +34,7 @@ def browser(monkeypatch):
     # actions, one thing at a time (Django's documented escape hatch for exactly this)
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        ])
+        b = launch(p)
         yield b
         b.close()
 

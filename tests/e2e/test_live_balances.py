@@ -20,15 +20,14 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from openjxc.core.tokens import create_token
 from tests.api import test_two_servers
 from tests.api.test_two_servers import Servers, _ledger_protected_after_flush, postgres  # noqa: F401 - fixtures
+from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop, assert_ledger_consistent
 
-CHROMIUM = "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
-    pytest.mark.e2e,
+    *NEEDS_CHROMIUM,
     pytest.mark.postgres_only,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
 ]
 
 
@@ -49,9 +48,7 @@ def test_balances_page_updates_when_a_document_is_posted_through_another_server(
         servers.wait_ready(token)
         a, b = servers.urls
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            ])
+            browser = launch(p)
             page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                     viewport={"width": 360, "height": 760})
             page.goto(f"{b}/login/")
@@ -110,9 +107,7 @@ def test_the_to_do_inbox_shows_a_document_submitted_through_another_server(postg
         servers.wait_ready(token)
         a, b = servers.urls
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            ])
+            browser = launch(p)
             page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                     viewport={"width": 360, "height": 760})
             page.goto(f"{b}/login/")

@@ -22,22 +22,15 @@ from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.partners import services as partners
 from openjxc.stock.models import StockBalance
 from openjxc.sync.models import OpStatus, TerminalOperation
+from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop, assert_ledger_consistent
 
-CHROMIUM = "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-]
+pytestmark = NEEDS_CHROMIUM
 WATER, FLOUR, MILK = "6920000000017", "6901234567892", "6930000000016"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 D = Decimal
 
-
-def launch(p):
-    return p.chromium.launch(executable_path=CHROMIUM, args=[
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
 
 
 def zh_context(browser, viewport):

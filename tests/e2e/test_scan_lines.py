@@ -6,21 +6,17 @@ exactly those lines and posts through the ledger."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from decimal import Decimal
 
 import pytest
 
 from openjxc.documents import services as docs
 from openjxc.documents.models import Document, Status
+from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop, assert_ledger_consistent
 
-CHROMIUM = "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 def scan(page, code):
@@ -31,9 +27,7 @@ def scan(page, code):
 def test_receiving_by_scanning_on_a_phone(live_server, wipeable_ledger):
     shop = Shop()
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        ])
+        browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760})
         page.goto(f"{live_server.url}/login/")
@@ -123,11 +117,8 @@ def test_scanning_with_the_camera_uses_the_polyfill_from_our_own_static_files(li
     video = tmp_path / "flour.y4m"
     ean13_y4m(video, "6901234567892")  # 面粉's barcode
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ])
+        browser = launch(p, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                         f"--use-file-for-fake-video-capture={video}")
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760})
         requested = []

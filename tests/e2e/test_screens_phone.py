@@ -3,20 +3,16 @@ another one and give an item a pack unit (1 箱 = 20 千克), in Chinese; a refu
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 
 import pytest
 
 from openjxc.catalog.models import Category, ItemUnit
+from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop
 
-CHROMIUM = "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 def test_category_and_item_unit_on_a_phone(live_server, wipeable_ledger):
@@ -24,9 +20,7 @@ def test_category_and_item_unit_on_a_phone(live_server, wipeable_ledger):
     food_pk, flour_pk, box_pk = shop.food.pk, shop.flour.pk, shop.box.pk
 
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        ])
+        browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760}, is_mobile=True, has_touch=True)
         page.goto(f"{live_server.url}/login/")

@@ -4,7 +4,6 @@ the manager voids the delivery. Every step through the pages; the ledger is chec
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 
 import pytest
@@ -12,14 +11,11 @@ import pytest
 from openjxc.core.models import Role
 from openjxc.documents.models import Document, Status
 from openjxc.stock.models import StockBalance
+from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop, assert_ledger_consistent
 
-CHROMIUM = "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-]
+pytestmark = NEEDS_CHROMIUM
 FLOUR = "6901234567892"
 
 
@@ -76,8 +72,7 @@ def test_order_receive_sell_deliver_void(live_server, wipeable_ledger, viewport)
     boss = shop.user("boss", Role.MANAGER)
     url = live_server.url
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = launch(p)
         purchaser = sign_in(browser, url, buyer.username, viewport)
         manager = sign_in(browser, url, boss.username, viewport)
         store = sign_in(browser, url, keeper.username, viewport)

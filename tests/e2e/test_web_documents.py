@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 
 import pytest
@@ -10,14 +9,11 @@ import pytest
 from openjxc.documents import services as docs
 from openjxc.documents.models import Status
 from openjxc.documents.services import LineInput
+from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop, assert_ledger_consistent
 
-CHROMIUM = "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 def _delivery(shop, quantity):
@@ -33,9 +29,7 @@ def test_post_buttons_in_the_browser(live_server, wipeable_ledger):
     too_much, fine = _delivery(shop, "500"), _delivery(shop, "5")
 
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        ])
+        browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760})
         page.goto(f"{live_server.url}/login/")

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from openjxc.catalog.models import Item
+from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop, assert_ledger_consistent
 from tests.e2e.shots import shot
 from tests.web.test_excel_import import xlsx
 
-CHROMIUM = "/usr/bin/chromium"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 def test_import_page_shows_the_bad_rows_then_imports(live_server, wipeable_ledger):
@@ -28,9 +23,7 @@ def test_import_page_shows_the_bad_rows_then_imports(live_server, wipeable_ledge
     good = xlsx([header, ["E001", "绿茶", "瓶", 3, "6911111111110"], ["E002", "红茶", "瓶", 3.5, ""]])
 
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        ])
+        browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760})
         page.goto(f"{live_server.url}/login/")

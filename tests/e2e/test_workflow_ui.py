@@ -5,7 +5,6 @@ a 360 px phone; the cycle-time report with its charts. Screenshots go to docs/sc
 from __future__ import annotations
 
 import datetime as dt
-import os
 from decimal import Decimal
 
 import pytest
@@ -19,16 +18,12 @@ from openjxc.documents.services import LineInput
 from openjxc.stock import services as stock
 from openjxc.workflow import services as wf
 from openjxc.workflow.models import Approval, Flow
+from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop, assert_ledger_consistent
 from tests.e2e.shots import shot
 
-CHROMIUM = "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+pytestmark = NEEDS_CHROMIUM
 
 
 def _login(page, url, username):
@@ -69,7 +64,7 @@ def test_flow_editor_adds_a_step_with_a_condition_then_new_documents_follow_it(l
     flow_pk, liu_pk = flow.pk, liu.pk
 
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 1280, "height": 900})
         _login(page, live_server.url, "boss")
@@ -136,7 +131,7 @@ def test_approving_and_rejecting_from_the_inbox_on_a_phone(live_server, wipeable
     first, second = made
 
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760}, is_mobile=True, has_touch=True)
         _login(page, live_server.url, "wang")
@@ -207,7 +202,7 @@ def test_cycle_time_report_in_the_browser(live_server, wipeable_ledger):
         clock.freeze(None)
 
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 1280, "height": 900})
         _login(page, live_server.url, "boss")

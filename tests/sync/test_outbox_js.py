@@ -4,7 +4,6 @@ answered them, refused ones kept for the user, and a revoked terminal stops uplo
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 
 import pytest
@@ -13,14 +12,11 @@ from openjxc.counts import services as counts
 from openjxc.counts.models import CountEntry, CountLine
 from openjxc.sync import terminals
 from openjxc.sync.models import TerminalOperation
+from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop, assert_ledger_consistent
 
-CHROMIUM = "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture
@@ -29,9 +25,7 @@ def browser(monkeypatch):
     # actions, one thing at a time (Django's documented escape hatch for exactly this)
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        ])
+        b = launch(p)
         yield b
         b.close()
 

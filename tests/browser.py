@@ -1,0 +1,23 @@
+"""Debian's Chromium for the browser tests: where it is, how it starts, and the marks a browser test carries.
+
+Never a downloaded browser (`playwright install` cannot reach the internet here): Playwright from PyPI drives
+/usr/bin/chromium. In CI a missing Chromium fails the run (tests/e2e/conftest.py); elsewhere the tests skip.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking")
+NEEDS_CHROMIUM = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
+]
+
+
+def launch(p, *extra_args: str):
+    """Chromium from a `sync_playwright()` context, headless, with `extra_args` (a fake camera, say)."""
+    return p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *extra_args])
