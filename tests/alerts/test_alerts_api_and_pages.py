@@ -57,6 +57,17 @@ def test_rules_alerts_acknowledge_and_order_through_the_api(shop):
 
     patched = api.patch(f"/alert-rules/{rule['id']}", {"is_active": False, "params": {}})
     assert patched.status_code == 200 and patched.json()["is_active"] is False
+    # a rule names the channels it goes through; a channel not of this company is not found
+    from openjxc.alerts.channel_services import create_channel
+
+    group = create_channel(by=shop.admin, kind="wecom", name="仓库群",
+                           config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k"})
+    assert rule["channels"] == []
+    routed = api.patch(f"/alert-rules/{rule['id']}", {"channels": [group.pk]})
+    assert routed.status_code == 200 and routed.json()["channels"] == [group.pk]
+    missing = api.patch(f"/alert-rules/{rule['id']}", {"channels": [group.pk + 1000]})
+    assert missing.status_code == 404 and missing.json()["code"] == "channel.not_found"
+    assert api.get("/alert-rules").json()[0]["channels"] == [group.pk]
     assert_ledger_consistent()
 
 
@@ -118,10 +129,15 @@ def test_alert_pages_in_chinese_and_english(client, shop):
 
 
 def test_rule_form_saves_and_shows_errors(client, shop):
+    from openjxc.alerts.channel_services import create_channel
+
+    group = create_channel(by=shop.admin, kind="wecom", name="仓库群",
+                           config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k"})
     client.force_login(shop.manager)
     url = reverse("web:alert_rule_new", args=["slow_mover"])
     form = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Sales drop (%)" in form
+    assert "仓库群 · " in form and "None ticked: every enabled channel" in form
     bad = client.post(url, {"name": "慢销", "is_active": "on", "cooldown_hours": "24", "param_drop_pct": "30",
                             "param_weeks_running": "0", "param_baseline_weeks": "4", "param_min_weekly": "1"},
                       HTTP_ACCEPT_LANGUAGE="en")
@@ -129,9 +145,10 @@ def test_rule_form_saves_and_shows_errors(client, shop):
     assert not AlertRule.objects.exists()
     ok = client.post(url, {"name": "慢销", "is_active": "on", "cooldown_hours": "48", "param_drop_pct": "25",
                            "param_weeks_running": "2", "param_baseline_weeks": "6", "param_min_weekly": "1",
-                           "recipient_roles": ["manager"]})
+                           "recipient_roles": ["manager"], "channels": [str(group.pk)]})
     assert ok.status_code == 302
     saved = AlertRule.objects.get()
+    assert list(saved.channels.all()) == [group]
     assert saved.params == {"drop_pct": 25, "weeks_running": 2, "baseline_weeks": 6, "min_weekly": 1}
     assert saved.cooldown_hours == 48 and saved.recipient_roles == ["manager"]
     # a keeper can't edit rules

@@ -361,3 +361,39 @@ def test_the_history_says_where_an_alert_was_sent(shop, frozen):
     # the in-app inbox of two people and the one group channel that carries alerts, not the finance group
     assert notified.detail["recipients"] == 2
     assert notified.detail["channels"] == [{"kind": "wecom", "name": "仓库群"}]
+
+
+def test_a_rule_sends_through_the_channels_it_names_and_only_those(shop, frozen):
+    from openjxc.alerts.channel_services import create_channel
+    from openjxc.alerts.models import Delivery
+
+    create_channel(by=shop.admin, kind="wecom", name="仓库群", topics=["alert."],
+                                     config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k"})
+    buyers_group = create_channel(by=shop.admin, kind="feishu", name="采购群", topics=["document."],
+                                  config={"url": "http://127.0.0.1:9/open-apis/bot/v2/hook/b"})
+    catalog.set_levels(shop.water, shop.main, by=shop.admin, safety_stock=D("10"))
+    low = rule(shop, AlertKind.LOW_STOCK)
+    # the purchasers' group does not carry alerts by its topics, but this rule names it: only it is used
+    engine.save_rule(by=shop.admin, rule=low, channels=[buyers_group.pk])
+    assert sorted(engine.save_rule(by=shop.admin, rule=low).channels.values_list("name", flat=True)) == ["采购群"]
+    shop.receive(shop.water, 3, "1.2")
+    [alert] = engine.scan_company(shop.company.pk).raised
+    assert list(Delivery.objects.values_list("channel__name", flat=True)) == ["采购群"]
+    assert alert.history.get(action=AlertAction.NOTIFIED).detail["channels"] == [{"kind": "feishu", "name": "采购群"}]
+    # no channel named: back to every channel whose topics carry alerts
+    engine.save_rule(by=shop.admin, rule=low, channels=[])
+    shop.sell(shop.water, 2)  # worse: sent again at once
+    engine.scan_company(shop.company.pk)
+    assert list(Delivery.objects.order_by("pk").values_list("channel__name", flat=True)) == ["采购群", "仓库群"]
+
+
+def test_a_rule_refuses_a_channel_of_another_company(shop):
+    from openjxc.alerts.channel_services import create_channel
+
+    other = Shop("OTHER")
+    theirs = create_channel(by=other.admin, kind="wecom", name="别家群",
+                            config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=o"})
+    with pytest.raises(DomainError) as err:
+        rule(shop, AlertKind.LOW_STOCK, channels=[theirs.pk])
+    assert err.value.code == "channel.not_found"
+    assert not AlertRule.objects.filter(company=shop.company, kind=AlertKind.LOW_STOCK).exists()

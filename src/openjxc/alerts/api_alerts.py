@@ -169,6 +169,7 @@ class RuleOut(Schema):
     params: dict
     recipient_roles: list[str]
     recipients: list[int]
+    channels: list[int]
     cooldown_hours: int
     open_alerts: int
 
@@ -177,7 +178,8 @@ def _rule_out(r: AlertRule) -> dict:
     return {"id": r.pk, "kind": r.kind, "kind_label": str(AlertKind(r.kind).label), "name": r.name,
             "is_active": r.is_active, "warehouse": r.warehouse_id, "category": r.category_id, "item": r.item_id,
             "params": r.params, "recipient_roles": r.recipient_roles,
-            "recipients": sorted(r.recipients.values_list("pk", flat=True)), "cooldown_hours": r.cooldown_hours,
+            "recipients": sorted(r.recipients.values_list("pk", flat=True)),
+            "channels": sorted(r.channels.values_list("pk", flat=True)), "cooldown_hours": r.cooldown_hours,
             "open_alerts": r.alerts.filter(status__in=OPEN_STATUSES).count()}
 
 
@@ -191,6 +193,7 @@ class RuleFields(Schema):
     params: dict[str, float | int] | None = None
     recipient_roles: list[text(16)] | None = Field(None, max_length=10)
     recipients: list[Id] | None = Field(None, max_length=100)
+    channels: list[Id] | None = Field(None, max_length=50, description="none: every channel carrying the topic")
     cooldown_hours: int | None = Field(None, ge=0, le=2160)
 
 

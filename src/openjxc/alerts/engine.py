@@ -117,7 +117,7 @@ KEEP = object()  # save_rule: leave this part of the scope as it is (None clears
 def save_rule(*, by, rule: AlertRule | None = None, kind: str | None = None, name: str | None = None,
               is_active: bool | None = None, warehouse=KEEP, category=KEEP, item=KEEP, params: dict | None = None,
               recipient_roles: list | None = None, recipients: list | None = None,
-              cooldown_hours: int | None = None) -> AlertRule:
+              channels: list | None = None, cooldown_hours: int | None = None) -> AlertRule:
     """Create (rule=None) or change an alert rule; parameters and recipients validated, unknown keys refused."""
     from openjxc.core import permissions
 
@@ -165,10 +165,21 @@ def save_rule(*, by, rule: AlertRule | None = None, kind: str | None = None, nam
         missing = set(ids) - {u.pk for u in users}
         if missing:
             raise NotFound("user", sorted(missing)[0])
+    chosen = None
+    if channels is not None:
+        from openjxc.alerts.models import Channel
+
+        ids = [getattr(c, "pk", c) for c in channels]
+        chosen = list(Channel.objects.filter(company_id=company_id, pk__in=ids))
+        missing = set(ids) - {c.pk for c in chosen}
+        if missing:
+            raise NotFound("channel", sorted(missing)[0])
     with transaction.atomic():
         rule.save()
         if users is not None:
             rule.recipients.set(users)
+        if chosen is not None:
+            rule.channels.set(chosen)
         record_event(company=company_id, topic="alert_rule.saved", by=by, obj=rule,
                      payload={"kind": rule.kind, "name": rule.name, "active": rule.is_active})
     return rule
@@ -350,11 +361,13 @@ def _notify(rule: AlertRule, alerts: list[Alert], now, marked: set[int] = frozen
 
     `marked` holds the id() of alerts already stored as notified now (the new ones, inserted that way); the
     others are marked here with one UPDATE (their measure column already holds the measure notified)."""
-    from openjxc.alerts.notify import notify
+    from openjxc.alerts.notify import matching_channels, notify
 
     history = []
     groups: dict[tuple[int, ...], list[Alert]] = {}
     everyone = recipients_of(rule)
+    channels = [c for c in rule.channels.order_by("pk") if c.enabled] or None
+    channels = channels if channels is not None else matching_channels(rule.company_id, f"alert.{rule.kind}")
     per_warehouse: dict[int | None, tuple[int, ...]] = {}
     for alert in alerts:
         key = per_warehouse.get(alert.warehouse_id)
@@ -373,19 +386,17 @@ def _notify(rule: AlertRule, alerts: list[Alert], now, marked: set[int] = frozen
             with translation.override(language):
                 if len(members) > DIGEST_OVER:
                     lines = [a.title for a in members[:20]]
-                    notify(company=rule.company_id, recipients=people, topic=f"alert.{rule.kind}",
+                    notify(company=rule.company_id, recipients=people, topic=f"alert.{rule.kind}", channels=channels,
                            title=str(_("%(count)s alerts: %(rule)s") % {"count": len(members), "rule": rule.name}),
                            body="\n".join(lines), link=reverse("web:alerts") + f"?rule={rule.pk}",
                            data={"rule": rule.pk, "alerts": [a.pk for a in members]})
                 else:
                     for a in members:
                         notify(company=rule.company_id, recipients=people, topic=f"alert.{rule.kind}",
-                               title=a.title, body=str(AlertKind(a.kind).label),
+                               channels=channels, title=a.title, body=str(AlertKind(a.kind).label),
                                link=alert_link(a), data={"alert": a.pk, "kind": a.kind})
-    # where it went: the in-app inbox and every external channel carrying the rule's topic
-    from openjxc.alerts.notify import matching_channels
-
-    where = [{"kind": c.kind, "name": c.name} for c in matching_channels(rule.company_id, f"alert.{rule.kind}")]
+    # where it went: the in-app inbox and the rule's channels (none chosen: every channel carrying its topic)
+    where = [{"kind": c.kind, "name": c.name} for c in channels]
     for user_ids, members in groups.items():
         detail = {"recipients": len(user_ids), "digest": len(members) > DIGEST_OVER, "channels": where}
         for a in members:

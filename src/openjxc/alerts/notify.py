@@ -20,9 +20,10 @@ GROUP_KINDS = (ChannelKind.WECOM, ChannelKind.DINGTALK, ChannelKind.FEISHU, Chan
 
 
 def notify(*, company, recipients, topic: str, title: str, body: str = "", link: str = "",
-           data: dict | None = None, by=None) -> list:
-    """Notify `recipients` (users) in-app and through the company's enabled channels whose topics match;
-    returns the created Notification rows. Must run inside the caller's transaction."""
+           data: dict | None = None, by=None, channels: list[Channel] | None = None) -> list:
+    """Notify `recipients` (users) in-app and through the company's enabled channels whose topics match (or
+    through `channels`, when the caller chose them); returns the created Notification rows. Must run inside
+    the caller's transaction."""
     assert transaction.get_connection().in_atomic_block, "notify() runs in the transaction of the change"
     company_id = company.pk if hasattr(company, "pk") else company
     now = clock.now()
@@ -33,7 +34,7 @@ def notify(*, company, recipients, topic: str, title: str, body: str = "", link:
     rows = notify_in_app(company=company_id, recipients=users, topic=topic, title=title, body=body, link=link,
                          data=data, by=by)
     deliveries = []
-    channels = matching_channels(company_id, topic)
+    channels = matching_channels(company_id, topic) if channels is None else [c for c in channels if c.enabled]
     common = dict(company_id=company_id, topic=topic, title=title, body=body, link=link, data=data,
                   next_attempt_at=now, created_at=now)
     for channel in channels:

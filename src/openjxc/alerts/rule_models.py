@@ -45,6 +45,8 @@ class AlertRule(models.Model):
     recipient_roles = models.JSONField(_("recipient roles"), default=list, blank=True)
     recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+",
                                         verbose_name=_("recipients"))
+    # the group channels and e-mail it goes to; none chosen: every enabled channel carrying its topic
+    channels = models.ManyToManyField("alerts.Channel", blank=True, related_name="+", verbose_name=_("channels"))
     cooldown_hours = models.PositiveIntegerField(_("cool-down (hours)"), default=24)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

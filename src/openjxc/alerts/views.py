@@ -143,6 +143,9 @@ class RuleForm(forms.Form):
                                                 widget=forms.CheckboxSelectMultiple)
     recipients = forms.TypedMultipleChoiceField(label=_("Named recipients"), required=False, coerce=int,
                                                 widget=forms.CheckboxSelectMultiple)
+    channels = forms.TypedMultipleChoiceField(
+        label=_("Channels"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every enabled channel that carries alerts of this kind."))
     cooldown_hours = forms.IntegerField(label=_("Re-send after (hours)"), min_value=0, max_value=2160, initial=24)
 
     def __init__(self, *args, user, kind, **kwargs):
@@ -155,6 +158,11 @@ class RuleForm(forms.Form):
             company_id=user.company_id).order_by("path", "code").values_list("pk", "name")]
         self.fields["recipients"].choices = [(u.pk, str(u)) for u in User.objects.filter(
             company_id=user.company_id, is_active=True).order_by("username")]
+        from openjxc.alerts.models import Channel
+
+        self.fields["channels"].choices = [
+            (c.pk, f"{c.name} · {c.get_kind_display()}" + ("" if c.enabled else f" ({_('Disabled')})"))
+            for c in Channel.objects.filter(company_id=user.company_id).order_by("name")]
         for key in rules.DEFAULT_PARAMS.get(kind, {}):
             self.fields[f"param_{key}"] = forms.DecimalField(label=PARAM_LABELS.get(key, key), min_value=0,
                                                              max_value=100000)
@@ -171,6 +179,7 @@ def _rule_form(request, rule: AlertRule | None, kind: str):
         initial = {"name": rule.name, "is_active": rule.is_active, "warehouse": rule.warehouse_id,
                    "category": rule.category_id, "recipient_roles": rule.recipient_roles,
                    "recipients": list(rule.recipients.values_list("pk", flat=True)),
+                   "channels": list(rule.channels.values_list("pk", flat=True)),
                    "cooldown_hours": rule.cooldown_hours}
         params.update(rule.params or {})
     else:
@@ -185,7 +194,7 @@ def _rule_form(request, rule: AlertRule | None, kind: str):
                 by=user, rule=rule, kind=kind, name=d["name"], is_active=d["is_active"],
                 warehouse=d["warehouse"] or None, category=d["category"] or None,
                 params={k: d[f"param_{k}"] for k in form.param_keys}, recipient_roles=d["recipient_roles"],
-                recipients=d["recipients"], cooldown_hours=d["cooldown_hours"])
+                recipients=d["recipients"], channels=d["channels"], cooldown_hours=d["cooldown_hours"])
         except DomainError as err:
             error = err.render_message()
         else:
