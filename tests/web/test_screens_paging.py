@@ -5,8 +5,12 @@ On PostgreSQL the plan of the page query is checked to use that index. Timings a
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlencode
+
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -50,13 +54,17 @@ def _plan(qs) -> str:
 def test_units_page_of_100k_rows_is_a_few_queries(client, shop):
     _bulk_units(shop)
     client.force_login(shop.admin)
-    first, n_first = _queries(client, reverse("web:units"), {})
-    last, n_last = _queries(client, reverse("web:units"), {"page": 2001})
-    assert first.context["page"].paginator.count == N + 3
-    assert [u.code for u in last.context["page"].object_list] == ["U099997", "U099998", "U099999"]
-    assert n_first == n_last and n_first <= 8  # session, user, company, COUNT, page, (nav) — never per row
+    url = reverse("web:units")
+    first, n_first = _queries(client, url, {})
+    assert first.context["page"].count == 10_000 and first.context["page"].count_capped
     codes = [u.code for u in first.context["page"].object_list]
     assert codes[:4] == ["BOX", "KG", "PCS", "U000000"] and codes[-1] == "U000046"
+    deep, n_deep = _queries(client, url, {"after": _cursor("U090000")})
+    assert [u.code for u in deep.context["page"].object_list][:2] == ["U090001", "U090002"]
+    last, n_last = _queries(client, url, {"last": "1"})
+    assert [u.code for u in last.context["page"].object_list][-3:] == ["U099997", "U099998", "U099999"]
+    # session, user, company, capped COUNT, page (+ "is there a page before?" past the first) — never per row
+    assert n_deep <= n_first + 1 and n_last <= n_first + 1 and n_first <= 8
 
 
 def _walk(client, url, params, *, last=False):
@@ -146,3 +154,128 @@ def test_users_by_last_sign_in_page_through_everyone_once(client, shop):
     backwards, _ = _walk(client, url, {"sort": "-last_login"}, last=True)
     assert [u.username for u in forwards] == [u.username for u in expected] == [u.username for u in backwards]
     assert forwards[0].username == shop.admin.username and forwards[-1].last_login is None
+
+
+# ---------------------------------------------------------------- the other master-data lists, small data
+
+
+def _keyset_list(client, url, params, expected, *, label):
+    """Walk `url` forwards from the first page and backwards from the last: every row of `expected` (in its
+    order) once each way; the filters ride along in every pager link; a deep page costs the statements of
+    the first (plus at most the "is there a page before?" probe)."""
+    forwards, page = _walk(client, url, params)
+    backwards, _ = _walk(client, url, params, last=True)
+    assert [label(r) for r in forwards] == [label(r) for r in expected] == [label(r) for r in backwards]
+    first = client.get(url, params, **ZH).context["page"]
+    assert first.count == len(expected) and not first.count_capped and not first.has_previous
+    for link in (first.next_query, first.last_query):
+        for k, v in params.items():
+            assert urlencode({k: v}) in link, (link, params)
+    _, n_first = _queries(client, url, params)
+    deep = client.get(url, params, **ZH).context["page"]
+    for _ in range(3):  # three pages in
+        deep = client.get(f"{url}?{deep.next_query}", **ZH)
+        deep_url = deep.request["QUERY_STRING"]
+        deep = deep.context["page"]
+    _, n_deep = _queries(client, f"{url}?{deep_url}", {})
+    assert n_first <= n_deep <= n_first + 1, (n_first, n_deep)
+    return forwards
+
+
+def _export_rows(client, url, query) -> list:
+    import io
+
+    from openpyxl import load_workbook
+
+    response = client.get(f"{url}?{query}", **ZH)
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxml")
+    return list(load_workbook(io.BytesIO(response.content)).worksheets[0].iter_rows(values_only=True))
+
+
+def test_items_list_pages_by_keyset_with_every_sort_and_filter(client, shop):
+    from openjxc.catalog.models import Category, Item
+
+    other = Category.objects.create(company=shop.company, code="KS", name="键集")
+    other.path = f"/{other.pk}/"
+    other.save(update_fields=["path"])
+    Item.objects.bulk_create([
+        Item(company=shop.company, code=f"K{n:04d}", name=f"品名{n % 9}", base_unit=shop.pcs,
+             category=other if n % 2 else None, is_active=n % 5 != 0)
+        for n in range(260)
+    ])
+    client.force_login(shop.admin)
+    url = reverse("web:items")
+    items = Item.objects.filter(company=shop.company)
+    for sort, keys in (("", ["code"]), ("-code", ["-code"]), ("name", ["name", "id"]), ("-name", ["-name", "-id"])):
+        params = {"sort": sort} if sort else {}
+        _keyset_list(client, url, params, list(items.order_by(*keys)), label=lambda i: i.code)
+    # filtered (search, category, active) and sorted by name, with ties broken by id
+    params = {"q": "K0", "category": str(other.pk), "active": "1", "sort": "-name"}
+    expected = list(items.filter(code__contains="K0", category=other, is_active=True).order_by("-name", "-id"))
+    assert 50 < len(expected) < 260
+    rows = _keyset_list(client, url, params, expected, label=lambda i: i.code)
+    assert all(r.category_id == other.pk and r.is_active for r in rows)
+    # the Export button of a later page exports the whole filtered list, not the page
+    second = client.get(url, params, **ZH).context["page"].next_query
+    page2 = client.get(f"{url}?{second}", **ZH).content.decode()
+    export_href = re.search(r'href="\?([^"]*)" data-export', page2).group(1).replace("&amp;", "&")
+    assert all(urlencode({k: v}) in export_href for k, v in params.items()), export_href
+    exported = _export_rows(client, url, second + "&export=xlsx")
+    assert len(exported) - 1 == len(expected)
+
+
+def test_partners_list_pages_by_keyset_with_its_filters(client, shop):
+    from openjxc.partners.models import Partner, PartnerKind, Region
+
+    north = Region.objects.create(company=shop.company, code="N", name="北区")
+    kinds = [PartnerKind.SUPPLIER, PartnerKind.CUSTOMER, PartnerKind.BOTH]
+    Partner.objects.bulk_create([
+        Partner(company=shop.company, code=f"P{n:04d}", name=f"伙伴{n % 11}", kind=kinds[n % 3],
+                region=north if n % 4 else None, is_active=n % 7 != 0)
+        for n in range(240)
+    ])
+    client.force_login(shop.admin)
+    url = reverse("web:partners")
+    partners = Partner.objects.filter(company=shop.company)
+    _keyset_list(client, url, {}, list(partners.order_by("code")), label=lambda p: p.code)
+    params = {"q": "P0", "kind": "customer", "region": str(north.pk), "active": "1"}
+    expected = list(partners.filter(code__contains="P0", kind__in=["customer", "both"], region=north,
+                                    is_active=True).order_by("code"))
+    assert 50 < len(expected) < 240
+    _keyset_list(client, url, params, expected, label=lambda p: p.code)
+    second = client.get(url, params, **ZH).context["page"].next_query
+    assert len(_export_rows(client, url, second + "&export=xlsx")) - 1 == len(expected)
+
+
+def test_units_and_regions_lists_page_by_keyset_with_every_sort(client, shop):
+    from openjxc.partners.models import Region
+
+    Unit.objects.bulk_create([Unit(company=shop.company, code=f"V{n:04d}", name=f"量{n % 6}") for n in range(180)])
+    Region.objects.bulk_create([Region(company=shop.company, code=f"R{n:04d}", name=f"区{n % 6}")
+                                for n in range(180)])
+    client.force_login(shop.admin)
+    for url_name, model in (("web:units", Unit), ("web:regions", Region)):
+        url = reverse(url_name)
+        rows = model.objects.filter(company=shop.company)
+        for sort, keys in (("", ["code"]), ("-code", ["-code"]), ("name", ["name", "id"]),
+                           ("-name", ["-name", "-id"])):
+            params = {"sort": sort} if sort else {}
+            _keyset_list(client, url, params, list(rows.order_by(*keys)), label=lambda r: r.code)
+        params = {"q": "1", "sort": "-name"}
+        expected = list(rows.filter(Q(code__icontains="1") | Q(name__icontains="1")).order_by("-name", "-id"))
+        assert 50 < len(expected) < 180
+        _keyset_list(client, url, params, expected, label=lambda r: r.code)
+
+
+def test_price_lists_list_pages_by_keyset_names_repeating(client, shop):
+    from openjxc.catalog.models import PriceList
+
+    PriceList.objects.bulk_create([PriceList(company=shop.company, name=f"价目{n % 4}", is_active=n % 3 != 0)
+                                   for n in range(170)])
+    client.force_login(shop.admin)
+    url = reverse("web:price_lists")
+    lists = PriceList.objects.filter(company=shop.company)
+    _keyset_list(client, url, {}, list(lists.order_by("name", "id")), label=lambda p: p.pk)
+    expected = list(lists.filter(name__icontains="价目", is_active=True).order_by("name", "id"))
+    assert 50 < len(expected) < 170
+    _keyset_list(client, url, {"q": "价目", "active": "1"}, expected, label=lambda p: p.pk)

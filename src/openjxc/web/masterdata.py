@@ -29,7 +29,17 @@ from openjxc.stock.access import visible_warehouses
 from openjxc.stock.models import Location, LocationKind, Warehouse, WarehouseKind
 from openjxc.web.excel import export_list, wants_export
 from openjxc.web.excel_lists import ITEMS_EXPORT, LOCATIONS_EXPORT, PARTNERS_EXPORT
+from openjxc.web.paging import keyset_page
 from openjxc.web.views import _page, company_page
+
+
+def sort_keys(order: str) -> list[str]:
+    """The keyset paging keys of a list sorted by `order` ("code", "-name", ...): the code is unique in the
+    company, so alone it is enough; any other column gets the id as tie-breaker, in the same direction (one
+    direction for all keys lets the database read an index range)."""
+    if order.lstrip("-") == "code":
+        return [order]
+    return [order, "-id" if order.startswith("-") else "id"]
 
 # a checkbox sits at the start of its field (app.css styles only text inputs and selects)
 CHECKBOX = forms.CheckboxInput(attrs={"style": "align-self: flex-start; width: 20px; height: 20px"})
@@ -113,12 +123,14 @@ def items(request):
             qs = qs.filter(category_id=data["category"])
         qs = _active_filter(qs, data["active"])
         order = data["sort"] or "code"
+    keys = sort_keys(order)
     qs = qs.select_related("category", "base_unit").only(
         "id", "code", "name", "spec", "is_active", "sale_price", "category__name", "base_unit__name",
-    ).order_by(order, "id")
+    ).order_by(*keys)
     if wants_export(request):
         return export_list(request, ITEMS_EXPORT, qs.defer(None))
-    page, query = _page(request, qs)
+    page = keyset_page(request, qs, keys)  # a deep page is a range read of the (company, code|name) index
+    query = page.query
     return render(request, "web/masterdata/items.html", {
         "form": form, "page": page, "query": query, "can_edit": permissions.allowed(user, "masterdata.edit"),
     })
@@ -272,10 +284,11 @@ def partners(request):
         qs = _active_filter(qs, data["active"])
     qs = qs.select_related("region").only(
         "id", "code", "name", "kind", "contact", "phone", "is_active", "region__name",
-    ).order_by("code", "id")
+    ).order_by("code")
     if wants_export(request):
         return export_list(request, PARTNERS_EXPORT, qs.defer(None))
-    page, query = _page(request, qs)
+    page = keyset_page(request, qs, ["code"])  # code is unique in the company: the (company, code) index
+    query = page.query
     return render(request, "web/masterdata/partners.html", {
         "form": form, "page": page, "query": query, "can_edit": permissions.allowed(user, "masterdata.edit"),
     })

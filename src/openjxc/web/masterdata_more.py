@@ -23,9 +23,9 @@ from openjxc.core import permissions
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.partners import services as partner_services
 from openjxc.partners.models import Partner, PartnerKind, Region
-from openjxc.web.masterdata import CHECKBOX, _company_object, _plain, _require_edit
+from openjxc.web.masterdata import CHECKBOX, _company_object, _plain, _require_edit, sort_keys
 from openjxc.web.paging import keyset_page
-from openjxc.web.views import _page, company_page
+from openjxc.web.views import company_page
 
 # a Conflict on a unique key names no field: it belongs beside the key's field
 CONFLICT_FIELDS = {"code_taken": "code", "username_taken": "username"}
@@ -75,7 +75,8 @@ def _filtered(request, qs):
         qs = _search(qs, form.cleaned_data["q"], "code", "name")
         order = form.cleaned_data["sort"] or "code"
     # code is unique in the company: the (company, code) index gives the order, no tie-breaker needed
-    return form, qs.order_by(*((order,) if order.lstrip("-") == "code" else (order, "id")))
+    keys = sort_keys(order)
+    return form, qs.order_by(*keys), keys
 
 
 # ---------------------------------------------------------------- units
@@ -89,8 +90,9 @@ class UnitForm(forms.Form):
 @company_page
 def units(request):
     user = request.user
-    form, qs = _filtered(request, Unit.objects.filter(company_id=user.company_id).only("id", "code", "name"))
-    page, query = _page(request, qs)
+    form, qs, keys = _filtered(request, Unit.objects.filter(company_id=user.company_id).only("id", "code", "name"))
+    page = keyset_page(request, qs, keys)
+    query = page.query
     return render(request, "web/masterdata/units.html", {
         "form": form, "page": page, "query": query, "can_edit": permissions.allowed(user, "masterdata.edit"),
     })
@@ -328,8 +330,9 @@ class RegionForm(forms.Form):
 def regions(request):
     user = request.user
     base = Region.objects.filter(company_id=user.company_id).select_related("parent")
-    form, qs = _filtered(request, base)
-    page, query = _page(request, qs)
+    form, qs, keys = _filtered(request, base)
+    page = keyset_page(request, qs, keys)
+    query = page.query
     counts = _counts(Partner.objects.filter(company_id=user.company_id), "region_id", page.object_list)
     for r in page.object_list:
         r.n_partners = counts.get(r.pk, 0)
@@ -463,7 +466,9 @@ def price_lists(request):
         qs = _search(qs, form.cleaned_data["q"], "name")
         if form.cleaned_data["active"] in ("0", "1"):
             qs = qs.filter(is_active=form.cleaned_data["active"] == "1")
-    page, query = _page(request, qs.select_related("partner", "customer_group").order_by("name", "id"))
+    # names may repeat: the id breaks ties, so a keyset page never skips or repeats a price list
+    page = keyset_page(request, qs.select_related("partner", "customer_group"), ["name", "id"])
+    query = page.query
     counts = _counts(PriceListItem.objects.all(), "price_list_id", page.object_list)
     for pl in page.object_list:
         pl.n_prices = counts.get(pl.pk, 0)
