@@ -3,15 +3,15 @@
     DATABASE_URL=... python bench/list_pages.py [N] [DOCS]  (default: a SQLite file in a temporary directory;
                                                               N = 100,000 master rows, DOCS = N documents)
 
-A fresh database, one company with N units, N categories (a tree 100 wide), N users and DOCS documents
-(300 a business day), then GET of the list pages through Django's test client (the whole middleware stack,
+A fresh database, one company with N units, N items, N partners, N categories (a tree 100 wide), N users
+and DOCS documents (300 a business day), then GET of the list pages through Django's test client (the whole middleware stack,
 no network), each timed 5 times (median printed), with the number of SQL statements per request:
-- units: OFFSET paging (page 1, the middle page, the last page);
-- categories, users, documents: keyset paging (web/paging.py): the first page, a page in the middle and one
+- items (by code, by name, filtered), partners (all, customers), units, categories, users, documents:
+  keyset paging (web/paging.py): the first page, a page in the middle and one
   near the end (reached with the cursor the pager's links carry, as after following "next" that far), and
   the last page (`last=1`); documents also filtered (one kind, a month) and sorted by number;
-- and, for comparison, the two queries the documents pager used before (a full COUNT, an OFFSET read at the
-  same depths) next to the ones it uses now (a COUNT capped at 10,001, the keyset read).
+- and, for comparison, the two queries the documents and items pagers used before (a full COUNT, an OFFSET
+  read at the same depths) next to the ones they use now (a COUNT capped at 10,001, the keyset read).
 tests/web/test_screens_paging.py and test_document_paging.py check the statement counts and (on PostgreSQL)
 the plans; this prints the time.
 """
@@ -55,10 +55,11 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from openjxc.catalog.models import Category, Unit
+    from openjxc.catalog.models import Category, Item, Unit
     from openjxc.core import services as core
     from openjxc.core.models import Role, User
     from openjxc.documents.models import Document
+    from openjxc.partners.models import Partner
     from openjxc.web.paging import _encode, _seek
     from tests.web.paging_data import bulk_categories, bulk_documents
 
@@ -72,6 +73,12 @@ def main() -> None:
     User.objects.bulk_create([User(username=f"u{i:06d}", company=company, password="!", roles=["keeper"])
                               for i in range(n)], batch_size=5000)
     bulk_categories(company, n)
+    pcs = Unit.objects.get(company=company, code="U000000")
+    Item.objects.bulk_create([Item(company=company, code=f"I{i:06d}", name=f"商品{i % 997}", base_unit=pcs,
+                                   is_active=i % 10 != 0) for i in range(n)], batch_size=5000)
+    Partner.objects.bulk_create([Partner(company=company, code=f"P{i:06d}", name=f"客户{i}",
+                                         kind=("customer", "supplier", "both")[i % 3]) for i in range(n)],
+                                batch_size=5000)
     from openjxc.partners import services as partners
     from openjxc.stock import services as stock
 
@@ -83,7 +90,7 @@ def main() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
-    print(f"{connection.vendor}: built {n} units, users and categories and {n_docs} documents in "
+    print(f"{connection.vendor}: built {n} units, items, partners, users and categories and {n_docs} documents in "
           f"{time.perf_counter() - t0:.1f} s")
 
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-CN")
@@ -100,13 +107,19 @@ def main() -> None:
         print(f"  {label:44}: {statistics.median(times):7.1f} ms median, {len(ctx.captured_queries)} statements")
         return response
 
-    last = (n + 49) // 50
-    for label, page in (("first", 1), ("middle", last // 2), ("last", last)):
-        timed(f"units (OFFSET) {label} page {page}", reverse("web:units"), {"page": page})
     timed("units search 'q=99'", reverse("web:units"), {"q": "99"})
 
     docs = Document.objects.filter(company=company)
+    items = Item.objects.filter(company=company)
     lists = [
+        ("items", "web:items", {}, items, ["code"]),
+        ("items by name", "web:items", {"sort": "name"}, items, ["name", "id"]),
+        ("items, active, search 'I0'", "web:items", {"active": "1", "q": "I0"},
+         items.filter(is_active=True, code__icontains="I0"), ["code"]),
+        ("partners", "web:partners", {}, Partner.objects.filter(company=company), ["code"]),
+        ("partners, customers", "web:partners", {"kind": "customer"},
+         Partner.objects.filter(company=company, kind__in=["customer", "both"]), ["code"]),
+        ("units", "web:units", {}, Unit.objects.filter(company=company), ["code"]),
         ("categories", "web:categories", {}, Category.objects.filter(company=company), ["path"]),
         ("users", "web:users", {}, User.objects.filter(company=company), ["username"]),
         ("documents", "web:documents", {}, docs, ["-business_on", "-id"]),
@@ -145,6 +158,15 @@ def main() -> None:
         seek = _seek(["-business_on", "-id"], [row.business_on, row.pk], forward=True)
         query_ms(f"documents keyset after row {at} (now)", lambda seek=seek: list(ordered.filter(seek)[:51]))
 
+    by_code = items.select_related("category", "base_unit").order_by("code")
+    query_ms("items COUNT(*) (the old pager's)", lambda: items.count())
+    for where, at in (("middle", n // 2 // 50 * 50), ("near the end", max(0, n - 100) // 50 * 50)):
+        query_ms(f"items OFFSET {at} (the old pager, {where})", lambda at=at: list(by_code[at:at + 50]))
+        seek = _seek(["code"], [by_code[at].code], forward=True)
+        query_ms(f"items keyset after row {at} (now)", lambda seek=seek: list(by_code.filter(seek)[:51]))
+
+    timed("items search 'q=99'", reverse("web:items"), {"q": "99"})
+    timed("partners search 'q=99'", reverse("web:partners"), {"q": "99"})
     timed("categories search 'q=99'", reverse("web:categories"), {"q": "99"})
     timed("users search 'q=99'", reverse("web:users"), {"q": "99"})
 
