@@ -10,6 +10,7 @@ import pytest
 from openjxc.documents import services as docs
 from openjxc.reports.cycle_times import Filters, cycle_times
 from openjxc.workflow import services as wf
+from openjxc.workflow.models import Approval
 from tests.conftest import assert_ledger_consistent
 
 H = 3600.0
@@ -65,4 +66,24 @@ def test_waiting_per_step_and_approver_and_breaches(team, frozen):
     assert sorted((k, s.count) for k, s in r.approval.items() if k[0] == "write_off") == [(("write_off", 1), 2)]
     # another kind filters everything out
     assert cycle_times(team.shop.company, Filters(start=day, end=day, kind="gain")).steps == []
+    assert_ledger_consistent()
+
+
+def test_an_escalated_step_still_counts_against_its_first_time_limit(team, frozen):
+    wf.create_flow(by=team.boss, name="报损审批", kind="write_off", steps=[
+        {"name": "仓库经理", "approvers": [{"type": "warehouse_manager"}], "time_limit_hours": "1",
+         "escalation": {"rule": "superior", "after_minutes": 0}},
+    ])
+    start = frozen.now  # Monday 10:00: due 11:00
+    doc = team.write_off()
+    frozen.set(start + dt.timedelta(hours=1))
+    wf.fire_due_timers()  # escalated at 11:00: a fresh limit, 12:00
+    step = Approval.objects.get(document=doc).steps.get()
+    assert (step.sla_due_at, step.due_at) == (start + dt.timedelta(hours=1), start + dt.timedelta(hours=2))
+    frozen.set(start + dt.timedelta(hours=1.5))
+    docs.approve_document(doc, by=team.wang)  # within the fresh limit, half an hour past the first one
+    day = start.date()
+    r = cycle_times(team.shop.company, Filters(start=day, end=day))
+    assert r.total_breaches == 1
+    assert [(b.number, round(b.over_seconds / H, 6)) for b in r.breaches] == [(doc.number, 0.5)]
     assert_ledger_consistent()

@@ -357,7 +357,7 @@ def _workflow_figures(out: CycleTimes, company, filters: Filters, start, end, no
     joins = (f"{tables['step']} s JOIN {tables['approval']} a ON a.id = s.approval_id "
              "JOIN documents_document d ON d.id = a.document_id")
     base = [company.pk, _ts(start), _ts(end), *doc_params]
-    breach = "CASE WHEN s.due_at IS NOT NULL AND s.finished_at > s.due_at THEN 1 ELSE 0 END"
+    breach = "CASE WHEN s.sla_due_at IS NOT NULL AND s.finished_at > s.sla_due_at THEN 1 ELSE 0 END"
     # steps decided in the period: how long each waited (activated -> decided), and whether it ran over
     where = (f"s.company_id = %s AND s.finished_at >= %s AND s.finished_at < %s AND s.started_at IS NOT NULL "
              f"AND s.state IN ('approved', 'rejected'){doc_where}")
@@ -369,7 +369,7 @@ def _workflow_figures(out: CycleTimes, company, filters: Filters, start, end, no
         sql = f"SELECT d.kind, s.position, s.name, s.started_at, s.finished_at, {breach} FROM {joins} WHERE {where}"
         steps = _grouped(sql, base, 3, flag=True, python_row=lambda r: (
             r[0], r[1], r[2], (_naive_utc(r[4]) - _naive_utc(r[3])).total_seconds(), r[5]))
-    overdue_where = (f"s.company_id = %s AND s.state = 'active' AND s.due_at IS NOT NULL AND s.due_at < %s"
+    overdue_where = (f"s.company_id = %s AND s.state = 'active' AND s.sla_due_at IS NOT NULL AND s.sla_due_at < %s"
                      f"{doc_where}")
     with connection.cursor() as cur:
         cur.execute(f"SELECT d.kind, s.position, s.name, COUNT(*) FROM {joins} WHERE {overdue_where} "
@@ -384,7 +384,7 @@ def _workflow_figures(out: CycleTimes, company, filters: Filters, start, end, no
     dec = tables["decision"]
     djoins = (f"{dec} e JOIN {tables['step']} s ON s.id = e.step_id JOIN {tables['approval']} a ON a.id = s.approval_id "
               "JOIN documents_document d ON d.id = a.document_id")
-    dbreach = "CASE WHEN s.due_at IS NOT NULL AND e.at > s.due_at THEN 1 ELSE 0 END"
+    dbreach = "CASE WHEN s.sla_due_at IS NOT NULL AND e.at > s.sla_due_at THEN 1 ELSE 0 END"
     dwhere = (f"e.company_id = %s AND e.at >= %s AND e.at < %s AND s.started_at IS NOT NULL "
               f"AND e.user_id IS NOT NULL AND e.decision IN ('approve', 'reject'){doc_where}")
     if _pg():
@@ -397,11 +397,11 @@ def _workflow_figures(out: CycleTimes, company, filters: Filters, start, end, no
     out.approvers = _approver_rows(company.pk, {k[0]: s for k, s in per_user.items()})
 
     # the worst overruns: decided late in the period, or still waiting past the limit
-    late_where = (f"s.company_id = %s AND s.due_at IS NOT NULL AND s.started_at IS NOT NULL AND ("
-                  f"(s.finished_at >= %s AND s.finished_at < %s AND s.finished_at > s.due_at) "
-                  f"OR (s.state = 'active' AND s.due_at < %s)){doc_where}")
+    late_where = (f"s.company_id = %s AND s.sla_due_at IS NOT NULL AND s.started_at IS NOT NULL AND ("
+                  f"(s.finished_at >= %s AND s.finished_at < %s AND s.finished_at > s.sla_due_at) "
+                  f"OR (s.state = 'active' AND s.sla_due_at < %s)){doc_where}")
     with connection.cursor() as cur:
-        cur.execute(f"SELECT d.id, d.number, d.kind, s.id, s.name, s.started_at, s.due_at, s.finished_at "
+        cur.execute(f"SELECT d.id, d.number, d.kind, s.id, s.name, s.started_at, s.sla_due_at, s.finished_at "
                     f"FROM {joins} WHERE {late_where}",
                     [company.pk, _ts(start), _ts(end), _ts(now), *doc_params])
         rows = cur.fetchall()

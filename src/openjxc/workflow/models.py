@@ -116,7 +116,9 @@ class ApprovalStep(models.Model):
     required = models.PositiveIntegerField(default=1)  # approvals needed to pass
     state = models.CharField(max_length=16, choices=StepState.choices, default=StepState.WAITING)
     started_at = models.DateTimeField(null=True, blank=True)
-    due_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)  # the time limit now (escalation gives a fresh one)
+    # the step's first time limit, kept when escalation moves due_at: what the SLA report measures against
+    sla_due_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
 

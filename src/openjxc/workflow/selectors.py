@@ -140,7 +140,8 @@ def timeline(doc: Document) -> dict:
                 "started_at": s.started_at, "due_at": s.due_at, "finished_at": s.finished_at,
                 "escalated_at": s.escalated_at, "seconds": took,
                 "working_minutes": working_minutes_between(cal, s.started_at, end) if took is not None else None,
-                "overdue": bool(s.due_at and (s.finished_at or now) > s.due_at),
+                # past the step's first time limit (an escalation's fresh limit does not excuse it)
+                "overdue": bool((s.sla_due_at or s.due_at) and (s.finished_at or now) > (s.sla_due_at or s.due_at)),
                 "approvers": [{"id": sa.user_id, "name": str(sa.user), "via": sa.via} for sa in s.approvers.all()],
                 "held_by": _user_names(holders_of(s, now)) if s.state == StepState.ACTIVE else [],
                 "decisions": [

@@ -448,7 +448,8 @@ def _activate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.dat
     approval.current = step.position
     approval.save(update_fields=["current"])
     timers = _schedule(step, doc, now, level=1)
-    step.save(update_fields=["state", "started_at", "due_at"])
+    step.sla_due_at = step.due_at
+    step.save(update_fields=["state", "started_at", "due_at", "sla_due_at"])
     Timer.objects.bulk_create(timers)
     holders = holders_of(step, now)
     _notify(doc, holders, "workflow.waiting",
