@@ -114,6 +114,14 @@ def test_demo_builds_a_consistent_company_through_the_services(db):
     assert "ledger OK" in out and "demo-manager" in out and "demo12345" in out
     assert_ledger_consistent(company.pk)
 
+    # a Chinese company: its approval flows, their steps and its alert rules are named in Chinese
+    from openjxc.alerts.rule_models import AlertRule
+    from openjxc.workflow.models import FlowVersion
+
+    steps = [s["name"] for v in FlowVersion.objects.filter(flow__company=company) for s in v.steps]
+    assert "仓库主管审核" in steps, steps
+    assert AlertRule.objects.filter(company=company, kind="low_stock").get().name == "库存不足"
+
     # a second run changes nothing
     n_docs, n_moves = documents.count(), StockMove.objects.count()
     assert "already exists" in run("demo", items=30, days=10, no_progress=True)

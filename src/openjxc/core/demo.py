@@ -315,9 +315,12 @@ class DemoBuilder:
             self.progress(0, total, "company and users")
             self._company_and_users()
             # approval flows, as a company set up for real starts: two levels for adjustments, big orders to the GM
+            from django.utils import translation
+
             from openjxc.workflow.presets import install_default_presets
 
-            install_default_presets(by=self.admin)
+            with translation.override("zh-hans"):  # a Chinese company: its flows and steps are named in Chinese
+                install_default_presets(by=self.admin)
             self.progress(1, total, "units and categories")
             self._units_and_categories()
             self.progress(2, total, "items")
@@ -336,7 +339,8 @@ class DemoBuilder:
             # alert rules as a company set up for real has them, checked once so the dashboard shows them
             from openjxc.alerts.engine import install_default_rules, scan_company
 
-            install_default_rules(self.company)
+            with translation.override("zh-hans"):  # rule names, and the alerts' titles sent in the first scan
+                install_default_rules(self.company)
             scan_company(self.company.pk)
             self.progress(total, total, "done")
         finally:
