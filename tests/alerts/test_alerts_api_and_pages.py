@@ -139,17 +139,20 @@ def test_rule_form_saves_and_shows_errors(client, shop):
     assert "Sales drop (%)" in form
     assert "仓库群 · " in form and "None ticked: every enabled channel" in form
     bad = client.post(url, {"name": "慢销", "is_active": "on", "cooldown_hours": "24", "param_drop_pct": "30",
-                            "param_weeks_running": "0", "param_baseline_weeks": "4", "param_min_weekly": "1"},
+                            "param_weeks_running": "0", "param_baseline_weeks": "4", "param_min_weekly": "1",
+                            "param_min_selling_weeks": "3"},
                       HTTP_ACCEPT_LANGUAGE="en")
     assert bad.status_code == 200 and "weeks_running" in bad.content.decode()
     assert not AlertRule.objects.exists()
     ok = client.post(url, {"name": "慢销", "is_active": "on", "cooldown_hours": "48", "param_drop_pct": "25",
                            "param_weeks_running": "2", "param_baseline_weeks": "6", "param_min_weekly": "1",
+                           "param_min_selling_weeks": "4",
                            "recipient_roles": ["manager"], "channels": [str(group.pk)]})
     assert ok.status_code == 302
     saved = AlertRule.objects.get()
     assert list(saved.channels.all()) == [group]
-    assert saved.params == {"drop_pct": 25, "weeks_running": 2, "baseline_weeks": 6, "min_weekly": 1}
+    assert saved.params == {"drop_pct": 25, "weeks_running": 2, "baseline_weeks": 6, "min_weekly": 1,
+                            "min_selling_weeks": 4}
     assert saved.cooldown_hours == 48 and saved.recipient_roles == ["manager"]
     # a keeper can't edit rules
     client.force_login(shop.keeper)

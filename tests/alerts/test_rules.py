@@ -235,9 +235,14 @@ def test_slow_mover_detected_on_a_constructed_sales_history(shop, frozen):
     ([D(10)] * 4 + [D(8), D(5)], None),  # only one week below the line
     ([D(0)] * 6, None),  # never sold: not "slowing down"
     ([D(10), D(10), D(10), D(10), D(6.9), D(0)], D("100.0")),
+    # sold in lumps (one or two weeks of four): irregular, not slowing down
+    ([D(18), D(0), D(0), D(0), D(0), D(0)], None),
+    ([D(0), D(12), D(0), D(2), D(0), D(0)], None),
+    # three weeks of four is a regular seller
+    ([D(12), D(0), D(12), D(12), D(0), D(0)], D("100.0")),
 ])
 def test_slow_mover_rule_is_pure(series, expected):
-    assert rules.is_slow(series, drop_pct=30, weeks_running=2, min_weekly=1) == expected
+    assert rules.is_slow(series, drop_pct=30, weeks_running=2, min_weekly=1, min_selling_weeks=3) == expected
 
 
 def test_dead_stock_after_n_days_without_movement(shop, frozen):

@@ -30,7 +30,10 @@ DEFAULT_PARAMS: dict[str, dict] = {
     AlertKind.OVER_MAX: {},
     AlertKind.EXPIRING: {"days": 30},
     AlertKind.EXPIRED: {},
-    AlertKind.SLOW_MOVER: {"drop_pct": 30, "weeks_running": 2, "baseline_weeks": 4, "min_weekly": 1},
+    # min_selling_weeks: a slow mover is an item that sold regularly (in at least that many of the baseline
+    # weeks); one that sells in lumps now and then is not "slowing down" every quiet week (dead stock catches it)
+    AlertKind.SLOW_MOVER: {"drop_pct": 30, "weeks_running": 2, "baseline_weeks": 4, "min_weekly": 1,
+                           "min_selling_weeks": 3},
     AlertKind.DEAD_STOCK: {"days": 90},
     AlertKind.COUNT_VARIANCE: {"tolerance_pct": 2},
     AlertKind.APPROVAL_OVERDUE: {},
@@ -265,12 +268,16 @@ def weekly_sales(scope: Scope, weeks: int) -> dict[tuple[int, int], list[Decimal
     return out
 
 
-def is_slow(series: list[Decimal], *, drop_pct, weeks_running: int, min_weekly) -> Decimal | None:
+def is_slow(series: list[Decimal], *, drop_pct, weeks_running: int, min_weekly,
+            min_selling_weeks: int = 0) -> Decimal | None:
     """Pure: the drop (in %) of the latest week when each of the last `weeks_running` weeks sold more than
-    `drop_pct` % less than the average week before them; None when the item is not slowing down."""
+    `drop_pct` % less than the average week before them; None when the item is not slowing down — also when
+    it sold in fewer than `min_selling_weeks` of the weeks before (irregular sales, not a trend)."""
     baseline_weeks = series[:-weeks_running]
     recent = series[-weeks_running:]
     if not baseline_weeks:
+        return None
+    if sum(1 for w in baseline_weeks if w > 0) < min(int(min_selling_weeks), len(baseline_weeks)):
         return None
     baseline = sum(baseline_weeks, ZERO) / len(baseline_weeks)
     if baseline < Decimal(str(min_weekly)) or baseline <= 0:
@@ -287,7 +294,8 @@ def slow_mover(scope: Scope, params: dict) -> dict[str, Finding]:
     running, base = int(p["weeks_running"]), int(p["baseline_weeks"])
     out = {}
     for (item, wh), series in weekly_sales(scope, running + base).items():
-        drop = is_slow(series, drop_pct=p["drop_pct"], weeks_running=running, min_weekly=p["min_weekly"])
+        drop = is_slow(series, drop_pct=p["drop_pct"], weeks_running=running, min_weekly=p["min_weekly"],
+                       min_selling_weeks=p["min_selling_weeks"])
         if drop is not None:
             subject = f"iw:{item}:{wh}"
             out[subject] = Finding(subject, drop, item_id=item, warehouse_id=wh,

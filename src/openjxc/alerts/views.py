@@ -30,6 +30,7 @@ PARAM_LABELS = {
     "weeks_running": _("Weeks running"),
     "baseline_weeks": _("Weeks compared"),
     "min_weekly": _("Minimum weekly sales"),
+    "min_selling_weeks": _("Weeks with sales needed before"),
     "tolerance_pct": _("Tolerance (%)"),
 }
 
