@@ -186,6 +186,32 @@ def test_negative_and_over_max_and_recipients_limited_to_their_warehouses(shop, 
     assert_ledger_consistent()
 
 
+@pytest.mark.parametrize(("shelf_life", "window"), [
+    (730, 45), (365, 45), (364, 20), (180, 20), (179, 15), (90, 15), (89, 10), (30, 10), (29, 5), (16, 5),
+    (15, 4), (3, 4), (None, 30),
+])
+def test_the_near_expiry_window_follows_the_shelf_life(shelf_life, window):
+    assert rules.expiry_window(shelf_life) == window
+
+
+def test_expiring_by_shelf_life_by_default(shop, frozen):
+    today = clock.today()
+    rule(shop, AlertKind.EXPIRING)  # the default: days = 0, the 临期 window of each item's shelf life
+    # milk keeps 10 days: 临期 in its last 4 days
+    shop.receive(shop.milk, 5, "3", lot="M-5", expires_on=today + dt.timedelta(days=5))
+    shop.receive(shop.milk, 5, "3", lot="M-3", expires_on=today + dt.timedelta(days=3))
+    # flour has no shelf life on the item; its lot says it keeps 400 days: 临期 in the last 45 days
+    catalog.update_item(shop.flour, by=shop.admin, tracking="lot_expiry")
+    shop.receive(shop.flour, 5, "5", lot="F-40", produced_on=today - dt.timedelta(days=360),
+                 expires_on=today + dt.timedelta(days=40))
+    shop.receive(shop.flour, 5, "5", lot="F-50", produced_on=today - dt.timedelta(days=350),
+                 expires_on=today + dt.timedelta(days=50))
+    raised = engine.scan_company(shop.company.pk).raised
+    assert sorted((a.data["lot"], a.data["days_left"], a.data["window_days"]) for a in raised) == [
+        ("F-40", 40, 45), ("M-3", 3, 4)]
+    assert_ledger_consistent()
+
+
 def test_expiring_and_expired_lots(shop, frozen):
     today = clock.today()
     rule(shop, AlertKind.EXPIRING, params={"days": 7})

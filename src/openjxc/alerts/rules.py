@@ -28,7 +28,7 @@ DEFAULT_PARAMS: dict[str, dict] = {
     AlertKind.LOW_STOCK: {},
     AlertKind.NEGATIVE_STOCK: {},
     AlertKind.OVER_MAX: {},
-    AlertKind.EXPIRING: {"days": 30},
+    AlertKind.EXPIRING: {"days": 0},  # 0: the 临期 window that goes with each item's shelf life (expiry_window)
     AlertKind.EXPIRED: {},
     # min_selling_weeks: a slow mover is an item that sold regularly (in at least that many of the baseline
     # weeks); one that sells in lumps now and then is not "slowing down" every quiet week (dead stock catches it)
@@ -212,17 +212,53 @@ def _lots_on_hand(scope: Scope, q: Q):
         q=Sum("quantity"), v=Sum("value"))
 
 
+# The 临期 (near-expiry) windows Chinese retail uses, by shelf life: a product is 临期 this many days before it
+# expires (shelf life of a year or more: 45 days; half a year: 20; 90 days: 15; 30 days: 10; 16 days: 5; less:
+# the last 1–4 days, here 4). As (shortest shelf life in days, window), longest first.
+EXPIRY_WINDOWS = ((365, 45), (180, 20), (90, 15), (30, 10), (16, 5), (0, 4))
+NO_SHELF_LIFE_WINDOW = 30  # an item without a shelf life, on a lot without a production date
+
+
+def expiry_window(shelf_life_days: int | None) -> int:
+    """Days before expiry at which a lot of this shelf life becomes 临期."""
+    if shelf_life_days is None:
+        return NO_SHELF_LIFE_WINDOW
+    return next(window for shortest, window in EXPIRY_WINDOWS if shelf_life_days >= shortest)
+
+
 def expiring(scope: Scope, params: dict) -> dict[str, Finding]:
-    """Lots on hand that expire within `days` (not yet expired)."""
+    """Lots on hand that expire within `days` (not yet expired); with days = 0, within the 临期 window of their
+    shelf life (the item's, else the lot's production-to-expiry span)."""
     today = scope.today or clock.today()
-    days = int(params.get("days", 30))
+    days = int(params.get("days", 0))
+    widest = days or max(EXPIRY_WINDOWS[0][1], NO_SHELF_LIFE_WINDOW)
+    candidates = _lots_on_hand(scope, Q(lot__expires_on__gte=today, lot__expires_on__lte=today + dt.timedelta(days=widest)))
+    shelf = {}
+    if not days:
+        from openjxc.catalog.models import Item
+        from openjxc.stock.models import Lot
+
+        rows = list(candidates)
+        lots = {r[2] for r in rows}
+        shelf = dict(Item.objects.filter(pk__in={r[0] for r in rows}).values_list("pk", "shelf_life_days"))
+        produced = dict(Lot.objects.filter(pk__in=lots).values_list("pk", "produced_on"))
+        candidates = rows
     out = {}
-    for item, wh, lot, code, expires, q, v in _lots_on_hand(
-            scope, Q(lot__expires_on__gte=today, lot__expires_on__lte=today + dt.timedelta(days=days))):
+    for item, wh, lot, code, expires, q, v in candidates:
+        left = (expires - today).days
+        window = days
+        if not days:
+            life = shelf.get(item)
+            if life is None and produced.get(lot):
+                life = (expires - produced[lot]).days
+            window = expiry_window(life)
+            if left > window:
+                continue
         subject = f"lw:{lot}:{wh}"
         out[subject] = Finding(subject, qty(q), item_id=item, warehouse_id=wh, lot_id=lot,
-                               data={"lot": code, "expires_on": expires.isoformat(), "days_left": (expires - today).days,
-                                     "quantity": _num(q), "value": str(Decimal(v or 0).quantize(Decimal("0.01")))})
+                               data={"lot": code, "expires_on": expires.isoformat(), "days_left": left,
+                                     "window_days": window, "quantity": _num(q),
+                                     "value": str(Decimal(v or 0).quantize(Decimal("0.01")))})
     return out
 
 

@@ -32,6 +32,7 @@ PARAM_LABELS = {
     "min_weekly": _("Minimum weekly sales"),
     "min_selling_weeks": _("Weeks with sales needed before"),
     "tolerance_pct": _("Tolerance (%)"),
+    ("expiring", "days"): _("Days before expiry (0: by each item's shelf life)"),
 }
 
 
@@ -165,7 +166,8 @@ class RuleForm(forms.Form):
             (c.pk, f"{c.name} · {c.get_kind_display()}" + ("" if c.enabled else f" ({_('Disabled')})"))
             for c in Channel.objects.filter(company_id=user.company_id).order_by("name")]
         for key in rules.DEFAULT_PARAMS.get(kind, {}):
-            self.fields[f"param_{key}"] = forms.DecimalField(label=PARAM_LABELS.get(key, key), min_value=0,
+            label = PARAM_LABELS.get((kind, key)) or PARAM_LABELS.get(key, key)
+            self.fields[f"param_{key}"] = forms.DecimalField(label=label, min_value=0,
                                                              max_value=100000)
         self.param_keys = list(rules.DEFAULT_PARAMS.get(kind, {}))
 
