@@ -14,6 +14,7 @@ from openjxc.core import permissions
 from openjxc.core.errors import DomainError
 from openjxc.core.models import Role, User
 from openjxc.stock.models import Warehouse
+from openjxc.web.category_field import CategoryField
 from openjxc.web.views import _page, company_page
 
 from . import engine, rules
@@ -140,7 +141,7 @@ class RuleForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     warehouse = forms.TypedChoiceField(label=_("Warehouse"), required=False, coerce=int, empty_value=None)
-    category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None)
+    category = CategoryField(label=_("Category"), blank_label=_("All categories"))
     recipient_roles = forms.MultipleChoiceField(label=_("Recipient roles"), required=False, choices=Role.choices,
                                                 widget=forms.CheckboxSelectMultiple)
     recipients = forms.TypedMultipleChoiceField(label=_("Named recipients"), required=False, coerce=int,
@@ -152,12 +153,9 @@ class RuleForm(forms.Form):
 
     def __init__(self, *args, user, kind, **kwargs):
         super().__init__(*args, **kwargs)
-        from openjxc.catalog.models import Category
-
         self.fields["warehouse"].choices = [("", _("All warehouses")), *Warehouse.objects.filter(
             company_id=user.company_id).order_by("code").values_list("pk", "name")]
-        self.fields["category"].choices = [("", _("All categories")), *Category.objects.filter(
-            company_id=user.company_id).order_by("path", "code").values_list("pk", "name")]
+        self.fields["category"].bind(user.company_id)
         self.fields["recipients"].choices = [(u.pk, str(u)) for u in User.objects.filter(
             company_id=user.company_id, is_active=True).order_by("username")]
         from openjxc.alerts.models import Channel

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from openjxc.catalog.models import Barcode, Category, Item
+from openjxc.catalog.models import Barcode, Item
 from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError
 from openjxc.core.models import User
@@ -22,6 +22,7 @@ from openjxc.counts import services as counts
 from openjxc.counts.models import AbcClass, Count, CountPlan, CountStatus, Reason, Scope
 from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.stock.models import STOCKED_KINDS, Location, Warehouse
+from openjxc.web.category_field import CategoryField
 from openjxc.web.views import _page, company_page
 
 
@@ -47,7 +48,7 @@ class CountForm(forms.Form):
     warehouse = forms.TypedChoiceField(label=_("Warehouse"), coerce=int)
     scope = forms.ChoiceField(label=_("What to count"), choices=Scope.choices)
     locations = forms.TypedMultipleChoiceField(label=_("Locations"), required=False, coerce=int)
-    category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None)
+    category = CategoryField(label=_("Category"))
     abc_class = forms.ChoiceField(label=_("ABC class"), required=False, choices=[("", "—"), *AbcClass.choices])
     sample_size = forms.IntegerField(label=_("Sample size"), required=False, min_value=0, max_value=100_000)
     name = forms.CharField(label=_("Name"), required=False, max_length=100)
@@ -64,8 +65,7 @@ class CountForm(forms.Form):
                 company_id=user.company_id, kind__in=STOCKED_KINDS, is_active=True,
                 warehouse_id__in=[pk for pk, _n in self.fields["warehouse"].choices],
             ).order_by("warehouse__code", "code").values_list("pk", "code", "warehouse__name")]
-        self.fields["category"].choices = [("", "—"), *Category.objects.filter(company_id=user.company_id)
-                                           .order_by("path").values_list("pk", "name")]
+        self.fields["category"].bind(user.company_id)
         self.fields["assignees"].choices = list(
             User.objects.filter(company_id=user.company_id, is_active=True).order_by("username")
             .values_list("pk", "username"))

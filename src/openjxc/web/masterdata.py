@@ -27,6 +27,7 @@ from openjxc.partners.models import Partner, PartnerKind, Region
 from openjxc.stock import services as stock_services
 from openjxc.stock.access import visible_warehouses
 from openjxc.stock.models import Location, LocationKind, Warehouse, WarehouseKind
+from openjxc.web.category_field import CategoryField
 from openjxc.web.excel import export_list, wants_export
 from openjxc.web.excel_lists import ITEMS_EXPORT, LOCATIONS_EXPORT, PARTNERS_EXPORT
 from openjxc.web.paging import keyset_page
@@ -66,7 +67,7 @@ class ItemFilter(forms.Form):
     q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=100,
                         widget=forms.TextInput(attrs={"type": "search",
                                                       "placeholder": gettext_lazy("Code, name or barcode")}))
-    category = forms.TypedChoiceField(label=gettext_lazy("Category"), required=False, coerce=int, empty_value=None)
+    category = CategoryField(label=gettext_lazy("Category"), blank_label=gettext_lazy("All categories"))
     active = forms.ChoiceField(label=gettext_lazy("Status"), required=False, choices=ACTIVE_CHOICES)
     sort = forms.ChoiceField(label=gettext_lazy("Sort by"), required=False, choices=[
         ("code", gettext_lazy("Code")), ("-code", gettext_lazy("Code, descending")),
@@ -75,15 +76,14 @@ class ItemFilter(forms.Form):
 
     def __init__(self, *args, company_id, **kwargs):
         super().__init__(*args, **kwargs)
-        cats = Category.objects.filter(company_id=company_id).order_by("path", "code")
-        self.fields["category"].choices = [("", _("All categories"))] + [(c.pk, c.name) for c in cats]
+        self.fields["category"].bind(company_id)
 
 
 class ItemForm(forms.Form):
     code = forms.CharField(label=gettext_lazy("Code"), max_length=64)
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     spec = forms.CharField(label=gettext_lazy("Specification"), max_length=200, required=False)
-    category = forms.TypedChoiceField(label=gettext_lazy("Category"), required=False, coerce=int, empty_value=None)
+    category = CategoryField(label=gettext_lazy("Category"))
     base_unit = forms.TypedChoiceField(label=gettext_lazy("Base unit"), coerce=int)
     tracking = forms.ChoiceField(label=gettext_lazy("Tracking"), choices=Tracking.choices)
     shelf_life_days = forms.IntegerField(label=gettext_lazy("Shelf life (days)"), required=False, min_value=0)
@@ -98,8 +98,7 @@ class ItemForm(forms.Form):
 
     def __init__(self, *args, company_id, **kwargs):
         super().__init__(*args, **kwargs)
-        cats = Category.objects.filter(company_id=company_id).order_by("path", "code")
-        self.fields["category"].choices = [("", "—")] + [(c.pk, c.name) for c in cats]
+        self.fields["category"].bind(company_id)
         units = Unit.objects.filter(company_id=company_id).order_by("code")
         self.fields["base_unit"].choices = [(u.pk, f"{u.code} {u.name}") for u in units]
 

@@ -23,6 +23,7 @@ from openjxc.core import permissions
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.partners import services as partner_services
 from openjxc.partners.models import Partner, PartnerKind, Region
+from openjxc.web.category_field import CategoryField
 from openjxc.web.masterdata import CHECKBOX, _company_object, _plain, _require_edit, sort_keys
 from openjxc.web.paging import keyset_page
 from openjxc.web.views import company_page
@@ -211,18 +212,11 @@ class CategoryFilter(SearchFilter):
 class CategoryForm(forms.Form):
     code = forms.CharField(label=gettext_lazy("Code"), max_length=32)
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
-    parent = forms.TypedChoiceField(label=gettext_lazy("Parent category"), required=False, coerce=int,
-                                    empty_value=None, help_text=gettext_lazy("Empty: a top-level category"))
+    parent = CategoryField(label=gettext_lazy("Parent category"), help_text=gettext_lazy("Empty: a top-level category"))
 
     def __init__(self, *args, company_id, exclude_path: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        qs = Category.objects.filter(company_id=company_id).order_by("path")
-        if exclude_path:  # a category cannot move below itself
-            qs = qs.exclude(path__startswith=exclude_path)
-        cats = list(qs.only("id", "name", "path"))
-        self.fields["parent"].choices = [("", "—")] + [
-            (c.pk, "\u3000" * (c.path.count("/") - 2) + c.name) for c in cats
-        ]
+        self.fields["parent"].bind(company_id, exclude_path=exclude_path)
 
 
 def category_paths(company_id: int, cats) -> dict[int, str]:
