@@ -1,4 +1,5 @@
-"""Keyset ("seek") paging for the long lists: categories, users, documents.
+"""Keyset ("seek") paging for the long lists: items, partners, units, regions, price lists, categories, users,
+documents.
 
 OFFSET paging reads and throws away every row before the page, so page 20,000 of a million documents costs a
 scan of a million rows, plus a full COUNT. Here a page starts where the previous one ended: the link carries
