@@ -282,3 +282,21 @@ def test_price_lists_list_pages_by_keyset_names_repeating(client, shop):
     expected = list(lists.filter(name__icontains="价目", is_active=True).order_by("name", "id"))
     assert 50 < len(expected) < 170
     _keyset_list(client, url, {"q": "价目", "active": "1"}, expected, label=lambda p: p.pk)
+
+
+def test_receipts_and_payments_page_by_keyset_newest_first(client, shop):
+    import datetime as dt
+
+    from openjxc.finance import services as finance
+    from openjxc.finance.models import Settlement
+
+    for n in range(130):  # five days, 26 a day: ties on the date are broken by id
+        finance.create_settlement(by=shop.admin, kind="payment" if n % 3 else "receipt",
+                                  partner=shop.supplier if n % 3 else shop.customer, amount=str(n + 1),
+                                  business_on=dt.date(2026, 3, 1) + dt.timedelta(days=n % 5))
+    client.force_login(shop.admin)
+    url = reverse("web:settlements")
+    rows = Settlement.objects.filter(company=shop.company)
+    _keyset_list(client, url, {}, list(rows.order_by("-business_on", "-id")), label=lambda s: s.number)
+    _keyset_list(client, url, {"kind": "payment"}, list(rows.filter(kind="payment").order_by("-business_on", "-id")),
+                 label=lambda s: s.number)

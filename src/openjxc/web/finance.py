@@ -36,7 +36,8 @@ from openjxc.finance.models import (
 )
 from openjxc.partners.models import Partner, PartnerKind
 from openjxc.web.masterdata_more import show_error
-from openjxc.web.views import _company_today, _page, company_page
+from openjxc.web.paging import keyset_page
+from openjxc.web.views import _company_today, company_page
 
 BOOK_OF = {SettlementKind.RECEIPT: Book.RECEIVABLE, SettlementKind.PAYMENT: Book.PAYABLE}
 ROLE_OF = {SettlementKind.RECEIPT: PartnerKind.CUSTOMER, SettlementKind.PAYMENT: PartnerKind.SUPPLIER}
@@ -109,7 +110,9 @@ def settlements(request):
             qs = qs.filter(business_on__gte=d["date_from"])
         if d["date_to"]:
             qs = qs.filter(business_on__lte=d["date_to"])
-    page, query = _page(request, qs.select_related("partner").order_by("-business_on", "-id"))
+    # receipts and payments grow like documents: keyset paging on (business date, id), newest first
+    page = keyset_page(request, qs.select_related("partner").order_by("-business_on", "-id"), ["-business_on", "-id"])
+    query = page.query
     for s in page.object_list:
         s.method_label = METHOD_LABELS.get(s.method, s.method)
     return render(request, "web/finance/settlements.html", {
@@ -319,7 +322,8 @@ def balances(request):
     if not show_all:
         with_balance = entries.values("partner_id").annotate(s=Sum("amount")).exclude(s=0).values("partner_id")
         partners = partners.filter(pk__in=with_balance)
-    page, query = _page(request, partners.order_by("code", "id").only("id", "code", "name", "kind"))
+    page = keyset_page(request, partners.order_by("code").only("id", "code", "name", "kind"), ["code"])
+    query = page.query
     sums = {(p, b): s for p, b, s in entries.filter(partner_id__in=[p.pk for p in page.object_list])
             .values_list("partner_id", "book").annotate(s=Sum("amount")).values_list("partner_id", "book", "s")}
     for p in page.object_list:
