@@ -21,3 +21,16 @@ NEEDS_CHROMIUM = [
 def launch(p, *extra_args: str):
     """Chromium from a `sync_playwright()` context, headless, with `extra_args` (a fake camera, say)."""
     return p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *extra_args])
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """A launched Chromium for a test that also reads the database between page actions: Playwright's sync API
+    keeps an event loop in the test's thread, so Django's documented escape hatch is set for the test."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()

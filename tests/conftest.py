@@ -15,6 +15,7 @@ from openjxc.documents.services import LineInput
 from openjxc.partners import services as partners
 from openjxc.stock import services as stock
 from openjxc.stock.ledger import check_ledger
+from tests.browser import browser  # noqa: F401 - Chromium for the browser tests, every directory
 from tests.ledger_wipe import pytest_runtest_teardown, wipeable_ledger  # noqa: F401 - for every directory
 
 D = Decimal

@@ -18,7 +18,7 @@ from openjxc.documents.models import Status
 from openjxc.stock.models import StockBalance
 from openjxc.sync import terminals
 from openjxc.sync.models import Terminal, TerminalOperation
-from tests.browser import NEEDS_CHROMIUM, launch
+from tests.browser import NEEDS_CHROMIUM
 from tests.conftest import Shop, assert_ledger_consistent
 
 SCREENSHOT = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots", "count-offline-phone.png")
@@ -26,17 +26,6 @@ playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = NEEDS_CHROMIUM
 
 WATER, FLOUR = "6920000000017", "6901234567892"
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the test still calls the ORM between page
-    # actions, one thing at a time (Django's documented escape hatch for exactly this)
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright.sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def _counting():

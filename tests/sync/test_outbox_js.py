@@ -12,22 +12,11 @@ from openjxc.counts import services as counts
 from openjxc.counts.models import CountEntry, CountLine
 from openjxc.sync import terminals
 from openjxc.sync.models import TerminalOperation
-from tests.browser import NEEDS_CHROMIUM, launch
+from tests.browser import NEEDS_CHROMIUM
 from tests.conftest import Shop, assert_ledger_consistent
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = NEEDS_CHROMIUM
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the test still calls the ORM between page
-    # actions, one thing at a time (Django's documented escape hatch for exactly this)
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright.sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def _page(browser, live_server):
