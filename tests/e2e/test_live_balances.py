@@ -31,32 +31,46 @@ pytestmark = [
 ]
 
 
-def test_balances_page_updates_when_a_document_is_posted_through_another_server(postgres, tmp_path, monkeypatch):  # noqa: F811
+def _collect_static(tmp_path, monkeypatch) -> None:
+    """The servers serve the pages' static files from their data directory: collect them there first."""
     monkeypatch.setattr(test_two_servers, "START_TIMEOUT", 120)  # a busy machine starts Django slowly
-    # the pages need their static files: let the servers collect them into their data directory first
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "openjxc.config.settings.dev", "JXC_DATA_DIR": str(tmp_path)}
     env.pop("JXC_TESTING", None)
     subprocess.run([sys.executable, "-m", "django", "collectstatic", "--noinput", "-v0"], env=env, check=True)
+
+
+def _real_password(user) -> None:
+    """The servers run the normal settings, without the tests' fast MD5 hasher."""
+    user.password = PBKDF2PasswordHasher().encode("pw-12345678", PBKDF2PasswordHasher().salt())
+    user.save(update_fields=["password"])
+
+
+def _sign_in(p, url, username, servers):
+    """Chromium on a 360 px phone, in Chinese, signed in on the server at `url`."""
+    browser = launch(p)
+    page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
+                            viewport={"width": 360, "height": 760})
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pw-12345678")
+    with page.expect_navigation(wait_until="domcontentloaded", timeout=60_000):
+        page.click("button[type=submit]")
+    assert "/login" not in page.url, (page.url, page.inner_text("body")[:500], servers.output())
+    return browser, page
+
+
+def test_balances_page_updates_when_a_document_is_posted_through_another_server(postgres, tmp_path, monkeypatch):  # noqa: F811
+    _collect_static(tmp_path, monkeypatch)
     shop = Shop()
     shop.receive(shop.flour, 20, "5.00")
-    # the servers run the normal settings, without the tests' fast MD5 hasher
-    shop.admin.password = PBKDF2PasswordHasher().encode("pw-12345678", PBKDF2PasswordHasher().salt())
-    shop.admin.save(update_fields=["password"])
+    _real_password(shop.admin)
     token = create_token(by=shop.admin, name="e2e")[1]
     servers = Servers(tmp_path)
     try:
         servers.wait_ready(token)
         a, b = servers.urls
         with playwright.sync_playwright() as p:
-            browser = launch(p)
-            page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
-                                    viewport={"width": 360, "height": 760})
-            page.goto(f"{b}/login/")
-            page.fill("input[name=username]", shop.admin.username)
-            page.fill("input[name=password]", "pw-12345678")
-            with page.expect_navigation(wait_until="domcontentloaded", timeout=60_000):
-                page.click("button[type=submit]")
-            assert "/login" not in page.url, (page.url, page.inner_text("body")[:500], servers.output())
+            browser, page = _sign_in(p, b, shop.admin.username, servers)
             page.goto(f"{b}/stock/", wait_until="domcontentloaded")
             page.wait_for_selector('#live-indicator[data-state="live"]', timeout=30_000)
             assert page.text_content("#live-indicator .live-label") == "实时"  # "Live", in Chinese
@@ -91,30 +105,19 @@ def test_the_to_do_inbox_shows_a_document_submitted_through_another_server(postg
     from openjxc.core.models import Role
     from openjxc.workflow.presets import install_preset
 
-    monkeypatch.setattr(test_two_servers, "START_TIMEOUT", 120)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "openjxc.config.settings.dev", "JXC_DATA_DIR": str(tmp_path)}
-    env.pop("JXC_TESTING", None)
-    subprocess.run([sys.executable, "-m", "django", "collectstatic", "--noinput", "-v0"], env=env, check=True)
+    _collect_static(tmp_path, monkeypatch)
     shop = Shop()
     # purchase orders over 100 wait for the general manager
     install_preset("purchase_order_threshold", by=shop.admin, threshold="100")
     manager = shop.user("boss", Role.MANAGER)
-    manager.password = PBKDF2PasswordHasher().encode("pw-12345678", PBKDF2PasswordHasher().salt())
-    manager.save(update_fields=["password"])
+    _real_password(manager)
     token = create_token(by=shop.admin, name="e2e")[1]
     servers = Servers(tmp_path)
     try:
         servers.wait_ready(token)
         a, b = servers.urls
         with playwright.sync_playwright() as p:
-            browser = launch(p)
-            page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
-                                    viewport={"width": 360, "height": 760})
-            page.goto(f"{b}/login/")
-            page.fill("input[name=username]", "boss")
-            page.fill("input[name=password]", "pw-12345678")
-            with page.expect_navigation(wait_until="domcontentloaded", timeout=60_000):
-                page.click("button[type=submit]")
+            browser, page = _sign_in(p, b, "boss", servers)
             page.goto(f"{b}/workflow/inbox/", wait_until="domcontentloaded")
             page.wait_for_selector('#live-indicator[data-state="live"]', timeout=30_000)
             assert page.locator("#live-inbox .todo-item").count() == 0
