@@ -163,6 +163,9 @@ class RuleForm(forms.Form):
         self.fields["channels"].choices = [
             (c.pk, f"{c.name} · {c.get_kind_display()}" + ("" if c.enabled else f" ({_('Disabled')})"))
             for c in Channel.objects.filter(company_id=user.company_id).order_by("name")]
+        if not self.fields["channels"].choices:
+            self.fields["channels"].help_text = _(
+                "No channel is set up yet (Settings → Notification channels): alerts go to the in-app inbox only.")
         for key in rules.DEFAULT_PARAMS.get(kind, {}):
             label = PARAM_LABELS.get((kind, key)) or PARAM_LABELS.get(key, key)
             self.fields[f"param_{key}"] = forms.DecimalField(label=label, min_value=0,
