@@ -366,8 +366,8 @@ def _notify(rule: AlertRule, alerts: list[Alert], now, marked: set[int] = frozen
     history = []
     groups: dict[tuple[int, ...], list[Alert]] = {}
     everyone = recipients_of(rule)
-    channels = [c for c in rule.channels.order_by("pk") if c.enabled] or None
-    channels = channels if channels is not None else matching_channels(rule.company_id, f"alert.{rule.kind}")
+    channels = ([c for c in rule.channels.order_by("pk") if c.enabled]
+                or matching_channels(rule.company_id, f"alert.{rule.kind}"))
     per_warehouse: dict[int | None, tuple[int, ...]] = {}
     for alert in alerts:
         key = per_warehouse.get(alert.warehouse_id)

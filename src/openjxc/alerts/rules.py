@@ -204,12 +204,13 @@ def over_max(scope: Scope, params: dict) -> dict[str, Finding]:
     return out
 
 
-def _lots_on_hand(scope: Scope, q: Q):
+def _lots_on_hand(scope: Scope, q: Q, *extra: str):
+    """(item, warehouse, lot, lot code, expiry, *extra, quantity, value) of the lots on hand matching `q`."""
     rows = StockBalance.objects.filter(company_id=scope.company_id, location__kind__in=STOCKED_KINDS,
                                        quantity__gt=0, lot__isnull=False).filter(q)
     rows = rows.filter(scope.item_filter()).filter(scope.warehouse_filter("location__warehouse_id"))
-    return rows.values_list("item_id", "location__warehouse_id", "lot_id", "lot__code", "lot__expires_on").annotate(
-        q=Sum("quantity"), v=Sum("value"))
+    return rows.values_list("item_id", "location__warehouse_id", "lot_id", "lot__code", "lot__expires_on",
+                            *extra).annotate(q=Sum("quantity"), v=Sum("value"))
 
 
 # The 临期 (near-expiry) windows Chinese retail uses, by shelf life: a product is 临期 this many days before it
@@ -232,25 +233,15 @@ def expiring(scope: Scope, params: dict) -> dict[str, Finding]:
     today = scope.today or clock.today()
     days = int(params.get("days", 0))
     widest = days or max(EXPIRY_WINDOWS[0][1], NO_SHELF_LIFE_WINDOW)
-    candidates = _lots_on_hand(scope, Q(lot__expires_on__gte=today, lot__expires_on__lte=today + dt.timedelta(days=widest)))
-    shelf = {}
-    if not days:
-        from openjxc.catalog.models import Item
-        from openjxc.stock.models import Lot
-
-        rows = list(candidates)
-        lots = {r[2] for r in rows}
-        shelf = dict(Item.objects.filter(pk__in={r[0] for r in rows}).values_list("pk", "shelf_life_days"))
-        produced = dict(Lot.objects.filter(pk__in=lots).values_list("pk", "produced_on"))
-        candidates = rows
     out = {}
-    for item, wh, lot, code, expires, q, v in candidates:
+    for item, wh, lot, code, expires, life, produced, q, v in _lots_on_hand(
+            scope, Q(lot__expires_on__gte=today, lot__expires_on__lte=today + dt.timedelta(days=widest)),
+            "item__shelf_life_days", "lot__produced_on"):
         left = (expires - today).days
         window = days
         if not days:
-            life = shelf.get(item)
-            if life is None and produced.get(lot):
-                life = (expires - produced[lot]).days
+            if life is None and produced:
+                life = (expires - produced).days
             window = expiry_window(life)
             if left > window:
                 continue

@@ -151,11 +151,8 @@ def _item_names(count: Count) -> dict[str, str]:
     item_ids = list(count.lines.values_list("item_id", flat=True).distinct()[:NAMES_UP_TO + 1])
     if not item_ids or len(item_ids) > NAMES_UP_TO:
         return {}
-    items = {pk: (code, name) for pk, code, name in Item.objects.filter(pk__in=item_ids).values_list("pk", "code", "name")}
-    names = {pk: name for pk, (_code, name) in items.items()}
-    out = {code: name for code, name in items.values()}
-    out.update({code: names[pk] for code, pk in
-                Barcode.objects.filter(item_id__in=item_ids).values_list("code", "item_id")})
+    out = dict(Item.objects.filter(pk__in=item_ids).values_list("code", "name"))
+    out.update(Barcode.objects.filter(item_id__in=item_ids).values_list("code", "item__name"))
     return out
 
 
