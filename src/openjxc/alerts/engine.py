@@ -449,7 +449,7 @@ def acknowledge(alert: Alert | int, *, by, comment: str = "") -> Alert:
 
 def order_for_alert(alert: Alert, *, by, quantity: Decimal | None = None, supplier=None):
     """What to do about a low-stock alert: a draft purchase order for the suggested quantity (or `quantity`)."""
-    from openjxc.stock.reorder import Selection, create_purchase_orders
+    from openjxc.documents.reorder import Selection, create_purchase_orders
 
     if alert.kind != AlertKind.LOW_STOCK or alert.item_id is None or alert.warehouse_id is None:
         raise DomainError("alert.no_purchase_order", _("Only a low-stock alert can turn into a purchase order."),

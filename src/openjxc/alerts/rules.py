@@ -154,7 +154,7 @@ def low_stock(scope: Scope, params: dict) -> dict[str, Finding]:
     """Available (on hand − reserved by confirmed sales orders) below the safety stock; suggests a purchase
     quantity that brings the position (available + on order) back up to the maximum or twice the reorder level."""
     from openjxc.documents.orders import open_quantities
-    from openjxc.stock.reorder import suggested_quantity
+    from openjxc.documents.reorder import suggested_quantity
 
     held, coming = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
     for _line, item, wh, left, _v in open_quantities(scope.company_id, "sales_order"):

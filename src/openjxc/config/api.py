@@ -84,6 +84,7 @@ def _register_routers():
     api.add_router("/stock", stock_router)
     api.add_router("/documents", documents_router)
     api.add_router("/finance", finance_router)
+    api.add_router("/finance", "openjxc.core.settings_api.router")
     api.add_router("/orders", "openjxc.documents.api_orders.router")
     api.add_router("/pricing", "openjxc.catalog.api_pricing.router")
     api.add_router("/workflow", "openjxc.workflow.api.router")
