@@ -5,6 +5,7 @@
     jxc serve           web server + background worker
     jxc worker          the background worker alone
     jxc check-ledger    verify the stock ledger
+    jxc preset ...      industry presets: list, install (idempotent), export a company
     jxc backup / restore
     jxc terminal ...    an offline POS/PDA terminal client (register, sell, push, pull, sync, status)
 
@@ -20,15 +21,16 @@ import sys
 DEFAULT_SETTINGS = "openjxc.config.settings.dev"
 
 # Our commands, in the order `jxc --help` lists them.
-COMMANDS = ["init", "demo", "serve", "worker", "check_ledger", "backup", "restore"]
+COMMANDS = ["init", "demo", "preset", "serve", "worker", "check_ledger", "backup", "restore"]
 
 
 def _usage() -> str:
-    from django.core.management import load_command_class
+    from django.core.management import get_commands, load_command_class
 
+    apps = get_commands()  # command name -> the app that holds it
     lines = ["usage: jxc <command> [options]", "", "OpenJXC 进销存 commands:"]
     for name in COMMANDS:
-        cmd = load_command_class("openjxc.core", name)
+        cmd = load_command_class(apps[name], name)
         summary = (cmd.help or "").strip().splitlines()[0] if cmd.help else ""
         lines.append(f"  {name.replace('_', '-'):<14} {summary}")
     lines += [

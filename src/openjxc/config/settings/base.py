@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "openjxc.sync",
     "openjxc.reports",
     "openjxc.web",
+    "openjxc.presets",
 ]
 
 MIDDLEWARE = [
