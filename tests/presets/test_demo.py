@@ -123,8 +123,9 @@ def test_the_demo_tells_a_true_story_for_today():
         "write_off", "gain", "stock_count", "purchase_order"}
     done = Approval.objects.filter(company=company, document__kind__in=["write_off", "stock_count"], state="approved")
     assert done.exists()
-    for approval in done:
+    for approval in done:  # each level decided by its own person
         assert [s.state for s in approval.steps.all()] == ["approved", "approved"]
+        assert approval.decisions.values("user").distinct().count() == 2
     manager = User.objects.get(username="demo-manager")
     assert sorted(w["document"]["kind"] for w in inbox.waiting_for(manager)) == ["purchase_order", "write_off"]
 
