@@ -46,8 +46,7 @@ class NewTokenOut(TokenOut):
 def create_token(request, payload: TokenIn):
     permissions.require(request.auth, "tokens.manage")
     token, raw = tokens.create_token(by=request.auth, name=payload.name)
-    token.token = raw
-    return Status(201, token)
+    return Status(201, NewTokenOut(**TokenOut.from_orm(token).dict(), token=raw))
 
 
 @router.get("/tokens", response=list[TokenOut], summary="My API tokens")

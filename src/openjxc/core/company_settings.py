@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.events import record_audit, record_event
-from openjxc.core.models import Company
+from openjxc.core.models import Company, User
 
 
 def tracks_stock(company) -> bool:
@@ -22,7 +22,7 @@ def tracks_stock(company) -> bool:
 
 
 @transaction.atomic
-def set_stock_tracking(*, by, enabled: bool) -> Company:
+def set_stock_tracking(*, by: User, enabled: bool) -> Company:
     """Switch stock tracking on or off for the user's company.
 
     Switching it off is refused once stock has moved: the stock already booked would stay in the
@@ -67,7 +67,7 @@ def payable_from(company) -> str:
 
 
 @transaction.atomic
-def set_payable_from(*, by, source: str) -> Company:
+def set_payable_from(*, by: User, source: str) -> Company:
     """Choose whether purchase receipts ("receipt") or supplier bills ("bill") book the payable.
 
     Refused once a purchase receipt or a bill has been posted: the payables already booked came from

@@ -12,7 +12,7 @@ from openjxc.core.models import Company, Role, User
 
 
 @transaction.atomic
-def create_company(*, code: str, name: str, time_zone: str = "Asia/Shanghai", by=None) -> Company:
+def create_company(*, code: str, name: str, time_zone: str = "Asia/Shanghai", by: User | None = None) -> Company:
     """Create a company with its virtual locations and in-transit warehouse."""
     from openjxc.stock.locations import ensure_company_locations
 
@@ -33,7 +33,7 @@ VALID_ROLES = {r.value for r in Role}
 
 
 @transaction.atomic
-def create_user(*, by, username: str, password: str, roles: list[str], company=None, display_name: str = "",
+def create_user(*, by: User | None, username: str, password: str, roles: list[str], company=None, display_name: str = "",
                 email: str = "", warehouses=(), language: str = "", superior=None) -> User:
     """Create a user in `by`'s company (or `company` when bootstrapping with by=None)."""
     if by is not None:
@@ -67,7 +67,7 @@ def _other_admin(user: User) -> bool:
     )
 
 
-def update_user(user: User, *, by, warehouses=None, **changes) -> User:
+def update_user(user: User, *, by: User, warehouses=None, **changes) -> User:
     """Change a user of `by`'s company: roles, names, scoped warehouses; deactivate with is_active=False."""
     permissions.require(by, "users.manage")
     permissions.require_company(by, user.company_id)
@@ -99,7 +99,7 @@ def update_user(user: User, *, by, warehouses=None, **changes) -> User:
 
 
 @transaction.atomic
-def reset_password(user: User, *, by, password: str) -> User:
+def reset_password(user: User, *, by: User, password: str) -> User:
     """An administrator sets a new password for a user of the company (Django's password rules apply)."""
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
