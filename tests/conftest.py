@@ -101,6 +101,16 @@ def pytest_sessionstart(session):
             raise pytest.UsageError(f"PostgreSQL is required but unreachable: {exc}") from None
 
 
+def pytest_collection_modifyitems(config, items):
+    """CI runs browser tests on one engine (SQLite) unless they are about the engine (`engine`). A test that takes
+    the `browser` fixture is a browser test, marked or not; a postgres_only browser test is about the engine."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) and "e2e" not in item.keywords:
+            item.add_marker(pytest.mark.e2e)
+        if "postgres_only" in item.keywords and "engine" not in item.keywords:
+            item.add_marker(pytest.mark.engine)
+
+
 @pytest.fixture
 def shop(db):
     return Shop()
