@@ -31,7 +31,7 @@ def set_stock_tracking(*, by: User, enabled: bool) -> Company:
     from openjxc.stock.models import StockMove
 
     permissions.require(by, "users.manage")
-    company = Company.objects.select_for_update().get(pk=by.company_id)
+    company = Company.objects.select_for_update().get(pk=by.company_id)  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
     before = tracks_stock(company)
     if not enabled and before and StockMove.objects.filter(company=company).exists():
         raise DomainError(
@@ -78,7 +78,7 @@ def set_payable_from(*, by: User, source: str) -> Company:
     permissions.require(by, "users.manage")
     if source not in PAYABLE_FROM:
         raise ValidationFailed(field="payable_from", reason=_("must be receipt or bill"))
-    company = Company.objects.select_for_update().get(pk=by.company_id)
+    company = Company.objects.select_for_update().get(pk=by.company_id)  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
     before = payable_from(company)
     if source == before:
         return company
