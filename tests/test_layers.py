@@ -123,8 +123,8 @@ openjxc.web.urls -> openjxc.reports.views
 openjxc.web.urls -> openjxc.sync.pos
 openjxc.web.urls -> openjxc.sync.views
 openjxc.web.users -> openjxc.stock.models
-openjxc.web.views -> openjxc.alerts.rule_models
 openjxc.web.views -> openjxc.alerts.selectors
+openjxc.web.views -> openjxc.alerts.rule_models
 openjxc.web.views -> openjxc.catalog.models
 openjxc.web.views -> openjxc.catalog.services
 openjxc.web.views -> openjxc.documents.kinds

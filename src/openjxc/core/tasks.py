@@ -27,8 +27,10 @@ def in_business_zone(schedule):
 
 
 def check_ledgers() -> dict[str, dict]:
-    """Check every company's stock and partner ledgers; record one "ledger.checked" event per company with
-    the problems (`problems`: stock ledger, `partner_problems`: 应收/应付; `ok` only when both are empty)."""
+    """Check every company's stock and partner ledgers and the registered books (core/ledger_checks.py); record one
+    "ledger.checked" event per company with the problems (`problems`: stock ledger, `partner_problems`: 应收/应付,
+    `<name>_problems` for each registered check, e.g. `facts_problems`; `ok` only when all are empty)."""
+    from openjxc.core.ledger_checks import run_checks
     from openjxc.core.management.commands._ledger import run_check
     from openjxc.finance.ledger import check_partner_ledger
 
@@ -39,6 +41,9 @@ def check_ledgers() -> dict[str, dict]:
         partner = check_partner_ledger(company.pk)
         payload["partner_problems"] = [{"code": p.code, "detail": p.detail} for p in partner]
         payload["ok"] = payload["ok"] and not partner
+        for name, problems in run_checks(company.pk).items():  # other apps' books (the reports' facts)
+            payload[f"{name}_problems"] = [{"code": p.code, "detail": p.detail} for p in problems]
+            payload["ok"] = payload["ok"] and not problems
         with transaction.atomic():
             record_event(company=company, topic="ledger.checked", payload=payload)
         out[company.code] = payload

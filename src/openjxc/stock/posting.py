@@ -344,9 +344,22 @@ def post_moves(
                 for b in touched.values()
             ],
             "negative": result.went_negative,
+            # the moves this call wrote, as [first, last] id ranges: the facts consumer (reports) reads exactly these
+            "moves": move_ranges(result.moves),
         },
     ))
     return result
+
+
+def move_ranges(moves: list[StockMove]) -> list[list[int]]:
+    """The ids of `moves` as sorted [first, last] ranges (one range when the INSERT got consecutive ids)."""
+    out: list[list[int]] = []
+    for pk in sorted(m.pk for m in moves):
+        if out and pk == out[-1][1] + 1:
+            out[-1][1] = pk
+        else:
+            out.append([pk, pk])
+    return out
 
 
 def _save(event) -> None:
