@@ -16,7 +16,7 @@ from ninja.files import UploadedFile
 from openjxc.core import permissions
 from openjxc.core.errors import NotFound
 from openjxc.core.schemas import MAX_ID, company_id
-from openjxc.documents.models import Document
+from openjxc.documents.selectors import visible_documents
 from openjxc.stock import selectors
 from openjxc.stock.access import scoped_warehouse_ids, visible_warehouses
 from openjxc.stock.models import Location, LocationKind, Warehouse, WarehouseKind
@@ -132,10 +132,7 @@ def _export_queryset(user, name: str, filters: ExportFilters):
         qs = selectors.balances(user.company_id, warehouse_ids=scoped_warehouse_ids(user))
         return qs.filter(location__warehouse_id=filters.warehouse) if filters.warehouse else qs
     permissions.require(user, "document.view")
-    qs = Document.objects.filter(company_id=user.company_id)
-    scope = scoped_warehouse_ids(user)
-    if scope is not None:
-        qs = qs.filter(warehouse_id__in=scope)
+    qs = visible_documents(user)
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.status:

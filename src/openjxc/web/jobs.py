@@ -263,18 +263,14 @@ def run_print_job(job_id: int) -> None:
 
     from pypdf import PdfReader, PdfWriter
 
-    from openjxc.documents.models import Document
+    from openjxc.documents.selectors import visible_documents
     from openjxc.printing.content import document_printout
     from openjxc.printing.documents import a4_pdf, receipt_pdf
-    from openjxc.stock.access import scoped_warehouse_ids
 
     job = Job.objects.select_related("user", "user__company").get(pk=job_id)
     with translation.override(job.params.get("language")):
         _start(job, _("Printing"))
-        docs = Document.objects.filter(company_id=job.company_id, pk__in=job.params["ids"])
-        scope = scoped_warehouse_ids(job.user)
-        if scope is not None:
-            docs = docs.filter(warehouse_id__in=scope)
+        docs = visible_documents(job.user).filter(pk__in=job.params["ids"])
         docs = list(docs.order_by("business_on", "number"))
         render = a4_pdf if job.params.get("paper") == "a4" else receipt_pdf
         progress = Progress(job, _("Printing documents"))

@@ -33,9 +33,17 @@ from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.documents import search
 from openjxc.documents import services as doc_services
 from openjxc.documents.kinds import KINDS, get_kind
-from openjxc.documents.kinds.orders import FULFILLED_BY, ORDER_KINDS
+from openjxc.documents.kinds.orders import ORDER_KINDS
 from openjxc.documents.models import Document, Status
-from openjxc.documents.orders import close_order, order_progress, push_down
+from openjxc.documents.orders import close_order, push_down
+from openjxc.documents.selectors import (
+    derived_documents,
+    detail_lines,
+    order_progress_rows,
+    recent_documents,
+    visible_document,
+    visible_documents,
+)
 from openjxc.documents.services import TRANSITIONS, LineInput
 from openjxc.stock import selectors
 from openjxc.stock.access import scoped_warehouse_ids, visible_warehouses
@@ -113,14 +121,6 @@ def _company_today(user) -> tuple[dt.date, dt.datetime]:
     return today, dt.datetime.combine(today, dt.time.min, tzinfo=tz)
 
 
-def _scoped_documents(user):
-    qs = Document.objects.filter(company_id=user.company_id)
-    scope = scoped_warehouse_ids(user)
-    if scope is not None:
-        qs = qs.filter(Q(warehouse_id__in=scope) | Q(to_warehouse_id__in=scope))
-    return qs
-
-
 # ---------------------------------------------------------------- dashboard
 
 
@@ -151,12 +151,12 @@ def dashboard_figures(user) -> dict:
         "show_value": permissions.allowed(user, "stock.cost"),
         "stock_value": balances.aggregate(v=Sum("value"))["v"] or Decimal("0"),
         "items_on_hand": balances.filter(quantity__gt=0).values("item_id").distinct().count(),
-        "posted_today": _scoped_documents(user)
+        "posted_today": visible_documents(user)
         .filter(status=Status.POSTED, posted_at__gte=start, posted_at__lt=start + dt.timedelta(days=1))
         .count(),
         "below_safety": below.count(),
         "negative": balances.filter(quantity__lt=0).count(),
-        "awaiting_approval": _scoped_documents(user).filter(status=Status.SUBMITTED).count()
+        "awaiting_approval": visible_documents(user).filter(status=Status.SUBMITTED).count()
         if permissions.allowed(user, "document.approve") else None,
     }
 
@@ -200,11 +200,7 @@ def dashboard_figures(user) -> dict:
 @company_page
 def home(request):
     figures = dashboard_figures(request.user)
-    recent = (
-        _scoped_documents(request.user)
-        .select_related("warehouse", "partner")
-        .order_by("-updated_at", "-id")[:8]
-    )
+    recent = recent_documents(request.user)
     from openjxc.alerts.api_alerts import visible_alerts
     from openjxc.alerts.rule_models import OPEN_STATUSES, by_severity
 
@@ -274,7 +270,7 @@ def item_card(request, pk: int):
 def documents(request):
     user = request.user
     form = DocumentFilter(request.GET or None)
-    qs = _scoped_documents(user).select_related("warehouse", "partner", "to_warehouse")
+    qs = visible_documents(user).select_related("warehouse", "partner", "to_warehouse")
     sort = "-business_on"
     if form.is_valid():
         data = form.cleaned_data
@@ -381,33 +377,16 @@ def create_from_kinds(doc: Document, user) -> list:
 
 
 def _load_document(user, pk: int) -> Document:
-    doc = (
-        _scoped_documents(user)
-        .select_related("warehouse", "to_warehouse", "partner", "source", "created_by", "approved_by",
-                        "posted_by", "voided_by")
-        .filter(pk=pk)
-        .first()
-    )
+    doc = visible_document(user, pk)
     if doc is None:
         raise Http404(_("Document not found."))
     return doc
 
 
-def order_progress_rows(doc: Document, lines) -> list | None:
-    """Per line of a confirmed purchase / sales order: ordered, received (delivered), returned, billed, left."""
-    if doc.kind not in FULFILLED_BY or doc.status not in (Status.POSTED, Status.CLOSED):
-        return None
-    by_line = {ln.pk: ln for ln in lines}
-    rows = order_progress(doc)
-    for p in rows:
-        p.line = by_line.get(p.line_id)
-    return rows
-
-
 def _render_document(request, doc: Document, *, error: str = "", error_action: str = ""):
     user = request.user
-    lines = doc.lines.select_related("item", "unit", "lot", "location")
-    derived = doc.derived.order_by("id")
+    lines = detail_lines(doc)
+    derived = derived_documents(doc)
     progress = order_progress_rows(doc, lines)
     return render(request, "web/document_detail.html", {
         "can_edit_lines": doc.status == Status.DRAFT and permissions.allowed(user, "document.create"),
