@@ -19,9 +19,8 @@ from openjxc.alerts.delivery import send_test
 from openjxc.alerts.models import Channel, ChannelKind, DeliveryStatus
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError
-from openjxc.web.masterdata import CHECKBOX
-from openjxc.web.masterdata_more import show_error
-from openjxc.web.views import _page, company_page
+from openjxc.web.form_pages import CHECKBOX, show_error
+from openjxc.web.pages import company_page, paginate
 
 KIND_HELP = {
     ChannelKind.EMAIL: gettext_lazy("Each recipient with an email address gets the message (SMTP server set by "
@@ -47,7 +46,7 @@ def _require_admin(user):
 def notifications(request):
     unread_only = request.GET.get("show") == "unread"
     qs = inbox.notifications_of(request.user, unread_only=unread_only)
-    page, query = _page(request, qs)
+    page, query = paginate(request, qs)
     return render(request, "alerts/notifications/inbox.html", {
         "page": page, "query": query, "unread_only": unread_only, "unread": inbox.unread_count(request.user),
     })
@@ -203,7 +202,7 @@ def channel_edit(request, pk: int):
     log = channel.deliveries.order_by("-id")
     if status in DeliveryStatus.values:
         log = log.filter(status=status)
-    page, query = _page(request, log)
+    page, query = paginate(request, log)
     return render(request, "alerts/notifications/channel_form.html", {
         "form": form, "error": error, "channel": channel, "kind_label": channel.get_kind_display(),
         "kind_help": KIND_HELP[channel.kind], "title": _("Channel %(name)s") % {"name": channel.name},

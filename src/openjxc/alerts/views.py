@@ -15,7 +15,7 @@ from openjxc.core.errors import DomainError
 from openjxc.core.models import Role, User
 from openjxc.stock.models import Warehouse
 from openjxc.web.category_field import CategoryField
-from openjxc.web.views import _page, company_page
+from openjxc.web.pages import company_page, paginate
 
 from . import engine, rules
 from .api_alerts import visible_alerts
@@ -66,7 +66,7 @@ def alerts(request):
         qs = qs.filter(rule_id=int(rule))
     by_kind = dict(qs.filter(status__in=OPEN_STATUSES).values_list("kind").annotate(n=Count("id")).order_by())
     kinds = [(k, AlertKind(k).label, by_kind[k]) for k in SEVERITY if by_kind.get(k)]
-    page, query = _page(request, qs.order_by(by_severity(), "-raised_at", "-id"))
+    page, query = paginate(request, qs.order_by(by_severity(), "-raised_at", "-id"))
     base = visible_alerts(user)
     counts = {"active": base.filter(status__in=OPEN_STATUSES).count(),
               "acknowledged": base.filter(status="acknowledged").count()}

@@ -4,3 +4,19 @@ from django.apps import AppConfig
 class CatalogConfig(AppConfig):
     name = "openjxc.catalog"
     label = "catalog"
+
+    def ready(self):
+        from django.utils.translation import gettext_lazy as _
+
+        from openjxc.core import permissions
+        from openjxc.web.layout import NavEntry, register_nav
+
+        def may_view(user):
+            return permissions.allowed(user, "masterdata.view")
+
+        register_nav(
+            NavEntry("web:items", _("Items"), "▣", may_view, "masterdata", 80),
+            NavEntry("web:categories", _("Categories"), "⊞", may_view, "masterdata", 110),
+            NavEntry("web:units", _("Units"), "⚖", may_view, "masterdata", 120),
+            NavEntry("web:price_lists", _("Price lists"), "¥", may_view, "masterdata", 140),
+        )

@@ -10,3 +10,17 @@ class DocumentsConfig(AppConfig):
         from openjxc.documents.orders import register_hooks
 
         register_hooks()
+        register_pages()
+
+
+def register_pages():
+    from django.utils.translation import gettext_lazy as _
+
+    from openjxc.core import permissions
+    from openjxc.documents.selectors import may_create_documents
+    from openjxc.web.layout import NavEntry, register_nav
+
+    register_nav(
+        NavEntry("web:documents", _("Documents"), "▦", lambda u: permissions.allowed(u, "document.view"), "stock", 20),
+        NavEntry("web:document_new", _("New document"), "+", may_create_documents, "stock", 70, exact=True),
+    )

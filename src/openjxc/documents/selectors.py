@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from openjxc.core import permissions
+from openjxc.documents.kinds import KINDS
 from openjxc.documents.kinds.orders import FULFILLED_BY
 from openjxc.documents.models import Document, Status
 from openjxc.documents.orders import order_progress
@@ -61,3 +63,16 @@ def order_progress_rows(doc: Document, lines) -> list | None:
         p.line = by_line.get(p.line_id)
     return rows
 
+
+
+def may_create_documents(user) -> bool:
+    """Whether `user` may create a document of any kind."""
+    return any(permissions.allowed(user, "document.create", roles=set(k.create_roles)) for k in KINDS.values())
+
+
+def creatable_kinds(user) -> list:
+    """Kinds `user` may start from scratch; returns and transfer-in are made from their source (下推)."""
+    return [
+        k for k in KINDS.values()
+        if not k.source_required and permissions.allowed(user, "document.create", roles=set(k.create_roles))
+    ]

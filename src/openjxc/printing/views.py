@@ -22,7 +22,8 @@ from openjxc.printing import labels as label_layouts
 from openjxc.printing.content import document_printout
 from openjxc.printing.documents import a4_pdf, receipt_pdf
 from openjxc.stock.models import Lot
-from openjxc.web.views import _load_document, company_page
+from openjxc.web.pages import company_page
+from openjxc.web.views import _load_document
 
 PAPERS = {"a4": a4_pdf, "receipt": receipt_pdf}
 

@@ -17,9 +17,10 @@ from openjxc.core.errors import DomainError
 from openjxc.documents import services as doc_services
 from openjxc.documents.kinds import get_kind
 from openjxc.documents.models import Status
+from openjxc.web.form_pages import show_error
 from openjxc.web.forms import DocumentEditForm
-from openjxc.web.masterdata_more import show_error
-from openjxc.web.views import _load_document, company_page
+from openjxc.web.pages import company_page
+from openjxc.web.views import _load_document
 
 # refusals that name no field but belong beside one
 ERROR_FIELDS = {"partner.wrong_role": "partner"}

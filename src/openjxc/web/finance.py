@@ -35,9 +35,9 @@ from openjxc.finance.models import (
     SettlementStatus,
 )
 from openjxc.partners.models import Partner, PartnerKind
-from openjxc.web.masterdata_more import show_error
+from openjxc.web.form_pages import show_error
+from openjxc.web.pages import company_page, company_today
 from openjxc.web.paging import keyset_page
-from openjxc.web.views import _company_today, company_page
 
 BOOK_OF = {SettlementKind.RECEIPT: Book.RECEIVABLE, SettlementKind.PAYMENT: Book.PAYABLE}
 ROLE_OF = {SettlementKind.RECEIPT: PartnerKind.CUSTOMER, SettlementKind.PAYMENT: PartnerKind.SUPPLIER}
@@ -166,7 +166,7 @@ def settlement_new(request):
     kind = request.GET.get("kind") or request.POST.get("kind") or SettlementKind.RECEIPT
     if kind not in SettlementKind.values:
         raise Http404(_("Unknown kind."))
-    today, _start = _company_today(user)
+    today, _start = company_today(user)
     data = request.POST if request.method == "POST" else None
     partner_id = (request.POST.get("partner") if data else request.GET.get("partner")) or ""
     form = SettlementForm(data, company_id=user.company_id, kind=kind,
@@ -360,7 +360,7 @@ class StatementForm(forms.Form):
 def statement(request):
     user = request.user
     _require(user, "finance.view")
-    today, _start = _company_today(user)
+    today, _start = company_today(user)
     initial = {"date_from": today.replace(day=1), "date_to": today, "book": Book.RECEIVABLE}
     form = StatementForm(request.GET if request.GET.get("partner") else None, company_id=user.company_id,
                          initial=initial)
@@ -393,7 +393,7 @@ class AgingForm(forms.Form):
 def aging(request):
     user = request.user
     _require(user, "finance.view")
-    today, _start = _company_today(user)
+    today, _start = company_today(user)
     form = AgingForm(request.GET or None)
     book, as_of, basis = Book.RECEIVABLE, today, "due"
     if form.is_valid():

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from openjxc.core import permissions
 from openjxc.documents.kinds import KINDS, get_kind
 from openjxc.documents.models import Status
+from openjxc.documents.selectors import creatable_kinds
 from openjxc.partners.models import Partner, PartnerKind
 from openjxc.stock.access import visible_warehouses
 from openjxc.stock.models import Warehouse, WarehouseKind
+from openjxc.web.form_pages import iso_date
 
 
 def _warehouse_choices(user, *, include_transit: bool):
@@ -18,11 +19,6 @@ def _warehouse_choices(user, *, include_transit: bool):
     if not include_transit:
         qs = qs.exclude(kind=WarehouseKind.TRANSIT)
     return [(w.pk, w.name) for w in qs]
-
-
-def iso_date():
-    """<input type="date"> takes only ISO dates, not the language's format (2026/11/25 in Chinese shows empty)."""
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class BalanceFilter(forms.Form):
@@ -60,14 +56,6 @@ class DocumentFilter(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", _("All kinds"))] + [(k.code, k.label) for k in KINDS.values()]
         self.fields["status"].choices = [("", _("All statuses"))] + list(Status.choices)
-
-
-def creatable_kinds(user):
-    """Kinds `user` may start from scratch; returns and transfer-in are made from their source (下推)."""
-    return [
-        k for k in KINDS.values()
-        if not k.source_required and permissions.allowed(user, "document.create", roles=set(k.create_roles))
-    ]
 
 
 class DocumentHeaderForm(forms.Form):

@@ -6,8 +6,6 @@ catalog / partners / stock services, and a DomainError is shown on the form (sta
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -30,34 +28,15 @@ from openjxc.stock.models import Location, LocationKind, Warehouse, WarehouseKin
 from openjxc.web.category_field import CategoryField
 from openjxc.web.excel import export_list, wants_export
 from openjxc.web.excel_lists import ITEMS_EXPORT, LOCATIONS_EXPORT, PARTNERS_EXPORT
+from openjxc.web.form_pages import CHECKBOX, plain
+from openjxc.web.lists import ACTIVE_CHOICES, active_filter, sort_keys
+from openjxc.web.pages import company_object, company_page, paginate
 from openjxc.web.paging import keyset_page
-from openjxc.web.views import _page, company_page
-
-
-def sort_keys(order: str) -> list[str]:
-    """The keyset paging keys of a list sorted by `order` ("code", "-name", ...): the code is unique in the
-    company, so alone it is enough; any other column gets the id as tie-breaker, in the same direction (one
-    direction for all keys lets the database read an index range)."""
-    if order.lstrip("-") == "code":
-        return [order]
-    return [order, "-id" if order.startswith("-") else "id"]
-
-# a checkbox sits at the start of its field (app.css styles only text inputs and selects)
-CHECKBOX = forms.CheckboxInput(attrs={"style": "align-self: flex-start; width: 20px; height: 20px"})
-ACTIVE_CHOICES = [("", gettext_lazy("All")), ("1", gettext_lazy("Active")), ("0", gettext_lazy("Inactive"))]
 
 
 def _require_edit(user):
     if not permissions.allowed(user, "masterdata.edit"):
         raise PermissionDenied(_("You may not edit master data."))
-
-
-def _active_filter(qs, value: str):
-    if value == "1":
-        return qs.filter(is_active=True)
-    if value == "0":
-        return qs.filter(is_active=False)
-    return qs
 
 
 # ---------------------------------------------------------------- items
@@ -120,7 +99,7 @@ def items(request):
             )
         if data["category"] is not None:
             qs = qs.filter(category_id=data["category"])
-        qs = _active_filter(qs, data["active"])
+        qs = active_filter(qs, data["active"])
         order = data["sort"] or "code"
     keys = sort_keys(order)
     qs = qs.select_related("category", "base_unit").only(
@@ -133,20 +112,6 @@ def items(request):
     return render(request, "web/masterdata/items.html", {
         "form": form, "page": page, "query": query, "can_edit": permissions.allowed(user, "masterdata.edit"),
     })
-
-
-def _company_object(model, user, pk):
-    obj = model.objects.filter(company_id=user.company_id, pk=pk).first()
-    if obj is None:
-        raise Http404(_("Not found."))
-    return obj
-
-
-def _plain(value: Decimal | None) -> str:
-    """A decimal as typed by a person: 26.000000 -> "26", 0.1300 -> "0.13"."""
-    if value is None:
-        return ""
-    return format(value.normalize(), "f")
 
 
 def _item_fields(data, company_id) -> dict:
@@ -188,12 +153,12 @@ def item_new(request):
 def item_edit(request, pk: int):
     user = request.user
     _require_edit(user)
-    item = _company_object(Item, user, pk)
+    item = company_object(Item, user, pk)
     initial = {
         "code": item.code, "name": item.name, "spec": item.spec, "category": item.category_id,
         "base_unit": item.base_unit_id, "tracking": item.tracking, "shelf_life_days": item.shelf_life_days,
-        "purchase_price": _plain(item.purchase_price), "sale_price": _plain(item.sale_price),
-        "tax_rate": _plain(item.tax_rate),
+        "purchase_price": plain(item.purchase_price), "sale_price": plain(item.sale_price),
+        "tax_rate": plain(item.tax_rate),
         "is_active": item.is_active,
     }
     form = ItemForm(request.POST or None, company_id=user.company_id, initial=initial)
@@ -280,7 +245,7 @@ def partners(request):
             qs = qs.filter(kind__in=[data["kind"], PartnerKind.BOTH])
         if data["region"] is not None:
             qs = qs.filter(region_id=data["region"])
-        qs = _active_filter(qs, data["active"])
+        qs = active_filter(qs, data["active"])
     qs = qs.select_related("region").only(
         "id", "code", "name", "kind", "contact", "phone", "is_active", "region__name",
     ).order_by("code")
@@ -324,10 +289,10 @@ def partner_new(request):
 def partner_edit(request, pk: int):
     user = request.user
     _require_edit(user)
-    partner = _company_object(Partner, user, pk)
+    partner = company_object(Partner, user, pk)
     initial = {k: getattr(partner, k) for k in PARTNER_FORM_FIELDS if k != "region"}
     initial["region"] = partner.region_id
-    initial["credit_limit"] = _plain(partner.credit_limit)
+    initial["credit_limit"] = plain(partner.credit_limit)
     form = PartnerForm(request.POST or None, company_id=user.company_id, initial=initial)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -379,7 +344,7 @@ def warehouses(request):
     if wants_export(request):
         return export_list(request, LOCATIONS_EXPORT, Location.objects.filter(
             warehouse__in=qs, kind=LocationKind.INTERNAL).order_by("warehouse__code", "code", "id"))
-    page, query = _page(request, qs)
+    page, query = paginate(request, qs)
     return render(request, "web/masterdata/warehouses.html", {
         "page": page, "query": query, "can_edit": permissions.allowed(user, "masterdata.edit"),
     })

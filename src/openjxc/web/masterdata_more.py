@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,61 +23,11 @@ from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.partners import services as partner_services
 from openjxc.partners.models import Partner, PartnerKind, Region
 from openjxc.web.category_field import CategoryField
-from openjxc.web.masterdata import CHECKBOX, _company_object, _plain, _require_edit, sort_keys
+from openjxc.web.form_pages import CHECKBOX, plain, show_error
+from openjxc.web.lists import SearchFilter, related_counts, search, searched
+from openjxc.web.masterdata import _require_edit
+from openjxc.web.pages import company_object, company_page
 from openjxc.web.paging import keyset_page
-from openjxc.web.views import company_page
-
-# a Conflict on a unique key names no field: it belongs beside the key's field
-CONFLICT_FIELDS = {"code_taken": "code", "username_taken": "username"}
-
-
-def show_error(form, err: DomainError) -> str:
-    """Put the refusal beside the field it names; return it as the page's alert when it names none."""
-    field = err.data.get("field") or CONFLICT_FIELDS.get(err.code.rsplit(".", 1)[-1])
-    if isinstance(field, str):
-        field = field.split("[", 1)[0].split(".", 1)[0]
-    message = err.render_message()
-    if form is not None and field in form.fields:
-        form.add_error(field, message)
-        return ""
-    return message
-
-
-def _search(qs, term: str, *fields):
-    term = (term or "").strip()
-    if not term:
-        return qs
-    cond = Q()
-    for f in fields:
-        cond |= Q(**{f"{f}__icontains": term})
-    return qs.filter(cond)
-
-
-class SearchFilter(forms.Form):
-    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=100,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": gettext_lazy("Code or name")}))
-    sort = forms.ChoiceField(label=gettext_lazy("Sort by"), required=False, choices=[
-        ("code", gettext_lazy("Code")), ("-code", gettext_lazy("Code, descending")),
-        ("name", gettext_lazy("Name")), ("-name", gettext_lazy("Name, descending")),
-    ])
-
-
-def _counts(qs, key: str, rows) -> dict[int, int]:
-    """How many rows of `qs` point at each of `rows` (one grouped query for the page, not the table)."""
-    return dict(qs.filter(**{f"{key}__in": [r.pk for r in rows]}).values_list(key).annotate(n=Count("id"))
-                .values_list(key, "n"))
-
-
-def _filtered(request, qs):
-    form = SearchFilter(request.GET or None)
-    order = "code"
-    if form.is_valid():
-        qs = _search(qs, form.cleaned_data["q"], "code", "name")
-        order = form.cleaned_data["sort"] or "code"
-    # code is unique in the company: the (company, code) index gives the order, no tie-breaker needed
-    keys = sort_keys(order)
-    return form, qs.order_by(*keys), keys
-
 
 # ---------------------------------------------------------------- units
 
@@ -91,7 +40,7 @@ class UnitForm(forms.Form):
 @company_page
 def units(request):
     user = request.user
-    form, qs, keys = _filtered(request, Unit.objects.filter(company_id=user.company_id).only("id", "code", "name"))
+    form, qs, keys = searched(request, Unit.objects.filter(company_id=user.company_id).only("id", "code", "name"))
     page = keyset_page(request, qs, keys)
     query = page.query
     return render(request, "web/masterdata/units.html", {
@@ -122,7 +71,7 @@ def unit_new(request):
 def unit_edit(request, pk: int):
     user = request.user
     _require_edit(user)
-    unit = _company_object(Unit, user, pk)
+    unit = company_object(Unit, user, pk)
     deleting = request.method == "POST" and "delete" in request.POST
     form = UnitForm(request.POST if request.method == "POST" and not deleting else None,
                     initial={"code": unit.code, "name": unit.name})
@@ -169,7 +118,7 @@ class ItemUnitForm(forms.Form):
 @company_page
 def item_units(request, pk: int):
     user = request.user
-    item = _company_object(Item, user, pk)
+    item = company_object(Item, user, pk)
     can_edit = permissions.allowed(user, "masterdata.edit")
     removing = request.method == "POST" and "remove" in request.POST
     form = ItemUnitForm(request.POST if request.method == "POST" and not removing else None, item=item)
@@ -178,15 +127,15 @@ def item_units(request, pk: int):
         _require_edit(user)
         try:
             if removing:
-                unit = _company_object(Unit, user, request.POST.get("remove") or 0)
+                unit = company_object(Unit, user, request.POST.get("remove") or 0)
                 catalog.remove_item_unit(item, by=user, unit=unit)
                 messages.success(request, _("Unit %(code)s was removed from the item.") % {"code": unit.code})
                 return redirect("web:item_units", pk=item.pk)
             if form.is_valid():
-                unit = _company_object(Unit, user, form.cleaned_data["unit"])
+                unit = company_object(Unit, user, form.cleaned_data["unit"])
                 catalog.add_item_unit(item, by=user, unit=unit, factor=form.cleaned_data["factor"])
                 messages.success(request, _("1 %(unit)s = %(factor)s %(base)s was saved.") % {
-                    "unit": unit.name, "factor": _plain(form.cleaned_data["factor"]), "base": item.base_unit.name})
+                    "unit": unit.name, "factor": plain(form.cleaned_data["factor"]), "base": item.base_unit.name})
                 return redirect("web:item_units", pk=item.pk)
         except DomainError as err:
             error = show_error(form, err)
@@ -232,7 +181,7 @@ def categories(request):
     form = CategoryFilter(request.GET or None, company_id=user.company_id)
     qs = Category.objects.filter(company_id=user.company_id)
     if form.is_valid():
-        qs = _search(qs, form.cleaned_data["q"], "code", "name")
+        qs = search(qs, form.cleaned_data["q"], "code", "name")
         if form.cleaned_data["under"]:
             root = Category.objects.filter(company_id=user.company_id, pk=form.cleaned_data["under"]).first()
             if root is not None:
@@ -243,7 +192,7 @@ def categories(request):
     query = page.query
     rows = list(page.object_list)
     paths = category_paths(user.company_id, rows)
-    counts = _counts(Item.objects.filter(company_id=user.company_id), "category_id", rows)
+    counts = related_counts(Item.objects.filter(company_id=user.company_id), "category_id", rows)
     for c in rows:
         c.n_items = counts.get(c.pk, 0)
         c.depth = c.path.count("/") - 2
@@ -263,7 +212,7 @@ def category_new(request):
     error = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        parent = _company_object(Category, user, data["parent"]) if data["parent"] else None
+        parent = company_object(Category, user, data["parent"]) if data["parent"] else None
         try:
             cat = catalog.create_category(by=user, code=data["code"].strip(), name=data["name"], parent=parent)
         except DomainError as err:
@@ -281,13 +230,13 @@ def category_new(request):
 def category_edit(request, pk: int):
     user = request.user
     _require_edit(user)
-    cat = _company_object(Category, user, pk)
+    cat = company_object(Category, user, pk)
     form = CategoryForm(request.POST or None, company_id=user.company_id, exclude_path=cat.path,
                         initial={"code": cat.code, "name": cat.name, "parent": cat.parent_id})
     error = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        parent = _company_object(Category, user, data["parent"]) if data["parent"] else None
+        parent = company_object(Category, user, data["parent"]) if data["parent"] else None
         try:
             catalog.update_category(cat, by=user, code=data["code"].strip(), name=data["name"], parent=parent)
         except DomainError as err:
@@ -324,10 +273,10 @@ class RegionForm(forms.Form):
 def regions(request):
     user = request.user
     base = Region.objects.filter(company_id=user.company_id).select_related("parent")
-    form, qs, keys = _filtered(request, base)
+    form, qs, keys = searched(request, base)
     page = keyset_page(request, qs, keys)
     query = page.query
-    counts = _counts(Partner.objects.filter(company_id=user.company_id), "region_id", page.object_list)
+    counts = related_counts(Partner.objects.filter(company_id=user.company_id), "region_id", page.object_list)
     for r in page.object_list:
         r.n_partners = counts.get(r.pk, 0)
     return render(request, "web/masterdata/regions.html", {
@@ -345,7 +294,7 @@ def _region_save(request, region=None):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         fields = {"code": data["code"].strip(), "name": data["name"],
-                  "parent": _company_object(Region, user, data["parent"]) if data["parent"] else None}
+                  "parent": company_object(Region, user, data["parent"]) if data["parent"] else None}
         try:
             if region is None:
                 region = partner_services.create_region(by=user, **fields)
@@ -371,7 +320,7 @@ def region_new(request):
 
 @company_page
 def region_edit(request, pk: int):
-    return _region_save(request, _company_object(Region, request.user, pk))
+    return _region_save(request, company_object(Region, request.user, pk))
 
 
 # ---------------------------------------------------------------- price lists
@@ -457,13 +406,13 @@ def price_lists(request):
     form = PriceListFilter(request.GET or None)
     qs = PriceList.objects.filter(company_id=user.company_id)
     if form.is_valid():
-        qs = _search(qs, form.cleaned_data["q"], "name")
+        qs = search(qs, form.cleaned_data["q"], "name")
         if form.cleaned_data["active"] in ("0", "1"):
             qs = qs.filter(is_active=form.cleaned_data["active"] == "1")
     # names may repeat: the id breaks ties, so a keyset page never skips or repeats a price list
     page = keyset_page(request, qs.select_related("partner", "customer_group"), ["name", "id"])
     query = page.query
-    counts = _counts(PriceListItem.objects.all(), "price_list_id", page.object_list)
+    counts = related_counts(PriceListItem.objects.all(), "price_list_id", page.object_list)
     for pl in page.object_list:
         pl.n_prices = counts.get(pl.pk, 0)
     return render(request, "web/masterdata/price_lists.html", {
@@ -478,8 +427,8 @@ def _price_list_save(request, pl=None):
     if pl is not None:
         initial = {k: getattr(pl, k) for k in ("name", "valid_from", "valid_to", "is_active")}
         initial.update(partner=pl.partner_id, customer_group=pl.customer_group_id)
-        rows = [{"item": r.item.code, "name": r.item.name, "unit": r.unit.code, "min_qty": _plain(r.min_quantity),
-                 "price": _plain(r.price), "tax": "1" if r.tax_inclusive else "0"}
+        rows = [{"item": r.item.code, "name": r.item.name, "unit": r.unit.code, "min_qty": plain(r.min_quantity),
+                 "price": plain(r.price), "tax": "1" if r.tax_inclusive else "0"}
                 for r in PriceListItem.objects.filter(price_list=pl).select_related("item", "unit")
                 .order_by("item__code", "min_quantity")]
     form = PriceListForm(request.POST or None, company_id=user.company_id, initial=initial)
@@ -501,8 +450,8 @@ def _price_list_save(request, pl=None):
             data = form.cleaned_data
             fields = {
                 "valid_from": data["valid_from"], "valid_to": data["valid_to"], "is_active": data["is_active"],
-                "partner": _company_object(Partner, user, data["partner"]) if data["partner"] else None,
-                "customer_group": (_company_object(CustomerGroup, user, data["customer_group"])
+                "partner": company_object(Partner, user, data["partner"]) if data["partner"] else None,
+                "customer_group": (company_object(CustomerGroup, user, data["customer_group"])
                                    if data["customer_group"] else None),
             }
             try:
@@ -534,4 +483,4 @@ def price_list_new(request):
 
 @company_page
 def price_list_edit(request, pk: int):
-    return _price_list_save(request, _company_object(PriceList, request.user, pk))
+    return _price_list_save(request, company_object(PriceList, request.user, pk))

@@ -22,10 +22,10 @@ from openjxc.core import services as core
 from openjxc.core.errors import DomainError
 from openjxc.core.models import Role, User
 from openjxc.stock.models import Warehouse, WarehouseKind
-from openjxc.web.masterdata import ACTIVE_CHOICES, CHECKBOX, _company_object
-from openjxc.web.masterdata_more import show_error
+from openjxc.web.form_pages import CHECKBOX, show_error
+from openjxc.web.lists import ACTIVE_CHOICES
+from openjxc.web.pages import company_object, company_page
 from openjxc.web.paging import keyset_page
-from openjxc.web.views import company_page
 
 LANGUAGES = [("", gettext_lazy("Browser's language")), ("zh-hans", "简体中文"), ("en", "English")]
 
@@ -123,7 +123,7 @@ def users(request):
 
 
 def _superior(admin, pk):
-    return _company_object(User, admin, pk) if pk else None
+    return company_object(User, admin, pk) if pk else None
 
 
 @company_page
@@ -157,7 +157,7 @@ def user_new(request):
 def user_edit(request, pk: int):
     admin = request.user
     _require_admin(admin)
-    user = _company_object(User, admin, pk)
+    user = company_object(User, admin, pk)
     resetting = request.method == "POST" and "reset_password" in request.POST
     initial = {
         "username": user.username, "display_name": user.display_name, "email": user.email,

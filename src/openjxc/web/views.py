@@ -7,20 +7,15 @@ DomainError is shown to the user beside the action that caused it (status 200), 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import zoneinfo
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from django.utils import timezone
 from django.utils.translation import check_for_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -28,7 +23,7 @@ from django.views.i18n import set_language as django_set_language
 
 from openjxc.catalog.models import Item, ItemWarehouse
 from openjxc.catalog.services import lookup_barcode
-from openjxc.core import clock, permissions
+from openjxc.core import permissions
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.documents import search
 from openjxc.documents import services as doc_services
@@ -39,6 +34,7 @@ from openjxc.documents.orders import close_order, push_down
 from openjxc.documents.selectors import (
     derived_documents,
     detail_lines,
+    may_create_documents,
     order_progress_rows,
     recent_documents,
     visible_document,
@@ -51,6 +47,7 @@ from openjxc.stock.models import STOCKED_KINDS, StockBalance, StockMove, Warehou
 from openjxc.web.excel import export_list, wants_export
 from openjxc.web.excel_lists import BALANCES_EXPORT, DOCUMENTS_EXPORT, ITEM_CARD_EXPORT
 from openjxc.web.forms import BalanceFilter, DocumentFilter, DocumentHeaderForm
+from openjxc.web.pages import company_page, company_today, paginate
 from openjxc.web.paging import keyset_page
 
 PAGE_SIZE = 50
@@ -91,35 +88,6 @@ def set_language(request):
 # ---------------------------------------------------------------- helpers
 
 
-def company_page(view):
-    """A signed-in page of the user's company; times shown in the company's time zone."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.user.company_id is None:
-            raise Http404(_("Your account is not attached to a company."))
-        timezone.activate(zoneinfo.ZoneInfo(request.user.company.time_zone))
-        try:
-            return view(request, *args, **kwargs)
-        finally:
-            timezone.deactivate()
-
-    return wrapper
-
-
-def _page(request, queryset):
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
-
-
-def _company_today(user) -> tuple[dt.date, dt.datetime]:
-    tz = zoneinfo.ZoneInfo(user.company.time_zone)
-    today = clock.today(user.company.time_zone)
-    return today, dt.datetime.combine(today, dt.time.min, tzinfo=tz)
-
 
 # ---------------------------------------------------------------- dashboard
 
@@ -131,7 +99,7 @@ def dashboard_figures(user) -> dict:
     balances = StockBalance.objects.filter(company_id=company_id, location__kind__in=STOCKED_KINDS)
     if scope is not None:
         balances = balances.filter(location__warehouse_id__in=scope)
-    today, start = _company_today(user)
+    today, start = company_today(user)
     on_hand = (
         StockBalance.objects.filter(item_id=OuterRef("item_id"), location__warehouse_id=OuterRef("warehouse_id"))
         .values("item_id")
@@ -234,7 +202,7 @@ def balances(request):
         return export_list(request, BALANCES_EXPORT, qs)
     show_value = permissions.allowed(user, "stock.cost")
     totals = qs.aggregate(q=Sum("quantity"), v=Sum("value"))
-    page, query = _page(request, qs)
+    page, query = paginate(request, qs)
     return render(request, "web/balances.html", {
         "form": form, "page": page, "query": query, "show_value": show_value, "totals": totals,
     })
@@ -303,6 +271,7 @@ def documents(request):
     query = page.query
     return render(request, "web/documents.html", {
         "form": form, "page": page, "query": query, "show_value": permissions.allowed(user, "stock.cost"),
+        "can_create": may_create_documents(user),
     })
 
 
@@ -567,7 +536,7 @@ def document_lines(request, pk: int):
 @company_page
 def document_new(request):
     user = request.user
-    today, _start = _company_today(user)
+    today, _start = company_today(user)
     initial = {"kind": request.GET.get("kind"), "business_on": today}
     form = DocumentHeaderForm(request.POST or None, user=user, initial=initial)
     rows = _line_rows(request.POST) if request.method == "POST" else []

@@ -10,3 +10,17 @@ class WorkflowConfig(AppConfig):
         from openjxc.workflow import signals
 
         signals.register()
+        register_pages()
+
+
+def register_pages():
+    from django.utils.translation import gettext_lazy as _
+
+    from openjxc.core.models import Role
+    from openjxc.web.layout import NavEntry, register_nav
+
+    register_nav(
+        NavEntry("workflow:inbox", _("To-do"), "✔", lambda u: True, "main", 30),
+        NavEntry("workflow:flows", _("Approval flows"), "⇶", lambda u: u.is_superuser or u.has_role(Role.ADMIN, Role.MANAGER),
+                 "settings", 190),
+    )
