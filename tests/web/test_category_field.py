@@ -1,14 +1,14 @@
 """A category on a form at any catalogue size: a drop-down while there are few, a code (or unique name) box when
-there are too many to list — the items filter, the item form and the category's parent (web/category_field.py)."""
+there are too many to list — the items filter, the item form and the category's parent (catalog/category_field.py)."""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
+from openjxc.catalog import category_field
 from openjxc.catalog import services as catalog
 from openjxc.catalog.models import Item
-from openjxc.web import category_field
 from tests.web.test_masterdata_pages import item_post
 
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}

@@ -10,11 +10,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from openjxc.catalog.category_field import CategoryField
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError
 from openjxc.core.models import Role, User
 from openjxc.stock.models import Warehouse
-from openjxc.web.category_field import CategoryField
 from openjxc.web.pages import company_page, paginate
 
 from . import engine, rules

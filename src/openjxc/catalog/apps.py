@@ -14,6 +14,11 @@ class CatalogConfig(AppConfig):
         def may_view(user):
             return permissions.allowed(user, "masterdata.view")
 
+        from openjxc.catalog import exports  # noqa: F401 - declares the items list's export
+        from openjxc.catalog.imports import ItemImporter
+        from openjxc.web.imports import register_importer
+
+        register_importer(ItemImporter)
         register_nav(
             NavEntry("web:items", _("Items"), "▣", may_view, "masterdata", 80),
             NavEntry("web:categories", _("Categories"), "⊞", may_view, "masterdata", 110),

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from openjxc.catalog.category_field import CategoryField
 from openjxc.catalog.models import Barcode, Item
 from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError
@@ -22,7 +23,6 @@ from openjxc.counts import services as counts
 from openjxc.counts.models import AbcClass, Count, CountPlan, CountStatus, Reason, Scope
 from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.stock.models import STOCKED_KINDS, Location, Warehouse
-from openjxc.web.category_field import CategoryField
 from openjxc.web.pages import company_page, paginate
 
 

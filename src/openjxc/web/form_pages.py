@@ -5,7 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
+from openjxc.core import permissions
 from openjxc.core.errors import DomainError
 
 # a checkbox sits at the start of its field (app.css styles only text inputs and selects)
@@ -38,3 +41,9 @@ def show_error(form, err: DomainError, fields: dict[str, str] | None = None) -> 
         form.add_error(field, message)
         return ""
     return message
+
+
+def require_masterdata_edit(user) -> None:
+    """The master-data pages' create and edit forms are for users allowed to edit master data."""
+    if not permissions.allowed(user, "masterdata.edit"):
+        raise PermissionDenied(_("You may not edit master data."))

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError
 from openjxc.documents import services as doc_services
+from openjxc.documents.forms import DocumentEditForm
 from openjxc.documents.kinds import get_kind
 from openjxc.documents.models import Status
+from openjxc.documents.views import _load_document
 from openjxc.web.form_pages import show_error
-from openjxc.web.forms import DocumentEditForm
 from openjxc.web.pages import company_page
-from openjxc.web.views import _load_document
 
 # refusals that name no field but belong beside one
 ERROR_FIELDS = {"partner.wrong_role": "partner"}
@@ -64,7 +64,7 @@ def document_edit(request, pk: int):
         else:
             messages.success(request, _("Draft %(number)s was saved.") % {"number": doc.number})
             return redirect("web:document", pk=doc.pk)
-    return render(request, "web/document_edit.html", {
+    return render(request, "documents/document_edit.html", {
         "doc": doc, "kind": get_kind(doc.kind), "form": form, "error": error,
         "editable": doc.status == Status.DRAFT,
     })

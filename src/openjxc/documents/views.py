@@ -1,4 +1,4 @@
-"""The foundation's pages: sign-in, dashboard, stock balances, item card, documents.
+"""The document pages: the list, a document with its lifecycle buttons and 下推, a new document, a draft's lines.
 
 Views read with selectors and simple ORM reads and change things only through the services; a
 DomainError is shown to the user beside the action that caused it (status 200), never a 500.
@@ -7,26 +7,22 @@ DomainError is shown to the user beside the action that caused it (status 200), 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
-from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
-from django.utils.translation import check_for_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from django.views.i18n import set_language as django_set_language
 
-from openjxc.catalog.models import Item, ItemWarehouse
+from openjxc.catalog.models import Item
 from openjxc.catalog.services import lookup_barcode
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.documents import search
 from openjxc.documents import services as doc_services
+from openjxc.documents.exports import DOCUMENTS_EXPORT
+from openjxc.documents.forms import DocumentFilter, DocumentHeaderForm
 from openjxc.documents.kinds import KINDS, get_kind
 from openjxc.documents.kinds.orders import ORDER_KINDS
 from openjxc.documents.models import Document, Status
@@ -36,200 +32,14 @@ from openjxc.documents.selectors import (
     detail_lines,
     may_create_documents,
     order_progress_rows,
-    recent_documents,
     visible_document,
     visible_documents,
 )
 from openjxc.documents.services import TRANSITIONS, LineInput
-from openjxc.stock import selectors
-from openjxc.stock.access import scoped_warehouse_ids, visible_warehouses
-from openjxc.stock.models import STOCKED_KINDS, StockBalance, StockMove, Warehouse
 from openjxc.web.excel import export_list, wants_export
-from openjxc.web.excel_lists import BALANCES_EXPORT, DOCUMENTS_EXPORT, ITEM_CARD_EXPORT
-from openjxc.web.forms import BalanceFilter, DocumentFilter, DocumentHeaderForm
-from openjxc.web.pages import company_page, company_today, paginate
+from openjxc.web.excel_views import print_documents
+from openjxc.web.pages import company_page, company_today
 from openjxc.web.paging import keyset_page
-
-PAGE_SIZE = 50
-
-
-# ---------------------------------------------------------------- account
-
-
-class LoginView(auth_views.LoginView):
-    template_name = "web/login.html"
-    redirect_authenticated_user = True
-
-
-class LogoutView(auth_views.LogoutView):
-    """Sign out by POST only (a GET link could be triggered by any page)."""
-
-
-class PasswordChangeView(auth_views.PasswordChangeView):
-    template_name = "web/password_change.html"
-    success_url = reverse_lazy("web:home")
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        messages.success(self.request, _("Your password was changed."))
-        return response
-
-
-@require_POST
-def set_language(request):
-    """Django's set_language, and for a signed-in user also their saved language (which wins over the cookie)."""
-    lang = request.POST.get("language", "")
-    if request.user.is_authenticated and check_for_language(lang) and request.user.language != lang:
-        request.user.language = lang
-        request.user.save(update_fields=["language"])
-    return django_set_language(request)
-
-
-# ---------------------------------------------------------------- helpers
-
-
-
-# ---------------------------------------------------------------- dashboard
-
-
-def dashboard_figures(user) -> dict:
-    """The KPI cards and chart data of the home page, limited to the warehouses the user may see."""
-    company_id = user.company_id
-    scope = scoped_warehouse_ids(user)
-    balances = StockBalance.objects.filter(company_id=company_id, location__kind__in=STOCKED_KINDS)
-    if scope is not None:
-        balances = balances.filter(location__warehouse_id__in=scope)
-    today, start = company_today(user)
-    on_hand = (
-        StockBalance.objects.filter(item_id=OuterRef("item_id"), location__warehouse_id=OuterRef("warehouse_id"))
-        .values("item_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
-    levels = ItemWarehouse.objects.filter(company_id=company_id, safety_stock__gt=0)
-    if scope is not None:
-        levels = levels.filter(warehouse_id__in=scope)
-    zero = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decimal_places=4))
-    below = levels.annotate(
-        on_hand=Coalesce(Subquery(on_hand, output_field=DecimalField(max_digits=18, decimal_places=4)), zero)
-    ).filter(on_hand__lt=F("safety_stock"))
-
-    figures = {
-        "today": today,
-        "show_value": permissions.allowed(user, "stock.cost"),
-        "stock_value": balances.aggregate(v=Sum("value"))["v"] or Decimal("0"),
-        "items_on_hand": balances.filter(quantity__gt=0).values("item_id").distinct().count(),
-        "posted_today": visible_documents(user)
-        .filter(status=Status.POSTED, posted_at__gte=start, posted_at__lt=start + dt.timedelta(days=1))
-        .count(),
-        "below_safety": below.count(),
-        "negative": balances.filter(quantity__lt=0).count(),
-        "awaiting_approval": visible_documents(user).filter(status=Status.SUBMITTED).count()
-        if permissions.allowed(user, "document.approve") else None,
-    }
-
-    # moves per day over 30 days: into and out of the visible stocked locations
-    first = today - dt.timedelta(days=29)
-    moves = StockMove.objects.filter(company_id=company_id, business_on__gte=first, business_on__lte=today)
-    stocked_in = Q(to_location__kind__in=STOCKED_KINDS)
-    stocked_out = Q(from_location__kind__in=STOCKED_KINDS)
-    if scope is not None:
-        stocked_in &= Q(to_location__warehouse_id__in=scope)
-        stocked_out &= Q(from_location__warehouse_id__in=scope)
-    ins = dict(moves.filter(stocked_in).values_list("business_on").annotate(n=Count("id")))
-    outs = dict(moves.filter(stocked_out).values_list("business_on").annotate(n=Count("id")))
-    days = [first + dt.timedelta(days=i) for i in range(30)]
-    chart_moves = {
-        "title": _("Stock moves, last 30 days"),
-        "days": [d.strftime("%m-%d") for d in days],
-        "series": [
-            {"name": _("In"), "data": [ins.get(d, 0) for d in days]},
-            {"name": _("Out"), "data": [outs.get(d, 0) for d in days]},
-        ],
-    }
-    chart_value = None
-    if figures["show_value"]:
-        rows = (
-            balances.values("location__warehouse__name")
-            .annotate(v=Sum("value"))
-            .exclude(v=0)
-            .order_by("-v")
-        )
-        chart_value = {
-            "title": _("Stock value by warehouse"),
-            "names": [r["location__warehouse__name"] or "—" for r in rows],
-            "values": [float(r["v"] or 0) for r in rows],  # display only: ECharts draws numbers
-        }
-    figures["chart_moves"] = chart_moves
-    figures["chart_value"] = chart_value
-    return figures
-
-
-@company_page
-def home(request):
-    figures = dashboard_figures(request.user)
-    recent = recent_documents(request.user)
-    from openjxc.alerts.api_alerts import visible_alerts
-    from openjxc.alerts.rule_models import OPEN_STATUSES, by_severity
-
-    open_alerts = visible_alerts(request.user).filter(status__in=OPEN_STATUSES)
-    top_alerts = list(open_alerts.order_by(by_severity(), "-raised_at", "-id")[:5])
-    return render(request, "web/home.html", {**figures, "recent": recent, "alerts_open": open_alerts.count(),
-                                             "top_alerts": top_alerts})
-
-
-# ---------------------------------------------------------------- stock
-
-
-@company_page
-def balances(request):
-    user = request.user
-    form = BalanceFilter(request.GET or None, user=user)
-    scope = scoped_warehouse_ids(user)
-    warehouse_ids = scope
-    qs = selectors.balances(user.company_id, warehouse_ids=warehouse_ids)
-    if form.is_valid():
-        wh = form.cleaned_data["warehouse"]
-        if wh is not None:
-            qs = qs.filter(location__warehouse_id=wh)
-        if form.cleaned_data["item"]:
-            term = form.cleaned_data["item"].strip()
-            qs = qs.filter(Q(item__code__icontains=term) | Q(item__name__icontains=term))
-        if form.cleaned_data["lot"]:
-            qs = qs.filter(lot__code__icontains=form.cleaned_data["lot"].strip())
-    qs = qs.select_related("item__base_unit")
-    if wants_export(request):
-        return export_list(request, BALANCES_EXPORT, qs)
-    show_value = permissions.allowed(user, "stock.cost")
-    totals = qs.aggregate(q=Sum("quantity"), v=Sum("value"))
-    page, query = paginate(request, qs)
-    return render(request, "web/balances.html", {
-        "form": form, "page": page, "query": query, "show_value": show_value, "totals": totals,
-    })
-
-
-@company_page
-def item_card(request, pk: int):
-    user = request.user
-    item = Item.objects.filter(company_id=user.company_id, pk=pk).select_related("base_unit", "category").first()
-    if item is None:
-        raise Http404(_("Item not found."))
-    warehouses = list(visible_warehouses(user, Warehouse.objects.all()).order_by("code"))
-    chosen = request.GET.get("warehouse")
-    scope = scoped_warehouse_ids(user)
-    ids = scope
-    if chosen and chosen.isdigit() and any(w.pk == int(chosen) for w in warehouses):
-        ids = {int(chosen)}
-    rows = selectors.item_ledger(user.company_id, item.pk, warehouse_ids=ids)
-    rows.reverse()  # newest first: what people look for on a card
-    if wants_export(request):
-        return export_list(request, ITEM_CARD_EXPORT, rows)
-    on_hand = selectors.balances(user.company_id, warehouse_ids=ids, item_id=item.pk)
-    return render(request, "web/item_card.html", {
-        "item": item, "rows": rows, "warehouses": warehouses, "chosen": chosen or "",
-        "on_hand": on_hand, "show_value": permissions.allowed(user, "stock.cost"),
-    })
-
 
 # ---------------------------------------------------------------- documents
 
@@ -262,14 +72,12 @@ def documents(request):
     if wants_export(request):
         return export_list(request, DOCUMENTS_EXPORT, qs.order_by("-business_on", "-id"))
     if request.GET.get("print") == "pdf":  # every listed document into one PDF, as a background job
-        from openjxc.web.excel_views import print_documents
-
         return print_documents(request, qs.order_by("business_on", "number"))
     # keyset paging: a deep page of a million documents is an index range read, not an OFFSET scan
     keys = [sort] if sort.lstrip("-") == "number" else [sort, f"{sort[0] if sort[0] == '-' else ''}id"]
     page = keyset_page(request, qs, keys)
     query = page.query
-    return render(request, "web/documents.html", {
+    return render(request, "documents/documents.html", {
         "form": form, "page": page, "query": query, "show_value": permissions.allowed(user, "stock.cost"),
         "can_create": may_create_documents(user),
     })
@@ -357,7 +165,7 @@ def _render_document(request, doc: Document, *, error: str = "", error_action: s
     lines = detail_lines(doc)
     derived = derived_documents(doc)
     progress = order_progress_rows(doc, lines)
-    return render(request, "web/document_detail.html", {
+    return render(request, "documents/document_detail.html", {
         "can_edit_lines": doc.status == Status.DRAFT and permissions.allowed(user, "document.create"),
         "progress": progress,
         "doc": doc, "kind": get_kind(doc.kind), "lines": lines, "derived": derived,
@@ -528,7 +336,7 @@ def document_lines(request, pk: int):
                  "source": ln.source_line_id or "", "expected": ln.quantity,
                  "label": f"{ln.item.name} · {ln.item.code} · {ln.item.base_unit.name}"}
                 for ln in existing]
-    return render(request, "web/document_lines.html", {
+    return render(request, "documents/document_lines.html", {
         "doc": doc, "kind": get_kind(doc.kind), "rows": _label_rows(user.company_id, rows), "error": error, "scanning": scanning,
     })
 
@@ -555,6 +363,6 @@ def document_new(request):
         else:
             messages.success(request, _("Draft %(number)s was created.") % {"number": doc.number})
             return redirect("web:document", pk=doc.pk)
-    return render(request, "web/document_form.html", {"form": form, "rows": _label_rows(user.company_id, rows),
+    return render(request, "documents/document_form.html", {"form": form, "rows": _label_rows(user.company_id, rows),
                                                        "error": error})
 

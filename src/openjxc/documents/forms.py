@@ -1,4 +1,4 @@
-"""Forms of the web UI: the filters of the list pages and the header of a new document."""
+"""Forms of the document pages: the list's filter, the header of a new document and of a draft."""
 
 from __future__ import annotations
 
@@ -9,28 +9,9 @@ from openjxc.documents.kinds import KINDS, get_kind
 from openjxc.documents.models import Status
 from openjxc.documents.selectors import creatable_kinds
 from openjxc.partners.models import Partner, PartnerKind
-from openjxc.stock.access import visible_warehouses
+from openjxc.stock.forms import warehouse_choices
 from openjxc.stock.models import Warehouse, WarehouseKind
 from openjxc.web.form_pages import iso_date
-
-
-def _warehouse_choices(user, *, include_transit: bool):
-    qs = visible_warehouses(user, Warehouse.objects.filter(is_active=True)).order_by("code")
-    if not include_transit:
-        qs = qs.exclude(kind=WarehouseKind.TRANSIT)
-    return [(w.pk, w.name) for w in qs]
-
-
-class BalanceFilter(forms.Form):
-    warehouse = forms.TypedChoiceField(label=_("Warehouse"), required=False, coerce=int, empty_value=None)
-    item = forms.CharField(label=_("Item"), required=False, max_length=100,
-                           widget=forms.TextInput(attrs={"placeholder": _("Code or name"), "type": "search"}))
-    lot = forms.CharField(label=_("Lot"), required=False, max_length=64,
-                          widget=forms.TextInput(attrs={"type": "search"}))
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["warehouse"].choices = [("", _("All warehouses"))] + _warehouse_choices(user, include_transit=True)
 
 
 class DocumentFilter(forms.Form):
@@ -71,7 +52,7 @@ class DocumentHeaderForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(k.code, k.label) for k in creatable_kinds(user)]
-        self.fields["warehouse"].choices = _warehouse_choices(user, include_transit=False)
+        self.fields["warehouse"].choices = warehouse_choices(user, include_transit=False)
         everywhere = Warehouse.objects.filter(company_id=user.company_id, is_active=True)
         self.fields["to_warehouse"].choices = [("", "—")] + [
             (w.pk, w.name) for w in everywhere.exclude(kind=WarehouseKind.TRANSIT).order_by("code")

@@ -115,7 +115,7 @@ def settlements(request):
     query = page.query
     for s in page.object_list:
         s.method_label = METHOD_LABELS.get(s.method, s.method)
-    return render(request, "web/finance/settlements.html", {
+    return render(request, "finance/settlements.html", {
         "form": form, "page": page, "query": query, "can_record": may(user, "finance.record"),
     })
 
@@ -202,7 +202,7 @@ def settlement_new(request):
         item.label = _kind_label(item.kind)
         item.typed = typed.get(item.id, "")
         item.error = row_errors.get(item.id, "")
-    return render(request, "web/finance/settlement_form.html", {
+    return render(request, "finance/settlement_form.html", {
         "form": form, "kind": kind, "kind_label": _kind_label(kind), "partner": partner, "open_docs": open_docs,
         "balance": balance, "error": error,
         "open_total": sum((i.open for i in open_docs), ZERO),
@@ -237,7 +237,7 @@ def _render_settlement(request, s: Settlement, *, error: str = "", error_action:
     for a in allocations:
         a.label = _kind_label(a.document.kind)
     s.method_label = METHOD_LABELS.get(s.method, s.method)
-    return render(request, "web/finance/settlement_detail.html", {
+    return render(request, "finance/settlement_detail.html", {
         "s": s, "kind_label": _kind_label(s.kind), "allocations": allocations, "applied": applied,
         "left": s.amount - applied, "open_docs": open_docs, "actions": actions, "error": error,
         "error_action": error_action,
@@ -330,7 +330,7 @@ def balances(request):
         p.receivable = sums.get((p.pk, Book.RECEIVABLE), ZERO)
         p.payable = sums.get((p.pk, Book.PAYABLE), ZERO)
     totals = dict(entries.values_list("book").annotate(s=Sum("amount")).values_list("book", "s"))
-    return render(request, "web/finance/balances.html", {
+    return render(request, "finance/balances.html", {
         "form": form, "page": page, "query": query,
         "total_receivable": totals.get(Book.RECEIVABLE, ZERO), "total_payable": totals.get(Book.PAYABLE, ZERO),
     })
@@ -374,7 +374,7 @@ def statement(request):
         for line in st.lines:
             line.label = _kind_label(line.kind)
         st.book_label = Book(d["book"]).label
-    return render(request, "web/finance/statement.html", {
+    return render(request, "finance/statement.html", {
         "form": form, "st": st, "partner": partner, "company": user.company, "printed_on": today,
     })
 
@@ -418,7 +418,7 @@ def aging(request):
         "names": [str(BUCKET_LABELS[b]) for b in selectors.BUCKETS],
         "values": [float(totals[b]) for b in selectors.BUCKETS],  # display only: ECharts draws numbers
     }
-    return render(request, "web/finance/aging.html", {
+    return render(request, "finance/aging.html", {
         "form": form, "rows": table, "buckets": [BUCKET_LABELS[b] for b in selectors.BUCKETS],
         "totals": [totals[b] for b in selectors.BUCKETS], "unapplied": unapplied,
         "grand_total": sum(totals.values(), ZERO) + unapplied, "chart": chart, "book": book,
