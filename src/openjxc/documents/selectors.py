@@ -8,6 +8,8 @@ receives the goods and must find the transfer).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import Q
 
 from openjxc.core import permissions
@@ -20,6 +22,20 @@ from openjxc.stock.access import scoped_warehouse_ids
 # what a document's page shows of its header, read in the same query
 DETAIL_RELATED = ("warehouse", "to_warehouse", "partner", "source", "created_by", "approved_by", "posted_by",
                   "voided_by")
+
+
+# who decides on a submitted document that an approval flow runs: (user, doc) -> whether `user` may approve or
+# reject it now, or None when no flow runs it (its role decides); workflow registers it (workflow/apps.py)
+_flow_deciders: list[Callable] = []
+
+
+def register_flow_decider(decides: Callable) -> None:
+    _flow_deciders[:] = [decides]
+
+
+def flow_decides(user, doc) -> bool | None:
+    """Whether `user` may approve or reject `doc` in its approval flow; None when no flow runs it."""
+    return _flow_deciders[0](user, doc) if _flow_deciders else None
 
 
 def visible_documents(user):

@@ -30,6 +30,7 @@ from openjxc.documents.orders import close_order, push_down
 from openjxc.documents.selectors import (
     derived_documents,
     detail_lines,
+    flow_decides,
     may_create_documents,
     order_progress_rows,
     visible_document,
@@ -119,13 +120,8 @@ REASON_ACTIONS = {"void", "reject", "cancel", "close", "withdraw"}
 def document_actions(doc: Document, user) -> list[dict]:
     """The lifecycle buttons this user may press on this document now."""
     out = []
-    in_flow = None  # in an approval flow, the step's approvers decide, whatever their role
-    if doc.status == Status.SUBMITTED:
-        from openjxc.workflow import selectors as workflow
-        from openjxc.workflow.services import pending_approval
-
-        if pending_approval(doc) is not None:
-            in_flow = workflow.is_waiting_for(user, doc)
+    # in an approval flow, the step's approvers decide, whatever their role
+    in_flow = flow_decides(user, doc) if doc.status == Status.SUBMITTED else None
     for action, (starts, _target) in TRANSITIONS.items():
         if action == "close" and doc.kind not in ORDER_KINDS:  # only orders are closed short
             continue

@@ -11,8 +11,8 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from openjxc.alerts.api_alerts import visible_alerts
 from openjxc.alerts.rule_models import OPEN_STATUSES, by_severity
+from openjxc.alerts.selectors import visible_alerts
 from openjxc.catalog.models import ItemWarehouse
 from openjxc.core import permissions
 from openjxc.documents.models import Status
