@@ -15,6 +15,7 @@ from openjxc.core import permissions
 from openjxc.core.errors import DomainError
 from openjxc.core.models import Role, User
 from openjxc.stock.models import Warehouse
+from openjxc.web.form_pages import form_page
 from openjxc.web.pages import company_page, paginate
 
 from . import engine, rules
@@ -190,24 +191,18 @@ def _rule_form(request, rule: AlertRule | None, kind: str):
         initial["recipient_roles"] = list(engine.DEFAULT_ROLES.get(kind, []))
     initial.update({f"param_{k}": v for k, v in params.items()})
     form = RuleForm(request.POST or None, initial=initial, user=user, kind=kind)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            saved = engine.save_rule(
-                by=user, rule=rule, kind=kind, name=d["name"], is_active=d["is_active"],
-                warehouse=d["warehouse"] or None, category=d["category"] or None,
-                params={k: d[f"param_{k}"] for k in form.param_keys}, recipient_roles=d["recipient_roles"],
-                recipients=d["recipients"], channels=d["channels"], cooldown_hours=d["cooldown_hours"])
-        except DomainError as err:
-            error = err.render_message()
-        else:
-            messages.success(request, _("Alert rule %(name)s was saved.") % {"name": saved.name})
-            return redirect("web:alert_rules")
-    return render(request, "alerts/rule_form.html", {
-        "form": form, "error": error, "rule": rule, "kind_label": AlertKind(kind).label, "kind": kind,
-        "param_fields": [form[f"param_{k}"] for k in form.param_keys],
-    })
+    return form_page(
+        request, form,
+        lambda d: engine.save_rule(
+            by=user, rule=rule, kind=kind, name=d["name"], is_active=d["is_active"],
+            warehouse=d["warehouse"] or None, category=d["category"] or None,
+            params={k: d[f"param_{k}"] for k in form.param_keys}, recipient_roles=d["recipient_roles"],
+            recipients=d["recipients"], channels=d["channels"], cooldown_hours=d["cooldown_hours"]),
+        template="alerts/rule_form.html",
+        context={"rule": rule, "kind_label": AlertKind(kind).label, "kind": kind,
+                 "param_fields": [form[f"param_{k}"] for k in form.param_keys]},
+        saved=lambda saved: (_("Alert rule %(name)s was saved.") % {"name": saved.name}, "web:alert_rules"),
+    )
 
 
 @company_page

@@ -29,7 +29,7 @@ from openjxc.catalog.models import (
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError
 from openjxc.web.excel import export_list, wants_export
-from openjxc.web.form_pages import CHECKBOX, plain, show_error
+from openjxc.web.form_pages import CHECKBOX, form_page, plain, show_error
 from openjxc.web.form_pages import require_masterdata_edit as _require_edit
 from openjxc.web.lists import (
     ACTIVE_CHOICES,
@@ -132,21 +132,17 @@ def _item_fields(data, company_id) -> dict:
 def item_new(request):
     user = request.user
     _require_edit(user)
-    form = ItemForm(request.POST or None, company_id=user.company_id)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        fields = _item_fields(form.cleaned_data, user.company_id)
-        barcode = form.cleaned_data["barcode"].strip()
-        try:
-            item = catalog.create_item(by=user, barcodes=[barcode] if barcode else [], **fields)
-        except DomainError as err:
-            error = err.render_message()
-        else:
-            messages.success(request, _("Item %(code)s was created.") % {"code": item.code})
-            return redirect("web:item_card", pk=item.pk)
-    return render(request, "web/form.html", {
-        "form": form, "error": error, "title": _("New item"), "back_url": "web:items", "back": _("Items"),
-    })
+
+    def save(data):
+        barcode = data["barcode"].strip()
+        return catalog.create_item(by=user, barcodes=[barcode] if barcode else [],
+                                   **_item_fields(data, user.company_id))
+
+    return form_page(
+        request, ItemForm(request.POST or None, company_id=user.company_id), save, template="web/form.html",
+        context={"title": _("New item"), "back_url": "web:items", "back": _("Items")},
+        saved=lambda item: (_("Item %(code)s was created.") % {"code": item.code}, ("web:item_card", item.pk)),
+    )
 
 
 @company_page
@@ -161,27 +157,21 @@ def item_edit(request, pk: int):
         "tax_rate": plain(item.tax_rate),
         "is_active": item.is_active,
     }
-    form = ItemForm(request.POST or None, company_id=user.company_id, initial=initial)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        fields = _item_fields(form.cleaned_data, user.company_id)
-        barcode = form.cleaned_data["barcode"].strip()
-        try:
-            with transaction.atomic():
-                catalog.update_item(item, by=user, **fields)
-                if barcode:
-                    catalog.add_barcode(item, by=user, code=barcode)
-        except DomainError as err:
-            item.refresh_from_db()
-            error = err.render_message()
-        else:
-            messages.success(request, _("Item %(code)s was saved.") % {"code": item.code})
-            return redirect("web:item_card", pk=item.pk)
-    barcodes = list(item.barcodes.values_list("code", flat=True))
-    return render(request, "web/form.html", {
-        "form": form, "error": error, "title": _("Edit item %(code)s") % {"code": item.code},
-        "back_url": "web:items", "back": _("Items"), "extra": barcodes, "extra_label": _("Barcodes"),
-    })
+
+    @transaction.atomic
+    def save(data):
+        catalog.update_item(item, by=user, **_item_fields(data, user.company_id))
+        if data["barcode"].strip():
+            catalog.add_barcode(item, by=user, code=data["barcode"].strip())
+        return item
+
+    return form_page(
+        request, ItemForm(request.POST or None, company_id=user.company_id, initial=initial), save,
+        template="web/form.html", refresh=item.refresh_from_db,
+        context={"title": _("Edit item %(code)s") % {"code": item.code}, "back_url": "web:items", "back": _("Items"),
+                 "extra": list(item.barcodes.values_list("code", flat=True)), "extra_label": _("Barcodes")},
+        saved=lambda item: (_("Item %(code)s was saved.") % {"code": item.code}, ("web:item_card", item.pk)),
+    )
 
 
 # ---------------------------------------------------------------- units
@@ -207,19 +197,12 @@ def units(request):
 def unit_new(request):
     user = request.user
     _require_edit(user)
-    form = UnitForm(request.POST or None)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            unit = catalog.create_unit(by=user, code=form.cleaned_data["code"].strip(), name=form.cleaned_data["name"])
-        except DomainError as err:
-            error = show_error(form, err)
-        else:
-            messages.success(request, _("Unit %(code)s was created.") % {"code": unit.code})
-            return redirect("web:units")
-    return render(request, "web/form.html", {
-        "form": form, "error": error, "title": _("New unit"), "back_url": "web:units", "back": _("Units"),
-    })
+    return form_page(
+        request, UnitForm(request.POST or None),
+        lambda data: catalog.create_unit(by=user, code=data["code"].strip(), name=data["name"]),
+        template="web/form.html", context={"title": _("New unit"), "back_url": "web:units", "back": _("Units")},
+        saved=lambda unit: (_("Unit %(code)s was created.") % {"code": unit.code}, "web:units"),
+    )
 
 
 @company_page
@@ -362,23 +345,18 @@ def categories(request):
 def category_new(request):
     user = request.user
     _require_edit(user)
-    form = CategoryForm(request.POST or None, company_id=user.company_id,
-                        initial={"parent": request.GET.get("parent")})
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def save(data):
         parent = company_object(Category, user, data["parent"]) if data["parent"] else None
-        try:
-            cat = catalog.create_category(by=user, code=data["code"].strip(), name=data["name"], parent=parent)
-        except DomainError as err:
-            error = show_error(form, err)
-        else:
-            messages.success(request, _("Category %(code)s was created.") % {"code": cat.code})
-            return redirect("web:categories")
-    return render(request, "web/form.html", {
-        "form": form, "error": error, "title": _("New category"), "back_url": "web:categories",
-        "back": _("Categories"),
-    })
+        return catalog.create_category(by=user, code=data["code"].strip(), name=data["name"], parent=parent)
+
+    return form_page(
+        request, CategoryForm(request.POST or None, company_id=user.company_id,
+                              initial={"parent": request.GET.get("parent")}), save,
+        template="web/form.html",
+        context={"title": _("New category"), "back_url": "web:categories", "back": _("Categories")},
+        saved=lambda cat: (_("Category %(code)s was created.") % {"code": cat.code}, "web:categories"),
+    )
 
 
 @company_page
@@ -386,24 +364,18 @@ def category_edit(request, pk: int):
     user = request.user
     _require_edit(user)
     cat = company_object(Category, user, pk)
-    form = CategoryForm(request.POST or None, company_id=user.company_id, exclude_path=cat.path,
-                        initial={"code": cat.code, "name": cat.name, "parent": cat.parent_id})
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def save(data):
         parent = company_object(Category, user, data["parent"]) if data["parent"] else None
-        try:
-            catalog.update_category(cat, by=user, code=data["code"].strip(), name=data["name"], parent=parent)
-        except DomainError as err:
-            cat.refresh_from_db()
-            error = show_error(form, err)
-        else:
-            messages.success(request, _("Category %(code)s was saved.") % {"code": cat.code})
-            return redirect("web:categories")
-    return render(request, "web/form.html", {
-        "form": form, "error": error, "title": _("Edit category %(code)s") % {"code": cat.code},
-        "back_url": "web:categories", "back": _("Categories"),
-        "extra": [category_paths(user.company_id, [cat])[cat.pk]], "extra_label": _("Path"),
-    })
+        catalog.update_category(cat, by=user, code=data["code"].strip(), name=data["name"], parent=parent)
+        return cat
 
-
+    return form_page(
+        request, CategoryForm(request.POST or None, company_id=user.company_id, exclude_path=cat.path,
+                              initial={"code": cat.code, "name": cat.name, "parent": cat.parent_id}), save,
+        template="web/form.html", refresh=cat.refresh_from_db,
+        context={"title": _("Edit category %(code)s") % {"code": cat.code}, "back_url": "web:categories",
+                 "back": _("Categories"), "extra": [category_paths(user.company_id, [cat])[cat.pk]],
+                 "extra_label": _("Path")},
+        saved=lambda cat: (_("Category %(code)s was saved.") % {"code": cat.code}, "web:categories"),
+    )

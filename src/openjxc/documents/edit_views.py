@@ -7,19 +7,16 @@ it; any other (a document that is no longer a draft: the API's 409 `document.inv
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from openjxc.core import permissions
-from openjxc.core.errors import DomainError
 from openjxc.documents import services as doc_services
 from openjxc.documents.forms import DocumentEditForm
 from openjxc.documents.kinds import get_kind
 from openjxc.documents.models import Status
 from openjxc.documents.views import _load_document
-from openjxc.web.form_pages import show_error
+from openjxc.web.form_pages import form_page
 from openjxc.web.pages import company_page
 
 # refusals that name no field but belong beside one
@@ -47,24 +44,16 @@ def document_edit(request, pk: int):
         raise PermissionDenied(_("You may not edit documents."))
     doc = _load_document(user, pk)
     form = DocumentEditForm(request.POST or None, user=user, doc=doc, initial=_initial(doc))
-    error = "" if doc.status == Status.DRAFT else _refusal(doc)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def save(data):
         fields = {name: data[name] for name in ("warehouse", "to_warehouse", "partner", "business_on", "memo",
                                                 "prices_include_tax") if name in form.fields}
-        try:
-            doc_services.update_document(doc, by=user, **fields)
-        except DomainError as err:
-            if err.code in ERROR_FIELDS:
-                form.add_error(ERROR_FIELDS[err.code], err.render_message())
-                error = ""
-            else:
-                error = show_error(form, err)
-            doc.refresh_from_db()
-        else:
-            messages.success(request, _("Draft %(number)s was saved.") % {"number": doc.number})
-            return redirect("web:document", pk=doc.pk)
-    return render(request, "documents/document_edit.html", {
-        "doc": doc, "kind": get_kind(doc.kind), "form": form, "error": error,
-        "editable": doc.status == Status.DRAFT,
-    })
+        doc_services.update_document(doc, by=user, **fields)
+        return doc
+
+    return form_page(
+        request, form, save, template="documents/document_edit.html", refresh=doc.refresh_from_db,
+        error_fields=ERROR_FIELDS, error="" if doc.status == Status.DRAFT else _refusal(doc),
+        context={"doc": doc, "kind": get_kind(doc.kind), "editable": doc.status == Status.DRAFT},
+        saved=lambda doc: (_("Draft %(number)s was saved.") % {"number": doc.number}, ("web:document", doc.pk)),
+    )

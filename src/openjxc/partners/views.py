@@ -7,19 +7,17 @@ and a DomainError is shown on the form (status 200), never a 500.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
 from django.db.models import Q
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from openjxc.core import permissions
-from openjxc.core.errors import DomainError
 from openjxc.partners import services as partner_services
 from openjxc.partners.exports import PARTNERS_EXPORT
 from openjxc.partners.models import Partner, PartnerKind, Region
 from openjxc.web.excel import export_list, wants_export
-from openjxc.web.form_pages import CHECKBOX, plain, show_error
+from openjxc.web.form_pages import CHECKBOX, form_page, plain
 from openjxc.web.form_pages import require_masterdata_edit as _require_edit
 from openjxc.web.lists import (
     ACTIVE_CHOICES,
@@ -116,19 +114,13 @@ def _partner_fields(data, company_id) -> dict:
 def partner_new(request):
     user = request.user
     _require_edit(user)
-    form = PartnerForm(request.POST or None, company_id=user.company_id)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            partner = partner_services.create_partner(by=user, **_partner_fields(form.cleaned_data, user.company_id))
-        except DomainError as err:
-            error = err.render_message()
-        else:
-            messages.success(request, _("Partner %(code)s was created.") % {"code": partner.code})
-            return redirect("web:partners")
-    return render(request, "web/form.html", {
-        "form": form, "error": error, "title": _("New partner"), "back_url": "web:partners", "back": _("Partners"),
-    })
+    return form_page(
+        request, PartnerForm(request.POST or None, company_id=user.company_id),
+        lambda data: partner_services.create_partner(by=user, **_partner_fields(data, user.company_id)),
+        template="web/form.html",
+        context={"title": _("New partner"), "back_url": "web:partners", "back": _("Partners")},
+        saved=lambda partner: (_("Partner %(code)s was created.") % {"code": partner.code}, "web:partners"),
+    )
 
 
 @company_page
@@ -139,21 +131,18 @@ def partner_edit(request, pk: int):
     initial = {k: getattr(partner, k) for k in PARTNER_FORM_FIELDS if k != "region"}
     initial["region"] = partner.region_id
     initial["credit_limit"] = plain(partner.credit_limit)
-    form = PartnerForm(request.POST or None, company_id=user.company_id, initial=initial)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            partner_services.update_partner(partner, by=user, **_partner_fields(form.cleaned_data, user.company_id))
-        except DomainError as err:
-            partner.refresh_from_db()
-            error = err.render_message()
-        else:
-            messages.success(request, _("Partner %(code)s was saved.") % {"code": partner.code})
-            return redirect("web:partners")
-    return render(request, "web/form.html", {
-        "form": form, "error": error, "title": _("Edit partner %(code)s") % {"code": partner.code},
-        "back_url": "web:partners", "back": _("Partners"),
-    })
+
+    def save(data):
+        partner_services.update_partner(partner, by=user, **_partner_fields(data, user.company_id))
+        return partner
+
+    return form_page(
+        request, PartnerForm(request.POST or None, company_id=user.company_id, initial=initial), save,
+        template="web/form.html", refresh=partner.refresh_from_db,
+        context={"title": _("Edit partner %(code)s") % {"code": partner.code}, "back_url": "web:partners",
+                 "back": _("Partners")},
+        saved=lambda partner: (_("Partner %(code)s was saved.") % {"code": partner.code}, "web:partners"),
+    )
 
 
 # ---------------------------------------------------------------- regions
@@ -192,29 +181,23 @@ def _region_save(request, region=None):
     user = request.user
     _require_edit(user)
     initial = {"code": region.code, "name": region.name, "parent": region.parent_id} if region else {}
-    form = RegionForm(request.POST or None, company_id=user.company_id, exclude=region.pk if region else None,
-                      initial=initial)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def save(data):
         fields = {"code": data["code"].strip(), "name": data["name"],
                   "parent": company_object(Region, user, data["parent"]) if data["parent"] else None}
-        try:
-            if region is None:
-                region = partner_services.create_region(by=user, **fields)
-            else:
-                partner_services.update_region(region, by=user, **fields)
-        except DomainError as err:
-            if region is not None and region.pk:
-                region.refresh_from_db()
-            error = show_error(form, err)
-        else:
-            messages.success(request, _("Region %(code)s was saved.") % {"code": region.code})
-            return redirect("web:regions")
-    title = _("Edit region %(code)s") % {"code": region.code} if region and region.pk else _("New region")
-    return render(request, "web/form.html", {
-        "form": form, "error": error, "title": title, "back_url": "web:regions", "back": _("Regions"),
-    })
+        if region is None:
+            return partner_services.create_region(by=user, **fields)
+        partner_services.update_region(region, by=user, **fields)
+        return region
+
+    title = _("Edit region %(code)s") % {"code": region.code} if region else _("New region")
+    return form_page(
+        request, RegionForm(request.POST or None, company_id=user.company_id, exclude=region.pk if region else None,
+                            initial=initial), save,
+        template="web/form.html", refresh=region.refresh_from_db if region else None,
+        context={"title": title, "back_url": "web:regions", "back": _("Regions")},
+        saved=lambda region: (_("Region %(code)s was saved.") % {"code": region.code}, "web:regions"),
+    )
 
 
 @company_page

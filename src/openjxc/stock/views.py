@@ -23,7 +23,7 @@ from openjxc.stock.exports import BALANCES_EXPORT, ITEM_CARD_EXPORT, LOCATIONS_E
 from openjxc.stock.forms import BalanceFilter
 from openjxc.stock.models import Location, LocationKind, Warehouse, WarehouseKind
 from openjxc.web.excel import export_list, wants_export
-from openjxc.web.form_pages import CHECKBOX
+from openjxc.web.form_pages import CHECKBOX, form_page
 from openjxc.web.form_pages import require_masterdata_edit as _require_edit
 from openjxc.web.pages import company_page, paginate
 
@@ -122,25 +122,21 @@ def warehouses(request):
 def warehouse_new(request):
     user = request.user
     _require_edit(user)
-    form = WarehouseForm(request.POST or None)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        data = _warehouse_fields(form.cleaned_data)
+
+    @transaction.atomic
+    def save(data):
+        data = _warehouse_fields(data)
         active = data.pop("is_active")
-        try:
-            with transaction.atomic():
-                wh = stock_services.create_warehouse(by=user, **data)
-                if not active:
-                    stock_services.update_warehouse(wh, by=user, is_active=False)
-        except DomainError as err:
-            error = err.render_message()
-        else:
-            messages.success(request, _("Warehouse %(code)s was created.") % {"code": wh.code})
-            return redirect("web:warehouse_edit", pk=wh.pk)
-    return render(request, "web/form.html", {
-        "form": form, "error": error, "title": _("New warehouse"), "back_url": "web:warehouses",
-        "back": _("Warehouses"),
-    })
+        wh = stock_services.create_warehouse(by=user, **data)
+        if not active:
+            stock_services.update_warehouse(wh, by=user, is_active=False)
+        return wh
+
+    return form_page(
+        request, WarehouseForm(request.POST or None), save, template="web/form.html",
+        context={"title": _("New warehouse"), "back_url": "web:warehouses", "back": _("Warehouses")},
+        saved=lambda wh: (_("Warehouse %(code)s was created.") % {"code": wh.code}, ("web:warehouse_edit", wh.pk)),
+    )
 
 
 def _own_warehouse(user, pk) -> Warehouse:

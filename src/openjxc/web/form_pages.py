@@ -1,11 +1,15 @@
-"""Helpers of the create and edit pages: widgets, a decimal as typed, and a refusal shown beside its field."""
+"""Helpers of the create and edit pages: one helper for the page (`form_page`), one renderer of a refusal beside
+its field (`show_error`), widgets, a decimal as typed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from openjxc.core import permissions
@@ -47,3 +51,25 @@ def require_masterdata_edit(user) -> None:
     """The master-data pages' create and edit forms are for users allowed to edit master data."""
     if not permissions.allowed(user, "masterdata.edit"):
         raise PermissionDenied(_("You may not edit master data."))
+
+
+def form_page(request, form, save: Callable, *, template: str, context: dict | None = None,
+              saved: Callable, refresh: Callable | None = None, error_fields: dict[str, str] | None = None,
+              error: str = ""):
+    """One create or edit page. On a valid POST `save(cleaned_data)` calls the service; when it succeeds,
+    `saved(result)` gives the success message and where to go next (a URL name and its arguments, or a path)
+    and the browser is redirected there. A DomainError is shown beside the field it names, else on top of the
+    page (`show_error`), after `refresh()` reloads what the refused change may have touched in memory; the form
+    comes back with what was typed, status 200, never a 500. `error` is the page's alert before any save."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = save(form.cleaned_data)
+        except DomainError as err:
+            if refresh is not None:
+                refresh()
+            error = show_error(form, err, error_fields)
+        else:
+            message, to = saved(result)
+            messages.success(request, message)
+            return redirect(*to) if isinstance(to, tuple) else redirect(to)
+    return render(request, template, {**(context or {}), "form": form, "error": error})

@@ -22,7 +22,7 @@ from openjxc.core import permissions
 from openjxc.core import services as core
 from openjxc.core.errors import DomainError
 from openjxc.core.models import Role, User
-from openjxc.web.form_pages import CHECKBOX, show_error
+from openjxc.web.form_pages import CHECKBOX, form_page, show_error
 from openjxc.web.lists import ACTIVE_CHOICES
 from openjxc.web.pages import company_object, company_page
 from openjxc.web.paging import keyset_page
@@ -143,27 +143,23 @@ def _superior(admin, pk):
 def user_new(request):
     admin = request.user
     _require_admin(admin)
-    form = UserForm(request.POST or None, company_id=admin.company_id)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            user = core.create_user(
-                by=admin, username=d["username"].strip(), password=d["password"], roles=d["roles"],
-                display_name=d["display_name"], email=d["email"], language=d["language"],
-                superior=_superior(admin, d["superior"]),
-                warehouses=list(_warehouses(admin.company_id, d["warehouses"])),
-            )
-            if not d["is_active"]:
-                core.update_user(user, by=admin, is_active=False)
-        except DomainError as err:
-            error = show_error(form, err)
-        else:
-            messages.success(request, _("User %(name)s was created.") % {"name": user.username})
-            return redirect("web:users")
-    return render(request, "web/user_form.html", {
-        "form": form, "reset_form": None, "error": error, "title": _("New user"),
-    })
+
+    def save(d):
+        user = core.create_user(
+            by=admin, username=d["username"].strip(), password=d["password"], roles=d["roles"],
+            display_name=d["display_name"], email=d["email"], language=d["language"],
+            superior=_superior(admin, d["superior"]),
+            warehouses=list(_warehouses(admin.company_id, d["warehouses"])),
+        )
+        if not d["is_active"]:
+            core.update_user(user, by=admin, is_active=False)
+        return user
+
+    return form_page(
+        request, UserForm(request.POST or None, company_id=admin.company_id), save, template="web/user_form.html",
+        context={"reset_form": None, "title": _("New user")},
+        saved=lambda user: (_("User %(name)s was created.") % {"name": user.username}, "web:users"),
+    )
 
 
 @company_page
