@@ -299,6 +299,10 @@ class ListExport:
     columns: tuple[Column, ...]
     inline_limit: int = 5000  # bigger querysets are exported by a background job with progress
     prepare: Callable | None = None  # queryset -> queryset: select/prefetch what the columns read
+    # exportable through the API (/api/excel/exports/<name>) when it says which rows a caller gets:
+    # (user, filters with kind / status / warehouse) -> queryset, after the caller passed `api_permission`
+    api_rows: Callable | None = None
+    api_permission: str = "masterdata.view"
 
     def __post_init__(self):
         EXPORTS[self.name] = self

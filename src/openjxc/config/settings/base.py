@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "openjxc.counts",
     "openjxc.sync",
     "openjxc.reports",
+    "openjxc.printing",
     "openjxc.web",
 ]
 
