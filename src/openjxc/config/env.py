@@ -61,6 +61,7 @@ class Env:
     huey_immediate: bool
     smtp: dict | None = None
     base_url: str = "http://127.0.0.1:8000"
+    idempotency_days: int = 7
 
 
 def read_env(*, testing: bool = False) -> Env:
@@ -146,6 +147,7 @@ def read_env(*, testing: bool = False) -> Env:
         huey_immediate=_bool("JXC_HUEY_IMMEDIATE", default=testing),
         smtp=smtp,
         base_url=base_url,
+        idempotency_days=_int("JXC_IDEMPOTENCY_DAYS", 7, minimum=1),
     )
 
 
