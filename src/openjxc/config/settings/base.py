@@ -112,6 +112,7 @@ STATICFILES_DIRS = [
     # camera scanning where the browser has no BarcodeDetector: the polyfill and its .wasm, from our own URL
     ("vendor/barcode-detector", BASE_DIR / "node_modules" / "barcode-detector" / "dist" / "iife"),
     ("vendor/zxing-wasm", BASE_DIR / "node_modules" / "zxing-wasm" / "dist" / "reader"),
+    ("vendor/swagger-ui", BASE_DIR / "node_modules" / "swagger-ui-dist"),  # /api/docs (config/api.py)
 ]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request while it is missing
