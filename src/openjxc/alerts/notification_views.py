@@ -208,16 +208,14 @@ def channel_test(request, pk: int):
     _require_admin(request.user)
     channel = _own_channel(request, pk)
     try:
-        d = send_test(channel, by=request.user, address=request.POST.get("address", "").strip())
+        d = send_test(channel, by=request.user)
     except DomainError as err:
         messages.error(request, err.render_message())
     else:
         if d.status == DeliveryStatus.SENT:
-            messages.success(request, _("Test message delivered. The platform answered: %(answer)s")
-                             % {"answer": d.response or "OK"})
+            messages.success(request, _("Test message delivered (%(answer)s).") % {"answer": d.response or "OK"})
         else:
-            messages.error(request, _("Test message not delivered: %(error)s. The platform answered: %(answer)s")
-                           % {"error": d.last_error, "answer": d.response or "—"})
+            messages.error(request, _("Test message not delivered: %(error)s.") % {"error": d.last_error})
     return redirect("web:channel_edit", pk=channel.pk)
 
 
