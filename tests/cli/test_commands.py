@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal as D
+from pathlib import Path
 
 import biip
 import pytest
@@ -115,6 +116,8 @@ def test_demo_builds_a_consistent_company_through_the_services(db):
     assert Event.objects.filter(company=company, topic="document.post").count() == posted
 
     assert "ledger OK" in out and "demo-manager" in out and "demo12345" in out
+    # the second till's registration code: printed, and the one the README tells people to type
+    assert "DEMO-POS-0002" in out and "`DEMO-POS-0002`" in (Path(__file__).parents[2] / "README.md").read_text()
     assert_ledger_consistent(company.pk)
 
     # a Chinese company: its approval flows, their steps and its alert rules are named in Chinese

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from django.db.models import Q
-from ninja import Field, Path, Query, Router, Schema, Status
+from ninja import Field, FilterLookup, Path, Query, Router, Schema, Status
 
 from openjxc.catalog import services as catalog
 from openjxc.catalog.models import Category, Item, Tracking, Unit
@@ -18,14 +19,16 @@ from openjxc.core.schemas import (
     Name,
     NonNegQty,
     Page,
-    PageParams,
+    Paging,
     PositiveQty,
     Price,
+    Search,
     company_id,
     cost_field,
     get_or_404,
     paginate,
     save_changes,
+    search_text,
     text,
 )
 from openjxc.stock.access import require_warehouse
@@ -63,11 +66,8 @@ def _units(request):
 
 
 @router.get("/units", response=Page[UnitOut])
-def list_units(request, filters: Query[PageParams]):
-    qs = _units(request).order_by("code")
-    if filters.q:
-        qs = qs.filter(Q(code__icontains=filters.q) | Q(name__icontains=filters.q))
-    return paginate(qs, filters)
+def list_units(request, page: Query[Paging], filters: Query[Search]):
+    return paginate(filters.filter(_units(request).order_by("code")), page)
 
 
 @router.get("/units/{int:unit_id}", response=UnitOut)
@@ -112,8 +112,8 @@ class CategoryNode(CategoryOut):
     children: list[CategoryNode] = []
 
 
-class CategoryFilters(PageParams):
-    parent: Id | None = None
+class CategoryFilters(Search):
+    parent: Annotated[Id | None, FilterLookup("parent_id")] = None
 
 
 def _categories(request):
@@ -121,13 +121,8 @@ def _categories(request):
 
 
 @router.get("/categories", response=Page[CategoryOut])
-def list_categories(request, filters: Query[CategoryFilters]):
-    qs = _categories(request).order_by("path", "code")
-    if filters.q:
-        qs = qs.filter(Q(code__icontains=filters.q) | Q(name__icontains=filters.q))
-    if filters.parent is not None:
-        qs = qs.filter(parent_id=filters.parent)
-    return paginate(qs, filters)
+def list_categories(request, page: Query[Paging], filters: Query[CategoryFilters]):
+    return paginate(filters.filter(_categories(request).order_by("path", "code")), page)
 
 
 @router.get("/categories/tree", response=list[CategoryNode], summary="The whole category tree")
@@ -258,10 +253,15 @@ class ItemDetail(ItemOut):
         return list(obj.levels.all())
 
 
-class ItemFilters(PageParams):
+class ItemFilters(Search):
+    q: Annotated[search_text(), FilterLookup(["code__icontains", "name__icontains", "barcodes__code"])] = Field(
+        None, description="substring of the code or name, or a barcode")
     category: Id | None = Field(None, description="this category and its subcategories")
-    active: bool | None = None
+    active: Annotated[bool | None, FilterLookup("is_active")] = None
     tracking: Tracking | None = None
+
+    def filter_category(self, value) -> Q:
+        return Q(category__path__contains=f"/{value}/") if value else Q()  # a path lists the ancestors' ids
 
 
 def _items(request):
@@ -277,19 +277,11 @@ def _resolve_item_refs(request, payload) -> dict:
 
 
 @router.get("/items", response=Page[ItemOut])
-def list_items(request, filters: Query[ItemFilters]):
-    qs = _items(request).order_by("code")
-    if filters.q:
-        qs = qs.filter(Q(code__icontains=filters.q) | Q(name__icontains=filters.q) | Q(barcodes__code=filters.q))
-        qs = qs.distinct()
+def list_items(request, page: Query[Paging], filters: Query[ItemFilters]):
     if filters.category:
-        cat = get_or_404(_categories(request), filters.category, "category")
-        qs = qs.filter(category__path__startswith=cat.path)
-    if filters.active is not None:
-        qs = qs.filter(is_active=filters.active)
-    if filters.tracking:
-        qs = qs.filter(tracking=filters.tracking)
-    return paginate(qs, filters)
+        get_or_404(_categories(request), filters.category, "category")
+    qs = filters.filter(_items(request).order_by("code"))
+    return paginate(qs.distinct() if filters.q else qs, page)  # one row per item, whichever barcode matched
 
 
 @router.get("/items/{int:item_id}", response=ItemDetail)

@@ -5,14 +5,26 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
 from ninja import Status as HttpStatus
 
 from openjxc.catalog import pricing
 from openjxc.catalog.models import CustomerGroup, Item, PriceList
 from openjxc.core.errors import NotFound
-from openjxc.core.schemas import Id, NonNegQty, Page, PageParams, PositiveQty, Price, company_id, get_or_404
+from openjxc.core.schemas import (
+    Id,
+    NonNegQty,
+    Page,
+    Paging,
+    PositiveQty,
+    Price,
+    company_id,
+    get_or_404,
+    paginate,
+    search_text,
+)
 from openjxc.core.schemas import text as text_
 from openjxc.partners.models import Partner
 
@@ -153,14 +165,14 @@ def set_group_members(request, payload: MembersIn, group_id: int):
     return group
 
 
-@router.get("/price-lists", response=Page[PriceListOut])
-def list_price_lists(request, filters: Query[PageParams]):
-    from openjxc.core.schemas import paginate
+class PriceListFilters(FilterSchema):
+    q: Annotated[search_text(), FilterLookup("name__icontains")] = Field(None, description="substring of the name")
 
+
+@router.get("/price-lists", response=Page[PriceListOut])
+def list_price_lists(request, page: Query[Paging], filters: Query[PriceListFilters]):
     qs = PriceList.objects.filter(company_id=company_id(request, "masterdata.view")).order_by("name", "id")
-    if filters.q:
-        qs = qs.filter(name__icontains=filters.q)
-    return paginate(qs, filters)
+    return paginate(filters.filter(qs), page)
 
 
 @router.post("/price-lists", response={201: PriceListOut})

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Schema
+from ninja import Field, FilterLookup, FilterSchema, Schema
 from pydantic import AfterValidator, StringConstraints
 
 from openjxc.core import permissions
@@ -71,10 +71,27 @@ class ErrorOut(Schema):
     data: dict
 
 
-class PageParams(Schema):
+class Paging(Schema):
+    """Which page of a list: its filters are a FilterSchema beside it (`Query[Paging], Query[...Filters]`)."""
+
     limit: int = Field(50, ge=1, le=MAX_PAGE)
     offset: int = Field(0, ge=0, le=MAX_ID)
+
+
+class PageParams(Paging):
     q: text(100) | None = Field(None, description="substring of the code or name")
+
+
+def search_text(max_length: int = 100):
+    """A list's search text: optional, and empty (or blank) is the same as not given."""
+    return Annotated[text(max_length) | None, AfterValidator(lambda value: value or None)]
+
+
+class Search(FilterSchema):
+    """The search box of a list: `q`, a substring of the code or name."""
+
+    q: Annotated[search_text(), FilterLookup(["code__icontains", "name__icontains"])] = Field(
+        None, description="substring of the code or name")
 
 
 T = TypeVar("T")

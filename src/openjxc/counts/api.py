@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.db.models import Count as N
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, Path, Query, Router, Schema
 from ninja import Status as HttpStatus
 from pydantic import ConfigDict
 
@@ -26,10 +26,12 @@ from openjxc.core.schemas import (
     Money,
     Page,
     PageParams,
+    Paging,
     can_see_cost,
     company_id,
     get_or_404,
     paginate,
+    search_text,
     text,
 )
 from openjxc.counts import selectors
@@ -114,12 +116,13 @@ def _plans(request, action="stock.view"):
     return qs if scope is None else qs.filter(warehouse_id__in=scope)
 
 
+class PlanFilters(FilterSchema):
+    q: Annotated[search_text(), FilterLookup("name__icontains")] = Field(None, description="substring of the name")
+
+
 @router.get("/plans", response=Page[PlanOut])
-def list_plans(request, filters: Query[PageParams]):
-    qs = _plans(request).order_by("next_due_on", "id")
-    if filters.q:
-        qs = qs.filter(name__icontains=filters.q)
-    return paginate(qs, filters)
+def list_plans(request, page: Query[Paging], filters: Query[PlanFilters]):
+    return paginate(filters.filter(_plans(request).order_by("next_due_on", "id")), page)
 
 
 @router.post("/plans", response={201: PlanOut})
@@ -219,10 +222,15 @@ def run_plan(request, plan_id: int = PK):
 
 
 
-class CountFilters(PageParams):
+class CountFilters(FilterSchema):
+    q: Annotated[search_text(), FilterLookup(["number__icontains", "name__icontains"])] = Field(
+        None, description="substring of the number or name")
     status: CountStatus | None = None
-    warehouse: Id | None = None
+    warehouse: Annotated[Id | None, FilterLookup("warehouse_id")] = None
     mine: bool = Field(False, description="only counts assigned to me")
+
+    def filter_mine(self, value) -> Q:
+        return Q()  # who "me" is comes with the request: list_counts applies it
 
 
 def _counts(request):
@@ -240,17 +248,9 @@ def _count(request, count_id) -> Count:
 
 
 @router.get("", response=Page[CountOut])
-def list_counts(request, filters: Query[CountFilters]):
-    qs = _counts(request).order_by("-created_at", "-id")
-    if filters.q:
-        qs = qs.filter(Q(number__icontains=filters.q) | Q(name__icontains=filters.q))
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.warehouse:
-        qs = qs.filter(warehouse_id=filters.warehouse)
-    if filters.mine:
-        qs = qs.filter(assignees=request.auth)
-    return paginate(qs, filters)
+def list_counts(request, page: Query[Paging], filters: Query[CountFilters]):
+    qs = filters.filter(_counts(request).order_by("-created_at", "-id"))
+    return paginate(qs.filter(assignees=request.auth) if filters.mine else qs, page)
 
 
 @router.post("", response={201: CountOut})

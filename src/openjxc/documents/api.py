@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, Path, Query, Router, Schema
 from ninja import Status as HttpStatus
 from pydantic import ConfigDict
 
@@ -17,13 +18,14 @@ from openjxc.core.schemas import (
     CustomFields,
     Id,
     Page,
-    PageParams,
+    Paging,
     PositiveQty,
     Price,
     company_id,
     cost_field,
     get_or_404,
     paginate,
+    search_text,
     text,
 )
 from openjxc.documents import search
@@ -227,17 +229,27 @@ class KindOut(Schema):
     inbound: bool
 
 
-class DocumentFilters(PageParams):
-    kind: text(32) | None = None
+class DocumentFilters(FilterSchema):
+    q: search_text() = Field(None, description="substring of the code or name")  # list_documents: documents/search.py
+    kind: search_text(32) = None
     status: Status | None = None
-    warehouse: Id | None = None
-    partner: Id | None = None
-    number: text(40) | None = Field(None, description="substring of the number")
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
+    warehouse: Annotated[Id | None, FilterLookup("warehouse_id")] = None
+    partner: Annotated[Id | None, FilterLookup("partner_id")] = None
+    number: Annotated[search_text(40), FilterLookup("number__icontains")] = Field(
+        None, description="substring of the number")
+    date_from: Annotated[dt.date | None, FilterLookup("business_on__gte")] = None
+    date_to: Annotated[dt.date | None, FilterLookup("business_on__lte")] = None
     item: Id | None = Field(None, description="documents with a line of this item")
-    amount_min: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2, description="total with tax from")
-    amount_max: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2, description="total with tax to")
+    amount_min: Annotated[Decimal | None, FilterLookup("total_with_tax__gte")] = Field(
+        None, ge=0, max_digits=18, decimal_places=2, description="total with tax from")
+    amount_max: Annotated[Decimal | None, FilterLookup("total_with_tax__lte")] = Field(
+        None, ge=0, max_digits=18, decimal_places=2, description="total with tax to")
+
+    def filter_q(self, value) -> Q:
+        return Q()  # the keyword search needs the company: list_documents applies it
+
+    def filter_item(self, value) -> Q:
+        return Q(pk__in=DocumentLine.objects.filter(item_id=value).values("document_id")) if value else Q()
 
 
 # ---------------------------------------------------------------- loading with permission
@@ -282,27 +294,11 @@ def list_kinds(request):
 
 
 @router.get("", response=Page[DocumentOut])
-def list_documents(request, filters: Query[DocumentFilters]):
-    qs = _documents(request).order_by("-business_on", "-id")
+def list_documents(request, page: Query[Paging], filters: Query[DocumentFilters]):
+    qs = filters.filter(_documents(request).order_by("-business_on", "-id"))
     if filters.q:  # keyword: number, partner, warehouse, item, lot, memo; Chinese substrings (documents/search.py)
         qs = search.filter_documents(qs, request.auth.company_id, filters.q)
-    for field in ("kind", "status", "warehouse", "partner"):
-        value = getattr(filters, field)
-        if value:
-            qs = qs.filter(**{f"{field}_id" if field in ("warehouse", "partner") else field: value})
-    if filters.number:
-        qs = qs.filter(number__icontains=filters.number)
-    if filters.date_from:
-        qs = qs.filter(business_on__gte=filters.date_from)
-    if filters.date_to:
-        qs = qs.filter(business_on__lte=filters.date_to)
-    if filters.item:
-        qs = qs.filter(pk__in=DocumentLine.objects.filter(item_id=filters.item).values("document_id"))
-    if filters.amount_min is not None:
-        qs = qs.filter(total_with_tax__gte=filters.amount_min)
-    if filters.amount_max is not None:
-        qs = qs.filter(total_with_tax__lte=filters.amount_max)
-    return paginate(qs, filters)
+    return paginate(qs, page)
 
 
 @router.get("/{int:doc_id}", response=DocumentDetail)

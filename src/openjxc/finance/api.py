@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, Path, Query, Router, Schema
 from ninja import Status as HttpStatus
 
 from openjxc.core.errors import DomainError, ValidationFailed
-from openjxc.core.schemas import MAX_ID, Id, Page, PageParams, get_or_404, paginate, text
+from openjxc.core.schemas import MAX_ID, Id, Page, Paging, get_or_404, paginate, search_text, text
 from openjxc.finance import selectors as sel
 from openjxc.finance import services as fin
 from openjxc.finance.models import Allocation, Settlement, SettlementKind, SettlementStatus
@@ -124,12 +124,13 @@ class SettlementDetail(SettlementOut):
         return list(Allocation.objects.filter(settlement=obj).select_related("document").order_by("id"))
 
 
-class SettlementFilters(PageParams):
+class SettlementFilters(FilterSchema):
+    q: Annotated[search_text(), FilterLookup("number__icontains")] = Field(None, description="substring of the number")
     kind: Literal["receipt", "payment"] | None = None
     status: SettlementStatus | None = None
-    partner: Id | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
+    partner: Annotated[Id | None, FilterLookup("partner_id")] = None
+    date_from: Annotated[dt.date | None, FilterLookup("business_on__gte")] = None
+    date_to: Annotated[dt.date | None, FilterLookup("business_on__lte")] = None
 
 
 class OpenItemOut(Schema):
@@ -228,21 +229,9 @@ class TermsOut(Schema):
 
 
 @router.get("/settlements", response=Page[SettlementOut], summary="Receipts (收款单) and payments (付款单)")
-def list_settlements(request, filters: Query[SettlementFilters]):
+def list_settlements(request, page: Query[Paging], filters: Query[SettlementFilters]):
     qs = Settlement.objects.filter(company_id=_company(request)).order_by("-business_on", "-id")
-    if filters.q:
-        qs = qs.filter(number__icontains=filters.q)
-    if filters.kind:
-        qs = qs.filter(kind=filters.kind)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.partner:
-        qs = qs.filter(partner_id=filters.partner)
-    if filters.date_from:
-        qs = qs.filter(business_on__gte=filters.date_from)
-    if filters.date_to:
-        qs = qs.filter(business_on__lte=filters.date_to)
-    return paginate(qs, filters)
+    return paginate(filters.filter(qs), page)
 
 
 @router.post("/settlements", response={201: SettlementDetail},

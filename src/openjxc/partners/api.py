@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 from django.db.models import Q
-from ninja import Field, Path, Query, Router, Schema, Status
+from ninja import Field, FilterLookup, Path, Query, Router, Schema, Status
 
 from openjxc.core.schemas import (
     MAX_ID,
@@ -14,7 +15,8 @@ from openjxc.core.schemas import (
     Money,
     Name,
     Page,
-    PageParams,
+    Paging,
+    Search,
     company_id,
     get_or_404,
     paginate,
@@ -58,11 +60,8 @@ def _regions(request):
 
 
 @router.get("/regions", response=Page[RegionOut])
-def list_regions(request, filters: Query[PageParams]):
-    qs = _regions(request).order_by("code")
-    if filters.q:
-        qs = qs.filter(Q(code__icontains=filters.q) | Q(name__icontains=filters.q))
-    return paginate(qs, filters)
+def list_regions(request, page: Query[Paging], filters: Query[Search]):
+    return paginate(filters.filter(_regions(request).order_by("code")), page)
 
 
 @router.get("/regions/{int:region_id}", response=RegionOut)
@@ -124,10 +123,13 @@ class PartnerOut(Schema):
     is_active: bool
 
 
-class PartnerFilters(PageParams):
+class PartnerFilters(Search):
     kind: PartnerKind | None = Field(None, description="supplier or customer (partners who are both included)")
-    region: Id | None = None
-    active: bool | None = None
+    region: Annotated[Id | None, FilterLookup("region_id")] = None
+    active: Annotated[bool | None, FilterLookup("is_active")] = None
+
+    def filter_kind(self, value) -> Q:
+        return Q(kind__in=[value, PartnerKind.BOTH]) if value else Q()
 
 
 def _partners(request):
@@ -143,17 +145,8 @@ def _fields(request, payload) -> dict:
 
 
 @router.get("", response=Page[PartnerOut])
-def list_partners(request, filters: Query[PartnerFilters]):
-    qs = _partners(request).order_by("code")
-    if filters.q:
-        qs = qs.filter(Q(code__icontains=filters.q) | Q(name__icontains=filters.q))
-    if filters.kind:
-        qs = qs.filter(kind__in=[filters.kind, PartnerKind.BOTH])
-    if filters.region:
-        qs = qs.filter(region_id=filters.region)
-    if filters.active is not None:
-        qs = qs.filter(is_active=filters.active)
-    return paginate(qs, filters)
+def list_partners(request, page: Query[Paging], filters: Query[PartnerFilters]):
+    return paginate(filters.filter(_partners(request).order_by("code")), page)
 
 
 @router.get("/{int:partner_id}", response=PartnerOut)

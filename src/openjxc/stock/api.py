@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Path, Query, Router, Schema, Status
+from ninja import Field, FilterLookup, Path, Query, Router, Schema, Status
 
 from openjxc.catalog.models import Item
 from openjxc.core import clock
@@ -18,8 +19,9 @@ from openjxc.core.schemas import (
     MAX_PAGE,
     Id,
     Page,
-    PageParams,
+    Paging,
     PositiveQty,
+    Search,
     company_id,
     cost_field,
     get_or_404,
@@ -74,9 +76,9 @@ class WarehouseOut(Schema):
     is_active: bool
 
 
-class WarehouseFilters(PageParams):
+class WarehouseFilters(Search):
     kind: WarehouseKind | None = None
-    active: bool | None = None
+    active: Annotated[bool | None, FilterLookup("is_active")] = None
 
 
 def _warehouses(request):
@@ -93,15 +95,8 @@ def _warehouse_fields(request, payload) -> dict:
 
 
 @router.get("/warehouses", response=Page[WarehouseOut])
-def list_warehouses(request, filters: Query[WarehouseFilters]):
-    qs = _warehouses(request).order_by("code")
-    if filters.q:
-        qs = qs.filter(Q(code__icontains=filters.q) | Q(name__icontains=filters.q))
-    if filters.kind:
-        qs = qs.filter(kind=filters.kind)
-    if filters.active is not None:
-        qs = qs.filter(is_active=filters.active)
-    return paginate(qs, filters)
+def list_warehouses(request, page: Query[Paging], filters: Query[WarehouseFilters]):
+    return paginate(filters.filter(_warehouses(request).order_by("code")), page)
 
 
 @router.get("/warehouses/{int:warehouse_id}", response=WarehouseOut)
@@ -147,10 +142,10 @@ class LocationOut(Schema):
     is_active: bool
 
 
-class LocationFilters(PageParams):
-    warehouse: Id | None = None
+class LocationFilters(Search):
+    warehouse: Annotated[Id | None, FilterLookup("warehouse_id")] = None
     kind: LocationKind | None = None
-    active: bool | None = None
+    active: Annotated[bool | None, FilterLookup("is_active")] = None
 
 
 def _locations(request):
@@ -162,17 +157,8 @@ def _locations(request):
 
 
 @router.get("/locations", response=Page[LocationOut])
-def list_locations(request, filters: Query[LocationFilters]):
-    qs = _locations(request).order_by("code")
-    if filters.q:
-        qs = qs.filter(Q(code__icontains=filters.q) | Q(name__icontains=filters.q))
-    if filters.warehouse:
-        qs = qs.filter(warehouse_id=filters.warehouse)
-    if filters.kind:
-        qs = qs.filter(kind=filters.kind)
-    if filters.active is not None:
-        qs = qs.filter(is_active=filters.active)
-    return paginate(qs, filters)
+def list_locations(request, page: Query[Paging], filters: Query[LocationFilters]):
+    return paginate(filters.filter(_locations(request).order_by("code")), page)
 
 
 @router.get("/locations/{int:location_id}", response=LocationOut)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Path, Query, Router, Schema, Status
+from ninja import Field, FilterSchema, Path, Query, Router, Schema, Status
 
 from openjxc.config.api import api_auth
 from openjxc.core import clock, permissions
@@ -19,7 +19,7 @@ from openjxc.core.errors import DomainError
 from openjxc.core.idempotency import issues_secret
 from openjxc.core.schemas import MAX_ID, Id, text
 from openjxc.sync import protocol, terminals
-from openjxc.sync.models import OpStatus, Terminal, TerminalOperation
+from openjxc.sync.models import Terminal, TerminalOperation
 
 router = Router(tags=["terminals"])
 
@@ -193,16 +193,16 @@ def get_terminal(request, terminal_id: int = Path(..., ge=1, le=MAX_ID)):
     return _company_terminal(request, terminal_id)
 
 
+class OperationFilters(FilterSchema):
+    status: Literal["accepted", "refused"] | None = None
+
+
 @router.get("/terminals/{int:terminal_id}/operations", response=list[OperationOut], auth=[api_auth],
             summary="A terminal's operations, newest first (status=refused: the review queue)")
-def terminal_operations(request, terminal_id: int = Path(..., ge=1, le=MAX_ID),
-                        status: Literal["accepted", "refused"] | None = None,
+def terminal_operations(request, filters: Query[OperationFilters], terminal_id: int = Path(..., ge=1, le=MAX_ID),
                         limit: int = Query(100, ge=1, le=500)):
     terminal = _company_terminal(request, terminal_id)
-    qs = TerminalOperation.objects.filter(terminal=terminal)
-    if status:
-        qs = qs.filter(status=OpStatus(status))
-    return list(qs.order_by("-id")[:limit])
+    return list(filters.filter(TerminalOperation.objects.filter(terminal=terminal)).order_by("-id")[:limit])
 
 
 @router.post("/terminals/{int:terminal_id}/revoke", response=TerminalOut, auth=[api_auth], summary="Revoke a terminal")

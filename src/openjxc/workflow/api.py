@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
-from ninja import Field, Path, Router, Schema
+from ninja import Field, FilterSchema, Path, Query, Router, Schema
 from ninja import Status as HttpStatus
 from pydantic import ConfigDict
 
@@ -143,9 +144,16 @@ def _flow(request, flow_id: int) -> Flow:
     return get_or_404(Flow.objects.filter(company_id=cid).prefetch_related("warehouses"), flow_id, "flow")
 
 
+class FlowFilters(FilterSchema):
+    kind: str | None = None
+
+    def filter_kind(self, value) -> Q:
+        return Q(kind=value) if value else Q()
+
+
 @router.get("/flows", response=list[FlowOut], summary="Approval flows of the company")
-def list_flows(request, kind: str | None = None):
-    return list(selectors.flows(company_id(request, "document.view"), kind=kind))
+def list_flows(request, filters: Query[FlowFilters]):
+    return list(filters.filter(selectors.flows(company_id(request, "document.view"))))
 
 
 @router.post("/flows", response={201: FlowDetail}, summary="Define a flow; its steps become version 1")
@@ -240,8 +248,6 @@ def timeline(request, doc_id: int = PK):
 @router.get("/delegations", response=list[DelegationOut], summary="My delegations (given and received)")
 def list_delegations(request):
     cid = company_id(request, "document.view")
-    from django.db.models import Q
-
     user = request.auth
     return list(Delegation.objects.filter(Q(user=user) | Q(delegate=user), company_id=cid).order_by("-starts_at"))
 

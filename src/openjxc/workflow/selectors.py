@@ -157,9 +157,8 @@ def timeline(doc: Document) -> dict:
     return {"document": _doc(doc), "approvals": approvals}
 
 
-def flows(company_id: int, *, kind: str | None = None):
-    qs = Flow.objects.filter(company_id=company_id).prefetch_related("warehouses", "versions").order_by("kind", "name")
-    return qs.filter(kind=kind) if kind else qs
+def flows(company_id: int):
+    return Flow.objects.filter(company_id=company_id).prefetch_related("warehouses", "versions").order_by("kind", "name")
 
 
 def approvers_of(step: ApprovalStep) -> list[int]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
-from django.db.models import Count
-from ninja import Field, Path, Query, Router, Schema, Status
+from django.db.models import Count, Q
+from ninja import Field, FilterLookup, FilterSchema, Path, Query, Router, Schema, Status
 
-from openjxc.core.schemas import MAX_ID, Id, Page, PageParams, company_id, get_or_404, paginate, text
+from openjxc.core.schemas import MAX_ID, Id, Page, Paging, company_id, get_or_404, paginate, search_text, text
 
 from .. import engine
 from ..rule_models import OPEN_STATUSES, Alert, AlertKind, AlertRule, AlertStatus
@@ -66,28 +67,27 @@ def _out(a: Alert, history: bool = False) -> dict:
     return row
 
 
-class AlertFilters(PageParams):
+class AlertFilters(FilterSchema):
+    q: Annotated[search_text(), FilterLookup("rule__name__icontains")] = Field(
+        None, description="substring of the rule's name")
     status: str = Field("open", pattern="^(open|acknowledged|closed|active|all)$",
                         description="active = open or acknowledged")
     kind: AlertKind | None = None
-    warehouse: Id | None = None
-    rule: Id | None = None
-    item: Id | None = None
+    warehouse: Annotated[Id | None, FilterLookup("warehouse_id")] = None
+    rule: Annotated[Id | None, FilterLookup("rule_id")] = None
+    item: Annotated[Id | None, FilterLookup("item_id")] = None
+
+    def filter_status(self, value) -> Q:
+        if value == "active":
+            return Q(status__in=OPEN_STATUSES)
+        return Q() if value == "all" else Q(status=value)
 
 
 @router.get("/alerts", response=Page[AlertOut], summary="Alerts (open by default), newest first")
-def list_alerts(request, filters: Query[AlertFilters]):
+def list_alerts(request, page: Query[Paging], filters: Query[AlertFilters]):
     company_id(request, "alerts.view")
-    qs = visible_alerts(request.auth)
-    if filters.status == "active":
-        qs = qs.filter(status__in=OPEN_STATUSES)
-    elif filters.status != "all":
-        qs = qs.filter(status=filters.status)
-    for name in ("kind", "warehouse", "rule", "item"):
-        value = getattr(filters, name)
-        if value:
-            qs = qs.filter(**{f"{name}_id" if name != "kind" else "kind": value})
-    page = paginate(qs.order_by("-raised_at", "-id"), filters)
+    qs = filters.filter(visible_alerts(request.auth))
+    page = paginate(qs.order_by("-raised_at", "-id"), page)
     page["items"] = [_out(a) for a in page["items"]]
     return page
 

@@ -6,10 +6,10 @@ import datetime as dt
 import time
 from typing import Any, Literal
 
-from ninja import Field, Path, Query, Router, Schema, Status
+from ninja import Field, FilterSchema, Path, Query, Router, Schema, Status
 
 from openjxc.core.permissions import require
-from openjxc.core.schemas import MAX_ID, MAX_PAGE, Page, paginate, text
+from openjxc.core.schemas import MAX_ID, Page, Paging, paginate, text
 
 from .. import channel_services
 from .. import channels as kinds
@@ -72,9 +72,7 @@ class DeliveryOut(Schema):
     is_test: bool
 
 
-class DeliveryParams(Schema):
-    limit: int = Field(50, ge=1, le=MAX_PAGE)
-    offset: int = Field(0, ge=0, le=MAX_ID)
+class DeliveryFilters(FilterSchema):
     status: Literal["pending", "retrying", "sent", "failed"] | None = None
 
 
@@ -129,9 +127,7 @@ def test_channel(request, payload: TestIn, pk: int = Path(..., ge=1, le=MAX_ID))
 
 
 @router.get("/{int:pk}/deliveries", response=Page[DeliveryOut], summary="A channel's delivery log")
-def list_deliveries(request, params: Query[DeliveryParams], pk: int = Path(..., ge=1, le=MAX_ID)):
+def list_deliveries(request, page: Query[Paging], filters: Query[DeliveryFilters],
+                    pk: int = Path(..., ge=1, le=MAX_ID)):
     channel = channel_services.get_channel(by=request.auth, pk=pk)
-    qs = channel.deliveries.order_by("-id")
-    if params.status:
-        qs = qs.filter(status=params.status)
-    return paginate(qs, params)
+    return paginate(filters.filter(channel.deliveries.order_by("-id")), page)
