@@ -49,9 +49,6 @@ openjxc.catalog.api -> openjxc.stock.models
 openjxc.catalog.pricing -> openjxc.documents.models
 openjxc.core.api -> openjxc.stock.access
 openjxc.core.api -> openjxc.stock.models
-openjxc.core.company_settings -> openjxc.documents.models
-openjxc.core.company_settings -> openjxc.stock.models
-openjxc.core.services -> openjxc.stock.locations
 openjxc.core.tasks -> openjxc.finance.ledger
 openjxc.documents.orders -> openjxc.finance.selectors
 openjxc.documents.services -> openjxc.workflow.services

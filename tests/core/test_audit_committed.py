@@ -33,6 +33,8 @@ from openjxc.documents import services as docs
 from openjxc.documents.services import LineInput
 from openjxc.finance import services as fin
 from openjxc.partners import services as partners
+from openjxc.presets import format as preset_format
+from openjxc.presets.install import install_preset
 from openjxc.sync import browser as sync_browser
 from openjxc.sync import terminals
 from openjxc.workflow import services as wf
@@ -169,6 +171,8 @@ CASES = {
     ("finance/services.py", "allocate"): _allocated,
     ("finance/services.py", "unallocate"): lambda w: fin.unallocate(_allocated(w), by=w.admin),
     ("finance/services.py", "set_payment_terms"): lambda w: fin.set_payment_terms(w.customer, by=w.admin, days=30),
+    ("presets/install.py", "install_preset"):
+        lambda w: install_preset(preset_format.load("food"), by=w.admin, language="zh-hans"),
     ("sync/browser.py", "register_browser_terminal"):
         lambda w: sync_browser.register_browser_terminal(by=w.admin, warehouse=w.main, device_id="dev-0123456789"),
     ("sync/terminals.py", "set_terminal_settings"):

@@ -6,6 +6,8 @@ partner ledger and are counted in reports, but nothing is posted to the stock le
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +15,15 @@ from openjxc.core import permissions
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import Company, User
+
+# questions about a company's books that only the apps above core can answer, registered from their
+# AppConfig.ready: "stock_moved" (stock), "payables_posted" (documents)
+BOOK_FACTS: dict[str, Callable[[int], bool]] = {}
+
+
+def register_fact(name: str, answer: Callable[[int], bool]) -> None:
+    """Answer the question `name` about a company (given its id) for the settings that depend on it."""
+    BOOK_FACTS[name] = answer
 
 
 def tracks_stock(company) -> bool:
@@ -28,12 +39,10 @@ def set_stock_tracking(*, by: User, enabled: bool) -> Company:
     Switching it off is refused once stock has moved: the stock already booked would stay in the
     books with nothing to ever take it out again.
     """
-    from openjxc.stock.models import StockMove
-
     permissions.require(by, "users.manage")
     company = Company.objects.select_for_update().get(pk=by.company_id)  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
     before = tracks_stock(company)
-    if not enabled and before and StockMove.objects.filter(company=company).exists():
+    if not enabled and before and BOOK_FACTS["stock_moved"](company.pk):
         raise DomainError(
             "company.has_stock", _("Stock tracking cannot be switched off: this company has stock movements."),
             http_status=409,
@@ -73,8 +82,6 @@ def set_payable_from(*, by: User, source: str) -> Company:
     Refused once a purchase receipt or a bill has been posted: the payables already booked came from
     one of the two, and switching would book the same goods twice or not at all.
     """
-    from openjxc.documents.models import Document
-
     permissions.require(by, "users.manage")
     if source not in PAYABLE_FROM:
         raise ValidationFailed(field="payable_from", reason=_("must be receipt or bill"))
@@ -82,9 +89,7 @@ def set_payable_from(*, by: User, source: str) -> Company:
     before = payable_from(company)
     if source == before:
         return company
-    posted = Document.objects.filter(company=company, kind__in=("purchase_receipt", "purchase_bill"),
-                                     posted_at__isnull=False)
-    if posted.exists():
+    if BOOK_FACTS["payables_posted"](company.pk):
         raise DomainError(
             "company.payable_mode_locked",
             _("Payables cannot be switched to come from %(source)s: purchase receipts or bills have been posted."),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -10,19 +12,29 @@ from openjxc.core.errors import Conflict, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import Company, Role, User
 
+# what every new company gets from the apps above core (stock: its virtual locations and in-transit warehouse),
+# registered from their AppConfig.ready and run in the creating transaction
+COMPANY_SETUP: list[Callable[[Company], None]] = []
+
+
+def on_company_created(setup: Callable[[Company], None]) -> None:
+    """Run `setup(company)` for every company created from now on (in its creating transaction)."""
+    if setup not in COMPANY_SETUP:
+        COMPANY_SETUP.append(setup)
+
 
 @transaction.atomic
 def create_company(*, code: str, name: str, time_zone: str = "Asia/Shanghai", by: User | None = None) -> Company:
-    """Create a company with its virtual locations and in-transit warehouse."""
-    from openjxc.stock.locations import ensure_company_locations
-
+    """Create a company with what the other apps give every company (its virtual locations, in-transit
+    warehouse)."""
     code = (code or "").strip()
     if not code or not name:
         raise ValidationFailed(field="code", reason=_("and name are required"))
     if Company.objects.filter(code=code).exists():
         raise Conflict("company.code_taken", _("Company code %(code)s is already taken."), code=code)
     company = Company.objects.create(code=code, name=name, time_zone=time_zone)
-    ensure_company_locations(company)
+    for setup in COMPANY_SETUP:
+        setup(company)
     record_event(company=company, topic="company.created", by=by, obj=company, payload={"code": code, "name": name})
     record_audit(company=company, action="create", obj=company, by=by,
                  after={"code": code, "name": name, "time_zone": time_zone})

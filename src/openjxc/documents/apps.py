@@ -7,9 +7,15 @@ class DocumentsConfig(AppConfig):
 
     def ready(self):
         # order checks run when receipts, deliveries and sales orders are posted (documents/hooks.py)
+        from openjxc.core.company_settings import PAYABLE_FROM, register_fact
+        from openjxc.documents.models import Document
         from openjxc.documents.orders import register_hooks
 
         register_hooks()
+        # which way payables are booked can't be switched once a purchase receipt or bill has been posted
+        kinds = [f"purchase_{source}" for source in PAYABLE_FROM]
+        register_fact("payables_posted", lambda company_id: Document.objects.filter(
+            company_id=company_id, kind__in=kinds, posted_at__isnull=False).exists())
         register_pages()
 
 

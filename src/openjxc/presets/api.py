@@ -22,7 +22,7 @@ router = Router(tags=["presets"])
 flow_groups_router = Router(tags=["workflow"])
 
 
-class Strict(Schema):
+class PresetInput(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -33,7 +33,7 @@ class PresetOut(Schema):
     description: str
 
 
-class InstallIn(Strict):
+class InstallIn(PresetInput):
     language: str | None = Field(None, pattern="^(zh-hans|en)$", description="names created (default: mine)")
     parameters: dict[str, dict[str, str]] = Field(
         default_factory=dict, description='flow groups\' parameters, e.g. {"purchase_order_threshold": '
@@ -101,7 +101,7 @@ def export(request):
 # ---------------------------------------------------------------- approval flow groups
 
 
-class GroupIn(Strict):
+class FlowGroupIn(PresetInput):
     threshold: str | None = Field(None, max_length=32, description="purchase orders: the amount above which the "
                                   "general manager approves (default 10000)")
 
@@ -113,5 +113,5 @@ def list_flow_groups(request):
 
 @flow_groups_router.post("/presets/{name}/install", response={201: list[FlowOut]},
                          summary="Install an approval flow preset (idempotent)")
-def install_group(request, name: str, payload: GroupIn = None):
+def install_group(request, name: str, payload: FlowGroupIn = None):
     return HttpStatus(201, install_flow_group(name, by=request.auth, threshold=payload.threshold if payload else None))

@@ -9,9 +9,17 @@ class StockConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from openjxc.core import permissions
+        from openjxc.core.company_settings import register_fact
+        from openjxc.core.services import on_company_created
         from openjxc.stock import exports  # noqa: F401 - declares the stock lists' exports
-        from openjxc.stock.models import Warehouse, WarehouseKind
+        from openjxc.stock.locations import ensure_company_locations
+        from openjxc.stock.models import StockMove, Warehouse, WarehouseKind
         from openjxc.web.users import register_warehouse_scope
+
+        # every company gets its virtual locations and in-transit warehouse; stock tracking can't be switched
+        # off once stock has moved (core/company_settings.py)
+        on_company_created(ensure_company_locations)
+        register_fact("stock_moved", lambda company_id: StockMove.objects.filter(company_id=company_id).exists())
 
         # a user is limited to real warehouses and stores, never to the in-transit one
         register_warehouse_scope(

@@ -20,6 +20,7 @@ from django.conf import settings
 from openjxc.catalog.models import Item, Unit
 from openjxc.core import clock
 from openjxc.core.models import Company, User
+from openjxc.documents import orders
 from openjxc.documents import services as docs
 from openjxc.documents.models import Document, Status
 from openjxc.documents.services import LineInput
@@ -76,6 +77,7 @@ class Demo:
         self.counts: list = []  # counts.Count rows the demo made
         self.settlements: Counter = Counter()  # receipt / payment -> count
         self.habits: dict[int, str] = {}  # customer id -> how they pay
+        self.roomiest = None  # today's customer with the most room under the credit limit (order_states.py)
         self.till = None  # the store's registered till (sync.Terminal)
         self.till_code = ""  # a one-time code that registers another browser as a till
         self.till_ops = 0
@@ -146,6 +148,13 @@ class Demo:
         if not in_flow:
             doc = docs.approve_document(doc, by=self.users["manager"])
         return doc
+
+    def due_orders(self, kind: str) -> list[Document]:
+        """Confirmed orders of `kind` with something left on a line whose promised day has come."""
+        ids = {line_id for line_id, *_rest in orders.open_quantities(self.company.pk, kind)}
+        return list(Document.objects.filter(company=self.company, kind=kind, status=Status.POSTED,
+                                            lines__pk__in=ids, lines__promised_on__lte=self.day)
+                    .distinct().order_by("pk"))
 
     # ------------------------------------------------------------ what is where
 

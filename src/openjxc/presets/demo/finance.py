@@ -11,6 +11,7 @@ from decimal import Decimal
 from openjxc.documents.models import Document
 from openjxc.finance import selectors
 from openjxc.finance import services as finance
+from openjxc.finance.models import Allocation, PartnerEntry
 from openjxc.finance.services import AllocationInput
 
 from .context import Demo
@@ -46,16 +47,25 @@ def _settle(demo: Demo, kind: str, partner, items, amount: Decimal, *, by: str, 
     demo.settlements[kind] += 1
 
 
+def _open_by_partner(demo: Demo, book: str) -> dict[int, list]:
+    """The book's open documents (not credits) per partner, read once for everyone."""
+    out: dict[int, list] = defaultdict(list)
+    for item in selectors.open_items(demo.company.pk, book):
+        if not item.is_credit and item.open > 0:
+            out[item.partner_id].append(item)
+    return out
+
+
 def collect_from_customers(demo: Demo) -> None:
     """Each customer pays what is due (prompt payers also what falls due this week); late payers only what is
-    three weeks overdue; some pay part of it."""
-    cid = demo.company.pk
+    five weeks overdue; some pay part of it."""
+    open_items = _open_by_partner(demo, "receivable")
     for customer in demo.all_customers():
         habit = demo.habits[customer.pk]
         horizon = demo.day + dt.timedelta(days=5) if habit == "prompt" else demo.day
         if habit == "late":
-            horizon = demo.day - dt.timedelta(days=21)
-        due = [i for i in selectors.open_documents(cid, customer.pk, "receivable") if i.due_on <= horizon]
+            horizon = demo.day - dt.timedelta(days=35)
+        due = [i for i in open_items[customer.pk] if i.due_on <= horizon]
         total = sum((i.open for i in due), D(0))
         if habit == "partial":
             total = (total * D("0.6")).quantize(D("1"))
@@ -72,26 +82,31 @@ def prepayment(demo: Demo) -> None:
 
 def pay_suppliers(demo: Demo) -> None:
     """Pay what falls due within the next five days."""
-    cid = demo.company.pk
+    open_items = _open_by_partner(demo, "payable")
     horizon = demo.day + dt.timedelta(days=5)
     for supplier, _tops in demo.suppliers:
-        due = [i for i in selectors.open_documents(cid, supplier.pk, "payable") if i.due_on <= horizon]
+        due = [i for i in open_items[supplier.pk] if i.due_on <= horizon]
         _settle(demo, "payment", supplier, due, sum((i.open for i in due), D(0)), by="finance", method="bank",
                 memo="支付货款")
 
 
 def bank_takings(demo: Demo) -> None:
-    """The store's takings of the day, one receipt per way of paying, applied to the till's sales."""
-    if not demo.till_sales:
+    """The store's takings of the day, one receipt per way of paying, applied to the till's sales (those nothing
+    was applied to yet)."""
+    sales, demo.till_sales = demo.till_sales, []
+    if not sales:
         return
-    cid = demo.company.pk
-    open_items = {i.id: i for i in selectors.open_documents(cid, demo.walk_in.pk, "receivable")}
+    applied = set(Allocation.objects.filter(document_id__in=sales).values_list("document_id", flat=True))
+    owed = dict(PartnerEntry.objects.filter(document_id__in=sales, book="receivable", reverses__isnull=True)
+                .exclude(document_id__in=applied).values_list("document_id", "amount"))
     by_method = defaultdict(list)
-    for doc_id, custom in Document.objects.filter(pk__in=demo.till_sales).values_list("pk", "custom"):
-        if doc_id in open_items:
-            method = ((custom or {}).get("payment") or {}).get("method") or "cash"
-            by_method[method].append(open_items[doc_id])
-    demo.till_sales = []
-    for method, items in sorted(by_method.items()):
-        _settle(demo, "receipt", demo.walk_in, items, sum((i.open for i in items), D(0)), by="cashier",
-                method=method, memo=f"门店日结：{METHODS.get(method, method)}")
+    for doc_id, custom in Document.objects.filter(pk__in=owed).order_by("pk").values_list("pk", "custom"):
+        method = ((custom or {}).get("payment") or {}).get("method") or "cash"
+        by_method[method].append(AllocationInput(document=doc_id, amount=owed[doc_id]))
+    for method, allocations in sorted(by_method.items()):
+        amount = sum((a.amount for a in allocations), D(0))
+        demo.tick()
+        finance.create_settlement(by=demo.users["cashier"], kind="receipt", partner=demo.walk_in, amount=amount,
+                                  business_on=demo.day, method=method, post=True, allocations=allocations,
+                                  memo=f"门店日结：{METHODS.get(method, method)}")
+        demo.settlements["receipt"] += 1

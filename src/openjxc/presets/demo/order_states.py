@@ -48,8 +48,11 @@ def _lines(demo: Demo, kind: str, *, big: bool = False) -> tuple[list[LineInput]
     lines = [LineInput(item=i.pk, quantity=D(min(int(on_hand[i.pk]) // 2, demo.demand[i.pk] * 2)), promised_on=promised)
              for i in picked]
     # the customer with the most room under their credit limit: confirming the order must not exceed it
-    customers = demo.customers["EC"] + demo.customers["other"]
-    return lines, max(customers, key=lambda c: (c.credit_limit or D(0)) - orders.credit_exposure(demo.company.pk, c.pk))
+    if demo.roomiest is None:
+        customers = demo.customers["EC"] + demo.customers["other"]
+        demo.roomiest = max(customers, key=lambda c: (c.credit_limit or D(0))
+                            - orders.credit_exposure(demo.company.pk, c.pk))
+    return lines, demo.roomiest
 
 
 # who writes the order, what fulfils it, who enters that

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from openjxc.documents import orders
 from openjxc.documents import services as docs
-from openjxc.documents.models import Document, Status
 from openjxc.documents.services import LineInput
 from openjxc.stock.models import Warehouse
 
@@ -48,18 +47,10 @@ def replenish(demo: Demo, warehouse: Warehouse, *, share: float) -> None:
                  warehouse=warehouse, partner=supplier_id, memo="按补货点采购")
 
 
-def _open_orders(demo: Demo) -> list[Document]:
-    """Confirmed purchase orders with something left whose promised day has come."""
-    ids = {line_id for line_id, *_rest in orders.open_quantities(demo.company.pk, "purchase_order")}
-    return list(Document.objects.filter(company=demo.company, kind="purchase_order", status=Status.POSTED,
-                                        lines__pk__in=ids, lines__promised_on__lte=demo.day)
-                .distinct().order_by("pk"))
-
-
 def receive_orders(demo: Demo) -> None:
     """Goods arrive for the orders due: received from the order (下推). One delivery in ten is short and the
     rest follows three days later."""
-    for order in _open_orders(demo):
+    for order in demo.due_orders("purchase_order"):
         if demo.backorders.get(order.pk, demo.day) > demo.day:
             continue
         demo.tick()

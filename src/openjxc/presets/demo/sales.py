@@ -9,7 +9,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 from openjxc.documents import orders
 from openjxc.documents import services as docs
-from openjxc.documents.models import Document, Status
+from openjxc.documents.models import Status
 from openjxc.documents.services import LineInput
 from openjxc.partners.models import Partner
 from openjxc.stock.models import Warehouse
@@ -53,17 +53,10 @@ def wholesale(demo: Demo, warehouse: Warehouse, customers: list[Partner]) -> Non
         demo.deliveries.append(doc)
 
 
-def _due_orders(demo: Demo) -> list[Document]:
-    ids = {line_id for line_id, *_rest in orders.open_quantities(demo.company.pk, "sales_order")}
-    return list(Document.objects.filter(company=demo.company, kind="sales_order", status=Status.POSTED,
-                                        lines__pk__in=ids, lines__promised_on__lte=demo.day)
-                .distinct().order_by("pk"))
-
-
 def deliver_orders(demo: Demo) -> None:
     """The orders wanted by now leave the warehouse (下推 to a delivery), as much as the shelf holds; the rest
     waits two days for the next purchase to arrive."""
-    for order in _due_orders(demo):
+    for order in demo.due_orders("sales_order"):
         if demo.backorders.get(order.pk, demo.day) > demo.day:
             continue
         on_hand = demo.on_hand(order.warehouse)

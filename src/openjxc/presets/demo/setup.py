@@ -10,7 +10,7 @@ from django.utils import translation
 from openjxc.alerts.engine import scan_company
 from openjxc.documents import services as docs
 from openjxc.documents.services import LineInput
-from openjxc.sync import terminals
+from openjxc.sync import protocol, terminals
 from openjxc.sync.models import TerminalKind
 
 from .. import format as preset_format
@@ -70,6 +70,8 @@ def open_work(demo: Demo) -> None:
 
 
 def first_alert_scan(demo: Demo) -> None:
-    """Check the alert rules once, so the dashboard shows them (titles sent in Chinese)."""
+    """Check the alert rules once, so the dashboard shows them (titles sent in Chinese) — the till checking in
+    first, its outbox empty, as a till that is on does (or it would look silent since its last sale)."""
+    protocol.report_contact(demo.till, client_time=demo.clock_iso(), backlog={"count": 0})
     with translation.override("zh-hans"):
         scan_company(demo.company.pk)

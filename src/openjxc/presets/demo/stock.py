@@ -106,20 +106,23 @@ def _enter(demo: Demo, count: Count, lines: list[CountLine], *, share: float = 1
         counts.record_entries(count, by=by, entries=entries)
 
 
-def _category(demo: Demo, top: str):
-    return demo.categories[top] if any(demo.top_of[i.pk] == top for i in demo.items) else None
+def _start(demo: Demo, warehouse: Warehouse, top: str, name: str) -> Count | None:
+    """The keeper's blind count of one top category in `warehouse`, started (None: the demo has no such item)."""
+    if not any(demo.top_of[i.pk] == top for i in demo.items):
+        return None
+    by = demo.users["keeper"]
+    demo.tick()
+    count = counts.create_count(by=by, warehouse=warehouse, scope=Scope.CATEGORY, category=demo.categories[top],
+                                name=name, blind=True, assignees=[by], due_on=demo.day)
+    return counts.start_count(count, by=by)
 
 
 def finished_count(demo: Demo) -> None:
     """A cycle count of the store's drinks, counted, reviewed and adjusted through the approval flow."""
     by = demo.users["keeper"]
-    category = _category(demo, "2")
-    if category is None:
+    count = _start(demo, demo.store, "2", "门店饮料月度盘点")
+    if count is None:
         return
-    demo.tick()
-    count = counts.create_count(by=by, warehouse=demo.store, scope=Scope.CATEGORY, category=category,
-                                name="门店饮料月度盘点", blind=True, assignees=[by], due_on=demo.day)
-    count = counts.start_count(count, by=by)
     _enter(demo, count, list(count.lines.select_related("lot").order_by("pk")))
     count = counts.finish_count(count, by=by, uncounted_as_zero=True)
     if count.status == CountStatus.COUNTING:  # differences beyond tolerance: counted again, and confirmed
@@ -141,13 +144,7 @@ def finished_count(demo: Demo) -> None:
 
 def count_in_progress(demo: Demo) -> None:
     """Today's count of the main warehouse's household goods: started this morning, about half counted."""
-    by = demo.users["keeper"]
-    category = _category(demo, "4")
-    if category is None:
-        return
-    demo.tick()
-    count = counts.create_count(by=by, warehouse=demo.main, scope=Scope.CATEGORY, category=category,
-                                name="总仓日化季度盘点", blind=True, assignees=[by], due_on=demo.day)
-    count = counts.start_count(count, by=by)
-    _enter(demo, count, list(count.lines.select_related("lot").order_by("pk")), share=0.5)
+    count = _start(demo, demo.main, "4", "总仓日化季度盘点")
+    if count is not None:
+        _enter(demo, count, list(count.lines.select_related("lot").order_by("pk")), share=0.5)
     demo.counts.append(count)
