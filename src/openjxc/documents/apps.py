@@ -7,6 +7,9 @@ class DocumentsConfig(AppConfig):
 
     def ready(self):
         # order checks run when receipts, deliveries and sales orders are posted (documents/hooks.py)
+        from openjxc.documents import dates, line_costs
         from openjxc.documents.orders import register_hooks
 
+        dates.register()  # no posting in the future or in a closed month (documents/dates.py)
+        line_costs.register()  # re-costing follows returns and transfer-in, and corrects lines' cost
         register_hooks()
