@@ -5,6 +5,7 @@
     jxc serve           web server + background worker
     jxc worker          the background worker alone
     jxc check-ledger    verify the stock ledger
+    jxc period          month-end closing: status, close YYYY-MM, reopen YYYY-MM
     jxc backup / restore
     jxc terminal ...    an offline POS/PDA terminal client (register, sell, push, pull, sync, status)
 
@@ -20,7 +21,7 @@ import sys
 DEFAULT_SETTINGS = "openjxc.config.settings.dev"
 
 # Our commands, in the order `jxc --help` lists them.
-COMMANDS = ["init", "demo", "serve", "worker", "check_ledger", "backup", "restore"]
+COMMANDS = ["init", "demo", "serve", "worker", "check_ledger", "period", "backup", "restore"]
 
 
 def _usage() -> str:

@@ -28,6 +28,8 @@ ACTIONS: dict[str, set[str]] = {
     "alerts.view": {ALL},
     "alerts.manage": {Role.ADMIN, Role.MANAGER},
     "reports.view": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
+    "period.close": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
+    "period.reopen": {Role.ADMIN},
 }
 
 ACTION_LABELS = {
@@ -38,6 +40,8 @@ ACTION_LABELS = {
     "users.manage": _("manage users"),
     "alerts.manage": _("manage alert rules"),
     "reports.view": _("view management reports"),
+    "period.close": _("close a month"),
+    "period.reopen": _("reopen a closed month"),
 }
 
 

@@ -38,9 +38,9 @@ def check_posting_date(doc, lines, by) -> None:
 
 
 def check_void_date(doc, by) -> None:
-    """on_void: a document dated in a closed month stays as it is (its reversal would change that month)."""
+    """before_void: a document dated in a closed month stays as it is (correct it in the open period)."""
     periods.require_open(doc.company, doc.business_on)
 
 
 def register() -> None:
-    hooks.register(before_post=check_posting_date, on_void=check_void_date)
+    hooks.register(before_post=check_posting_date, before_void=check_void_date)
