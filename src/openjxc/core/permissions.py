@@ -30,6 +30,8 @@ ACTIONS: dict[str, set[str]] = {
     "reports.view": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
     "period.close": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
     "period.reopen": {Role.ADMIN},
+    # the company's settings (stock tracking, what books payables): those who work with its books
+    "settings.view": {Role.ADMIN, Role.MANAGER, Role.FINANCE, Role.CASHIER, Role.SALESPERSON, Role.PURCHASER},
 }
 
 ACTION_LABELS = {

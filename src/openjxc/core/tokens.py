@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
 from openjxc.core.errors import DomainError, NotFound
-from openjxc.core.models import ApiToken
+from openjxc.core.models import ApiToken, User
 
 TOKEN_PREFIX = "jxc_"
 # last_used_at is written at most this often per token: a busy till costs one UPDATE a minute, not one a request
@@ -22,7 +22,7 @@ def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_token(*, by, name: str) -> tuple[ApiToken, str]:
+def create_token(*, by: User, name: str) -> tuple[ApiToken, str]:
     """Create a token for `by`; return it with the raw secret, which is never stored."""
     name = (name or "").strip()
     if not name or len(name) > 100:
@@ -32,7 +32,7 @@ def create_token(*, by, name: str) -> tuple[ApiToken, str]:
     return token, raw
 
 
-def revoke_token(*, by, token_id: int) -> ApiToken:
+def revoke_token(*, by: User, token_id: int) -> ApiToken:
     """Revoke one of `by`'s own tokens; a revoked token stops working at once."""
     token = ApiToken.objects.filter(pk=token_id, user=by).first()
     if token is None:

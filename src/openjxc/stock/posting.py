@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, TypeGuard
 
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +29,7 @@ from openjxc.catalog.models import Item
 from openjxc.core import clock
 from openjxc.core.errors import DomainError, InsufficientStock
 from openjxc.core.events import make_event
+from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, cost, money, qty
 from openjxc.core.sql import insert_objects, insert_together
 from openjxc.stock import periods
@@ -57,7 +59,7 @@ class PlannedMove:
     fefo: bool = False  # choose lots first-expiry-first-out at the source when posting
     unit_cost: Decimal | None = None  # fixed incoming cost (receipts, gains); None = source average
     value: Decimal | None = None  # fixed total value (returns at original cost, transfer-in, reversal)
-    line: object | None = None
+    line: Any = None  # the documents.DocumentLine it serves: stock sits below documents and cannot name the type
     reverses: StockMove | None = None
     refuse_expired: bool = False  # sales may not take expired lots
     is_adjustment: bool = False
@@ -108,14 +110,18 @@ def _date(raw) -> dt.date | None:
     return dt.date.fromisoformat(raw) if isinstance(raw, str) else raw
 
 
-def _lock_valuations(company_id: int, keys: list[tuple[int, int]]
-                     ) -> tuple[dict[tuple[int, int], CostState], dict[tuple[int, int], dt.date | None]]:
+# (item, warehouse): every stocked location has a warehouse; the column is nullable for the virtual ones
+ValuationKey = tuple[int, int | None]
+
+
+def _lock_valuations(company_id: int, keys: list[ValuationKey]
+                     ) -> tuple[dict[ValuationKey, CostState], dict[ValuationKey, dt.date | None]]:
     """Create-if-missing and lock valuation rows in the sorted order of `keys`; return their state and
     the latest business date of a move there.
 
     Chunks follow one another in that order, so the lock order stays the same across chunks."""
-    out: dict[tuple[int, int], CostState] = {}
-    last_on: dict[tuple[int, int], dt.date | None] = {}
+    out: dict[ValuationKey, CostState] = {}
+    last_on: dict[ValuationKey, dt.date | None] = {}
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start:start + _CHUNK]
         placeholders = ", ".join(["(%s, %s, %s, 0, 0, 0)"] * len(chunk))
@@ -190,7 +196,7 @@ def post_moves(
     planned: list[PlannedMove],
     *,
     company,
-    by,
+    by: User | None,
     business_on: dt.date,
     document=None,
     events: list | None = None,
@@ -201,7 +207,7 @@ def post_moves(
     if not planned:
         return result
 
-    valuation_keys: set[tuple[int, int]] = set()
+    valuation_keys: set[ValuationKey] = set()
     item_ids: set[int] = set()
     stocked_location_ids: set[int] = set()
     for p in planned:
@@ -220,7 +226,7 @@ def post_moves(
     states, last_on = _lock_valuations(company.pk, sorted(valuation_keys)) if valuation_keys else ({}, {})
     periods.require_open(company, business_on)  # after the locks: a month closing meanwhile is seen
     back_dated = sorted(k for k, on in last_on.items() if on is not None and on > business_on)
-    as_of: dict[tuple[int, int], tuple[CostState, CostState]] = {}  # key -> (state now, state on the day)
+    as_of: dict[ValuationKey, tuple[CostState, CostState]] = {}  # key -> (state now, state on the day)
     if back_dated:
         # cost this posting at the state of its own business day; what came after is re-costed below
         where = stocked_locations(company.pk)
@@ -236,9 +242,9 @@ def post_moves(
 
     # the lots of each (item, location), for FEFO: built once, not a scan of every balance per line
     lots_at: dict[tuple[int, int], list[_Balance]] = {}
-    for (i, loc, lot_key), b in balances.items():
+    for (i, loc_id, lot_key), b in balances.items():
         if lot_key:
-            lots_at.setdefault((i, loc), []).append(b)
+            lots_at.setdefault((i, loc_id), []).append(b)
 
     def balance(item_id: int, location: Location, lot: Lot | None) -> _Balance:
         key = (item_id, location.pk, lot.pk if lot else 0)
@@ -285,7 +291,7 @@ def post_moves(
         candidates = [b for b in lots_at.get((p.item.pk, p.from_location.pk), ()) if b.quantity > 0]
         if p.refuse_expired:
             candidates = [b for b in candidates if not _expired(b.lot, business_on)]
-        candidates.sort(key=lambda b: (b.lot.expires_on or dt.date.max, b.lot.produced_on or dt.date.max, b.lot_key))
+        candidates.sort(key=_fefo_order)
         out, left = [], p.quantity
         for b in candidates:
             if left <= 0:
@@ -417,12 +423,25 @@ def post_moves(
             ],
             "negative": result.went_negative,
             "zero_cost": result.costed_at_zero,
+            # the moves this call wrote, as [first, last] id ranges: the facts consumer (reports) reads exactly these
+            "moves": move_ranges(result.moves),
         },
     ))
     for item_id in sorted({i for i, _w in back_dated}):
         starts = {w: (business_on + dt.timedelta(days=1), states[(i, w)]) for i, w in back_dated if i == item_id}
         result.recosted += Recost(company, item_id, by=by, cause=document, events=events).run(starts)
     return result
+
+
+def move_ranges(moves: list[StockMove]) -> list[list[int]]:
+    """The ids of `moves` as sorted [first, last] ranges (one range when the INSERT got consecutive ids)."""
+    out: list[list[int]] = []
+    for pk in sorted(m.pk for m in moves):
+        if out and pk == out[-1][1] + 1:
+            out[-1][1] = pk
+        else:
+            out.append([pk, pk])
+    return out
 
 
 def _save(event) -> None:
@@ -452,8 +471,14 @@ def reversal_of(moves: list[StockMove]) -> list[PlannedMove]:
     ]
 
 
-def _expired(lot: Lot | None, on: dt.date) -> bool:
+def _expired(lot: Lot | None, on: dt.date) -> TypeGuard[Lot]:
     return bool(lot and lot.expires_on and lot.expires_on < on)
+
+
+def _fefo_order(b: _Balance) -> tuple[dt.date, dt.date, int]:
+    lot = b.lot
+    assert lot is not None  # only lot balances are FEFO candidates
+    return (lot.expires_on or dt.date.max, lot.produced_on or dt.date.max, b.lot_key)
 
 
 def _negative_allowed(location: Location) -> bool:

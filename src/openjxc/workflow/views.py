@@ -18,7 +18,7 @@ from openjxc.core.errors import DomainError
 from openjxc.documents import services as doc_services
 from openjxc.documents.kinds import KINDS
 from openjxc.documents.models import Document
-from openjxc.web.views import company_page
+from openjxc.web.pages import company_page
 from openjxc.workflow import selectors
 from openjxc.workflow.editor import (
     StepForm,
@@ -47,7 +47,7 @@ def inbox(request):
     if tab not in TABS:
         tab = "waiting"
     waiting = selectors.waiting_for(user)
-    from openjxc.alerts.engine import alerts_for
+    from openjxc.alerts.selectors import alerts_for
 
     my_alerts = alerts_for(user)
     context = {"tab": tab, "waiting_count": len(waiting), "now": clock.now(), "alerts_count": my_alerts.count()}

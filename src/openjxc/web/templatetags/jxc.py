@@ -5,8 +5,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.template.loader import get_template
+from django.utils.safestring import mark_safe
 
-from openjxc.documents.kinds import KINDS
+from openjxc.web import layout
+from openjxc.web.paging import PARAMS
 
 register = template.Library()
 
@@ -50,18 +53,6 @@ def money_whole(value) -> str:
 
 
 @register.filter
-def kind_label(code: str) -> str:
-    kind = KINDS.get(code)
-    return str(kind.label) if kind else code
-
-
-@register.filter
-def kind_prefix(code: str) -> str:
-    kind = KINDS.get(code)
-    return kind.prefix if kind else ""
-
-
-@register.filter
 def is_negative(value) -> bool:
     d = _dec(value)
     return d is not None and d < 0
@@ -91,6 +82,11 @@ def per(value, divisor):
 def has_filters(query) -> bool:
     """Whether a list page's query string holds a filter (a non-empty value other than the pager's position,
     the sort order's default or an export request): the filter panel opens and says "applied" only then."""
-    from openjxc.web.paging import PARAMS
-
     return any(v.strip() for k, values in query.lists() if k not in PARAMS and k != "export" for v in values)
+
+
+@register.simple_tag(takes_context=True)
+def layout_header(context):
+    """The top bar's pieces the apps registered (web/layout.py), each rendered with its own context."""
+    request = context.get("request")
+    return mark_safe("".join(get_template(h.template).render(h.context(request)) for h in layout.header_items()))  # noqa: S308 - our own templates
