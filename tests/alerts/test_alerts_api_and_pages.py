@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from openjxc.alerts import engine
+from openjxc.alerts import engine, selectors
 from openjxc.alerts.rule_models import Alert, AlertKind, AlertRule, AlertStatus
 from openjxc.catalog import services as catalog
 from openjxc.core.models import Role
@@ -169,4 +169,4 @@ def test_each_user_finds_their_alerts_in_the_to_do_inbox(client, shop):
     client.force_login(shop.keeper)  # a keeper: not a recipient of low stock, and scoped to another warehouse
     page = client.get(reverse("workflow:inbox") + "?tab=alerts", **ZH).content.decode()
     assert reverse("web:alert", args=[low.pk]) not in page
-    assert [a.pk for a in engine.alerts_for(shop.manager)] == [low.pk]
+    assert [a.pk for a in selectors.alerts_for(shop.manager)] == [low.pk]

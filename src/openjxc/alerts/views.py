@@ -18,8 +18,8 @@ from openjxc.web.category_field import CategoryField
 from openjxc.web.views import _page, company_page
 
 from . import engine, rules
-from .api_alerts import visible_alerts
 from .rule_models import OPEN_STATUSES, SEVERITY, AlertKind, AlertRule, by_severity
+from .selectors import visible_alerts
 
 STATUS_TABS = [("active", _("Needs attention")), ("acknowledged", _("Acknowledged")), ("closed", _("Cleared")),
                ("all", _("All"))]

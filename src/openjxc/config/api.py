@@ -118,6 +118,7 @@ def _register_routers():
     api.add_router("/stock", stock_router)
     api.add_router("/documents", documents_router)
     api.add_router("/finance", finance_router)
+    api.add_router("/finance", "openjxc.core.settings_api.router")
     api.add_router("/orders", "openjxc.documents.api_orders.router")
     api.add_router("/pricing", "openjxc.catalog.api_pricing.router")
     api.add_router("/workflow", "openjxc.workflow.api.router")
@@ -125,10 +126,10 @@ def _register_routers():
     api.add_router("/excel", "openjxc.web.excel_api.router")
     api.add_router("/sync", "openjxc.sync.api_terminals.router")
     api.add_router("/feed", "openjxc.sync.api_feed.router")
-    api.add_router("/", "openjxc.alerts.api_alerts.router")
+    api.add_router("/", "openjxc.alerts.api.alerts.router")
     api.add_router("/reports", "openjxc.reports.api.router")
-    api.add_router("/notifications", "openjxc.alerts.api.notifications_router")
-    api.add_router("/channels", "openjxc.alerts.api.channels_router")
+    api.add_router("/notifications", "openjxc.alerts.api.notifications.router")
+    api.add_router("/channels", "openjxc.alerts.api.channels.router")
 
 
 _register_routers()

@@ -31,6 +31,8 @@ def make_event(*, company, topic: str, by=None, obj=None, payload: dict | None =
 
 def record_audit(*, company, action: str, obj, by=None, before=None, after=None) -> AuditRecord:
     """Append one audit record (actor, action, time, before/after) in the caller's transaction."""
+    # outside a transaction the change it records would already be saved: refuse loudly instead of half-writing
+    assert transaction.get_connection().in_atomic_block, "audit records are written in the change's transaction"
     audit = make_audit(company=company, action=action, obj=obj, by=by, before=before, after=after)
     audit.save(force_insert=True)
     return audit

@@ -28,6 +28,8 @@ ACTIONS: dict[str, set[str]] = {
     "alerts.view": {ALL},
     "alerts.manage": {Role.ADMIN, Role.MANAGER},
     "reports.view": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
+    # the company's settings (stock tracking, what books payables): those who work with its books
+    "settings.view": {Role.ADMIN, Role.MANAGER, Role.FINANCE, Role.CASHIER, Role.SALESPERSON, Role.PURCHASER},
 }
 
 ACTION_LABELS = {

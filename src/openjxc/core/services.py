@@ -58,7 +58,6 @@ def create_user(*, by, username: str, password: str, roles: list[str], company=N
 USER_FIELDS = ["display_name", "email", "roles", "language", "is_active", "superior"]
 
 
-@transaction.atomic
 def _other_admin(user: User) -> bool:
     """Another active administrator of the same company (roles are a JSON list: checked in Python)."""
     return any(
@@ -67,6 +66,7 @@ def _other_admin(user: User) -> bool:
     )
 
 
+@transaction.atomic
 def update_user(user: User, *, by, warehouses=None, **changes) -> User:
     """Change a user of `by`'s company: roles, names, scoped warehouses; deactivate with is_active=False."""
     permissions.require(by, "users.manage")

@@ -11,9 +11,8 @@ from ninja import Status as HttpStatus
 
 from openjxc.core.errors import NotFound
 from openjxc.core.schemas import Id, PositiveQty, company_id, text
-from openjxc.documents import orders
+from openjxc.documents import orders, reorder
 from openjxc.documents.api import PK, DocumentDetail, _documents, _load
-from openjxc.stock import reorder
 from openjxc.stock.access import require_warehouse, scoped_warehouse_ids
 from openjxc.stock.models import Warehouse
 

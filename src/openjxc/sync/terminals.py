@@ -113,6 +113,8 @@ def create_registration_code(*, by, kind: str, warehouse, customer=None) -> tupl
             company_id=by.company_id, code_hash=_hash(raw), kind=kind, warehouse=wh, customer=partner,
             created_by=by, created_at=now, expires_at=now + CODE_TTL,
         )
+        record_event(company=by.company_id, topic="terminal.code_created", by=by, obj=rc,
+                     payload={"kind": kind, "warehouse": wh.pk, "expires_at": rc.expires_at.isoformat()})
         record_audit(company=by.company_id, action="terminal.code", obj=rc, by=by,
                      after={"kind": kind, "warehouse": wh.code})
     return rc, raw

@@ -205,8 +205,8 @@ def home(request):
         .select_related("warehouse", "partner")
         .order_by("-updated_at", "-id")[:8]
     )
-    from openjxc.alerts.api_alerts import visible_alerts
     from openjxc.alerts.rule_models import OPEN_STATUSES, by_severity
+    from openjxc.alerts.selectors import visible_alerts
 
     open_alerts = visible_alerts(request.user).filter(status__in=OPEN_STATUSES)
     top_alerts = list(open_alerts.order_by(by_severity(), "-raised_at", "-id")[:5])

@@ -47,7 +47,7 @@ def inbox(request):
     if tab not in TABS:
         tab = "waiting"
     waiting = selectors.waiting_for(user)
-    from openjxc.alerts.engine import alerts_for
+    from openjxc.alerts.selectors import alerts_for
 
     my_alerts = alerts_for(user)
     context = {"tab": tab, "waiting_count": len(waiting), "now": clock.now(), "alerts_count": my_alerts.count()}

@@ -21,6 +21,7 @@ from openjxc.catalog.models import Item, ItemWarehouse
 from openjxc.catalog.pricing import last_purchase_price
 from openjxc.core.errors import NotFound, ValidationFailed
 from openjxc.core.quantities import ZERO, qty
+from openjxc.documents import services as docs
 from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.documents.orders import open_quantities
 from openjxc.stock.models import STOCKED_KINDS, StockBalance
@@ -106,8 +107,6 @@ class Selection:
 def create_purchase_orders(*, by, selections: list[Selection], supplier=None) -> list[Document]:
     """Turn selected suggestions into draft purchase orders: one per supplier and warehouse, priced at the
     last purchase price from that supplier (else the item's purchase price)."""
-    from openjxc.documents import services as docs
-
     if not selections:
         raise ValidationFailed(field="lines", reason=_("must have at least one line"))
     company_id = by.company_id

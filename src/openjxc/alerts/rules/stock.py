@@ -1,103 +1,24 @@
-"""What each alert rule watches: one evaluator per kind, set-based, returning the subjects that are in alert now.
-
-An evaluator reads (never writes) and answers {subject: Finding}. The engine (alerts/engine.py) compares
-that with the open alerts of the rule: raises the new ones, re-notifies the worse or cooled-down ones and
-closes the ones no longer found. `items` narrows an evaluation to the items an event touched; an evaluator
-that can't narrow (time-based kinds) ignores it and the engine then reconciles the whole rule.
-"""
+"""Evaluators that watch stock: levels (low, negative, above maximum), lots (expiring, expired) and movement
+(dead stock). Set-based SQL over (item, warehouse) pairs: only the pairs in alert come back to Python."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, DecimalField, Q, Sum, When
+from django.db.models import Q, Sum
 
 from openjxc.catalog.models import Category, Item, ItemWarehouse
 from openjxc.core import clock
 from openjxc.core.quantities import ZERO, qty
-from openjxc.stock.models import STOCKED_KINDS, Location, LocationKind, StockBalance, StockMove
+from openjxc.documents.orders import open_quantities
+from openjxc.documents.reorder import suggested_quantity
+from openjxc.stock.models import STOCKED_KINDS, Location, StockBalance, StockMove
 
-from .rule_models import AlertKind
-
-DEFAULT_PARAMS: dict[str, dict] = {
-    AlertKind.LOW_STOCK: {},
-    AlertKind.NEGATIVE_STOCK: {},
-    AlertKind.OVER_MAX: {},
-    AlertKind.EXPIRING: {"days": 0},  # 0: the 临期 window that goes with each item's shelf life (expiry_window)
-    AlertKind.EXPIRED: {},
-    # min_selling_weeks: a slow mover is an item that sold regularly (in at least that many of the baseline
-    # weeks); one that sells in lumps now and then is not "slowing down" every quiet week (dead stock catches it)
-    AlertKind.SLOW_MOVER: {"drop_pct": 30, "weeks_running": 2, "baseline_weeks": 4, "min_weekly": 1,
-                           "min_selling_weeks": 3},
-    AlertKind.DEAD_STOCK: {"days": 90},
-    AlertKind.COUNT_VARIANCE: {"tolerance_pct": 2},
-    AlertKind.APPROVAL_OVERDUE: {},
-    AlertKind.TERMINAL: {},
-    AlertKind.CHANNEL_FAILING: {},
-}
-
-# kinds whose condition changes when stock moves: re-evaluated for the touched items after each posting
-STOCK_KINDS = {AlertKind.LOW_STOCK, AlertKind.NEGATIVE_STOCK, AlertKind.OVER_MAX, AlertKind.EXPIRED,
-               AlertKind.EXPIRING, AlertKind.DEAD_STOCK}
-
-
-@dataclass
-class Finding:
-    subject: str
-    measure: Decimal  # how bad, larger is worse (shortfall, excess, quantity at risk …)
-    data: dict = field(default_factory=dict)
-    item_id: int | None = None
-    warehouse_id: int | None = None
-    lot_id: int | None = None
-
-
-@dataclass
-class Scope:
-    """The part of the company a rule looks at, and (for event-driven runs) the items an event touched."""
-
-    company_id: int
-    warehouse_id: int | None = None
-    category_id: int | None = None
-    item_id: int | None = None
-    items: set[int] | None = None  # narrowed evaluation; None = every item
-    today: dt.date | None = None
-
-    @property
-    def narrowed(self) -> bool:
-        return self.items is not None
-
-    def item_filter(self, prefix: str = "item") -> Q:
-        q = Q()
-        if self.item_id:
-            q &= Q(**{f"{prefix}_id": self.item_id})
-        if self.items is not None:
-            q &= Q(**{f"{prefix}_id__in": self.items})
-        if self.category_id:
-            cat = Category.objects.filter(pk=self.category_id).values_list("path", flat=True).first() or ""
-            q &= Q(**{f"{prefix}__category__path__startswith": cat}) if cat else Q(**{f"{prefix}__category_id": self.category_id})
-        return q
-
-    def warehouse_filter(self, path: str) -> Q:
-        return Q(**{path: self.warehouse_id}) if self.warehouse_id else Q()
-
-
-def _num(value) -> str:
-    """A quantity as a JSON-friendly string without trailing zeros."""
-    v = qty(value)
-    return format(v.normalize(), "f") if v == v.to_integral() else format(v, "f")
-
-
-# --- set-based SQL over (item, warehouse) pairs: only the pairs in alert come back to Python ------------
-
-
-def _dec(value) -> Decimal:
-    """A database number (SQLite hands sums back as float or int) as an exact quantity."""
-    return qty(Decimal(str(value)) if value is not None else ZERO)
+from ..rule_models import AlertKind
+from . import Finding, Scope, db_quantity, quantity_text
 
 
 def _scope_sql(scope: Scope, item_col: str, wh_col: str | None) -> tuple[list[str], list]:
@@ -146,16 +67,13 @@ def level_rows(scope: Scope, condition: str, items: set[int] | None = None) -> l
            + f" AND ({condition.replace('on_hand', 'COALESCE(oh.q, 0)')})")
     with connection.cursor() as cur:
         cur.execute(sql, [*inner_params, scope.company_id, True, *params])
-        return [(r[0], r[1], _dec(r[2]), _dec(r[3]), None if r[4] is None else _dec(r[4]), _dec(r[5]),
+        return [(r[0], r[1], db_quantity(r[2]), db_quantity(r[3]), None if r[4] is None else db_quantity(r[4]), db_quantity(r[5]),
                  Decimal(str(r[6] or 0)).quantize(Decimal("0.01"))) for r in cur.fetchall()]
 
 
 def low_stock(scope: Scope, params: dict) -> dict[str, Finding]:
     """Available (on hand − reserved by confirmed sales orders) below the safety stock; suggests a purchase
     quantity that brings the position (available + on order) back up to the maximum or twice the reorder level."""
-    from openjxc.documents.orders import open_quantities
-    from openjxc.stock.reorder import suggested_quantity
-
     held, coming = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
     for _line, item, wh, left, _v in open_quantities(scope.company_id, "sales_order"):
         held[(item, wh)] += left
@@ -175,8 +93,8 @@ def low_stock(scope: Scope, params: dict) -> dict[str, Finding]:
         suggest = suggested_quantity(position, max(point, safety), top)
         out[f"iw:{item}:{wh}"] = Finding(
             f"iw:{item}:{wh}", safety - available, item_id=item, warehouse_id=wh,
-            data={"on_hand": _num(on_hand), "reserved": _num(held[(item, wh)]), "available": _num(available),
-                  "safety_stock": _num(safety), "on_order": _num(coming[(item, wh)]), "suggested": _num(suggest)},
+            data={"on_hand": quantity_text(on_hand), "reserved": quantity_text(held[(item, wh)]), "available": quantity_text(available),
+                  "safety_stock": quantity_text(safety), "on_order": quantity_text(coming[(item, wh)]), "suggested": quantity_text(suggest)},
         )
     return out
 
@@ -190,7 +108,7 @@ def negative_stock(scope: Scope, params: dict) -> dict[str, Finding]:
                                                   "quantity"):
         subject = f"il:{item}:{loc}:{lot or 0}"
         out[subject] = Finding(subject, -qty(q), item_id=item, warehouse_id=wh, lot_id=lot,
-                               data={"quantity": _num(q), "location_id": loc})
+                               data={"quantity": quantity_text(q), "location_id": loc})
     return out
 
 
@@ -200,7 +118,7 @@ def over_max(scope: Scope, params: dict) -> dict[str, Finding]:
     for item, wh, _safety, _point, top, on_hand, _value in level_rows(
             scope, "iw.max_stock > 0 AND on_hand > iw.max_stock"):
         out[f"iw:{item}:{wh}"] = Finding(f"iw:{item}:{wh}", on_hand - top, item_id=item, warehouse_id=wh,
-                                         data={"on_hand": _num(on_hand), "max_stock": _num(top)})
+                                         data={"on_hand": quantity_text(on_hand), "max_stock": quantity_text(top)})
     return out
 
 
@@ -248,7 +166,7 @@ def expiring(scope: Scope, params: dict) -> dict[str, Finding]:
         subject = f"lw:{lot}:{wh}"
         out[subject] = Finding(subject, qty(q), item_id=item, warehouse_id=wh, lot_id=lot,
                                data={"lot": code, "expires_on": expires.isoformat(), "days_left": left,
-                                     "window_days": window, "quantity": _num(q),
+                                     "window_days": window, "quantity": quantity_text(q),
                                      "value": str(Decimal(v or 0).quantize(Decimal("0.01")))})
     return out
 
@@ -261,72 +179,7 @@ def expired(scope: Scope, params: dict) -> dict[str, Finding]:
         subject = f"lw:{lot}:{wh}"
         out[subject] = Finding(subject, qty(q), item_id=item, warehouse_id=wh, lot_id=lot,
                                data={"lot": code, "expires_on": expires.isoformat(), "days_ago": (today - expires).days,
-                                     "quantity": _num(q), "value": str(Decimal(v or 0).quantize(Decimal("0.01")))})
-    return out
-
-
-def weekly_sales(scope: Scope, weeks: int) -> dict[tuple[int, int], list[Decimal]]:
-    """(item, warehouse) -> net quantity sold in each of the last `weeks` complete 7-day windows, oldest first.
-
-    Sales are moves from a stocked location to the customers' location; returns (the other way) are
-    subtracted. The windows end yesterday, so a half-finished day never looks like a slump.
-    """
-    today = scope.today or clock.today()
-    start = today - dt.timedelta(days=7 * weeks)
-    dec = DecimalField(max_digits=18, decimal_places=4)
-
-    def buckets():
-        return {f"w{k}": Sum(Case(When(business_on__gte=start + dt.timedelta(days=7 * k),
-                                       business_on__lt=start + dt.timedelta(days=7 * (k + 1)), then="quantity"),
-                                  default=0, output_field=dec)) for k in range(weeks)}
-
-    out: dict[tuple[int, int], list[Decimal]] = {}
-    base = StockMove.objects.filter(company_id=scope.company_id, business_on__gte=start, business_on__lt=today)
-    base = base.filter(scope.item_filter())
-    for sign, to_customer, wh_path in ((1, True, "from_location__warehouse_id"), (-1, False, "to_location__warehouse_id")):
-        rows = base.filter(**({"to_location__kind": LocationKind.CUSTOMER} if to_customer
-                              else {"from_location__kind": LocationKind.CUSTOMER}))
-        rows = rows.filter(scope.warehouse_filter(wh_path)).values_list("item_id", wh_path).annotate(**buckets())
-        for row in rows:
-            key = (row[0], row[1])
-            series = out.setdefault(key, [ZERO] * weeks)
-            for k in range(weeks):
-                series[k] += sign * qty(row[2 + k] or 0)
-    return out
-
-
-def is_slow(series: list[Decimal], *, drop_pct, weeks_running: int, min_weekly,
-            min_selling_weeks: int = 0) -> Decimal | None:
-    """Pure: the drop (in %) of the latest week when each of the last `weeks_running` weeks sold more than
-    `drop_pct` % less than the average week before them; None when the item is not slowing down — also when
-    it sold in fewer than `min_selling_weeks` of the weeks before (irregular sales, not a trend)."""
-    baseline_weeks = series[:-weeks_running]
-    recent = series[-weeks_running:]
-    if not baseline_weeks:
-        return None
-    if sum(1 for w in baseline_weeks if w > 0) < min(int(min_selling_weeks), len(baseline_weeks)):
-        return None
-    baseline = sum(baseline_weeks, ZERO) / len(baseline_weeks)
-    if baseline < Decimal(str(min_weekly)) or baseline <= 0:
-        return None
-    limit = baseline * (1 - Decimal(str(drop_pct)) / 100)
-    if all(w < limit for w in recent):
-        return ((baseline - recent[-1]) / baseline * 100).quantize(Decimal("0.1"))
-    return None
-
-
-def slow_mover(scope: Scope, params: dict) -> dict[str, Finding]:
-    """Sales down more than `drop_pct` % for `weeks_running` weeks running against the `baseline_weeks` before."""
-    p = {**DEFAULT_PARAMS[AlertKind.SLOW_MOVER], **params}
-    running, base = int(p["weeks_running"]), int(p["baseline_weeks"])
-    out = {}
-    for (item, wh), series in weekly_sales(scope, running + base).items():
-        drop = is_slow(series, drop_pct=p["drop_pct"], weeks_running=running, min_weekly=p["min_weekly"],
-                       min_selling_weeks=p["min_selling_weeks"])
-        if drop is not None:
-            subject = f"iw:{item}:{wh}"
-            out[subject] = Finding(subject, drop, item_id=item, warehouse_id=wh,
-                                   data={"weekly": [_num(w) for w in series], "drop_pct": str(drop)})
+                                     "quantity": quantity_text(q), "value": str(Decimal(v or 0).quantize(Decimal("0.01")))})
     return out
 
 
@@ -349,25 +202,15 @@ def dead_stock(scope: Scope, params: dict) -> dict[str, Finding]:
         value = Decimal(str(v or 0)).quantize(Decimal("0.01"))
         subject = f"iw:{item}:{wh}"
         out[subject] = Finding(subject, value, item_id=item, warehouse_id=wh,
-                               data={"on_hand": _num(_dec(q)), "value": str(value), "days": days})
+                               data={"on_hand": quantity_text(db_quantity(q)), "value": str(value), "days": days})
     return out
 
 
-EVALUATORS: dict[str, Callable[[Scope, dict], dict[str, Finding]]] = {
+EVALUATORS = {
     AlertKind.LOW_STOCK: low_stock,
     AlertKind.NEGATIVE_STOCK: negative_stock,
     AlertKind.OVER_MAX: over_max,
     AlertKind.EXPIRING: expiring,
     AlertKind.EXPIRED: expired,
-    AlertKind.SLOW_MOVER: slow_mover,
     AlertKind.DEAD_STOCK: dead_stock,
 }
-
-
-def register(kind: str, evaluator: Callable[[Scope, dict], dict[str, Finding]]) -> None:
-    """Let another app (workflow, counts, sync) supply the evaluator of a kind it knows about."""
-    EVALUATORS[kind] = evaluator
-
-
-def item_names(ids) -> dict[int, tuple[str, str]]:
-    return {pk: (code, name) for pk, code, name in Item.objects.filter(pk__in=ids).values_list("pk", "code", "name")}

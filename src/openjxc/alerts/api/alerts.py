@@ -9,10 +9,10 @@ from django.db.models import Count
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from openjxc.core.schemas import MAX_ID, Id, Page, PageParams, company_id, get_or_404, paginate, text
-from openjxc.stock.access import scoped_warehouse_ids
 
-from . import engine
-from .rule_models import OPEN_STATUSES, Alert, AlertKind, AlertRule, AlertStatus
+from .. import engine
+from ..rule_models import OPEN_STATUSES, Alert, AlertKind, AlertRule, AlertStatus
+from ..selectors import visible_alerts
 
 router = Router(tags=["alerts"])
 PK = Path(..., ge=1, le=MAX_ID)
@@ -64,15 +64,6 @@ def _out(a: Alert, history: bool = False) -> dict:
         row["history"] = [{"at": h.at, "action": h.action, "by": str(h.by) if h.by_id else None, "detail": h.detail}
                           for h in a.history.select_related("by")]
     return row
-
-
-def visible_alerts(user):
-    """The user's company's alerts, limited to their warehouses when they are scoped to some."""
-    qs = Alert.objects.filter(company_id=user.company_id).select_related("rule", "acknowledged_by")
-    scope = scoped_warehouse_ids(user)
-    if scope is not None:
-        qs = qs.filter(warehouse_id__in=scope) | qs.filter(warehouse__isnull=True)
-    return qs
 
 
 class AlertFilters(PageParams):

@@ -1,4 +1,4 @@
-"""API of the notifications: my inbox (/api/notifications) and the company's channels (/api/channels, admins)."""
+"""The company's notification channels over HTTP (/api/channels, admins): set up, test, delivery log."""
 
 from __future__ import annotations
 
@@ -7,69 +7,18 @@ from typing import Any, Literal
 
 from ninja import Field, Path, Query, Router, Schema, Status
 
-from openjxc.alerts import channel_services, inbox
-from openjxc.alerts import channels as kinds
-from openjxc.alerts.delivery import send_test
-from openjxc.alerts.models import ChannelKind, DeliveryStatus
+from openjxc.core.permissions import require
 from openjxc.core.schemas import MAX_ID, MAX_PAGE, Page, paginate, text
 
-notifications_router = Router(tags=["notifications"])
-channels_router = Router(tags=["notifications"])
+from .. import channel_services
+from .. import channels as kinds
+from ..delivery import send_test
+from ..models import Channel, ChannelKind, DeliveryStatus
+
+router = Router(tags=["notifications"])
 
 Kind = Literal["email", "wecom", "dingtalk", "feishu", "webhook"]
 assert set(Kind.__args__) == set(ChannelKind.values)
-
-
-# ---------------------------------------------------------------- inbox
-
-
-class NotificationOut(Schema):
-    id: int
-    topic: str
-    title: str
-    body: str
-    link: str
-    data: dict
-    created_at: dt.datetime
-    read_at: dt.datetime | None
-
-
-class InboxParams(Schema):
-    limit: int = Field(50, ge=1, le=MAX_PAGE)
-    offset: int = Field(0, ge=0, le=MAX_ID)
-    unread: bool = False
-    topic: text(100) = Field("", description="topic prefix, e.g. approval.")
-
-
-class UnreadOut(Schema):
-    unread: int
-
-
-class MarkedOut(Schema):
-    marked: int
-
-
-@notifications_router.get("", response=Page[NotificationOut], summary="My notifications, newest first")
-def list_notifications(request, params: Query[InboxParams]):
-    return paginate(inbox.notifications_of(request.auth, unread_only=params.unread, topic=params.topic), params)
-
-
-@notifications_router.get("/unread-count", response=UnreadOut, summary="How many of my notifications are unread")
-def unread_count(request):
-    return {"unread": inbox.unread_count(request.auth)}
-
-
-@notifications_router.post("/{int:pk}/read", response=NotificationOut, summary="Mark one notification read")
-def mark_read(request, pk: int = Path(..., ge=1, le=MAX_ID)):
-    return inbox.mark_read(by=request.auth, pk=pk)
-
-
-@notifications_router.post("/read-all", response=MarkedOut, summary="Mark all my notifications read")
-def mark_all_read(request):
-    return {"marked": inbox.mark_all_read(by=request.auth)}
-
-
-# ---------------------------------------------------------------- channels
 
 
 class ChannelOut(Schema):
@@ -140,37 +89,34 @@ class TestOut(Schema):
     delivery: DeliveryOut
 
 
-@channels_router.get("", response=list[ChannelOut], summary="Notification channels of my company (admins)")
+@router.get("", response=list[ChannelOut], summary="Notification channels of my company (admins)")
 def list_channels(request):
-    from openjxc.alerts.models import Channel
-    from openjxc.core.permissions import require
-
     require(request.auth, channel_services.MANAGE)
     return Channel.objects.filter(company_id=request.auth.company_id).order_by("name", "id")
 
 
-@channels_router.post("", response={201: ChannelOut}, summary="Create a channel")
+@router.post("", response={201: ChannelOut}, summary="Create a channel")
 def create_channel(request, payload: ChannelIn):
     return Status(201, channel_services.create_channel(by=request.auth, **payload.dict()))
 
 
-@channels_router.get("/{int:pk}", response=ChannelOut, summary="One channel")
+@router.get("/{int:pk}", response=ChannelOut, summary="One channel")
 def get_channel(request, pk: int = Path(..., ge=1, le=MAX_ID)):
     return channel_services.get_channel(by=request.auth, pk=pk)
 
 
-@channels_router.patch("/{int:pk}", response=ChannelOut, summary="Change a channel")
+@router.patch("/{int:pk}", response=ChannelOut, summary="Change a channel")
 def update_channel(request, payload: ChannelPatch, pk: int = Path(..., ge=1, le=MAX_ID)):
     return channel_services.update_channel(by=request.auth, pk=pk, **payload.dict(exclude_unset=True))
 
 
-@channels_router.delete("/{int:pk}", response={204: None}, summary="Delete a channel and its delivery log")
+@router.delete("/{int:pk}", response={204: None}, summary="Delete a channel and its delivery log")
 def delete_channel(request, pk: int = Path(..., ge=1, le=MAX_ID)):
     channel_services.delete_channel(by=request.auth, pk=pk)
     return Status(204, None)
 
 
-@channels_router.post("/{int:pk}/test", response=TestOut,
+@router.post("/{int:pk}/test", response=TestOut,
                       summary="Send a test message now and report the platform's answer")
 def test_channel(request, payload: TestIn, pk: int = Path(..., ge=1, le=MAX_ID)):
     channel = channel_services.get_channel(by=request.auth, pk=pk)
@@ -179,7 +125,7 @@ def test_channel(request, payload: TestIn, pk: int = Path(..., ge=1, le=MAX_ID))
             "delivery": d}
 
 
-@channels_router.get("/{int:pk}/deliveries", response=Page[DeliveryOut], summary="A channel's delivery log")
+@router.get("/{int:pk}/deliveries", response=Page[DeliveryOut], summary="A channel's delivery log")
 def list_deliveries(request, params: Query[DeliveryParams], pk: int = Path(..., ge=1, le=MAX_ID)):
     channel = channel_services.get_channel(by=request.auth, pk=pk)
     qs = channel.deliveries.order_by("-id")
