@@ -6,6 +6,7 @@
     jxc worker          the background worker alone
     jxc check-ledger    verify the stock ledger
     jxc backup / restore
+    jxc token create --user NAME --label LABEL   an API token, printed once (also: list, revoke)
     jxc terminal ...    an offline POS/PDA terminal client (register, sell, push, pull, sync, status)
 
 Hyphens in command names are accepted (`check-ledger` runs `check_ledger`); any other Django
@@ -20,7 +21,7 @@ import sys
 DEFAULT_SETTINGS = "openjxc.config.settings.dev"
 
 # Our commands, in the order `jxc --help` lists them.
-COMMANDS = ["init", "demo", "serve", "worker", "check_ledger", "backup", "restore"]
+COMMANDS = ["init", "demo", "serve", "worker", "check_ledger", "backup", "restore", "token"]
 
 
 def _usage() -> str:
