@@ -7,6 +7,7 @@ class WorkflowConfig(AppConfig):
 
     def ready(self):
         # approvers of active steps follow role, superior and warehouse-manager changes
-        from openjxc.workflow import signals
+        from openjxc.workflow import messages, signals
 
         signals.register()
+        messages.register()  # what its notifications say, in each reader's language
