@@ -29,23 +29,23 @@ DOCUMENTS_EXPORT = ListExport("documents", _("Documents"), (
     C(_("Partner"), "partner.name", width=20),
     C(_("Warehouse"), "warehouse.name"),
     C(_("To warehouse"), "to_warehouse.name"),
-    C(_("Quantity"), "total_quantity", "number"),
-    C(_("Amount"), "total_amount", "number", permission="stock.cost"),
-    C(_("Tax"), "tax_total", "number", permission="stock.cost"),
-    C(_("Amount with tax"), "total_with_tax", "number", permission="stock.cost"),
+    C(_("Quantity"), "total_quantity", "quantity"),
+    C(_("Amount"), "total_amount", "money", permission="stock.cost"),
+    C(_("Tax"), "tax_total", "money", permission="stock.cost"),
+    C(_("Amount with tax"), "total_with_tax", "money", permission="stock.cost"),
     C(_("Memo"), "memo", width=30),
 ), prepare=lambda qs: qs.select_related("partner", "warehouse", "to_warehouse"))
 
 BALANCES_EXPORT = ListExport("balances", _("Stock balances"), (
     C(_("Item code"), "item.code"),
     C(_("Item name"), "item.name", width=24),
-    C(_("Warehouse"), "location.warehouse.name"),
+    C(_("Warehouse"), "location.warehouse.display_name"),
     C(_("Location"), "location.code"),
     C(_("Lot"), "lot.code"),
     C(_("Expiry date"), "lot.expires_on", "date", 12),
-    C(_("Quantity"), "quantity", "number"),
+    C(_("Quantity"), "quantity", "quantity"),
     C(_("Unit"), "item.base_unit.name", width=8),
-    C(_("Value"), "value", "number", permission="stock.cost"),
+    C(_("Value"), "value", "money", permission="stock.cost"),
 ), prepare=lambda qs: qs.select_related("item__base_unit", "location__warehouse", "lot"))
 
 
@@ -57,13 +57,13 @@ def _move_document(row) -> str:
 ITEM_CARD_EXPORT = ListExport("item-card", _("Item card"), (
     C(_("Business date"), "move.business_on", "date", 12),
     C(_("Document"), _move_document, width=22),
-    C(_("From"), "move.from_location.name"),
-    C(_("To"), "move.to_location.name"),
+    C(_("From"), "move.from_location.display_name"),
+    C(_("To"), "move.to_location.display_name"),
     C(_("Lot"), "move.lot.code"),
-    C(_("Quantity change"), "quantity_change", "number"),
-    C(_("Quantity after"), "quantity_after", "number"),
-    C(_("Value change"), "value_change", "number", permission="stock.cost"),
-    C(_("Value after"), "value_after", "number", permission="stock.cost"),
+    C(_("Quantity change"), "quantity_change", "quantity"),
+    C(_("Quantity after"), "quantity_after", "quantity"),
+    C(_("Value change"), "value_change", "money", permission="stock.cost"),
+    C(_("Value after"), "value_after", "money", permission="stock.cost"),
 ))
 
 
@@ -92,8 +92,8 @@ ITEMS_EXPORT = ListExport("items", _("Items"), (
     C(_label(IF, "base_unit"), "base_unit.name", width=8),
     C(_label(IF, "units"), _units, width=18),
     C(_label(IF, "barcodes"), _barcodes, width=18),
-    C(_label(IF, "purchase_price"), "purchase_price", "number", permission="stock.cost"),
-    C(_label(IF, "sale_price"), "sale_price", "number"),
+    C(_label(IF, "purchase_price"), "purchase_price", "price", permission="stock.cost"),
+    C(_label(IF, "sale_price"), "sale_price", "price"),
     C(_label(IF, "tax_rate"), "tax_rate", "number"),
     C(_label(IF, "tracking"), "get_tracking_display"),
     C(_label(IF, "shelf_life_days"), "shelf_life_days", "number"),
@@ -110,7 +110,7 @@ PARTNERS_EXPORT = ListExport("partners", _("Partners"), (
     C(_label(PF, "email"), "email", width=20),
     C(_label(PF, "address"), "address", width=24),
     C(_label(PF, "tax_number"), "tax_number", width=20),
-    C(_label(PF, "credit_limit"), "credit_limit", "number"),
+    C(_label(PF, "credit_limit"), "credit_limit", "money"),
     C(_label(PF, "is_active"), _yes_no, "number", 8),
 ), prepare=lambda qs: qs.select_related("region"))
 
