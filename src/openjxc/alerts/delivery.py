@@ -195,15 +195,21 @@ def absolute(link: str) -> str:
 
 
 def send_test(channel, *, by, address: str = "") -> Delivery:
-    """Send a test message through `channel` now, in this request; returns the delivery with the answer."""
+    """Send a test message through `channel` now, in this request; returns the delivery with the answer's status
+    (an email channel's only to `by`'s own address)."""
     from openjxc.alerts.channels import ChannelConfigInvalid
     from openjxc.core.errors import DomainError
 
     now = clock.now()
     if channel.kind == "email":
-        address = address or (by.email if by is not None else "")
-        if not address:
+        # only to the person testing: the test must not become a way to mail anyone from the company's sender
+        own = (by.email if by is not None else "").strip()
+        if not own:
             raise ChannelConfigInvalid(field="address", reason=_("is required: your account has no email address"))
+        if address and address.strip().lower() != own.lower():
+            raise ChannelConfigInvalid(field="address", reason=_("must be your own address (%(email)s)")
+                                       % {"email": own})
+        address = own
         try:
             validate_email(address)
         except ValidationError:

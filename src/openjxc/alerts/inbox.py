@@ -19,6 +19,12 @@ def unread_count(user) -> int:
     return Notification.objects.filter(recipient=user, company_id=user.company_id, read_at__isnull=True).count()
 
 
+def bell(request) -> dict:
+    """What the notification bell in the page header shows: the signed-in user's unread count."""
+    user = getattr(request, "user", None)
+    return {"unread": unread_count(user), "show": user is not None and user.is_authenticated}
+
+
 def notifications_of(user, *, unread_only: bool = False, topic: str = ""):
     """The user's notifications, newest first."""
     qs = Notification.objects.filter(recipient=user, company_id=user.company_id)

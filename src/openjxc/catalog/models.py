@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core.models import Company
 
-QTY = dict(max_digits=18, decimal_places=4)
-MONEY = dict(max_digits=18, decimal_places=2)
-PRICE = dict(max_digits=18, decimal_places=6)
+# DecimalField arguments shared by every quantity, money and price column
+QTY: dict[str, Any] = dict(max_digits=18, decimal_places=4)
+MONEY: dict[str, Any] = dict(max_digits=18, decimal_places=2)
+PRICE: dict[str, Any] = dict(max_digits=18, decimal_places=6)
 
 
 class Unit(models.Model):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.events import record_audit, record_event
-from openjxc.core.models import Company
+from openjxc.core.models import Company, User
 
 
 def tracks_stock(company) -> bool:
@@ -22,7 +22,7 @@ def tracks_stock(company) -> bool:
 
 
 @transaction.atomic
-def set_stock_tracking(*, by, enabled: bool) -> Company:
+def set_stock_tracking(*, by: User, enabled: bool) -> Company:
     """Switch stock tracking on or off for the user's company.
 
     Switching it off is refused once stock has moved: the stock already booked would stay in the
@@ -31,7 +31,7 @@ def set_stock_tracking(*, by, enabled: bool) -> Company:
     from openjxc.stock.models import StockMove
 
     permissions.require(by, "users.manage")
-    company = Company.objects.select_for_update().get(pk=by.company_id)
+    company = Company.objects.select_for_update().get(pk=by.company_id)  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
     before = tracks_stock(company)
     if not enabled and before and StockMove.objects.filter(company=company).exists():
         raise DomainError(
@@ -67,7 +67,7 @@ def payable_from(company) -> str:
 
 
 @transaction.atomic
-def set_payable_from(*, by, source: str) -> Company:
+def set_payable_from(*, by: User, source: str) -> Company:
     """Choose whether purchase receipts ("receipt") or supplier bills ("bill") book the payable.
 
     Refused once a purchase receipt or a bill has been posted: the payables already booked came from
@@ -78,7 +78,7 @@ def set_payable_from(*, by, source: str) -> Company:
     permissions.require(by, "users.manage")
     if source not in PAYABLE_FROM:
         raise ValidationFailed(field="payable_from", reason=_("must be receipt or bill"))
-    company = Company.objects.select_for_update().get(pk=by.company_id)
+    company = Company.objects.select_for_update().get(pk=by.company_id)  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
     before = payable_from(company)
     if source == before:
         return company

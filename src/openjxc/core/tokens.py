@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from openjxc.core import clock
 from openjxc.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from openjxc.core.events import record_audit, record_event
-from openjxc.core.models import ApiToken
+from openjxc.core.models import ApiToken, User
 
 TOKEN_PREFIX = "jxc_"
 # last_used_at is written at most this often per token: a busy till costs one UPDATE a minute, not one a request
@@ -25,7 +25,7 @@ def _hash(raw: str) -> str:
 
 
 @transaction.atomic
-def create_token(*, by, name: str, user=None) -> tuple[ApiToken, str]:
+def create_token(*, by: User | None, name: str, user: User | None = None) -> tuple[ApiToken, str]:
     """Create a token for `user` (default: `by`); return it with the raw secret, which is never stored.
 
     `by=None` is the server's console (`jxc token create`): whoever runs it already holds the database, so it
@@ -43,7 +43,7 @@ def create_token(*, by, name: str, user=None) -> tuple[ApiToken, str]:
 
 
 @transaction.atomic
-def revoke_token(*, by, token_id: int) -> ApiToken:
+def revoke_token(*, by: User | None, token_id: int) -> ApiToken:
     """Revoke one of `by`'s own tokens, or any token from the console (`by=None`); it stops working at once."""
     token = ApiToken.objects.select_for_update().select_related("user").filter(pk=token_id).first()
     if token is None or (by is not None and token.user_id != by.pk):

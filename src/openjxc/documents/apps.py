@@ -10,3 +10,21 @@ class DocumentsConfig(AppConfig):
         from openjxc.documents.orders import register_hooks
 
         register_hooks()
+        register_pages()
+
+
+def register_pages():
+    from django.utils.translation import gettext_lazy as _
+
+    from openjxc.core import permissions
+    from openjxc.documents import exports  # noqa: F401 - declares the documents list's export
+    from openjxc.documents.imports import OpeningImporter
+    from openjxc.documents.selectors import may_create_documents
+    from openjxc.web.imports import register_importer
+    from openjxc.web.layout import NavEntry, register_nav
+
+    register_importer(OpeningImporter)
+    register_nav(
+        NavEntry("web:documents", _("Documents"), "▦", lambda u: permissions.allowed(u, "document.view"), "stock", 20),
+        NavEntry("web:document_new", _("New document"), "+", may_create_documents, "stock", 70, exact=True),
+    )

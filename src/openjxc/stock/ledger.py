@@ -76,7 +76,8 @@ def check_ledger(company_id: int | None = None) -> list[Problem]:
                 "balance.mismatch",
                 f"item {key[0]} location {key[1]} lot {key[2] or '-'}: balance {bq} / {bv}, ledger {lq} / {lv}",
             ))
-        if b is not None and bq < 0 and not (b.location.allow_negative or b.location.warehouse.allow_negative):
+        if b is not None and bq < 0 and not (b.location.allow_negative or (b.location.warehouse is not None
+                                                                          and b.location.warehouse.allow_negative)):
             problems.append(Problem(
                 "balance.negative", f"item {key[0]} location {key[1]} lot {key[2] or '-'}: {bq} where not allowed"
             ))
@@ -84,7 +85,7 @@ def check_ledger(company_id: int | None = None) -> list[Problem]:
     # 3. each (item, warehouse) valuation equals the sum of its balances, and a warehouse without
     # stock of an item holds no value of it. Single bins may: the average is kept per warehouse,
     # so a bin emptied at the average can keep a few cents that another bin balances.
-    per_wh: dict[tuple[int, int], list[Decimal]] = {}
+    per_wh: dict[tuple[int, int | None], list[Decimal]] = {}
     for b in balances.values():
         acc = per_wh.setdefault((b.item_id, b.location.warehouse_id), [Decimal(0), Decimal(0)])
         acc[0] += qty(b.quantity)
@@ -92,15 +93,17 @@ def check_ledger(company_id: int | None = None) -> list[Problem]:
     for (item, wh), (sq, sv) in per_wh.items():
         if sq == 0 and sv != 0:
             problems.append(Problem("balance.value_without_stock", f"item {item} warehouse {wh}: value {sv}"))
-    valuations = {(v.item_id, v.warehouse_id): v for v in ItemValuation.objects.filter(**scope)}
-    for key in set(per_wh) | set(valuations):
-        sq, sv = per_wh.get(key, (Decimal(0), Decimal(0)))
-        v = valuations.get(key)
-        vq, vv = (qty(v.quantity), money(v.value)) if v else (Decimal(0), Decimal(0))
+    valuations: dict[tuple[int, int | None], ItemValuation] = {
+        (val.item_id, val.warehouse_id): val for val in ItemValuation.objects.filter(**scope)
+    }
+    for wh_key in set(per_wh) | set(valuations):
+        sq, sv = per_wh.get(wh_key, (Decimal(0), Decimal(0)))
+        val = valuations.get(wh_key)
+        vq, vv = (qty(val.quantity), money(val.value)) if val else (Decimal(0), Decimal(0))
         if sq != vq or sv != vv:
             problems.append(Problem(
                 "valuation.mismatch",
-                f"item {key[0]} warehouse {key[1]}: valuation {vq} / {vv}, balances {sq} / {sv}",
+                f"item {wh_key[0]} warehouse {wh_key[1]}: valuation {vq} / {vv}, balances {sq} / {sv}",
             ))
 
     # 4. the ledger is append-only in the database itself

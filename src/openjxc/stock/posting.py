@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, TypeGuard
 
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,7 @@ from openjxc.catalog.models import Item
 from openjxc.core import clock
 from openjxc.core.errors import DomainError, InsufficientStock
 from openjxc.core.events import make_event
+from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, cost, money, qty
 from openjxc.core.sql import insert_objects, insert_together
 from openjxc.stock.costing import CostState, apply_issue, apply_receipt, issue_value, residue
@@ -42,7 +44,7 @@ class PlannedMove:
     fefo: bool = False  # choose lots first-expiry-first-out at the source when posting
     unit_cost: Decimal | None = None  # fixed incoming cost (receipts, gains); None = source average
     value: Decimal | None = None  # fixed total value (returns at original cost, transfer-in, reversal)
-    line: object | None = None
+    line: Any = None  # the documents.DocumentLine it serves: stock sits below documents and cannot name the type
     reverses: StockMove | None = None
     refuse_expired: bool = False  # sales may not take expired lots
     is_adjustment: bool = False
@@ -72,11 +74,15 @@ def _dec(raw) -> Decimal:
 _CHUNK = 5000
 
 
-def _lock_valuations(company_id: int, keys: list[tuple[int, int]]) -> dict[tuple[int, int], CostState]:
+# (item, warehouse): every stocked location has a warehouse; the column is nullable for the virtual ones
+ValuationKey = tuple[int, int | None]
+
+
+def _lock_valuations(company_id: int, keys: list[ValuationKey]) -> dict[ValuationKey, CostState]:
     """Create-if-missing and lock valuation rows in the sorted order of `keys`; return their state.
 
     Chunks follow one another in that order, so the lock order stays the same across chunks."""
-    out: dict[tuple[int, int], CostState] = {}
+    out: dict[ValuationKey, CostState] = {}
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start:start + _CHUNK]
         placeholders = ", ".join(["(%s, %s, %s, 0, 0, 0)"] * len(chunk))
@@ -150,7 +156,7 @@ def post_moves(
     planned: list[PlannedMove],
     *,
     company,
-    by,
+    by: User | None,
     business_on: dt.date,
     document=None,
     events: list | None = None,
@@ -161,7 +167,7 @@ def post_moves(
     if not planned:
         return result
 
-    valuation_keys: set[tuple[int, int]] = set()
+    valuation_keys: set[ValuationKey] = set()
     item_ids: set[int] = set()
     stocked_location_ids: set[int] = set()
     for p in planned:
@@ -183,9 +189,9 @@ def post_moves(
 
     # the lots of each (item, location), for FEFO: built once, not a scan of every balance per line
     lots_at: dict[tuple[int, int], list[_Balance]] = {}
-    for (i, loc, lot_key), b in balances.items():
+    for (i, loc_id, lot_key), b in balances.items():
         if lot_key:
-            lots_at.setdefault((i, loc), []).append(b)
+            lots_at.setdefault((i, loc_id), []).append(b)
 
     def balance(item_id: int, location: Location, lot: Lot | None) -> _Balance:
         key = (item_id, location.pk, lot.pk if lot else 0)
@@ -227,7 +233,7 @@ def post_moves(
         candidates = [b for b in lots_at.get((p.item.pk, p.from_location.pk), ()) if b.quantity > 0]
         if p.refuse_expired:
             candidates = [b for b in candidates if not _expired(b.lot, business_on)]
-        candidates.sort(key=lambda b: (b.lot.expires_on or dt.date.max, b.lot.produced_on or dt.date.max, b.lot_key))
+        candidates.sort(key=_fefo_order)
         out, left = [], p.quantity
         for b in candidates:
             if left <= 0:
@@ -338,9 +344,22 @@ def post_moves(
                 for b in touched.values()
             ],
             "negative": result.went_negative,
+            # the moves this call wrote, as [first, last] id ranges: the facts consumer (reports) reads exactly these
+            "moves": move_ranges(result.moves),
         },
     ))
     return result
+
+
+def move_ranges(moves: list[StockMove]) -> list[list[int]]:
+    """The ids of `moves` as sorted [first, last] ranges (one range when the INSERT got consecutive ids)."""
+    out: list[list[int]] = []
+    for pk in sorted(m.pk for m in moves):
+        if out and pk == out[-1][1] + 1:
+            out[-1][1] = pk
+        else:
+            out.append([pk, pk])
+    return out
 
 
 def _save(event) -> None:
@@ -358,8 +377,14 @@ def reversal_of(moves: list[StockMove]) -> list[PlannedMove]:
     ]
 
 
-def _expired(lot: Lot | None, on: dt.date) -> bool:
+def _expired(lot: Lot | None, on: dt.date) -> TypeGuard[Lot]:
     return bool(lot and lot.expires_on and lot.expires_on < on)
+
+
+def _fefo_order(b: _Balance) -> tuple[dt.date, dt.date, int]:
+    lot = b.lot
+    assert lot is not None  # only lot balances are FEFO candidates
+    return (lot.expires_on or dt.date.max, lot.produced_on or dt.date.max, b.lot_key)
 
 
 def _negative_allowed(location: Location) -> bool:

@@ -301,6 +301,10 @@ class ListExport:
     columns: tuple[Column, ...]
     inline_limit: int = 5000  # bigger querysets are exported by a background job with progress
     prepare: Callable | None = None  # queryset -> queryset: select/prefetch what the columns read
+    # exportable through the API (/api/excel/exports/<name>) when it says which rows a caller gets:
+    # (user, filters with kind / status / warehouse) -> queryset, after the caller passed `api_permission`
+    api_rows: Callable | None = None
+    api_permission: str = "masterdata.view"
 
     def __post_init__(self):
         EXPORTS[self.name] = self
@@ -333,6 +337,21 @@ def _cell(ws, col: Column, row):
     return str(value)
 
 
+# a text starting with one of these is a formula (or becomes one when edited) in Excel, WPS and LibreOffice
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(ws, value):
+    """A value someone typed (a name, a memo) as plain text, never a formula that runs when the file opens:
+    stored as a string with Excel's quote prefix, so editing the cell keeps it text."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
 def write_list(spec: ListExport, rows: Iterable, *, user, on_row: Callable[[int], None] | None = None) -> bytes:
     """The rows as an .xlsx (streamed: write-only worksheets keep memory flat on 100,000 rows)."""
     columns = spec.columns_for(user)
@@ -344,7 +363,7 @@ def write_list(spec: ListExport, rows: Iterable, *, user, on_row: Callable[[int]
     ws.append([str(c.label) for c in columns])
     n = 0
     for row in rows:
-        ws.append([_cell(ws, c, row) for c in columns])
+        ws.append([_as_text(ws, _cell(ws, c, row)) for c in columns])
         n += 1
         if on_row is not None:
             on_row(n)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "openjxc.counts",
     "openjxc.sync",
     "openjxc.reports",
+    "openjxc.printing",
     "openjxc.web",
 ]
 
@@ -103,6 +104,8 @@ TIME_ZONE = "UTC"  # timestamps are stored and handled in UTC
 JXC_TIME_ZONE = ENV.time_zone  # business dates are in the company's zone (Company.time_zone)
 JXC_SMTP = ENV.smtp  # outgoing email for the notification channels; None = not configured
 JXC_BASE_URL = ENV.base_url  # absolute links in notifications sent outside the app
+JXC_WEBHOOK_ALLOW = ENV.webhook_allow  # internal hosts/networks channels may post to (docs/security.md)
+JXC_IDEMPOTENCY_DAYS = ENV.idempotency_days  # Idempotency-Key answers are kept this long, then purged
 
 STATIC_URL = "/static/"
 # front-end libraries come from npm (package.json + lockfile), served by whitenoise: no CDN

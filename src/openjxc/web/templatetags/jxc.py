@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django import template
+from django.template.loader import get_template
+from django.utils.safestring import mark_safe
 
 from openjxc.core.display import format_money, format_quantity, format_unit_amount, to_decimal
-from openjxc.documents.kinds import KINDS
+from openjxc.web import layout
+from openjxc.web.paging import PARAMS
 
 register = template.Library()
 
@@ -29,18 +32,6 @@ def money_whole(value) -> str:
     if d is None:
         return ""
     return f"{d:,.0f}"
-
-
-@register.filter
-def kind_label(code: str) -> str:
-    kind = KINDS.get(code)
-    return str(kind.label) if kind else code
-
-
-@register.filter
-def kind_prefix(code: str) -> str:
-    kind = KINDS.get(code)
-    return kind.prefix if kind else ""
 
 
 @register.filter
@@ -68,6 +59,11 @@ def per(value, divisor):
 def has_filters(query) -> bool:
     """Whether a list page's query string holds a filter (a non-empty value other than the pager's position,
     the sort order's default or an export request): the filter panel opens and says "applied" only then."""
-    from openjxc.web.paging import PARAMS
-
     return any(v.strip() for k, values in query.lists() if k not in PARAMS and k != "export" for v in values)
+
+
+@register.simple_tag(takes_context=True)
+def layout_header(context):
+    """The top bar's pieces the apps registered (web/layout.py), each rendered with its own context."""
+    request = context.get("request")
+    return mark_safe("".join(get_template(h.template).render(h.context(request)) for h in layout.header_items()))  # noqa: S308 - our own templates
