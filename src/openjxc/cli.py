@@ -10,6 +10,7 @@
     jxc check-facts     verify the report facts against the ledgers
     jxc consume-facts   bring the report facts up to date now
     jxc backup / restore
+    jxc token create --user NAME --label LABEL   an API token, printed once (also: list, revoke)
     jxc terminal ...    an offline POS/PDA terminal client (register, sell, push, pull, sync, status)
 
 Hyphens in command names are accepted (`check-ledger` runs `check_ledger`); any other Django
@@ -24,8 +25,8 @@ import sys
 DEFAULT_SETTINGS = "openjxc.config.settings.dev"
 
 # Our commands, in the order `jxc --help` lists them.
-COMMANDS = ["init", "demo", "serve", "worker", "check_ledger", "period", "backup", "restore", "rebuild_facts", "check_facts",
-            "consume_facts"]
+COMMANDS = ["init", "demo", "serve", "worker", "check_ledger", "period", "backup", "restore", "token", "rebuild_facts",
+            "check_facts", "consume_facts"]
 
 
 def _usage() -> str:

@@ -38,7 +38,13 @@ class Warehouse(models.Model):
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="uniq_warehouse_code")]
 
     def __str__(self):
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name a person reads: the company's in-transit warehouse by its kind, in the reader's language (its
+        stored name is in the language of whoever created the company); any other by its own name."""
+        return str(WarehouseKind.TRANSIT.label) if self.kind == WarehouseKind.TRANSIT else self.name
 
 
 class LocationKind(models.TextChoices):
@@ -74,7 +80,13 @@ class Location(models.Model):
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="uniq_location_code")]
 
     def __str__(self):
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name a person reads: a virtual location (suppliers, customers, write-off, in transit, …) by its kind,
+        in the reader's language; a storage location by its own name."""
+        return self.name if self.kind == LocationKind.INTERNAL else str(LocationKind(self.kind).label)
 
     @property
     def is_stocked(self) -> bool:

@@ -8,12 +8,13 @@ class WorkflowConfig(AppConfig):
     def ready(self):
         # approvers of active steps follow role, superior and warehouse-manager changes
         from openjxc.documents.selectors import register_flow_decider
-        from openjxc.workflow import signals
+        from openjxc.workflow import messages, signals
         from openjxc.workflow.selectors import flow_decides
 
         signals.register()
         register_pages()
         register_flow_decider(flow_decides)
+        messages.register()  # what its notifications say, in each reader's language
 
 
 def register_pages():
