@@ -18,6 +18,7 @@ from openjxc.core.models import Company, Event, Role, User
 from openjxc.core.tasks import check_ledgers, nightly_ledger_check
 from openjxc.documents import services as docs
 from openjxc.documents.models import Document, Status
+from openjxc.finance.models import Settlement
 from openjxc.stock.models import Lot, StockBalance, StockMove, Warehouse, WarehouseKind
 from tests.conftest import assert_ledger_consistent
 
@@ -106,10 +107,12 @@ def test_demo_builds_a_consistent_company_through_the_services(db):
     assert documents.filter(status=Status.VOIDED).count() == 1
     assert StockMove.objects.filter(company=company, reverses__isnull=False).exists()
     assert documents.filter(status=Status.SUBMITTED).exists() and documents.filter(status=Status.DRAFT).exists()
+    # the store sells through its registered till; the cashier banks the takings every evening
     assert documents.filter(kind="sales_delivery", warehouse__kind=WarehouseKind.STORE,
-                            posted_by=cashier).exists()
+                            custom__terminal="POS-01").exists()
+    assert Settlement.objects.filter(company=company, created_by=cashier, partner__code="C000").exists()
     # through the services: every posting wrote its outbox event
-    posted = documents.filter(status__in=[Status.POSTED, Status.VOIDED]).count()
+    posted = documents.filter(status__in=[Status.POSTED, Status.VOIDED, Status.CLOSED]).count()
     assert Event.objects.filter(company=company, topic="document.post").count() == posted
 
     assert "ledger OK" in out and "demo-manager" in out and "demo12345" in out
