@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from openjxc.catalog.models import Item, ItemWarehouse
 from openjxc.catalog.pricing import last_purchase_price
 from openjxc.core.errors import NotFound, ValidationFailed
+from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, qty
 from openjxc.documents import services as docs
 from openjxc.documents.models import Document, DocumentLine, Status
@@ -66,20 +67,21 @@ def last_supplier(company_id: int, item_id: int) -> int | None:
 
 def reorder_suggestions(company_id: int, *, warehouse_ids=None) -> list[Suggestion]:
     """Every (item, warehouse) with a reorder point whose position is below it."""
-    levels = ItemWarehouse.objects.filter(company_id=company_id, reorder_point__gt=0, item__is_active=True)
+    query = ItemWarehouse.objects.filter(company_id=company_id, reorder_point__gt=0, item__is_active=True)
     if warehouse_ids is not None:
-        levels = levels.filter(warehouse_id__in=warehouse_ids)
-    levels = list(levels.values_list("item_id", "warehouse_id", "reorder_point", "max_stock"))
+        query = query.filter(warehouse_id__in=warehouse_ids)
+    levels = list(query.values_list("item_id", "warehouse_id", "reorder_point", "max_stock"))
     if not levels:
         return []
     item_ids = {lv[0] for lv in levels}
-    have = defaultdict(lambda: ZERO)
+    have: defaultdict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     for item, wh, q in (
         StockBalance.objects.filter(company_id=company_id, item_id__in=item_ids, location__kind__in=STOCKED_KINDS)
         .values_list("item_id", "location__warehouse_id").annotate(q=Sum("quantity"))
     ):
         have[(item, wh)] += qty(q or 0)
-    held, coming = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
+    held: defaultdict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    coming: defaultdict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     for _line, item, wh, left, _value in open_quantities(company_id, "sales_order"):
         held[(item, wh)] += left
     for _line, item, wh, left, _value in open_quantities(company_id, "purchase_order"):
@@ -104,7 +106,7 @@ class Selection:
 
 
 @transaction.atomic
-def create_purchase_orders(*, by, selections: list[Selection], supplier=None) -> list[Document]:
+def create_purchase_orders(*, by: User, selections: list[Selection], supplier=None) -> list[Document]:
     """Turn selected suggestions into draft purchase orders: one per supplier and warehouse, priced at the
     last purchase price from that supplier (else the item's purchase price)."""
     if not selections:

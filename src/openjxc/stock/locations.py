@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from openjxc.stock.models import STOCKED_KINDS, Location, LocationKind, Warehouse, WarehouseKind
 
-VIRTUAL_CODES = {
+VIRTUAL_CODES: dict[str, str] = {
     LocationKind.SUPPLIER: "V-SUPPLIER",
     LocationKind.CUSTOMER: "V-CUSTOMER",
     LocationKind.SCRAP: "V-SCRAP",
