@@ -10,6 +10,9 @@ from openjxc.core.errors import NoCompany, ValidationFailed
 from openjxc.core.models import Role, User
 from openjxc.core.permissions import company_id_of, company_of
 from openjxc.core.quantities import parse_decimal
+from openjxc.documents import services as docs
+from openjxc.documents.services import LineInput
+from openjxc.finance import services as fin
 
 D = Decimal
 
@@ -56,3 +59,20 @@ def test_services_of_every_app_refuse_a_user_without_a_company_alike(shop):
     with pytest.raises(NoCompany):
         company_id_of(None)
     assert company_of(shop.admin) == shop.company and company_id_of(shop.admin) == shop.company.pk
+    with pytest.raises(NoCompany):
+        docs.create_document(by=lonely, kind="purchase_receipt", warehouse=shop.main.pk, partner=shop.supplier.pk,
+                             lines=[LineInput(item=shop.flour.pk, quantity=1)])
+    with pytest.raises(NoCompany):
+        fin.create_settlement(by=lonely, kind="receipt", partner=shop.customer.pk, amount="10")
+
+
+@pytest.mark.django_db
+def test_document_and_settlement_amounts_are_parsed_by_the_shared_parser(shop):
+    with pytest.raises(ValidationFailed) as err:
+        docs.create_document(by=shop.admin, kind="purchase_receipt", warehouse=shop.main.pk,
+                             partner=shop.supplier.pk, lines=[LineInput(item=shop.flour.pk, quantity="1.00001")])
+    assert err.value.data["field"] == "lines[1].quantity" and "at most 4" in str(err.value.data["reason"])
+    with pytest.raises(ValidationFailed) as err:
+        fin.create_settlement(by=shop.admin, kind="receipt", partner=shop.customer.pk, amount="0")
+    assert err.value.data == {"field": "amount", "reason": err.value.data["reason"]}
+    assert str(err.value.data["reason"]) == "must be greater than zero"

@@ -461,6 +461,8 @@ def document_create_from(request, pk: int, kind: str):
     user = request.user
     source = _load_document(user, pk)
     try:
+        if not get_kind(kind).copies_source_lines:  # its lines are its own: the new-document form, from this source
+            return redirect(f"{reverse_lazy('web:document_new')}?kind={kind}&source={source.pk}")
         if source.kind in ORDER_KINDS:  # 下推 with the order's data: what is left, prices as entered, dates
             new = push_down(source, by=user, kind=kind)
         else:
@@ -590,6 +592,7 @@ def document_new(request):
     user = request.user
     today, _start = _company_today(user)
     initial = {"kind": request.GET.get("kind"), "business_on": today}
+    source = request.GET.get("source", "")  # made from a document (下推 of a kind whose lines are its own)
     form = DocumentHeaderForm(request.POST or None, user=user, initial=initial)
     rows = _line_rows(request.POST) if request.method == "POST" else []
     rows += [{"item": "", "qty": "", "price": "", "lot": "", "expires": ""}] * max(0, LINE_ROWS - len(rows))
@@ -600,7 +603,7 @@ def document_new(request):
             doc = doc_services.create_document(
                 by=user, kind=data["kind"], warehouse=data["warehouse"], to_warehouse=data["to_warehouse"],
                 partner=data["partner"], business_on=data["business_on"], memo=data["memo"],
-                lines=_line_inputs(user.company_id, rows),
+                lines=_line_inputs(user.company_id, rows), source=int(source) if source.isdigit() else None,
             )
         except DomainError as err:
             error = err.render_message()
