@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/openjxc_test
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup setup-test browser assets demo serve test test-sqlite test-postgres lint bench clean
+.PHONY: setup setup-test browser assets demo serve test test-sqlite test-postgres lint mypy audit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,13 +38,25 @@ serve: setup
 lint: setup-test
 	$(BIN)/ruff check src tests bench
 
+mypy: setup-test
+	$(BIN)/mypy
+
+# known vulnerabilities in the Python packages and the npm packages served (.ci/audit.py says what it could check)
+audit: setup-test
+	python3 .ci/audit.py $(BIN)
+
+# one engine at a time, on both cores (pytest-xdist); `make test` runs everything as CI does
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n 2
+
 test-sqlite: setup-test
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(PYTEST)
 
 test-postgres: setup-test
-	DATABASE_URL=$(PG_TEST_URL) JXC_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -q -p no:cacheprovider
+	DATABASE_URL=$(PG_TEST_URL) JXC_REQUIRE_POSTGRES=1 $(PYTEST) -m "not e2e or engine"
 
-test: lint test-sqlite test-postgres
+# set-up, lint, mypy, audits, then the SQLite and PostgreSQL suites side by side, with the time of each stage
+test:
+	PG_TEST_URL=$(PG_TEST_URL) bash .ci/run
 
 bench: setup-test
 	$(BIN)/python bench/posting.py

@@ -6,9 +6,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from openjxc.catalog import services as catalog
 from openjxc.core import services as core
+from openjxc.core.i18n import compile_all
 from openjxc.core.models import Role
 from openjxc.documents import services as docs
 from openjxc.documents.services import LineInput
@@ -18,6 +20,9 @@ from openjxc.stock.ledger import check_ledger
 from tests.browser import browser  # noqa: F401 - Chromium for the browser tests, every directory
 from tests.ledger_wipe import pytest_runtest_teardown, wipeable_ledger  # noqa: F401 - for every directory
 
+# the .mo files are build output (not in git): compile the catalogues before any page renders Chinese
+compile_all()
+
 D = Decimal
 
 
@@ -25,6 +30,13 @@ def assert_ledger_consistent(company_id=None):
     problems = check_ledger(company_id)
     assert problems == [], "\n".join(map(str, problems))
 
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A page asked for in Chinese leaves zh-hans active in the thread; the next test starts from the default."""
+    yield
+    translation.deactivate()
 
 class Shop:
     """A small company: two warehouses and a store, units, items, a supplier and a customer."""
@@ -99,6 +111,16 @@ def pytest_sessionstart(session):
                             user=db.get("USER") or "postgres", dbname="postgres", connect_timeout=5).close()
         except psycopg.OperationalError as exc:
             raise pytest.UsageError(f"PostgreSQL is required but unreachable: {exc}") from None
+
+
+def pytest_collection_modifyitems(config, items):
+    """CI runs browser tests on one engine (SQLite) unless they are about the engine (`engine`). A test that takes
+    the `browser` fixture is a browser test, marked or not; a postgres_only browser test is about the engine."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) and "e2e" not in item.keywords:
+            item.add_marker(pytest.mark.e2e)
+        if "postgres_only" in item.keywords and "engine" not in item.keywords:
+            item.add_marker(pytest.mark.engine)
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ import pytest
 from openjxc.alerts import engine, rules
 from openjxc.alerts.models import Notification
 from openjxc.alerts.rule_models import Alert, AlertAction, AlertKind, AlertRule, AlertStatus
+from openjxc.alerts.rules import sales as sales_rules
+from openjxc.alerts.rules import stock as stock_rules
 from openjxc.catalog import services as catalog
 from openjxc.core import clock
 from openjxc.core.errors import DomainError, ValidationFailed
@@ -191,7 +193,7 @@ def test_negative_and_over_max_and_recipients_limited_to_their_warehouses(shop, 
     (15, 4), (3, 4), (None, 30),
 ])
 def test_the_near_expiry_window_follows_the_shelf_life(shelf_life, window):
-    assert rules.expiry_window(shelf_life) == window
+    assert stock_rules.expiry_window(shelf_life) == window
 
 
 def test_expiring_by_shelf_life_by_default(shop, frozen):
@@ -243,7 +245,7 @@ def test_slow_mover_detected_on_a_constructed_sales_history(shop, frozen):
         day = today - dt.timedelta(days=7 * (6 - week) - 2)
         sell_on(shop, shop.water, w, day)
         last_flour = sell_on(shop, shop.flour, f, day)
-    series = rules.weekly_sales(rules.Scope(shop.company.pk, today=today), 6)
+    series = sales_rules.weekly_sales(rules.Scope(shop.company.pk, today=today), 6)
     assert series[(shop.water.pk, shop.main.pk)] == [D(x) for x in water]
     result = engine.scan_company(shop.company.pk)
     assert [(a.item_id, a.data["drop_pct"]) for a in result.raised] == [(shop.water.pk, "50.0")]
@@ -251,7 +253,7 @@ def test_slow_mover_detected_on_a_constructed_sales_history(shop, frozen):
     shop.post("sales_return", [LineInput(item=shop.flour.pk, quantity=D("5"), unit_price=D("8"),
                                          source_line=last_flour.lines.get().pk)],
               partner=shop.customer, source=last_flour, business_on=today - dt.timedelta(days=3))
-    series = rules.weekly_sales(rules.Scope(shop.company.pk, today=today), 6)
+    series = sales_rules.weekly_sales(rules.Scope(shop.company.pk, today=today), 6)
     assert series[(shop.flour.pk, shop.main.pk)][-1] == D("35")
     assert_ledger_consistent()
 
@@ -268,7 +270,7 @@ def test_slow_mover_detected_on_a_constructed_sales_history(shop, frozen):
     ([D(12), D(0), D(12), D(12), D(0), D(0)], D("100.0")),
 ])
 def test_slow_mover_rule_is_pure(series, expected):
-    assert rules.is_slow(series, drop_pct=30, weeks_running=2, min_weekly=1, min_selling_weeks=3) == expected
+    assert sales_rules.is_slow(series, drop_pct=30, weeks_running=2, min_weekly=1, min_selling_weeks=3) == expected
 
 
 def test_dead_stock_after_n_days_without_movement(shop, frozen):
@@ -381,9 +383,9 @@ def test_the_history_says_where_an_alert_was_sent(shop, frozen):
     from openjxc.alerts.channel_services import create_channel
 
     create_channel(by=shop.admin, kind="wecom", name="仓库群", topics=["alert."],
-                   config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k"})
+                   config={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"})
     create_channel(by=shop.admin, kind="wecom", name="财务群", topics=["document."],
-                   config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=f"})
+                   config={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=f"})
     catalog.set_levels(shop.water, shop.main, by=shop.admin, safety_stock=D("10"))
     rule(shop, AlertKind.LOW_STOCK)
     shop.receive(shop.water, 3, "1.2")
@@ -399,9 +401,9 @@ def test_a_rule_sends_through_the_channels_it_names_and_only_those(shop, frozen)
     from openjxc.alerts.models import Delivery
 
     create_channel(by=shop.admin, kind="wecom", name="仓库群", topics=["alert."],
-                                     config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k"})
+                                     config={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"})
     buyers_group = create_channel(by=shop.admin, kind="feishu", name="采购群", topics=["document."],
-                                  config={"url": "http://127.0.0.1:9/open-apis/bot/v2/hook/b"})
+                                  config={"url": "https://open.feishu.cn/open-apis/bot/v2/hook/b"})
     catalog.set_levels(shop.water, shop.main, by=shop.admin, safety_stock=D("10"))
     low = rule(shop, AlertKind.LOW_STOCK)
     # the purchasers' group does not carry alerts by its topics, but this rule names it: only it is used
@@ -423,7 +425,7 @@ def test_a_rule_refuses_a_channel_of_another_company(shop):
 
     other = Shop("OTHER")
     theirs = create_channel(by=other.admin, kind="wecom", name="别家群",
-                            config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=o"})
+                            config={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=o"})
     with pytest.raises(DomainError) as err:
         rule(shop, AlertKind.LOW_STOCK, channels=[theirs.pk])
     assert err.value.code == "channel.not_found"

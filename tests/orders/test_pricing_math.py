@@ -18,7 +18,7 @@ from openjxc.catalog.pricing import (
     price_including_tax,
 )
 from openjxc.core.errors import ValidationFailed
-from openjxc.stock.reorder import suggested_quantity
+from openjxc.documents.reorder import suggested_quantity
 
 quantities = st.decimals(min_value=D("0.0001"), max_value=D("100000"), places=4)
 prices = st.decimals(min_value=D("0"), max_value=D("100000"), places=6)

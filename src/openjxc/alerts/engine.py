@@ -15,22 +15,27 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from openjxc.core import clock
+from openjxc.catalog.models import Category, Item
+from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError, NotFound, ValidationFailed
 from openjxc.core.events import record_event
 from openjxc.core.models import Company, Role, User
+from openjxc.documents.reorder import Selection, create_purchase_orders
+from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.stock.models import Location, Warehouse
 
 from . import rules
+from .models import Channel
+from .notify import matching_channels, notify
 from .rule_models import OPEN_STATUSES, Alert, AlertAction, AlertHistory, AlertKind, AlertRule, AlertStatus
 
 # a re-evaluation notifies again when the measure grew by this share since the last notification
 WORSE_BY = Decimal("0.2")
-# more new alerts than this from one evaluation of one rule go out as one digest
+# more new alerts than this from one evaluation of one rule go out as one digest, listing the first DIGEST_LINES
 DIGEST_OVER = 5
+DIGEST_LINES = 20
 
 TITLES = {
     AlertKind.LOW_STOCK: _("Low stock: %(item)s in %(warehouse)s — %(available)s available, safety stock "
@@ -97,8 +102,6 @@ def _check_params(kind: str, params: dict) -> dict:
 
 
 def _scope_refs(company_id: int, warehouse, category, item):
-    from openjxc.catalog.models import Category, Item
-
     def get(model, ref, what):
         if ref in (None, ""):
             return None
@@ -119,8 +122,6 @@ def save_rule(*, by, rule: AlertRule | None = None, kind: str | None = None, nam
               recipient_roles: list | None = None, recipients: list | None = None,
               channels: list | None = None, cooldown_hours: int | None = None) -> AlertRule:
     """Create (rule=None) or change an alert rule; parameters and recipients validated, unknown keys refused."""
-    from openjxc.core import permissions
-
     permissions.require(by, "alerts.manage")
     company_id = by.company_id
     if rule is None:
@@ -167,8 +168,6 @@ def save_rule(*, by, rule: AlertRule | None = None, kind: str | None = None, nam
             raise NotFound("user", sorted(missing)[0])
     chosen = None
     if channels is not None:
-        from openjxc.alerts.models import Channel
-
         ids = [getattr(c, "pk", c) for c in channels]
         chosen = list(Channel.objects.filter(company_id=company_id, pk__in=ids))
         missing = set(ids) - {c.pk for c in chosen}
@@ -230,8 +229,6 @@ def _numbers(data: dict) -> dict:
 
 def _names(findings, only: set[str] | None = None) -> None:
     """Fill item / warehouse / location names into the findings' data (shown in titles and lists)."""
-    from openjxc.catalog.models import Item
-
     if only is not None:
         findings = [f for f in findings if f.subject in only]
 
@@ -345,8 +342,6 @@ def recipients_of(rule: AlertRule, warehouse_id: int | None = None) -> list[User
 
 
 def _can_see(users: list[User], warehouse_id: int | None) -> list[User]:
-    from openjxc.stock.access import scoped_warehouse_ids
-
     if warehouse_id is None:
         return users
     return [u for u in users if (scope := scoped_warehouse_ids(u)) is None or warehouse_id in scope]
@@ -361,8 +356,6 @@ def _notify(rule: AlertRule, alerts: list[Alert], now, marked: set[int] = frozen
 
     `marked` holds the id() of alerts already stored as notified now (the new ones, inserted that way); the
     others are marked here with one UPDATE (their measure column already holds the measure notified)."""
-    from openjxc.alerts.notify import matching_channels, notify
-
     history = []
     groups: dict[tuple[int, ...], list[Alert]] = {}
     everyone = recipients_of(rule)
@@ -375,26 +368,19 @@ def _notify(rule: AlertRule, alerts: list[Alert], now, marked: set[int] = frozen
             key = per_warehouse[alert.warehouse_id] = tuple(sorted(
                 u.pk for u in _can_see(everyone, alert.warehouse_id)))
         groups.setdefault(key, []).append(alert)
+    company = Company.objects.get(pk=rule.company_id)
     for user_ids, members in groups.items():
-        users = list(User.objects.filter(pk__in=user_ids))
-        by_language: dict[str, list[User]] = {}
-        for u in users:
-            by_language.setdefault(u.language or translation.get_language() or "en", []).append(u)
-        if not by_language:  # nobody in-app, but the company's group channels still hear about it
-            by_language[translation.get_language() or "en"] = []
-        for language, people in by_language.items():
-            with translation.override(language):
-                if len(members) > DIGEST_OVER:
-                    lines = [a.title for a in members[:20]]
-                    notify(company=rule.company_id, recipients=people, topic=f"alert.{rule.kind}", channels=channels,
-                           title=str(_("%(count)s alerts: %(rule)s") % {"count": len(members), "rule": rule.name}),
-                           body="\n".join(lines), link=reverse("web:alerts") + f"?rule={rule.pk}",
-                           data={"rule": rule.pk, "alerts": [a.pk for a in members]})
-                else:
-                    for a in members:
-                        notify(company=rule.company_id, recipients=people, topic=f"alert.{rule.kind}",
-                               channels=channels, title=a.title, body=str(AlertKind(a.kind).label),
-                               link=alert_link(a), data={"alert": a.pk, "kind": a.kind})
+        people = list(User.objects.filter(pk__in=user_ids))
+        # the text is rendered from the data in each reader's language (alerts/messages.py)
+        if len(members) > DIGEST_OVER:
+            notify(company=company, recipients=people, topic=f"alert.{rule.kind}", channels=channels,
+                   link=reverse("web:alerts") + f"?rule={rule.pk}",
+                   data={"rule": rule.pk, "rule_name": rule.name, "kind": rule.kind, "count": len(members),
+                         "alerts": [a.pk for a in members], "shown": [a.data for a in members[:DIGEST_LINES]]})
+        else:
+            for a in members:
+                notify(company=company, recipients=people, topic=f"alert.{rule.kind}", channels=channels,
+                       link=alert_link(a), data={"alert": a.pk, "kind": a.kind, "facts": a.data})
     # where it went: the in-app inbox and the rule's channels (none chosen: every channel carrying its topic)
     where = [{"kind": c.kind, "name": c.name} for c in channels]
     for user_ids, members in groups.items():
@@ -449,8 +435,6 @@ def acknowledge(alert: Alert | int, *, by, comment: str = "") -> Alert:
 
 def order_for_alert(alert: Alert, *, by, quantity: Decimal | None = None, supplier=None):
     """What to do about a low-stock alert: a draft purchase order for the suggested quantity (or `quantity`)."""
-    from openjxc.stock.reorder import Selection, create_purchase_orders
-
     if alert.kind != AlertKind.LOW_STOCK or alert.item_id is None or alert.warehouse_id is None:
         raise DomainError("alert.no_purchase_order", _("Only a low-stock alert can turn into a purchase order."),
                           http_status=409)
@@ -467,16 +451,3 @@ def order_for_alert(alert: Alert, *, by, quantity: Decimal | None = None, suppli
             alert.status, alert.acknowledged_at, alert.acknowledged_by = AlertStatus.ACKNOWLEDGED, clock.now(), by
             alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
     return orders[0]
-
-
-def alerts_for(user):
-    """The open alerts `user` receives (named on the rule or holding one of its roles) and may see: their to-do."""
-    from .api_alerts import visible_alerts
-    from .rule_models import by_severity
-
-    roles = set(user.roles or [])
-    rule_ids = [r.pk for r in AlertRule.objects.filter(company_id=user.company_id, is_active=True)
-                .prefetch_related("recipients")
-                if roles & set(r.recipient_roles or []) or any(u.pk == user.pk for u in r.recipients.all())]
-    return (visible_alerts(user).filter(rule_id__in=rule_ids, status=AlertStatus.OPEN)
-            .order_by(by_severity(), "-raised_at", "-id"))

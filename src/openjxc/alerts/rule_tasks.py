@@ -18,6 +18,9 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from openjxc.core.models import Company
+from openjxc.documents import hooks
+from openjxc.documents.models import DocumentLine
+from openjxc.sync.feed import read_feed
 
 from . import engine, rules
 from .rule_models import AlertCursor, AlertKind
@@ -38,15 +41,11 @@ logger = logging.getLogger(__name__)
 
 
 def _documents_items(doc_ids: set[int]) -> set[int]:
-    from openjxc.documents.models import DocumentLine
-
     return set(DocumentLine.objects.filter(document_id__in=doc_ids).values_list("item_id", flat=True))
 
 
 def process_events(company_id: int, *, max_batches: int = 50) -> engine.RunResult:
     """Evaluate the rules that the company's new outbox events may have changed; advance the cursor."""
-    from openjxc.sync.feed import read_feed
-
     total = engine.RunResult()
     for _ in range(max_batches):
         with transaction.atomic():
@@ -112,8 +111,6 @@ def after_void(doc, by) -> None:
 
 
 def register_hooks() -> None:
-    from openjxc.documents import hooks
-
     hooks.register(on_post=after_posting, on_void=after_void)
 
 

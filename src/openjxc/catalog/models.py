@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core.models import Company
 
-QTY = dict(max_digits=18, decimal_places=4)
-MONEY = dict(max_digits=18, decimal_places=2)
-PRICE = dict(max_digits=18, decimal_places=6)
+# DecimalField arguments shared by every quantity, money and price column
+QTY: dict[str, Any] = dict(max_digits=18, decimal_places=4)
+MONEY: dict[str, Any] = dict(max_digits=18, decimal_places=2)
+PRICE: dict[str, Any] = dict(max_digits=18, decimal_places=6)
 
 
 class Unit(models.Model):
@@ -63,6 +65,8 @@ class Item(models.Model):
     tracking = models.CharField(_("tracking"), max_length=16, choices=Tracking.choices, default=Tracking.NONE)
     shelf_life_days = models.PositiveIntegerField(_("shelf life (days)"), null=True, blank=True)
     purchase_price = models.DecimalField(_("purchase price"), **PRICE, default=Decimal("0"))
+    # what an issue is costed at while the item has no cost history (before the purchase price)
+    standard_cost = models.DecimalField(_("standard cost"), **PRICE, null=True, blank=True)
     sale_price = models.DecimalField(_("sale price"), **PRICE, default=Decimal("0"))
     tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4, default=Decimal("0.13"))
     is_active = models.BooleanField(_("active"), default=True)

@@ -82,6 +82,7 @@ def update_category(cat: Category, *, by, **changes) -> Category:
     return cat
 
 
+@transaction.atomic
 def remove_item_unit(item: Item, *, by, unit: Unit) -> None:
     """Drop an alternative unit of an item (documents keep their base quantities)."""
     permissions.require(by, "masterdata.edit")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 from django.http import HttpRequest
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.docs import DocsBase
 from ninja.security import django_auth
 from ninja.utils import check_csrf
 
@@ -24,13 +28,43 @@ def api_auth(request: HttpRequest):
     return user
 
 
-api = NinjaAPI(
+class LocalSwagger(DocsBase):
+    """Swagger UI from our own static files (npm `swagger-ui-dist`, served by whitenoise), never a CDN: the
+    page works on a closed intranet. No inline script, so it works under a strict Content-Security-Policy."""
+
+    def render_page(self, request, api, **kwargs):
+        return render(request, "web/api_docs.html", {"api": api, "openapi_url": self.get_openapi_url(api, kwargs)})
+
+
+class OpenJXCApi(NinjaAPI):
+    """The NinjaAPI whose OpenAPI schema is built once per process: it depends only on the code, and building
+    it costs about half a second of CPU, which an anonymous client could otherwise ask for in a loop."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[str, dict] = {}
+        self._schema_lock = threading.Lock()
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        schema = self._schemas.get(path_prefix)
+        if schema is None:
+            with self._schema_lock:  # concurrent first requests build it once
+                schema = self._schemas.get(path_prefix)
+                if schema is None:
+                    schema = self._schemas[path_prefix] = super().get_openapi_schema(path_prefix=path_prefix)
+        return schema
+
+
+api = OpenJXCApi(
     title="OpenJXC API",
     version="1",
     description="进销存 REST API. Errors are {code, message, data}. Send an Idempotency-Key header on every POST.",
     auth=[api_auth],
     urls_namespace="api",
     docs_url="/docs",
+    docs=LocalSwagger(),
 )
 
 
@@ -84,17 +118,22 @@ def _register_routers():
     api.add_router("/stock", stock_router)
     api.add_router("/documents", documents_router)
     api.add_router("/finance", finance_router)
+    api.add_router("/finance", "openjxc.core.settings_api.router")
     api.add_router("/orders", "openjxc.documents.api_orders.router")
     api.add_router("/pricing", "openjxc.catalog.api_pricing.router")
     api.add_router("/workflow", "openjxc.workflow.api.router")
+    api.add_router("/workflow", "openjxc.presets.api.flow_groups_router")  # the approval flow presets
+    api.add_router("/presets", "openjxc.presets.api.router")
     api.add_router("/counts", "openjxc.counts.api.router")
+    api.add_router("/periods", "openjxc.stock.api_periods.router")
     api.add_router("/excel", "openjxc.web.excel_api.router")
     api.add_router("/sync", "openjxc.sync.api_terminals.router")
     api.add_router("/feed", "openjxc.sync.api_feed.router")
-    api.add_router("/", "openjxc.alerts.api_alerts.router")
+    api.add_router("/", "openjxc.alerts.api.alerts.router")
     api.add_router("/reports", "openjxc.reports.api.router")
-    api.add_router("/notifications", "openjxc.alerts.api.notifications_router")
-    api.add_router("/channels", "openjxc.alerts.api.channels_router")
+    api.add_router("/reports", "openjxc.reports.api_analysis.router")
+    api.add_router("/notifications", "openjxc.alerts.api.notifications.router")
+    api.add_router("/channels", "openjxc.alerts.api.channels.router")
 
 
 _register_routers()

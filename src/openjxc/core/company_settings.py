@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.events import record_audit, record_event
-from openjxc.core.models import Company
+from openjxc.core.models import Company, User
 
 
 def tracks_stock(company) -> bool:
@@ -22,7 +22,7 @@ def tracks_stock(company) -> bool:
 
 
 @transaction.atomic
-def set_stock_tracking(*, by, enabled: bool) -> Company:
+def set_stock_tracking(*, by: User, enabled: bool) -> Company:
     """Switch stock tracking on or off for the user's company.
 
     Switching it off is refused once stock has moved: the stock already booked would stay in the
@@ -31,7 +31,7 @@ def set_stock_tracking(*, by, enabled: bool) -> Company:
     from openjxc.stock.models import StockMove
 
     permissions.require(by, "users.manage")
-    company = Company.objects.select_for_update().get(pk=by.company_id)
+    company = Company.objects.select_for_update().get(pk=by.company_id)  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
     before = tracks_stock(company)
     if not enabled and before and StockMove.objects.filter(company=company).exists():
         raise DomainError(
@@ -56,6 +56,35 @@ def applies_vat(company) -> bool:
     return bool((company.settings or {}).get("vat", False))
 
 
+MAX_FUTURE_DAYS = 366
+
+
+def future_date_tolerance(company) -> int:
+    """How many days after today (company time zone) a document may be dated and still be posted (default 0)."""
+    settings = company.settings if isinstance(company, Company) else Company.objects.get(pk=company).settings
+    try:
+        return max(0, min(int((settings or {}).get("future_days", 0)), MAX_FUTURE_DAYS))
+    except (TypeError, ValueError):
+        return 0
+
+
+@transaction.atomic
+def set_future_date_tolerance(*, by, days: int) -> Company:
+    """Let documents dated up to `days` days ahead be posted (0: nothing after today)."""
+    permissions.require(by, "users.manage")
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_FUTURE_DAYS:
+        raise ValidationFailed(field="days", reason=_("must be a whole number from 0 to %(max)s")
+                               % {"max": MAX_FUTURE_DAYS})
+    company = Company.objects.select_for_update().get(pk=by.company_id)
+    before = future_date_tolerance(company)
+    company.settings = {**(company.settings or {}), "future_days": days}
+    company.save(update_fields=["settings"])
+    record_event(company=company, topic="company.settings", by=by, obj=company, payload={"future_days": days})
+    record_audit(company=company, action="settings", obj=company, by=by, before={"future_days": before},
+                 after={"future_days": days})
+    return company
+
+
 PAYABLE_FROM = ("receipt", "bill")
 
 
@@ -67,7 +96,7 @@ def payable_from(company) -> str:
 
 
 @transaction.atomic
-def set_payable_from(*, by, source: str) -> Company:
+def set_payable_from(*, by: User, source: str) -> Company:
     """Choose whether purchase receipts ("receipt") or supplier bills ("bill") book the payable.
 
     Refused once a purchase receipt or a bill has been posted: the payables already booked came from
@@ -78,7 +107,7 @@ def set_payable_from(*, by, source: str) -> Company:
     permissions.require(by, "users.manage")
     if source not in PAYABLE_FROM:
         raise ValidationFailed(field="payable_from", reason=_("must be receipt or bill"))
-    company = Company.objects.select_for_update().get(pk=by.company_id)
+    company = Company.objects.select_for_update().get(pk=by.company_id)  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
     before = payable_from(company)
     if source == before:
         return company

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from openjxc.core import clock
-from openjxc.core.models import AuditRecord, Event
+from openjxc.core.models import AuditRecord, Event, User
 
 
-def record_event(*, company, topic: str, by=None, obj=None, payload: dict | None = None) -> Event:
+def record_event(*, company, topic: str, by: User | None = None, obj=None, payload: dict | None = None) -> Event:
     """Append one outbox Event; must run inside the transaction of the change it describes."""
     assert transaction.get_connection().in_atomic_block, "events are written in the change's transaction"
     event = make_event(company=company, topic=topic, by=by, obj=obj, payload=payload)
@@ -16,7 +16,7 @@ def record_event(*, company, topic: str, by=None, obj=None, payload: dict | None
     return event
 
 
-def make_event(*, company, topic: str, by=None, obj=None, payload: dict | None = None) -> Event:
+def make_event(*, company, topic: str, by: User | None = None, obj=None, payload: dict | None = None) -> Event:
     """An unsaved Event, for callers that write several at once with bulk_create in their transaction."""
     return Event(
         company_id=company.pk if hasattr(company, "pk") else company,
@@ -29,14 +29,16 @@ def make_event(*, company, topic: str, by=None, obj=None, payload: dict | None =
     )
 
 
-def record_audit(*, company, action: str, obj, by=None, before=None, after=None) -> AuditRecord:
+def record_audit(*, company, action: str, obj, by: User | None = None, before=None, after=None) -> AuditRecord:
     """Append one audit record (actor, action, time, before/after) in the caller's transaction."""
+    # outside a transaction the change it records would already be saved: refuse loudly instead of half-writing
+    assert transaction.get_connection().in_atomic_block, "audit records are written in the change's transaction"
     audit = make_audit(company=company, action=action, obj=obj, by=by, before=before, after=after)
     audit.save(force_insert=True)
     return audit
 
 
-def make_audit(*, company, action: str, obj, by=None, before=None, after=None) -> AuditRecord:
+def make_audit(*, company, action: str, obj, by: User | None = None, before=None, after=None) -> AuditRecord:
     """An unsaved AuditRecord, for bulk writing."""
     return AuditRecord(
         company_id=company.pk if hasattr(company, "pk") else company,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from openjxc.core import permissions
 from openjxc.core.errors import Conflict, NotFound, ValidationFailed
 from openjxc.core.events import record_audit, record_event
+from openjxc.core.models import User
 
 
 def snapshot(obj, fields) -> dict:
@@ -19,7 +20,7 @@ def snapshot(obj, fields) -> dict:
     return out
 
 
-def save_master(obj, *, by, fields: list[str], action: str, topic: str, before: dict | None = None):
+def save_master(obj, *, by: User, fields: list[str], action: str, topic: str, before: dict | None = None):
     """Validate `obj` (model field rules and unique keys), save it, and write audit + event rows."""
     permissions.require(by, "masterdata.edit")
     try:

@@ -49,7 +49,7 @@ class User(AbstractUser):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reports", verbose_name=_("superior")
     )
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]  # django-stubs does not declare it
         swappable = "AUTH_USER_MODEL"
         # the users page lists one company's people by name, a page at a time (keyset on the name)
         indexes = [models.Index(fields=["company", "username"], name="core_user_company_username")]

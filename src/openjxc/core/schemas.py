@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from ninja import Field, Schema
 from pydantic import AfterValidator, StringConstraints
@@ -86,7 +86,14 @@ class Page(Schema, Generic[T]):
     items: list[T]
 
 
-def paginate(rows, params: PageParams) -> dict:
+class Window(Protocol):
+    """What `paginate` reads of its parameters: PageParams or any filter schema with a limit and an offset."""
+
+    limit: int
+    offset: int
+
+
+def paginate(rows, params: Window) -> dict:
     """One page of a queryset or list, with the total count."""
     count = rows.count() if hasattr(rows, "count") and not isinstance(rows, list) else len(rows)
     return {"count": count, "limit": params.limit, "offset": params.offset,

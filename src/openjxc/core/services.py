@@ -12,7 +12,7 @@ from openjxc.core.models import Company, Role, User
 
 
 @transaction.atomic
-def create_company(*, code: str, name: str, time_zone: str = "Asia/Shanghai", by=None) -> Company:
+def create_company(*, code: str, name: str, time_zone: str = "Asia/Shanghai", by: User | None = None) -> Company:
     """Create a company with its virtual locations and in-transit warehouse."""
     from openjxc.stock.locations import ensure_company_locations
 
@@ -33,7 +33,7 @@ VALID_ROLES = {r.value for r in Role}
 
 
 @transaction.atomic
-def create_user(*, by, username: str, password: str, roles: list[str], company=None, display_name: str = "",
+def create_user(*, by: User | None, username: str, password: str, roles: list[str], company=None, display_name: str = "",
                 email: str = "", warehouses=(), language: str = "", superior=None) -> User:
     """Create a user in `by`'s company (or `company` when bootstrapping with by=None)."""
     if by is not None:
@@ -58,16 +58,16 @@ def create_user(*, by, username: str, password: str, roles: list[str], company=N
 USER_FIELDS = ["display_name", "email", "roles", "language", "is_active", "superior"]
 
 
-@transaction.atomic
 def _other_admin(user: User) -> bool:
     """Another active administrator of the same company (roles are a JSON list: checked in Python)."""
     return any(
         Role.ADMIN in (u.roles or [])
-        for u in User.objects.filter(company_id=user.company_id, is_active=True).exclude(pk=user.pk)
+        for u in User.objects.filter(company_id=user.company_id, is_active=True).exclude(pk=user.pk)  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
     )
 
 
-def update_user(user: User, *, by, warehouses=None, **changes) -> User:
+@transaction.atomic
+def update_user(user: User, *, by: User, warehouses=None, **changes) -> User:
     """Change a user of `by`'s company: roles, names, scoped warehouses; deactivate with is_active=False."""
     permissions.require(by, "users.manage")
     permissions.require_company(by, user.company_id)
@@ -99,7 +99,7 @@ def update_user(user: User, *, by, warehouses=None, **changes) -> User:
 
 
 @transaction.atomic
-def reset_password(user: User, *, by, password: str) -> User:
+def reset_password(user: User, *, by: User, password: str) -> User:
     """An administrator sets a new password for a user of the company (Django's password rules apply)."""
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError

@@ -99,7 +99,7 @@ def insert_rows(
     if conn.vendor == "postgresql" and len(prepared) > width:
         # one array parameter per column (unnest): a statement of 20,000 rows has `width` placeholders,
         # not 20,000 x width for the driver to find and the server to parse
-        key = (conn.vendor, model, fields, tuple(conflict), tuple(update), tuple(returning), "unnest")
+        key: tuple = (conn.vendor, model, fields, tuple(conflict), tuple(update), tuple(returning), "unnest")
         sql = _sql_cache.get(key)
         if sql is None:
             sql = _sql_cache[key] = _build(model, table, columns, width, 0, conflict, update, returning, _types)

@@ -11,6 +11,7 @@ from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task
 
 from openjxc.core.events import record_event
+from openjxc.core.idempotency import purge_idempotency_records
 from openjxc.core.models import Company
 
 
@@ -27,8 +28,10 @@ def in_business_zone(schedule):
 
 
 def check_ledgers() -> dict[str, dict]:
-    """Check every company's stock and partner ledgers; record one "ledger.checked" event per company with
-    the problems (`problems`: stock ledger, `partner_problems`: 应收/应付; `ok` only when both are empty)."""
+    """Check every company's stock and partner ledgers and the registered books (core/ledger_checks.py); record one
+    "ledger.checked" event per company with the problems (`problems`: stock ledger, `partner_problems`: 应收/应付,
+    `<name>_problems` for each registered check, e.g. `facts_problems`; `ok` only when all are empty)."""
+    from openjxc.core.ledger_checks import run_checks
     from openjxc.core.management.commands._ledger import run_check
     from openjxc.finance.ledger import check_partner_ledger
 
@@ -39,6 +42,9 @@ def check_ledgers() -> dict[str, dict]:
         partner = check_partner_ledger(company.pk)
         payload["partner_problems"] = [{"code": p.code, "detail": p.detail} for p in partner]
         payload["ok"] = payload["ok"] and not partner
+        for name, problems in run_checks(company.pk).items():  # other apps' books (the reports' facts)
+            payload[f"{name}_problems"] = [{"code": p.code, "detail": p.detail} for p in problems]
+            payload["ok"] = payload["ok"] and not problems
         with transaction.atomic():
             record_event(company=company, topic="ledger.checked", payload=payload)
         out[company.code] = payload
@@ -49,3 +55,9 @@ def check_ledgers() -> dict[str, dict]:
 def nightly_ledger_check():
     """Every night at 02:17 business time: the ledger check, its result written to the outbox."""
     return check_ledgers()
+
+
+@db_periodic_task(crontab(minute="41"), name="core.purge_idempotency_records")
+def purge_idempotency():
+    """Every hour: forget Idempotency-Key answers older than JXC_IDEMPOTENCY_DAYS (default 7)."""
+    return purge_idempotency_records()

@@ -118,6 +118,7 @@ def void_document(doc, *, by, reason: str) -> Document:
         raise ValidationFailed(field="reason", reason=_("is required to void a document"))
     doc = lock_document(doc, by)
     DOCUMENTS.check(doc, "void")
+    hooks.run_before_void(doc, by)  # a document dated in a closed month stays (documents/dates.py)
     children = list(
         Document.objects.filter(source=doc, status__in=[Status.POSTED, Status.SUBMITTED, Status.APPROVED])
         .values_list("number", flat=True)[:5]

@@ -11,7 +11,6 @@ from ninja import Field, Path, Query, Router, Schema
 from ninja import Status as HttpStatus
 
 from openjxc.core import clock
-from openjxc.core.company_settings import payable_from, set_payable_from, set_stock_tracking, tracks_stock
 from openjxc.core.errors import ValidationFailed
 from openjxc.core.permissions import company_id_of
 from openjxc.core.schemas import MAX_ID, Id, Page, PageParams, get_or_404, paginate, text
@@ -225,14 +224,6 @@ class TermsOut(Schema):
     payment_terms_days: int
 
 
-class StockTrackingIn(Schema):
-    enabled: bool
-
-
-class StockTrackingOut(Schema):
-    stock_tracking: bool
-
-
 # ---------------------------------------------------------------- receipts and payments
 
 
@@ -372,43 +363,6 @@ def aging(request, params: Query[AgingParams]):
 
 def _today(request):
     return clock.today(request.auth.company.time_zone)
-
-
-# ---------------------------------------------------------------- trading mode
-
-
-@router.get("/stock-tracking", response=StockTrackingOut, summary="Whether documents post to the stock ledger")
-def get_stock_tracking(request):
-    _company(request)
-    return {"stock_tracking": tracks_stock(request.auth.company)}
-
-
-@router.put("/stock-tracking", response=StockTrackingOut,
-            summary="Switch stock tracking off (trading mode, 进销存无库存版) or on")
-def put_stock_tracking(request, payload: StockTrackingIn):
-    company = set_stock_tracking(by=request.auth, enabled=payload.enabled)
-    return {"stock_tracking": tracks_stock(company)}
-
-
-class PayableFromIn(Schema):
-    source: Literal["receipt", "bill"]
-
-
-class PayableFromOut(Schema):
-    payable_from: str
-
-
-@router.get("/payable-from", response=PayableFromOut, summary="What books the payable: receipts or supplier bills")
-def get_payable_from(request):
-    _company(request)
-    return {"payable_from": payable_from(request.auth.company)}
-
-
-@router.put("/payable-from", response=PayableFromOut,
-            summary="Book payables from purchase receipts (default) or from supplier bills (采购发票)")
-def put_payable_from(request, payload: PayableFromIn):
-    company = set_payable_from(by=request.auth, source=payload.source)
-    return {"payable_from": payable_from(company)}
 
 
 __all__ = ["router", "SettlementKind"]

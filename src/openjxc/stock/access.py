@@ -11,12 +11,9 @@ def scoped_warehouse_ids(user) -> set[int] | None:
     """The warehouses `user` is limited to, or None for every warehouse of their company."""
     if user.is_superuser:
         return None
-    cached = getattr(user, "_jxc_warehouse_ids", False)
-    if cached is False:
-        ids = set(user.warehouses.values_list("id", flat=True))
-        cached = ids or None
-        user._jxc_warehouse_ids = cached
-    return cached
+    if not hasattr(user, "_jxc_warehouse_ids"):
+        user._jxc_warehouse_ids = set(user.warehouses.values_list("id", flat=True)) or None
+    return user._jxc_warehouse_ids
 
 
 def require_warehouse(user, warehouse) -> None:

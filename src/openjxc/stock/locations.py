@@ -8,7 +8,7 @@ from openjxc.core.errors import DomainError
 from openjxc.core.sql import fetch_objects
 from openjxc.stock.models import STOCKED_KINDS, Location, LocationKind, Warehouse, WarehouseKind
 
-VIRTUAL_CODES = {
+VIRTUAL_CODES: dict[str, str] = {
     LocationKind.SUPPLIER: "V-SUPPLIER",
     LocationKind.CUSTOMER: "V-CUSTOMER",
     LocationKind.SCRAP: "V-SCRAP",

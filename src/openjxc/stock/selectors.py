@@ -105,14 +105,14 @@ def fefo_suggestion(company_id: int, item_id: int, location_id: int, quantity: D
         .select_related("lot")
     )
     lots = sorted(
-        (b for b in rows if not (b.lot.expires_on and b.lot.expires_on < on)),
-        key=lambda b: (b.lot.expires_on or dt.date.max, b.lot.id),
+        ((b, b.lot) for b in rows if b.lot is not None and not (b.lot.expires_on and b.lot.expires_on < on)),
+        key=lambda pair: (pair[1].expires_on or dt.date.max, pair[1].id),
     )
     out, left = [], quantity
-    for b in lots:
+    for b, lot in lots:
         if left <= 0:
             break
         take = min(left, b.quantity)
-        out.append({"lot": b.lot.code, "lot_id": b.lot_id, "expires_on": b.lot.expires_on, "quantity": take})
+        out.append({"lot": lot.code, "lot_id": b.lot_id, "expires_on": lot.expires_on, "quantity": take})
         left -= take
     return out

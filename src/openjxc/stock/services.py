@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from openjxc.core.errors import ValidationFailed
 from openjxc.core.masterdata import apply_changes, save_master, snapshot
+from openjxc.core.models import User
 from openjxc.stock.models import Location, LocationKind, Warehouse, WarehouseKind
 
 WAREHOUSE_FIELDS = ["code", "name", "kind", "address", "allow_negative", "manager", "is_active"]
@@ -14,21 +15,21 @@ LOCATION_FIELDS = ["code", "name", "warehouse", "allow_negative", "is_default", 
 
 
 @transaction.atomic
-def create_warehouse(*, by, code: str, name: str, kind: str = WarehouseKind.WAREHOUSE, address: str = "",
+def create_warehouse(*, by: User, code: str, name: str, kind: str = WarehouseKind.WAREHOUSE, address: str = "",
                      allow_negative: bool = False, manager=None) -> Warehouse:
     """Create a warehouse or store with its default storage location."""
     if kind not in (WarehouseKind.WAREHOUSE, WarehouseKind.STORE):
         raise ValidationFailed(field="kind", reason=_("must be warehouse or store"))
-    wh = Warehouse(company_id=by.company_id, code=code, name=name, kind=kind, address=address,
+    wh = Warehouse(company_id=by.company_id, code=code, name=name, kind=kind, address=address,  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
                    allow_negative=allow_negative, manager=manager)
     save_master(wh, by=by, fields=WAREHOUSE_FIELDS, action="create", topic="warehouse.created")
-    loc = Location(company_id=by.company_id, warehouse=wh, code=f"{code}-01", name=name,
+    loc = Location(company_id=by.company_id, warehouse=wh, code=f"{code}-01", name=name,  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
                    kind=LocationKind.INTERNAL, is_default=True)
     save_master(loc, by=by, fields=LOCATION_FIELDS, action="create", topic="location.created")
     return wh
 
 
-def update_warehouse(wh: Warehouse, *, by, **changes) -> Warehouse:
+def update_warehouse(wh: Warehouse, *, by: User, **changes) -> Warehouse:
     before = snapshot(wh, WAREHOUSE_FIELDS)
     if changes.get("kind") not in (None, WarehouseKind.WAREHOUSE, WarehouseKind.STORE):
         raise ValidationFailed(field="kind", reason=_("must be warehouse or store"))
@@ -36,7 +37,7 @@ def update_warehouse(wh: Warehouse, *, by, **changes) -> Warehouse:
     return save_master(wh, by=by, fields=WAREHOUSE_FIELDS, action="update", topic="warehouse.updated", before=before)
 
 
-def create_location(*, by, warehouse: Warehouse, code: str, name: str, allow_negative: bool = False) -> Location:
+def create_location(*, by: User, warehouse: Warehouse, code: str, name: str, allow_negative: bool = False) -> Location:
     """Add a storage location (bin) to a warehouse."""
     if warehouse.company_id != by.company_id or warehouse.kind == WarehouseKind.TRANSIT:
         raise ValidationFailed(field="warehouse", reason=_("is not a warehouse of your company"))
@@ -45,7 +46,7 @@ def create_location(*, by, warehouse: Warehouse, code: str, name: str, allow_neg
     return save_master(loc, by=by, fields=LOCATION_FIELDS, action="create", topic="location.created")
 
 
-def update_location(loc: Location, *, by, **changes) -> Location:
+def update_location(loc: Location, *, by: User, **changes) -> Location:
     before = snapshot(loc, LOCATION_FIELDS)
     apply_changes(loc, changes, ["name", "allow_negative", "is_active"])
     return save_master(loc, by=by, fields=LOCATION_FIELDS, action="update", topic="location.updated", before=before)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock, notices
@@ -193,9 +192,7 @@ def _activate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.dat
     step.save(update_fields=["state", "started_at", "due_at", "sla_due_at"])
     Timer.objects.bulk_create(timers)
     holders = holders_of(step, now)
-    notify_people(doc, holders, "workflow.waiting",
-            gettext("%(number)s waits for your approval (%(step)s)") % {"number": doc.number, "step": step.name},
-            body=due_text(step), by=by, data={"step": step.name, "due_at": _iso(step.due_at)})
+    notify_people(doc, holders, "workflow.waiting", by=by, data={"step": step.name, "due_at": iso(step.due_at)})
 
 
 def schedule(step: ApprovalStep, doc: Document, now: dt.datetime, *, level: int) -> list[Timer]:
@@ -218,14 +215,8 @@ def schedule(step: ApprovalStep, doc: Document, now: dt.datetime, *, level: int)
     return timers
 
 
-def _iso(value):
+def iso(value):
     return value.isoformat() if value else None
-
-
-def due_text(step: ApprovalStep) -> str:
-    if not step.due_at:
-        return ""
-    return gettext("Due %(due)s.") % {"due": step.due_at.isoformat(timespec="minutes")}
 
 
 def undecided(step: ApprovalStep) -> list[int]:
@@ -341,8 +332,7 @@ def pass_step(approval, step, doc, *, by, now, changes) -> None:
     transition(doc, "approve", by=by, changes=changes, step=step.position)
     record_event(company=doc.company_id, topic="workflow.approved", by=by, obj=approval,
                  payload={"document": doc.pk, "number": doc.number})
-    notify_people(doc, [approval.requester_id], "workflow.approved",
-                  gettext("%(number)s was approved") % {"number": doc.number}, by=by)
+    notify_people(doc, [approval.requester_id], "workflow.approved", by=by)
 
 
 def reject_step(approval, step, doc, *, by, reason, now, changes) -> None:
@@ -353,9 +343,7 @@ def reject_step(approval, step, doc, *, by, reason, now, changes) -> None:
     approval.state, approval.finished_at, approval.reason = ApprovalState.REJECTED, now, reason[:500]
     approval.save(update_fields=["state", "finished_at", "reason"])
     transition(doc, "reject", by=by, reason=reason, changes=changes, step=step.position)
-    notify_people(doc, [approval.requester_id], "workflow.rejected",
-                  gettext("%(number)s was rejected: %(reason)s") % {"number": doc.number, "reason": reason},
-                  body=reason, by=by)
+    notify_people(doc, [approval.requester_id], "workflow.rejected", by=by, data={"reason": reason})
 
 
 def _end(approval: Approval, state: str, reason: str, now: dt.datetime) -> None:
@@ -379,9 +367,7 @@ def withdraw_approval(doc: Document, *, by, reason: str = "") -> None:
     _end(approval, ApprovalState.WITHDRAWN, reason, now)
     record_decision(approval, current, doc, by=by, behalf=None, kind=Decision.Kind.WITHDRAW, comment=reason, now=now)
     if current is not None:
-        notify_people(doc, undecided(current), "workflow.withdrawn",
-                      gettext("%(number)s was withdrawn by its requester") % {"number": doc.number}, body=reason,
-                      by=by)
+        notify_people(doc, undecided(current), "workflow.withdrawn", by=by, data={"reason": reason})
 
 
 def end_approval(doc: Document, *, by, reason: str = "") -> None:
@@ -394,10 +380,11 @@ def end_approval(doc: Document, *, by, reason: str = "") -> None:
                  payload={"document": doc.pk, "number": doc.number, "reason": (reason or "")[:500]})
 
 
-def notify_people(doc: Document, recipients, topic: str, title: str, *, body: str = "", data=None, by=None) -> None:
-    """Tell the active users among `recipients` about `doc` (core/notices.py: in-app and the company's channels)."""
+def notify_people(doc: Document, recipients, topic: str, *, data=None, by=None) -> None:
+    """Tell `recipients` (user ids) about `doc` (core/notices.py): the text is rendered from the topic and data
+    in each reader's language (workflow/messages.py)."""
     users = list(User.objects.filter(pk__in=[r for r in recipients if r], is_active=True))
     if not users:
         return
-    notices.notify(company=doc.company, recipients=users, topic=topic, title=title, body=body,
-                   link=f"/documents/{doc.pk}/", data={"document": doc.pk, "number": doc.number, **(data or {})}, by=by)
+    notices.notify(company=doc.company, recipients=users, topic=topic, link=f"/documents/{doc.pk}/",
+                   data={"document": doc.pk, "number": doc.number, **(data or {})}, by=by)

@@ -7,6 +7,7 @@ and never import workflow; the engine answers (workflow/engine.py).
 from __future__ import annotations
 
 from openjxc.workflow import engine
+from openjxc.workflow.selectors import flow_decides
 
 
 class FlowGate:
@@ -20,6 +21,9 @@ class FlowGate:
 
     def decide(self, doc, *, by, approve: bool, comment: str, changes) -> None:
         engine.decide(doc, by=by, approve=approve, comment=comment, changes=changes)
+
+    def may_decide(self, user, doc) -> bool | None:
+        return flow_decides(user, doc)
 
     def waiting_step(self, doc) -> str:
         waiting = engine.pending_approval(doc)

@@ -8,7 +8,7 @@ from openjxc.core import clock
 from openjxc.core.models import User
 from openjxc.documents.models import Document
 from openjxc.workflow.calendar import calendar_of, working_minutes_between
-from openjxc.workflow.engine import delegates_for, holders_of, undecided
+from openjxc.workflow.engine import delegates_for, holders_of, pending_approval, undecided
 from openjxc.workflow.models import (
     Approval,
     ApprovalState,
@@ -195,3 +195,9 @@ def is_waiting_for(user, doc: Document) -> bool:
 
 
 __all__ = ["decided_by", "flows", "inbox_counts", "is_waiting_for", "submitted_by", "timeline", "waiting_for"]
+
+
+def flow_decides(user, doc) -> bool | None:
+    """In a running approval flow, whether `user` is among the current step's approvers (who approve or reject
+    it whatever their role); None when no flow runs the document (documents' lifecycle buttons ask this)."""
+    return is_waiting_for(user, doc) if pending_approval(doc) is not None else None

@@ -18,8 +18,8 @@ from openjxc.documents.lifecycle import Changes
 from openjxc.documents.models import Document
 from openjxc.workflow.engine import (
     approvals_on,
-    due_text,
     holders_of,
+    iso,
     names_of,
     notify_people,
     pass_step,
@@ -83,14 +83,9 @@ def _fire(timer: Timer, doc: Document, now: dt.datetime) -> str:
     if timer.kind == TimerKind.REMINDER:
         holders = holders_of(step, now)
         total = len(step.spec.get("reminders") or [])
-        body = due_text(step)
-        if is_late:
-            body += " " + gettext("This reminder is %(minutes)s minutes late: the scheduler was not running.") % {
-                "minutes": late // 60}
-        notify_people(doc, holders, "workflow.reminder",
-                gettext("Reminder %(n)s/%(total)s: %(number)s waits for your approval (%(step)s)") % {
-                    "n": timer.seq, "total": total, "number": doc.number, "step": step.name},
-                body=body, data={"seq": timer.seq, "late_seconds": late, "late": is_late}, by=None)
+        notify_people(doc, holders, "workflow.reminder", by=None, data={
+            "step": step.name, "seq": timer.seq, "total": total, "due_at": iso(step.due_at), "late_seconds": late,
+            "late": is_late})
         record_event(company=doc.company_id, topic="workflow.reminded", obj=approval,
                      payload={"document": doc.pk, "number": doc.number, "step": step.name, "seq": timer.seq,
                               "recipients": holders, "late_seconds": late})
@@ -134,10 +129,6 @@ def _escalate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.dat
     added = list(dict.fromkeys(u for u in candidates if u in active and u not in approvers))
     payload["level"] = level
     payload["to"] = added
-    late_note = ""
-    if late > LATE_GRACE_SECONDS:
-        late_note = " " + gettext("This escalation is %(minutes)s minutes late: the scheduler was not running.") % {
-            "minutes": late // 60}
     if not added or level >= MAX_ESCALATIONS:
         # the top of the chain: nobody left to escalate to; the administrators are told, no new timer
         admins = [u.pk for u in User.objects.filter(company_id=doc.company_id, is_active=True).order_by("pk")
@@ -146,10 +137,8 @@ def _escalate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.dat
                          comment=gettext("nobody left to escalate to; the administrators were told"), now=now)
         payload.update(to=[], exhausted=True, told=admins)
         record_event(company=doc.company_id, topic="workflow.escalated", obj=approval, payload=payload)
-        notify_people(doc, admins, "workflow.escalation_exhausted",
-                gettext("%(number)s is still undecided and nobody is left to escalate to (%(step)s)") % {
-                    "number": doc.number, "step": step.name},
-                body=late_note.strip(), data={"step": step.name, "level": level, "late_seconds": late}, by=None)
+        notify_people(doc, admins, "workflow.escalation_exhausted", by=None, data={
+            "step": step.name, "level": level, "late_seconds": late, "late": late > LATE_GRACE_SECONDS})
         return f"nobody to escalate to, told {len(admins)} admin(s)"
     StepApprover.objects.bulk_create([StepApprover(company_id=doc.company_id, step=step, user_id=u,
                                                    via="escalation") for u in added], ignore_conflicts=True)
@@ -162,9 +151,8 @@ def _escalate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.dat
     record_decision(approval, step, doc, by=None, behalf=None, kind=Decision.Kind.ESCALATE,
                      comment=gettext("escalated to %(who)s") % {"who": names_of(added)}, now=now)
     record_event(company=doc.company_id, topic="workflow.escalated", obj=approval, payload=payload)
-    body = due_text(step) + late_note
-    notify_people(doc, added + [approval.requester_id], "workflow.escalated",
-            gettext("%(number)s was escalated to you (%(step)s)") % {"number": doc.number, "step": step.name},
-            body=body, data={"late_seconds": late, "late": late > LATE_GRACE_SECONDS, "level": level}, by=None)
+    notify_people(doc, added + [approval.requester_id], "workflow.escalated", by=None, data={
+        "step": step.name, "due_at": iso(step.due_at), "late_seconds": late, "late": late > LATE_GRACE_SECONDS,
+        "level": level})
     return f"escalated to {added}"
 

@@ -1,7 +1,24 @@
 import os
+from pathlib import Path
 
 os.environ.setdefault("JXC_TESTING", "1")
 
+# pytest-xdist runs the suite in several worker processes (gw0, gw1, ...): each gets its own data directory
+# (job files, backups, static root), as pytest-django gives each its own test database (name suffixed _gw0 ...)
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER:
+    _base = Path(os.environ.get("JXC_DATA_DIR") or Path(__file__).resolve().parents[4] / "var")
+    if _base.name != f"test-{_WORKER}":  # a child process of the worker inherits the worker's directory
+        os.environ["JXC_DATA_DIR"] = str(_base / f"test-{_WORKER}")
+
 from .base import *  # noqa: E402,F401,F403
+from .base import DATABASES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Tests only: a commit returns before its WAL reaches the disk. Crash safety of a throwaway test database
+    # is worth nothing, and every test commits (flushes, transactional tests, savepoints): this saves the fsync
+    # wait on each. Never in base/prod settings.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["options"] = "-c synchronous_commit=off"

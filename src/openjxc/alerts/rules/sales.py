@@ -1,0 +1,83 @@
+"""The evaluator that watches sales: slow movers (an item that sold regularly and now sells much less)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Case, DecimalField, Sum, When
+
+from openjxc.core import clock
+from openjxc.core.quantities import ZERO, qty
+from openjxc.stock.models import LocationKind, StockMove
+
+from ..rule_models import AlertKind
+from . import DEFAULT_PARAMS, Finding, Scope, quantity_text
+
+
+def weekly_sales(scope: Scope, weeks: int) -> dict[tuple[int, int], list[Decimal]]:
+    """(item, warehouse) -> net quantity sold in each of the last `weeks` complete 7-day windows, oldest first.
+
+    Sales are moves from a stocked location to the customers' location; returns (the other way) are
+    subtracted. The windows end yesterday, so a half-finished day never looks like a slump.
+    """
+    today = scope.today or clock.today()
+    start = today - dt.timedelta(days=7 * weeks)
+    dec = DecimalField(max_digits=18, decimal_places=4)
+
+    def buckets():
+        return {f"w{k}": Sum(Case(When(business_on__gte=start + dt.timedelta(days=7 * k),
+                                       business_on__lt=start + dt.timedelta(days=7 * (k + 1)), then="quantity"),
+                                  default=0, output_field=dec)) for k in range(weeks)}
+
+    out: dict[tuple[int, int], list[Decimal]] = {}
+    base = StockMove.objects.filter(company_id=scope.company_id, business_on__gte=start, business_on__lt=today)
+    base = base.filter(scope.item_filter())
+    for sign, to_customer, wh_path in ((1, True, "from_location__warehouse_id"), (-1, False, "to_location__warehouse_id")):
+        rows = base.filter(**({"to_location__kind": LocationKind.CUSTOMER} if to_customer
+                              else {"from_location__kind": LocationKind.CUSTOMER}))
+        rows = rows.filter(scope.warehouse_filter(wh_path)).values_list("item_id", wh_path).annotate(**buckets())
+        for row in rows:
+            key = (row[0], row[1])
+            series = out.setdefault(key, [ZERO] * weeks)
+            for k in range(weeks):
+                series[k] += sign * qty(row[2 + k] or 0)
+    return out
+
+
+def is_slow(series: list[Decimal], *, drop_pct, weeks_running: int, min_weekly,
+            min_selling_weeks: int = 0) -> Decimal | None:
+    """Pure: the drop (in %) of the latest week when each of the last `weeks_running` weeks sold more than
+    `drop_pct` % less than the average week before them; None when the item is not slowing down — also when
+    it sold in fewer than `min_selling_weeks` of the weeks before (irregular sales, not a trend)."""
+    baseline_weeks = series[:-weeks_running]
+    recent = series[-weeks_running:]
+    if not baseline_weeks:
+        return None
+    if sum(1 for w in baseline_weeks if w > 0) < min(int(min_selling_weeks), len(baseline_weeks)):
+        return None
+    baseline = sum(baseline_weeks, ZERO) / len(baseline_weeks)
+    if baseline < Decimal(str(min_weekly)) or baseline <= 0:
+        return None
+    limit = baseline * (1 - Decimal(str(drop_pct)) / 100)
+    if all(w < limit for w in recent):
+        return ((baseline - recent[-1]) / baseline * 100).quantize(Decimal("0.1"))
+    return None
+
+
+def slow_mover(scope: Scope, params: dict) -> dict[str, Finding]:
+    """Sales down more than `drop_pct` % for `weeks_running` weeks running against the `baseline_weeks` before."""
+    p = {**DEFAULT_PARAMS[AlertKind.SLOW_MOVER], **params}
+    running, base = int(p["weeks_running"]), int(p["baseline_weeks"])
+    out = {}
+    for (item, wh), series in weekly_sales(scope, running + base).items():
+        drop = is_slow(series, drop_pct=p["drop_pct"], weeks_running=running, min_weekly=p["min_weekly"],
+                       min_selling_weeks=p["min_selling_weeks"])
+        if drop is not None:
+            subject = f"iw:{item}:{wh}"
+            out[subject] = Finding(subject, drop, item_id=item, warehouse_id=wh,
+                                   data={"weekly": [quantity_text(w) for w in series], "drop_pct": str(drop)})
+    return out
+
+
+EVALUATORS = {AlertKind.SLOW_MOVER: slow_mover}

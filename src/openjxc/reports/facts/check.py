@@ -1,0 +1,315 @@
+"""`jxc check-facts`: the facts equal the stock ledger, the documents and the partner ledger.
+
+The check runs in one transaction that sees one state of the books (REPEATABLE READ on PostgreSQL, after the lock
+a rebuild takes; SQLite's write transaction): it first adds every committed event the consumer has not reached
+yet — so a consumer running behind is not a difference — then compares, then rolls everything back. Each
+comparison is one query that sums the facts and subtracts the same figure read from the ledgers, keeping the keys
+where something is left (no large join, no large dict in memory).
+
+Compared: stock per day, warehouse, item and lot (quantity, value) and the balances; cost of sales per day,
+warehouse and item; the monthly roll-ups; every month-end checkpoint against the one before it and its month's
+days; sales and purchases per day and warehouse and per item over all time; tickets; purchase order lines; the
+partner ledger per partner and per day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+
+from openjxc.core.models import Company, Event
+from openjxc.documents.models import Document, Status
+from openjxc.reports.facts.consumer import apply_events, due_month
+from openjxc.reports.facts.deltas import Deltas
+from openjxc.reports.facts.docinfo import DocInfo
+from openjxc.reports.facts.documents import PURCHASES, SALES, void_days
+from openjxc.reports.facts.months import close_months, last_of, month_sql, previous_month
+from openjxc.reports.facts.rebuild import VERSION
+from openjxc.reports.models import MONEY_SCALE, QTY_SCALE, FactCursor
+from openjxc.stock.ledger import Problem
+
+SHOW = 20  # differences listed per comparison
+Q = f"CAST(ROUND({{}} * {QTY_SCALE}) AS BIGINT)"
+M = f"CAST(ROUND({{}} * {MONEY_SCALE}) AS BIGINT)"
+STOCKED = "('internal', 'transit')"
+
+
+@dataclass
+class FactsReport:
+    company: str
+    cursor: str = ""
+    caught_up: int = 0  # events added for the check that the consumer had not reached
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def _differences(report: FactsReport, code: str, keys: str, sums: int, facts: str, ledger: str, params: list,
+                 what: str) -> None:
+    """Keys where `facts` − `ledger` (both SELECT keys, then `sums` figures) is not zero, as problems."""
+    cols = ", ".join(f"SUM(s{i})" for i in range(sums))
+    having = " OR ".join(f"SUM(s{i}) <> 0" for i in range(sums))
+    sql = (f"SELECT {keys}, {cols} FROM ({facts} UNION ALL {ledger}) AS x GROUP BY {keys} HAVING {having} "
+           f"ORDER BY {keys}")
+    rows = _rows(sql, params)
+    for row in rows[:SHOW]:
+        n = len(row) - sums
+        report.problems.append(Problem(code, f"{what} {tuple(row[:n])}: facts − ledger = {tuple(row[n:])}"))
+    if len(rows) > SHOW:
+        report.problems.append(Problem(code, f"… and {len(rows) - SHOW} more"))
+
+
+def _stock(report: FactsReport, c: int) -> None:
+    k = "day, warehouse_id, item_id, lot_key"
+    legs = (f"SELECT m.business_on AS day, l.warehouse_id, m.item_id, COALESCE(m.lot_id, 0) AS lot_key, "
+            f"{{sign}}{Q.format('m.quantity')} AS s0, {{sign}}{M.format('m.value')} AS s1 FROM stock_stockmove m "
+            f"JOIN stock_location l ON l.id = m.{{side}}_location_id WHERE m.company_id = %s AND l.kind IN {STOCKED}")
+    _differences(report, "facts.stock_day", k, 2,
+                 f"SELECT {k}, qty_in - qty_out AS s0, value_in - value_out AS s1 FROM reports_stockday "
+                 f"WHERE company_id = %s",
+                 legs.format(sign="-", side="to") + " UNION ALL " + legs.format(sign="", side="from"),
+                 [c, c, c], "day, warehouse, item, lot")
+    k = "warehouse_id, item_id, lot_key"
+    _differences(report, "facts.stock_balance", k, 2,
+                 f"SELECT {k}, qty_in - qty_out AS s0, value_in - value_out AS s1 FROM reports_stockday "
+                 f"WHERE company_id = %s",
+                 f"SELECT l.warehouse_id, b.item_id, b.lot_key, -{Q.format('b.quantity')}, -{M.format('b.value')} "
+                 f"FROM stock_stockbalance b JOIN stock_location l ON l.id = b.location_id WHERE b.company_id = %s",
+                 [c, c], "warehouse, item, lot")
+    k = "day, warehouse_id, item_id"
+    cost = (f"SELECT m.business_on, s.warehouse_id, m.item_id, {{sign}}{M.format('m.value')} "
+            f"FROM stock_stockmove m JOIN stock_location s ON s.id = m.{{stocked}}_location_id "
+            f"JOIN stock_location v ON v.id = m.{{other}}_location_id "
+            f"WHERE m.company_id = %s AND s.kind IN {STOCKED} AND v.kind = 'customer'")
+    _differences(report, "facts.cost_of_sales", k, 1,
+                 f"SELECT {k}, cogs - return_cost AS s0 FROM reports_salesday WHERE company_id = %s",
+                 cost.format(sign="-", stocked="from", other="to") + " UNION ALL "
+                 + cost.format(sign="", stocked="to", other="from"),
+                 [c, c, c], "day, warehouse, item")
+
+
+def _rollups(report: FactsReport, c: int) -> None:
+    k = "month, warehouse_id, item_id, flow"
+    _differences(report, "facts.stock_month", k, 4,
+                 f"SELECT {k}, qty_in AS s0, qty_out AS s1, value_in AS s2, value_out AS s3 FROM reports_stockmonth "
+                 f"WHERE company_id = %s",
+                 f"SELECT {month_sql('day')}, warehouse_id, item_id, flow, -qty_in, -qty_out, -value_in, -value_out "
+                 f"FROM reports_stockday WHERE company_id = %s", [c, c], "month, warehouse, item, flow")
+    sums = ("qty", "revenue", "tax", "discount", "cogs", "return_qty", "return_revenue", "return_tax", "return_cost")
+    k = "month, warehouse_id, item_id, customer_id, salesperson_id, channel"
+    _differences(report, "facts.sales_month", k, len(sums),
+                 f"SELECT {k}, {', '.join(f'{s} AS s{i}' for i, s in enumerate(sums))} FROM reports_salesmonth "
+                 f"WHERE company_id = %s",
+                 f"SELECT {month_sql('day')}, warehouse_id, item_id, customer_id, salesperson_id, channel, "
+                 f"{', '.join(f'-{s}' for s in sums)} FROM reports_salesday WHERE company_id = %s",
+                 [c, c], "month, warehouse, item, customer, salesperson, channel")
+
+
+def _checkpoints(report: FactsReport, c: int, closed_through: dt.date | None) -> None:
+    """Each closed month's checkpoint = the previous one carried over + the month's days (both sums and
+    day-weighted sums); the first month's previous one is empty."""
+    if closed_through is None:
+        return
+    months = [r[0] for r in _rows("SELECT DISTINCT month FROM reports_stockclose WHERE company_id = %s", [c])]
+    months += [r[0] for r in _rows(f"SELECT DISTINCT {month_sql('day')} FROM reports_stockday "
+                                   f"WHERE company_id = %s", [c])]
+    months = sorted({dt.date.fromisoformat(m) if isinstance(m, str) else m for m in months})
+    k = "warehouse_id, item_id, lot_key"
+    vendor = connection.vendor
+    for month in [m for m in months if m <= closed_through]:
+        end, prev = last_of(month), previous_month(month)
+        days = (end - month).days + 1
+        span = "(%s::date - day + 1)" if vendor == "postgresql" else "CAST(julianday(%s) - julianday(day) + 1 AS INTEGER)"
+        p = (lambda d: d) if vendor == "postgresql" else (lambda d: d.isoformat())
+        _differences(report, "facts.checkpoint", k, 4,
+                     f"SELECT {k}, qty AS s0, value AS s1, qty_days AS s2, value_days AS s3 FROM reports_stockclose "
+                     f"WHERE company_id = %s AND month = %s",
+                     f"SELECT {k}, -qty, -value, -qty * {days}, -value * {days} FROM reports_stockclose "
+                     f"WHERE company_id = %s AND month = %s UNION ALL "
+                     f"SELECT {k}, -(qty_in - qty_out), -(value_in - value_out), -(qty_in - qty_out) * {span}, "
+                     f"-(value_in - value_out) * {span} FROM reports_stockday "
+                     f"WHERE company_id = %s AND day >= %s AND day <= %s",
+                     [c, p(month), c, p(prev), p(end), p(end), c, p(month), p(end)], f"{month:%Y-%m} warehouse, item, lot")
+
+
+def _documents(report: FactsReport, c: int, info: DocInfo) -> None:
+    """Sales and purchases: per item over all time (voids net out), per day and warehouse (voids on their day)."""
+    q, a, t = Q.format("l.quantity"), M.format("l.amount"), M.format("l.tax_amount")
+    for kinds, table, cols, code in (
+            (SALES, "reports_salesday", ("qty", "revenue", "tax", "return_qty", "return_revenue", "return_tax"),
+             "facts.sales"),
+            (PURCHASES, "reports_purchaseday", ("qty", "amount", "tax", "return_qty", "return_amount"),
+             "facts.purchases")):
+        n = len(cols)
+        parts = []
+        for kind, is_return in kinds.items():
+            figures = ["0", "0", "0", f"-{q}", f"-{a}", f"-{t}"] if is_return else [f"-{q}", f"-{a}", f"-{t}",
+                                                                                   "0", "0", "0"]
+            parts.append(f"SELECT d.warehouse_id, l.item_id, {', '.join(figures[:n])} FROM documents_documentline l "
+                         f"JOIN documents_document d ON d.id = l.document_id "
+                         f"WHERE d.company_id = %s AND d.status = 'posted' AND d.kind = '{kind}'")
+        _differences(report, code, "warehouse_id, item_id", n,
+                     f"SELECT warehouse_id, item_id, {', '.join(f'{s} AS s{i}' for i, s in enumerate(cols))} "
+                     f"FROM {table} WHERE company_id = %s",
+                     " UNION ALL ".join(parts), [c] * (1 + len(parts)), "warehouse, item (all time)")
+        _daily(report, c, info, kinds, table, list(cols), code)
+
+
+def _in(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def _daily(report: FactsReport, c: int, info: DocInfo, kinds: dict, table: str, cols: list[str], code: str) -> None:
+    """Per (day, warehouse): the facts' sums against the posted and voided documents' lines, in Python (small)."""
+    facts: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(cols))
+    for row in _rows(f"SELECT day, warehouse_id, {', '.join(f'SUM({s})' for s in cols)} FROM {table} "
+                     f"WHERE company_id = %s GROUP BY day, warehouse_id", [c]):
+        day = dt.date.fromisoformat(row[0]) if isinstance(row[0], str) else row[0]
+        facts[(day, row[1])] = [int(x or 0) for x in row[2:]]
+    ledger: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(cols))
+    docs = list(Document.objects.filter(company_id=c, kind__in=list(kinds), status__in=[Status.POSTED, Status.VOIDED])
+                .values_list("id", "kind", "status", "business_on", "warehouse_id"))
+    voided_ids = [d[0] for d in docs if d[2] == Status.VOIDED]
+    info.load(voided_ids)
+    voided = void_days(c, [info.get(pk) for pk in voided_ids], info)
+    sums = {pk: (q, a, t) for pk, q, a, t in _rows(
+        f"SELECT l.document_id, SUM({Q.format('l.quantity')}), SUM({M.format('l.amount')}), "
+        f"SUM({M.format('l.tax_amount')}) FROM documents_documentline l JOIN documents_document d "
+        f"ON d.id = l.document_id WHERE d.company_id = %s AND d.kind IN ({_in(kinds)}) "
+        f"AND d.status IN ('posted', 'voided') GROUP BY l.document_id", [c])}
+    for pk, kind, status, day, wh in docs:
+        q, a, t = (int(x or 0) for x in sums.get(pk, (0, 0, 0)))
+        figures = [q, a, t] if not kinds[kind] else [0] * 3 + [q, a, t]
+        figures = figures[:len(cols)]
+        for when, sign in ((day, 1), (voided.get(pk), -1) if status == Status.VOIDED else (None, 0)):
+            if when is None:
+                continue
+            acc = ledger[(when, wh or 0)]
+            for i, f in enumerate(figures):
+                acc[i] += sign * f
+    for key in sorted(set(facts) | set(ledger)):
+        if facts.get(key, [0] * len(cols)) != ledger.get(key, [0] * len(cols)):
+            report.problems.append(Problem(code + "_day", f"day, warehouse {key}: facts {facts.get(key)} "
+                                                          f"ledger {ledger.get(key)} ({', '.join(cols)})"))
+
+
+def _partners(report: FactsReport, c: int) -> None:
+    k = "partner_id, book"
+    book = "CASE e.book WHEN 'receivable' THEN 1 ELSE 2 END"
+    _differences(report, "facts.partner_balance", k, 1,
+                 f"SELECT {k}, debit - credit - settled AS s0 FROM reports_partnerday WHERE company_id = %s",
+                 f"SELECT e.partner_id, {book}, -{M.format('e.amount')} FROM finance_partnerentry e "
+                 f"WHERE e.company_id = %s", [c, c], "partner, book")
+    _differences(report, "facts.partner_applied", k, 1,
+                 f"SELECT {k}, applied AS s0 FROM reports_partnerday WHERE company_id = %s",
+                 f"SELECT e.partner_id, {book}, -{M.format('e.amount')} FROM finance_allocation e "
+                 f"WHERE e.company_id = %s", [c, c], "partner, book")
+    k = "day, book"
+    _differences(report, "facts.partner_day", k, 1,
+                 f"SELECT {k}, debit - credit - settled AS s0 FROM reports_partnerday WHERE company_id = %s",
+                 f"SELECT e.business_on, {book}, -{M.format('e.amount')} FROM finance_partnerentry e "
+                 f"WHERE e.company_id = %s", [c, c], "day, book")
+
+
+def _order_lines(report: FactsReport, c: int) -> None:
+    _differences(report, "facts.order_lines", "line_id", 1,
+                 "SELECT line_id, ordered AS s0 FROM reports_purchaseline WHERE company_id = %s",
+                 f"SELECT l.id, -{Q.format('l.quantity')} FROM documents_documentline l JOIN documents_document d "
+                 f"ON d.id = l.document_id WHERE d.company_id = %s AND d.kind = 'purchase_order' "
+                 f"AND d.status IN ('posted', 'closed', 'voided')", [c, c], "order line")
+    received = (f"SELECT {{line}}, {{sign}}{Q.format('l.quantity')} FROM documents_documentline l "
+                f"JOIN documents_document d ON d.id = l.document_id "
+                f"JOIN documents_documentline s ON s.id = l.source_line_id "
+                f"JOIN documents_document sd ON sd.id = s.document_id {{join}}"
+                f"WHERE d.company_id = %s AND d.status = 'posted' AND d.kind = '{{kind}}' AND {{order}}.kind = "
+                f"'purchase_order'")
+    _differences(report, "facts.order_received", "line_id", 1,
+                 "SELECT line_id, qty AS s0 FROM reports_purchaselinereceipt WHERE company_id = %s",
+                 received.format(line="s.id", sign="-", join="", kind="purchase_receipt", order="sd")
+                 + " UNION ALL " + received.format(
+                     line="o.id", sign="", kind="purchase_return", order="od",
+                     join="JOIN documents_documentline o ON o.id = s.source_line_id "
+                          "JOIN documents_document od ON od.id = o.document_id "),
+                 [c, c, c], "order line")
+
+
+def _tickets(report: FactsReport, c: int, info: DocInfo) -> None:
+    facts = {(dt.date.fromisoformat(r[0]) if isinstance(r[0], str) else r[0], r[1]): [int(r[2]), int(r[3])]
+             for r in _rows("SELECT day, warehouse_id, SUM(tickets), SUM(returns) FROM reports_salesticketday "
+                            "WHERE company_id = %s GROUP BY day, warehouse_id", [c])}
+    docs = list(Document.objects.filter(company_id=c, kind__in=list(SALES), status__in=[Status.POSTED, Status.VOIDED])
+                .values_list("id", "kind", "status", "business_on", "warehouse_id"))
+    voided_ids = [d[0] for d in docs if d[2] == Status.VOIDED]
+    info.load(voided_ids)
+    voided = void_days(c, [info.get(pk) for pk in voided_ids], info)
+    ledger: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for pk, kind, status, day, wh in docs:
+        i = 1 if SALES[kind] else 0
+        ledger[(day, wh or 0)][i] += 1
+        if status == Status.VOIDED and voided.get(pk):
+            ledger[(voided[pk], wh or 0)][i] -= 1
+    for key in sorted(set(facts) | set(ledger)):
+        if facts.get(key, [0, 0]) != ledger.get(key, [0, 0]):
+            report.problems.append(Problem("facts.tickets", f"day, warehouse {key}: facts {facts.get(key)} "
+                                                            f"ledger {ledger.get(key)}"))
+
+
+def check_facts(company) -> FactsReport:
+    """Compare one company's facts with its ledgers; nothing it does is kept."""
+    report = FactsReport(company.code)
+    outer = connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and not outer:
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cur.execute("LOCK TABLE reports_factcursor IN EXCLUSIVE MODE")
+        state = FactCursor.objects.select_for_update().filter(company=company).first()
+        if state is None or state.version != VERSION:
+            report.problems.append(Problem("facts.not_built", "the facts are not built: run jxc rebuild-facts"))
+            transaction.set_rollback(True)
+            return report
+        report.cursor = state.cursor
+        txid, eid = (int(x) for x in state.cursor.split("-"))
+        skip = {tuple(k) for k in state.skip}
+        events = [e for e in Event.objects.filter(company_id=company.pk)
+                  .extra(where=["(txid, id) > (%s, %s)"], params=[txid, eid]).order_by("txid", "id")
+                  if (e.txid, e.pk) not in skip]
+        report.caught_up = len(events)
+        deltas = Deltas(company.pk)
+        apply_events(company, events, deltas)
+        deltas.flush(state.closed_through)
+        close_months(state, due_month(company))
+        info = DocInfo(company.pk, company.time_zone)
+        c = company.pk
+        _stock(report, c)
+        _rollups(report, c)
+        _checkpoints(report, c, state.closed_through)
+        _documents(report, c, info)
+        _tickets(report, c, info)
+        _order_lines(report, c)
+        _partners(report, c)
+        transaction.set_rollback(True)
+    return report
+
+
+def registered_check(company_id: int | None) -> list[Problem]:
+    """For `jxc check-ledger` and the nightly check (core/ledger_checks.py): every company's differences; a
+    company whose facts were never built has none to compare (the consumer builds them on its first run)."""
+    out = []
+    companies = Company.objects.filter(pk=company_id) if company_id else Company.objects.order_by("pk")
+    for company in companies:
+        for p in check_facts(company).problems:
+            if p.code != "facts.not_built":
+                out.append(Problem(p.code, f"{company.code}: {p.detail}"))
+    return out

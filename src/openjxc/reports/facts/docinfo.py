@@ -1,0 +1,104 @@
+"""What the facts need of documents, read once per batch: sales keys (customer, salesperson, channel) and dates.
+
+Salesperson: the person who created the first sales document of the chain (quote, order or delivery) a sale or
+return comes from. Channel: a document sent by a POS terminal (the till) is "till", by another terminal
+"terminal", anything else (back office, API) "order".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+from openjxc.documents.models import Document
+from openjxc.reports.models import Channel
+from openjxc.sync.models import Terminal, TerminalKind
+
+SALES_CHAIN = {"sales_quote", "sales_order", "sales_delivery", "sales_return"}
+
+
+@dataclass(slots=True)
+class Doc:
+    id: int
+    kind: str
+    status: str
+    partner_id: int | None
+    warehouse_id: int | None
+    created_by_id: int | None
+    source_id: int | None
+    business_on: dt.date
+    voided_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    terminal: str
+    prices_include_tax: bool
+
+
+class DocInfo:
+    def __init__(self, company_id: int, time_zone: str):
+        self.company_id = company_id
+        self.tz = zoneinfo.ZoneInfo(time_zone)
+        self.docs: dict[int, Doc] = {}
+        self._keys: dict[int, tuple[int, int, int]] = {}
+        self._terminals: dict[str, str] | None = None
+
+    def load(self, ids) -> None:
+        """Read the documents `ids` and the sales documents they come from (up to three levels)."""
+        todo = {i for i in ids if i is not None and i not in self.docs}
+        for _level in range(4):
+            if not todo:
+                return
+            rows = (Document.objects.filter(company_id=self.company_id, pk__in=todo)
+                    .values_list("id", "kind", "status", "partner_id", "warehouse_id", "created_by_id", "source_id",
+                                 "business_on", "voided_at", "closed_at", "custom", "prices_include_tax"))
+            todo = set()
+            for pk, kind, status, partner, wh, creator, source, day, voided, closed, custom, inclusive in rows:
+                terminal = custom.get("terminal", "") if isinstance(custom, dict) else ""
+                self.docs[pk] = Doc(pk, kind, status, partner, wh, creator, source, day, voided, closed,
+                                    terminal if isinstance(terminal, str) else "", inclusive)
+                if kind in SALES_CHAIN and source is not None and source not in self.docs:
+                    todo.add(source)
+
+    def forget(self) -> None:
+        """Drop what was read (a rebuild reads documents a chunk at a time)."""
+        self.docs.clear()
+        self._keys.clear()
+
+    def get(self, doc_id: int) -> Doc:
+        return self.docs[doc_id]
+
+    def local_day(self, at: dt.datetime) -> dt.date:
+        return at.astimezone(self.tz).date()
+
+    def channel(self, doc: Doc) -> int:
+        if not doc.terminal:
+            return Channel.ORDER
+        if self._terminals is None:
+            self._terminals = dict(Terminal.objects.filter(company_id=self.company_id).values_list("code", "kind"))
+        kind = self._terminals.get(doc.terminal)
+        if kind is None:  # registered after the map was read
+            self._terminals = dict(Terminal.objects.filter(company_id=self.company_id).values_list("code", "kind"))
+            kind = self._terminals.get(doc.terminal)
+        return Channel.TILL if kind == TerminalKind.POS else Channel.TERMINAL
+
+    def salesperson(self, doc: Doc) -> int:
+        first = doc
+        seen = 0
+        while first.source_id is not None and seen < 4:
+            src = self.docs.get(first.source_id)
+            if src is None or src.kind not in SALES_CHAIN:
+                break
+            first, seen = src, seen + 1
+        return first.created_by_id or 0
+
+    def sales_key(self, doc_id: int | None) -> tuple[int, int, int]:
+        """(customer, salesperson, channel) of a sales document (zeros and "order" without one)."""
+        if doc_id is None:
+            return (0, 0, Channel.ORDER)
+        key = self._keys.get(doc_id)
+        if key is None:
+            if doc_id not in self.docs:
+                self.load([doc_id])
+            doc = self.docs[doc_id]
+            key = self._keys[doc_id] = (doc.partner_id or 0, self.salesperson(doc), self.channel(doc))
+        return key

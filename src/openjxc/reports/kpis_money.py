@@ -1,0 +1,115 @@
+"""KPIs of purchasing and of the partner ledger: purchase on-time rate, receivables and overdue, DSO."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import connection
+
+from openjxc.finance.selectors import BUCKETS, bucket_of
+from openjxc.partners.models import Partner
+from openjxc.reports.kpis import KpiResult, KpiRow, _labelled, _money, _qty, _ratio
+from openjxc.reports.models import Book
+from openjxc.reports.query import Query, run
+from openjxc.reports.querysql import p, to_date
+
+
+def _due_plus(grace: int) -> str:
+    if connection.vendor == "postgresql":
+        return f"(l.promised_on + {int(grace)})"
+    return f"date(l.promised_on, '+{int(grace)} days')"
+
+
+def on_time_lines(company, q: Query, *, grace_days: int = 0) -> list[tuple]:
+    """Purchase order lines promised in the period and not closed or voided before their date:
+    (line, supplier, warehouse, ordered, received by the promised date + grace), scaled quantities."""
+    conds = ["l.company_id = %s", "l.promised_on >= %s", "l.promised_on <= %s",
+             "(l.closed_on IS NULL OR l.closed_on >= l.promised_on)"]
+    params: list = [company.pk, p(q.start), p(q.end)]
+    if q.warehouse_ids is not None:
+        ids = sorted(q.warehouse_ids) or [0]
+        conds.append(f"l.warehouse_id IN ({', '.join(['%s'] * len(ids))})")
+        params += ids
+    for name, col in (("supplier", "l.supplier_id"), ("warehouse", "l.warehouse_id"), ("item", "l.item_id")):
+        if q.filters.get(name):
+            vals = list(q.filters[name])
+            conds.append(f"{col} IN ({', '.join(['%s'] * len(vals))})")
+            params += vals
+    sql = (f"SELECT l.line_id, l.supplier_id, l.warehouse_id, l.ordered, "
+           f"(SELECT COALESCE(SUM(r.qty), 0) FROM reports_purchaselinereceipt r WHERE r.line_id = l.line_id "
+           f"AND r.day <= {_due_plus(grace_days)}) FROM reports_purchaseline l WHERE {' AND '.join(conds)} "
+           f"ORDER BY l.line_id")
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return [tuple(int(x) for x in row) for row in cur.fetchall()]
+
+
+def on_time_rate(company, q, by=None, *, grace_days: int = 0, tolerance="0.02"):
+    """采购到货准时率: lines whose receipts by the promised date (+ grace) reach ordered × (1 − tolerance) ÷ lines
+    promised in the period; `qty_rate`: quantity received on time (at most the ordered) ÷ ordered."""
+    tol = Decimal(str(tolerance))
+    groups: dict = defaultdict(lambda: [0, 0, 0, 0])  # lines, on time, ordered, received on time
+    for _line, supplier, warehouse, ordered, received in on_time_lines(company, q, grace_days=grace_days):
+        key = supplier if by == "supplier" else warehouse if by == "warehouse" else None
+        on_time = Decimal(received) >= Decimal(ordered) * (1 - tol)
+        for g in {key, None}:
+            acc = groups[g]
+            acc[0] += 1
+            acc[1] += 1 if on_time else 0
+            acc[2] += ordered
+            acc[3] += min(max(received, 0), ordered)
+    groups.setdefault(None, [0, 0, 0, 0])
+    rows = [KpiRow(g, _ratio(v[1], v[0], 100), {"lines": v[0], "on_time": v[1], "ordered": _qty(v[2]),
+                                               "received_on_time": _qty(v[3]), "qty_rate": _ratio(v[3], v[2], 100)})
+            for g, v in sorted(groups.items(), key=lambda kv: (kv[0] is None, str(kv[0])))]
+    return KpiResult("on_time_rate", _labelled(company, by, rows))
+
+
+def receivables(company, q, by=None):
+    """应收余额 at the end of the period, what of it is overdue, and the open documents by ageing bucket (the
+    finance aging's: 0–30 days past due including not yet due, 31–60, 61–90, over 90)."""
+    conds = ["company_id = %s", "book = %s", "day <= %s"]
+    params: list = [company.pk, int(Book.RECEIVABLE), p(q.end)]
+    if q.filters.get("customer"):
+        vals = list(q.filters["customer"])
+        conds.append(f"partner_id IN ({', '.join(['%s'] * len(vals))})")
+        params += vals
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT partner_id, due_on, SUM(debit - credit - settled), SUM(debit - applied) "
+                    f"FROM reports_partnerday WHERE {' AND '.join(conds)} GROUP BY partner_id, due_on", params)
+        rows = cur.fetchall()
+    region = dict(Partner.objects.filter(company_id=company.pk).values_list("id", "region_id")) if by == "region" else {}
+    groups: dict = defaultdict(lambda: {"balance": 0, "open": 0, "overdue": 0, "buckets": dict.fromkeys(BUCKETS, 0)})
+    for partner, due_on, balance, open_debit in rows:
+        due_on = to_date(due_on)
+        key = partner if by == "customer" else region.get(partner) if by == "region" else None
+        for g in {key, None}:
+            acc = groups[g]
+            acc["balance"] += int(balance)
+            acc["open"] += int(open_debit)
+            if open_debit:
+                acc["buckets"][bucket_of((q.end - due_on).days)] += int(open_debit)
+                if due_on < q.end:
+                    acc["overdue"] += int(open_debit)
+    groups.setdefault(None, {"balance": 0, "open": 0, "overdue": 0, "buckets": dict.fromkeys(BUCKETS, 0)})
+    out = []
+    for g, acc in sorted(groups.items(), key=lambda kv: (kv[0] is None, str(kv[0]))):
+        if g is not None and not acc["balance"] and not acc["open"]:
+            continue
+        out.append(KpiRow(g, _money(acc["balance"]), {
+            "overdue": _money(acc["overdue"]), "open_documents": _money(acc["open"]),
+            "unapplied_credits": _money(acc["balance"] - acc["open"]),
+            "buckets": {b: _money(v) for b, v in acc["buckets"].items()}}))
+    return KpiResult("receivables", _labelled(company, by, out))
+
+
+def dso(company, q, by=None):
+    """DSO = receivables at the end ÷ invoiced (with VAT) in the period × days in the period."""
+    balance = receivables(company, q).total.value
+    res = run(company, Query(measures=["receivable_invoiced"], start=q.start, end=q.end,
+                             warehouse_ids=None, show_cost=True))
+    invoiced = res.rows[0].values["receivable_invoiced"] if res.rows else Decimal(0)
+    days = (q.end - q.start).days + 1
+    value = _ratio(balance * days, invoiced) if invoiced else None
+    return KpiResult("dso", [KpiRow(None, value, {"receivables": balance, "invoiced": invoiced, "days": days})])

@@ -1,0 +1,289 @@
+"""The facts reports read: daily additive tables kept by the change-feed consumer (reports/facts/).
+
+Every figure is an integer in a fixed scale: quantities in 1/10,000 of the base unit (`QTY_SCALE`), money in
+fen (`MONEY_SCALE`). Sums are then exact on both engines (SQLite keeps NUMERIC as floating point) and cheap.
+Rows are deltas keyed by the business date: a back-dated posting adds to its own day, a void subtracts on the
+day of the void, exactly as the ledgers do. Nothing here is edited by hand; `jxc rebuild-facts` recomputes it all
+from the ledgers and `jxc check-facts` proves it equals them.
+
+Dimension columns are plain ids (no database foreign keys: the facts never hold a lock on master data and a
+fact insert checks nothing); 0 stands for "none" (no lot, no customer, no salesperson).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from openjxc.core.models import Company
+
+QTY_SCALE = 10_000
+MONEY_SCALE = 100
+
+
+def _id(**kw):
+    return models.BigIntegerField(default=0, **kw)
+
+
+def _sum():
+    return models.BigIntegerField(default=0)
+
+
+class Flow(models.IntegerChoices):
+    """What moved stock in or out of a warehouse, from the counterpart location of the move."""
+
+    PURCHASE = 1, "purchase"  # in: receipts; out: returns to the supplier
+    SALE = 2, "sale"  # out: deliveries; in: customer returns
+    TRANSFER = 3, "transfer"  # to / from in-transit or another warehouse
+    PRODUCTION = 4, "production"  # issues to and receipts from production
+    COUNT = 5, "count"  # count differences (盘点)
+    GAIN = 6, "gain"  # stock gains (报溢)
+    WRITE_OFF = 7, "write_off"  # write-offs (报损)
+    OPENING = 8, "opening"
+    OTHER = 9, "other"
+    ADJUSTMENT = 10, "adjustment"  # cost-only moves (quantity 0): revaluations, re-costing
+    INTERNAL = 11, "internal"  # between two locations of the same warehouse (nets to zero)
+
+
+class Channel(models.IntegerChoices):
+    ORDER = 1, "order"  # a document entered in the back office or through the API
+    TILL = 2, "till"  # a sale at a POS till (terminal or browser till)
+    TERMINAL = 3, "terminal"  # another kind of terminal
+
+
+class Book(models.IntegerChoices):
+    RECEIVABLE = 1, "receivable"
+    PAYABLE = 2, "payable"
+
+
+class FactCursor(models.Model):
+    """Where the facts consumer of one company is in the change feed; written in the same transaction as the facts.
+
+    `skip`: events above the cursor that the facts already include (a rebuild saw their transactions commit
+    before it read the ledgers); they are passed over once and dropped when the cursor passes them.
+    `closed_through`: the last month (its first day) whose month-end checkpoints (StockClose) are written.
+    """
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="+")
+    cursor = models.CharField(max_length=64, default="0-0")
+    skip = models.JSONField(default=list, blank=True)
+    closed_through = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    events = models.BigIntegerField(default=0)  # events read since the last rebuild
+    built_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+
+class StockFlows(models.Model):
+    """What StockDay and StockMonth share: warehouse, item, flow and the in / out sums."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
+    warehouse_id = _id()
+    item_id = _id()
+    flow = models.SmallIntegerField(choices=Flow.choices)
+    qty_in = _sum()
+    qty_out = _sum()
+    value_in = _sum()
+    value_out = _sum()
+
+    class Meta:
+        abstract = True
+
+
+class StockDay(StockFlows):
+    """In and out of one item (lot) at one warehouse on one day, per flow."""
+
+    day = models.DateField()
+    lot_key = _id()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "day", "warehouse_id", "item_id", "lot_key", "flow"],
+                                               name="stockday_key")]
+
+
+class StockMonth(StockFlows):
+    """StockDay summed by month (first day of the month), without lots: what period reports over months read."""
+
+    month = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "month", "warehouse_id", "item_id", "flow"],
+                                               name="stockmonth_key")]
+
+
+class StockClose(models.Model):
+    """Month-end checkpoint of one item (lot) at one warehouse: closing quantity and value, and the sums over the
+    month's days of the daily closing quantity and value (`*_days`, for the average stock of a period).
+
+    Written for every month up to FactCursor.closed_through; a key without a row had nothing that month."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
+    month = models.DateField()
+    warehouse_id = _id()
+    item_id = _id()
+    lot_key = _id()
+    qty = _sum()
+    value = _sum()
+    qty_days = _sum()
+    value_days = _sum()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "month", "warehouse_id", "item_id", "lot_key"],
+                                               name="stockclose_key")]
+
+
+class SalesFigures(models.Model):
+    """What SalesDay and SalesMonth share: the keys but the date, and the sums."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
+    warehouse_id = _id()
+    item_id = _id()
+    customer_id = _id()
+    salesperson_id = _id()
+    channel = models.SmallIntegerField(choices=Channel.choices)
+    qty = _sum()
+    revenue = _sum()
+    tax = _sum()
+    discount = _sum()
+    cogs = _sum()
+    return_qty = _sum()
+    return_revenue = _sum()
+    return_tax = _sum()
+    return_cost = _sum()
+
+    class Meta:
+        abstract = True
+
+
+class SalesDay(SalesFigures):
+    """Sales lines of one day by item, customer, salesperson, warehouse and channel; returns on their own columns.
+
+    revenue, discount: excluding VAT. cogs: value of the moves to customers; return_cost: value of the customer
+    returns (at the cost they came back at). Voids subtract on the day of the void."""
+
+    day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["company", "day", "warehouse_id", "item_id", "customer_id", "salesperson_id", "channel"],
+            name="salesday_key")]
+
+
+class SalesMonth(SalesFigures):
+    """SalesDay summed by month (first day of the month)."""
+
+    month = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["company", "month", "warehouse_id", "item_id", "customer_id", "salesperson_id", "channel"],
+            name="salesmonth_key")]
+
+
+class SalesTicketDay(models.Model):
+    """Sales documents (tickets, 客流) and return documents of one day; a void subtracts one."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
+    day = models.DateField()
+    warehouse_id = _id()
+    customer_id = _id()
+    salesperson_id = _id()
+    channel = models.SmallIntegerField(choices=Channel.choices)
+    tickets = _sum()
+    returns = _sum()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["company", "day", "warehouse_id", "customer_id", "salesperson_id", "channel"],
+            name="salesticketday_key")]
+
+
+class PurchaseDay(models.Model):
+    """Purchase receipt lines of one day by item, supplier and warehouse (amounts excluding VAT); returns apart."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
+    day = models.DateField()
+    warehouse_id = _id()
+    item_id = _id()
+    supplier_id = _id()
+    qty = _sum()
+    amount = _sum()
+    tax = _sum()
+    return_qty = _sum()
+    return_amount = _sum()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "day", "warehouse_id", "item_id", "supplier_id"],
+                                               name="purchaseday_key")]
+
+
+class PurchaseLine(models.Model):
+    """One confirmed purchase order line, for the on-time rate: promised date, ordered quantity, and the day the
+    order was closed short, cancelled or voided (it then leaves the denominator of later promised dates)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
+    line_id = models.BigIntegerField(unique=True)
+    order_id = _id()
+    warehouse_id = _id()
+    item_id = _id()
+    supplier_id = _id()
+    promised_on = models.DateField(null=True, blank=True)
+    ordered = _sum()
+    closed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "promised_on"], name="purchaseline_promised")]
+
+
+class PurchaseLineReceipt(models.Model):
+    """Quantity received against one purchase order line on one day (receipts − returns; voids subtract)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
+    line_id = models.BigIntegerField()
+    day = models.DateField()
+    qty = _sum()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "line_id", "day"], name="purchaselinereceipt_key")]
+
+
+class PartnerDay(models.Model):
+    """The partner ledger (应收 / 应付) of one day by partner and due date.
+
+    debit: documents owed (deliveries, receipts or bills); credit: returns; settled: money received or paid;
+    applied: credits and money applied to documents falling due on `due_on`. Balance = debit − credit − settled;
+    open on documents due on a day = debit − applied of that due date."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
+    day = models.DateField()
+    book = models.SmallIntegerField(choices=Book.choices)
+    partner_id = _id()
+    due_on = models.DateField()
+    debit = _sum()
+    credit = _sum()
+    settled = _sum()
+    applied = _sum()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "book", "day", "partner_id", "due_on"],
+                                               name="partnerday_key")]
+
+
+class PartnerRowSeen(models.Model):
+    """A partner-ledger row (entry or allocation) already in PartnerDay: each is added exactly once."""
+
+    ENTRY, ALLOCATION = 1, 2
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
+    kind = models.SmallIntegerField()
+    row_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "row_id"], name="partnerrowseen_key")]

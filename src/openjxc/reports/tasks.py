@@ -1,0 +1,47 @@
+"""Background tasks of the reports app, run by the huey worker that `jxc serve` starts."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.db import transaction
+from huey import crontab
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
+
+from openjxc.reports.facts.consumer import consume_all
+
+logger = logging.getLogger(__name__)
+DEBOUNCE_SECONDS = 2
+_scheduled = [-DEBOUNCE_SECONDS * 1.0]
+
+
+@db_periodic_task(crontab(minute="*"), name="reports.consume_facts")
+def periodic_consume_facts():
+    """Every minute: the report facts catch up with the change feed (whatever a lost trigger left behind)."""
+    return {code: p.events for code, p in consume_all().items()}
+
+
+@db_task(name="reports.consume_facts_now")
+def consume_facts_now():
+    try:
+        return {code: p.events for code, p in consume_all().items()}
+    except Exception:  # the minute task does it again; never fail anything that scheduled it
+        logger.exception("facts consumer failed")
+        return None
+
+
+def soon(*_args) -> None:
+    """documents hook: once the posting has committed, have the worker add it to the facts (at most one request
+    every DEBOUNCE_SECONDS per process; with an immediate huey — tests — nothing: callers consume explicitly)."""
+    if HUEY.immediate:
+        return
+    transaction.on_commit(_schedule)
+
+
+def _schedule() -> None:
+    now = time.monotonic()
+    if now - _scheduled[0] < DEBOUNCE_SECONDS:
+        return
+    _scheduled[0] = now
+    consume_facts_now()

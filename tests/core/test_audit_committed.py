@@ -1,0 +1,298 @@
+"""Every service that writes an audit record, run the way a request runs it: outside any test transaction.
+
+Inside a test transaction a service that forgot `transaction.atomic` still looks fine (the test's own
+transaction hides it); here each one commits for real, so a service that saves its change and only then
+fails to write its audit row (or its outbox event) is caught. `test_every_audit_writer_is_covered` reads the
+source and fails when a new function writes audit records without a case below.
+
+A refusal must leave nothing behind: `test_refusals_write_nothing` compares every table before and after.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import pathlib
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.test import Client
+
+from openjxc.alerts import channel_services
+from openjxc.catalog import pricing
+from openjxc.catalog import services as catalog
+from openjxc.core import company_settings, tokens
+from openjxc.core import services as core
+from openjxc.core.errors import DomainError
+from openjxc.core.models import AuditRecord, Event, Role, User
+from openjxc.counts import services as counts
+from openjxc.counts.services import EntryInput
+from openjxc.documents import orders
+from openjxc.documents import services as docs
+from openjxc.documents.services import LineInput
+from openjxc.finance import services as fin
+from openjxc.partners import services as partners
+from openjxc.sync import browser as sync_browser
+from openjxc.sync import terminals
+from openjxc.workflow import services as wf
+from tests.api.conftest import Api
+from tests.conftest import Shop
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+D = Decimal
+SRC = pathlib.Path(__file__).resolve().parents[2] / "src" / "openjxc"
+
+
+@pytest.fixture
+def w(wipeable_ledger):
+    shop = Shop()
+    shop.receive(shop.flour, 100, "5.00")
+    shop.keeper = shop.user("keeper", Role.KEEPER)
+    shop.manager = shop.user("manager", Role.MANAGER)
+    return shop
+
+
+def _new_company_admin():
+    """An administrator of a company where nothing is posted yet."""
+    company = core.create_company(code="NEW", name="新公司")
+    return core.create_user(by=None, company=company, username="new-admin", password="pw-12345678",
+                            roles=[Role.ADMIN])
+
+
+def _count(w):
+    count = counts.create_count(by=w.admin, warehouse=w.main, blind=False)
+    counts.start_count(count, by=w.admin)
+    return count
+
+
+def _counted(w):
+    count = _count(w)
+    counts.record_entries(count, by=w.admin, entries=[EntryInput(item=w.flour.pk, quantity=D("98"))])
+    counts.finish_count(count, by=w.admin)
+    return count
+
+
+def _delivery(w):
+    return w.sell(w.flour, 2, price="8")
+
+
+def _receipt(w, post=True):
+    return fin.create_settlement(by=w.admin, kind="receipt", partner=w.customer, amount=D("16"), post=post)
+
+
+def _allocated(w):
+    doc = _delivery(w)
+    s = _receipt(w)
+    [a] = fin.allocate(by=w.admin, settlement=s, allocations=[fin.AllocationInput(doc, D("16"))])
+    return a
+
+
+def _flow(w):
+    return wf.create_flow(by=w.admin, name="报损审批", kind="write_off",
+                          steps=[{"name": "主管", "approvers": [{"type": "user", "user": w.manager.pk}]}])
+
+
+def _write_off(w):
+    return docs.create_document(by=w.keeper, kind="write_off", warehouse=w.main,
+                                lines=[LineInput(item=w.flour.pk, quantity=D("1"))])
+
+
+def _submitted_in_flow(w):
+    _flow(w)
+    return docs.submit_document(_write_off(w), by=w.keeper)
+
+
+def _delegation(w):
+    start = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
+    return wf.create_delegation(by=w.manager, delegate=w.keeper, starts_at=start, ends_at=start + dt.timedelta(days=2))
+
+
+def _price_list(w):
+    return pricing.create_price_list(by=w.admin, name="批发价",
+                                     prices=[pricing.PriceInput(item=w.water.pk, price=D("1.80"))])
+
+
+def _webhook(w):
+    return channel_services.create_channel(by=w.admin, kind="wecom", name="群",
+                                           config={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"})
+
+
+# function that writes the audit record (module path, name) -> the call that reaches it, as a request would
+CASES = {
+    ("alerts/channel_services.py", "create_channel"): _webhook,
+    ("alerts/channel_services.py", "update_channel"):
+        lambda w: channel_services.update_channel(by=w.admin, pk=_webhook(w).pk, name="新群"),
+    ("alerts/channel_services.py", "delete_channel"):
+        lambda w: channel_services.delete_channel(by=w.admin, pk=_webhook(w).pk),
+    ("catalog/pricing.py", "delete_price_list"): lambda w: pricing.delete_price_list(_price_list(w), by=w.admin),
+    ("catalog/pricing.py", "set_group_members"):
+        lambda w: pricing.create_customer_group(by=w.admin, code="VIP", name="大客户", members=[w.customer]),
+    ("catalog/services.py", "delete_unit"):
+        lambda w: catalog.delete_unit(catalog.create_unit(by=w.admin, code="BAG", name="袋"), by=w.admin),
+    ("catalog/services.py", "remove_item_unit"): lambda w: catalog.remove_item_unit(w.water, by=w.admin, unit=w.box),
+    ("core/company_settings.py", "set_stock_tracking"):
+        lambda w: company_settings.set_stock_tracking(by=w.admin, enabled=True),
+    ("core/company_settings.py", "set_payable_from"):
+        lambda w: company_settings.set_payable_from(by=_new_company_admin(), source="bill"),
+    ("core/masterdata.py", "save_master"):
+        lambda w: partners.update_partner(w.customer, by=w.admin, name="好运超市二店"),
+    ("core/tokens.py", "create_token"): lambda w: tokens.create_token(by=None, user=w.keeper, name="ERP"),
+    ("core/tokens.py", "revoke_token"):
+        lambda w: tokens.revoke_token(by=w.keeper, token_id=tokens.create_token(by=w.keeper, name="ERP")[0].pk),
+    ("core/services.py", "create_company"): lambda w: core.create_company(code="NEW", name="新公司"),
+    ("core/services.py", "create_user"): lambda w: w.user("clerk", Role.CASHIER),
+    ("core/services.py", "update_user"):
+        lambda w: core.update_user(w.keeper, by=w.admin, display_name="老赵", warehouses=[w.main]),
+    ("core/services.py", "reset_password"):
+        lambda w: core.reset_password(w.keeper, by=w.admin, password="another-pw-2026"),
+    ("counts/services.py", "create_plan"):
+        lambda w: counts.create_plan(by=w.admin, name="月盘", warehouse=w.main),
+    ("counts/services.py", "update_plan"):
+        lambda w: counts.update_plan(counts.create_plan(by=w.admin, name="月盘", warehouse=w.main), by=w.admin,
+                                     every_days=14),
+    ("counts/services.py", "create_count"): lambda w: counts.create_count(by=w.admin, warehouse=w.main),
+    ("counts/services.py", "_log"): _count,
+    ("counts/services.py", "record_entries"):
+        lambda w: counts.record_entries(_count(w), by=w.admin, entries=[EntryInput(item=w.flour.pk, quantity=1)]),
+    ("counts/services.py", "set_reason"):
+        lambda w: (lambda c: counts.set_reason(c, by=w.admin, line=c.lines.get(item=w.flour).pk,
+                                               reason="damage"))(_counted(w)),
+    ("counts/services.py", "create_count_document"):
+        lambda w: counts.create_count_document(_counted(w), by=w.admin),
+    ("documents/orders.py", "set_order_settings"):
+        lambda w: orders.set_order_settings(by=w.admin, over_receipt_tolerance=D("0.05")),
+    ("documents/services.py", "create_document"): _write_off,
+    ("documents/services.py", "update_document"):
+        lambda w: docs.update_document(_write_off(w), by=w.keeper, memo="破损"),
+    ("documents/services.py", "transition"): lambda w: docs.submit_document(_write_off(w), by=w.keeper),
+    ("finance/services.py", "_transition"): lambda w: fin.post_settlement(_receipt(w, post=False), by=w.admin),
+    ("finance/services.py", "create_settlement"): lambda w: _receipt(w, post=False),
+    ("finance/services.py", "allocate"): _allocated,
+    ("finance/services.py", "unallocate"): lambda w: fin.unallocate(_allocated(w), by=w.admin),
+    ("finance/services.py", "set_payment_terms"): lambda w: fin.set_payment_terms(w.customer, by=w.admin, days=30),
+    ("sync/browser.py", "register_browser_terminal"):
+        lambda w: sync_browser.register_browser_terminal(by=w.admin, warehouse=w.main, device_id="dev-0123456789"),
+    ("sync/terminals.py", "set_terminal_settings"):
+        lambda w: terminals.set_terminal_settings(by=w.admin, silent_minutes=30),
+    ("sync/terminals.py", "create_registration_code"):
+        lambda w: terminals.create_registration_code(by=w.admin, kind="pda", warehouse=w.main),
+    ("sync/terminals.py", "register_terminal"):
+        lambda w: terminals.register_terminal(by=w.admin, code="PDA1", name="手持", kind="pda", warehouse=w.main),
+    ("sync/terminals.py", "revoke_terminal"):
+        lambda w: terminals.revoke_terminal(by=w.admin, terminal_id=terminals.register_terminal(
+            by=w.admin, code="PDA1", name="手持", kind="pda", warehouse=w.main)[0].pk),
+    ("workflow/services.py", "create_flow"): _flow,
+    ("workflow/services.py", "update_flow"): lambda w: wf.update_flow(_flow(w), by=w.admin, name="报损二级审批"),
+    ("workflow/services.py", "start_approval"): _submitted_in_flow,
+    ("workflow/services.py", "_record_decision"):
+        lambda w: docs.approve_document(_submitted_in_flow(w), by=w.manager, comment="属实"),
+    ("workflow/services.py", "create_delegation"): _delegation,
+    ("workflow/services.py", "cancel_delegation"): lambda w: wf.cancel_delegation(_delegation(w), by=w.manager),
+    ("workflow/services.py", "set_calendar"):
+        lambda w: wf.set_calendar(by=w.admin, hours={"0": [["09:00", "18:00"]]}),
+}
+
+
+def _audit_writers() -> set[tuple[str, str]]:
+    """Every function in the source that calls record_audit or make_audit."""
+    found = set()
+    for path in SRC.rglob("*.py"):
+        if "migrations" in path.parts or path.name == "events.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Call) and getattr(sub.func, "id", getattr(sub.func, "attr", "")) in (
+                        "record_audit", "make_audit"):
+                    found.add((path.relative_to(SRC).as_posix(), node.name))
+                    break
+    return found
+
+
+@pytest.mark.django_db(transaction=False)
+def test_every_audit_writer_is_covered():
+    writers = _audit_writers()
+    assert writers - set(CASES) == set(), "audit writers without a committed test case below"
+    assert set(CASES) - writers == set(), "cases for functions that no longer write audit records"
+
+
+@pytest.mark.parametrize("where", sorted(CASES), ids=lambda w: f"{w[0]}:{w[1]}")
+def test_service_commits_its_change_with_its_audit_record(w, where):
+    audits, events = AuditRecord.objects.count(), Event.objects.count()
+    CASES[where](w)  # raises (AssertionError) when a write happens outside a transaction
+    assert AuditRecord.objects.count() > audits
+    assert Event.objects.count() > events
+
+
+# ---------------------------------------------------------------- refusals leave nothing behind
+
+
+def _tables() -> dict[str, list]:
+    """Every row of every table of ours, to compare before and after a refusal."""
+    out = {}
+    for model in apps.get_models():
+        if model._meta.app_label in {"contenttypes", "sessions", "auth"}:
+            continue
+        out[model._meta.label] = sorted(map(repr, model.objects.values_list()))
+    return out
+
+
+def _over_allocation(w):
+    s, doc = _receipt(w), _delivery(w)
+    return lambda: fin.allocate(by=w.admin, settlement=s, allocations=[fin.AllocationInput(doc, D("9999"))])
+
+
+def _posted_edit(w):
+    posted = _delivery(w)
+    return lambda: docs.update_document(posted, by=w.admin, memo="改",
+                                        lines=[LineInput(item=w.milk.pk, quantity=D("1"))])
+
+
+def _cashier_edits_user(w):
+    cashier = w.user("c", Role.CASHIER)
+    return lambda: core.update_user(w.keeper, by=cashier, display_name="x")
+
+
+# name -> set-up (committed) that returns the refused call, which alone is measured
+REFUSALS = {
+    "last admin loses the role":
+        lambda w: lambda: core.update_user(w.admin, by=w.admin, display_name="x", roles=["manager"]),
+    "unknown role": lambda w: lambda: core.update_user(w.keeper, by=w.admin, display_name="x", roles=["king"]),
+    "weak password": lambda w: lambda: core.reset_password(w.keeper, by=w.admin, password="123"),
+    "a cashier edits a user": _cashier_edits_user,
+    "unit in use": lambda w: lambda: catalog.delete_unit(w.kg, by=w.admin),
+    "over-allocation": _over_allocation,
+    "posted document edited": _posted_edit,
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSALS))
+def test_refusals_write_nothing(w, name):
+    refused = REFUSALS[name](w)
+    before = _tables()
+    with pytest.raises(DomainError):
+        refused()
+    assert _tables() == before
+
+
+# ---------------------------------------------------------------- through the pages and the API, committing
+
+
+def test_web_user_edit_saves_the_change_with_its_audit_record(w):
+    browser = Client()
+    browser.force_login(w.admin)
+    r = browser.post(f"/admin/users/{w.keeper.pk}/", {"display_name": "老赵", "email": "", "roles": ["keeper"],
+                                                      "language": "", "is_active": "on"})
+    assert r.status_code == 302
+    assert User.objects.get(pk=w.keeper.pk).display_name == "老赵"
+    assert AuditRecord.objects.filter(object_type="core.user", object_id=str(w.keeper.pk), action="update").exists()
+
+
+def test_api_user_patch_without_idempotency_key_saves_with_its_audit_record(w):
+    r = Api(w.admin).patch(f"/users/{w.keeper.pk}", {"display_name": "老赵"})
+    assert r.status_code == 200, r.content
+    assert r.json()["display_name"] == "老赵"
+    assert AuditRecord.objects.filter(object_type="core.user", object_id=str(w.keeper.pk), action="update").exists()
