@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from openjxc.core.errors import PermissionDenied
+from openjxc.core.errors import NoCompany, PermissionDenied
 from openjxc.core.models import Role
 
 ALL = "*"
@@ -70,3 +70,16 @@ def require_company(user, company_id) -> None:
     """Crossing companies is refused like any other permission error."""
     if user.company_id is None or user.company_id != company_id:
         raise PermissionDenied(action=_("access another company's data"))
+
+
+def company_id_of(user) -> int:
+    """The id of the company `user` works in; NoCompany (user.no_company) when there is none."""
+    if user is None or user.company_id is None:
+        raise NoCompany()
+    return user.company_id
+
+
+def company_of(user):
+    """The company `user` works in; NoCompany (user.no_company) when there is none."""
+    company_id_of(user)
+    return user.company

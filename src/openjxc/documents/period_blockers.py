@@ -7,7 +7,7 @@ from django.db.models import Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from openjxc.documents.kinds import get_kind, orders
+from openjxc.documents.kinds import TRANSIT_LEGS, get_kind, orders
 from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.stock.period_close import Blocker, register_blocker
 
@@ -38,11 +38,18 @@ def unposted(company, first, last) -> list[Blocker]:
 
 
 def in_transit(company, first, last) -> list[Blocker]:
-    outs = Document.objects.filter(company=company, kind="transfer_out", status=Status.POSTED, business_on__lte=last)
+    out = []
+    for out_kind, in_kind in TRANSIT_LEGS.items():  # transfer out -> transfer in
+        out += _in_transit(company, last, out_kind, in_kind)
+    return out[:LIMIT]
+
+
+def _in_transit(company, last, out_kind: str, in_kind: str) -> list[Blocker]:
+    outs = Document.objects.filter(company=company, kind=out_kind, status=Status.POSTED, business_on__lte=last)
     sent = dict(DocumentLine.objects.filter(document__in=outs).values_list("document_id").annotate(q=Sum("quantity"))
                 .order_by())
     received = dict(
-        DocumentLine.objects.filter(source_line__document__in=outs, document__kind="transfer_in",
+        DocumentLine.objects.filter(source_line__document__in=outs, document__kind=in_kind,
                                     document__status=Status.POSTED, document__business_on__lte=last)
         .values_list("source_line__document_id").annotate(q=Sum("quantity")).order_by()
     )
