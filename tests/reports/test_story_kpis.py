@@ -26,27 +26,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from openjxc.core import clock
 from openjxc.documents.on_time import on_time_rate
 from openjxc.reports.facts.check import check_facts
-from openjxc.reports.facts.consumer import consume
 from openjxc.reports.kpi_run import compute
 from openjxc.reports.query import Query, run
-from tests.conftest import Shop, assert_ledger_consistent
-from tests.reports.story import March, march
+from tests.conftest import assert_ledger_consistent
+from tests.reports.story import march
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def story(wipeable_ledger):
-    shop = Shop()
-    try:
-        s = March(shop)
-        consume(shop.company)
-        yield s
-    finally:
-        clock.freeze(None)
 
 
 def kpi(s, name, by=None, start=march(1), end=march(31), **params):

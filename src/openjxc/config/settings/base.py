@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "openjxc.reports",
     "openjxc.printing",
     "openjxc.web",
+    "openjxc.presets",
 ]
 
 MIDDLEWARE = [

@@ -8,10 +8,10 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from openjxc.core import demo
 from openjxc.core.errors import DomainError
 from openjxc.core.management.commands._ledger import run_check
 from openjxc.core.management.commands._setup import migrate
+from openjxc.presets import demo
 
 
 class Progress:
@@ -66,6 +66,8 @@ class Command(BaseCommand):
         try:
             result = demo.build_demo(items=items, days=days, seed=seed, password=password, code=company_code,
                                      progress=progress)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
         except DomainError as exc:
             raise CommandError(f"The demo could not be built ({exc.code}): {exc.render_message()}") from None
         elapsed = time.monotonic() - started
@@ -77,13 +79,20 @@ class Command(BaseCommand):
             f"{sum(result.documents.values())} documents from {result.first_day} to {result.last_day}."
         ))
         for (kind, status), count in sorted(result.documents.items()):
-            w(f"  {kind:<18} {status:<10} {count:>5}")
+            if count:
+                w(f"  {kind:<18} {status:<10} {count:>5}")
+        for kind, count in sorted(result.settlements.items()):
+            w(f"  {kind:<18} {'posted':<10} {count:>5}")
+        for number, name, status in result.counts:
+            w(f"  count {number} {name}: {status}")
         w("")
         w("Demo users (one per role):")
         for username, role, display in result.users:
             w(f"  {username:<20} {role:<12} {display}")
         w(self.style.WARNING(f"Password of every demo user: {result.password}  (demo only: change it for real use)"))
         w(f"Sign in with `jxc serve` running, e.g. as {result.users[1][0]} (manager) to see the demo company.")
+        w(f"The store's till {result.till} is registered. To make this browser the second till, open /pos/ and "
+          f"register with the one-time code {result.till_code} (valid 7 days).")
         w("")
         report = run_check(result.company.pk)
         for sentence in report.sentences:

@@ -1,5 +1,5 @@
 """jxc init: create/migrate the database, collect static files, create a company and its administrator
-(a new company also gets the default approval flows and alert rules)."""
+(a new company is set up from an industry preset: its approval flows, alert rules and settings)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from openjxc.core import services
 from openjxc.core.errors import DomainError
 from openjxc.core.management.commands._setup import collect_static, migrate, static_needed
 from openjxc.core.models import Company, Role, User
+from openjxc.presets import format as preset_format
+from openjxc.presets.install import install_preset
 
 DEFAULT_PASSWORD = "admin12345"  # for the local demo only; `init` says so loudly
 
@@ -30,8 +32,11 @@ class Command(BaseCommand):
             help=f"administrator's password (default: $JXC_ADMIN_PASSWORD, else {DEFAULT_PASSWORD!r})",
         )
         parser.add_argument("--time-zone", default=None, help="company time zone (default JXC_TIME_ZONE)")
+        parser.add_argument("--preset", default="general", choices=preset_format.builtin_names(),
+                            help="industry preset a new company is set up from (default general; "
+                                 "`jxc preset list` describes them)")
 
-    def handle(self, *args, company_code, company_name, username, password, time_zone, **options):
+    def handle(self, *args, company_code, company_name, username, password, time_zone, preset, **options):
         from django.conf import settings
 
         changed = []
@@ -74,13 +79,13 @@ class Command(BaseCommand):
                         f"User {username} already exists in another company ({user.company}); left unchanged."
                     ))
             if company_created and user.company_id == company.pk:
-                # what a company set up for real starts with (as `jxc demo` and the API install them)
-                from openjxc.alerts.engine import install_default_rules
-                from openjxc.workflow.presets import install_default_presets
-
-                flows = install_default_presets(by=user)
-                rules = install_default_rules(company)
-                changed.append(f"installed {len(flows)} approval flow(s) and {len(rules)} alert rule(s)")
+                # what a company set up for real starts with (as `jxc demo` and `jxc preset install` do)
+                try:
+                    installed = install_preset(preset_format.load(preset), by=user)
+                except DomainError as exc:
+                    raise CommandError(exc.render_message()) from None
+                changed.append(f"installed preset {preset}: {len(installed.flows)} approval flow(s) and "
+                               f"{len(installed.rules)} alert rule(s)")
 
         if not changed:
             self.stdout.write(
