@@ -29,7 +29,8 @@ def to_decimal(value) -> Decimal | None:
 
 def _places(d: Decimal) -> int:
     """Decimals `d` needs, trailing zeros not counted."""
-    return max(0, -d.normalize().as_tuple().exponent)
+    exponent = d.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def quantity_places(d: Decimal) -> int:

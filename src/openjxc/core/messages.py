@@ -10,11 +10,13 @@ was registered (or before it carried the data its text needs).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.utils import formats
+from django.conf import settings
+from django.utils import formats, translation
 
 # render(data, time zone) -> (title, body), in the active language; KeyError & co. mean "data too old: fall back"
 Renderer = Callable[[dict, dt.tzinfo], tuple[str, str]]
@@ -70,3 +72,17 @@ def local_time(value: str | dt.datetime | None, tz: dt.tzinfo) -> str:
         return ""
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
     return formats.date_format(moment.astimezone(tz), "Y-m-d H:i")
+
+
+def retranslate(text: str, msgids: Iterable[str]) -> str:
+    """A sentence stored in the language of whoever wrote it (a worker, a colleague), made from one of `msgids`
+    (with %(name)s fields), said again in the active language; any other text is returned as it is."""
+    for msgid in msgids:
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                template = translation.gettext(msgid)
+            pattern = re.sub(r"%\\\((\w+)\\\)s", r"(?P<\1>.+?)", re.escape(template))
+            found = re.fullmatch(pattern, text, re.S)
+            if found:
+                return translation.gettext(msgid) % found.groupdict()
+    return text

@@ -58,13 +58,13 @@ def revoke_token(*, by: User | None, token_id: int) -> ApiToken:
     return token
 
 
-def tokens_of(*, user=None):
+def tokens_of(*, user: User | None = None):
     """Tokens, newest first: one user's, or every user's (the console's list)."""
     qs = ApiToken.objects.select_related("user").order_by("-id")
     return qs.filter(user=user) if user is not None else qs
 
 
-def _owner(by, user):
+def _owner(by: User | None, user: User | None) -> User:
     owner = user if user is not None else by
     if owner is None:
         raise ValidationFailed(field="user", reason=_("is required"))

@@ -60,6 +60,19 @@ def escalation_exhausted(data, tz):
     return title, _late(data, _("This escalation is %(minutes)s minutes late: the scheduler was not running."))
 
 
+# what the system (a timer) writes as its decision's comment (workflow/services.py): shown again in the reader's
+# language on the approval timeline
+SYSTEM_COMMENTS = (
+    'Step "%(step)s" ran out of time',
+    "nobody left to escalate to; the administrators were told",
+    "escalated to %(who)s",
+)
+
+
+def system_comment(text: str) -> str:
+    return messages.retranslate(text, SYSTEM_COMMENTS)
+
+
 def register() -> None:
     approval = gettext_lazy("Approval")
     messages.register("workflow.", approval)
