@@ -80,6 +80,8 @@ def run(cfg: dict) -> dict:
 
     from openpyxl import Workbook
 
+    from openjxc.catalog.exports import ITEMS_EXPORT
+    from openjxc.catalog.imports import ItemImporter
     from openjxc.catalog.models import Item
     from openjxc.core import services as core
     from openjxc.core.models import Role
@@ -87,11 +89,11 @@ def run(cfg: dict) -> dict:
     from openjxc.documents.services import LineInput
     from openjxc.stock import selectors
     from openjxc.stock import services as stock
+    from openjxc.stock.exports import BALANCES_EXPORT
     from openjxc.stock.ledger import check_ledger
     from openjxc.web import jobs
     from openjxc.web.excel import read_sheet, write_list
-    from openjxc.web.excel_imports import ItemImporter, run_import
-    from openjxc.web.excel_lists import BALANCES_EXPORT, ITEMS_EXPORT
+    from openjxc.web.imports import run_import
 
     n_items, n_bal = cfg["items"], cfg["balances"]
     company = core.create_company(code="BENCH", name="导入基准有限公司")

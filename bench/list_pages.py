@@ -12,7 +12,7 @@ no network), each timed 5 times (median printed), with the number of SQL stateme
   the last page (`last=1`); documents also filtered (one kind, a month) and sorted by number;
 - and, for comparison, the two queries the documents and items pagers used before (a full COUNT, an OFFSET
   read at the same depths) next to the ones they use now (a COUNT capped at 10,001, the keyset read).
-tests/web/test_screens_paging.py and test_document_paging.py check the statement counts and (on PostgreSQL)
+tests/web/test_screens_paging.py and tests/documents/test_list_paging.py check the statement counts and (on PostgreSQL)
 the plans; this prints the time. Items, partners and units are timed before the categories are built (the
 items filter's category drop-down lists them all; one line times the items page with them).
 """

@@ -6,9 +6,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from openjxc.catalog import services as catalog
 from openjxc.core import services as core
+from openjxc.core.i18n import compile_all
 from openjxc.core.models import Role
 from openjxc.documents import services as docs
 from openjxc.documents.services import LineInput
@@ -18,6 +20,9 @@ from openjxc.stock.ledger import check_ledger
 from tests.browser import browser  # noqa: F401 - Chromium for the browser tests, every directory
 from tests.ledger_wipe import pytest_runtest_teardown, wipeable_ledger  # noqa: F401 - for every directory
 
+# the .mo files are build output (not in git): compile the catalogues before any page renders Chinese
+compile_all()
+
 D = Decimal
 
 
@@ -25,6 +30,13 @@ def assert_ledger_consistent(company_id=None):
     problems = check_ledger(company_id)
     assert problems == [], "\n".join(map(str, problems))
 
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A page asked for in Chinese leaves zh-hans active in the thread; the next test starts from the default."""
+    yield
+    translation.deactivate()
 
 class Shop:
     """A small company: two warehouses and a store, units, items, a supplier and a customer."""

@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import socket
 import threading
@@ -167,8 +168,14 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, {"received": True}
 
 
+LOOPBACK_ALLOWED = (frozenset(), (ipaddress.ip_network("127.0.0.1/32"),))
+
+
 @pytest.fixture
-def platforms():
+def platforms(settings):
+    """The platforms on loopback, which the server's operator allow-listed (JXC_WEBHOOK_ALLOW_HOSTS=127.0.0.1):
+    the robot channels may post to it as they would to their relay."""
+    settings.JXC_WEBHOOK_ALLOW = LOOPBACK_ALLOWED
     server = Platforms()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

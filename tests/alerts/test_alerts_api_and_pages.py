@@ -61,7 +61,7 @@ def test_rules_alerts_acknowledge_and_order_through_the_api(shop):
     from openjxc.alerts.channel_services import create_channel
 
     group = create_channel(by=shop.admin, kind="wecom", name="仓库群",
-                           config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k"})
+                           config={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"})
     assert rule["channels"] == []
     routed = api.patch(f"/alert-rules/{rule['id']}", {"channels": [group.pk]})
     assert routed.status_code == 200 and routed.json()["channels"] == [group.pk]
@@ -132,7 +132,7 @@ def test_rule_form_saves_and_shows_errors(client, shop):
     from openjxc.alerts.channel_services import create_channel
 
     group = create_channel(by=shop.admin, kind="wecom", name="仓库群",
-                           config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k"})
+                           config={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"})
     client.force_login(shop.manager)
     url = reverse("web:alert_rule_new", args=["slow_mover"])
     form = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()

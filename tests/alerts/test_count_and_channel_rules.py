@@ -54,7 +54,7 @@ def test_channel_failing_alert_follows_the_channel():
     shop = Shop()
     engine.save_rule(by=shop.admin, kind=AlertKind.CHANNEL_FAILING)
     channel = Channel.objects.create(company=shop.company, kind="webhook", name="ERP 回调",
-                                     config={"url": "http://127.0.0.1:9/hook", "secret": "s" * 24})
+                                     config={"url": "https://hooks.example.com/hook", "secret": "s" * 24})
     now = clock.now()
     for n in range(delivery.FAILING_AFTER):
         delivery.channel_failed(channel, now + dt.timedelta(minutes=n), "connection refused", gave_up=False)

@@ -383,9 +383,9 @@ def test_the_history_says_where_an_alert_was_sent(shop, frozen):
     from openjxc.alerts.channel_services import create_channel
 
     create_channel(by=shop.admin, kind="wecom", name="仓库群", topics=["alert."],
-                   config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k"})
+                   config={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"})
     create_channel(by=shop.admin, kind="wecom", name="财务群", topics=["document."],
-                   config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=f"})
+                   config={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=f"})
     catalog.set_levels(shop.water, shop.main, by=shop.admin, safety_stock=D("10"))
     rule(shop, AlertKind.LOW_STOCK)
     shop.receive(shop.water, 3, "1.2")
@@ -401,9 +401,9 @@ def test_a_rule_sends_through_the_channels_it_names_and_only_those(shop, frozen)
     from openjxc.alerts.models import Delivery
 
     create_channel(by=shop.admin, kind="wecom", name="仓库群", topics=["alert."],
-                                     config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=k"})
+                                     config={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"})
     buyers_group = create_channel(by=shop.admin, kind="feishu", name="采购群", topics=["document."],
-                                  config={"url": "http://127.0.0.1:9/open-apis/bot/v2/hook/b"})
+                                  config={"url": "https://open.feishu.cn/open-apis/bot/v2/hook/b"})
     catalog.set_levels(shop.water, shop.main, by=shop.admin, safety_stock=D("10"))
     low = rule(shop, AlertKind.LOW_STOCK)
     # the purchasers' group does not carry alerts by its topics, but this rule names it: only it is used
@@ -425,7 +425,7 @@ def test_a_rule_refuses_a_channel_of_another_company(shop):
 
     other = Shop("OTHER")
     theirs = create_channel(by=other.admin, kind="wecom", name="别家群",
-                            config={"url": "http://127.0.0.1:9/cgi-bin/webhook/send?key=o"})
+                            config={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=o"})
     with pytest.raises(DomainError) as err:
         rule(shop, AlertKind.LOW_STOCK, channels=[theirs.pk])
     assert err.value.code == "channel.not_found"

@@ -63,3 +63,56 @@ def test_key_too_long(api, shop):
     r = api.post("/documents", receipt_body(shop), key="k" * 256)
     assert r.status_code == 400 and r.json()["code"] == "idempotency.key_invalid"
     assert Document.objects.count() == 0
+
+
+def _stored_bytes() -> bytes:
+    from openjxc.core.models import IdempotencyRecord
+
+    return b"".join(bytes(r.body) + r.content_type.encode() for r in IdempotencyRecord.objects.all())
+
+
+def test_answers_carrying_a_raw_token_or_code_are_not_kept_and_a_replay_says_already_issued(api, shop):
+    from openjxc.core.models import ApiToken
+    from openjxc.sync.models import RegistrationCode, Terminal
+
+    walk_in = shop.customer
+    calls = [
+        ("/tokens", {"name": "erp"}, "token"),
+        ("/sync/terminals", {"code": "POS9", "name": "九号台", "kind": "pos", "warehouse": shop.store.pk,
+                             "customer": walk_in.pk}, "token"),
+        ("/sync/registration-codes", {"kind": "pda", "warehouse": shop.main.pk}, "code"),
+        ("/sync/browser-terminal", {"warehouse": shop.main.pk, "device_id": "device-0123456789"}, "token"),
+    ]
+    for n, (path, body, secret) in enumerate(calls):
+        first = api.post(path, body, key=f"secret-{n}")
+        assert first.status_code == 201, first.content
+        raw = first.json()[secret]
+        assert raw.encode() not in _stored_bytes()  # not at rest in the idempotency table
+        rows = (ApiToken.objects.count(), Terminal.objects.count(), RegistrationCode.objects.count())
+        again = api.post(path, body, key=f"secret-{n}")
+        assert again.status_code == 409 and again.json()["code"] == "idempotency.secret_issued"
+        assert again.headers["Idempotent-Replayed"] == "true" and raw not in again.content.decode()
+        assert (ApiToken.objects.count(), Terminal.objects.count(), RegistrationCode.objects.count()) == rows
+
+
+def test_the_worker_purges_idempotency_records_after_the_retention_period(api, shop, settings):
+    import datetime as dt
+
+    from huey.contrib.djhuey import HUEY
+
+    from openjxc.core import clock
+    from openjxc.core.models import IdempotencyRecord
+    from openjxc.core.tasks import purge_idempotency
+
+    assert settings.JXC_IDEMPOTENCY_DAYS == 7  # the default
+    for n in range(3):
+        assert api.post("/catalog/units", {"code": f"U{n}", "name": f"单位{n}"}, key=f"k-{n}").status_code == 201
+    now = clock.now()
+    IdempotencyRecord.objects.filter(key="k-0").update(created_at=now - dt.timedelta(days=8))
+    IdempotencyRecord.objects.filter(key="k-1").update(created_at=now - dt.timedelta(days=6))
+    assert "core.purge_idempotency_records" in {t.__name__ for t in HUEY._registry._periodic_tasks}
+    assert purge_idempotency.call_local() == 1
+    assert sorted(IdempotencyRecord.objects.values_list("key", flat=True)) == ["k-1", "k-2"]
+    settings.JXC_IDEMPOTENCY_DAYS = 1
+    assert purge_idempotency.call_local() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["k-2"]

@@ -16,7 +16,9 @@ from openjxc.catalog.models import Barcode, Item, ItemUnit
 from openjxc.core import clock
 from openjxc.core.models import Company, Event, Role, User
 from openjxc.core.tasks import check_ledgers, nightly_ledger_check
+from openjxc.documents import services as docs
 from openjxc.documents.models import Document, Status
+from openjxc.finance.models import Settlement
 from openjxc.stock.models import Lot, StockBalance, StockMove, Warehouse, WarehouseKind
 from tests.conftest import assert_ledger_consistent
 
@@ -105,10 +107,12 @@ def test_demo_builds_a_consistent_company_through_the_services(db):
     assert documents.filter(status=Status.VOIDED).count() == 1
     assert StockMove.objects.filter(company=company, reverses__isnull=False).exists()
     assert documents.filter(status=Status.SUBMITTED).exists() and documents.filter(status=Status.DRAFT).exists()
+    # the store sells through its registered till; the cashier banks the takings every evening
     assert documents.filter(kind="sales_delivery", warehouse__kind=WarehouseKind.STORE,
-                            posted_by=cashier).exists()
+                            custom__terminal="POS-01").exists()
+    assert Settlement.objects.filter(company=company, created_by=cashier, partner__code="C000").exists()
     # through the services: every posting wrote its outbox event
-    posted = documents.filter(status__in=[Status.POSTED, Status.VOIDED]).count()
+    posted = documents.filter(status__in=[Status.POSTED, Status.VOIDED, Status.CLOSED]).count()
     assert Event.objects.filter(company=company, topic="document.post").count() == posted
 
     assert "ledger OK" in out and "demo-manager" in out and "demo12345" in out
@@ -229,3 +233,24 @@ def test_restore_refuses_a_file_that_is_not_a_backup(db, tmp_path):
         run("restore", str(bad), yes=True)
     with pytest.raises(CommandError, match="No backup file"):
         run("restore", str(tmp_path / "missing.sqlite3"), yes=True)
+
+
+# ---------------------------------------------------------------- period close
+
+
+def test_period_command_lists_closes_and_reopens_months(shop):
+    today = clock.today(shop.company.time_zone)
+    month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    shop.post("purchase_receipt", [docs.LineInput(item=shop.flour.pk, quantity=D("3"), unit_price=D("5"))],
+              partner=shop.supplier, business_on=month.replace(day=2))
+    label = month.strftime("%Y-%m")
+    assert f"{label}  open (can close)" in run("period", "status")
+    with pytest.raises(CommandError, match="--user"):
+        run("period", "close", label)
+    assert f"{label} closed" in run("period", "close", label, user=shop.admin.username)
+    assert f"{label}  closed (can reopen)" in run("period", "status", company="ACME")
+    with pytest.raises(CommandError, match="period.already_closed"):
+        run("period", "close", label, user=shop.admin.username)
+    with pytest.raises(CommandError, match="validation.failed"):
+        run("period", "reopen", label, user=shop.admin.username)
+    assert f"{label} reopened" in run("period", "reopen", label, user=shop.admin.username, reason="补录")

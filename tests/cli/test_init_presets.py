@@ -1,4 +1,4 @@
-"""`jxc init` sets a new company up like `jxc demo` and the API do: approval presets and default alert rules."""
+"""`jxc init` sets a new company up from an industry preset, as `jxc demo` and `jxc preset install` do."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from django.core.management import call_command
 
 from openjxc.alerts.rule_models import AlertKind, AlertRule
 from openjxc.core.models import Company
+from openjxc.presets.format import load
 from openjxc.workflow.models import Flow
-from openjxc.workflow.presets import PRESETS
 
 
 def run(*args, **options) -> str:
@@ -29,13 +29,13 @@ def test_init_installs_the_workflow_presets_and_alert_rules_once(db, no_collects
     out = run("init")
     company = Company.objects.get(code="MAIN")
     flows = Flow.objects.filter(company=company)
-    assert set(flows.values_list("preset", flat=True)) == set(PRESETS)
+    assert set(flows.values_list("preset", flat=True)) == set(load("general").flow_groups)
     assert flows.filter(kind="write_off", is_active=True).exists()
     assert flows.filter(kind="purchase_order", is_active=True).exists()
     assert all(f.versions.count() == 1 for f in flows)
     kinds = set(AlertRule.objects.filter(company=company).values_list("kind", flat=True))
     assert kinds == set(AlertKind.values)
-    assert f"installed {flows.count()} approval flow(s) and {len(kinds)} alert rule(s)" in out
+    assert f"installed preset general: {flows.count()} approval flow(s) and {len(kinds)} alert rule(s)" in out
 
     flow_ids = set(flows.values_list("pk", flat=True))
     rule_ids = set(AlertRule.objects.values_list("pk", flat=True))

@@ -103,12 +103,12 @@ def test_balances_page_updates_when_a_document_is_posted_through_another_server(
 
 def test_the_to_do_inbox_shows_a_document_submitted_through_another_server(postgres, tmp_path, monkeypatch):  # noqa: F811
     from openjxc.core.models import Role
-    from openjxc.workflow.presets import install_preset
+    from openjxc.presets.install import install_flow_group
 
     _collect_static(tmp_path, monkeypatch)
     shop = Shop()
     # purchase orders over 100 wait for the general manager
-    install_preset("purchase_order_threshold", by=shop.admin, threshold="100")
+    install_flow_group("purchase_order_threshold", by=shop.admin, threshold="100")
     manager = shop.user("boss", Role.MANAGER)
     _real_password(manager)
     token = create_token(by=shop.admin, name="e2e")[1]

@@ -66,9 +66,12 @@ def test_purchase_order_progress_trail_and_close(api, shop):
     assert [x["number"] for x in trail["upstream"]] == [po["number"]]
     assert [x["number"] for x in api.get(f"/orders/trail/{po['id']}").json()["downstream"]] == [receipt["number"]]
 
-    # on-time: received on the 6th, promised on the 5th
+    # on-time: received on the 6th, promised on the 5th; with a day's grace 4 of 10 came in time: still late
     rate = api.get("/orders/on-time", {"date_from": "2026-11-01", "date_to": "2026-11-30"}).json()
-    assert rate == [{"supplier": shop.supplier.pk, "lines": 1, "on_time": 0, "rate": "0.0000"}]
+    assert rate == [{"supplier": shop.supplier.pk, "lines": 1, "on_time": 0, "rate": "0.0000", "ordered": "10.0000",
+                     "received_on_time": "0.0000", "qty_rate": "0.0000"}]
+    rate = api.get("/orders/on-time", {"date_from": "2026-11-01", "date_to": "2026-11-30", "grace_days": 1}).json()
+    assert (rate[0]["on_time"], rate[0]["received_on_time"], rate[0]["qty_rate"]) == (0, "4.0000", "0.4000")
 
     # close needs a reason; then the order is closed, once (the key replays the first answer)
     assert api.post(f"/orders/{po['id']}/close", {}).status_code == 422

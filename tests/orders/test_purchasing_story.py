@@ -11,6 +11,7 @@ from openjxc.core.errors import DomainError
 from openjxc.documents import orders
 from openjxc.documents import services as docs
 from openjxc.documents.models import Status
+from openjxc.documents.on_time import on_time_rate
 from tests.conftest import assert_ledger_consistent
 from tests.orders.helpers import assert_partner_ledger_consistent, confirm, ln, set_company_setting
 
@@ -86,9 +87,14 @@ def test_purchasing_story(shop):
     assert [d["number"] for d in down] == [po.number]
     assert [d["number"] for d in down[0]["derived"]] == [r1.number, r2.number]
 
-    # on-time delivery: one of the two receipt lines came by the promised date
-    rate = orders.on_time_rate(shop.company.pk, date_from=DAY, date_to=DAY + dt.timedelta(days=30))
-    assert rate == [{"supplier": shop.supplier.pk, "lines": 2, "on_time": 1, "rate": D("0.5000")}]
+    # on-time delivery (采购到货准时率): the order line promised on day 5 had 40 of 100 by then, so it is late
+    # (the order was closed after its promised date, so it still counts); by quantity 40 of 100 came on time
+    rate = on_time_rate(shop.company.pk, date_from=DAY, date_to=DAY + dt.timedelta(days=30))
+    assert rate == [{"supplier": shop.supplier.pk, "lines": 1, "on_time": 0, "rate": D("0.0000"),
+                     "ordered": D("100.0000"), "received_on_time": D("40.0000"), "qty_rate": D("0.4000")}]
+    # five days' grace take in the 50 of day 8: 90 ≥ 98? no — still late; with 10 % tolerance it is on time
+    assert on_time_rate(shop.company.pk, date_from=DAY, date_to=DAY + dt.timedelta(days=30), grace_days=5,
+                        tolerance=D("0.10"))[0]["on_time"] == 1
     late = [r for r in orders.receipt_timeliness(shop.company.pk) if not r["on_time"]]
     assert [(r["number"], r["days_late"]) for r in late] == [(r2.number, 3)]
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from openjxc.catalog.imports import ITEM_FIELDS
 from openjxc.catalog.models import Barcode, Category, Item, ItemUnit, Unit
 from openjxc.core.errors import DomainError
 from openjxc.core.models import Role
@@ -16,7 +17,7 @@ from openjxc.documents.models import Document
 from openjxc.partners.models import Partner, Region
 from openjxc.stock.models import StockBalance
 from openjxc.web.excel import read_sheet, template_workbook
-from openjxc.web.excel_imports import IMPORTERS, ITEM_FIELDS, run_import
+from openjxc.web.imports import IMPORTERS, run_import
 from tests.conftest import Shop, assert_ledger_consistent
 
 D = Decimal

@@ -230,8 +230,8 @@ def test_api_template_check_import_export_and_status(shop, django_capture_on_com
 
 
 def test_a_big_list_export_becomes_a_job_with_the_same_columns(rf, shop, django_capture_on_commit_callbacks):
+    from openjxc.catalog.exports import ITEMS_EXPORT
     from openjxc.web.excel import ListExport, export_list
-    from openjxc.web.excel_lists import ITEMS_EXPORT
 
     spec = ListExport("test-big-items", ITEMS_EXPORT.title, ITEMS_EXPORT.columns, inline_limit=2,
                       prepare=ITEMS_EXPORT.prepare)

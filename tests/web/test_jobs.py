@@ -11,11 +11,11 @@ import pytest
 from django.db import connection
 from openpyxl import load_workbook
 
+from openjxc.catalog.exports import ITEMS_EXPORT
 from openjxc.catalog.models import Item
 from openjxc.core import services as core
 from openjxc.core.models import Role
 from openjxc.web import jobs
-from openjxc.web.excel_lists import ITEMS_EXPORT
 from openjxc.web.models import Job
 from tests.web.test_excel_import import ITEM_HEADER, xlsx
 

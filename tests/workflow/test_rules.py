@@ -12,11 +12,11 @@ from openjxc.core.errors import NotFound, PermissionDenied, ValidationFailed
 from openjxc.documents import services as docs
 from openjxc.documents.models import Status
 from openjxc.documents.services import LineInput
+from openjxc.presets.install import install_flow_group, install_flow_groups
 from openjxc.workflow import services as wf
 from openjxc.workflow.calendar import DEFAULT_HOURS, Calendar, add_working_minutes, working_minutes_between
 from openjxc.workflow.conditions import BadCondition, Facts, evaluate, validate
 from openjxc.workflow.models import Approval, Flow
-from openjxc.workflow.presets import install_default_presets, install_preset
 from tests.conftest import assert_ledger_consistent
 from tests.workflow.conftest import SH
 
@@ -209,9 +209,9 @@ def test_step_conditions_on_the_document(team):
 
 @pytest.mark.django_db
 def test_presets_two_levels_for_adjustments_and_threshold_for_orders(team):
-    flows = install_default_presets(by=team.boss)
+    flows = install_flow_groups(by=team.boss)
     assert {f.kind for f in flows} == {"write_off", "gain", "stock_count", "purchase_order"}
-    assert install_default_presets(by=team.boss) == flows  # installing again changes nothing
+    assert install_flow_groups(by=team.boss) == flows  # installing again changes nothing
     assert Flow.objects.count() == 4
 
     doc = team.write_off()
@@ -236,7 +236,7 @@ def test_presets_two_levels_for_adjustments_and_threshold_for_orders(team):
 
 @pytest.mark.django_db
 def test_a_preset_is_editable_afterwards(team):
-    (po,) = install_preset("purchase_order_threshold", by=team.boss, threshold="50000")
+    (po,) = install_flow_group("purchase_order_threshold", by=team.boss, threshold="50000")
     assert team.order("12000").status == Status.SUBMITTED
     assert not Approval.objects.exists()
     steps = wf.latest_version(po).steps
@@ -244,9 +244,9 @@ def test_a_preset_is_editable_afterwards(team):
     wf.update_flow(po, by=team.boss, steps=steps)
     assert Approval.objects.filter(document=team.order("6000")).exists()
     with pytest.raises(NotFound):
-        install_preset("nonsense", by=team.boss)
+        install_flow_group("nonsense", by=team.boss)
     with pytest.raises(ValidationFailed):
-        install_preset("purchase_order_threshold", by=team.boss, threshold="-1")
+        install_flow_group("purchase_order_threshold", by=team.boss, threshold="-1")
 
 
 @pytest.mark.django_db

@@ -9,10 +9,10 @@ import pytest
 from openjxc.alerts.models import Notification
 from openjxc.documents import services as docs
 from openjxc.documents.models import Status
+from openjxc.presets.install import install_flow_groups
 from openjxc.workflow import selectors
 from openjxc.workflow import services as wf
 from openjxc.workflow.models import Decision
-from openjxc.workflow.presets import install_default_presets
 from tests.conftest import assert_ledger_consistent
 from tests.workflow.conftest import SH
 
@@ -25,7 +25,7 @@ def at(month, day, hour, minute=0):
 
 def test_friday_write_off_over_a_holiday_with_the_manager_away(team, frozen):
     # given the company's presets, a holiday on Monday 30 Nov, and the warehouse manager away all week
-    install_default_presets(by=team.boss)
+    install_flow_groups(by=team.boss)
     wf.set_calendar(by=team.boss, holidays=[{"day": "2026-11-30", "name": "调休"}])
     wf.create_delegation(by=team.wang, delegate=team.deputy, starts_at=at(11, 27, 0), ends_at=at(12, 5, 0),
                          note="年假")

@@ -8,10 +8,28 @@ class AlertsConfig(AppConfig):
     def ready(self):
         # postings and voids schedule the alert evaluation of the items they touched (documents/hooks.py);
         # importing rule_tasks also registers its periodic tasks with huey
-        from openjxc.alerts import rule_tasks, rules
+        from openjxc.alerts import messages, rule_tasks, rules
         from openjxc.alerts.rules import approvals, channels, counts, sales, stock
 
         rule_tasks.register_hooks()
         for module in (stock, sales, counts, approvals, channels):
             for kind, evaluator in module.EVALUATORS.items():
                 rules.register(kind, evaluator)
+        messages.register()  # what its notifications say, in each reader's language
+        register_pages()
+
+
+def register_pages():
+    from django.utils.translation import gettext_lazy as _
+
+    from openjxc.alerts.inbox import bell
+    from openjxc.core import permissions
+    from openjxc.web.layout import HeaderItem, NavEntry, register_assets, register_header, register_nav
+
+    register_nav(
+        NavEntry("web:alerts", _("Alerts"), "⚠", lambda u: permissions.allowed(u, "alerts.view"), "main", 40),
+        NavEntry("web:channels", _("Notification channels"), "✆", lambda u: permissions.allowed(u, "users.manage"),
+                 "settings", 230),
+    )
+    register_header(HeaderItem("alerts/notifications/bell.html", bell, order=20))
+    register_assets(stylesheets=("alerts/notifications.css",))

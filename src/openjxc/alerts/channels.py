@@ -20,7 +20,6 @@ import smtplib
 import urllib.parse
 from dataclasses import dataclass
 
-import httpx
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.smtp import EmailBackend
@@ -28,10 +27,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from openjxc.alerts.models import ChannelKind
+from openjxc.core import egress
 from openjxc.core.errors import DomainError
 
 HTTP_TIMEOUT = 10.0
 SNIPPET = 500
+PLATFORM_MESSAGE = 200  # of a robot platform's error message, kept in the delivery's error
+
+# the robots post only to their platform (or to a host the server's operator allow-listed, e.g. a relay)
+OFFICIAL_HOSTS = {
+    ChannelKind.WECOM: ("qyapi.weixin.qq.com",),
+    ChannelKind.DINGTALK: ("oapi.dingtalk.com",),
+    ChannelKind.FEISHU: ("open.feishu.cn", "open.larksuite.com"),
+}
 
 # (window seconds, most calls in the window) per robot, from the platforms' documented limits
 RATE_LIMITS = {
@@ -66,9 +74,10 @@ class Outcome:
 
     ok: bool
     error: str = ""
-    response: str = ""
+    response: str = ""  # what the answer was ("HTTP 200, 35 ms"), never the answer's body
     min_delay: int = 0  # seconds to wait at least before the next try (rate limited)
     permanent: bool = False
+    elapsed_ms: int | None = None
 
 
 @dataclass
@@ -114,7 +123,7 @@ def validate_config(kind: str, config: dict) -> dict:
             raise ChannelConfigInvalid(field=name, reason=_("is required"))
     for name, value in config.items():
         if name == "url":
-            out[name] = _check_url(str(value).strip())
+            out[name] = _check_url(kind, str(value).strip())
         elif name == "robot_confirmed":
             if not isinstance(value, bool):
                 raise ChannelConfigInvalid(field=name, reason=_("must be true or false"))
@@ -129,6 +138,10 @@ def validate_config(kind: str, config: dict) -> dict:
             value = str(value or "").strip()
             if value and ("@" not in value or " " in value):
                 raise ChannelConfigInvalid(field=name, reason=_("is not an email address"))
+            domain = sender_domain()
+            if value and domain and value.rpartition("@")[2].lower() != domain:
+                # the server's mail domain only: a company must not send as someone else's address
+                raise ChannelConfigInvalid(field=name, reason=_("must be an address at %(domain)s") % {"domain": domain})
             out[name] = value
         else:
             if not isinstance(value, str):
@@ -143,10 +156,31 @@ def validate_config(kind: str, config: dict) -> dict:
     return out
 
 
-def _check_url(url: str) -> str:
+def sender_domain() -> str:
+    """The domain of the server's own sender address (JXC_SMTP_URL from=…); '' without email."""
+    smtp = settings.JXC_SMTP
+    return smtp["from_address"].rpartition("@")[2].lower() if smtp else ""
+
+
+def _check_url(kind: str, url: str) -> str:
     parts = urllib.parse.urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ChannelConfigInvalid(field="url", reason=_("has a port that is not a number")) from None
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
         raise ChannelConfigInvalid(field="url", reason=_("must be an http:// or https:// address"))
+    if parts.username or parts.password:
+        raise ChannelConfigInvalid(field="url", reason=_("must not contain a user name or password"))
+    host = parts.hostname
+    official = OFFICIAL_HOSTS.get(kind)
+    if official and host not in official and not egress.allow_listed(host):
+        raise ChannelConfigInvalid(field="url", reason=_("must be an address of the platform (%(hosts)s)")
+                                   % {"hosts": ", ".join(official)})
+    if egress.host_refused(host):
+        raise ChannelConfigInvalid(field="url", reason=_(
+            "must be a public internet address (an internal host needs the server administrator's "
+            "JXC_WEBHOOK_ALLOW_HOSTS)"))
     return url
 
 
@@ -258,8 +292,9 @@ def build_request(channel, msg: Message, *, now_ts: float) -> tuple[str, dict, b
 
 
 def interpret(kind: str, status_code: int, text: str) -> Outcome:
-    """Read a platform's HTTP answer: success, a retryable error, or a rate limit."""
-    snippet = text[:SNIPPET]
+    """Read a platform's HTTP answer: success, a retryable error, or a rate limit. Only the status (and a robot
+    platform's error code and message) is kept: the body of a webhook's answer is never stored or shown."""
+    snippet = f"HTTP {status_code}"
     try:
         answer = json.loads(text) if text else None
     except ValueError:
@@ -283,7 +318,7 @@ def interpret(kind: str, status_code: int, text: str) -> Outcome:
     if code == 0:
         return Outcome(True, response=snippet)
     message = answer.get("errmsg") or answer.get("msg") or answer.get("StatusMessage") or ""
-    error = f"{code} {message}".strip()
+    error = f"{code} {str(message)[:PLATFORM_MESSAGE]}".strip()
     if code in RATE_LIMIT_CODES.get(kind, ()):
         return Outcome(False, error, snippet, min_delay=RATE_LIMIT_BACKOFF.get(kind, DEFAULT_RATE_LIMIT_BACKOFF))
     return Outcome(False, error, snippet)
@@ -297,11 +332,15 @@ def send(channel, msg: Message, *, now_ts: float) -> Outcome:
         return _send_email(channel, msg)
     url, headers, body = build_request(channel, msg, now_ts=now_ts)
     try:
-        with httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False, trust_env=False) as client:
-            resp = client.post(url, content=body, headers=headers)
-    except httpx.HTTPError as exc:
-        return Outcome(False, f"{type(exc).__name__}: {exc}"[:SNIPPET])
-    return interpret(channel.kind, resp.status_code, resp.text)
+        answer = egress.post(url, content=body, headers=headers, timeout=HTTP_TIMEOUT)
+    except egress.AddressRefused:
+        return Outcome(False, _("the address is not allowed (not a public internet address)"), permanent=True)
+    except egress.Unreachable:
+        return Outcome(False, _("could not connect"))
+    outcome = interpret(channel.kind, answer.status_code, answer.text)
+    outcome.response = f"{outcome.response}, {answer.elapsed_ms} ms"
+    outcome.elapsed_ms = answer.elapsed_ms
+    return outcome
 
 
 def smtp_backend() -> EmailBackend:

@@ -3,6 +3,8 @@ edit with the fields each kind needs, a test button that shows the platform's an
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -17,11 +19,11 @@ from openjxc.alerts import channel_services, inbox
 from openjxc.alerts import channels as kinds
 from openjxc.alerts.delivery import send_test
 from openjxc.alerts.models import Channel, ChannelKind, DeliveryStatus
-from openjxc.core import permissions
+from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError
-from openjxc.web.masterdata import CHECKBOX
-from openjxc.web.masterdata_more import show_error
-from openjxc.web.views import _page, company_page
+from openjxc.web.form_pages import CHECKBOX, form_page
+from openjxc.web.pages import company_page, paginate
+from openjxc.web.paging import keyset_page
 
 KIND_HELP = {
     ChannelKind.EMAIL: gettext_lazy("Each recipient with an email address gets the message (SMTP server set by "
@@ -43,13 +45,25 @@ def _require_admin(user):
 # ---------------------------------------------------------------- inbox
 
 
+INBOX_PAGE = 20  # a screenful on a phone, not a 6,000-pixel scroll
+
+
 @company_page
 def notifications(request):
+    """My inbox: newest first, grouped by day, a page at a time; filter by unread and by kind (topic family)."""
+    user = request.user
     unread_only = request.GET.get("show") == "unread"
-    qs = inbox.notifications_of(request.user, unread_only=unread_only)
-    page, query = _page(request, qs)
+    families = inbox.topic_families(user)
+    topic = request.GET.get("topic", "")
+    if topic not in {f["prefix"] for f in families}:
+        topic = ""
+    page = keyset_page(request, inbox.notifications_of(user, unread_only=unread_only, topic=topic),
+                       ["-created_at", "-id"], size=INBOX_PAGE)
+    notes = inbox.readable(page.object_list, user)
+    today = clock.today(user.company.time_zone)
     return render(request, "alerts/notifications/inbox.html", {
-        "page": page, "query": query, "unread_only": unread_only, "unread": inbox.unread_count(request.user),
+        "page": page, "days": inbox.day_groups(notes), "today": today, "yesterday": today - dt.timedelta(days=1),
+        "unread_only": unread_only, "unread": inbox.unread_count(user), "families": families, "topic": topic,
     })
 
 
@@ -158,22 +172,17 @@ def channel_new(request, kind: str):
         raise Http404(_("There is no such channel kind."))
     form = ChannelForm(request.POST or None, kind=kind,
                        initial={"enabled": kind != ChannelKind.DINGTALK})
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            channel = channel_services.create_channel(
-                by=request.user, kind=kind, name=form.cleaned_data["name"], config=form.config(),
-                topics=form.topic_list(), enabled=form.cleaned_data["enabled"])
-        except DomainError as err:
-            error = show_error(form, err)
-        else:
-            messages.success(request, _("Channel %(name)s was created. Send a test message to check it.")
-                             % {"name": channel.name})
-            return redirect("web:channel_edit", pk=channel.pk)
-    return render(request, "alerts/notifications/channel_form.html", {
-        "form": form, "error": error, "kind_label": ChannelKind(kind).label, "kind_help": KIND_HELP[kind],
-        "title": _("New channel: %(kind)s") % {"kind": ChannelKind(kind).label},
-    })
+    return form_page(
+        request, form,
+        lambda data: channel_services.create_channel(
+            by=request.user, kind=kind, name=data["name"], config=form.config(), topics=form.topic_list(),
+            enabled=data["enabled"]),
+        template="alerts/notifications/channel_form.html",
+        context={"kind_label": ChannelKind(kind).label, "kind_help": KIND_HELP[kind],
+                 "title": _("New channel: %(kind)s") % {"kind": ChannelKind(kind).label}},
+        saved=lambda channel: (_("Channel %(name)s was created. Send a test message to check it.")
+                               % {"name": channel.name}, ("web:channel_edit", channel.pk)),
+    )
 
 
 def _own_channel(request, pk) -> Channel:
@@ -188,27 +197,24 @@ def channel_edit(request, pk: int):
     _require_admin(request.user)
     channel = _own_channel(request, pk)
     form = ChannelForm(request.POST or None, kind=channel.kind, initial=_initial(channel))
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            channel_services.update_channel(
-                by=request.user, pk=channel.pk, name=form.cleaned_data["name"], config=form.config(),
-                topics=form.topic_list(), enabled=form.cleaned_data["enabled"])
-        except DomainError as err:
-            error = show_error(form, err)
-        else:
-            messages.success(request, _("Channel %(name)s was saved.") % {"name": form.cleaned_data["name"]})
-            return redirect("web:channel_edit", pk=channel.pk)
     status = request.GET.get("status", "")
     log = channel.deliveries.order_by("-id")
     if status in DeliveryStatus.values:
         log = log.filter(status=status)
-    page, query = _page(request, log)
-    return render(request, "alerts/notifications/channel_form.html", {
-        "form": form, "error": error, "channel": channel, "kind_label": channel.get_kind_display(),
-        "kind_help": KIND_HELP[channel.kind], "title": _("Channel %(name)s") % {"name": channel.name},
-        "page": page, "query": query, "status": status, "statuses": DeliveryStatus.choices,
-    })
+    page, query = paginate(request, log)
+
+    def save(data):
+        channel_services.update_channel(by=request.user, pk=channel.pk, name=data["name"], config=form.config(),
+                                        topics=form.topic_list(), enabled=data["enabled"])
+        return data["name"]
+
+    return form_page(
+        request, form, save, template="alerts/notifications/channel_form.html",
+        context={"channel": channel, "kind_label": channel.get_kind_display(), "kind_help": KIND_HELP[channel.kind],
+                 "title": _("Channel %(name)s") % {"name": channel.name}, "page": page, "query": query,
+                 "status": status, "statuses": DeliveryStatus.choices},
+        saved=lambda name: (_("Channel %(name)s was saved.") % {"name": name}, ("web:channel_edit", channel.pk)),
+    )
 
 
 @company_page
@@ -217,16 +223,14 @@ def channel_test(request, pk: int):
     _require_admin(request.user)
     channel = _own_channel(request, pk)
     try:
-        d = send_test(channel, by=request.user, address=request.POST.get("address", "").strip())
+        d = send_test(channel, by=request.user)
     except DomainError as err:
         messages.error(request, err.render_message())
     else:
         if d.status == DeliveryStatus.SENT:
-            messages.success(request, _("Test message delivered. The platform answered: %(answer)s")
-                             % {"answer": d.response or "OK"})
+            messages.success(request, _("Test message delivered (%(answer)s).") % {"answer": d.response or "OK"})
         else:
-            messages.error(request, _("Test message not delivered: %(error)s. The platform answered: %(answer)s")
-                           % {"error": d.last_error, "answer": d.response or "—"})
+            messages.error(request, _("Test message not delivered: %(error)s.") % {"error": d.last_error})
     return redirect("web:channel_edit", pk=channel.pk)
 
 

@@ -10,12 +10,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from openjxc.catalog.category_field import CategoryField
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError
 from openjxc.core.models import Role, User
 from openjxc.stock.models import Warehouse
-from openjxc.web.category_field import CategoryField
-from openjxc.web.views import _page, company_page
+from openjxc.web.form_pages import form_page
+from openjxc.web.pages import company_page, paginate
 
 from . import engine, rules
 from .rule_models import OPEN_STATUSES, SEVERITY, AlertKind, AlertRule, by_severity
@@ -66,7 +67,7 @@ def alerts(request):
         qs = qs.filter(rule_id=int(rule))
     by_kind = dict(qs.filter(status__in=OPEN_STATUSES).values_list("kind").annotate(n=Count("id")).order_by())
     kinds = [(k, AlertKind(k).label, by_kind[k]) for k in SEVERITY if by_kind.get(k)]
-    page, query = _page(request, qs.order_by(by_severity(), "-raised_at", "-id"))
+    page, query = paginate(request, qs.order_by(by_severity(), "-raised_at", "-id"))
     base = visible_alerts(user)
     counts = {"active": base.filter(status__in=OPEN_STATUSES).count(),
               "acknowledged": base.filter(status="acknowledged").count()}
@@ -190,24 +191,18 @@ def _rule_form(request, rule: AlertRule | None, kind: str):
         initial["recipient_roles"] = list(engine.DEFAULT_ROLES.get(kind, []))
     initial.update({f"param_{k}": v for k, v in params.items()})
     form = RuleForm(request.POST or None, initial=initial, user=user, kind=kind)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            saved = engine.save_rule(
-                by=user, rule=rule, kind=kind, name=d["name"], is_active=d["is_active"],
-                warehouse=d["warehouse"] or None, category=d["category"] or None,
-                params={k: d[f"param_{k}"] for k in form.param_keys}, recipient_roles=d["recipient_roles"],
-                recipients=d["recipients"], channels=d["channels"], cooldown_hours=d["cooldown_hours"])
-        except DomainError as err:
-            error = err.render_message()
-        else:
-            messages.success(request, _("Alert rule %(name)s was saved.") % {"name": saved.name})
-            return redirect("web:alert_rules")
-    return render(request, "alerts/rule_form.html", {
-        "form": form, "error": error, "rule": rule, "kind_label": AlertKind(kind).label, "kind": kind,
-        "param_fields": [form[f"param_{k}"] for k in form.param_keys],
-    })
+    return form_page(
+        request, form,
+        lambda d: engine.save_rule(
+            by=user, rule=rule, kind=kind, name=d["name"], is_active=d["is_active"],
+            warehouse=d["warehouse"] or None, category=d["category"] or None,
+            params={k: d[f"param_{k}"] for k in form.param_keys}, recipient_roles=d["recipient_roles"],
+            recipients=d["recipients"], channels=d["channels"], cooldown_hours=d["cooldown_hours"]),
+        template="alerts/rule_form.html",
+        context={"rule": rule, "kind_label": AlertKind(kind).label, "kind": kind,
+                 "param_fields": [form[f"param_{k}"] for k in form.param_keys]},
+        saved=lambda saved: (_("Alert rule %(name)s was saved.") % {"name": saved.name}, "web:alert_rules"),
+    )
 
 
 @company_page

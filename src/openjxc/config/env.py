@@ -7,7 +7,9 @@ fails clearly instead of running with a half-understood setting.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +63,9 @@ class Env:
     huey_immediate: bool
     smtp: dict | None = None
     base_url: str = "http://127.0.0.1:8000"
+    idempotency_days: int = 7
+    # notification channels may post to these internal hosts/networks (names, addresses, CIDR networks)
+    webhook_allow: tuple[frozenset, tuple] = (frozenset(), ())
 
 
 def read_env(*, testing: bool = False) -> Env:
@@ -146,7 +151,31 @@ def read_env(*, testing: bool = False) -> Env:
         huey_immediate=_bool("JXC_HUEY_IMMEDIATE", default=testing),
         smtp=smtp,
         base_url=base_url,
+        idempotency_days=_int("JXC_IDEMPOTENCY_DAYS", 7, minimum=1),
+        webhook_allow=_allow_list(os.environ.get("JXC_WEBHOOK_ALLOW_HOSTS", "")),
     )
+
+
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,62}[a-z0-9_])?)*$")
+
+
+def _allow_list(raw: str) -> tuple[frozenset, tuple]:
+    """JXC_WEBHOOK_ALLOW_HOSTS: comma-separated host names, addresses or networks (10.1.2.0/24) that
+    notification channels may reach although they are not on the public internet."""
+    names, networks = set(), []
+    for entry in (e.strip().lower().rstrip(".") for e in raw.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+            continue
+        except ValueError:
+            pass
+        if not _HOST_NAME.match(entry):
+            raise ConfigError(f"JXC_WEBHOOK_ALLOW_HOSTS entry {entry!r} is neither a host name, an address nor a "
+                              "network (e.g. hooks.intranet, 10.0.0.5, 10.1.2.0/24)")
+        names.add(entry)
+    return frozenset(names), tuple(networks)
 
 
 def _smtp(url: str) -> dict | None:

@@ -1,5 +1,6 @@
 import functools
 import inspect
+from importlib import import_module
 
 from django.http import Http404, JsonResponse
 from django.urls import URLPattern, include, path, re_path
@@ -61,6 +62,17 @@ def _json_errors(view):
     return wrapped
 
 
+# Each app keeps its pages beside its services; their URL names stay under the one "web" namespace, so every
+# {% url 'web:…' %} works wherever the page lives. Order matters only where addresses overlap: printing's
+# documents/<id>/print/ before documents' documents/<id>/<action>/.
+WEB_PAGES = ("web.urls", "reports.urls", "stock.urls", "printing.urls", "documents.urls", "catalog.urls",
+             "partners.urls", "finance.urls", "alerts.urls", "sync.urls", "counts.urls")
+
+
+def _web_pages():
+    return [p for module in WEB_PAGES for p in import_module(f"openjxc.{module}").urlpatterns], "web"
+
+
 def _api_urls():
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
@@ -75,5 +87,5 @@ urlpatterns = [
     re_path(r"^api(?:/(?P<rest>.*))?$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("workflow/", include("openjxc.workflow.urls")),
-    path("", include("openjxc.web.urls")),
+    path("", include(_web_pages())),
 ]

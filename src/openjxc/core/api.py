@@ -11,7 +11,8 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from openjxc.core import permissions, tokens
 from openjxc.core import services as core
 from openjxc.core.errors import NotFound
-from openjxc.core.models import ApiToken, User
+from openjxc.core.idempotency import issues_secret
+from openjxc.core.models import User
 from openjxc.core.schemas import MAX_ID, Id, Page, PageParams, get_or_404, paginate, text
 from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.stock.models import Warehouse
@@ -46,12 +47,13 @@ class NewTokenOut(TokenOut):
 def create_token(request, payload: TokenIn):
     permissions.require(request.auth, "tokens.manage")
     token, raw = tokens.create_token(by=request.auth, name=payload.name)
+    issues_secret(request)
     return Status(201, NewTokenOut(**TokenOut.from_orm(token).dict(), token=raw))
 
 
 @router.get("/tokens", response=list[TokenOut], summary="My API tokens")
 def list_tokens(request):
-    return ApiToken.objects.filter(user=request.auth).order_by("-id")
+    return tokens.tokens_of(user=request.auth)
 
 
 @router.post("/tokens/{int:token_id}/revoke", response=TokenOut, summary="Revoke one of my tokens")

@@ -22,6 +22,11 @@ def today(tz_name: str | None = None) -> dt.date:
     return now().astimezone(tz).date()
 
 
+def frozen_at() -> dt.datetime | None:
+    """The time the clock is frozen at, or None when it runs (a replay puts it back when done)."""
+    return _frozen
+
+
 def freeze(at: dt.datetime | None) -> None:
     """Set (or with None, release) the clock; for tests and replays only."""
     global _frozen

@@ -3,19 +3,40 @@
 The request's effects and the stored first response commit in one transaction, so a retry after a
 lost answer returns the first result and changes nothing; the same key with a different body is
 refused. Refusals (4xx) roll back and are not stored: nothing was done, so a retry may try again.
+
+An answer that carries a secret shown once (an API token, a terminal token, a registration code) is not kept:
+the record holds a marker instead, and a replay says the secret was already issued (`issues_secret`).
+Records are purged after JXC_IDEMPOTENCY_DAYS (default 7) by the worker (`purge_idempotency_records`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from openjxc.core import clock
 from openjxc.core.models import IdempotencyRecord
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# content type of a stored answer whose body carried a secret: only this marker is kept, never the body
+SECRET_ISSUED = "openjxc/secret-issued"
+
+
+def issues_secret(request) -> None:
+    """The answer to `request` carries a secret shown once: the idempotency record must not keep it."""
+    request.issues_secret = True
+
+
+def purge_idempotency_records(*, now=None) -> int:
+    """Delete the records older than the retention period (settings.JXC_IDEMPOTENCY_DAYS); the count."""
+    cutoff = (now or clock.now()) - dt.timedelta(days=settings.JXC_IDEMPOTENCY_DAYS)
+    deleted, _rows = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
@@ -54,8 +75,11 @@ class IdempotencyMiddleware:
                 response = self.get_response(request)
                 if 200 <= response.status_code < 300 and not response.streaming:
                     record.status_code = response.status_code
-                    record.content_type = response.get("Content-Type", "application/json")
-                    record.body = bytes(response.content)
+                    if getattr(request, "issues_secret", False):  # never keep a token at rest
+                        record.content_type, record.body = SECRET_ISSUED, b""
+                    else:
+                        record.content_type = response.get("Content-Type", "application/json")
+                        record.body = bytes(response.content)
                     record.save(update_fields=["status_code", "content_type", "body"])
                 else:
                     transaction.set_rollback(True)
@@ -78,6 +102,16 @@ class IdempotencyMiddleware:
                 },
                 status=422,
             )
+        if stored.content_type == SECRET_ISSUED:
+            response = JsonResponse({
+                "code": "idempotency.secret_issued",
+                "message": _("This request was already carried out and its answer held a secret that is shown only "
+                             "once (a token or a code). It cannot be shown again: if it was lost, revoke it and "
+                             "issue a new one."),
+                "data": {"key": stored.key},
+            }, status=409)
+            response["Idempotent-Replayed"] = "true"
+            return response
         response = HttpResponse(bytes(stored.body), status=stored.status_code, content_type=stored.content_type)
         response["Idempotent-Replayed"] = "true"
         return response

@@ -28,7 +28,10 @@ ACTIONS: dict[str, set[str]] = {
     "alerts.view": {ALL},
     "alerts.manage": {Role.ADMIN, Role.MANAGER},
     "reports.view": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
+    "period.close": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
+    "period.reopen": {Role.ADMIN},
     # the company's settings (stock tracking, what books payables): those who work with its books
+    "company.setup": {Role.ADMIN},  # install a preset (settings, flows and alert rules at once)
     "settings.view": {Role.ADMIN, Role.MANAGER, Role.FINANCE, Role.CASHIER, Role.SALESPERSON, Role.PURCHASER},
 }
 
@@ -40,6 +43,9 @@ ACTION_LABELS = {
     "users.manage": _("manage users"),
     "alerts.manage": _("manage alert rules"),
     "reports.view": _("view management reports"),
+    "period.close": _("close a month"),
+    "period.reopen": _("reopen a closed month"),
+    "company.setup": _("set the company up from a preset"),
 }
 
 

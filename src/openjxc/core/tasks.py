@@ -11,6 +11,7 @@ from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task
 
 from openjxc.core.events import record_event
+from openjxc.core.idempotency import purge_idempotency_records
 from openjxc.core.models import Company
 
 
@@ -54,3 +55,9 @@ def check_ledgers() -> dict[str, dict]:
 def nightly_ledger_check():
     """Every night at 02:17 business time: the ledger check, its result written to the outbox."""
     return check_ledgers()
+
+
+@db_periodic_task(crontab(minute="41"), name="core.purge_idempotency_records")
+def purge_idempotency():
+    """Every hour: forget Idempotency-Key answers older than JXC_IDEMPOTENCY_DAYS (default 7)."""
+    return purge_idempotency_records()

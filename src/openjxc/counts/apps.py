@@ -12,3 +12,14 @@ class CountsConfig(AppConfig):
         from openjxc.counts.hooks import register_hooks
 
         register_hooks()
+        register_pages()
+
+
+def register_pages():
+    from django.utils.translation import gettext_lazy as _
+
+    from openjxc.core import permissions
+    from openjxc.web.layout import NavEntry, register_nav
+
+    register_nav(NavEntry("web:counts", _("Stock counts"), "✓", lambda u: permissions.allowed(u, "stock.view"),
+                          "stock", 60))

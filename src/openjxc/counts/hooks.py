@@ -8,6 +8,10 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
@@ -21,6 +25,7 @@ from openjxc.documents.kinds import Places, get_kind
 from openjxc.documents.kinds.counts import STOCK_COUNT, is_shortage
 from openjxc.stock.locations import default_location, places_for
 from openjxc.stock.models import ItemValuation, Location
+from openjxc.stock.period_close import Blocker, register_blocker
 
 
 def _places(doc) -> Places:
@@ -89,7 +94,25 @@ def reopen_count(doc, by) -> None:
                      payload={"number": count.number, "document": doc.number})
 
 
+def unfinished_counts(company, first, last) -> list[Blocker]:
+    """Counts started by the month's end and not finished (period close, stock/period_close.py)."""
+    started = CountStatus.COUNTING, CountStatus.REVIEW, CountStatus.DOCUMENTED
+    out = []
+    tz = zoneinfo.ZoneInfo(company.time_zone)
+    for c in Count.objects.filter(company=company, status__in=started).order_by("pk"):
+        begun = (c.started_at or c.created_at).astimezone(tz).date()
+        if begun <= last:
+            try:
+                link = reverse("web:count", args=[c.pk])
+            except NoReverseMatch:
+                link = ""
+            out.append(Blocker("count", gettext("Stock count %(number)s is not finished (%(status)s)") % {
+                "number": c.number, "status": c.get_status_display()}, c.number, link, {"count": c.pk}))
+    return out
+
+
 def register_hooks() -> None:
+    register_blocker(unfinished_counts)
     hooks.register(before_post=refuse_frozen)
     hooks.register(kinds={STOCK_COUNT.code}, before_post=price_surpluses, on_post=close_count,
                    on_void=reopen_count)

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from openjxc.catalog.category_field import CategoryField
 from openjxc.catalog.models import Barcode, Item
 from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError
@@ -22,8 +23,7 @@ from openjxc.counts import services as counts
 from openjxc.counts.models import AbcClass, Count, CountPlan, CountStatus, Reason, Scope
 from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.stock.models import STOCKED_KINDS, Location, Warehouse
-from openjxc.web.category_field import CategoryField
-from openjxc.web.views import _page, company_page
+from openjxc.web.pages import company_page, paginate
 
 
 def _may_manage(user) -> bool:
@@ -94,7 +94,7 @@ def count_list(request):
         else:
             messages.success(request, _("Count %(number)s created.") % {"number": count.number})
             return redirect("web:count", count.pk)
-    page, query = _page(request, qs)
+    page, query = paginate(request, qs)
     return render(request, "counts/counts.html", {
         "page": page, "query": query, "status": status, "statuses": CountStatus.choices, "form": form,
         "can_manage": _may_manage(user),

@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 from ninja import Status as HttpStatus
@@ -31,8 +30,8 @@ from openjxc.documents import search
 from openjxc.documents import services as docs
 from openjxc.documents.kinds import KINDS
 from openjxc.documents.models import Document, DocumentLine, Status
+from openjxc.documents.selectors import visible_documents
 from openjxc.documents.services import MAX_LINES, LineInput
-from openjxc.stock.access import scoped_warehouse_ids
 
 router = Router(tags=["documents"])
 PK = Path(..., ge=1, le=MAX_ID)
@@ -246,9 +245,8 @@ class DocumentFilters(PageParams):
 
 def _documents(request):
     """The caller's company's documents, narrowed to their warehouses when they are scoped."""
-    qs = Document.objects.filter(company_id=company_id(request, "document.view"))
-    scope = scoped_warehouse_ids(request.auth)
-    return qs if scope is None else qs.filter(Q(warehouse_id__in=scope) | Q(to_warehouse_id__in=scope))
+    company_id(request, "document.view")
+    return visible_documents(request.auth)
 
 
 def _load(request, doc_id: int) -> Document:

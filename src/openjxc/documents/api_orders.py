@@ -13,6 +13,7 @@ from openjxc.core.errors import NotFound
 from openjxc.core.schemas import Id, PositiveQty, company_id, text
 from openjxc.documents import orders, reorder
 from openjxc.documents.api import PK, DocumentDetail, _documents, _load
+from openjxc.documents.on_time import on_time_rate
 from openjxc.stock.access import require_warehouse, scoped_warehouse_ids
 from openjxc.stock.models import Warehouse
 
@@ -80,9 +81,12 @@ class AvailableOut(Schema):
 
 class OnTimeOut(Schema):
     supplier: int
-    lines: int
-    on_time: int
+    lines: int = Field(description="order lines promised in the period (not closed or voided before)")
+    on_time: int = Field(description="of those, received in full (less the tolerance) by the promised date")
     rate: Decimal
+    ordered: Decimal
+    received_on_time: Decimal
+    qty_rate: Decimal | None = Field(description="received on time (at most the ordered) ÷ ordered")
 
 
 class SuggestionOut(Schema):
@@ -191,13 +195,15 @@ class OnTimeFilters(Schema):
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     supplier: Id | None = None
+    grace_days: int = Field(0, ge=0, le=365, description="days after the promised date that still count")
+    tolerance: Decimal = Field(Decimal("0.02"), ge=0, le=1, description="short delivery still on time, 0.02 = 2 %")
 
 
 @router.get("/on-time", response=list[OnTimeOut], summary="采购到货准时率 per supplier for a period")
 def on_time(request, filters: Query[OnTimeFilters]):
     cid = company_id(request, "document.view")
-    return orders.on_time_rate(cid, date_from=filters.date_from, date_to=filters.date_to,
-                               supplier_id=filters.supplier)
+    return on_time_rate(cid, date_from=filters.date_from, date_to=filters.date_to,
+                        supplier_id=filters.supplier, grace_days=filters.grace_days, tolerance=filters.tolerance)
 
 
 @router.get("/reorder-suggestions", response=list[SuggestionOut], summary="Items below their reorder point")

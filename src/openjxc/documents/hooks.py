@@ -7,7 +7,8 @@ order progress, reservations) register here instead of changing the posting code
 
 `on_post(doc, lines, by)` runs after the stock moves are written and before the status changes;
 `on_void(doc, by)` runs after the reversing moves. `before_post(doc, lines, by)` runs before any
-write and may refuse with a DomainError (credit limits, over-receipt tolerance). All run under the
+write and may refuse with a DomainError (credit limits, over-receipt tolerance); `before_void(doc, by)`
+likewise before a void writes anything (a closed month). All run under the
 document's row lock, in its transaction: a refusal rolls everything back.
 """
 
@@ -23,14 +24,15 @@ class Hook:
     before_post: Callable | None = None
     on_post: Callable | None = None
     on_void: Callable | None = None
+    before_void: Callable | None = None
 
 
 _hooks: list[Hook] = []
 
 
-def register(*, kinds=None, before_post=None, on_post=None, on_void=None) -> Hook:
+def register(*, kinds=None, before_post=None, on_post=None, on_void=None, before_void=None) -> Hook:
     """Attach effects to the posting (and voiding) of documents of `kinds` (all kinds when None)."""
-    hook = Hook(frozenset(kinds) if kinds is not None else None, before_post, on_post, on_void)
+    hook = Hook(frozenset(kinds) if kinds is not None else None, before_post, on_post, on_void, before_void)
     if hook not in _hooks:
         _hooks.append(hook)
     return hook
@@ -48,6 +50,11 @@ def run_before_post(doc, lines, by) -> None:
 def run_on_post(doc, lines, by) -> None:
     for fn in _for(doc.kind, "on_post"):
         fn(doc, lines, by)
+
+
+def run_before_void(doc, by) -> None:
+    for fn in _for(doc.kind, "before_void"):
+        fn(doc, by)
 
 
 def run_on_void(doc, by) -> None:

@@ -172,7 +172,8 @@ def document_trail(doc: Document) -> dict:
     return {"document": _brief(doc), "upstream": upstream, "downstream": children(doc.pk, 0)}
 
 
-# ---------------------------------------------------------------- purchase on-time delivery
+# ---------------------------------------------------------------- purchase receipts against promised dates
+# (the on-time rate: documents/on_time.py)
 
 
 def receipt_timeliness(company_id: int, *, date_from=None, date_to=None, supplier_id=None) -> list[dict]:
@@ -194,18 +195,6 @@ def receipt_timeliness(company_id: int, *, date_from=None, date_to=None, supplie
          "promised_on": promised, "received_on": received, "on_time": received <= promised,
          "days_late": max((received - promised).days, 0)}
         for lid, did, num, sup, item, q, promised, received in rows
-    ]
-
-
-def on_time_rate(company_id: int, *, date_from=None, date_to=None, supplier_id=None) -> list[dict]:
-    """采购到货准时率 per supplier for receipts dated in the period: on-time receipt lines / all lines."""
-    per: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for row in receipt_timeliness(company_id, date_from=date_from, date_to=date_to, supplier_id=supplier_id):
-        per[row["supplier"]][0] += 1
-        per[row["supplier"]][1] += 1 if row["on_time"] else 0
-    return [
-        {"supplier": sup, "lines": n, "on_time": ok, "rate": (Decimal(ok) / Decimal(n)).quantize(Decimal("0.0001"))}
-        for sup, (n, ok) in sorted(per.items())
     ]
 
 

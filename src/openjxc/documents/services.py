@@ -695,6 +695,7 @@ def void_document(doc, *, by, reason: str) -> Document:
     doc = _locked(doc, by)
     if doc.status != Status.POSTED:
         raise InvalidTransition(action=str(ACTION_LABELS["void"]), number=doc.number, status=doc.get_status_display())
+    hooks.run_before_void(doc, by)  # a document dated in a closed month stays (documents/dates.py)
     children = list(
         Document.objects.filter(source=doc, status__in=[Status.POSTED, Status.SUBMITTED, Status.APPROVED])
         .values_list("number", flat=True)[:5]

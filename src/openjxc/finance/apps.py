@@ -10,3 +10,22 @@ class FinanceConfig(AppConfig):
         from openjxc.finance import effects
 
         effects.register_hooks()
+        register_pages()
+
+
+def register_pages():
+    from django.utils.translation import gettext_lazy as _
+
+    from openjxc.core import permissions
+    from openjxc.finance.services import ROLES
+    from openjxc.web.layout import NavEntry, register_nav
+
+    def may_view(user):
+        return permissions.allowed(user, "finance.view", ROLES["finance.view"][0])
+
+    register_nav(
+        NavEntry("web:settlements", _("Receipts & payments"), "⇄", may_view, "finance", 150),
+        NavEntry("web:finance_balances", _("Receivables & payables"), "≡", may_view, "finance", 160),
+        NavEntry("web:aging", _("Aging"), "▥", may_view, "finance", 170),
+        NavEntry("web:statement", _("Statements"), "✉", may_view, "finance", 180),
+    )

@@ -40,6 +40,7 @@ from openjxc.finance.models import (
     SettlementStatus,
 )
 from openjxc.partners.models import Partner
+from openjxc.stock import periods
 
 PREFIX = {SettlementKind.RECEIPT: "SKD", SettlementKind.PAYMENT: "FKD"}
 ROLE_OF = {SettlementKind.RECEIPT: "customer", SettlementKind.PAYMENT: "supplier"}
@@ -211,6 +212,7 @@ def post_settlement(settlement, *, by) -> Settlement:
     s = _locked(settlement, by)
     if s.status == SettlementStatus.POSTED:
         return s  # posting twice changes nothing
+    periods.require_open(s.company, s.business_on)  # nothing is posted into a closed month
     _transition(s, "post", by=by)
     PartnerEntry.objects.create(
         company_id=s.company_id, partner_id=s.partner_id, book=s.book, settlement=s, amount=-s.amount,
@@ -228,6 +230,7 @@ def void_settlement(settlement, *, by, reason: str) -> Settlement:
     s = _locked(settlement, by)
     if s.status != SettlementStatus.POSTED:
         raise InvalidTransition(action=str(ACTION_LABELS["void"]), number=s.number, status=s.get_status_display())
+    periods.require_open(s.company, s.business_on)
     on = clock.today(s.company.time_zone)
     reverse_allocations(live_allocations(Allocation.objects.filter(settlement=s)), by=by, on=on)
     reverse_entries(PartnerEntry.objects.filter(settlement=s), by=by, on=on)

@@ -18,11 +18,12 @@ from django.utils.translation import gettext_lazy
 from openjxc.catalog.models import Item
 from openjxc.core import permissions
 from openjxc.documents.models import Document
+from openjxc.documents.views import _load_document
 from openjxc.printing import labels as label_layouts
 from openjxc.printing.content import document_printout
 from openjxc.printing.documents import a4_pdf, receipt_pdf
 from openjxc.stock.models import Lot
-from openjxc.web.views import _load_document, company_page
+from openjxc.web.pages import company_page
 
 PAPERS = {"a4": a4_pdf, "receipt": receipt_pdf}
 
@@ -64,7 +65,7 @@ def document_print(request, pk: int):
     if paper not in PAPERS:
         raise Http404(_("Unknown paper size."))
     printout = document_printout(doc, request.user)
-    return render(request, "web/print/document.html", {
+    return render(request, "printing/document.html", {
         "doc": doc, "p": printout, "paper": paper,
         "qr_svg": segno.make(doc.number, error="m", micro=False).svg_inline(scale=3, border=2),
         "barcode_svg": _code128_svg(doc.number),

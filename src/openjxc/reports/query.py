@@ -277,7 +277,9 @@ def _value(name: str, parts: dict[str, int]) -> Decimal | None:
     raw = parts.get(name)
     if raw is None:
         return None if m.kind == DISTINCT else Decimal(0)
-    return Decimal(raw) / m.scale if m.scale != 1 else Decimal(raw)
+    if m.scale == 1:
+        return Decimal(raw)
+    return (Decimal(raw) / m.scale).quantize(Decimal(1) / m.scale)
 
 
 def _fold_top(q: Query, cells: dict[tuple, dict[str, int]], n_sets: int) -> dict[tuple, dict[str, int]]:
@@ -335,6 +337,8 @@ def run(company, q: Query) -> Result:
             cells[key].update(v)
     if q.top and q.dimensions and not DIMENSIONS[q.dimensions[0]].grain:
         cells = _fold_top(q, cells, len(sets))
+    # a cell whose figures all came to nothing (a sale and its void) is left out; the grand total always stays
+    cells = {k: v for k, v in cells.items() if any(v.values()) or all(x is None for x in k[1:])}
     ordered = sorted(cells.items(), key=lambda kv: (kv[0][0], [_sort(v) for v in kv[0][1:]]))
     truncated = len(ordered) > MAX_ROWS
     rows = [Row(keys=key[1:], values={m: (None if m in masked else _value(m, parts)) for m in q.measures},

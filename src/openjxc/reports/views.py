@@ -12,7 +12,7 @@ from openjxc.documents.kinds import KINDS
 from openjxc.reports.cycle_times import Stats
 from openjxc.reports.forms import CycleTimeFilter
 from openjxc.reports.selectors import previous_period, report_filters, report_for
-from openjxc.web.views import company_page
+from openjxc.web.pages import company_page
 
 
 def _label(kind: str) -> str:

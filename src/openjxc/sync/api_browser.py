@@ -7,6 +7,7 @@ from ninja import Field, Schema, Status
 
 from openjxc.config.api import api_auth
 from openjxc.core import clock
+from openjxc.core.idempotency import issues_secret
 from openjxc.core.schemas import Id, text
 from openjxc.sync import browser
 from openjxc.sync.api_terminals import NewTerminalOut, router
@@ -27,5 +28,6 @@ class BrowserTerminalOut(NewTerminalOut):
 def browser_terminal(request, payload: BrowserTerminalIn):
     terminal, raw = browser.register_browser_terminal(by=request.auth, warehouse=payload.warehouse,
                                                       device_id=payload.device_id, name=payload.name)
+    issues_secret(request)
     terminal.token, terminal.server_time = raw, clock.now()
     return Status(201, terminal)

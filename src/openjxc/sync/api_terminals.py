@@ -16,6 +16,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from openjxc.config.api import api_auth
 from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError
+from openjxc.core.idempotency import issues_secret
 from openjxc.core.schemas import MAX_ID, Id, text
 from openjxc.sync import protocol, terminals
 from openjxc.sync.models import OpStatus, Terminal, TerminalOperation
@@ -182,6 +183,7 @@ def create_terminal(request, payload: TerminalIn):
     terminal, raw = terminals.register_terminal(by=request.auth, code=payload.code, name=payload.name,
                                                 kind=payload.kind, warehouse=payload.warehouse,
                                                 customer=payload.customer)
+    issues_secret(request)
     terminal.token, terminal.server_time = raw, clock.now()
     return Status(201, terminal)
 
@@ -213,6 +215,7 @@ def revoke_terminal(request, terminal_id: int = Path(..., ge=1, le=MAX_ID)):
 def create_code(request, payload: CodeIn):
     rc, raw = terminals.create_registration_code(by=request.auth, kind=payload.kind, warehouse=payload.warehouse,
                                                  customer=payload.customer)
+    issues_secret(request)
     return Status(201, {"code": raw, "kind": rc.kind, "warehouse_id": rc.warehouse_id, "expires_at": rc.expires_at})
 
 
@@ -238,6 +241,7 @@ def register(request, payload: RegisterIn):
                                                     registration_code=payload.registration_code)
     except DatabaseError:
         raise _unavailable() from None
+    issues_secret(request)
     terminal.token, terminal.server_time = raw, clock.now()
     return Status(201, terminal)
 

@@ -9,3 +9,22 @@ class SyncConfig(AppConfig):
         from openjxc.sync.alert_rules import register
 
         register()  # the alerts engine evaluates terminals' health with our evaluator
+        register_pages()
+
+
+def register_pages():
+    from django.utils.translation import gettext_lazy as _
+
+    from openjxc.core import permissions
+    from openjxc.core.models import Role
+    from openjxc.web.layout import HeaderItem, NavEntry, register_assets, register_header, register_nav
+
+    register_nav(
+        NavEntry("web:pos", _("Till (POS)"), "¤",
+                 lambda u: u.is_superuser or u.has_role(Role.CASHIER, Role.ADMIN, Role.MANAGER), "main", 50),
+        NavEntry("web:terminals", _("Terminals"), "⌨", lambda u: permissions.allowed(u, "users.manage"),
+                 "settings", 220),
+    )
+    # the live indicator: this page follows the change feed (sync/static/sync/live.js)
+    register_header(HeaderItem("sync/live_indicator.html", lambda request: {"user": request.user}, order=10))
+    register_assets(stylesheets=("sync/live.css",), scripts=("sync/live.js",))

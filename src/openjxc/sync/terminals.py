@@ -102,11 +102,14 @@ def _check_target(company_id, *, kind: str, warehouse, customer):
     return wh, partner
 
 
-def create_registration_code(*, by, kind: str, warehouse, customer=None) -> tuple[RegistrationCode, str]:
-    """A one-time code (valid 7 days) with which a device registers itself for `warehouse`; shown once."""
+def create_registration_code(*, by, kind: str, warehouse, customer=None,
+                             known: str | None = None) -> tuple[RegistrationCode, str]:
+    """A one-time code (valid 7 days) with which a device registers itself for `warehouse`; shown once.
+
+    `known` gives the code instead of a random one: the demo company's, printed in the README."""
     permissions.require(by, "users.manage")
     wh, partner = _check_target(by.company_id, kind=kind, warehouse=warehouse, customer=customer)
-    raw = "-".join(secrets.token_hex(3).upper() for _n in range(3))
+    raw = known or "-".join(secrets.token_hex(3).upper() for _n in range(3))
     now = clock.now()
     with transaction.atomic():
         rc = RegistrationCode.objects.create(

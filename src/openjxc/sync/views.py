@@ -18,7 +18,7 @@ from openjxc.partners.models import Partner
 from openjxc.stock.models import Warehouse, WarehouseKind
 from openjxc.sync import terminals
 from openjxc.sync.models import OpStatus, Terminal, TerminalKind, TerminalOperation
-from openjxc.web.views import company_page
+from openjxc.web.pages import company_page
 
 
 class TerminalForm(forms.Form):

@@ -18,12 +18,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from openjxc.core import display
 from openjxc.core.errors import DomainError, ValidationFailed
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -270,7 +272,7 @@ class Column:
 
     label: object
     value: str | Callable
-    kind: str = "text"  # text | number | date | datetime
+    kind: str = "text"  # text | number | quantity | money | price (a unit price or cost) | date | datetime
     width: int = 14
     permission: str = ""  # shown only to users allowed this action (e.g. "stock.cost" for values)
 
@@ -299,6 +301,10 @@ class ListExport:
     columns: tuple[Column, ...]
     inline_limit: int = 5000  # bigger querysets are exported by a background job with progress
     prepare: Callable | None = None  # queryset -> queryset: select/prefetch what the columns read
+    # exportable through the API (/api/excel/exports/<name>) when it says which rows a caller gets:
+    # (user, filters with kind / status / warehouse) -> queryset, after the caller passed `api_permission`
+    api_rows: Callable | None = None
+    api_permission: str = "masterdata.view"
 
     def __post_init__(self):
         EXPORTS[self.name] = self
@@ -309,17 +315,41 @@ class ListExport:
         return tuple(c for c in self.columns if not c.permission or permissions.allowed(user, c.permission))
 
 
-def _cell(col: Column, row):
+# how a person reads the number (core/display.py); the cell keeps the exact value. Quantities and plain numbers
+# use Excel's General format, which shows 12 and 1.5 without trailing zeros.
+NUMBER_FORMATS = {"money": lambda value: display.EXCEL_MONEY, "price": display.excel_unit_amount_format}
+
+
+def _cell(ws, col: Column, row):
     value = col.get(row)
     if value is None:
         return None
     if isinstance(value, Decimal):
+        if col.kind in NUMBER_FORMATS:
+            cell = WriteOnlyCell(ws, value=value)
+            cell.number_format = NUMBER_FORMATS[col.kind](value)
+            return cell
         return value  # openpyxl writes Decimal as a number
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
     if isinstance(value, bool | int | float | dt.date):
         return value
     return str(value)
+
+
+# a text starting with one of these is a formula (or becomes one when edited) in Excel, WPS and LibreOffice
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(ws, value):
+    """A value someone typed (a name, a memo) as plain text, never a formula that runs when the file opens:
+    stored as a string with Excel's quote prefix, so editing the cell keeps it text."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
 
 
 def write_list(spec: ListExport, rows: Iterable, *, user, on_row: Callable[[int], None] | None = None) -> bytes:
@@ -333,7 +363,7 @@ def write_list(spec: ListExport, rows: Iterable, *, user, on_row: Callable[[int]
     ws.append([str(c.label) for c in columns])
     n = 0
     for row in rows:
-        ws.append([_cell(c, row) for c in columns])
+        ws.append([_as_text(ws, _cell(ws, c, row)) for c in columns])
         n += 1
         if on_row is not None:
             on_row(n)

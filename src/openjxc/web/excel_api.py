@@ -10,24 +10,18 @@ import datetime as dt
 from typing import Literal
 
 from django.http import FileResponse, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, File, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from openjxc.core import permissions
-from openjxc.core.errors import NotFound
+from openjxc.core.errors import DomainError, NotFound
 from openjxc.core.schemas import MAX_ID, company_id
-from openjxc.documents.models import Document
-from openjxc.stock import selectors
-from openjxc.stock.access import scoped_warehouse_ids, visible_warehouses
-from openjxc.stock.models import Location, LocationKind, Warehouse, WarehouseKind
 from openjxc.web import jobs
-from openjxc.web.excel import XLSX_TYPE, template_workbook
-from openjxc.web.excel_imports import IMPORTERS
+from openjxc.web.excel import EXPORTS, XLSX_TYPE, template_workbook
+from openjxc.web.imports import IMPORTERS
 
 router = Router(tags=["excel"])
 PK = Path(..., ge=1, le=MAX_ID)
-Target = Literal["items", "partners", "opening"]
-ExportName = Literal["items", "partners", "balances", "documents", "warehouses"]
 
 
 class RowErrorOut(Schema):
@@ -66,8 +60,16 @@ def _file_bytes(file: UploadedFile) -> bytes:
     return file.read()
 
 
+def importer_named(target: str):
+    if target not in IMPORTERS:
+        raise DomainError("import.unknown", _("There is no import called %(target)s."), http_status=422,
+                          target=target, field="target")
+    return IMPORTERS[target]
+
+
 def _start(request, target: str, file: UploadedFile, commit: bool):
     company_id(request, "masterdata.view")
+    importer_named(target)
     job = jobs.start_import(by=request.auth, target=target, data=_file_bytes(file), filename=file.name or "",
                             commit=commit)
     job.refresh_from_db()
@@ -75,10 +77,10 @@ def _start(request, target: str, file: UploadedFile, commit: bool):
 
 
 @router.get("/templates/{target}", response={200: None})
-def import_template(request, target: Target):
+def import_template(request, target: str):
     """The .xlsx template of an import, headers in the caller's language."""
     company_id(request, "masterdata.view")
-    importer = IMPORTERS[target]
+    importer = importer_named(target)
     response = HttpResponse(template_workbook(str(importer.title), importer.fields, importer.example),
                             content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{target}-template.xlsx"'
@@ -86,13 +88,13 @@ def import_template(request, target: Target):
 
 
 @router.post("/imports/{target}/check", response={202: JobOut})
-def check_import(request, target: Target, file: File[UploadedFile]):
+def check_import(request, target: str, file: File[UploadedFile]):
     """Dry run: every row is checked through the services and undone; the job lists every bad row."""
     return _start(request, target, file, commit=False)
 
 
 @router.post("/imports/{target}", response={202: JobOut})
-def run_import(request, target: Target, file: File[UploadedFile]):
+def run_import(request, target: str, file: File[UploadedFile]):
     """Check and import in one go: all rows are kept, or (if any row is bad) none, with the bad rows listed."""
     return _start(request, target, file, commit=True)
 
@@ -112,48 +114,14 @@ class ExportFilters(Schema):
     warehouse: int | None = Field(None, ge=1, le=MAX_ID)
 
 
-def _export_queryset(user, name: str, filters: ExportFilters):
-    from openjxc.catalog.models import Item
-    from openjxc.partners.models import Partner
-
-    if name == "items":
-        permissions.require(user, "masterdata.view")
-        return Item.objects.filter(company_id=user.company_id).order_by("code", "id")
-    if name == "partners":
-        permissions.require(user, "masterdata.view")
-        return Partner.objects.filter(company_id=user.company_id).order_by("code", "id")
-    if name == "warehouses":
-        permissions.require(user, "masterdata.view")
-        whs = visible_warehouses(user, Warehouse.objects.exclude(kind=WarehouseKind.TRANSIT))
-        return Location.objects.filter(warehouse__in=whs, kind=LocationKind.INTERNAL).order_by("warehouse__code",
-                                                                                                 "code", "id")
-    if name == "balances":
-        permissions.require(user, "stock.view")
-        qs = selectors.balances(user.company_id, warehouse_ids=scoped_warehouse_ids(user))
-        return qs.filter(location__warehouse_id=filters.warehouse) if filters.warehouse else qs
-    permissions.require(user, "document.view")
-    qs = Document.objects.filter(company_id=user.company_id)
-    scope = scoped_warehouse_ids(user)
-    if scope is not None:
-        qs = qs.filter(warehouse_id__in=scope)
-    if filters.kind:
-        qs = qs.filter(kind=filters.kind)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.warehouse:
-        qs = qs.filter(warehouse_id=filters.warehouse)
-    return qs.order_by("-business_on", "-id")
-
-
 @router.post("/exports/{name}", response={202: JobOut})
-def export(request, name: ExportName, filters: Query[ExportFilters]):
+def export(request, name: str, filters: Query[ExportFilters]):
     """Export a list to .xlsx as a background job (items, partners, balances, documents, warehouses)."""
-    from openjxc.web import excel_lists  # noqa: F401 - registers the lists' columns
-    from openjxc.web.excel import EXPORTS
-
-    company_id(request, "masterdata.view" if name in ("items", "partners", "warehouses") else "stock.view")
-    spec = EXPORTS[name]
-    qs = _export_queryset(request.auth, name, filters)
+    spec = EXPORTS.get(name)
+    if spec is None or spec.api_rows is None:
+        raise NotFound("export", name)
+    company_id(request, spec.api_permission)
+    qs = spec.api_rows(request.auth, filters)
     job = jobs.start_export(by=request.auth, spec=spec, queryset=spec.prepare(qs) if spec.prepare else qs)
     job.refresh_from_db()
     return Status(202, jobs.job_state(job))

@@ -12,9 +12,9 @@ from openjxc.core import permissions
 from openjxc.core.errors import DomainError
 from openjxc.web import jobs
 from openjxc.web.excel import XLSX_TYPE, template_workbook
-from openjxc.web.excel_imports import IMPORTERS
+from openjxc.web.imports import IMPORTERS
 from openjxc.web.models import JobKind, JobStatus
-from openjxc.web.views import company_page
+from openjxc.web.pages import company_page
 
 
 def import_choices(user) -> list[dict]:

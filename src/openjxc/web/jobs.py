@@ -9,8 +9,11 @@ process shares (its SQLite file or Redis); `job_state` reads whichever is freshe
 from __future__ import annotations
 
 import base64
+import io
 import pickle
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -18,6 +21,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from huey.contrib.djhuey import HUEY, db_task
+from pypdf import PdfReader, PdfWriter
 
 from openjxc.core.errors import DomainError, NotFound
 from openjxc.web.models import Job, JobKind, JobStatus
@@ -138,7 +142,7 @@ def _enqueue(task, job: Job, queue: bool = True) -> Job:
 def start_import(*, by, target: str, data: bytes, filename: str, commit: bool, queue: bool = True) -> Job:
     """Store the uploaded file and queue its check (or, with `commit`, its import)."""
     from openjxc.web.excel import open_workbook
-    from openjxc.web.excel_imports import IMPORTERS
+    from openjxc.web.imports import IMPORTERS
 
     if target not in IMPORTERS:
         raise NotFound("import", target)
@@ -165,7 +169,7 @@ def confirm_import(*, by, check: Job) -> Job:
 @_guarded
 def run_import_job(job_id: int) -> None:
     from openjxc.web.excel import read_sheet
-    from openjxc.web.excel_imports import IMPORTERS, run_import
+    from openjxc.web.imports import IMPORTERS, run_import
 
     job = Job.objects.select_related("user", "user__company").get(pk=job_id)
     with translation.override(job.params.get("language")):
@@ -214,11 +218,12 @@ def start_export(*, by, spec, queryset, queue: bool = True) -> Job:
 @_guarded
 def run_export_job(job_id: int) -> None:
     from django.apps import apps
-    from django.urls import get_resolver
 
-    from openjxc.web.excel import EXPORTS, export_filename, write_list
-
-    get_resolver().url_patterns  # noqa: B018 - imports every view module, so every list's ListExport is known
+    from openjxc.web.excel import (  # the apps' ready() declared every list
+        EXPORTS,
+        export_filename,
+        write_list,
+    )
 
     job = Job.objects.select_related("user", "user__company").get(pk=job_id)
     with translation.override(job.params.get("language")):
@@ -244,13 +249,30 @@ def run_export_job(job_id: int) -> None:
 # ---------------------------------------------------------------- batch print
 
 
-def start_print(*, by, document_ids: list[int], paper: str = "a4") -> Job:
+@dataclass(frozen=True)
+class BatchPrint:
+    """What a batch print of one target prints: `rows(user, ids)` the rows the user may print, in order, and
+    `render(row, user, paper)` one row's PDF. An app registers it with `register_print`."""
+
+    rows: Callable
+    render: Callable
+
+
+PRINTS: dict[str, BatchPrint] = {}
+PAPERS = ("a4", "receipt")
+
+
+def register_print(target: str, printer: BatchPrint) -> None:
+    PRINTS[target] = printer
+
+
+def start_print(*, by, document_ids: list[int], paper: str = "a4", target: str = "documents") -> Job:
     """Many documents printed into one PDF in the background."""
     if not document_ids:
         raise DomainError("print.nothing", _("Choose at least one document to print."), http_status=422)
-    if paper not in ("a4", "receipt"):
+    if paper not in PAPERS:
         raise DomainError("print.paper", _("Unknown paper: %(paper)s."), http_status=422, paper=paper)
-    job = Job.objects.create(company_id=by.company_id, user=by, kind=JobKind.PRINT, target="documents",
+    job = Job.objects.create(company_id=by.company_id, user=by, kind=JobKind.PRINT, target=target,
                              params={"language": translation.get_language() or settings.LANGUAGE_CODE,
                                      "ids": [int(i) for i in document_ids][:5000], "paper": paper})
     return _enqueue(run_print_job, job)
@@ -259,36 +281,22 @@ def start_print(*, by, document_ids: list[int], paper: str = "a4") -> Job:
 @db_task()
 @_guarded
 def run_print_job(job_id: int) -> None:
-    import io
-
-    from pypdf import PdfReader, PdfWriter
-
-    from openjxc.documents.models import Document
-    from openjxc.printing.content import document_printout
-    from openjxc.printing.documents import a4_pdf, receipt_pdf
-    from openjxc.stock.access import scoped_warehouse_ids
-
     job = Job.objects.select_related("user", "user__company").get(pk=job_id)
+    printer = PRINTS[job.target]
     with translation.override(job.params.get("language")):
         _start(job, _("Printing"))
-        docs = Document.objects.filter(company_id=job.company_id, pk__in=job.params["ids"])
-        scope = scoped_warehouse_ids(job.user)
-        if scope is not None:
-            docs = docs.filter(warehouse_id__in=scope)
-        docs = list(docs.order_by("business_on", "number"))
-        render = a4_pdf if job.params.get("paper") == "a4" else receipt_pdf
+        rows = printer.rows(job.user, job.params["ids"])
         progress = Progress(job, _("Printing documents"))
-        progress(0, len(docs), force=True)
+        progress(0, len(rows), force=True)
         writer = PdfWriter()
-        for n, doc in enumerate(docs, start=1):
-            pdf = render(document_printout(doc, job.user))
-            for page in PdfReader(io.BytesIO(pdf)).pages:
+        for n, row in enumerate(rows, start=1):
+            for page in PdfReader(io.BytesIO(printer.render(row, job.user, job.params.get("paper")))).pages:
                 writer.add_page(page)
-            progress(n, len(docs))
-        if not docs:
+            progress(n, len(rows))
+        if not rows:
             _finish(job, ok=False, message=_("None of the chosen documents can be printed."))
             return
         out = io.BytesIO()
         writer.write(out)
-        _finish(job, ok=True, message=_("%(n)s documents printed.") % {"n": len(docs)}, result=out.getvalue(),
-                result_name=f"documents-{timezone.localdate():%Y%m%d}.pdf")
+        _finish(job, ok=True, message=_("%(n)s documents printed.") % {"n": len(rows)}, result=out.getvalue(),
+                result_name=f"{job.target}-{timezone.localdate():%Y%m%d}.pdf")

@@ -6,6 +6,7 @@ the company losing its last administrator; the refusal is shown beside the field
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
@@ -21,11 +22,23 @@ from openjxc.core import permissions
 from openjxc.core import services as core
 from openjxc.core.errors import DomainError
 from openjxc.core.models import Role, User
-from openjxc.stock.models import Warehouse, WarehouseKind
-from openjxc.web.masterdata import ACTIVE_CHOICES, CHECKBOX, _company_object
-from openjxc.web.masterdata_more import show_error
+from openjxc.web.form_pages import CHECKBOX, form_page, show_error
+from openjxc.web.lists import ACTIVE_CHOICES
+from openjxc.web.pages import company_object, company_page
 from openjxc.web.paging import keyset_page
-from openjxc.web.views import company_page
+
+# the warehouses a user can be limited to: company id -> queryset; stock registers it (stock/apps.py)
+_warehouse_scope: list[Callable] = []
+
+
+def register_warehouse_scope(warehouses_of: Callable) -> None:
+    _warehouse_scope[:] = [warehouses_of]
+
+
+def _warehouses(company_id: int, pks=None):
+    qs = _warehouse_scope[0](company_id)
+    return qs if pks is None else qs.filter(pk__in=pks)
+
 
 LANGUAGES = [("", gettext_lazy("Browser's language")), ("zh-hans", "简体中文"), ("en", "English")]
 
@@ -66,7 +79,7 @@ class UserForm(forms.Form):
 
     def __init__(self, *args, company_id, editing: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        whs = Warehouse.objects.filter(company_id=company_id).exclude(kind=WarehouseKind.TRANSIT).order_by("code")
+        whs = _warehouses(company_id).order_by("code")
         self.fields["warehouses"].choices = [(w.pk, w.name) for w in whs]
         people = User.objects.filter(company_id=company_id, is_active=True).order_by("username")
         if editing is not None:
@@ -119,45 +132,41 @@ def users(request):
     query = page.query
     for u in page.object_list:
         u.role_labels = [str(Role(r).label) for r in (u.roles or []) if r in Role.values]
-    return render(request, "web/masterdata/users.html", {"form": form, "page": page, "query": query})
+    return render(request, "web/users.html", {"form": form, "page": page, "query": query})
 
 
 def _superior(admin, pk):
-    return _company_object(User, admin, pk) if pk else None
+    return company_object(User, admin, pk) if pk else None
 
 
 @company_page
 def user_new(request):
     admin = request.user
     _require_admin(admin)
-    form = UserForm(request.POST or None, company_id=admin.company_id)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            user = core.create_user(
-                by=admin, username=d["username"].strip(), password=d["password"], roles=d["roles"],
-                display_name=d["display_name"], email=d["email"], language=d["language"],
-                superior=_superior(admin, d["superior"]),
-                warehouses=list(Warehouse.objects.filter(company_id=admin.company_id, pk__in=d["warehouses"])),
-            )
-            if not d["is_active"]:
-                core.update_user(user, by=admin, is_active=False)
-        except DomainError as err:
-            error = show_error(form, err)
-        else:
-            messages.success(request, _("User %(name)s was created.") % {"name": user.username})
-            return redirect("web:users")
-    return render(request, "web/masterdata/user_form.html", {
-        "form": form, "reset_form": None, "error": error, "title": _("New user"),
-    })
+
+    def save(d):
+        user = core.create_user(
+            by=admin, username=d["username"].strip(), password=d["password"], roles=d["roles"],
+            display_name=d["display_name"], email=d["email"], language=d["language"],
+            superior=_superior(admin, d["superior"]),
+            warehouses=list(_warehouses(admin.company_id, d["warehouses"])),
+        )
+        if not d["is_active"]:
+            core.update_user(user, by=admin, is_active=False)
+        return user
+
+    return form_page(
+        request, UserForm(request.POST or None, company_id=admin.company_id), save, template="web/user_form.html",
+        context={"reset_form": None, "title": _("New user")},
+        saved=lambda user: (_("User %(name)s was created.") % {"name": user.username}, "web:users"),
+    )
 
 
 @company_page
 def user_edit(request, pk: int):
     admin = request.user
     _require_admin(admin)
-    user = _company_object(User, admin, pk)
+    user = company_object(User, admin, pk)
     resetting = request.method == "POST" and "reset_password" in request.POST
     initial = {
         "username": user.username, "display_name": user.display_name, "email": user.email,
@@ -182,7 +191,7 @@ def user_edit(request, pk: int):
             core.update_user(
                 user, by=admin, display_name=d["display_name"], email=d["email"], roles=d["roles"],
                 language=d["language"], is_active=d["is_active"], superior=_superior(admin, d["superior"]),
-                warehouses=list(Warehouse.objects.filter(company_id=admin.company_id, pk__in=d["warehouses"])),
+                warehouses=list(_warehouses(admin.company_id, d["warehouses"])),
             )
         except DomainError as err:
             user.refresh_from_db()
@@ -190,7 +199,7 @@ def user_edit(request, pk: int):
         else:
             messages.success(request, _("User %(name)s was saved.") % {"name": user.username})
             return redirect("web:users")
-    return render(request, "web/masterdata/user_form.html", {
+    return render(request, "web/user_form.html", {
         "form": form, "reset_form": reset_form, "error": error, "subject": user, "is_self": user.pk == admin.pk,
         "title": _("Edit user %(name)s") % {"name": user.username},
     })

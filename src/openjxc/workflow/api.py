@@ -1,4 +1,4 @@
-"""Workflow API: flows (versioned steps), condition check, presets, the inbox, acting on documents,
+"""Workflow API: flows (versioned steps), condition check, the inbox, acting on documents,
 delegations, the working calendar, a document's approval timeline. Thin: each endpoint calls one
 service or selector; refusals are DomainErrors rendered as {code, message, data}."""
 
@@ -20,7 +20,6 @@ from openjxc.workflow import conditions, selectors
 from openjxc.workflow import services as wf
 from openjxc.workflow.calendar import DEFAULT_HOURS
 from openjxc.workflow.models import Delegation, Flow, Holiday, StepApprover, WorkCalendar
-from openjxc.workflow.presets import PRESETS, install_preset
 
 router = Router(tags=["workflow"])
 PK = Path(..., ge=1, le=MAX_ID)
@@ -97,11 +96,6 @@ class ConditionIn(Strict):
     condition: dict[str, Any] | None = None
 
 
-class PresetIn(Strict):
-    threshold: str | None = Field(None, max_length=32, description="purchase orders: the amount above which the "
-                                  "general manager approves (default 10000)")
-
-
 class ActIn(Strict):
     comment: text(500) = ""
 
@@ -176,17 +170,6 @@ def validate_condition(request, payload: ConditionIn):
     company_id(request, "document.view")
     conditions.validate(payload.condition)
     return {"valid": True}
-
-
-@router.get("/presets", summary="The presets an administrator can install")
-def list_presets(request):
-    company_id(request, "document.view")
-    return [{"name": k, "label": str(v)} for k, v in PRESETS.items()]
-
-
-@router.post("/presets/{name}/install", response={201: list[FlowOut]}, summary="Install a preset (idempotent)")
-def install(request, name: str, payload: PresetIn = None):
-    return HttpStatus(201, install_preset(name, by=request.auth, threshold=payload.threshold if payload else None))
 
 
 # ---------------------------------------------------------------- inbox and acting

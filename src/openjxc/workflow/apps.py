@@ -7,6 +7,24 @@ class WorkflowConfig(AppConfig):
 
     def ready(self):
         # approvers of active steps follow role, superior and warehouse-manager changes
-        from openjxc.workflow import signals
+        from openjxc.documents.selectors import register_flow_decider
+        from openjxc.workflow import messages, signals
+        from openjxc.workflow.selectors import flow_decides
 
         signals.register()
+        register_pages()
+        register_flow_decider(flow_decides)
+        messages.register()  # what its notifications say, in each reader's language
+
+
+def register_pages():
+    from django.utils.translation import gettext_lazy as _
+
+    from openjxc.core.models import Role
+    from openjxc.web.layout import NavEntry, register_nav
+
+    register_nav(
+        NavEntry("workflow:inbox", _("To-do"), "✔", lambda u: True, "main", 30),
+        NavEntry("workflow:flows", _("Approval flows"), "⇶", lambda u: u.is_superuser or u.has_role(Role.ADMIN, Role.MANAGER),
+                 "settings", 190),
+    )

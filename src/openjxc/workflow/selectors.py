@@ -18,7 +18,7 @@ from openjxc.workflow.models import (
     StepApprover,
     StepState,
 )
-from openjxc.workflow.services import delegates_for, holders_of, undecided
+from openjxc.workflow.services import delegates_for, holders_of, pending_approval, undecided
 
 
 def _doc(doc: Document) -> dict:
@@ -181,3 +181,9 @@ def is_waiting_for(user, doc: Document) -> bool:
 
 
 __all__ = ["decided_by", "flows", "inbox_counts", "is_waiting_for", "submitted_by", "timeline", "waiting_for"]
+
+
+def flow_decides(user, doc) -> bool | None:
+    """In a running approval flow, whether `user` is among the current step's approvers (who approve or reject
+    it whatever their role); None when no flow runs the document (documents' lifecycle buttons ask this)."""
+    return is_waiting_for(user, doc) if pending_approval(doc) is not None else None

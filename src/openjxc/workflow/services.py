@@ -452,9 +452,7 @@ def _activate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.dat
     step.save(update_fields=["state", "started_at", "due_at", "sla_due_at"])
     Timer.objects.bulk_create(timers)
     holders = holders_of(step, now)
-    _notify(doc, holders, "workflow.waiting",
-            gettext("%(number)s waits for your approval (%(step)s)") % {"number": doc.number, "step": step.name},
-            body=_due_text(step), by=by, data={"step": step.name, "due_at": _iso(step.due_at)})
+    _notify(doc, holders, "workflow.waiting", by=by, data={"step": step.name, "due_at": _iso(step.due_at)})
 
 
 def _schedule(step: ApprovalStep, doc: Document, now: dt.datetime, *, level: int) -> list[Timer]:
@@ -479,12 +477,6 @@ def _schedule(step: ApprovalStep, doc: Document, now: dt.datetime, *, level: int
 
 def _iso(value):
     return value.isoformat() if value else None
-
-
-def _due_text(step: ApprovalStep) -> str:
-    if not step.due_at:
-        return ""
-    return gettext("Due %(due)s.") % {"due": step.due_at.isoformat(timespec="minutes")}
 
 
 def undecided(step: ApprovalStep) -> list[int]:
@@ -613,8 +605,7 @@ def _pass_step(approval, step, doc, *, by, now, changes) -> None:
     transition(doc, "approve", by=by, changes=changes, step=step.position)
     record_event(company=doc.company_id, topic="workflow.approved", by=by, obj=approval,
                  payload={"document": doc.pk, "number": doc.number})
-    _notify(doc, [approval.requester_id], "workflow.approved",
-            gettext("%(number)s was approved") % {"number": doc.number}, by=by)
+    _notify(doc, [approval.requester_id], "workflow.approved", by=by)
 
 
 def _reject(approval, step, doc, *, by, reason, now, changes) -> None:
@@ -627,9 +618,7 @@ def _reject(approval, step, doc, *, by, reason, now, changes) -> None:
     approval.state, approval.finished_at, approval.reason = ApprovalState.REJECTED, now, reason[:500]
     approval.save(update_fields=["state", "finished_at", "reason"])
     transition(doc, "reject", by=by, reason=reason, changes=changes, step=step.position)
-    _notify(doc, [approval.requester_id], "workflow.rejected",
-            gettext("%(number)s was rejected: %(reason)s") % {"number": doc.number, "reason": reason}, body=reason,
-            by=by)
+    _notify(doc, [approval.requester_id], "workflow.rejected", by=by, data={"reason": reason})
 
 
 def withdraw(doc: Document, *, by, reason: str = "", changes=None) -> Document:
@@ -655,8 +644,7 @@ def withdraw(doc: Document, *, by, reason: str = "", changes=None) -> Document:
         _record_decision(approval, current, doc, by=by, behalf=None, kind=Decision.Kind.WITHDRAW, comment=reason,
                          now=now)
         if current is not None:
-            _notify(doc, undecided(current), "workflow.withdrawn",
-                    gettext("%(number)s was withdrawn by its requester") % {"number": doc.number}, body=reason, by=by)
+            _notify(doc, undecided(current), "workflow.withdrawn", by=by, data={"reason": reason})
     transition(doc, "withdraw", by=by, reason=reason, changes=changes)
     return changes.flush() if own else doc
 
@@ -733,14 +721,9 @@ def _fire(timer: Timer, doc: Document, now: dt.datetime) -> str:
     if timer.kind == TimerKind.REMINDER:
         holders = holders_of(step, now)
         total = len(step.spec.get("reminders") or [])
-        body = _due_text(step)
-        if is_late:
-            body += " " + gettext("This reminder is %(minutes)s minutes late: the scheduler was not running.") % {
-                "minutes": late // 60}
-        _notify(doc, holders, "workflow.reminder",
-                gettext("Reminder %(n)s/%(total)s: %(number)s waits for your approval (%(step)s)") % {
-                    "n": timer.seq, "total": total, "number": doc.number, "step": step.name},
-                body=body, data={"seq": timer.seq, "late_seconds": late, "late": is_late}, by=None)
+        _notify(doc, holders, "workflow.reminder", by=None, data={
+            "step": step.name, "seq": timer.seq, "total": total, "due_at": _iso(step.due_at), "late_seconds": late,
+            "late": is_late})
         record_event(company=doc.company_id, topic="workflow.reminded", obj=approval,
                      payload={"document": doc.pk, "number": doc.number, "step": step.name, "seq": timer.seq,
                               "recipients": holders, "late_seconds": late})
@@ -786,10 +769,6 @@ def _escalate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.dat
     added = list(dict.fromkeys(u for u in candidates if u in active and u not in approvers))
     payload["level"] = level
     payload["to"] = added
-    late_note = ""
-    if late > LATE_GRACE_SECONDS:
-        late_note = " " + gettext("This escalation is %(minutes)s minutes late: the scheduler was not running.") % {
-            "minutes": late // 60}
     if not added or level >= MAX_ESCALATIONS:
         # the top of the chain: nobody left to escalate to; the administrators are told, no new timer
         admins = [u.pk for u in User.objects.filter(company_id=doc.company_id, is_active=True).order_by("pk")
@@ -798,10 +777,8 @@ def _escalate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.dat
                          comment=gettext("nobody left to escalate to; the administrators were told"), now=now)
         payload.update(to=[], exhausted=True, told=admins)
         record_event(company=doc.company_id, topic="workflow.escalated", obj=approval, payload=payload)
-        _notify(doc, admins, "workflow.escalation_exhausted",
-                gettext("%(number)s is still undecided and nobody is left to escalate to (%(step)s)") % {
-                    "number": doc.number, "step": step.name},
-                body=late_note.strip(), data={"step": step.name, "level": level, "late_seconds": late}, by=None)
+        _notify(doc, admins, "workflow.escalation_exhausted", by=None, data={
+            "step": step.name, "level": level, "late_seconds": late, "late": late > LATE_GRACE_SECONDS})
         return f"nobody to escalate to, told {len(admins)} admin(s)"
     StepApprover.objects.bulk_create([StepApprover(company_id=doc.company_id, step=step, user_id=u,
                                                    via="escalation") for u in added], ignore_conflicts=True)
@@ -814,21 +791,22 @@ def _escalate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.dat
     _record_decision(approval, step, doc, by=None, behalf=None, kind=Decision.Kind.ESCALATE,
                      comment=gettext("escalated to %(who)s") % {"who": _names(added)}, now=now)
     record_event(company=doc.company_id, topic="workflow.escalated", obj=approval, payload=payload)
-    body = _due_text(step) + late_note
-    _notify(doc, added + [approval.requester_id], "workflow.escalated",
-            gettext("%(number)s was escalated to you (%(step)s)") % {"number": doc.number, "step": step.name},
-            body=body, data={"late_seconds": late, "late": late > LATE_GRACE_SECONDS, "level": level}, by=None)
+    _notify(doc, added + [approval.requester_id], "workflow.escalated", by=None, data={
+        "step": step.name, "due_at": _iso(step.due_at), "late_seconds": late, "late": late > LATE_GRACE_SECONDS,
+        "level": level})
     return f"escalated to {added}"
 
 
-def _notify(doc: Document, recipients, topic: str, title: str, *, body: str = "", data=None, by=None) -> None:
+def _notify(doc: Document, recipients, topic: str, *, data=None, by=None) -> None:
+    """Tell `recipients` (user ids) about `doc`: the text is rendered from the topic and data in each reader's
+    language (workflow/messages.py)."""
     from openjxc.alerts.notify import notify
 
     users = list(User.objects.filter(pk__in=[r for r in recipients if r], is_active=True))
     if not users:
         return
-    notify(company=doc.company, recipients=users, topic=topic, title=title, body=body,
-           link=f"/documents/{doc.pk}/", data={"document": doc.pk, "number": doc.number, **(data or {})}, by=by)
+    notify(company=doc.company, recipients=users, topic=topic, link=f"/documents/{doc.pk}/",
+           data={"document": doc.pk, "number": doc.number, **(data or {})}, by=by)
 
 
 # ---------------------------------------------------------------- delegation

@@ -18,7 +18,7 @@ from openjxc.core.errors import DomainError
 from openjxc.documents import services as doc_services
 from openjxc.documents.kinds import KINDS
 from openjxc.documents.models import Document
-from openjxc.web.views import company_page
+from openjxc.web.pages import company_page
 from openjxc.workflow import selectors
 from openjxc.workflow.editor import (
     StepForm,

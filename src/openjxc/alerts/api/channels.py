@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any, Literal
 
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -78,14 +79,15 @@ class DeliveryParams(Schema):
 
 
 class TestIn(Schema):
-    address: text(254) = Field("", description="email channels: where to send (default: my address)")
+    address: text(254) = Field("", description="email channels: my own address (the only one a test goes to)")
 
 
 class TestOut(Schema):
     ok: bool
     status: str
     error: str
-    response: str = Field(description="the platform's answer, shortened")
+    response: str = Field(description="the answer's HTTP status and time, never its body")
+    elapsed_ms: int | None = Field(None, description="how long the platform took to answer")
     delivery: DeliveryOut
 
 
@@ -120,9 +122,10 @@ def delete_channel(request, pk: int = Path(..., ge=1, le=MAX_ID)):
                       summary="Send a test message now and report the platform's answer")
 def test_channel(request, payload: TestIn, pk: int = Path(..., ge=1, le=MAX_ID)):
     channel = channel_services.get_channel(by=request.auth, pk=pk)
+    started = time.monotonic()
     d = send_test(channel, by=request.auth, address=payload.address)
     return {"ok": d.status == DeliveryStatus.SENT, "status": d.status, "error": d.last_error, "response": d.response,
-            "delivery": d}
+            "elapsed_ms": int((time.monotonic() - started) * 1000), "delivery": d}
 
 
 @router.get("/{int:pk}/deliveries", response=Page[DeliveryOut], summary="A channel's delivery log")

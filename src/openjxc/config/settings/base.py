@@ -6,6 +6,7 @@ import os
 import sys
 
 from openjxc.config.env import ConfigError, read_env
+from openjxc.core.i18n import catalogue_dir
 
 TESTING = os.environ.get("JXC_TESTING") == "1"
 try:
@@ -41,7 +42,9 @@ INSTALLED_APPS = [
     "openjxc.counts",
     "openjxc.sync",
     "openjxc.reports",
+    "openjxc.printing",
     "openjxc.web",
+    "openjxc.presets",
 ]
 
 MIDDLEWARE = [
@@ -94,13 +97,16 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = ENV.language
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "src" / "openjxc" / "locale"]
+# the package's catalogues, compiled at start if missing or stale (any install speaks Chinese: core/i18n.py)
+LOCALE_PATHS = [catalogue_dir(DATA_DIR)]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"  # timestamps are stored and handled in UTC
 JXC_TIME_ZONE = ENV.time_zone  # business dates are in the company's zone (Company.time_zone)
 JXC_SMTP = ENV.smtp  # outgoing email for the notification channels; None = not configured
 JXC_BASE_URL = ENV.base_url  # absolute links in notifications sent outside the app
+JXC_WEBHOOK_ALLOW = ENV.webhook_allow  # internal hosts/networks channels may post to (docs/security.md)
+JXC_IDEMPOTENCY_DAYS = ENV.idempotency_days  # Idempotency-Key answers are kept this long, then purged
 
 STATIC_URL = "/static/"
 # front-end libraries come from npm (package.json + lockfile), served by whitenoise: no CDN

@@ -1,0 +1,15 @@
+"""Terminal pages: the till (POS) and the terminals list."""
+
+from django.urls import path
+
+from openjxc.sync import pos, views
+
+# under the "web" namespace (config/urls.py): {% url 'web:…' %}
+urlpatterns = [
+    path("pos/", pos.pos_page, name="pos"),
+    path("pos/manifest.webmanifest", pos.manifest, name="pos_manifest"),
+    path("pos/sw.js", pos.service_worker, name="pos_sw"),
+    path("terminals/", views.terminal_list, name="terminals"),
+    path("terminals/<int:pk>/", views.terminal_detail, name="terminal"),
+    path("terminals/<int:pk>/revoke/", views.terminal_revoke, name="terminal_revoke"),
+]
