@@ -31,7 +31,7 @@ def set_stock_tracking(*, by: User, enabled: bool) -> Company:
     from openjxc.stock.models import StockMove
 
     permissions.require(by, "users.manage")
-    company = Company.objects.select_for_update().get(pk=by.company_id)  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
+    company = Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
     before = tracks_stock(company)
     if not enabled and before and StockMove.objects.filter(company=company).exists():
         raise DomainError(
@@ -69,13 +69,13 @@ def future_date_tolerance(company) -> int:
 
 
 @transaction.atomic
-def set_future_date_tolerance(*, by, days: int) -> Company:
+def set_future_date_tolerance(*, by: User, days: int) -> Company:
     """Let documents dated up to `days` days ahead be posted (0: nothing after today)."""
     permissions.require(by, "users.manage")
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_FUTURE_DAYS:
         raise ValidationFailed(field="days", reason=_("must be a whole number from 0 to %(max)s")
                                % {"max": MAX_FUTURE_DAYS})
-    company = Company.objects.select_for_update().get(pk=by.company_id)
+    company = Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
     before = future_date_tolerance(company)
     company.settings = {**(company.settings or {}), "future_days": days}
     company.save(update_fields=["settings"])
@@ -107,7 +107,7 @@ def set_payable_from(*, by: User, source: str) -> Company:
     permissions.require(by, "users.manage")
     if source not in PAYABLE_FROM:
         raise ValidationFailed(field="payable_from", reason=_("must be receipt or bill"))
-    company = Company.objects.select_for_update().get(pk=by.company_id)  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
+    company = Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
     before = payable_from(company)
     if source == before:
         return company

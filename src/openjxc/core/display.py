@@ -30,7 +30,7 @@ def to_decimal(value) -> Decimal | None:
 def _places(d: Decimal) -> int:
     """Decimals `d` needs, trailing zeros not counted."""
     exponent = d.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
+    return max(0, -exponent) if isinstance(exponent, int) else 0  # 'n', 'N', 'F': not a finite number
 
 
 def quantity_places(d: Decimal) -> int:

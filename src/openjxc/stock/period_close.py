@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.events import record_audit, record_event
-from openjxc.core.models import Company
+from openjxc.core.models import Company, User
 from openjxc.core.quantities import ZERO, money, qty
 from openjxc.stock.models import Period, PeriodSnapshot, PeriodStatus, StockMove
 from openjxc.stock.periods import closed_through, month_end, month_start
@@ -103,13 +103,13 @@ def _add_months(day: dt.date, n: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _locked_company(by) -> Company:
+def _locked_company(by: User) -> Company:
     # the company row serialises closing and reopening
-    return Company.objects.select_for_update().get(pk=by.company_id)
+    return Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
 
 
 @transaction.atomic
-def close_period(*, by, month: dt.date) -> Period:
+def close_period(*, by: User, month: dt.date) -> Period:
     """Close `month` (any day of it): refused while something blocks it; keeps the month-end snapshot."""
     permissions.require(by, "period.close")
     company = _locked_company(by)
@@ -155,7 +155,7 @@ def _first_unclosed(company: Company, first: dt.date) -> dt.date | None:
 
 
 @transaction.atomic
-def reopen_period(*, by, month: dt.date, reason: str) -> Period:
+def reopen_period(*, by: User, month: dt.date, reason: str) -> Period:
     """Reopen the latest closed month (administrators only): its snapshot is dropped until it closes again."""
     permissions.require(by, "period.reopen")
     if not reason or not reason.strip():
@@ -191,7 +191,7 @@ def _lock_all_valuations(company_id: int) -> None:
                     "FOR UPDATE", [company_id])
 
 
-def recost_from(company: Company, on: dt.date, *, by) -> int:
+def recost_from(company: Company, on: dt.date, *, by: User | None) -> int:
     """Replay every item in every warehouse from business day `on`; return the corrections posted."""
     where = stocked_locations(company.pk)
     pairs: dict[int, set[int]] = {}

@@ -428,7 +428,10 @@ def post_moves(
         },
     ))
     for item_id in sorted({i for i, _w in back_dated}):
-        starts = {w: (business_on + dt.timedelta(days=1), states[(i, w)]) for i, w in back_dated if i == item_id}
+        # every valuation key's warehouse is set (stocked locations only): `w is not None` narrows the type
+        starts: dict[int, tuple[dt.date, CostState | None]] = {
+            w: (business_on + dt.timedelta(days=1), states[(i, w)]) for i, w in back_dated
+            if i == item_id and w is not None}
         result.recosted += Recost(company, item_id, by=by, cause=document, events=events).run(starts)
     return result
 

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from openjxc.core import clock
 from openjxc.core.errors import DomainError
 from openjxc.core.events import make_event
+from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, cost, money, qty
 from openjxc.core.sql import insert_objects, update_rows
 from openjxc.stock.costing import CostState
@@ -106,7 +107,7 @@ def state_before(company_id: int, item_id: int, locations: set[int], on: dt.date
     moves = StockMove.objects.filter(company_id=company_id, item_id=item_id, business_on__lt=on)
     inward = Q(to_location_id__in=locations) & ~Q(from_location_id__in=locations)
     outward = Q(from_location_id__in=locations) & ~Q(to_location_id__in=locations)
-    dec = DecimalField(max_digits=18, decimal_places=4)
+    dec: DecimalField = DecimalField(max_digits=18, decimal_places=4)
     sums = moves.filter(inward | outward).aggregate(
         q=Coalesce(Sum(Case(When(inward, then=F("quantity")), default=-F("quantity"), output_field=dec)),
                    Value(ZERO), output_field=dec),
@@ -155,10 +156,11 @@ def build_links(known, primaries: list[Primary], lines: LineLinks) -> Links:
     for r in ordered:
         links.own[r.id] = r.value + own_sum.get(r.id, ZERO)
     for p in primaries:
-        source_line = lines.source_of.get(p.row.line_id)
-        if source_line is None or p.row.reverses_id is not None or p.row.is_adjustment:
+        line_id = p.row.line_id
+        source_line = lines.source_of.get(line_id) if line_id is not None else None
+        if line_id is None or source_line is None or p.row.reverses_id is not None or p.row.is_adjustment:
             continue
-        siblings = sorted(m for ln in lines.followers.get(source_line, [p.row.line_id])
+        siblings = sorted(m for ln in lines.followers.get(source_line, [line_id])
                           for m in lines.moves.get(ln, []))
         links.source_of[p.row.id] = (lines.moves.get(source_line, []), siblings)
     return links
@@ -170,7 +172,7 @@ def build_links(known, primaries: list[Primary], lines: LineLinks) -> Links:
 class Recost:
     """Re-cost one item of a company from given dates in given warehouses, following the goods."""
 
-    def __init__(self, company, item_id: int, *, by, cause=None, events: list | None = None):
+    def __init__(self, company, item_id: int, *, by: User | None, cause=None, events: list | None = None):
         self.company = company
         self.item_id = item_id
         self.by = by if by is not None and getattr(by, "pk", None) else None
@@ -247,7 +249,8 @@ class Recost:
     def _write(self, warehouse_id: int, valuation: ItemValuation, state: CostState, differences: list[Difference],
                on: dt.date) -> None:
         now = clock.now()
-        moves, deltas = [], {}
+        moves: list[StockMove] = []
+        deltas: dict[tuple[int, int], Decimal] = {}
         for d in differences:
             p = d.primary
             frm, to = (p.from_id, p.to_id) if d.kind == "own" else (self.adjustment, d.location)
@@ -262,8 +265,8 @@ class Recost:
                     key = (loc, p.lot_id or 0)
                     deltas[key] = deltas.get(key, ZERO) + sign * d.delta
             if d.kind == "own" and p.line_id:
-                key = (p.line_id, p.lot_id)
-                self.line_changes[key] = self.line_changes.get(key, ZERO) + d.delta
+                line_key = (p.line_id, p.lot_id)
+                self.line_changes[line_key] = self.line_changes.get(line_key, ZERO) + d.delta
         insert_objects(moves, returning_pk=True)
         self.corrections += len(moves)
         balances = []
