@@ -12,7 +12,7 @@
     03-18  BSD  W1  总仓  面粉 5 written off
     03-20  CGRK R3  总仓  面粉 50 @ 6.00 from PO1 (a day late)
     03-21  CGRK R5  总仓  白糖 5 @ 4.00 dated back to 02-10 (into a closed month)
-    03-22  CGRK R4  总仓  矿泉水 60 @ 1.00 from PO2, dated back to 03-03 (on time)
+    03-22  CGRK R4  总仓  矿泉水 60 @ 1.00 from PO2, dated back to 03-03 (on time; re-costs what came after)
     03-25  XSCK S3  门店  矿泉水 30 @ 3.00, VAT 13 %                              (customer 街坊便利)
     03-26  收款 200.00 from 好运超市
     03-28  S2 voided

@@ -106,8 +106,8 @@ def test_facts_equal_the_ledgers_whatever_happens(ledger, ops):
     assert report.problems == [], report.problems
     company = shop.company
     # up to the last business date anything carries (a posting made on a day the clock jumped ahead to)
-    end = max(clock.today(company.time_zone), *(Document.objects.filter(company=company)
-                                                 .values_list("business_on", flat=True)))
+    end = max([clock.today(company.time_zone),
+               *Document.objects.filter(company=company).values_list("business_on", flat=True)])
     q = Query(measures=["revenue", "cogs", "stock_value", "stock_qty", "receivable_balance"],
               start=dt.date(2025, 12, 1), end=end)
     totals = run(company, q).rows[0].values

@@ -141,7 +141,7 @@ COUNTS = Machine(
     topics={"start": "count.started", "finish": "count.finished", "recount": "count.recount_requested",
             "cancel": "count.cancelled", "document": "count.documented", "post": "count.posted",
             "reopen": "count.voided"},
-    payload=lambda count, action, before, target: {"number": count.number, "status": target},
+    payload=lambda count, action, before, target, reason: {"number": count.number, "status": target},
     refuse=refuse,
 )
 

@@ -29,6 +29,7 @@ from openjxc.core import clock, permissions
 from openjxc.core.company_settings import applies_vat
 from openjxc.core.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from openjxc.core.events import make_audit, make_event, record_audit, record_event
+from openjxc.core.models import User
 from openjxc.core.numbering import next_number
 from openjxc.core.quantities import MAX_VALUE, ZERO, cost, parse_decimal, qty
 from openjxc.core.sql import fetch_objects, insert_objects
@@ -282,7 +283,7 @@ def _snapshot(doc: Document) -> dict:
 @transaction.atomic
 def create_document(
     *,
-    by,
+    by: User,
     kind: str,
     warehouse=None,
     lines: list[LineInput],
@@ -351,21 +352,20 @@ def create_document(
     return result
 
 
-def _raise(exc):
-    raise exc
-
-
 def find_source(company, source: Document | int | None) -> Document | None:
     """The company's document `source` (or its id); NotFound when it is not the company's."""
-    if isinstance(source, int) and not isinstance(source, bool):
-        return Document.objects.filter(company=company, pk=source).first() or _raise(NotFound("document", source))
-    if source is not None and source.company_id != company.pk:
-        raise NotFound("document", source.pk)
-    return source
+    if source is None or isinstance(source, Document):
+        if source is not None and source.company_id != company.pk:
+            raise NotFound("document", source.pk)
+        return source
+    found = Document.objects.filter(company=company, pk=source).first() if not isinstance(source, bool) else None
+    if found is None:
+        raise NotFound("document", source)
+    return found
 
 
 @transaction.atomic
-def update_document(doc: Document, *, by, lines: list[LineInput] | None = None, **fields) -> Document:
+def update_document(doc: Document, *, by: User, lines: list[LineInput] | None = None, **fields) -> Document:
     """Edit a draft: header fields and/or replace all lines. Only drafts can be edited."""
     doc = lock_document(doc, by)
     if doc.status != Status.DRAFT:

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from openjxc.core.models import User
+
 
 @dataclass(frozen=True)
 class Hook:
@@ -53,22 +55,22 @@ def _for(kind: str, attr: str):
     return [getattr(h, attr) for h in _hooks if getattr(h, attr) and (h.kinds is None or kind in h.kinds)]
 
 
-def run_before_post(doc, lines, by) -> None:
+def run_before_post(doc, lines, by: User) -> None:
     for fn in _for(doc.kind, "before_post"):
         fn(doc, lines, by)
 
 
-def run_on_post(doc, lines, by) -> None:
+def run_on_post(doc, lines, by: User) -> None:
     for fn in _for(doc.kind, "on_post"):
         fn(doc, lines, by)
 
 
-def run_before_void(doc, by) -> None:
+def run_before_void(doc, by: User) -> None:
     for fn in _for(doc.kind, "before_void"):
         fn(doc, by)
 
 
-def run_on_void(doc, by) -> None:
+def run_on_void(doc, by: User) -> None:
     for fn in _for(doc.kind, "on_void"):
         fn(doc, by)
 
@@ -83,13 +85,13 @@ class ApprovalGate(Protocol):
     asked before locking to know how to lock); `changes` is the lifecycle.Changes the document's own
     transitions are batched into."""
 
-    def start(self, doc, *, by) -> None:
+    def start(self, doc, *, by: User) -> None:
         """The document was just submitted: start its approval if one applies."""
 
     def is_pending(self, doc_id: int) -> bool:
         """Whether the document waits in an approval."""
 
-    def decide(self, doc, *, by, approve: bool, comment: str, changes) -> None:
+    def decide(self, doc, *, by: User, approve: bool, comment: str, changes) -> None:
         """`by` decides the current step; the last approval approves the document, a rejection rejects it
         (both through lifecycle.transition with `changes`)."""
 
@@ -103,10 +105,10 @@ class ApprovalGate(Protocol):
     def requester(self, doc) -> int | None:
         """Who submitted the pending approval (None when there is none)."""
 
-    def withdraw(self, doc, *, by, reason: str) -> None:
+    def withdraw(self, doc, *, by: User, reason: str) -> None:
         """The requester took the document back: the approval ends."""
 
-    def end(self, doc, *, by, reason: str) -> None:
+    def end(self, doc, *, by: User, reason: str) -> None:
         """The document is cancelled: its approval (if any) ends."""
 
 

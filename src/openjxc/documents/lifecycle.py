@@ -16,7 +16,7 @@ What other apps attach to posting, voiding and approval is in documents/hooks.py
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from openjxc.core import clock
 from openjxc.core.errors import DomainError, InvalidTransition, NotFound
 from openjxc.core.events import make_audit, make_event
+from openjxc.core.models import User
 from openjxc.core.sql import insert_together, object_rows, update_fields
 from openjxc.documents.models import Document, DocumentTransition, Status
 from openjxc.stock.access import require_warehouse
@@ -31,7 +32,7 @@ from openjxc.stock.access import require_warehouse
 # ---------------------------------------------------------------- row locks
 
 
-def lock_row(queryset, pk, *, company_id: int, missing: Callable[[object], DomainError]):
+def lock_row(queryset, pk, *, company_id: int | None, missing: Callable[[object], DomainError]):
     """The row `pk` of the company, locked FOR UPDATE (its own row only: joined rows stay unlocked);
     `missing(pk)` is raised when there is none (or `pk` is not a key at all)."""
     try:
@@ -46,7 +47,7 @@ def lock_row(queryset, pk, *, company_id: int, missing: Callable[[object], Domai
 DOCUMENT_RELATED = ("company", "warehouse", "to_warehouse", "partner")
 
 
-def lock_document(doc: Document | int, by, *, check_warehouse: bool = True) -> Document:
+def lock_document(doc: Document | int, by: User, *, check_warehouse: bool = True) -> Document:
     """`doc` (or its id) locked, with its company, warehouses and partner. The user must work in one of its
     warehouses unless `check_warehouse` is False (an approver decides wherever the document lies)."""
     pk = doc.pk if isinstance(doc, Document) else doc
@@ -71,11 +72,7 @@ class Changes:
         self.audits: list = []
         self.rows: list = []  # further rows of one model, e.g. the documents' cycle-time log
 
-    @property
-    def doc(self):
-        return self.obj
-
-    def record(self, *, topic: str, action: str, by, payload: dict, before: dict | None = None) -> None:
+    def record(self, *, topic: str, action: str, by: User | None, payload: dict, before: dict | None = None) -> None:
         """Queue the outbox event and the audit record of a change of the row."""
         obj = self.obj
         self.events.append(make_event(company=obj.company_id, topic=topic, by=by, obj=obj, payload=payload))
@@ -103,11 +100,11 @@ class Machine:
 
     name: str  # the event topics' prefix: "document" -> document.post
     table: dict[str, tuple[frozenset[str], str]]  # action -> (statuses it may start from, status after)
-    labels: dict[str, object]  # action -> its translated verb, for refusals
+    labels: Mapping[str, object]  # action -> its translated verb, for refusals
     stamps: dict[str, tuple[str, bool]] = field(default_factory=dict)  # action -> (prefix, with _by): posted_at/_by
     reason_fields: dict[str, str] = field(default_factory=dict)  # action -> the field keeping its reason
     topics: dict[str, str] = field(default_factory=dict)  # action -> event topic, when not "<name>.<action>"
-    payload: Callable[[object, str, str, str], dict] | None = None  # (row, action, before, after) -> event payload
+    payload: Callable[..., dict] | None = None  # (row, action, before, after, reason) -> the event's payload
     refuse: Callable[[object, str], DomainError] | None = None  # (row, action) -> the refusal
     log: Callable | None = None  # (changes, action, before, after, by, at, step): a row for the cycle-time log
 
@@ -119,7 +116,7 @@ class Machine:
         if not self.allows(obj, action):
             raise self.refuse(obj, action) if self.refuse else _refuse(obj, str(self.labels[action]))
 
-    def transition(self, obj, action: str, *, by, reason: str = "", changes: Changes | None = None,
+    def transition(self, obj, action: str, *, by: User | None, reason: str = "", changes: Changes | None = None,
                    step: int | None = None, data: dict | None = None):
         """Move the locked `obj` along the table, stamping who and when, recording the event, the audit record
         and (documents) the cycle-time log; refuse a disallowed change. With `changes` the write is left to
@@ -146,10 +143,11 @@ class Machine:
         if reason_field:
             setattr(obj, reason_field, reason[:500])
             changes.fields.add(reason_field)
-        payload = self.payload(obj, action, before, target) if self.payload else {"from": before, "to": target}
-        payload = {**payload, **(data or {})}
-        if self.payload is None or "reason" in payload:
-            payload["reason"] = reason[:500]
+        if self.payload is not None:
+            payload = self.payload(obj, action, before, target, reason[:500])
+        else:
+            payload = {"from": before, "to": target, "reason": reason[:500]}
+        payload.update(data or {})
         changes.record(topic=self.topics.get(action, f"{self.name}.{action}"), action=action, by=by,
                        payload=payload, before={"status": before})
         if self.log is not None:
@@ -184,7 +182,7 @@ ACTION_LABELS = {
 }
 
 
-def log_document_transition(changes: Changes, action: str, before: str, target: str, *, by, at,
+def log_document_transition(changes: Changes, action: str, before: str, target: str, *, by: User | None, at,
                             step: int | None = None) -> None:
     """Append the transition to the cycle-time log (reports/cycle_times.py), timed from the document's
     creation and from its previous transition."""
@@ -202,8 +200,8 @@ def log_document_transition(changes: Changes, action: str, before: str, target: 
     ))
 
 
-def _document_payload(doc, action: str, before: str, target: str) -> dict:
-    return {"number": doc.number, "kind": doc.kind, "from": before, "to": target, "reason": ""}
+def _document_payload(doc, action: str, before: str, target: str, reason: str) -> dict:
+    return {"number": doc.number, "kind": doc.kind, "from": before, "to": target, "reason": reason}
 
 
 DOCUMENTS = Machine(
@@ -218,7 +216,7 @@ DOCUMENTS = Machine(
 )
 
 
-def transition(doc: Document, action: str, *, by, reason: str = "", changes: Changes | None = None,
+def transition(doc: Document, action: str, *, by: User | None, reason: str = "", changes: Changes | None = None,
                step: int | None = None) -> Document:
     """Move a locked `doc` along TRANSITIONS, stamping who and when and logging it; refuse a disallowed change.
 

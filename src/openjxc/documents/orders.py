@@ -24,7 +24,7 @@ from openjxc.core import permissions
 from openjxc.core.company_settings import tracks_stock
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.events import record_audit, record_event
-from openjxc.core.models import Company
+from openjxc.core.models import Company, User
 from openjxc.core.quantities import ZERO, money, qty
 from openjxc.documents import hooks
 from openjxc.documents.kinds import get_kind
@@ -279,7 +279,7 @@ def refuses_sales_beyond_available(company) -> bool:
 
 
 @transaction.atomic
-def set_order_settings(*, by, over_receipt_tolerance=None, refuse_sales_beyond_available=None):
+def set_order_settings(*, by: User, over_receipt_tolerance=None, refuse_sales_beyond_available=None):
     """Change the company's order settings (only the ones given); audited like every settings change."""
     permissions.require(by, "users.manage")
     company = Company.objects.select_for_update().get(pk=by.company_id)
@@ -302,7 +302,7 @@ def set_order_settings(*, by, over_receipt_tolerance=None, refuse_sales_beyond_a
     return company
 
 
-def check_sales_order(doc: Document, lines, by) -> None:
+def check_sales_order(doc: Document, lines, by: User) -> None:
     """Confirming a sales order: refuse beyond the credit limit, and (if the company says so) beyond stock."""
     partner = doc.partner
     if partner is not None and partner.credit_limit is not None:
@@ -347,7 +347,7 @@ def _lock_order(doc: Document) -> Document | None:
     return order
 
 
-def check_against_order(doc: Document, lines, by) -> None:
+def check_against_order(doc: Document, lines, by: User) -> None:
     """A receipt (delivery) made from an order: its lines must be the order's and must not take more than
     is left, beyond the company's over-receipt tolerance (deliveries: no tolerance)."""
     order = _lock_order(doc)
@@ -391,7 +391,7 @@ def register_hooks() -> None:
 
 
 @transaction.atomic
-def close_order(order: Document | int, *, by, reason: str) -> Document:
+def close_order(order: Document | int, *, by: User, reason: str) -> Document:
     """Close a confirmed order short: what is left is no longer expected, reserved or deliverable."""
     permissions.require(by, "document.approve")
     if not reason or not reason.strip():

@@ -17,6 +17,7 @@ from openjxc.catalog.models import Item
 from openjxc.core import clock, permissions
 from openjxc.core.company_settings import tracks_stock
 from openjxc.core.errors import DomainError, ValidationFailed
+from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, cost, money
 from openjxc.core.sql import update_rows
 from openjxc.documents import hooks
@@ -30,7 +31,7 @@ from openjxc.stock.posting import post_moves, reversal_of
 
 
 @transaction.atomic
-def post_document(doc, *, by) -> Document:
+def post_document(doc, *, by: User) -> Document:
     """Post an approved document to the stock ledger. Posting a posted document changes nothing."""
     permissions.require(by, "document.post")
     doc = lock_document(doc, by)
@@ -41,7 +42,7 @@ def post_document(doc, *, by) -> Document:
     return changes.flush()
 
 
-def post_locked(doc: Document, by, changes: Changes, lines=None) -> None:
+def post_locked(doc: Document, by: User, changes: Changes, lines=None) -> None:
     """Post the locked, approved `doc` (its lines already loaded when given), batching its writes in `changes`."""
     DOCUMENTS.check(doc, "post")
     k = get_kind(doc.kind)
@@ -111,7 +112,7 @@ def places_of(doc: Document) -> Places:
 
 
 @transaction.atomic
-def void_document(doc, *, by, reason: str) -> Document:
+def void_document(doc, *, by: User, reason: str) -> Document:
     """Void a posted document by posting the exact reverse of its moves; history stays intact."""
     permissions.require(by, "document.void")
     if not reason or not reason.strip():

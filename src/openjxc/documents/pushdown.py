@@ -25,7 +25,8 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import permissions
-from openjxc.core.errors import DomainError
+from openjxc.core.errors import DomainError, NotFound
+from openjxc.core.models import User
 from openjxc.core.quantities import ZERO
 from openjxc.documents.create import LineInput, create_document, find_source
 from openjxc.documents.kinds import get_kind
@@ -56,31 +57,32 @@ def draft_lines(source: Document, kind: str) -> list[LineInput]:
 
 
 @transaction.atomic
-def push_down(source: Document | int, *, by, kind: str, partner=None, warehouse=None,
+def push_down(source: Document | int, *, by: User, kind: str, partner=None, warehouse=None,
               business_on: dt.date | None = None) -> Document:
     """下推: a draft of `kind` with what is left on each line of the posted `source`, keeping its prices (with
     or without tax as entered), tax rates, lots and promised dates; `partner` / `warehouse` override the
     source's."""
-    company = permissions.company_of(by)
-    source = find_source(company, source)
+    found = find_source(permissions.company_of(by), source)
+    if found is None:
+        raise NotFound("document", source)
     target = get_kind(kind)
     if not target.copies_source_lines:
         raise DomainError(
             "document.lines_of_its_own",
             _("A %(kind)s names its own lines: create it with its lines and %(number)s as its source."),
-            http_status=422, kind=str(target.label), number=source.number,
+            http_status=422, kind=str(target.label), number=found.number,
         )
-    inputs = draft_lines(source, kind)
+    inputs = draft_lines(found, kind)
     if not inputs:
-        raise nothing_left(source, kind)
-    custom = {k: v for k, v in (source.custom or {}).items() if k not in PROVENANCE_KEYS}
+        raise nothing_left(found, kind)
+    custom = {k: v for k, v in (found.custom or {}).items() if k not in PROVENANCE_KEYS}
     return create_document(
-        by=by, kind=kind, warehouse=warehouse or getattr(source, target.source_warehouse),
-        partner=partner or source.partner, source=source, lines=inputs, business_on=business_on, custom=custom,
-        prices_include_tax=source.prices_include_tax,
+        by=by, kind=kind, warehouse=warehouse or getattr(found, target.source_warehouse),
+        partner=partner or found.partner, source=found, lines=inputs, business_on=business_on, custom=custom,
+        prices_include_tax=found.prices_include_tax,
     )
 
 
-def create_from(source: Document | int, *, by, kind: str, business_on: dt.date | None = None) -> Document:
+def create_from(source: Document | int, *, by: User, kind: str, business_on: dt.date | None = None) -> Document:
     """下推 without overrides (the older name of `push_down`)."""
     return push_down(source, by=by, kind=kind, business_on=business_on)

@@ -76,13 +76,17 @@ def remaining_quantities(source: Document, kind: str) -> dict[int, Decimal]:
 
 
 def check_quantities_left(doc: Document, lines: list[DocumentLine], left: SourceLeft | None = None) -> SourceLeft:
-    """Refuse taking more than is left on the source lines (document.exceeds_source); returns what is left."""
-    left = left or source_left(doc.source, doc.kind)
-    asked: dict[int, Decimal] = {}
+    """Refuse taking more than is left on the source lines of the document's source (document.exceeds_source);
+    returns what is left. Every line points at a source line (a kind with `source_required`)."""
+    if left is None:
+        if doc.source is None:
+            raise ValueError("check_quantities_left needs a document made from a source")
+        left = source_left(doc.source, doc.kind)
+    asked: dict[int | None, Decimal] = {}
     for ln in lines:
         asked[ln.source_line_id] = asked.get(ln.source_line_id, ZERO) + ln.quantity
     for line_id, want in asked.items():
-        have = left.lines.get(line_id, (ZERO, ZERO))[0]
+        have = left.lines.get(line_id, (ZERO, ZERO))[0] if line_id is not None else ZERO
         if want > have:
             src = next(ln.source_line for ln in lines if ln.source_line_id == line_id)
             raise DomainError(

@@ -12,13 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError, PermissionDenied, ValidationFailed
+from openjxc.core.models import User
 from openjxc.documents import hooks
 from openjxc.documents.lifecycle import Changes, lock_document, transition
 from openjxc.documents.models import Document, Status
 from openjxc.documents.posting import post_locked
 
 
-def _in_flow(doc, by) -> Document | None:
+def _in_flow(doc, by: User) -> Document | None:
     """The locked document when it waits in an approval flow (whose approvers, not roles, may decide).
 
     An approver may decide wherever the document lies, so the lock skips the warehouse check."""
@@ -29,7 +30,7 @@ def _in_flow(doc, by) -> Document | None:
     return lock_document(pk, by, check_warehouse=False)
 
 
-def _submit(doc: Document, *, by, changes: Changes) -> None:
+def _submit(doc: Document, *, by: User, changes: Changes) -> None:
     transition(doc, "submit", by=by, changes=changes)
     gate = hooks.approval_gate()
     if gate is not None:
@@ -37,7 +38,7 @@ def _submit(doc: Document, *, by, changes: Changes) -> None:
 
 
 @transaction.atomic
-def submit_document(doc, *, by) -> Document:
+def submit_document(doc, *, by: User) -> Document:
     """Send a draft for approval; the applicable approval flow (workflow app), if any, starts."""
     permissions.require(by, "document.submit")
     doc = lock_document(doc, by)
@@ -46,14 +47,14 @@ def submit_document(doc, *, by) -> Document:
     return changes.flush()
 
 
-def _decide(doc: Document, *, by, approve: bool, comment: str) -> Document:
+def _decide(doc: Document, *, by: User, approve: bool, comment: str) -> Document:
     changes = Changes(doc)
     hooks.approval_gate().decide(doc, by=by, approve=approve, comment=comment, changes=changes)
     return changes.flush()
 
 
 @transaction.atomic
-def approve_document(doc, *, by, comment: str = "") -> Document:
+def approve_document(doc, *, by: User, comment: str = "") -> Document:
     """Approve a submitted document: in an approval flow, `by`'s decision on the current step (approved
     after the last step); otherwise the single approval by a manager."""
     flowing = _in_flow(doc, by)
@@ -64,7 +65,7 @@ def approve_document(doc, *, by, comment: str = "") -> Document:
 
 
 @transaction.atomic
-def reject_document(doc, *, by, reason: str = "") -> Document:
+def reject_document(doc, *, by: User, reason: str = "") -> Document:
     """Send a submitted document back to its author as a draft, with the reason."""
     flowing = _in_flow(doc, by)
     if flowing is not None:
@@ -74,7 +75,7 @@ def reject_document(doc, *, by, reason: str = "") -> Document:
 
 
 @transaction.atomic
-def withdraw_document(doc, *, by, reason: str = "") -> Document:
+def withdraw_document(doc, *, by: User, reason: str = "") -> Document:
     """The requester takes a submitted document back to draft; its approval (if any) ends."""
     flowing = _in_flow(doc, by)
     doc = flowing if flowing is not None else lock_document(doc, by)
@@ -91,7 +92,7 @@ def withdraw_document(doc, *, by, reason: str = "") -> Document:
 
 
 @transaction.atomic
-def cancel_document(doc, *, by, reason: str = "") -> Document:
+def cancel_document(doc, *, by: User, reason: str = "") -> Document:
     """Cancel a document that was never posted. Nothing is deleted."""
     permissions.require(by, "document.cancel")
     doc = lock_document(doc, by)
@@ -106,7 +107,7 @@ STEPS = [(Status.SUBMITTED, "submit"), (Status.APPROVED, "approve"), (Status.POS
 
 
 @transaction.atomic
-def advance_document(doc, *, by, to: str) -> Document:
+def advance_document(doc, *, by: User, to: str) -> Document:
     """Carry a document through submit → approve → post up to status `to`, each step checked as usual.
 
     One lock, one UPDATE: the steps are recorded one by one (events, audit) but written together.
@@ -117,7 +118,7 @@ def advance_document(doc, *, by, to: str) -> Document:
     return changes.flush()
 
 
-def advance(doc: Document, *, by, to: str, changes: Changes, lines=None) -> None:
+def advance(doc: Document, *, by: User, to: str, changes: Changes, lines=None) -> None:
     """`advance_document` on a locked (or just created) document, its writes batched in `changes`."""
     if to not in LIFECYCLE[1:]:
         raise ValidationFailed(field="advance_to", reason=_("must be submitted, approved or posted"))
@@ -135,7 +136,7 @@ def advance(doc: Document, *, by, to: str, changes: Changes, lines=None) -> None
             transition(doc, action, by=by, changes=changes)
 
 
-def _advance_in_flow(doc: Document, *, by, changes: Changes) -> bool:
+def _advance_in_flow(doc: Document, *, by: User, changes: Changes) -> bool:
     """In an approval flow, advancing means `by` approves the current step; refused when steps remain."""
     gate = hooks.approval_gate()
     if gate is None or not gate.is_pending(doc.pk):

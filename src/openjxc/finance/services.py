@@ -46,8 +46,9 @@ from openjxc.stock import periods
 PREFIX = {SettlementKind.RECEIPT: "SKD", SettlementKind.PAYMENT: "FKD"}
 ROLE_OF = {SettlementKind.RECEIPT: "customer", SettlementKind.PAYMENT: "supplier"}
 
-def _settlement_payload(s, action: str, before: str, target: str) -> dict:
-    return {"number": s.number, "kind": s.kind, "from": before, "to": target, "amount": str(s.amount), "reason": ""}
+def _settlement_payload(s, action: str, before: str, target: str, reason: str) -> dict:
+    return {"number": s.number, "kind": s.kind, "from": before, "to": target, "amount": str(s.amount),
+            "reason": reason}
 
 
 # One table says what may happen to a receipt or payment: action -> (statuses it may start from, status after).
