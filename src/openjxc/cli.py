@@ -6,10 +6,12 @@
     jxc worker          the background worker alone
     jxc check-ledger    verify the stock ledger (and the partner ledger and report facts)
     jxc preset ...      industry presets: list, install (idempotent), export a company
+    jxc period          month-end closing: status, close YYYY-MM, reopen YYYY-MM
     jxc rebuild-facts   recompute the report facts from the ledgers
     jxc check-facts     verify the report facts against the ledgers
     jxc consume-facts   bring the report facts up to date now
     jxc backup / restore
+    jxc token create --user NAME --label LABEL   an API token, printed once (also: list, revoke)
     jxc terminal ...    an offline POS/PDA terminal client (register, sell, push, pull, sync, status)
 
 Hyphens in command names are accepted (`check-ledger` runs `check_ledger`); any other Django
@@ -24,8 +26,8 @@ import sys
 DEFAULT_SETTINGS = "openjxc.config.settings.dev"
 
 # Our commands, in the order `jxc --help` lists them.
-COMMANDS = ["init", "demo", "preset", "serve", "worker", "check_ledger", "backup", "restore", "rebuild_facts",
-            "check_facts", "consume_facts"]
+COMMANDS = ["init", "demo", "preset", "serve", "worker", "check_ledger", "period", "backup", "restore", "token",
+            "rebuild_facts", "check_facts", "consume_facts"]
 
 
 def _usage() -> str:

@@ -17,6 +17,7 @@ from openjxc.catalog.models import Barcode, Item, ItemUnit
 from openjxc.core import clock
 from openjxc.core.models import Company, Event, Role, User
 from openjxc.core.tasks import check_ledgers, nightly_ledger_check
+from openjxc.documents import services as docs
 from openjxc.documents.models import Document, Status
 from openjxc.finance.models import Settlement
 from openjxc.stock.models import Lot, StockBalance, StockMove, Warehouse, WarehouseKind
@@ -235,3 +236,24 @@ def test_restore_refuses_a_file_that_is_not_a_backup(db, tmp_path):
         run("restore", str(bad), yes=True)
     with pytest.raises(CommandError, match="No backup file"):
         run("restore", str(tmp_path / "missing.sqlite3"), yes=True)
+
+
+# ---------------------------------------------------------------- period close
+
+
+def test_period_command_lists_closes_and_reopens_months(shop):
+    today = clock.today(shop.company.time_zone)
+    month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    shop.post("purchase_receipt", [docs.LineInput(item=shop.flour.pk, quantity=D("3"), unit_price=D("5"))],
+              partner=shop.supplier, business_on=month.replace(day=2))
+    label = month.strftime("%Y-%m")
+    assert f"{label}  open (can close)" in run("period", "status")
+    with pytest.raises(CommandError, match="--user"):
+        run("period", "close", label)
+    assert f"{label} closed" in run("period", "close", label, user=shop.admin.username)
+    assert f"{label}  closed (can reopen)" in run("period", "status", company="ACME")
+    with pytest.raises(CommandError, match="period.already_closed"):
+        run("period", "close", label, user=shop.admin.username)
+    with pytest.raises(CommandError, match="validation.failed"):
+        run("period", "reopen", label, user=shop.admin.username)
+    assert f"{label} reopened" in run("period", "reopen", label, user=shop.admin.username, reason="补录")

@@ -22,7 +22,7 @@ from django.test import Client
 from openjxc.alerts import channel_services
 from openjxc.catalog import pricing
 from openjxc.catalog import services as catalog
-from openjxc.core import company_settings
+from openjxc.core import company_settings, tokens
 from openjxc.core import services as core
 from openjxc.core.errors import DomainError
 from openjxc.core.models import AuditRecord, Event, Role, User
@@ -140,6 +140,9 @@ CASES = {
         lambda w: company_settings.set_payable_from(by=_new_company_admin(), source="bill"),
     ("core/masterdata.py", "save_master"):
         lambda w: partners.update_partner(w.customer, by=w.admin, name="好运超市二店"),
+    ("core/tokens.py", "create_token"): lambda w: tokens.create_token(by=None, user=w.keeper, name="ERP"),
+    ("core/tokens.py", "revoke_token"):
+        lambda w: tokens.revoke_token(by=w.keeper, token_id=tokens.create_token(by=w.keeper, name="ERP")[0].pk),
     ("core/services.py", "create_company"): lambda w: core.create_company(code="NEW", name="新公司"),
     ("core/services.py", "create_user"): lambda w: w.user("clerk", Role.CASHIER),
     ("core/services.py", "update_user"):

@@ -268,9 +268,14 @@ def test_reasons_and_the_variance_by_location(shop):
 def _history(shop, today):
     """Consumption over the last 90 days: flour 900.00, water 60.00, milk 40.00; an old big sale of milk
     (120 days ago) does not count."""
-    shop.receive(shop.flour, 500, "5")
-    shop.receive(shop.water, 500, "1")
-    shop.receive(shop.milk, 500, "2", lot="M1", expires_on=today + dt.timedelta(days=300))
+    # received before anything was sold: costs follow the business dates (成本重算)
+    received_on = today - dt.timedelta(days=200)
+    for item, price in ((shop.flour, "5"), (shop.water, "1")):
+        shop.post("purchase_receipt", [docs.LineInput(item=item.pk, quantity=D("500"), unit_price=D(price))],
+                  partner=shop.supplier, business_on=received_on)
+    shop.post("purchase_receipt", [docs.LineInput(item=shop.milk.pk, quantity=D("500"), unit_price=D("2"),
+                                                  lot_code="M1", expires_on=today + dt.timedelta(days=300))],
+              partner=shop.supplier, business_on=received_on)
     shop.post("sales_delivery", [docs.LineInput(item=shop.milk.pk, quantity=D("200"), lot_code="M1")],
               partner=shop.customer, business_on=today - dt.timedelta(days=120))
     shop.post("sales_delivery", [docs.LineInput(item=shop.flour.pk, quantity=D("180"))], partner=shop.customer,

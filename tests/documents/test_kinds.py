@@ -18,6 +18,7 @@ def test_every_registered_kind_is_covered_here():
         "purchase_request", "purchase_order", "sales_quote", "sales_order",  # orders: tests/orders/
         "purchase_bill",  # supplier bills: tests/finance/test_bills.py
         "stock_count",  # count adjustments: tests/counts/
+        "material_issue", "finished_goods_receipt",  # production: tests/documents/test_production_kinds.py
     }
 
 

@@ -21,7 +21,7 @@ from openjxc.core.models import Role
 from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.partners import services as partners
 from openjxc.stock.models import StockBalance
-from openjxc.sync.models import OpStatus, TerminalOperation
+from openjxc.sync.models import OpStatus, Terminal, TerminalOperation
 from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop, assert_ledger_consistent
 
@@ -392,4 +392,66 @@ def test_catalogue_in_pages_and_a_box_barcode_sells_a_box(live_server, wipeable_
     line = DocumentLine.objects.get(document__kind="sales_delivery")
     assert (line.unit.code, line.unit_quantity, line.quantity, line.unit_price) == ("BOX", D("1"), D("12"), D("24"))
     assert store_qty(shop, shop.water) == before - 12
+    assert_ledger_consistent()
+
+
+def test_the_basket_survives_a_reload_and_a_registered_till_never_asks_again(live_server, wipeable_ledger, store_shop):
+    """Registering asks for the one-time code only (the terminal code is chosen: POS1); a reload, and a visit in a
+    new tab, open the till straight away with the basket as it was (lines, quantities, payment method), also
+    offline; paying empties it for good. The bar links back to the app."""
+    from openjxc.sync import terminals
+
+    shop = store_shop
+    _rc, code = terminals.create_registration_code(by=shop.admin, kind="pos", warehouse=shop.store,
+                                                   customer=shop.walk_in)
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        context = zh_context(browser, {"width": 360, "height": 760})
+        page = open_till(context, live_server.url)
+        page.fill("input[name=registration_code]", code)  # nothing else
+        page.click("#register-form button[type=submit]")
+        page.wait_for_selector("#pos-till:not([hidden])")
+        page.wait_for_function("document.getElementById('catalogue-state').textContent.includes('已缓存 3 个商品')")
+        assert page.inner_text("[data-testid=terminal]").startswith("POS1")
+
+        scan(page, WATER)
+        scan(page, WATER)
+        scan(page, FLOUR)
+        line_qty(page, "F001", "1.5")
+        page.click(".method:has-text('微信支付')")
+        page.wait_for_function("document.getElementById('total').textContent === '¥16.00'")  # 2 x 2 + 1.5 x 8
+
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        assert page.is_visible("#pos-till") and not page.is_visible("#pos-register")
+        wait_qty(page, "W001", "2")
+        wait_qty(page, "F001", "1.5")
+        assert page.inner_text("#total") == "¥16.00"
+        assert page.is_checked("input[name=method][value=wechat]")
+        assert "已恢复上次未结账的购物篮" in page.inner_text("#pos-message")
+
+        # another visit: the tab is closed, the till opened again from its address, the network away
+        page.close()
+        context.set_offline(True)
+        page = open_till(context, live_server.url)
+        assert not page.is_visible("#pos-register")
+        wait_qty(page, "F001", "1.5")
+        assert page.locator("#basket li").count() == 2
+        pay(page, "微信支付")
+        next_sale(page)
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        assert page.locator("#basket li").count() == 0 and page.inner_text("#total") == "¥0.00"
+
+        context.set_offline(False)
+        page.wait_for_function("document.getElementById('pos-pending').dataset.count === '0'", timeout=30000)
+        back = page.locator("[data-testid=back-to-app]")
+        assert "返回系统" in back.inner_text() and back.get_attribute("href") == "/"
+        back.click()
+        page.wait_for_url(f"{live_server.url}/login/**")  # the app (its sign-in: the till has no session)
+        browser.close()
+    terminal = Terminal.objects.get()
+    assert terminal.code == "POS1"
+    sale = Document.objects.get(kind="sales_delivery", warehouse=shop.store)
+    assert sorted((ln.item.code, ln.quantity) for ln in sale.lines.all()) == [("F001", D("1.5")), ("W001", D("2"))]
     assert_ledger_consistent()

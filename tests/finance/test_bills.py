@@ -296,8 +296,10 @@ def test_create_from_a_receipt_copies_quantities_prices_and_tax(bill_books):
     assert (r.total_amount, r.total_with_tax) == (D("60.00"), D("67.80"))
     bill = docs.create_from(r, by=books.admin, kind="purchase_bill")
     line = bill.lines.get()
-    assert (line.quantity, line.unit_price, line.tax_rate, line.source_line_id) == (D(12), D("5.00"), RATE,
+    # the price as the receipt has it: with tax, as it was entered (下推 keeps tax-inclusive prices exact)
+    assert (line.quantity, line.unit_price, line.tax_rate, line.source_line_id) == (D(12), D("5.65"), RATE,
                                                                                     r.lines.get().pk)
+    assert bill.prices_include_tax and (bill.total_amount, bill.total_with_tax) == (D("60.00"), D("67.80"))
     bill = docs.advance_document(bill, by=books.admin, to="posted")
     assert bill.total_with_tax == r.total_with_tax and _payable(books) == D("67.80")
     assert check_partner_ledger() == []

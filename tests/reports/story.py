@@ -2,6 +2,7 @@
 
     2025-09-01 QCRK 总仓 白糖 20 kg @ 4.00 (opening balance); 2026-01-10 CGRK 白糖 10 @ 4.50
     (the facts consumer runs on 03-01: February's checkpoint is written)
+    regions: 华东 → 上海 (好运超市), 浙江 (街坊便利); categories: 食品 → 粮油 (面粉, 白糖), 饮料 (矿泉水)
     03-01  CGRK R1  总仓  面粉 100 kg @ 5.00, 矿泉水 240 @ 1.20                  (supplier 面粉厂)
     03-02  CGDD PO1 面粉 50 promised 03-19, 鲜牛奶 20 promised 03-25; PO2 矿泉水 60 promised 03-05
     03-05  XSCK S1  总仓  面粉 40 @ 8.00 −10 %, VAT 13 %                         (customer 好运超市)
@@ -11,7 +12,7 @@
     03-18  BSD  W1  总仓  面粉 5 written off
     03-20  CGRK R3  总仓  面粉 50 @ 6.00 from PO1 (a day late)
     03-21  CGRK R5  总仓  白糖 5 @ 4.00 dated back to 02-10 (into a closed month)
-    03-22  CGRK R4  总仓  矿泉水 60 @ 1.00 from PO2, dated back to 03-03 (on time)
+    03-22  CGRK R4  总仓  矿泉水 60 @ 1.00 from PO2, dated back to 03-03 (on time; re-costs what came after)
     03-25  XSCK S3  门店  矿泉水 30 @ 3.00, VAT 13 %                              (customer 街坊便利)
     03-26  收款 200.00 from 好运超市
     03-28  S2 voided
@@ -52,7 +53,12 @@ class March:
         self.grain = catalog.create_category(by=by, code="GRAIN", name="粮油", parent=shop.food)
         catalog.update_item(shop.flour, by=by, category=self.grain)
         catalog.update_item(shop.water, by=by, category=self.drinks)
-        self.walk_in = partners.create_partner(by=by, code="C002", name="街坊便利", kind="customer")
+        self.east = partners.create_region(by=by, code="E", name="华东")
+        self.shanghai = partners.create_region(by=by, code="SH", name="上海", parent=self.east)
+        self.zhejiang = partners.create_region(by=by, code="ZJ", name="浙江", parent=self.east)
+        partners.update_partner(shop.customer, by=by, region=self.shanghai)
+        self.walk_in = partners.create_partner(by=by, code="C002", name="街坊便利", kind="customer",
+                                               region=self.zhejiang)
         s = shop
         self.sugar = catalog.create_item(by=by, code="S001", name="白糖", base_unit=shop.kg, category=self.grain,
                                          purchase_price=D("4"), sale_price=D("6"))

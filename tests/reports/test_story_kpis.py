@@ -4,19 +4,23 @@ The facts are kept by the consumer from the change feed, as in production (it ra
 and runs once more at the end); the figures are worked out by hand from the story's documents (the working is in
 the comments) and must come out exactly.
 
+R4, posted on 03-22 but dated 03-03, makes the moving average re-costed from 03-03 (stock/recost.py): water at
+总仓 costs (288 + 60) / 300 = 1.16 from then on, so S2 is corrected from 120.00 to 116.00, the transfer from 72.00 to
+69.60 (and with it the store's water), and S3 at the store costs 30 × 1.16 = 34.80.
+
 Stock cost per day in March (business dates; R4 counts from 03-03, R5's sugar from 02-10):
     day    flour 总仓  water 总仓  water 门店  sugar 总仓   total
-    1–2        500        288          –        145      933
-    3–4        500        348          –        145      993
-    5–9        300        348          –        145      793
-    10–11      300        228          –        145      673
-    12–14      350        228          –        145      723
-    15–17      350        156         72        145      723
-    18–19      325        156         72        145      698
-    20–24      625        156         72        145      998
-    25–27      625        156         36        145      962
-    28–31      625        276         36        145     1082
-Σ over the 31 days = 27,101.00 (总仓 26,129.00, 门店 972.00); COGS = 186.00 (总仓 150.00, 门店 36.00).
+    1–2        500      288.00        –        145      933.00
+    3–4        500      348.00        –        145      993.00
+    5–9        300      348.00        –        145      793.00
+    10–11      300      232.00        –        145      677.00
+    12–14      350      232.00        –        145      727.00
+    15–17      350      162.40      69.60      145      727.00
+    18–19      325      162.40      69.60      145      702.00
+    20–24      625      162.40      69.60      145     1002.00
+    25–27      625      162.40      34.80      145      967.20
+    28–31      625      278.40      34.80      145     1083.20
+Σ over the 31 days = 27,181.40 (总仓 26,241.80, 门店 939.60); COGS = 184.80 (总仓 150.00, 门店 34.80).
 """
 
 from __future__ import annotations
@@ -26,27 +30,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from openjxc.core import clock
 from openjxc.documents.on_time import on_time_rate
 from openjxc.reports.facts.check import check_facts
-from openjxc.reports.facts.consumer import consume
 from openjxc.reports.kpi_run import compute
 from openjxc.reports.query import Query, run
-from tests.conftest import Shop, assert_ledger_consistent
-from tests.reports.story import March, march
+from tests.conftest import assert_ledger_consistent
+from tests.reports.story import march
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def story(wipeable_ledger):
-    shop = Shop()
-    try:
-        s = March(shop)
-        consume(shop.company)
-        yield s
-    finally:
-        clock.freeze(None)
 
 
 def kpi(s, name, by=None, start=march(1), end=march(31), **params):
@@ -67,17 +58,17 @@ def test_march_story(story):
     assert report.problems == [] and report.caught_up == 0
 
     # 毛利: revenue = S1 288.00 (320 − 10 %) + S2 200.00 − S2 voided 200.00 + S3 90.00 − RT1 72.00 (10/40 of 288)
-    # = 306.00; COGS = S1 200.00 (40 × 5) + S2 120.00 − 120.00 (void) + S3 36.00 (30 × 1.20) − RT1 50.00 = 186.00
+    # = 306.00; COGS = S1 200.00 (40 × 5) + S2 116.00 − 116.00 (void) + S3 34.80 − RT1 50.00 = 184.80
     gp = kpi(s, "gross_profit")
-    assert gp.total.value == D("120.00")
-    assert gp.total.parts == {"revenue": D("306.00"), "cogs": D("186.00")}
-    assert kpi(s, "gross_margin").total.value == D("39.2157")  # 120 / 306
-    assert kpi(s, "markup").total.value == D("64.5161")  # 120 / 186, labelled apart
-    assert rows(kpi(s, "gross_profit", by="warehouse")) == {main: D("66.00"), store: D("54.00"), None: D("120.00")}
+    assert gp.total.value == D("121.20")
+    assert gp.total.parts == {"revenue": D("306.00"), "cogs": D("184.80")}
+    assert kpi(s, "gross_margin").total.value == D("39.6078")  # 121.20 / 306
+    assert kpi(s, "markup").total.value == D("65.5844")  # 121.20 / 184.80, labelled apart
+    assert rows(kpi(s, "gross_profit", by="warehouse")) == {main: D("66.00"), store: D("55.20"), None: D("121.20")}
     assert rows(kpi(s, "gross_margin", by="category")) == {
         s.grain.pk: D("30.5556"),  # flour: (288 − 72) − (200 − 50) = 66 on 216
-        s.drinks.pk: D("60.0000"),  # water: 90 − 36 = 54 on 90 (S2 and its void cancel)
-        None: D("39.2157")}
+        s.drinks.pk: D("61.3333"),  # water: 90 − 34.80 = 55.20 on 90 (S2 and its void cancel)
+        None: D("39.6078")}
 
     # returns rate = returns 72.00 ÷ gross sales (288 + 200 − 200 + 90 = 378.00)
     assert kpi(s, "returns_rate").total.value == D("19.0476")
@@ -86,14 +77,14 @@ def test_march_story(story):
     assert kpi(s, "average_ticket").total.value == D("153.0000")
     assert rows(kpi(s, "average_ticket", by="store")) == {store: D("90.0000"), None: D("90.0000")}  # stores only
 
-    # 周转: average stock = 27,101 / 31; turnover = 186 / (27,101 / 31) = 0.2128; days = 27,101 / 186
+    # 周转: average stock = 27,181.40 / 31; turnover = 184.80 / (27,181.40 / 31) = 0.2108; days = 27,181.40 / 184.80
     t = kpi(s, "turnover")
-    assert t.total.value == D("0.2128") and t.total.parts["average_stock"] == D("874.23")
+    assert t.total.value == D("0.2108") and t.total.parts["average_stock"] == D("876.82")
     days = rows(kpi(s, "turnover_days", by="warehouse"))
-    assert days[main] == D("174.1933") and days[store] == D("27.0000") and days[None] == D("145.7043")
-    # a period that is not whole months: 03-05 … 03-20, 16 days, Σ = 12,043.00, COGS 200 + 120 − 50 = 270
+    assert days[main] == D("174.9453") and days[store] == D("27.0000") and days[None] == D("147.0855")
+    # a period that is not whole months: 03-05 … 03-20, 16 days, Σ = 12,087.00, COGS 200 + 116 − 50 = 266
     part = kpi(s, "turnover_days", start=march(5), end=march(20)).total
-    assert part.value == D("44.6037") and part.parts["turnover"] == D("0.3587")
+    assert part.value == D("45.4398") and part.parts["turnover"] == D("0.3521")
 
     # 售罄率 = net sold 60 (40 + 100 − 100 + 30 − 10) ÷ (opening 35 sugar + received 100 + 240 + 60 + 50)
     assert kpi(s, "sell_through").total.value == D("12.3711")
@@ -106,23 +97,23 @@ def test_march_story(story):
     assert kpi(s, "days_of_supply").total.value == D("196.0000")
     assert kpi(s, "stock_to_sales").total.value == D("7.0000")
 
-    # 滞销 (90 days): sugar was never sold: 145 of 1,082; with 10 days also flour (last sale 03-05) and water at
-    # 总仓 (03-10): (625 + 276 + 145) ÷ 1,082
-    assert kpi(s, "slow_moving").total.value == D("13.4011")
+    # 滞销 (90 days): sugar was never sold: 145 of 1,083.20; with 10 days also flour (last sale 03-05) and water
+    # at 总仓 (03-10): (625 + 278.40 + 145) ÷ 1,083.20
+    assert kpi(s, "slow_moving").total.value == D("13.3863")
     slow = kpi(s, "slow_moving", days=10)
-    assert slow.total.value == D("96.6728")
+    assert slow.total.value == D("96.7873")
     assert {(r["warehouse"], r["item"]) for r in slow.extra["items"]} == {
         (main, shop.flour.pk), (main, shop.water.pk), (main, s.sugar.pk)}
 
-    # 库龄 on 03-31: all of March's stock is 0–30 days old (937.00); sugar 35 kg = 145.00: 10 (01-10) + 5 (02-10)
+    # 库龄 on 03-31: all of March's stock is 0–30 days old (938.20); sugar 35 kg = 145.00: 10 (01-10) + 5 (02-10)
     # are 31–90 days old, 20 (2025-09-01) 181–365; at 145/35 per kg: 62.14 and 82.86
     age = kpi(s, "ageing").total
-    assert age.value == D("1082.00")
-    assert age.parts["buckets"] == {"0-30": D("937.00"), "31-90": D("62.14"), "91-180": D("0.00"),
+    assert age.value == D("1083.20")
+    assert age.parts["buckets"] == {"0-30": D("938.20"), "31-90": D("62.14"), "91-180": D("0.00"),
                                     "181-365": D("82.86"), "365+": D("0.00")}
-    # 呆滞: older than 180 days and no outbound move in 180 days: the 20 kg of sugar, 82.86 of 1,082.00
+    # 呆滞: older than 180 days and no outbound move in 180 days: the 20 kg of sugar, 82.86 of 1,083.20
     assert age.parts["obsolete_value"] == D("82.86")
-    assert kpi(s, "obsolete_rate").total.value == D("7.6580")
+    assert kpi(s, "obsolete_rate").total.value == D("7.6496")
 
     # 采购到货准时率: lines promised in March: water (03-05, 60 by 03-03: on time), flour (03-19, came 03-20),
     # milk (03-25, never) → 1 of 3; by quantity 60 of 130; a day's grace makes the flour on time
@@ -164,4 +155,4 @@ def test_stock_as_of_a_day_reads_checkpoint_and_days_and_sees_back_dated_receipt
     assert stock_on(dt.date(2026, 2, 20))[s.sugar.pk] == (D("35.0000"), D("145.00"))
     assert stock_on(march(31)) == {s.sugar.pk: (D("35.0000"), D("145.00")),
                                   s.shop.flour.pk: (D("115.0000"), D("625.00")),
-                                  s.shop.water.pk: (D("270.0000"), D("312.00"))}
+                                  s.shop.water.pk: (D("270.0000"), D("313.20"))}

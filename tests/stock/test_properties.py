@@ -132,7 +132,9 @@ class LedgerMachine(RuleBasedStateMachine):
                 kind, [line(self.items[item], n, price)], warehouse=self.warehouses[wh], **header))
             if value is None:  # a gain without a price comes in at the current average
                 q = self.q[(item, wh)]
-                average = (self.v[(item, wh)] / q).quantize(D("0.000001")) if q > 0 else self.last_cost[(item, wh)]
+                # with no cost history at all, at the item's fallback cost (its purchase price here)
+                fallback = self.last_cost[(item, wh)] or self.items[item].purchase_price
+                average = (self.v[(item, wh)] / q).quantize(D("0.000001")) if q > 0 else fallback
                 value = money(n * average)
         effects = [(item, wh, n, value)]
         if kind == "transfer_in":

@@ -89,6 +89,20 @@ def test_registering_answers_the_names_the_receipt_prints(client, shop):
     assert body["token"].startswith("jxt_")
 
 
+def test_a_device_registers_with_the_one_time_code_alone_and_gets_the_next_free_till_code(client, shop):
+    walk_in = partners.create_partner(by=shop.admin, code="C000", name="门店散客", kind="customer")
+    terminals.register_terminal(by=shop.admin, code="POS2", name="", kind="pos", warehouse=shop.store,
+                                customer=walk_in)
+    answered = []
+    for _n in range(3):
+        _rc, code = terminals.create_registration_code(by=shop.admin, kind="pos", warehouse=shop.store,
+                                                       customer=walk_in)
+        r = client.post("/api/sync/register", {"registration_code": code}, content_type="application/json")
+        assert r.status_code == 201, r.content
+        answered.append((r.json()["code"], r.json()["name"]))
+    assert answered == [("POS1", "POS1"), ("POS3", "POS3"), ("POS4", "POS4")]  # POS2 was taken
+
+
 def test_the_sidebar_offers_the_till_to_cashiers_not_to_keepers(client, shop):
     client.force_login(shop.user("cashier1", "cashier"))
     assert 'href="/pos/"' in client.get("/").content.decode()

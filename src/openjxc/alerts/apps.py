@@ -8,13 +8,19 @@ class AlertsConfig(AppConfig):
     def ready(self):
         # postings and voids schedule the alert evaluation of the items they touched (documents/hooks.py);
         # importing rule_tasks also registers its periodic tasks with huey
-        from openjxc.alerts import rule_tasks, rules
+        from openjxc.alerts import messages, notify, rule_tasks, rules
         from openjxc.alerts.rules import approvals, channels, counts, sales, stock
+        from openjxc.alerts.selectors import alerts_for
+        from openjxc.core import notices
+        from openjxc.workflow import selectors as workflow
 
         rule_tasks.register_hooks()
         for module in (stock, sales, counts, approvals, channels):
             for kind, evaluator in module.EVALUATORS.items():
                 rules.register(kind, evaluator)
+        messages.register()  # what its notifications say, in each reader's language
+        notices.install(notify.notify)  # apps below alerts (workflow) notify people through it
+        workflow.register_todo("alerts", alerts_for)  # the inbox's "my alerts" tab
         register_pages()
 
 

@@ -154,9 +154,7 @@ def channel_succeeded(channel, now) -> None:
     if was_failing:
         record_event(company=channel.company_id, topic="channel.recovered", obj=channel,
                      payload={"channel": channel.pk, "name": channel.name, "kind": channel.kind})
-        notify_admins(channel, topic="channel.recovered",
-                      title=lambda: _("Channel %(name)s works again") % {"name": channel.name},
-                      body=lambda: _("Messages are being delivered through it again."))
+        notify_admins(channel, topic="channel.recovered", data={"channel": channel.pk, "name": channel.name})
 
 
 def channel_failed(channel, now, error: str, *, gave_up: bool) -> None:
@@ -172,25 +170,22 @@ def channel_failed(channel, now, error: str, *, gave_up: bool) -> None:
         record_event(company=channel.company_id, topic="channel.failing", obj=channel,
                      payload={"channel": channel.pk, "name": channel.name, "kind": channel.kind,
                               "consecutive_failures": channel.consecutive_failures, "error": error[:500]})
-        notify_admins(channel, topic="channel.failing",
-                      title=lambda: _("Channel %(name)s is failing") % {"name": channel.name},
-                      body=lambda: _("%(count)s attempts in a row failed. Last error: %(error)s")
-                      % {"count": channel.consecutive_failures, "error": error[:300]})
+        notify_admins(channel, topic="channel.failing", data={
+            "channel": channel.pk, "name": channel.name, "count": channel.consecutive_failures,
+            "error": error[:300]})
         return
     channel.save(update_fields=fields)
 
 
-def notify_admins(channel, *, topic: str, title, body) -> None:
-    """In-app only: a broken channel must not be reported through channels (it could be the broken one)."""
+def notify_admins(channel, *, topic: str, data: dict) -> None:
+    """In-app only: a broken channel must not be reported through channels (it could be the broken one).
+    The text comes from the topic (alerts/messages.py), in each administrator's language."""
     from openjxc.alerts.notify import notify_in_app
 
     admins = [u for u in User.objects.filter(company_id=channel.company_id, is_active=True).order_by("pk")
               if u.has_role(Role.ADMIN)]
-    for admin in admins:  # each in their own language
-        with translation.override(admin.language or settings.LANGUAGE_CODE):
-            notify_in_app(company=channel.company_id, recipients=[admin], topic=topic, title=str(title()),
-                          body=str(body()), link=f"/notifications/channels/{channel.pk}/",
-                          data={"channel": channel.pk})
+    notify_in_app(company=channel.company_id, recipients=admins, topic=topic,
+                  link=f"/notifications/channels/{channel.pk}/", data=data)
 
 
 def absolute(link: str) -> str:

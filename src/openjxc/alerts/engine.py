@@ -15,7 +15,6 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.catalog.models import Category, Item
@@ -34,8 +33,9 @@ from .rule_models import OPEN_STATUSES, Alert, AlertAction, AlertHistory, AlertK
 
 # a re-evaluation notifies again when the measure grew by this share since the last notification
 WORSE_BY = Decimal("0.2")
-# more new alerts than this from one evaluation of one rule go out as one digest
+# more new alerts than this from one evaluation of one rule go out as one digest, listing the first DIGEST_LINES
 DIGEST_OVER = 5
+DIGEST_LINES = 20
 
 TITLES = {
     AlertKind.LOW_STOCK: _("Low stock: %(item)s in %(warehouse)s — %(available)s available, safety stock "
@@ -368,26 +368,19 @@ def _notify(rule: AlertRule, alerts: list[Alert], now, marked: set[int] = frozen
             key = per_warehouse[alert.warehouse_id] = tuple(sorted(
                 u.pk for u in _can_see(everyone, alert.warehouse_id)))
         groups.setdefault(key, []).append(alert)
+    company = Company.objects.get(pk=rule.company_id)
     for user_ids, members in groups.items():
-        users = list(User.objects.filter(pk__in=user_ids))
-        by_language: dict[str, list[User]] = {}
-        for u in users:
-            by_language.setdefault(u.language or translation.get_language() or "en", []).append(u)
-        if not by_language:  # nobody in-app, but the company's group channels still hear about it
-            by_language[translation.get_language() or "en"] = []
-        for language, people in by_language.items():
-            with translation.override(language):
-                if len(members) > DIGEST_OVER:
-                    lines = [a.title for a in members[:20]]
-                    notify(company=rule.company_id, recipients=people, topic=f"alert.{rule.kind}", channels=channels,
-                           title=str(_("%(count)s alerts: %(rule)s") % {"count": len(members), "rule": rule.name}),
-                           body="\n".join(lines), link=reverse("web:alerts") + f"?rule={rule.pk}",
-                           data={"rule": rule.pk, "alerts": [a.pk for a in members]})
-                else:
-                    for a in members:
-                        notify(company=rule.company_id, recipients=people, topic=f"alert.{rule.kind}",
-                               channels=channels, title=a.title, body=str(AlertKind(a.kind).label),
-                               link=alert_link(a), data={"alert": a.pk, "kind": a.kind})
+        people = list(User.objects.filter(pk__in=user_ids))
+        # the text is rendered from the data in each reader's language (alerts/messages.py)
+        if len(members) > DIGEST_OVER:
+            notify(company=company, recipients=people, topic=f"alert.{rule.kind}", channels=channels,
+                   link=reverse("web:alerts") + f"?rule={rule.pk}",
+                   data={"rule": rule.pk, "rule_name": rule.name, "kind": rule.kind, "count": len(members),
+                         "alerts": [a.pk for a in members], "shown": [a.data for a in members[:DIGEST_LINES]]})
+        else:
+            for a in members:
+                notify(company=company, recipients=people, topic=f"alert.{rule.kind}", channels=channels,
+                       link=alert_link(a), data={"alert": a.pk, "kind": a.kind, "facts": a.data})
     # where it went: the in-app inbox and the rule's channels (none chosen: every channel carrying its topic)
     where = [{"kind": c.kind, "name": c.name} for c in channels]
     for user_ids, members in groups.items():

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
+
 from django.db import transaction
+from django.db.models import Count, Q
 
 from openjxc.alerts.models import Notification
-from openjxc.core import clock
+from openjxc.core import clock, messages
 from openjxc.core.errors import NotFound
 
 
@@ -29,6 +33,46 @@ def notifications_of(user, *, unread_only: bool = False, topic: str = ""):
     if topic:
         qs = qs.filter(topic__startswith=topic)
     return qs.order_by("-created_at", "-id")
+
+
+def readable(notes, user) -> list[Notification]:
+    """`notes` with title, body and `topic_label` in the active language, rendered from each one's topic and data
+    (core/messages.py), and `created_on`, the day in the company's time zone. Not to be saved."""
+    notes = list(notes)
+    if not notes:
+        return notes
+    tz = zoneinfo.ZoneInfo(user.company.time_zone if user.company_id else "UTC")
+    for n in notes:
+        n.title, n.body = messages.render(n.topic, n.data, title=n.title, body=n.body, time_zone=tz)
+        n.body_lines = [line for line in n.body.splitlines() if line.strip()]
+        n.topic_label = messages.label(n.topic)
+        n.created_on = n.created_at.astimezone(tz).date()
+    return notes
+
+
+def topic_families(user) -> list[dict]:
+    """The kinds of notification the user has (the topic up to its first dot: "alert.", "workflow."), with how
+    many and how many unread, most first: the inbox's filter."""
+    families: dict[str, dict] = {}
+    rows = (Notification.objects.filter(recipient=user, company_id=user.company_id).values("topic")
+            .annotate(n=Count("id"), unread=Count("id", filter=Q(read_at__isnull=True))).order_by())
+    for row in rows:
+        prefix = row["topic"].split(".", 1)[0] + "."
+        family = families.setdefault(prefix, {"prefix": prefix, "label": messages.label(prefix), "count": 0,
+                                              "unread": 0})
+        family["count"] += row["n"]
+        family["unread"] += row["unread"]
+    return sorted(families.values(), key=lambda f: (-f["count"], f["prefix"]))
+
+
+def day_groups(notes) -> list[tuple[dt.date, list]]:
+    """Consecutive notes (newest first) grouped by the day they arrived."""
+    groups: list[tuple[dt.date, list]] = []
+    for n in notes:
+        if not groups or groups[-1][0] != n.created_on:
+            groups.append((n.created_on, []))
+        groups[-1][1].append(n)
+    return groups
 
 
 def get_notification(user, pk: int) -> Notification:

@@ -3,6 +3,8 @@ edit with the fields each kind needs, a test button that shows the platform's an
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -17,10 +19,11 @@ from openjxc.alerts import channel_services, inbox
 from openjxc.alerts import channels as kinds
 from openjxc.alerts.delivery import send_test
 from openjxc.alerts.models import Channel, ChannelKind, DeliveryStatus
-from openjxc.core import permissions
+from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError
 from openjxc.web.form_pages import CHECKBOX, form_page
 from openjxc.web.pages import company_page, paginate
+from openjxc.web.paging import keyset_page
 
 KIND_HELP = {
     ChannelKind.EMAIL: gettext_lazy("Each recipient with an email address gets the message (SMTP server set by "
@@ -42,13 +45,25 @@ def _require_admin(user):
 # ---------------------------------------------------------------- inbox
 
 
+INBOX_PAGE = 20  # a screenful on a phone, not a 6,000-pixel scroll
+
+
 @company_page
 def notifications(request):
+    """My inbox: newest first, grouped by day, a page at a time; filter by unread and by kind (topic family)."""
+    user = request.user
     unread_only = request.GET.get("show") == "unread"
-    qs = inbox.notifications_of(request.user, unread_only=unread_only)
-    page, query = paginate(request, qs)
+    families = inbox.topic_families(user)
+    topic = request.GET.get("topic", "")
+    if topic not in {f["prefix"] for f in families}:
+        topic = ""
+    page = keyset_page(request, inbox.notifications_of(user, unread_only=unread_only, topic=topic),
+                       ["-created_at", "-id"], size=INBOX_PAGE)
+    notes = inbox.readable(page.object_list, user)
+    today = clock.today(user.company.time_zone)
     return render(request, "alerts/notifications/inbox.html", {
-        "page": page, "query": query, "unread_only": unread_only, "unread": inbox.unread_count(request.user),
+        "page": page, "days": inbox.day_groups(notes), "today": today, "yesterday": today - dt.timedelta(days=1),
+        "unread_only": unread_only, "unread": inbox.unread_count(user), "families": families, "topic": topic,
     })
 
 

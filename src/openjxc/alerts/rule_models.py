@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core.models import Company
@@ -57,6 +58,23 @@ class AlertRule(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        return rule_display_name(self.kind, self.name)
+
+
+def rule_display_name(kind: str, name: str) -> str:
+    """A rule's name as a reader sees it: a default name (its kind's label, in the language of whoever created
+    the rule, `jxc init` included) follows the reader's language; a name someone chose stays as it is."""
+    label = AlertKind(kind).label if kind in AlertKind.values else None
+    if label is None:
+        return name
+    defaults = set()
+    for code, _language in settings.LANGUAGES:
+        with translation.override(code):
+            defaults.add(str(label))
+    return str(label) if name in defaults else name
 
 
 class AlertStatus(models.TextChoices):

@@ -65,6 +65,8 @@ class Item(models.Model):
     tracking = models.CharField(_("tracking"), max_length=16, choices=Tracking.choices, default=Tracking.NONE)
     shelf_life_days = models.PositiveIntegerField(_("shelf life (days)"), null=True, blank=True)
     purchase_price = models.DecimalField(_("purchase price"), **PRICE, default=Decimal("0"))
+    # what an issue is costed at while the item has no cost history (before the purchase price)
+    standard_cost = models.DecimalField(_("standard cost"), **PRICE, null=True, blank=True)
     sale_price = models.DecimalField(_("sale price"), **PRICE, default=Decimal("0"))
     tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4, default=Decimal("0.13"))
     is_active = models.BooleanField(_("active"), default=True)

@@ -125,6 +125,7 @@ def _register_routers():
     api.add_router("/workflow", "openjxc.presets.api.flow_groups_router")  # the approval flow presets
     api.add_router("/presets", "openjxc.presets.api.router")
     api.add_router("/counts", "openjxc.counts.api.router")
+    api.add_router("/periods", "openjxc.stock.api_periods.router")
     api.add_router("/excel", "openjxc.web.excel_api.router")
     api.add_router("/sync", "openjxc.sync.api_terminals.router")
     api.add_router("/feed", "openjxc.sync.api_feed.router")

@@ -12,7 +12,7 @@ from openjxc.core import permissions, tokens
 from openjxc.core import services as core
 from openjxc.core.errors import NotFound
 from openjxc.core.idempotency import issues_secret
-from openjxc.core.models import ApiToken, User
+from openjxc.core.models import User
 from openjxc.core.schemas import MAX_ID, Id, Page, Paging, get_or_404, paginate, search_text, text
 from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.stock.models import Warehouse
@@ -53,7 +53,7 @@ def create_token(request, payload: TokenIn):
 
 @router.get("/tokens", response=list[TokenOut], summary="My API tokens")
 def list_tokens(request):
-    return ApiToken.objects.filter(user=request.auth).order_by("-id")
+    return tokens.tokens_of(user=request.auth)
 
 
 @router.post("/tokens/{int:token_id}/revoke", response=TokenOut, summary="Revoke one of my tokens")

@@ -40,7 +40,7 @@ def set_stock_tracking(*, by: User, enabled: bool) -> Company:
     books with nothing to ever take it out again.
     """
     permissions.require(by, "users.manage")
-    company = Company.objects.select_for_update().get(pk=by.company_id)  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
+    company = Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
     before = tracks_stock(company)
     if not enabled and before and BOOK_FACTS["stock_moved"](company.pk):
         raise DomainError(
@@ -65,6 +65,35 @@ def applies_vat(company) -> bool:
     return bool((company.settings or {}).get("vat", False))
 
 
+MAX_FUTURE_DAYS = 366
+
+
+def future_date_tolerance(company) -> int:
+    """How many days after today (company time zone) a document may be dated and still be posted (default 0)."""
+    settings = company.settings if isinstance(company, Company) else Company.objects.get(pk=company).settings
+    try:
+        return max(0, min(int((settings or {}).get("future_days", 0)), MAX_FUTURE_DAYS))
+    except (TypeError, ValueError):
+        return 0
+
+
+@transaction.atomic
+def set_future_date_tolerance(*, by: User, days: int) -> Company:
+    """Let documents dated up to `days` days ahead be posted (0: nothing after today)."""
+    permissions.require(by, "users.manage")
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_FUTURE_DAYS:
+        raise ValidationFailed(field="days", reason=_("must be a whole number from 0 to %(max)s")
+                               % {"max": MAX_FUTURE_DAYS})
+    company = Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
+    before = future_date_tolerance(company)
+    company.settings = {**(company.settings or {}), "future_days": days}
+    company.save(update_fields=["settings"])
+    record_event(company=company, topic="company.settings", by=by, obj=company, payload={"future_days": days})
+    record_audit(company=company, action="settings", obj=company, by=by, before={"future_days": before},
+                 after={"future_days": days})
+    return company
+
+
 PAYABLE_FROM = ("receipt", "bill")
 
 
@@ -85,7 +114,7 @@ def set_payable_from(*, by: User, source: str) -> Company:
     permissions.require(by, "users.manage")
     if source not in PAYABLE_FROM:
         raise ValidationFailed(field="payable_from", reason=_("must be receipt or bill"))
-    company = Company.objects.select_for_update().get(pk=by.company_id)  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
+    company = Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
     before = payable_from(company)
     if source == before:
         return company

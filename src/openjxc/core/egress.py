@@ -101,7 +101,7 @@ def resolve(host: str, port: int) -> str:
         raise Unreachable() from None
     addresses = []
     for _family, _type, _proto, _name, sockaddr in infos:
-        ip = ipaddress.ip_address(sockaddr[0].split("%")[0])
+        ip = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
         if not is_public(ip) and not allow_listed(host, ip):
             raise AddressRefused(str(ip))
         addresses.append(str(ip))

@@ -88,6 +88,14 @@ class PermissionDenied(DomainError):
     message = _("You are not allowed to do this: %(action)s.")
 
 
+class NoCompany(DomainError):
+    """The acting user belongs to no company: every business row belongs to one, so nothing can be done."""
+
+    code = "user.no_company"
+    http_status = 403
+    message = _("Your account is not attached to a company.")
+
+
 class ValidationFailed(DomainError):
     code = "validation.failed"
     http_status = 422

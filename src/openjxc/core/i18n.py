@@ -1,27 +1,111 @@
-"""Compile the gettext catalogues (.po -> .mo) with polib, so setup needs no system gettext tools.
+"""The gettext catalogues: compile .po -> .mo with polib (no system gettext tools), and find up-to-date ones.
 
     python -m openjxc.core.i18n compile     # write .mo next to every .po
     python -m openjxc.core.i18n check       # exit 1 if a zh_Hans message is untranslated or fuzzy
+
+Any install speaks Chinese: the package build compiles the catalogues into the wheel (setup.py), and at start
+`catalogue_dir()` (settings.LOCALE_PATHS) compiles any that is missing or stale, in the package when it can
+write there, else under the data directory. Each .mo records the SHA-256 of the .po it was compiled from, so
+"stale" is decided by content, not by file times (an installer does not keep them).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import struct
 import sys
 from pathlib import Path
 
 import polib
 
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+SOURCE_HASH = "X-Source-Sha256"  # the .mo header field holding its .po's hash
 
 
-def catalogues():
-    return sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po"))
+def catalogues(locale_dir: Path = LOCALE_DIR) -> list[Path]:
+    return sorted(locale_dir.glob("*/LC_MESSAGES/*.po"))
 
 
-def compile_all() -> int:
-    for po_path in catalogues():
-        polib.pofile(str(po_path)).save_as_mofile(str(po_path.with_suffix(".mo")))
+def source_hash(po_path: Path) -> str:
+    return hashlib.sha256(po_path.read_bytes()).hexdigest()
+
+
+def compile_catalogue(po_path: Path, mo_path: Path) -> None:
+    """Compile one .po into `mo_path`, atomically (a concurrent reader sees the old or the new file)."""
+    po = polib.pofile(str(po_path))
+    po.metadata[SOURCE_HASH] = source_hash(po_path)
+    mo_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = mo_path.with_name(f".{mo_path.name}.{os.getpid()}.tmp")
+    try:
+        po.save_as_mofile(str(tmp))
+        os.replace(tmp, mo_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def compile_all(locale_dir: Path = LOCALE_DIR, out_dir: Path | None = None) -> int:
+    """Compile every catalogue of `locale_dir` next to its .po (or into the same layout under `out_dir`)."""
+    for po_path in catalogues(locale_dir):
+        target = (out_dir / po_path.relative_to(locale_dir)) if out_dir else po_path
+        compile_catalogue(po_path, target.with_suffix(".mo"))
     return 0
+
+
+def compiled_from(mo_path: Path) -> str | None:
+    """The source hash recorded in a .mo's header, or None (missing, unreadable or compiled elsewhere).
+
+    Reads only the header entry (the translation of the empty msgid, the first in the sorted table) by the
+    GNU .mo layout: magic, revision, count, offset of the originals table, offset of the translations table."""
+    try:
+        data = mo_path.read_bytes()
+        for order in ("<", ">"):
+            magic, _revision, count, originals, translations = struct.unpack_from(f"{order}5I", data)
+            if magic == 0x950412DE:
+                break
+        else:
+            return None
+        if count == 0 or struct.unpack_from(f"{order}I", data, originals)[0] != 0:
+            return None  # no header entry first
+        length, offset = struct.unpack_from(f"{order}2I", data, translations)
+        header = data[offset:offset + length].decode("utf-8")
+    except (OSError, struct.error, UnicodeDecodeError):
+        return None
+    for line in header.splitlines():
+        name, _sep, value = line.partition(":")
+        if name.strip() == SOURCE_HASH:
+            return value.strip()
+    return None
+
+
+def stale(locale_dir: Path, compiled_dir: Path) -> list[Path]:
+    """The .po files of `locale_dir` whose .mo (same layout under `compiled_dir`) is missing or out of date."""
+    return [po for po in catalogues(locale_dir)
+            if compiled_from((compiled_dir / po.relative_to(locale_dir)).with_suffix(".mo")) != source_hash(po)]
+
+
+def catalogue_dir(data_dir: Path, locale_dir: Path = LOCALE_DIR) -> Path:
+    """The directory for LOCALE_PATHS: `locale_dir` with every .mo up to date, compiling what is missing or
+    stale in place; where the package cannot be written (a system-wide install), a compiled copy under
+    `data_dir`/locale."""
+    todo = stale(locale_dir, locale_dir)
+    if not todo:
+        return locale_dir
+    try:
+        for po_path in todo:
+            compile_catalogue(po_path, po_path.with_suffix(".mo"))
+        return locale_dir
+    except OSError:
+        pass
+    out = data_dir / "locale"
+    try:
+        for po_path in stale(locale_dir, out):
+            compile_catalogue(po_path, (out / po_path.relative_to(locale_dir)).with_suffix(".mo"))
+    except OSError as exc:  # nowhere to write: start anyway, in English where a catalogue is missing
+        sys.stderr.write(f"OpenJXC: cannot compile the translations ({exc}); run `python -m openjxc.core.i18n "
+                         "compile` as the owner of the installation\n")
+        return locale_dir
+    return out
 
 
 def untranslated(lang: str = "zh_Hans") -> list[str]:

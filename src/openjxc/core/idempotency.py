@@ -103,7 +103,7 @@ class IdempotencyMiddleware:
                 status=422,
             )
         if stored.content_type == SECRET_ISSUED:
-            response = JsonResponse({
+            response: HttpResponse = JsonResponse({
                 "code": "idempotency.secret_issued",
                 "message": _("This request was already carried out and its answer held a secret that is shown only "
                              "once (a token or a code). It cannot be shown again: if it was lost, revoke it and "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from openjxc.core.errors import PermissionDenied
+from openjxc.core.errors import NoCompany, PermissionDenied
 from openjxc.core.models import Role
 
 ALL = "*"
@@ -28,6 +28,8 @@ ACTIONS: dict[str, set[str]] = {
     "alerts.view": {ALL},
     "alerts.manage": {Role.ADMIN, Role.MANAGER},
     "reports.view": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
+    "period.close": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
+    "period.reopen": {Role.ADMIN},
     # the company's settings (stock tracking, what books payables): those who work with its books
     "company.setup": {Role.ADMIN},  # install a preset (settings, flows and alert rules at once)
     "settings.view": {Role.ADMIN, Role.MANAGER, Role.FINANCE, Role.CASHIER, Role.SALESPERSON, Role.PURCHASER},
@@ -41,6 +43,8 @@ ACTION_LABELS = {
     "users.manage": _("manage users"),
     "alerts.manage": _("manage alert rules"),
     "reports.view": _("view management reports"),
+    "period.close": _("close a month"),
+    "period.reopen": _("reopen a closed month"),
     "company.setup": _("set the company up from a preset"),
 }
 
@@ -66,3 +70,16 @@ def require_company(user, company_id) -> None:
     """Crossing companies is refused like any other permission error."""
     if user.company_id is None or user.company_id != company_id:
         raise PermissionDenied(action=_("access another company's data"))
+
+
+def company_id_of(user) -> int:
+    """The id of the company `user` works in; NoCompany (user.no_company) when there is none."""
+    if user is None or user.company_id is None:
+        raise NoCompany()
+    return user.company_id
+
+
+def company_of(user):
+    """The company `user` works in; NoCompany (user.no_company) when there is none."""
+    company_id_of(user)
+    return user.company

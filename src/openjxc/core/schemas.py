@@ -9,12 +9,11 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
-from django.utils.translation import gettext_lazy as _
 from ninja import Field, FilterLookup, FilterSchema, Schema
 from pydantic import AfterValidator, StringConstraints
 
 from openjxc.core import permissions
-from openjxc.core.errors import DomainError, NotFound
+from openjxc.core.errors import NotFound
 from openjxc.core.masterdata import apply_changes, save_master, snapshot
 
 MAX_ID = 2**63 - 1  # BIGINT: a bigger id cannot exist, and would overflow the database driver
@@ -122,9 +121,7 @@ def company_id(request, action: str) -> int:
     """Check that the caller may do `action` and return their company's id (every query filters by it)."""
     user = request.auth
     permissions.require(user, action)
-    if user.company_id is None:
-        raise DomainError("user.no_company", _("Your account is not attached to a company."), http_status=403)
-    return user.company_id
+    return permissions.company_id_of(user)
 
 
 def get_or_404(queryset, pk, what: str):

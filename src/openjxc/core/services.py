@@ -74,7 +74,7 @@ def _other_admin(user: User) -> bool:
     """Another active administrator of the same company (roles are a JSON list: checked in Python)."""
     return any(
         Role.ADMIN in (u.roles or [])
-        for u in User.objects.filter(company_id=user.company_id, is_active=True).exclude(pk=user.pk)  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
+        for u in User.objects.filter(company_id=permissions.company_id_of(user), is_active=True).exclude(pk=user.pk)
     )
 
 

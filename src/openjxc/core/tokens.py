@@ -6,11 +6,13 @@ import datetime as dt
 import hashlib
 import secrets
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
-from openjxc.core.errors import DomainError, NotFound
+from openjxc.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import ApiToken, User
 
 TOKEN_PREFIX = "jxc_"
@@ -22,25 +24,56 @@ def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_token(*, by: User, name: str) -> tuple[ApiToken, str]:
-    """Create a token for `by`; return it with the raw secret, which is never stored."""
+@transaction.atomic
+def create_token(*, by: User | None, name: str, user: User | None = None) -> tuple[ApiToken, str]:
+    """Create a token for `user` (default: `by`); return it with the raw secret, which is never stored.
+
+    `by=None` is the server's console (`jxc token create`): whoever runs it already holds the database, so it
+    may give any active user of a company a first token. Signed in, people create tokens for themselves."""
+    owner = _owner(by, user)
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise DomainError("token.name_invalid", _("A token needs a name of 1 to 100 characters."), http_status=422)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=by, name=name, prefix=raw[:12], key_hash=_hash(raw))
+    token = ApiToken.objects.create(user=owner, name=name, prefix=raw[:12], key_hash=_hash(raw))
+    facts = {"user": owner.username, "name": name, "prefix": token.prefix}
+    record_event(company=owner.company_id, topic="token.created", by=by, obj=token, payload=facts)
+    record_audit(company=owner.company_id, action="create", obj=token, by=by, after=facts)
     return token, raw
 
 
-def revoke_token(*, by: User, token_id: int) -> ApiToken:
-    """Revoke one of `by`'s own tokens; a revoked token stops working at once."""
-    token = ApiToken.objects.filter(pk=token_id, user=by).first()
-    if token is None:
+@transaction.atomic
+def revoke_token(*, by: User | None, token_id: int) -> ApiToken:
+    """Revoke one of `by`'s own tokens, or any token from the console (`by=None`); it stops working at once."""
+    token = ApiToken.objects.select_for_update().select_related("user").filter(pk=token_id).first()
+    if token is None or (by is not None and token.user_id != by.pk):
         raise NotFound("token", token_id)
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
+        facts = {"user": token.user.username, "name": token.name, "prefix": token.prefix}
+        record_event(company=token.user.company_id, topic="token.revoked", by=by, obj=token, payload=facts)
+        record_audit(company=token.user.company_id, action="revoke", obj=token, by=by,
+                     before={"revoked_at": None}, after={"revoked_at": token.revoked_at.isoformat(), **facts})
     return token
+
+
+def tokens_of(*, user: User | None = None):
+    """Tokens, newest first: one user's, or every user's (the console's list)."""
+    qs = ApiToken.objects.select_related("user").order_by("-id")
+    return qs.filter(user=user) if user is not None else qs
+
+
+def _owner(by: User | None, user: User | None) -> User:
+    owner = user if user is not None else by
+    if owner is None:
+        raise ValidationFailed(field="user", reason=_("is required"))
+    if by is not None and owner.pk != by.pk:
+        raise PermissionDenied(action=_("create an API token for someone else"))
+    if not owner.is_active or owner.company_id is None:
+        raise DomainError("token.user_inactive", _("%(user)s is not an active user of a company."),
+                          user=owner.username, http_status=422)
+    return owner
 
 
 def user_for_token(raw: str):

@@ -18,6 +18,7 @@ from ninja import Field, FilterLookup, FilterSchema, Path, Query, Router, Schema
 from ninja import Status as HttpStatus
 from pydantic import ConfigDict
 
+from openjxc.catalog.models import Item
 from openjxc.core import clock
 from openjxc.core.errors import PermissionDenied, ValidationFailed
 from openjxc.core.schemas import (
@@ -517,8 +518,6 @@ def abc(request, filters: Query[AbcFilters]):
     today = clock.today(request.auth.company.time_zone)
     classes = selectors.abc_classes(cid, wh.pk, on=today, days=filters.days)
     values = selectors.consumption_values(cid, wh.pk, on=today, days=filters.days)
-    from openjxc.catalog.models import Item
-
     names = {i: (c, n) for i, c, n in Item.objects.filter(pk__in=classes).values_list("id", "code", "name")}
     show = can_see_cost(request)
     return sorted(

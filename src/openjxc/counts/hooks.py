@@ -8,25 +8,24 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from openjxc.core import clock
 from openjxc.core.errors import DomainError
-from openjxc.core.events import record_event
 from openjxc.core.quantities import cost
 from openjxc.counts.models import Count, CountStatus
+from openjxc.counts.rules import COUNTS
 from openjxc.counts.selectors import frozen_locations
 from openjxc.documents import hooks
-from openjxc.documents.kinds import Places, get_kind
+from openjxc.documents.kinds import get_kind
 from openjxc.documents.kinds.counts import STOCK_COUNT, is_shortage
-from openjxc.stock.locations import default_location, places_for
+from openjxc.documents.lifecycle import Changes
+from openjxc.documents.posting import places_of
 from openjxc.stock.models import ItemValuation, Location
-
-
-def _places(doc) -> Places:
-    warehouses = {w.pk: w for w in (doc.warehouse, doc.to_warehouse) if w is not None}
-    virtual, defaults = places_for(doc.company, warehouses)
-    return Places(virtual=virtual, default=lambda wh: defaults.get(wh.pk) or default_location(wh))
+from openjxc.stock.period_close import Blocker, register_blocker
 
 
 def refuse_frozen(doc, lines, by) -> None:
@@ -42,7 +41,7 @@ def refuse_frozen(doc, lines, by) -> None:
     frozen = frozen_locations(doc.company_id, warehouse_ids)
     if not frozen:
         return
-    for move in get_kind(doc.kind).plan(doc, lines, _places(doc)):
+    for move in get_kind(doc.kind).plan(doc, lines, places_of(doc)):
         for loc in (move.from_location, move.to_location):
             if loc.pk in frozen:
                 count = Count.objects.filter(company_id=doc.company_id, freeze=True,
@@ -57,7 +56,7 @@ def refuse_frozen(doc, lines, by) -> None:
 
 def price_surpluses(doc, lines, by) -> None:
     """Surplus lines come in at the item's current average in the warehouse (their count-time cost if none)."""
-    places = _places(doc)
+    places = places_of(doc)
     gains = [ln for ln in lines if not is_shortage(ln, places)]
     if not gains:
         return
@@ -73,23 +72,40 @@ def price_surpluses(doc, lines, by) -> None:
 
 
 def close_count(doc, lines, by) -> None:
-    now = clock.now()
+    """The count's adjustment posted: the count is posted."""
     for count in Count.objects.filter(document=doc):
-        count.status, count.posted_at = CountStatus.POSTED, now
-        count.save(update_fields=["status", "posted_at"])
-        record_event(company=doc.company_id, topic="count.posted", by=by, obj=count,
-                     payload={"number": count.number, "document": doc.number})
+        COUNTS.transition(count, "post", by=by, data={"document": doc.number})
 
 
 def reopen_count(doc, by) -> None:
+    """The count's adjustment was voided: the count is documented again (it may be adjusted anew)."""
     for count in Count.objects.filter(document=doc):
-        count.status, count.posted_at = CountStatus.DOCUMENTED, None
-        count.save(update_fields=["status", "posted_at"])
-        record_event(company=doc.company_id, topic="count.voided", by=by, obj=count,
-                     payload={"number": count.number, "document": doc.number})
+        changes = Changes(count)
+        count.posted_at = None
+        changes.fields.add("posted_at")
+        COUNTS.transition(count, "reopen", by=by, changes=changes, data={"document": doc.number})
+        changes.flush()
+
+
+def unfinished_counts(company, first, last) -> list[Blocker]:
+    """Counts started by the month's end and not finished (period close, stock/period_close.py)."""
+    started = CountStatus.COUNTING, CountStatus.REVIEW, CountStatus.DOCUMENTED
+    out = []
+    tz = zoneinfo.ZoneInfo(company.time_zone)
+    for c in Count.objects.filter(company=company, status__in=started).order_by("pk"):
+        begun = (c.started_at or c.created_at).astimezone(tz).date()
+        if begun <= last:
+            try:
+                link = reverse("web:count", args=[c.pk])
+            except NoReverseMatch:
+                link = ""
+            out.append(Blocker("count", gettext("Stock count %(number)s is not finished (%(status)s)") % {
+                "number": c.number, "status": c.get_status_display()}, c.number, link, {"count": c.pk}))
+    return out
 
 
 def register_hooks() -> None:
+    register_blocker(unfinished_counts)
     hooks.register(before_post=refuse_frozen)
     hooks.register(kinds={STOCK_COUNT.code}, before_post=price_surpluses, on_post=close_count,
                    on_void=reopen_count)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import F, Q, Sum
 
+from openjxc.catalog.models import Item
 from openjxc.core.quantities import ZERO, cost, money
 from openjxc.counts.models import Count, CountEntry, CountLine, CountStatus
 from openjxc.stock.models import STOCKED_KINDS, ItemValuation, Location, LocationKind, StockBalance, StockMove
@@ -44,8 +45,6 @@ def book_quantities(keys: set[tuple[int, int, int]]) -> dict[tuple[int, int, int
 
 def unit_costs(warehouse_id: int, item_ids: set[int]) -> dict[int, Decimal]:
     """Current cost per item in a warehouse: the moving average, else the last cost, else the purchase price."""
-    from openjxc.catalog.models import Item
-
     out: dict[int, Decimal] = {}
     ids = sorted(item_ids)
     for start in range(0, len(ids), CHUNK):  # chunks: an IN (...) must stay under SQLite's parameter limit

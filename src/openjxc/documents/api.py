@@ -225,6 +225,7 @@ class KindOut(Schema):
     partner_role: str | None
     sources: list[str]
     source_required: bool
+    needs_source: bool = Field(description="always made from a source (given as `source`), with lines of its own")
     needs_to_warehouse: bool
     inbound: bool
 
@@ -287,7 +288,7 @@ def list_kinds(request):
     company_id(request, "document.view")
     return [
         {"code": k.code, "prefix": k.prefix, "label": str(k.label), "partner_role": k.partner_role,
-         "sources": list(k.sources), "source_required": k.source_required,
+         "sources": list(k.sources), "source_required": k.source_required, "needs_source": k.needs_source,
          "needs_to_warehouse": k.needs_to_warehouse, "inbound": k.inbound}
         for k in KINDS.values()
     ]

@@ -9,6 +9,7 @@ from decimal import Decimal
 from ninja import Field, Query, Router, Schema
 from ninja import Status as HttpStatus
 
+from openjxc.catalog.models import Item
 from openjxc.core.errors import NotFound
 from openjxc.core.schemas import Id, PositiveQty, company_id, text
 from openjxc.documents import orders, reorder
@@ -156,8 +157,6 @@ def push_down(request, payload: PushIn, doc_id: int = PK):
 
 @router.get("/available", response=AvailableOut, summary="On hand, reserved by sales orders, available")
 def available(request, item: Id, warehouse: Id):
-    from openjxc.catalog.models import Item
-
     cid = company_id(request, "stock.view")
     it = Item.objects.filter(company_id=cid, pk=item).first()
     wh = Warehouse.objects.filter(company_id=cid, pk=warehouse).first()

@@ -8,9 +8,13 @@ class DocumentsConfig(AppConfig):
     def ready(self):
         # order checks run when receipts, deliveries and sales orders are posted (documents/hooks.py)
         from openjxc.core.company_settings import PAYABLE_FROM, register_fact
+        from openjxc.documents import dates, line_costs, period_blockers
         from openjxc.documents.models import Document
         from openjxc.documents.orders import register_hooks
 
+        dates.register()  # no posting in the future or in a closed month (documents/dates.py)
+        line_costs.register()  # re-costing follows returns and transfer-in, and corrects lines' cost
+        period_blockers.register()  # unposted documents and transfers in transit keep a month open
         register_hooks()
         # which way payables are booked can't be switched once a purchase receipt or bill has been posted
         kinds = [f"purchase_{source}" for source in PAYABLE_FROM]

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from openjxc.core import permissions
+from openjxc.core.errors import InvalidTransition
 from openjxc.documents import services as doc_services
 from openjxc.documents.forms import DocumentEditForm
 from openjxc.documents.kinds import get_kind
@@ -32,7 +33,7 @@ def _initial(doc) -> dict:
 
 def _refusal(doc) -> str:
     """The service's own refusal for a document that is not a draft (the API answers the same)."""
-    return doc_services.InvalidTransition(
+    return InvalidTransition(
         action=str(doc_services.ACTION_LABELS["edit"]), number=doc.number, status=doc.get_status_display(),
     ).render_message()
 

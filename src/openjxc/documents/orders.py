@@ -1,12 +1,12 @@
 """Orders: progress of order lines, the 上查/下推 trail, on-time receipts, reservations, credit limits.
 
-Selectors read; `close_order` and `push_down` write through the document services; the `check_*`
+Selectors read; `close_order` writes through the lifecycle seam (documents/lifecycle.py); the `check_*`
 functions are posting hooks (documents/hooks.py), registered in documents/apps.py, that run under
 the posted document's row lock and refuse with a DomainError before anything is written.
 
 Quantities "net" of returns: an order line counts as received (delivered) by the posted receipts
 (deliveries) made from it minus the posted returns of those; what was returned may be received
-again, and over-receipt / over-delivery are judged on the net quantity.
+again, and over-receipt / over-delivery are judged on the net quantity (documents/sources.py).
 """
 
 from __future__ import annotations
@@ -22,13 +22,18 @@ from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import permissions
 from openjxc.core.company_settings import tracks_stock
-from openjxc.core.errors import DomainError, NotFound, ValidationFailed
+from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.events import record_audit, record_event
+from openjxc.core.models import Company, User
 from openjxc.core.quantities import ZERO, money, qty
+from openjxc.documents import hooks
+from openjxc.documents.kinds import get_kind
 from openjxc.documents.kinds.orders import FULFILLED_BY, ORDER_KINDS
+from openjxc.documents.lifecycle import Changes, lock_document, transition
 from openjxc.documents.models import Document, DocumentLine, Status
-
-RETURNED_BY = {"purchase_receipt": "purchase_return", "sales_delivery": "sales_return"}
+from openjxc.documents.pushdown import push_down
+from openjxc.documents.sources import fulfilled_by_line
+from openjxc.stock.models import STOCKED_KINDS, StockBalance
 
 # order-line status codes and their labels (purchase / sales wording)
 LINE_STATUS_LABELS = {
@@ -66,36 +71,9 @@ class LineProgress:
         return max(self.ordered - self.net, ZERO)
 
 
-def fulfilled_by_line(order_ids, fulfil_kind: str, *, exclude_doc=None) -> dict[int, tuple[Decimal, Decimal]]:
-    """Per order line of `order_ids`: (posted quantity of `fulfil_kind` made from it, posted returns of those)."""
-    out: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    done = DocumentLine.objects.filter(
-        source_line__document_id__in=order_ids, document__kind=fulfil_kind, document__status=Status.POSTED
-    )
-    if exclude_doc is not None:
-        done = done.exclude(document_id=exclude_doc)
-    for line_id, q in done.values_list("source_line_id").annotate(q=Sum("quantity")):
-        out[line_id][0] += qty(q or 0)
-    returns = DocumentLine.objects.filter(
-        source_line__source_line__document_id__in=order_ids, source_line__document__kind=fulfil_kind,
-        document__kind=RETURNED_BY[fulfil_kind], document__status=Status.POSTED,
-    )
-    for line_id, q in returns.values_list("source_line__source_line_id").annotate(q=Sum("quantity")):
-        out[line_id][1] += qty(q or 0)
-    return {k: (v[0], v[1]) for k, v in out.items()}
-
-
 def billed_by_line(order: Document) -> dict[int, Decimal]:
-    """Quantities billed per order line.
-
-    TODO(finance): supplier bills / sales invoices belong to openjxc.finance; when it offers a
-    per-order-line billed quantity, read it here. Until then nothing counts as billed.
-    """
-    try:
-        from openjxc.finance.selectors import billed_quantities  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
-    return billed_quantities(order)
+    """Quantities billed per order line, as the book that bills them (finance) provides; none without it."""
+    return hooks.read("billed_quantities", order) or {}
 
 
 def order_progress(order: Document) -> list[LineProgress]:
@@ -239,8 +217,6 @@ def reserved(company_id: int, item_id: int, warehouse_id: int, *, exclude_doc=No
 
 
 def on_hand(item_id: int, warehouse_id: int) -> Decimal:
-    from openjxc.stock.models import STOCKED_KINDS, StockBalance
-
     total = StockBalance.objects.filter(
         item_id=item_id, location__warehouse_id=warehouse_id, location__kind__in=STOCKED_KINDS
     ).aggregate(q=Sum("quantity"))["q"]
@@ -261,12 +237,9 @@ def available(item, warehouse, *, exclude_doc=None) -> dict:
 
 def receivable_outstanding(company_id: int, partner_id: int) -> tuple[Decimal, str]:
     """What the customer owes now, and where the figure came from ("finance" or "deliveries")."""
-    try:
-        from openjxc.finance.selectors import receivable_balance
-    except ImportError:
-        receivable_balance = None
-    if receivable_balance is not None:
-        return money(receivable_balance(company_id, partner_id)), "finance"
+    balance = hooks.read("receivable_balance", company_id, partner_id)
+    if balance is not None:  # the partner ledger (finance) keeps it
+        return money(balance), "finance"
     # without the partner ledger: posted deliveries less posted sales returns, at their amounts with tax
     signed = ZERO
     for kind, sign in (("sales_delivery", 1), ("sales_return", -1)):
@@ -306,10 +279,8 @@ def refuses_sales_beyond_available(company) -> bool:
 
 
 @transaction.atomic
-def set_order_settings(*, by, over_receipt_tolerance=None, refuse_sales_beyond_available=None):
+def set_order_settings(*, by: User, over_receipt_tolerance=None, refuse_sales_beyond_available=None):
     """Change the company's order settings (only the ones given); audited like every settings change."""
-    from openjxc.core.models import Company
-
     permissions.require(by, "users.manage")
     company = Company.objects.select_for_update().get(pk=by.company_id)
     changes = {}
@@ -331,7 +302,7 @@ def set_order_settings(*, by, over_receipt_tolerance=None, refuse_sales_beyond_a
     return company
 
 
-def check_sales_order(doc: Document, lines, by) -> None:
+def check_sales_order(doc: Document, lines, by: User) -> None:
     """Confirming a sales order: refuse beyond the credit limit, and (if the company says so) beyond stock."""
     partner = doc.partner
     if partner is not None and partner.credit_limit is not None:
@@ -376,7 +347,7 @@ def _lock_order(doc: Document) -> Document | None:
     return order
 
 
-def check_against_order(doc: Document, lines, by) -> None:
+def check_against_order(doc: Document, lines, by: User) -> None:
     """A receipt (delivery) made from an order: its lines must be the order's and must not take more than
     is left, beyond the company's over-receipt tolerance (deliveries: no tolerance)."""
     order = _lock_order(doc)
@@ -395,7 +366,7 @@ def check_against_order(doc: Document, lines, by) -> None:
         if src.item_id != ln.item_id:
             raise ValidationFailed(field=f"lines[{n}].item", reason=_("must be the item of the source line"))
         asked[src.pk] += ln.quantity
-    purchase = doc.kind == "purchase_receipt"
+    purchase = get_kind(doc.kind).partner_role == "supplier"  # receipts may take the tolerance, deliveries not
     tolerance = over_receipt_tolerance(doc.company) if purchase else ZERO
     for line_id, want in sorted(asked.items()):
         src = order_lines[line_id]
@@ -412,8 +383,6 @@ def check_against_order(doc: Document, lines, by) -> None:
 
 
 def register_hooks() -> None:
-    from openjxc.documents import hooks
-
     hooks.register(kinds={"sales_order"}, before_post=check_sales_order)
     hooks.register(kinds={"purchase_receipt", "sales_delivery"}, before_post=check_against_order)
 
@@ -422,60 +391,27 @@ def register_hooks() -> None:
 
 
 @transaction.atomic
-def close_order(order: Document | int, *, by, reason: str) -> Document:
+def close_order(order: Document | int, *, by: User, reason: str) -> Document:
     """Close a confirmed order short: what is left is no longer expected, reserved or deliverable."""
-    from openjxc.documents import services
-
     permissions.require(by, "document.approve")
     if not reason or not reason.strip():
         raise ValidationFailed(field="reason", reason=_("is required to close an order"))
-    doc = services._locked(order, by)
+    doc = lock_document(order, by)
     if doc.kind not in ORDER_KINDS:
         raise DomainError(
             "document.not_an_order", _("Document %(number)s is not a purchase or sales order."), http_status=422,
             number=doc.number,
         )
-    changes = services._Changes(doc)
-    services.transition(doc, "close", by=by, reason=reason.strip(), changes=changes)
+    changes = Changes(doc)
+    transition(doc, "close", by=by, reason=reason.strip(), changes=changes)
     doc.closed_at, doc.closed_by, doc.close_reason = doc.updated_at, by, reason.strip()[:500]
     changes.fields |= {"closed_at", "closed_by", "close_reason"}
     return changes.flush()
 
 
-@transaction.atomic
-def push_down(source: Document, *, by, kind: str, partner=None, warehouse=None,
-              business_on: dt.date | None = None) -> Document:
-    """下推 with order data: a draft of `kind` with what is left on each line of `source`, keeping prices
-    (with or without tax as entered), tax rates and promised dates; `partner` when the source has none."""
-    from openjxc.documents import services
-    from openjxc.documents.kinds import get_kind
-
-    if source.company_id != by.company_id:
-        raise NotFound("document", source.pk)
-    target = get_kind(kind)
-    if source.kind in FULFILLED_BY and FULFILLED_BY[source.kind] == kind:
-        left = {p.line_id: p.remaining for p in order_progress(source)}
-    else:
-        left = services.remaining_quantities(source, kind)
-    inputs = []
-    for ln in source.lines.all():
-        q = left.get(ln.pk, ZERO)
-        if q <= 0:
-            continue
-        basis = ln.amount_with_tax if source.prices_include_tax else ln.amount
-        li = services.LineInput(
-            item=ln.item_id, quantity=q, unit_price=(basis / ln.quantity).quantize(Decimal("0.000001")),
-            source_line=ln.pk, memo=ln.memo,
-            tax_rate=ln.tax_rate, promised_on=ln.promised_on,
-        )
-        inputs.append(li)
-    if not inputs:
-        raise DomainError(
-            "document.nothing_left", _("Nothing is left on %(number)s to create a %(kind)s from."),
-            http_status=409, number=source.number, kind=str(target.label),
-        )
-    return services.create_document(
-        by=by, kind=kind, warehouse=warehouse or source.warehouse, partner=partner or source.partner,
-        source=source, lines=inputs, business_on=business_on,
-        custom=dict(source.custom or {}), prices_include_tax=source.prices_include_tax,
-    )
+__all__ = [
+    "FULFILLED_BY", "LINE_STATUS_LABELS", "LineProgress", "available", "billed_by_line", "check_against_order",
+    "check_sales_order", "close_order", "credit_exposure", "document_trail", "fulfilled_by_line", "on_hand",
+    "open_quantities", "order_progress", "order_status", "push_down", "receipt_timeliness",
+    "receivable_outstanding", "register_hooks", "reserved", "set_order_settings",
+]

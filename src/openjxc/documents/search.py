@@ -85,6 +85,8 @@ def document_tokens(doc, lines) -> str:
 
 def index_document(doc, lines) -> None:
     """Write (or rewrite) the document's search row, in the caller's transaction."""
+    # imported here, not at the top: migration 0007 imports this module for tokens_of, and a migration
+    # must not load today's models
     from openjxc.documents.models import DocumentSearch
 
     tokens = document_tokens(doc, lines)

@@ -8,11 +8,10 @@ receives the goods and must find the transfer).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.db.models import Q
 
 from openjxc.core import permissions
+from openjxc.documents import hooks
 from openjxc.documents.kinds import KINDS
 from openjxc.documents.kinds.orders import FULFILLED_BY
 from openjxc.documents.models import Document, Status
@@ -24,18 +23,11 @@ DETAIL_RELATED = ("warehouse", "to_warehouse", "partner", "source", "created_by"
                   "voided_by")
 
 
-# who decides on a submitted document that an approval flow runs: (user, doc) -> whether `user` may approve or
-# reject it now, or None when no flow runs it (its role decides); workflow registers it (workflow/apps.py)
-_flow_deciders: list[Callable] = []
-
-
-def register_flow_decider(decides: Callable) -> None:
-    _flow_deciders[:] = [decides]
-
-
 def flow_decides(user, doc) -> bool | None:
-    """Whether `user` may approve or reject `doc` in its approval flow; None when no flow runs it."""
-    return _flow_deciders[0](user, doc) if _flow_deciders else None
+    """Whether `user` may approve or reject `doc` in its approval flow; None when no flow runs it (the approval
+    gate answers: documents/hooks.py, installed by workflow)."""
+    gate = hooks.approval_gate()
+    return gate.may_decide(user, doc) if gate is not None else None
 
 
 def visible_documents(user):

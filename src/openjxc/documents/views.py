@@ -11,6 +11,7 @@ import datetime as dt
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -26,7 +27,8 @@ from openjxc.documents.forms import DocumentFilter, DocumentHeaderForm
 from openjxc.documents.kinds import KINDS, get_kind
 from openjxc.documents.kinds.orders import ORDER_KINDS
 from openjxc.documents.models import Document, Status
-from openjxc.documents.orders import close_order, push_down
+from openjxc.documents.orders import close_order
+from openjxc.documents.pushdown import push_down
 from openjxc.documents.selectors import (
     derived_documents,
     detail_lines,
@@ -213,10 +215,9 @@ def document_create_from(request, pk: int, kind: str):
     user = request.user
     source = _load_document(user, pk)
     try:
-        if source.kind in ORDER_KINDS:  # 下推 with the order's data: what is left, prices as entered, dates
-            new = push_down(source, by=user, kind=kind)
-        else:
-            new = doc_services.create_from(source, by=user, kind=kind)
+        if not get_kind(kind).copies_source_lines:  # its lines are its own: the new-document form, from this source
+            return redirect(f"{reverse('web:document_new')}?kind={kind}&source={source.pk}")
+        new = push_down(source, by=user, kind=kind)  # the one 下推 service, as the API's
     except DomainError as err:
         return _render_document(request, source, error=err.render_message(), error_action="create_from")
     messages.success(request, _("Draft %(number)s was created from %(source)s.") % {
@@ -342,6 +343,7 @@ def document_new(request):
     user = request.user
     today, _start = company_today(user)
     initial = {"kind": request.GET.get("kind"), "business_on": today}
+    source = request.GET.get("source", "")  # made from a document (下推 of a kind whose lines are its own)
     form = DocumentHeaderForm(request.POST or None, user=user, initial=initial)
     rows = _line_rows(request.POST) if request.method == "POST" else []
     rows += [{"item": "", "qty": "", "price": "", "lot": "", "expires": ""}] * max(0, LINE_ROWS - len(rows))
@@ -352,7 +354,7 @@ def document_new(request):
             doc = doc_services.create_document(
                 by=user, kind=data["kind"], warehouse=data["warehouse"], to_warehouse=data["to_warehouse"],
                 partner=data["partner"], business_on=data["business_on"], memo=data["memo"],
-                lines=_line_inputs(user.company_id, rows),
+                lines=_line_inputs(user.company_id, rows), source=int(source) if source.isdigit() else None,
             )
         except DomainError as err:
             error = err.render_message()

@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, FilterLookup, FilterSchema, Path, Query, Router, Schema
 from ninja import Status as HttpStatus
 
-from openjxc.core.errors import DomainError, ValidationFailed
+from openjxc.core import clock
+from openjxc.core.errors import ValidationFailed
+from openjxc.core.permissions import company_id_of
 from openjxc.core.schemas import MAX_ID, Id, Page, Paging, get_or_404, paginate, search_text, text
 from openjxc.finance import selectors as sel
 from openjxc.finance import services as fin
@@ -26,9 +28,7 @@ PositiveMoney = Field(..., gt=0, max_digits=18, decimal_places=2)
 def _company(request, action: str = "finance.view") -> int:
     user = request.auth
     fin.require(user, action)
-    if user.company_id is None:
-        raise DomainError("user.no_company", _("Your account is not attached to a company."), http_status=403)
-    return user.company_id
+    return company_id_of(user)
 
 
 def _settlement(request, pk: int, action: str = "finance.view") -> Settlement:
@@ -351,8 +351,6 @@ def aging(request, params: Query[AgingParams]):
 
 
 def _today(request):
-    from openjxc.core import clock
-
     return clock.today(request.auth.company.time_zone)
 
 

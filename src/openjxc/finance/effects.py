@@ -23,7 +23,9 @@ from openjxc.core.company_settings import payable_from
 from openjxc.core.errors import DomainError
 from openjxc.core.events import record_event
 from openjxc.core.quantities import ZERO, money
+from openjxc.documents import hooks
 from openjxc.finance.models import Allocation, Book, PartnerEntry, PartnerTerms
+from openjxc.finance.selectors import billed_quantities, receivable_balance
 
 # document kind -> (book, sign): +1 increases what the partner owes us / we owe them
 EFFECTS: dict[str, tuple[str, int]] = {
@@ -146,6 +148,7 @@ def reverse_entries(qs, *, by, on: dt.date) -> list[PartnerEntry]:
 
 
 def register_hooks() -> None:
-    from openjxc.documents import hooks
-
+    """The partner ledger follows posting and voiding; order pages and credit checks read its figures."""
     hooks.register(kinds=set(EFFECTS), on_post=post_partner_entries, on_void=reverse_partner_entries)
+    hooks.provide("billed_quantities", billed_quantities)
+    hooks.provide("receivable_balance", receivable_balance)

@@ -13,7 +13,9 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from openjxc.core.quantities import ZERO, money, qty
+from openjxc.documents.kinds import get_kind
 from openjxc.documents.models import Document, DocumentLine, Status
+from openjxc.documents.sources import fulfilled_by_line
 from openjxc.finance.models import Allocation, Book, PartnerEntry, Settlement
 
 BUCKETS = ("0-30", "31-60", "61-90", "90+")
@@ -232,7 +234,10 @@ def billed_quantities(order: Document) -> dict[int, Decimal]:
     Sales order: there is no sales invoice; a delivery bills the customer (it books the receivable),
     so billed is what was delivered less what was returned, posted documents only.
     """
-    if order.kind == "purchase_order":
+    fulfilled_by = get_kind(order.kind).fulfilled_by
+    if fulfilled_by is None:
+        return {}
+    if get_kind(order.kind).partner_role == "supplier":
         rows = (
             DocumentLine.objects.filter(
                 document__kind="purchase_bill", document__status=Status.POSTED,
@@ -242,9 +247,5 @@ def billed_quantities(order: Document) -> dict[int, Decimal]:
             .annotate(q=Sum("quantity"))
         )
         return {line_id: qty(q or 0) for line_id, q in rows}
-    if order.kind == "sales_order":
-        from openjxc.documents.orders import fulfilled_by_line
-
-        return {line_id: delivered - returned
-                for line_id, (delivered, returned) in fulfilled_by_line([order.pk], "sales_delivery").items()}
-    return {}
+    return {line_id: delivered - returned
+            for line_id, (delivered, returned) in fulfilled_by_line([order.pk], fulfilled_by).items()}

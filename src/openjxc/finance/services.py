@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
-from openjxc.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from openjxc.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import Role
 from openjxc.core.numbering import next_number
-from openjxc.core.permissions import allowed
-from openjxc.core.quantities import MAX_VALUE, ZERO, money
+from openjxc.core.permissions import allowed, company_of
+from openjxc.core.quantities import ZERO, parse_decimal
+from openjxc.documents.lifecycle import Machine, lock_row
 from openjxc.documents.models import Document, Status
 from openjxc.finance.effects import (
     EFFECTS,
@@ -40,9 +41,15 @@ from openjxc.finance.models import (
     SettlementStatus,
 )
 from openjxc.partners.models import Partner
+from openjxc.stock import periods
 
 PREFIX = {SettlementKind.RECEIPT: "SKD", SettlementKind.PAYMENT: "FKD"}
 ROLE_OF = {SettlementKind.RECEIPT: "customer", SettlementKind.PAYMENT: "supplier"}
+
+def _settlement_payload(s, action: str, before: str, target: str, reason: str) -> dict:
+    return {"number": s.number, "kind": s.kind, "from": before, "to": target, "amount": str(s.amount),
+            "reason": reason}
+
 
 # One table says what may happen to a receipt or payment: action -> (statuses it may start from, status after).
 TRANSITIONS: dict[str, tuple[set[str], str]] = {
@@ -51,6 +58,14 @@ TRANSITIONS: dict[str, tuple[set[str], str]] = {
     "cancel": ({SettlementStatus.DRAFT}, SettlementStatus.CANCELLED),
 }
 ACTION_LABELS = {"post": _("post"), "void": _("void"), "cancel": _("cancel")}
+SETTLEMENTS = Machine(
+    name="settlement",
+    table={action: (frozenset(starts), target) for action, (starts, target) in TRANSITIONS.items()},
+    labels=ACTION_LABELS,
+    stamps={"post": ("posted", True), "void": ("voided", True)},
+    reason_fields={"void": "void_reason", "cancel": "void_reason"},
+    payload=_settlement_payload,
+)
 
 _CASH = {Role.ADMIN, Role.MANAGER, Role.FINANCE, Role.CASHIER}
 ROLES: dict[str, tuple[set[str], object]] = {
@@ -89,26 +104,8 @@ class AllocationInput:
 # ---------------------------------------------------------------- helpers
 
 
-def _company_of(by):
-    if by is None or by.company_id is None:
-        raise DomainError("user.no_company", _("Your account is not attached to a company."), http_status=403)
-    return by.company
-
-
 def _amount(value, field: str) -> Decimal:
-    try:
-        d = value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        raise ValidationFailed(field=field, reason=_("is not a number")) from None
-    if not d.is_finite():
-        raise ValidationFailed(field=field, reason=_("is not a number"))
-    if d <= 0:
-        raise ValidationFailed(field=field, reason=_("must be greater than zero"))
-    if d > MAX_VALUE:
-        raise ValidationFailed(field=field, reason=_("is too large"))
-    if d != money(d):
-        raise ValidationFailed(field=field, reason=_("has too many decimal places (at most %(places)s)") % {"places": 2})
-    return d
+    return parse_decimal(value, field, places=2, zero=False)
 
 
 def _partner(company, ref, role: str) -> Partner:
@@ -137,34 +134,8 @@ def _snapshot(s: Settlement) -> dict:
 
 def _locked(settlement, by) -> Settlement:
     pk = settlement.pk if isinstance(settlement, Settlement) else settlement
-    s = Settlement.objects.select_for_update(of=("self",)).select_related("company", "partner").filter(
-        pk=pk, company_id=by.company_id
-    ).first()
-    if s is None:
-        raise NotFoundHere("settlement", pk, code="finance.settlement_not_found")
-    return s
-
-
-def _transition(s: Settlement, action: str, *, by, reason: str = "") -> None:
-    allowed_from, target = TRANSITIONS[action]
-    if s.status not in allowed_from:
-        raise InvalidTransition(action=str(ACTION_LABELS[action]), number=s.number, status=s.get_status_display())
-    before = s.status
-    now = clock.now()
-    s.status, s.updated_at = target, now
-    fields = ["status", "updated_at"]
-    if action in ("post", "void"):
-        setattr(s, f"{target}_at", now)
-        setattr(s, f"{target}_by", by)
-        fields += [f"{target}_at", f"{target}_by"]
-    if reason:
-        s.void_reason = reason[:500]
-        fields.append("void_reason")
-    s.save(update_fields=fields)
-    payload = {"number": s.number, "kind": s.kind, "from": before, "to": target, "amount": str(s.amount),
-               "reason": reason[:500]}
-    record_event(company=s.company_id, topic=f"settlement.{action}", by=by, obj=s, payload=payload)
-    record_audit(company=s.company_id, action=action, obj=s, by=by, before={"status": before}, after=payload)
+    return lock_row(Settlement.objects.select_related("company", "partner"), pk, company_id=by.company_id,
+                    missing=lambda key: NotFoundHere("settlement", key, code="finance.settlement_not_found"))
 
 
 # ---------------------------------------------------------------- receipts and payments
@@ -181,7 +152,7 @@ def create_settlement(
     what is not allocated stays on the partner as a credit (a prepayment) to allocate later.
     """
     require(by, "finance.record")
-    company = _company_of(by)
+    company = company_of(by)
     if kind not in PREFIX:
         raise ValidationFailed(field="kind", reason=_("must be receipt or payment"))
     p = _partner(company, partner, ROLE_OF[kind])
@@ -211,7 +182,8 @@ def post_settlement(settlement, *, by) -> Settlement:
     s = _locked(settlement, by)
     if s.status == SettlementStatus.POSTED:
         return s  # posting twice changes nothing
-    _transition(s, "post", by=by)
+    periods.require_open(s.company, s.business_on)  # nothing is posted into a closed month
+    SETTLEMENTS.transition(s, "post", by=by)
     PartnerEntry.objects.create(
         company_id=s.company_id, partner_id=s.partner_id, book=s.book, settlement=s, amount=-s.amount,
         business_on=s.business_on, due_on=s.business_on, created_by=by, created_at=clock.now(),
@@ -226,12 +198,12 @@ def void_settlement(settlement, *, by, reason: str) -> Settlement:
     if not reason or not reason.strip():
         raise ValidationFailed(field="reason", reason=_("is required to void a document"))
     s = _locked(settlement, by)
-    if s.status != SettlementStatus.POSTED:
-        raise InvalidTransition(action=str(ACTION_LABELS["void"]), number=s.number, status=s.get_status_display())
+    SETTLEMENTS.check(s, "void")
+    periods.require_open(s.company, s.business_on)
     on = clock.today(s.company.time_zone)
     reverse_allocations(live_allocations(Allocation.objects.filter(settlement=s)), by=by, on=on)
     reverse_entries(PartnerEntry.objects.filter(settlement=s), by=by, on=on)
-    _transition(s, "void", by=by, reason=reason.strip())
+    SETTLEMENTS.transition(s, "void", by=by, reason=reason.strip())
     return s
 
 
@@ -240,7 +212,7 @@ def cancel_settlement(settlement, *, by, reason: str = "") -> Settlement:
     """Cancel a draft receipt or payment. Nothing is deleted; its number stays used."""
     require(by, "finance.record")
     s = _locked(settlement, by)
-    _transition(s, "cancel", by=by, reason=(reason or "").strip())
+    SETTLEMENTS.transition(s, "cancel", by=by, reason=(reason or "").strip())
     return s
 
 
@@ -267,7 +239,7 @@ def allocate(*, by, allocations: list[AllocationInput], settlement=None, credit_
     more than is left of the money or credit.
     """
     require(by, "finance.record")
-    company = _company_of(by)
+    company = company_of(by)
     if (settlement is None) == (credit_document is None):
         raise ValidationFailed(field="settlement", reason=_("give either a receipt or payment, or a return"))
     if not allocations:
@@ -374,7 +346,7 @@ def unallocate(allocation, *, by) -> Allocation:
 def set_payment_terms(partner, *, by, days: int) -> PartnerTerms:
     """Documents of `partner` posted from now on fall due `days` after their business date."""
     require(by, "finance.terms")
-    company = _company_of(by)
+    company = company_of(by)
     p = partner if isinstance(partner, Partner) else Partner.objects.filter(company=company, pk=partner).first()
     if p is None or p.company_id != company.pk:
         raise NotFound("partner", getattr(partner, "pk", partner))

@@ -25,7 +25,7 @@ PARTNERS_EXPORT = ListExport("partners", _("Partners"), (
     C(field_label(PF, "email"), "email", width=20),
     C(field_label(PF, "address"), "address", width=24),
     C(field_label(PF, "tax_number"), "tax_number", width=20),
-    C(field_label(PF, "credit_limit"), "credit_limit", "number"),
+    C(field_label(PF, "credit_limit"), "credit_limit", "money"),
     C(field_label(PF, "is_active"), lambda p: 1 if p.is_active else 0, "number", 8),
 ), prepare=lambda qs: qs.select_related("region"),
    api_rows=lambda user, filters: Partner.objects.filter(company_id=user.company_id).order_by("code", "id"))

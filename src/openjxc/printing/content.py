@@ -13,9 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openjxc.core import permissions
+from openjxc.core.display import format_money as money
+from openjxc.core.display import format_quantity as qty
+from openjxc.core.display import format_unit_amount as price
 from openjxc.documents.kinds import get_kind
 from openjxc.documents.models import Document, Status
-from openjxc.web.templatetags.jxc import money, price, qty
 
 
 @dataclass

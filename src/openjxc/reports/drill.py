@@ -16,8 +16,9 @@ from openjxc.documents.models import Document, Status
 from openjxc.finance.models import PartnerEntry
 from openjxc.reports.facts.docinfo import DocInfo
 from openjxc.reports.facts.legs import FLOW_OF_KIND
+from openjxc.reports.facts.months import as_date
 from openjxc.reports.query import Query
-from openjxc.reports.querysql import bucket_of, subtree, to_date
+from openjxc.reports.querysql import bucket_of, subtree
 from openjxc.reports.semantic import DIMENSIONS, FAMILIES
 from openjxc.stock.models import StockMove
 
@@ -31,7 +32,7 @@ def _dates(q: Query, cell: dict) -> tuple[dt.date, dt.date]:
     for name, value in cell.items():
         d = DIMENSIONS[name]
         if d.grain and value is not None:
-            first = bucket_of(d.grain, to_date(value))
+            first = bucket_of(d.grain, as_date(value))
             last = {"day": first, "week": first + dt.timedelta(days=6)}.get(d.grain)
             if last is None:
                 step = {"month": 1, "quarter": 3, "year": 12}[d.grain]

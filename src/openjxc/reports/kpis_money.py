@@ -9,10 +9,11 @@ from django.db import connection
 
 from openjxc.finance.selectors import BUCKETS, bucket_of
 from openjxc.partners.models import Partner
+from openjxc.reports.facts.months import as_date
 from openjxc.reports.kpis import KpiResult, KpiRow, _labelled, _money, _qty, _ratio
 from openjxc.reports.models import Book
 from openjxc.reports.query import Query, run
-from openjxc.reports.querysql import p, to_date
+from openjxc.reports.querysql import p
 
 
 def _due_plus(grace: int) -> str:
@@ -82,7 +83,7 @@ def receivables(company, q, by=None):
     region = dict(Partner.objects.filter(company_id=company.pk).values_list("id", "region_id")) if by == "region" else {}
     groups: dict = defaultdict(lambda: {"balance": 0, "open": 0, "overdue": 0, "buckets": dict.fromkeys(BUCKETS, 0)})
     for partner, due_on, balance, open_debit in rows:
-        due_on = to_date(due_on)
+        due_on = as_date(due_on)
         key = partner if by == "customer" else region.get(partner) if by == "region" else None
         for g in {key, None}:
             acc = groups[g]

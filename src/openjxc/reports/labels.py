@@ -16,11 +16,14 @@ from openjxc.stock.models import Warehouse
 OTHER = "__other__"
 
 
-def _names(model, company_id: int, ids: set, fmt) -> dict:
-    ids = {i for i in ids if isinstance(i, int) and i}
-    if not ids:
-        return {}
-    return {o.pk: fmt(o) for o in model.objects.filter(company_id=company_id, pk__in=sorted(ids))}
+def _names(model, company_id: int, ids: set, fields: tuple[str, ...], fmt) -> dict:
+    """{id: fmt(*fields)} of the rows of `model` with these ids (plain values: no model instances)."""
+    ids = sorted(i for i in ids if isinstance(i, int) and i)
+    out: dict = {}
+    for start in range(0, len(ids), 5000):
+        rows = model.objects.filter(company_id=company_id, pk__in=ids[start:start + 5000]).values_list("pk", *fields)
+        out.update({pk: fmt(*rest) for pk, *rest in rows})
+    return out
 
 
 def channel_label(value: int) -> str:
@@ -62,19 +65,19 @@ def labels_for(company, dims: list[str], rows) -> list[dict]:
         if d.grain:
             labels.update({v: date_label(d.grain, v) for v in values})
         elif name == "item":
-            labels.update(_names(Item, cid, values, lambda o: f"{o.code} {o.name}"))
+            labels.update(_names(Item, cid, values, ("code", "name"), lambda code, name: f"{code} {name}"))
         elif d.tree == "category":
-            labels.update(_names(Category, cid, values, lambda o: o.name))
+            labels.update(_names(Category, cid, values, ("name",), str))
         elif d.tree == "region":
-            labels.update(_names(Region, cid, values, lambda o: o.name))
+            labels.update(_names(Region, cid, values, ("name",), str))
         elif name in ("warehouse", "store"):
-            labels.update(_names(Warehouse, cid, values, lambda o: o.name))
+            labels.update(_names(Warehouse, cid, values, ("name",), str))
         elif d.of_partner:
-            labels.update(_names(Partner, cid, values, lambda o: o.name))
+            labels.update(_names(Partner, cid, values, ("name",), str))
         elif name == "customer_group":
-            labels.update(_names(CustomerGroup, cid, values, lambda o: o.name))
+            labels.update(_names(CustomerGroup, cid, values, ("name",), str))
         elif name == "salesperson":
-            labels.update(_names(User, cid, values, lambda o: o.display_name or o.username))
+            labels.update(_names(User, cid, values, ("display_name", "username"), lambda d, u: d or u))
         elif name == "channel":
             labels.update({v: channel_label(v) for v in values})
         elif name == "flow":

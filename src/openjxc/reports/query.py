@@ -22,9 +22,11 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core.errors import ValidationFailed
+from openjxc.reports.facts.months import as_date
 from openjxc.reports.labels import OTHER, labels_for
 from openjxc.reports.models import FactCursor
 from openjxc.reports.querysql import (
+    ancestors,
     bucket_of,
     column_of,
     joins_of,
@@ -33,8 +35,6 @@ from openjxc.reports.querysql import (
     period_source,
     stock_as_of,
     subtree,
-    to_date,
-    tree_ctes,
 )
 from openjxc.reports.semantic import ADDITIVE, DIMENSIONS, DISTINCT, LAST, MEASURES, RATIO, parts_of
 
@@ -143,44 +143,57 @@ def aggregate(company_id: int, family: str, source: tuple[str, list], dims: list
     `head_params`: the parameters of placeholders in `exprs` (they come before the source's)."""
     dobjs = [DIMENSIONS[d] for d in dims]
     filter_dims = [DIMENSIONS[d] for d in q.filters]
-    cte_sql, cte_params, tree_joins = tree_ctes(company_id, dobjs)
     join_sql, join_params, _ctes = joins_of(dobjs + filter_dims, family)
     cols = [column_of(d, family) for d in dobjs]
     conds, where_params = _where(company_id, family, q, dobjs)
     src_sql, src_params = source
     sums = ", ".join(f"SUM({e})" for e in exprs)
-    head = f"WITH {cte_sql} " if cte_sql else ""
-    base = f"FROM {src_sql} {join_sql} {tree_joins}" + (f" WHERE {' AND '.join(conds)}" if conds else "")
-    params = [*cte_params, *(head_params or []), *src_params, *join_params, *where_params]
+    base = f"FROM {src_sql} {join_sql}" + (f" WHERE {' AND '.join(conds)}" if conds else "")
+    params = [*(head_params or []), *src_params, *join_params, *where_params]
+    # tree levels: grouped by the leaf in SQL (a join to a mapping made SQLite scan it per row), then each leaf
+    # is replaced by its ancestor at the level and the sums of leaves with one ancestor are added up
+    levels = {i: ancestors(company_id, d.tree, d.level) for i, d in enumerate(dobjs) if d.tree and d.level}
     out: dict[tuple, list[int]] = {}
+
+    dates = [i for i, d in enumerate(dobjs) if d.grain]
+
+    def put(n: int, key: tuple, values) -> None:
+        values = [int(v) if v else 0 for v in values]
+        if dates:  # SQLite hands dates back as text
+            key = tuple(as_date(k) if i in dates else k for i, k in enumerate(key))
+        if not levels:  # GROUP BY made the keys unique already
+            out[(n, *key)] = values
+            return
+        key = tuple(levels[i].get(k, k) if i in levels and k is not None else k for i, k in enumerate(key))
+        acc = out.get((n, *key))
+        out[(n, *key)] = values if acc is None else [a + b for a, b in zip(acc, values, strict=True)]
+
     with connection.cursor() as cur:
         if connection.vendor == "postgresql" and len(sets) > 1:
             select = ", ".join(cols + [f"GROUPING({', '.join(cols)})" if cols else "0"])
             gs = ", ".join("(" + ", ".join(cols[i] for i in s) + ")" for s in sets)
-            cur.execute(f"{head}SELECT {select}, {sums} {base} GROUP BY GROUPING SETS ({gs})", params)
+            cur.execute(f"SELECT {select}, {sums} {base} GROUP BY GROUPING SETS ({gs})", params)
             bits = {sum(1 << (len(cols) - 1 - i) for i in range(len(cols)) if i not in s): n
                     for n, s in enumerate(sets)}
             for row in cur.fetchall():
                 n = bits[row[len(cols)]]
-                key = tuple(row[i] if i in sets[n] else None for i in range(len(cols)))
-                out[(n, *key)] = [int(v or 0) for v in row[len(cols) + 1:]]
+                put(n, tuple(row[i] if i in sets[n] else None for i in range(len(cols))), row[len(cols) + 1:])
             return out
         for n, s in enumerate(sets):
             kept = [cols[i] for i in s]
             select = ", ".join(kept + [sums])
             group = f" GROUP BY {', '.join(kept)}" if kept else ""
-            cur.execute(f"{head}SELECT {select} {base}{group}", params)
+            cur.execute(f"SELECT {select} {base}{group}", params)
             for row in cur.fetchall():
                 it = iter(row[:len(kept)])
-                key = tuple(next(it) if i in s else None for i in range(len(cols)))
-                out[(n, *key)] = [int(v or 0) for v in row[len(kept):]]
+                put(n, tuple(next(it) if i in s else None for i in range(len(cols))), row[len(kept):])
     return out
 
 
 def norm(value):
     """Keys as Python values: dates from SQLite text, ids as ints."""
     if isinstance(value, str) and len(value) == 10 and value[4] == "-":
-        return to_date(value)
+        return as_date(value)
     return value
 
 
@@ -188,7 +201,7 @@ def _additive(company, q: Query, family: str, parts: list[str], sets) -> dict[tu
     fine = any(DIMENSIONS[d].grain in ("day", "week") for d in q.dimensions)
     source = period_source(family, company.pk, q.start, q.end, fine)
     sums = aggregate(company.pk, family, source, q.dimensions, [MEASURES[m].sql for m in parts], q, sets)
-    return {tuple(norm(k) for k in key): dict(zip(parts, v, strict=True)) for key, v in sums.items()}
+    return {key: dict(zip(parts, v, strict=True)) for key, v in sums.items()}
 
 
 def _distinct(company, q: Query, name: str, sets) -> dict[tuple, dict[str, int]]:
@@ -277,7 +290,19 @@ def _value(name: str, parts: dict[str, int]) -> Decimal | None:
     raw = parts.get(name)
     if raw is None:
         return None if m.kind == DISTINCT else Decimal(0)
-    return Decimal(raw) / m.scale if m.scale != 1 else Decimal(raw)
+    if m.scale == 1:
+        return Decimal(raw)
+    return (Decimal(raw) / m.scale).quantize(Decimal(1) / m.scale)
+
+
+def _rank(name: str, parts: dict[str, int]) -> float:
+    """A measure's value as a float, for ordering only (no Decimal arithmetic per candidate)."""
+    m = MEASURES[name]
+    if m.kind == RATIO:
+        num, den = _rank(m.numerator, parts), _rank(m.denominator, parts)
+        return num / den if den else float("-inf")
+    raw = parts.get(name)
+    return float("-inf") if raw is None else raw / m.scale
 
 
 def _fold_top(q: Query, cells: dict[tuple, dict[str, int]], n_sets: int) -> dict[tuple, dict[str, int]]:
@@ -288,7 +313,7 @@ def _fold_top(q: Query, cells: dict[tuple, dict[str, int]], n_sets: int) -> dict
         if key[0] == 0:
             for k, v in parts.items():
                 totals[key[1]][k] += v
-    ranked = sorted(totals, key=lambda v: (_value(by, totals[v]) or Decimal("-1e30")), reverse=True)
+    ranked = sorted(totals, key=lambda v: _rank(by, totals[v]), reverse=True)
     keep = set(ranked[:q.top])
     if len(ranked) <= q.top:
         return cells
@@ -335,6 +360,8 @@ def run(company, q: Query) -> Result:
             cells[key].update(v)
     if q.top and q.dimensions and not DIMENSIONS[q.dimensions[0]].grain:
         cells = _fold_top(q, cells, len(sets))
+    # a cell whose figures all came to nothing (a sale and its void) is left out; the grand total always stays
+    cells = {k: v for k, v in cells.items() if any(v.values()) or all(x is None for x in k[1:])}
     ordered = sorted(cells.items(), key=lambda kv: (kv[0][0], [_sort(v) for v in kv[0][1:]]))
     truncated = len(ordered) > MAX_ROWS
     rows = [Row(keys=key[1:], values={m: (None if m in masked else _value(m, parts)) for m in q.measures},

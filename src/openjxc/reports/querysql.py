@@ -28,12 +28,6 @@ def p(day: dt.date):
     return day if connection.vendor == "postgresql" else day.isoformat()
 
 
-def to_date(value) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
 def bucket(grain: str, column: str = "f.day") -> str:
     """SQL: the first day of `column`'s day / week (Monday) / month / quarter / year."""
     if grain == "day":
@@ -122,9 +116,7 @@ def column_of(dim: Dimension, family: str) -> str:
         return bucket(dim.grain)
     if dim.of_partner:
         return PARTNER_COLUMN[family]
-    if dim.tree and dim.level:
-        return f"t_{dim.name}.anc"
-    return dim.column
+    return dim.column  # a tree level groups by the leaf here; query.aggregate maps leaves to the level after
 
 
 def joins_of(dims: list[Dimension], family: str) -> tuple[str, list, list]:
@@ -148,22 +140,6 @@ def joins_of(dims: list[Dimension], family: str) -> tuple[str, list, list]:
             sql.append(f"LEFT JOIN (SELECT partner_id, MIN(customergroup_id) AS grp FROM {members} "
                        f"GROUP BY partner_id) cg ON cg.partner_id = {partner}")
     return " ".join(sql), params, ctes
-
-
-def tree_ctes(company_id: int, dims: list[Dimension]) -> tuple[str, list, str]:
-    """WITH-clause entries mapping each category / region to its ancestor at a level, and the joins to them."""
-    entries, params, joins = [], [], []
-    for d in dims:
-        if not (d.tree and d.level):
-            continue
-        mapping = ancestors(company_id, d.tree, d.level)
-        rows = list(mapping.items()) or [(0, 0)]
-        entries.append(f"t_{d.name}(leaf, anc) AS (VALUES {', '.join(['(%s, %s)'] * len(rows))})")
-        for leaf, anc in rows:
-            params += [leaf, anc]
-        leaf_col = "i.category_id" if d.tree == "category" else "p.region_id"
-        joins.append(f"LEFT JOIN t_{d.name} ON t_{d.name}.leaf = {leaf_col}")
-    return ", ".join(entries), params, " ".join(joins)
 
 
 def tree_parents(company_id: int, tree: str) -> dict[int, int | None]:

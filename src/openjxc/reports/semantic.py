@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 # fact families: the tables a measure reads (day table, month roll-up) and their date column
@@ -99,8 +100,8 @@ def _dims() -> dict[str, Dimension]:
     for tree, base, label in (("category", "category", _("Category")), ("region", "region", _("Region"))):
         src = next(d for d in out if d.name == base)
         for level in (1, 2, 3):
-            out.append(Dimension(f"{tree}_{level}", f"{label} L{level}", src.families, src.column, src.joins,
-                                 tree=tree, level=level))
+            out.append(Dimension(f"{tree}_{level}", format_lazy("{} L{}", label, level), src.families, src.column,
+                                 src.joins, tree=tree, level=level))
     return {d.name: d for d in out}
 
 

@@ -13,7 +13,7 @@ from django.db import connection
 
 from openjxc.reports.facts.months import first_of, last_of, next_month
 from openjxc.reports.models import FactCursor, Flow
-from openjxc.reports.query import Query, aggregate, norm
+from openjxc.reports.query import Query, aggregate
 from openjxc.reports.querysql import p, period_source, stock_as_of
 from openjxc.reports.semantic import DIMENSIONS
 
@@ -39,7 +39,8 @@ def _flows(flows) -> str:
 
 
 def _strip(rows: dict) -> dict:
-    return {tuple(norm(k) for k in key[1:]): v for key, v in rows.items()}
+    """aggregate()'s rows without the grouping-set index (there is one set)."""
+    return {key[1:]: v for key, v in rows.items()}
 
 
 def balances(company, q: Query, day: dt.date, dims: list[str]) -> dict[tuple, list[int]]:

@@ -5,6 +5,11 @@ at the average V/Q (the whole remaining value when they empty the warehouse); re
 own value. Negative stock, where a location allows it, is issued at the last cost, and the receipt
 that repairs it is valued at its own cost with an explicit adjustment for the difference, so the
 ledger always sums to the balances.
+
+An item without any cost history (never received here, no last cost) is issued at its fallback
+cost: the standard cost, else the purchase price, else zero (`fallback_cost`; zero raises the
+"costed at zero" alert). Posting (stock/posting.py) and re-costing (stock/recost.py) use these same
+functions, so a replay of the ledger in business-date order reproduces what posting wrote.
 """
 
 from __future__ import annotations
@@ -28,8 +33,23 @@ class CostState:
         return self.last_cost
 
 
-def issue_value(state: CostState, quantity: Decimal) -> Decimal:
-    """Value that leaves the warehouse when `quantity` is issued at the moving average."""
+def fallback_cost(item) -> Decimal:
+    """What an item without cost history is issued at: its standard cost, else its purchase price, else 0."""
+    for candidate in (getattr(item, "standard_cost", None), getattr(item, "purchase_price", None)):
+        if candidate:
+            return cost(candidate)
+    return ZERO
+
+
+def has_history(state: CostState) -> bool:
+    """Whether the state can cost an issue by itself (stock on hand, or a last cost)."""
+    return state.quantity > 0 or state.last_cost != 0
+
+
+def issue_value(state: CostState, quantity: Decimal, fallback: Decimal = ZERO) -> Decimal:
+    """Value that leaves the warehouse when `quantity` is issued at the moving average.
+
+    `fallback` is the unit cost used when the state has no cost history at all (fallback_cost)."""
     q, v = state.quantity, state.value
     if q > 0 and quantity == q:
         return v  # empty the warehouse exactly: no rounding residue is left behind
@@ -37,7 +57,7 @@ def issue_value(state: CostState, quantity: Decimal) -> Decimal:
         return money(quantity * v / q)
     if q > 0:  # more than on hand (negative allowed): what is there at its value, the rest at last cost
         return v + money((quantity - q) * (state.last_cost or cost(v / q)))
-    return money(quantity * state.last_cost)
+    return money(quantity * (state.last_cost or fallback))
 
 
 def apply_issue(state: CostState, quantity: Decimal, value: Decimal) -> None:

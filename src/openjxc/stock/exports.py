@@ -29,13 +29,13 @@ def _location_rows(user, filters):
 BALANCES_EXPORT = ListExport("balances", _("Stock balances"), (
     C(_("Item code"), "item.code"),
     C(_("Item name"), "item.name", width=24),
-    C(_("Warehouse"), "location.warehouse.name"),
+    C(_("Warehouse"), "location.warehouse.display_name"),
     C(_("Location"), "location.code"),
     C(_("Lot"), "lot.code"),
     C(_("Expiry date"), "lot.expires_on", "date", 12),
-    C(_("Quantity"), "quantity", "number"),
+    C(_("Quantity"), "quantity", "quantity"),
     C(_("Unit"), "item.base_unit.name", width=8),
-    C(_("Value"), "value", "number", permission="stock.cost"),
+    C(_("Value"), "value", "money", permission="stock.cost"),
 ), prepare=lambda qs: qs.select_related("item__base_unit", "location__warehouse", "lot"),
    api_rows=_balance_rows, api_permission="stock.view")
 
@@ -48,13 +48,13 @@ def _move_document(row) -> str:
 ITEM_CARD_EXPORT = ListExport("item-card", _("Item card"), (
     C(_("Business date"), "move.business_on", "date", 12),
     C(_("Document"), _move_document, width=22),
-    C(_("From"), "move.from_location.name"),
-    C(_("To"), "move.to_location.name"),
+    C(_("From"), "move.from_location.display_name"),
+    C(_("To"), "move.to_location.display_name"),
     C(_("Lot"), "move.lot.code"),
-    C(_("Quantity change"), "quantity_change", "number"),
-    C(_("Quantity after"), "quantity_after", "number"),
-    C(_("Value change"), "value_change", "number", permission="stock.cost"),
-    C(_("Value after"), "value_after", "number", permission="stock.cost"),
+    C(_("Quantity change"), "quantity_change", "quantity"),
+    C(_("Quantity after"), "quantity_after", "quantity"),
+    C(_("Value change"), "value_change", "money", permission="stock.cost"),
+    C(_("Value after"), "value_after", "money", permission="stock.cost"),
 ))
 
 LOCATIONS_EXPORT = ListExport("warehouses", _("Warehouses and locations"), (

@@ -1,5 +1,10 @@
 """The ledger check: balances equal the sum of the ledger, and the ledger balances by construction.
 
+And the valuation equals a replay of the ledger in business-date order: every value posting derived
+from the moving average (issues, returns, transfers, reversals, revaluations) is what a replay of each
+item's moves in each warehouse, by business date, gives (stock/replay.py). A back-dated entry that was
+not re-costed would show here.
+
 Used by `jxc check-ledger`, by a periodic task, and at the end of every scenario test.
 """
 
@@ -12,7 +17,11 @@ from django.db import connection
 from django.db.models import Sum
 
 from openjxc.core.quantities import money, qty
-from openjxc.stock.models import STOCKED_KINDS, ItemValuation, Location, StockBalance, StockMove
+from openjxc.stock.costing import CostState
+from openjxc.stock.locations import VIRTUAL_CODES
+from openjxc.stock.models import STOCKED_KINDS, ItemValuation, Location, LocationKind, StockBalance, StockMove
+from openjxc.stock.recost import LineLinks, build_links, rows, stocked_locations
+from openjxc.stock.replay import group, replay
 
 
 @dataclass
@@ -106,7 +115,10 @@ def check_ledger(company_id: int | None = None) -> list[Problem]:
                 f"item {wh_key[0]} warehouse {wh_key[1]}: valuation {vq} / {vv}, balances {sq} / {sv}",
             ))
 
-    # 4. the ledger is append-only in the database itself
+    # 4. each item's value in each warehouse is what a replay of its moves in business-date order gives
+    problems += replay_problems(company_id)
+
+    # 5. the ledger is append-only in the database itself
     if not append_only_enforced():
         problems.append(Problem("ledger.not_protected", "the triggers that refuse UPDATE/DELETE on moves are missing"))
     return problems
@@ -125,3 +137,47 @@ def append_only_enforced() -> bool:
                 "AND NOT tgisinternal"
             )
         return cur.fetchone()[0] == 2
+
+
+_ITEMS_PER_READ = 200
+
+
+def replay_problems(company_id: int | None = None) -> list[Problem]:
+    """Every stored value that differs from a replay of the ledger in business-date order."""
+    problems: list[Problem] = []
+    companies = [company_id] if company_id else sorted(set(StockMove.objects.values_list("company_id", flat=True)))
+    for cid in companies:
+        where = stocked_locations(cid)
+        adjustment = Location.objects.filter(company_id=cid, code=VIRTUAL_CODES[LocationKind.ADJUSTMENT]
+                                             ).values_list("id", flat=True).first()
+        items = sorted(set(StockMove.objects.filter(company_id=cid).values_list("item_id", flat=True)))
+        for start in range(0, len(items), _ITEMS_PER_READ):
+            chunk = items[start:start + _ITEMS_PER_READ]
+            moves = rows(StockMove.objects.filter(company_id=cid, item_id__in=chunk).order_by("business_on", "id"))
+            lines = LineLinks({r.line_id for r in moves if r.line_id})
+            per_item: dict[int, list] = {}
+            for r in moves:
+                per_item.setdefault(r.item_id, []).append(r)
+            for item_id, item_rows in per_item.items():
+                problems += _replay_item(item_id, item_rows, where, adjustment, lines)
+    return problems
+
+
+def _replay_item(item_id, item_rows, where, adjustment, lines: LineLinks) -> list[Problem]:
+    out = []
+    warehouses = sorted({where[loc] for r in item_rows for loc in (r.from_id, r.to_id) if loc in where})
+    everything = group(item_rows, adjustment)
+    links = build_links(item_rows, everything, lines)
+    for wh in warehouses:
+        locations = {loc for loc, w in where.items() if w == wh}
+        primaries = group([r for r in item_rows if r.from_id in locations or r.to_id in locations], adjustment)
+        outcome = replay(primaries, CostState(), locations=locations, warehouse_id=wh, warehouse_of=where.get,
+                         links=links, follow_stored=True)
+        for d in outcome.differences:
+            out.append(Problem(
+                "ledger.replay_mismatch",
+                f"item {item_id} warehouse {wh}: move {d.primary.id} of {d.primary.business_on} "
+                f"({'value' if d.kind == 'own' else 'revaluation'}) is {d.stored}, a replay in business-date "
+                f"order gives {d.expected}",
+            ))
+    return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from openjxc.core.errors import DomainError
+from openjxc.core.sql import fetch_objects
 from openjxc.stock.models import STOCKED_KINDS, Location, LocationKind, Warehouse, WarehouseKind
 
 VIRTUAL_CODES: dict[str, str] = {
@@ -60,8 +62,6 @@ def default_location(warehouse: Warehouse) -> Location:
         .first()
     )
     if loc is None:
-        from openjxc.core.errors import DomainError
-
         raise DomainError(
             "warehouse.no_location", _("Warehouse %(warehouse)s has no storage location."), warehouse=warehouse
         )
@@ -88,8 +88,6 @@ def places_for(company, warehouses: dict[int, Warehouse]) -> tuple[dict[str, Loc
     """The company's virtual locations by kind, and each given warehouse's default storage location
     (the active stocked location marked default, else the lowest id), read as plain rows with the
     already loaded warehouse attached: this runs for every posted document."""
-    from openjxc.core.sql import fetch_objects
-
     defaults: dict[int, Location] = {}
     if warehouses:
         kinds = sorted(STOCKED_KINDS)

@@ -38,7 +38,13 @@ class Warehouse(models.Model):
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="uniq_warehouse_code")]
 
     def __str__(self):
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name a person reads: the company's in-transit warehouse by its kind, in the reader's language (its
+        stored name is in the language of whoever created the company); any other by its own name."""
+        return str(WarehouseKind.TRANSIT.label) if self.kind == WarehouseKind.TRANSIT else self.name
 
 
 class LocationKind(models.TextChoices):
@@ -74,7 +80,13 @@ class Location(models.Model):
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="uniq_location_code")]
 
     def __str__(self):
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name a person reads: a virtual location (suppliers, customers, write-off, in transit, …) by its kind,
+        in the reader's language; a storage location by its own name."""
+        return self.name if self.kind == LocationKind.INTERNAL else str(LocationKind(self.kind).label)
 
     @property
     def is_stocked(self) -> bool:
@@ -114,6 +126,11 @@ class StockMove(models.Model):
     document = models.ForeignKey("documents.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     line = models.ForeignKey("documents.DocumentLine", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # A cost-only move (quantity 0) that corrects the value of an earlier move: re-costing after a
+    # back-dated entry (stock/recost.py), or the revaluation posted with it (negative stock repaired,
+    # rounding residue cleared). It carries the business date, document and line of the move it corrects.
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 db_index=False)
     is_adjustment = models.BooleanField(default=False)
     business_on = models.DateField()
     posted_at = models.DateTimeField()
@@ -129,6 +146,10 @@ class StockMove(models.Model):
         indexes = [
             models.Index(fields=["company", "item", "business_on"]),
             models.Index(fields=["document"]),
+            # partial indexes: few moves are corrections, fewer still were issued at zero cost
+            models.Index(fields=["corrects"], condition=models.Q(corrects__isnull=False), name="move_corrects"),
+            models.Index(fields=["company", "item"], condition=models.Q(unit_cost=0, quantity__gt=0),
+                         name="move_zero_cost"),
         ]
 
 
@@ -161,6 +182,47 @@ class ItemValuation(models.Model):
     quantity = models.DecimalField(**QTY, default=Decimal("0"))
     value = models.DecimalField(**MONEY, default=Decimal("0"))
     last_cost = models.DecimalField(**PRICE, default=Decimal("0"))
+    # the latest business date of a move here: a posting dated before it is back-dated and re-costs
+    last_move_on = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "warehouse"], name="uniq_valuation")]
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", _("Not closed")
+    CLOSED = "closed", _("Month closed")
+
+
+class Period(models.Model):
+    """A month of the books (会计期间). Closed (月末结账): nothing dated in it may be posted or voided."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField()  # its first day
+    status = models.CharField(max_length=8, choices=PeriodStatus.choices, default=PeriodStatus.OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    reopen_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("period")
+        constraints = [models.UniqueConstraint(fields=["company", "month"], name="uniq_period_month")]
+
+
+class PeriodSnapshot(models.Model):
+    """Quantity and value of an item in a warehouse at the end of a closed month (reports read it)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="snapshot")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QTY)
+    value = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "item", "warehouse"], name="uniq_period_snapshot")]
+        indexes = [models.Index(fields=["company", "item"])]

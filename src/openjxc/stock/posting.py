@@ -5,9 +5,14 @@
 1. Lock the (item, warehouse) valuation rows touched, in one UPSERT in sorted order.
    # fixed order: concurrent postings must not deadlock, and the valuation row guards every
    # balance of that item in that warehouse, so nothing else needs a lock.
+   The UPSERT hands back each row's latest business date: a posting dated before it is back-dated.
 2. Read the balances of those items at those locations (FEFO lots included).
 3. Cost every move in order (stock/costing.py), refuse negative stock where it is not allowed.
 4. Write the moves (one INSERT), the balances and the valuations (one UPSERT each).
+5. Back-dated only: re-cost what came after (stock/recost.py).
+
+Nothing is posted into a closed month (stock/periods.py); the check costs a query only for dates
+before the current month, since only ended months can be closed.
 """
 
 from __future__ import annotations
@@ -27,9 +32,19 @@ from openjxc.core.events import make_event
 from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, cost, money, qty
 from openjxc.core.sql import insert_objects, insert_together
-from openjxc.stock.costing import CostState, apply_issue, apply_receipt, issue_value, residue
+from openjxc.stock import periods
+from openjxc.stock.costing import (
+    CostState,
+    apply_issue,
+    apply_receipt,
+    fallback_cost,
+    has_history,
+    issue_value,
+    residue,
+)
 from openjxc.stock.locations import virtual_location
 from openjxc.stock.models import ItemValuation, Location, LocationKind, Lot, StockBalance, StockMove
+from openjxc.stock.recost import Recost, state_before, stocked_locations
 
 
 @dataclass
@@ -54,6 +69,8 @@ class PlannedMove:
 class PostingResult:
     moves: list[StockMove] = field(default_factory=list)
     went_negative: list[dict] = field(default_factory=list)
+    costed_at_zero: list[dict] = field(default_factory=list)  # issued with no cost history and no fallback
+    recosted: int = 0  # corrections posted on later moves (a back-dated posting)
 
     def value_by_line(self) -> dict[int, Decimal]:
         out: dict[int, Decimal] = {}
@@ -74,15 +91,37 @@ def _dec(raw) -> Decimal:
 _CHUNK = 5000
 
 
+def _lock_items(company_id: int, item_ids: list[int]) -> None:
+    """Lock every existing valuation row of `item_ids` (all warehouses), in the order postings lock them.
+
+    A back-dated posting may re-cost other warehouses of its items (a transfer carries the correction
+    on); taking them all first keeps the one lock order. PostgreSQL only: SQLite writers hold the
+    whole database."""
+    for start in range(0, len(item_ids), _CHUNK):
+        chunk = item_ids[start:start + _CHUNK]
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT id FROM stock_itemvaluation WHERE company_id = %s AND item_id IN ({', '.join(['%s'] * len(chunk))}) "
+                "ORDER BY item_id, warehouse_id FOR UPDATE", [company_id, *chunk],
+            )
+
+
+def _date(raw) -> dt.date | None:
+    return dt.date.fromisoformat(raw) if isinstance(raw, str) else raw
+
+
 # (item, warehouse): every stocked location has a warehouse; the column is nullable for the virtual ones
 ValuationKey = tuple[int, int | None]
 
 
-def _lock_valuations(company_id: int, keys: list[ValuationKey]) -> dict[ValuationKey, CostState]:
-    """Create-if-missing and lock valuation rows in the sorted order of `keys`; return their state.
+def _lock_valuations(company_id: int, keys: list[ValuationKey]
+                     ) -> tuple[dict[ValuationKey, CostState], dict[ValuationKey, dt.date | None]]:
+    """Create-if-missing and lock valuation rows in the sorted order of `keys`; return their state and
+    the latest business date of a move there.
 
     Chunks follow one another in that order, so the lock order stays the same across chunks."""
     out: dict[ValuationKey, CostState] = {}
+    last_on: dict[ValuationKey, dt.date | None] = {}
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start:start + _CHUNK]
         placeholders = ", ".join(["(%s, %s, %s, 0, 0, 0)"] * len(chunk))
@@ -93,13 +132,14 @@ def _lock_valuations(company_id: int, keys: list[ValuationKey]) -> dict[Valuatio
             "INSERT INTO stock_itemvaluation (company_id, item_id, warehouse_id, quantity, value, last_cost) "
             f"VALUES {placeholders} ON CONFLICT (item_id, warehouse_id) "
             "DO UPDATE SET quantity = stock_itemvaluation.quantity "
-            "RETURNING item_id, warehouse_id, quantity, value, last_cost"
+            "RETURNING item_id, warehouse_id, quantity, value, last_cost, last_move_on"
         )
         with connection.cursor() as cur:
             cur.execute(sql, params)
             rows = cur.fetchall()
         out.update({(r[0], r[1]): CostState(qty(_dec(r[2])), money(_dec(r[3])), cost(_dec(r[4]))) for r in rows})
-    return out
+        last_on.update({(r[0], r[1]): _date(r[5]) for r in rows})
+    return out, last_on
 
 
 @dataclass(slots=True)
@@ -181,7 +221,20 @@ def post_moves(
                 valuation_keys.add((p.item.pk, loc.warehouse_id))
                 stocked_location_ids.add(loc.pk)
 
-    states = _lock_valuations(company.pk, sorted(valuation_keys)) if valuation_keys else {}
+    if business_on < clock.today(company.time_zone) and connection.vendor == "postgresql":
+        _lock_items(company.pk, sorted(item_ids))
+    states, last_on = _lock_valuations(company.pk, sorted(valuation_keys)) if valuation_keys else ({}, {})
+    periods.require_open(company, business_on)  # after the locks: a month closing meanwhile is seen
+    back_dated = sorted(k for k, on in last_on.items() if on is not None and on > business_on)
+    as_of: dict[ValuationKey, tuple[CostState, CostState]] = {}  # key -> (state now, state on the day)
+    if back_dated:
+        # cost this posting at the state of its own business day; what came after is re-costed below
+        where = stocked_locations(company.pk)
+        for i, w in back_dated:
+            locations = {loc for loc, wh in where.items() if wh == w}
+            day = state_before(company.pk, i, locations, business_on + dt.timedelta(days=1))
+            as_of[(i, w)] = (states[(i, w)], CostState(day.quantity, day.value, day.last_cost))
+            states[(i, w)] = day
     balances = _read_balances(item_ids, stocked_location_ids) if stocked_location_ids else {}
     touched: dict[tuple[int, int, int], _Balance] = {}
     now = clock.now()
@@ -204,7 +257,10 @@ def post_moves(
         touched[key] = b
         return b
 
-    def new_move(p: PlannedMove, quantity, value, lot, *, frm=None, to=None, adjustment=False) -> StockMove:
+    parents: dict[int, StockMove] = {}  # id() of a revaluation move -> the move it belongs to
+
+    def new_move(p: PlannedMove, quantity, value, lot, *, frm=None, to=None, adjustment=False,
+                 parent: StockMove | None = None) -> StockMove:
         unit = cost(value / quantity) if quantity else ZERO
         m = StockMove(
             company_id=company.pk,
@@ -224,6 +280,8 @@ def post_moves(
             posted_by=by if by is not None and by.pk else None,
         )
         result.moves.append(m)
+        if parent is not None:
+            parents[id(m)] = parent
         return m
 
     def allocate(p: PlannedMove) -> list[tuple[Lot | None, Decimal]]:
@@ -268,11 +326,15 @@ def post_moves(
             if p.value is not None:
                 value = money(p.value * share)
             elif frm.is_stocked:
-                value = issue_value(states[(p.item.pk, frm.warehouse_id)], quantity)
+                state = states[(p.item.pk, frm.warehouse_id)]
+                value = issue_value(state, quantity, fallback_cost(p.item))
+                if value == 0 and quantity > 0 and not has_history(state) and p.reverses is None:
+                    result.costed_at_zero.append({"item": p.item.pk, "location": frm.pk})
             elif p.unit_cost is not None:
                 value = money(quantity * p.unit_cost)
             elif to.is_stocked:  # e.g. a stock gain without a price comes in at the current average
-                value = money(quantity * states[(p.item.pk, to.warehouse_id)].average)
+                state = states[(p.item.pk, to.warehouse_id)]
+                value = money(quantity * (state.average if has_history(state) else fallback_cost(p.item)))
             else:
                 value = ZERO
             if frm.is_stocked:
@@ -290,7 +352,7 @@ def post_moves(
                 b.quantity -= quantity
                 b.value -= value
                 apply_issue(state, quantity, value)
-            new_move(p, quantity, value, lot)
+            primary = new_move(p, quantity, value, lot)
             if to.is_stocked:
                 state = states[(p.item.pk, to.warehouse_id)]
                 b = balance(p.item.pk, to, lot)
@@ -303,7 +365,8 @@ def post_moves(
                 b.value += value
                 if adjustment and p.reverses is None:
                     adjustment_location = adjustment_location or virtual_location(company.pk, LocationKind.ADJUSTMENT)
-                    new_move(p, ZERO, adjustment, lot, frm=adjustment_location, to=to, adjustment=True)
+                    new_move(p, ZERO, adjustment, lot, frm=adjustment_location, to=to, adjustment=True,
+                             parent=primary)
                     b.value += adjustment
                 elif adjustment:
                     state.value -= adjustment  # a reversal restores exactly what was there
@@ -317,20 +380,35 @@ def post_moves(
                             company.pk, LocationKind.ADJUSTMENT
                         )
                         b = balance(p.item.pk, loc, lot)
-                        new_move(p, ZERO, -left, lot, frm=adjustment_location, to=loc, adjustment=True)
+                        new_move(p, ZERO, -left, lot, frm=adjustment_location, to=loc, adjustment=True,
+                                 parent=primary)
                         b.value -= left
                         state.value -= left
 
     # hand-built multi-row statements (core/sql.py): bulk_create would compile each one afresh
-    insert_objects(result.moves, returning_pk=True)
+    if parents:  # revaluations point at their move: those go in first (rare: negative stock, residues)
+        insert_objects([m for m in result.moves if id(m) not in parents], returning_pk=True)
+        for m in result.moves:
+            if id(m) in parents:
+                m.corrects_id = parents[id(m)].pk
+        insert_objects([m for m in result.moves if id(m) in parents], returning_pk=True)
+    else:
+        insert_objects(result.moves, returning_pk=True)
+    written = dict(states)
+    for key, (now_state, day) in as_of.items():
+        # the valuation's quantity now (its value and last cost are set by the re-costing below)
+        after = states[key]
+        written[key] = CostState(now_state.quantity + after.quantity - day.quantity,
+                                 now_state.value + after.value - day.value, now_state.last_cost)
     # balances and valuations: one statement on PostgreSQL (a CTE), two elsewhere
     insert_together(
         (StockBalance, ("company", "item", "location", "lot", "lot_key", "quantity", "value"),
          [(company.pk, b.item_id, b.location_id, b.lot_id, b.lot_key, b.quantity, b.value) for b in touched.values()],
          ("item", "location", "lot_key"), ("quantity", "value")),
-        (ItemValuation, ("company", "item", "warehouse", "quantity", "value", "last_cost"),
-         [(company.pk, i, w, s.quantity, s.value, s.last_cost) for (i, w), s in states.items()],
-         ("item", "warehouse"), ("quantity", "value", "last_cost")),
+        (ItemValuation, ("company", "item", "warehouse", "quantity", "value", "last_cost", "last_move_on"),
+         [(company.pk, i, w, s.quantity, s.value, s.last_cost, max(last_on.get((i, w)) or business_on, business_on))
+          for (i, w), s in written.items()],
+         ("item", "warehouse"), ("quantity", "value", "last_cost", "last_move_on")),
     )
     (events.append if events is not None else _save)(make_event(
         company=company,
@@ -344,10 +422,17 @@ def post_moves(
                 for b in touched.values()
             ],
             "negative": result.went_negative,
+            "zero_cost": result.costed_at_zero,
             # the moves this call wrote, as [first, last] id ranges: the facts consumer (reports) reads exactly these
             "moves": move_ranges(result.moves),
         },
     ))
+    for item_id in sorted({i for i, _w in back_dated}):
+        # every valuation key's warehouse is set (stocked locations only): `w is not None` narrows the type
+        starts: dict[int, tuple[dt.date, CostState | None]] = {
+            w: (business_on + dt.timedelta(days=1), states[(i, w)]) for i, w in back_dated
+            if i == item_id and w is not None}
+        result.recosted += Recost(company, item_id, by=by, cause=document, events=events).run(starts)
     return result
 
 
@@ -367,13 +452,25 @@ def _save(event) -> None:
 
 
 def reversal_of(moves: list[StockMove]) -> list[PlannedMove]:
-    """Planned moves that undo `moves` exactly: same quantity and value, the other way round."""
+    """Planned moves that undo `moves` exactly: same quantity and value, the other way round.
+
+    A move re-costed since (own corrections: same locations, `corrects` set) goes back at its
+    corrected value, in one move; revaluations (negative stock repaired, residues) one by one."""
+    by_id = {m.pk: m for m in moves}
+    own: dict[int, Decimal] = {}
+    folded: set[int] = set()
+    for m in moves:
+        target = by_id.get(m.corrects_id) if m.corrects_id else None
+        if target is not None and (m.from_location_id, m.to_location_id) == (target.from_location_id,
+                                                                              target.to_location_id):
+            own[target.pk] = own.get(target.pk, ZERO) + m.value
+            folded.add(m.pk)
     return [
         PlannedMove(
             item=m.item, quantity=m.quantity, from_location=m.to_location, to_location=m.from_location,
-            lot=m.lot, value=m.value, line=m.line, reverses=m, is_adjustment=m.is_adjustment,
+            lot=m.lot, value=m.value + own.get(m.pk, ZERO), line=m.line, reverses=m, is_adjustment=m.is_adjustment,
         )
-        for m in sorted(moves, key=lambda m: m.pk, reverse=True)
+        for m in sorted(moves, key=lambda m: m.pk, reverse=True) if m.pk not in folded
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from openjxc.core import permissions
 from openjxc.core.errors import ValidationFailed
 from openjxc.core.masterdata import apply_changes, save_master, snapshot
 from openjxc.core.models import User
@@ -20,10 +21,11 @@ def create_warehouse(*, by: User, code: str, name: str, kind: str = WarehouseKin
     """Create a warehouse or store with its default storage location."""
     if kind not in (WarehouseKind.WAREHOUSE, WarehouseKind.STORE):
         raise ValidationFailed(field="kind", reason=_("must be warehouse or store"))
-    wh = Warehouse(company_id=by.company_id, code=code, name=name, kind=kind, address=address,  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
+    company_id = permissions.company_id_of(by)
+    wh = Warehouse(company_id=company_id, code=code, name=name, kind=kind, address=address,
                    allow_negative=allow_negative, manager=manager)
     save_master(wh, by=by, fields=WAREHOUSE_FIELDS, action="create", topic="warehouse.created")
-    loc = Location(company_id=by.company_id, warehouse=wh, code=f"{code}-01", name=name,  # type: ignore[misc]  # company_id may be None: to permissions.company_id_of when it lands
+    loc = Location(company_id=company_id, warehouse=wh, code=f"{code}-01", name=name,
                    kind=LocationKind.INTERNAL, is_default=True)
     save_master(loc, by=by, fields=LOCATION_FIELDS, action="create", topic="location.created")
     return wh
@@ -41,7 +43,7 @@ def create_location(*, by: User, warehouse: Warehouse, code: str, name: str, all
     """Add a storage location (bin) to a warehouse."""
     if warehouse.company_id != by.company_id or warehouse.kind == WarehouseKind.TRANSIT:
         raise ValidationFailed(field="warehouse", reason=_("is not a warehouse of your company"))
-    loc = Location(company_id=by.company_id, warehouse=warehouse, code=code, name=name,
+    loc = Location(company_id=permissions.company_id_of(by), warehouse=warehouse, code=code, name=name,
                    kind=LocationKind.INTERNAL, allow_negative=allow_negative)
     return save_master(loc, by=by, fields=LOCATION_FIELDS, action="create", topic="location.created")
 

@@ -103,7 +103,7 @@ class CodeOut(Schema):
 
 class RegisterIn(Schema):
     registration_code: text(64, min_length=1)
-    code: text(32, min_length=1)
+    code: text(32) = Field("", description="empty: the next free code of the kind (POS1, POS2 …)")
     name: text(100) = ""
 
 

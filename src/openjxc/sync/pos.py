@@ -74,6 +74,8 @@ def _texts() -> dict:
         "return_saved": _("Return saved."),
         "no_sales": _("No sales on this till yet."),
         "left": _("at most %(n)s"),
+        "basket_restored": _("The basket of the last visit is back (%(n)s lines)."),
+        "basket_dropped": _("%(n)s lines of the saved basket are no longer in the catalogue and were left out."),
         "insecure": _("This address is not HTTPS: sales are still kept offline, but the page cannot be reopened "
                       "without the network. Use the server's https:// address."),
     }
@@ -96,6 +98,7 @@ def pos_page(request):
             "methods": PAYMENT_METHODS,
             "catalogue_page": CATALOGUE_PAGE,
         },
+        "home_url": reverse("web:home"),
     }
     response = render(request, PAGE_TEMPLATE, context)
     response["Cache-Control"] = "no-cache"

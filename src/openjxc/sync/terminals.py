@@ -146,7 +146,7 @@ def register_terminal(*, by=None, code: str, name: str, kind: str | None = None,
         wh, partner = _check_target(company_id, kind=kind or "", warehouse=warehouse, customer=customer)
     else:
         raise PermissionDenied(action=_("register a terminal"))
-    code = (code or "").strip()
+    code = (code or "").strip() or next_free_code(company_id, kind)
     name = (name or "").strip() or code
     if not code or len(code) > 32 or not code.replace("-", "").replace("_", "").isalnum():
         raise ValidationFailed(field="code", reason=_("must be 1 to 32 letters, digits, - or _"))
@@ -170,6 +170,18 @@ def register_terminal(*, by=None, code: str, name: str, kind: str | None = None,
     record_audit(company=company, action="terminal.register", obj=terminal, by=actor,
                  after={"code": code, "name": name, "kind": kind, "warehouse": wh.code})
     return terminal, raw
+
+
+def next_free_code(company_id: int, kind: str) -> str:
+    """The first free terminal code of the kind's series: POS1, POS2 … (PDA1 …), for a device that was not
+    given one (the registration then asks only for the one-time code)."""
+    prefix = kind.upper()
+    taken = set(Terminal.objects.filter(company_id=company_id, code__istartswith=prefix)
+                .values_list("code", flat=True))
+    n = 1
+    while f"{prefix}{n}" in taken:
+        n += 1
+    return f"{prefix}{n}"
 
 
 def _new_terminal(company, *, code, name, kind, warehouse, customer, roles, actor, operator=None):

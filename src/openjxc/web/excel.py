@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from openjxc.core import display
 from openjxc.core.errors import DomainError, ValidationFailed
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -271,7 +272,7 @@ class Column:
 
     label: object
     value: str | Callable
-    kind: str = "text"  # text | number | date | datetime
+    kind: str = "text"  # text | number | quantity | money | price (a unit price or cost) | date | datetime
     width: int = 14
     permission: str = ""  # shown only to users allowed this action (e.g. "stock.cost" for values)
 
@@ -314,11 +315,20 @@ class ListExport:
         return tuple(c for c in self.columns if not c.permission or permissions.allowed(user, c.permission))
 
 
-def _cell(col: Column, row):
+# how a person reads the number (core/display.py); the cell keeps the exact value. Quantities and plain numbers
+# use Excel's General format, which shows 12 and 1.5 without trailing zeros.
+NUMBER_FORMATS = {"money": lambda value: display.EXCEL_MONEY, "price": display.excel_unit_amount_format}
+
+
+def _cell(ws, col: Column, row):
     value = col.get(row)
     if value is None:
         return None
     if isinstance(value, Decimal):
+        if col.kind in NUMBER_FORMATS:
+            cell = WriteOnlyCell(ws, value=value)
+            cell.number_format = NUMBER_FORMATS[col.kind](value)
+            return cell
         return value  # openpyxl writes Decimal as a number
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
@@ -353,7 +363,7 @@ def write_list(spec: ListExport, rows: Iterable, *, user, on_row: Callable[[int]
     ws.append([str(c.label) for c in columns])
     n = 0
     for row in rows:
-        ws.append([_as_text(ws, _cell(c, row)) for c in columns])
+        ws.append([_as_text(ws, _cell(ws, c, row)) for c in columns])
         n += 1
         if on_row is not None:
             on_row(n)

@@ -14,6 +14,7 @@ from ninja import Status as HttpStatus
 from pydantic import ConfigDict
 
 from openjxc.core.errors import PermissionDenied
+from openjxc.core.models import Company
 from openjxc.core.schemas import MAX_ID, Id, company_id, get_or_404, text
 from openjxc.documents.models import Document
 from openjxc.stock.access import scoped_warehouse_ids
@@ -266,8 +267,6 @@ def cancel_delegation(request, delegation_id: int = PK):
 
 
 def _calendar(cid: int) -> dict:
-    from openjxc.core.models import Company
-
     company = Company.objects.get(pk=cid)
     row = WorkCalendar.objects.filter(company_id=cid).first()
     return {"time_zone": company.time_zone, "hours": (row.hours if row and row.hours else DEFAULT_HOURS),

@@ -6,14 +6,16 @@ class WorkflowConfig(AppConfig):
     label = "workflow"
 
     def ready(self):
-        # approvers of active steps follow role, superior and warehouse-manager changes
-        from openjxc.documents.selectors import register_flow_decider
-        from openjxc.workflow import signals
-        from openjxc.workflow.selectors import flow_decides
+        # approvers of active steps follow role, superior and warehouse-manager changes; the flows are the
+        # documents' approval gate (documents/hooks.py)
+        from openjxc.documents import hooks
+        from openjxc.workflow import messages, signals
+        from openjxc.workflow.gate import GATE
 
         signals.register()
         register_pages()
-        register_flow_decider(flow_decides)
+        hooks.set_approval_gate(GATE)
+        messages.register()  # what its notifications say, in each reader's language
 
 
 def register_pages():

@@ -1,7 +1,8 @@
 """Working time: a company's working hours per weekday and its holidays, in the company's time zone.
 
 `add_working_minutes(cal, start, minutes)` is what turns "4 working hours" into a due time: time
-outside working hours, on weekends and on holidays does not count.
+outside working hours, on weekends and on holidays does not count. `set_calendar` is the service that
+changes a company's hours and holidays (administrators and managers).
 """
 
 from __future__ import annotations
@@ -10,9 +11,15 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from openjxc.core import clock
 from openjxc.core.errors import ValidationFailed
+from openjxc.core.events import record_audit, record_event
+from openjxc.core.permissions import company_id_of
+from openjxc.workflow.flows import require_manage
+from openjxc.workflow.models import Holiday, WorkCalendar
 
 DEFAULT_HOURS: dict[str, list[list[str]]] = {str(d): [["09:00", "18:00"]] for d in range(5)}  # Mon–Fri
 MAX_DAYS = 3 * 366  # a due time further than this means the calendar has (almost) no working time
@@ -115,11 +122,43 @@ def working_minutes_between(cal: Calendar, start: dt.datetime, end: dt.datetime)
 
 def calendar_of(company) -> Calendar:
     """The company's calendar (defaults when none is saved), holidays included."""
-    from openjxc.workflow.models import Holiday, WorkCalendar
-
     row = WorkCalendar.objects.filter(company_id=company.pk).first()
     cal = Calendar(time_zone=company.time_zone or "Asia/Shanghai", hours=row.hours if row and row.hours else
                    dict(DEFAULT_HOURS))
     for day, is_workday in Holiday.objects.filter(company_id=company.pk).values_list("day", "is_workday"):
         (cal.workdays if is_workday else cal.holidays).add(day)
     return cal
+
+
+@transaction.atomic
+def set_calendar(*, by, hours: dict | None = None, holidays: list[dict] | None = None) -> WorkCalendar:
+    """Set the company's working hours and/or replace its holidays ({day, name, is_workday})."""
+    require_manage(by)
+    company_id = company_id_of(by)
+    now = clock.now()
+    cal, _created = WorkCalendar.objects.select_for_update().get_or_create(
+        company_id=company_id, defaults={"hours": {}, "updated_at": now})
+    before = {"hours": cal.hours}
+    if hours is not None:
+        cal.hours = check_hours(hours)
+    cal.updated_at = now
+    cal.save()
+    if holidays is not None:
+        rows, seen = [], set()
+        for n, h in enumerate(holidays):
+            try:
+                day = h["day"] if isinstance(h["day"], dt.date) else dt.date.fromisoformat(str(h["day"]))
+            except (KeyError, TypeError, ValueError):
+                raise ValidationFailed(field=f"holidays[{n}].day", reason=_("must be a date YYYY-MM-DD")) from None
+            if day in seen:
+                raise ValidationFailed(field=f"holidays[{n}].day", reason=_("is listed twice"))
+            seen.add(day)
+            rows.append(Holiday(company_id=company_id, day=day, name=str(h.get("name") or "")[:100],
+                                is_workday=bool(h.get("is_workday"))))
+        Holiday.objects.filter(company_id=company_id).delete()
+        Holiday.objects.bulk_create(rows)
+    after = {"hours": cal.hours, "holidays": len(holidays) if holidays is not None else None}
+    record_event(company=company_id, topic="workflow.calendar_updated", by=by, obj=cal, payload=after)
+    record_audit(company=company_id, action="update", obj=cal, by=by, before=before, after=after)
+    return cal
+

@@ -17,7 +17,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext_lazy as _
 
+from openjxc.catalog.models import Category
 from openjxc.core.errors import DomainError
+from openjxc.documents.models import DocumentLine
 
 OPS = {"=", "!=", ">", ">=", "<", "<=", "in", "not_in"}
 NUMERIC = {"amount", "quantity"}
@@ -163,9 +165,6 @@ def _compare(left, op: str, right) -> bool:
 
 def facts_of(doc) -> Facts:
     """Read the facts of a document (one query for the lines' categories)."""
-    from openjxc.catalog.models import Category
-    from openjxc.documents.models import DocumentLine
-
     cats = set(DocumentLine.objects.filter(document_id=doc.pk).exclude(item__category=None)
                .values_list("item__category_id", "item__category__path").distinct())
     ids: set[int] = set()

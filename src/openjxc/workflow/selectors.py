@@ -8,6 +8,7 @@ from openjxc.core import clock
 from openjxc.core.models import User
 from openjxc.documents.models import Document
 from openjxc.workflow.calendar import calendar_of, working_minutes_between
+from openjxc.workflow.engine import delegates_for, holders_of, pending_approval, undecided
 from openjxc.workflow.models import (
     Approval,
     ApprovalState,
@@ -18,7 +19,20 @@ from openjxc.workflow.models import (
     StepApprover,
     StepState,
 )
-from openjxc.workflow.services import delegates_for, holders_of, pending_approval, undecided
+
+# to-dos of apps above workflow shown in the inbox (alerts registers "alerts": a user's open alerts)
+_todos: dict = {}
+
+
+def register_todo(name: str, rows_for) -> None:
+    """Show `rows_for(user)` (a queryset) in the inbox's tab `name`."""
+    _todos[name] = rows_for
+
+
+def todo(user, name: str):
+    """The user's rows of the registered to-do `name`, or None when no app registered it."""
+    rows_for = _todos.get(name)
+    return rows_for(user) if rows_for is not None else None
 
 
 def _doc(doc: Document) -> dict:

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from django.db.models.signals import post_save
 
+from openjxc.core.models import User
+from openjxc.stock.models import Warehouse
+from openjxc.workflow.engine import resync_approvers
+
 # a user save that changed none of these cannot change who approves (e.g. last_login on sign-in)
 USER_FIELDS = {"roles", "is_active", "superior", "company"}
 
@@ -20,8 +24,6 @@ def _user_saved(sender, instance, created, update_fields=None, raw=False, **kwar
         return
     if update_fields is not None and not (USER_FIELDS & set(update_fields)):
         return
-    from openjxc.workflow.services import resync_approvers
-
     resync_approvers(instance.company_id)
 
 
@@ -30,14 +32,9 @@ def _warehouse_saved(sender, instance, created, update_fields=None, raw=False, *
         return
     if update_fields is not None and "manager" not in update_fields:
         return
-    from openjxc.workflow.services import resync_approvers
-
     resync_approvers(instance.company_id, warehouse_id=instance.pk)
 
 
 def register() -> None:
-    from openjxc.core.models import User
-    from openjxc.stock.models import Warehouse
-
     post_save.connect(_user_saved, sender=User, dispatch_uid="workflow.user_saved")
     post_save.connect(_warehouse_saved, sender=Warehouse, dispatch_uid="workflow.warehouse_saved")

@@ -47,12 +47,11 @@ def inbox(request):
     if tab not in TABS:
         tab = "waiting"
     waiting = selectors.waiting_for(user)
-    from openjxc.alerts.selectors import alerts_for
-
-    my_alerts = alerts_for(user)
-    context = {"tab": tab, "waiting_count": len(waiting), "now": clock.now(), "alerts_count": my_alerts.count()}
+    my_alerts = selectors.todo(user, "alerts")  # registered by the alerts app
+    context = {"tab": tab, "waiting_count": len(waiting), "now": clock.now(),
+               "alerts_count": my_alerts.count() if my_alerts is not None else 0}
     if tab == "alerts":
-        context["alerts"] = list(my_alerts[:100])
+        context["alerts"] = list(my_alerts[:100]) if my_alerts is not None else []
         return render(request, "workflow/inbox.html", context)
     if tab == "waiting":
         context["items"] = waiting

@@ -55,7 +55,7 @@ class AlertDetail(AlertOut):
 def _out(a: Alert, history: bool = False) -> dict:
     row = {
         "id": a.pk, "kind": a.kind, "kind_label": str(AlertKind(a.kind).label), "rule": a.rule_id,
-        "rule_name": a.rule.name, "status": a.status, "title": a.title,
+        "rule_name": a.rule.display_name, "status": a.status, "title": a.title,
         "subject": a.subject, "item": a.item_id, "warehouse": a.warehouse_id, "lot": a.lot_id, "measure": a.measure,
         "data": a.data, "raised_at": a.raised_at, "last_notified_at": a.last_notified_at,
         "notify_count": a.notify_count, "acknowledged_at": a.acknowledged_at,

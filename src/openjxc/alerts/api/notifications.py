@@ -16,7 +16,8 @@ router = Router(tags=["notifications"])
 class NotificationOut(Schema):
     id: int
     topic: str
-    title: str
+    topic_label: str = Field(description="the kind of notification, in the reader's language")
+    title: str = Field(description="in the reader's language, rendered from the topic and data")
     body: str
     link: str
     data: dict
@@ -41,7 +42,9 @@ class MarkedOut(Schema):
 
 @router.get("", response=Page[NotificationOut], summary="My notifications, newest first")
 def list_notifications(request, params: Query[InboxParams]):
-    return paginate(inbox.notifications_of(request.auth, unread_only=params.unread, topic=params.topic), params)
+    page = paginate(inbox.notifications_of(request.auth, unread_only=params.unread, topic=params.topic), params)
+    page["items"] = inbox.readable(page["items"], request.auth)
+    return page
 
 
 @router.get("/unread-count", response=UnreadOut, summary="How many of my notifications are unread")
@@ -51,7 +54,7 @@ def unread_count(request):
 
 @router.post("/{int:pk}/read", response=NotificationOut, summary="Mark one notification read")
 def mark_read(request, pk: int = Path(..., ge=1, le=MAX_ID)):
-    return inbox.mark_read(by=request.auth, pk=pk)
+    return inbox.readable([inbox.mark_read(by=request.auth, pk=pk)], request.auth)[0]
 
 
 @router.post("/read-all", response=MarkedOut, summary="Mark all my notifications read")

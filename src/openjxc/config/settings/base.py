@@ -6,6 +6,7 @@ import os
 import sys
 
 from openjxc.config.env import ConfigError, read_env
+from openjxc.core.i18n import catalogue_dir
 
 TESTING = os.environ.get("JXC_TESTING") == "1"
 try:
@@ -96,7 +97,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = ENV.language
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "src" / "openjxc" / "locale"]
+# the package's catalogues, compiled at start if missing or stale (any install speaks Chinese: core/i18n.py)
+LOCALE_PATHS = [catalogue_dir(DATA_DIR)]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"  # timestamps are stored and handled in UTC

@@ -23,7 +23,8 @@ PURCHASE_REQUEST = Kind(
 )
 PURCHASE_ORDER = Kind(
     code="purchase_order", prefix="CGDD", label=_("Purchase order"), plan=no_moves, partner_role="supplier",
-    sources=("purchase_request",), price_default="purchase_price", create_roles=BUYERS,
+    sources=("purchase_request",), price_default="purchase_price", fulfilled_by="purchase_receipt",
+    create_roles=BUYERS,
 )
 SALES_QUOTE = Kind(
     code="sales_quote", prefix="XSBJ", label=_("Sales quote"), plan=no_moves, partner_role="customer", price_list=True,
@@ -31,9 +32,9 @@ SALES_QUOTE = Kind(
 )
 SALES_ORDER = Kind(
     code="sales_order", prefix="XSDD", label=_("Sales order"), plan=no_moves, partner_role="customer", price_list=True,
-    sources=("sales_quote",), price_default="sale_price", create_roles=SELLERS,
+    sources=("sales_quote",), price_default="sale_price", fulfilled_by="sales_delivery", create_roles=SELLERS,
 )
 
 ORDER_KINDS = frozenset({PURCHASE_REQUEST.code, PURCHASE_ORDER.code, SALES_QUOTE.code, SALES_ORDER.code})
-# the kind that fulfils each order kind
-FULFILLED_BY = {"purchase_order": "purchase_receipt", "sales_order": "sales_delivery"}
+# the kind that fulfils each order kind (also in the registry: documents.kinds.FULFILLED_BY)
+FULFILLED_BY = {k.code: k.fulfilled_by for k in (PURCHASE_ORDER, SALES_ORDER)}

@@ -5,7 +5,8 @@ changes to the facts, move the cursor past them — is one transaction. A crash 
 the next run reads the same events again; the cursor never moves without the facts, nor the facts without it.
 The feed itself never skips a late-committing transaction nor repeats an event (decision 0009).
 
-Which rows an event stands for: a `stock.changed` event lists the ids of the moves its posting wrote; a
+Which rows an event stands for: a `stock.changed` event lists the ids of the moves its posting wrote, a
+`stock.recosted` event those of the cost-only corrections re-costing wrote; a
 document event names a document whose lines are final once posted; finance events name the documents,
 receipts/payments and allocations whose ledger rows are added once each (partners.py).
 
@@ -61,6 +62,9 @@ def apply_events(company, events: list, deltas: Deltas) -> None:
         if topic == "stock.changed":
             for pair in (e.payload or {}).get("moves") or ():
                 ranges.append((int(pair[0]), int(pair[1])))
+        elif topic == "stock.recosted":  # re-costing's cost-only corrections (stock/recost.py), by id
+            for c in (e.payload or {}).get("corrections") or ():
+                ranges.append((int(c["id"]), int(c["id"])))
         elif not oid.isdigit():
             continue
         elif kind == "documents.document" and topic.startswith("document."):

@@ -11,7 +11,9 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from openjxc.documents.models import Document
+from django.db import connection
+
+from openjxc.reports.facts.months import as_date
 from openjxc.reports.models import Channel
 from openjxc.sync.models import Terminal, TerminalKind
 
@@ -44,20 +46,28 @@ class DocInfo:
 
     def load(self, ids) -> None:
         """Read the documents `ids` and the sales documents they come from (up to three levels)."""
-        todo = {i for i in ids if i is not None and i not in self.docs}
+        todo = sorted({i for i in ids if i is not None and i not in self.docs})
+        terminal = ("custom ->> 'terminal'" if connection.vendor == "postgresql"
+                    else "json_extract(custom, '$.terminal')")
         for _level in range(4):
             if not todo:
                 return
-            rows = (Document.objects.filter(company_id=self.company_id, pk__in=todo)
-                    .values_list("id", "kind", "status", "partner_id", "warehouse_id", "created_by_id", "source_id",
-                                 "business_on", "voided_at", "closed_at", "custom", "prices_include_tax"))
-            todo = set()
-            for pk, kind, status, partner, wh, creator, source, day, voided, closed, custom, inclusive in rows:
-                terminal = custom.get("terminal", "") if isinstance(custom, dict) else ""
-                self.docs[pk] = Doc(pk, kind, status, partner, wh, creator, source, day, voided, closed,
-                                    terminal if isinstance(terminal, str) else "", inclusive)
+            rows = []
+            for start in range(0, len(todo), 5000):
+                part = todo[start:start + 5000]
+                with connection.cursor() as cur:
+                    cur.execute(f"SELECT id, kind, status, partner_id, warehouse_id, created_by_id, source_id, "
+                                f"business_on, voided_at, closed_at, {terminal}, prices_include_tax "
+                                f"FROM documents_document WHERE company_id = %s "
+                                f"AND id IN ({', '.join(['%s'] * len(part))})", [self.company_id, *part])
+                    rows += cur.fetchall()
+            sources = set()
+            for pk, kind, status, partner, wh, creator, source, day, voided, closed, term, inclusive in rows:
+                self.docs[pk] = Doc(pk, kind, status, partner, wh, creator, source, as_date(day), voided, closed,
+                                    str(term) if term else "", bool(inclusive))
                 if kind in SALES_CHAIN and source is not None and source not in self.docs:
-                    todo.add(source)
+                    sources.add(source)
+            todo = sorted(sources)
 
     def forget(self) -> None:
         """Drop what was read (a rebuild reads documents a chunk at a time)."""
@@ -67,7 +77,12 @@ class DocInfo:
     def get(self, doc_id: int) -> Doc:
         return self.docs[doc_id]
 
-    def local_day(self, at: dt.datetime) -> dt.date:
+    def local_day(self, at) -> dt.date:
+        """The company's date at a time (SQLite hands back UTC text)."""
+        if isinstance(at, str):
+            at = dt.datetime.fromisoformat(at)
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=dt.UTC)
         return at.astimezone(self.tz).date()
 
     def channel(self, doc: Doc) -> int:

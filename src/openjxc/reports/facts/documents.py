@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import Max
 
 from openjxc.documents.models import DocumentLine
@@ -25,7 +26,7 @@ from openjxc.reports.facts.deltas import (
     Deltas,
 )
 from openjxc.reports.facts.docinfo import Doc, DocInfo
-from openjxc.reports.facts.scale import scaled as _scaled
+from openjxc.reports.facts.months import as_date
 from openjxc.reports.models import MONEY_SCALE, QTY_SCALE
 from openjxc.stock.models import StockMove
 
@@ -33,6 +34,7 @@ SALES = {"sales_delivery": False, "sales_return": True}  # kind -> is a return
 PURCHASES = {"purchase_receipt": False, "purchase_return": True}
 ORDER = "purchase_order"
 KINDS = {*SALES, *PURCHASES, ORDER}
+_INT = "CAST(ROUND({} * {}) AS BIGINT)"
 ACTIONS = ("post", "void", "close")
 
 
@@ -63,12 +65,17 @@ def add_documents(deltas: Deltas, actions: list[tuple[int, str]], info: DocInfo)
     lines: dict[int, list[tuple]] = defaultdict(list)
     source_lines: set[int] = set()
     for start in range(0, len(line_docs), 5000):
-        for row in (DocumentLine.objects.filter(document_id__in=line_docs[start:start + 5000])
-                    .values_list("document_id", "id", "item_id", "quantity", "amount", "tax_amount",
-                                 "discount_amount", "tax_rate", "source_line_id", "promised_on")):
-            lines[row[0]].append(row)
-            if row[8] is not None:
-                source_lines.add(row[8])
+        part = line_docs[start:start + 5000]
+        # scaled in SQL: exact integers whatever the engine keeps NUMERIC as, and no per-value conversion
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT document_id, id, item_id, {_INT.format('quantity', QTY_SCALE)}, "
+                        f"{_INT.format('amount', MONEY_SCALE)}, {_INT.format('tax_amount', MONEY_SCALE)}, "
+                        f"{_INT.format('discount_amount', MONEY_SCALE)}, tax_rate, source_line_id, promised_on "
+                        f"FROM documents_documentline WHERE document_id IN ({', '.join(['%s'] * len(part))})", part)
+            for row in cur.fetchall():
+                lines[row[0]].append(row)
+                if row[8] is not None:
+                    source_lines.add(row[8])
     order_line_of = _order_lines(source_lines)
     for doc, action in todo:
         if action == "close":
@@ -86,7 +93,7 @@ def add_documents(deltas: Deltas, actions: list[tuple[int, str]], info: DocInfo)
         elif doc.kind == ORDER:
             if action == "post":
                 deltas.order_lines += [(ln[1], doc.id, doc.warehouse_id or 0, ln[2], doc.partner_id or 0,
-                                        ln[9], _scaled(ln[3], QTY_SCALE)) for ln in lines[doc.id]]
+                                        as_date(ln[9]), ln[3]) for ln in lines[doc.id]]
             else:
                 deltas.order_closed[doc.id] = day
 
@@ -113,13 +120,13 @@ def _sales(deltas: Deltas, doc: Doc, lines: list[tuple], info: DocInfo, sign: in
     wh = doc.warehouse_id or 0
     for _doc, _pk, item, quantity, amount, tax, discount, rate, _src, _promised in lines:
         acc = deltas.sales[(day, wh, item, customer, salesperson, channel)]
-        q, a, t = _scaled(quantity, QTY_SCALE), _scaled(amount, MONEY_SCALE), _scaled(tax, MONEY_SCALE)
+        q, a, t = quantity, amount, tax
         if is_return:
             acc[RETURN_QTY] += sign * q
             acc[RETURN_REVENUE] += sign * a
             acc[RETURN_TAX] += sign * t
         else:
-            d = _scaled(discount, MONEY_SCALE)
+            d = discount
             if doc.prices_include_tax and d:
                 d = _excluding_tax(d, rate)
             acc[QTY] += sign * q
@@ -136,14 +143,14 @@ def _purchases(deltas: Deltas, doc: Doc, lines: list[tuple], order_line_of: dict
     wh, supplier = doc.warehouse_id or 0, doc.partner_id or 0
     for _doc, _pk, item, quantity, amount, tax, _discount, _rate, src, _promised in lines:
         acc = deltas.purchases[(day, wh, item, supplier)]
-        q, a = _scaled(quantity, QTY_SCALE), _scaled(amount, MONEY_SCALE)
+        q, a = quantity, amount
         if is_return:
             acc[3] += sign * q
             acc[4] += sign * a
         else:
             acc[0] += sign * q
             acc[1] += sign * a
-            acc[2] += sign * _scaled(tax, MONEY_SCALE)
+            acc[2] += sign * tax
         order_line = order_line_of.get(src) if src is not None else None
         if order_line is not None:
             deltas.received[(order_line, day)][0] += (-sign if is_return else sign) * q

@@ -20,6 +20,13 @@ from django.db import connection
 from openjxc.reports.models import FactCursor
 
 
+def as_date(value) -> dt.date | None:
+    """A date from what the driver hands back (SQLite: ISO text)."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
 def first_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
 

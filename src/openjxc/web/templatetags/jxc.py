@@ -2,51 +2,33 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django import template
 from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
+from openjxc.core.display import format_money, format_quantity, format_unit_amount, to_decimal
 from openjxc.web import layout
 from openjxc.web.paging import PARAMS
 
 register = template.Library()
 
 
-def _dec(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-
-
 @register.filter
 def qty(value) -> str:
-    """A quantity without trailing zeros, grouped by thousands: 1,234.5"""
-    d = _dec(value)
-    if d is None:
-        return ""
-    d = d.normalize()
-    places = max(0, -d.as_tuple().exponent)
-    return f"{d:,.{places}f}"
+    """A quantity without trailing zeros, grouped by thousands: 1,234.5 (core/display.py)"""
+    return format_quantity(value)
 
 
 @register.filter
 def money(value) -> str:
-    """An amount with two decimals, grouped by thousands: 12,345.60"""
-    d = _dec(value)
-    if d is None:
-        return ""
-    return f"{d:,.2f}"
+    """An amount with two decimals, grouped by thousands: 12,345.60 (core/display.py)"""
+    return format_money(value)
 
 
 @register.filter
 def money_whole(value) -> str:
     """An amount rounded to whole units for KPI cards: 256,469"""
-    d = _dec(value)
+    d = to_decimal(value)
     if d is None:
         return ""
     return f"{d:,.0f}"
@@ -54,25 +36,20 @@ def money_whole(value) -> str:
 
 @register.filter
 def is_negative(value) -> bool:
-    d = _dec(value)
+    d = to_decimal(value)
     return d is not None and d < 0
 
 
 @register.filter
 def price(value) -> str:
-    """A unit price or cost: at least two decimals, at most four: 5.00, 1.2345"""
-    d = _dec(value)
-    if d is None:
-        return ""
-    d = d.quantize(Decimal("0.0001"))
-    places = min(4, max(2, -d.normalize().as_tuple().exponent))
-    return f"{d:,.{places}f}"
+    """A unit price or cost: 2 decimals, more only when the value needs them: 5.00, 0.125 (core/display.py)"""
+    return format_unit_amount(value)
 
 
 @register.filter
 def per(value, divisor):
     """value / divisor, or None when the divisor is zero (a unit cost from a value and a quantity)."""
-    v, d = _dec(value), _dec(divisor)
+    v, d = to_decimal(value), to_decimal(divisor)
     if v is None or not d:
         return None
     return v / d

@@ -9,6 +9,7 @@ from openjxc.core import clock
 from openjxc.documents.models import DocumentTransition
 from openjxc.documents.services import ACTION_LABELS
 from openjxc.workflow import selectors
+from openjxc.workflow.messages import system_comment
 from openjxc.workflow.models import ApprovalState, Decision, StepState
 
 register = template.Library()
@@ -24,6 +25,8 @@ def approval_timeline(doc):
             s["state_label"] = steps.get(s["state"], s["state"])
             for d in s["decisions"]:
                 d["label"] = decisions.get(d["decision"], d["decision"])
+                if d["user"] is None and d["comment"]:  # written by a timer, in the worker's language
+                    d["comment"] = system_comment(d["comment"])
     history = [
         {"action": str(ACTION_LABELS.get(t.action, t.action)) if t.action != "create" else None, "at": t.at,
          "by": str(t.by) if t.by_id else "—", "waited": t.waited.total_seconds(), "step": t.step}

@@ -23,6 +23,8 @@ def _sentences() -> dict[str, str]:
         "balance.value_without_stock": _("A warehouse holds stock value for an item it has none of."),
         "valuation.mismatch": _("An item's valuation in a warehouse differs from the sum of its balances."),
         "ledger.not_protected": _("The database triggers that keep the ledger append-only are missing."),
+        "ledger.replay_mismatch": _("A value differs from a replay of the ledger in business-date order: a "
+                                    "back-dated entry was not re-costed (成本重算)."),
     }
 
 

@@ -7,6 +7,9 @@
  *   30 minutes, or the button).
  * - "Pay" stores one `sale` op in the outbox (on disk before the receipt shows), then the receipt:
  *   "pending upload" until the server's answer gives the document number.
+ * - The basket being rung up is kept in "jxc-pos" too (meta "basket", on every change): a reload, a crash or
+ *   a closed tab finds it again. The registration is asked once: the terminal stays in the outbox's store,
+ *   which the page asks the browser to keep (navigator.storage.persist) rather than evict under pressure.
  * - The page and these files come from the service worker's cache (/pos/sw.js) when offline.
  * Money is computed in integers (BigInt): prices have up to 6 decimals, quantities up to 4.
  */
@@ -190,6 +193,7 @@
         name: f.elements.name.value.trim(),
       });
       state.terminal = await state.ob.setTerminal(t);
+      keepStorage();
       f.reset();
       showTerminal();
       showRegister(false);
@@ -202,9 +206,15 @@
     }
   }
 
+  // the registration and the sales waiting to upload must outlive the browser's storage clean-ups
+  function keepStorage() {
+    if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
+  }
+
   function showTerminal() {
     const t = state.terminal;
-    $("pos-terminal").textContent = t ? [t.code, t.name, t.warehouse_name].filter(Boolean).join(" · ") : "";
+    const name = t && t.name !== t.code ? t.name : "";  // a till named after its code says it once
+    $("pos-terminal").textContent = t ? [t.code, name, t.warehouse_name].filter(Boolean).join(" · ") : "";
   }
 
   // ------------------------------------------------------------ catalogue
@@ -330,6 +340,44 @@
     $("basket-empty").hidden = state.basket.length > 0;
     $("basket-count").textContent = state.basket.length;
     renderTotals();
+    saveBasket();
+  }
+
+  // ------------------------------------------------------------ the basket across reloads
+
+  let basketWrite = Promise.resolve();
+  function saveBasket() {
+    if (!state.db || !state.basketLoaded) return;
+    const value = {
+      lines: state.basket.map((l) => ({ key: l.key, id: l.item.id, unit: l.unit, factor: l.factor, price: l.price,
+        qty: l.qty })),
+      method: method(), tendered: $("tendered").value,
+    };
+    // one write after the other: the last change is the one that stays
+    basketWrite = basketWrite.then(() => tx(state.db, ["meta"], "readwrite", (s) => {
+      s.meta.put({ key: "basket", value });
+    })).catch((e) => console.warn("basket not saved", e));
+  }
+
+  async function restoreBasket() {
+    const row = await tx(state.db, ["meta"], "readonly", (s) => req(s.meta.get("basket")));
+    const saved = row ? row.value : null;
+    state.basketLoaded = true;
+    if (!saved || !saved.lines || !saved.lines.length) return;
+    const byId = new Map(state.items.map((it) => [it.id, it]));
+    let dropped = 0;
+    state.basket = [];
+    for (const l of saved.lines) {
+      const item = byId.get(l.id);
+      if (!item) { dropped += 1; continue; }
+      state.basket.push({ key: l.key, item, unit: l.unit, factor: l.factor, price: l.price, qty: l.qty });
+    }
+    const choice = document.querySelector(`input[name=method][value="${saved.method}"]`);
+    if (choice) choice.checked = true;
+    $("tendered").value = saved.tendered || "";
+    renderBasket();
+    if (dropped) message(fill(TEXT.basket_dropped, { n: dropped }), "sticky");
+    else message(fill(TEXT.basket_restored, { n: state.basket.length }), "info");
   }
 
   function button(label, cls, onClick) {
@@ -850,9 +898,12 @@
       const found = search($("search").value);
       if (found.length) pick(found[0]);
     });
-    $("tendered").addEventListener("input", renderTotals);
+    $("tendered").addEventListener("input", () => { renderTotals(); saveBasket(); });
     $("tendered").addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); pay(); } });
-    document.querySelectorAll("input[name=method]").forEach((r) => r.addEventListener("change", renderTotals));
+    document.querySelectorAll("input[name=method]").forEach((r) => r.addEventListener("change", () => {
+      renderTotals();
+      saveBasket();
+    }));
     $("pay").addEventListener("click", pay);
     $("clear").addEventListener("click", () => { state.basket = []; renderBasket(); $("scan").focus(); });
     $("print").addEventListener("click", () => window.print());
@@ -890,11 +941,13 @@
     window.addEventListener("offline", () => showStatus());
     setInterval(() => refreshCatalogue(false), CATALOGUE_MAX_AGE_MS);
 
+    await restoreBasket();
     renderBasket();
     if (!state.terminal || !state.terminal.token) {
       showRegister(true);
     } else {
       showRegister(false);
+      keepStorage();
       $("scan").focus();
       refreshCatalogue(false);
     }

@@ -1,0 +1,332 @@
+"""Re-costing (成本重算): after a back-dated entry, the moving average is recomputed from its date on.
+
+A posting whose business date is earlier than moves already posted for the same item and warehouse
+(stock/posting.py finds out from the valuation row it locks anyway) is costed at the state of its own
+date; then each later move of the item in that warehouse is replayed in business-date order
+(stock/replay.py) and every value that changed is corrected by a cost-only move (quantity 0, pointing
+at the move it corrects, dated like it), in the same transaction. The correction follows the goods: a
+corrected transfer-out changes the value in transit and so the transfer-in and the receiving
+warehouse, whose later issues are replayed in turn; a corrected delivery changes the returns made
+from it; a corrected move changes its reversal. Document lines learn their corrected cost through
+`on_line_costs` (the documents app keeps `cost_amount` equal to the moves' value).
+
+Why in the same transaction, and the other choices: docs/decisions/0007-recosting.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.core import clock
+from openjxc.core.errors import DomainError
+from openjxc.core.events import make_event
+from openjxc.core.models import User
+from openjxc.core.quantities import ZERO, cost, money, qty
+from openjxc.core.sql import insert_objects, update_rows
+from openjxc.stock.costing import CostState
+from openjxc.stock.locations import virtual_locations
+from openjxc.stock.models import STOCKED_KINDS, ItemValuation, Location, LocationKind, StockBalance, StockMove
+from openjxc.stock.replay import Difference, Links, Primary, Row, decider, group, replay
+
+FIELDS = ("id", "business_on", "from_location_id", "to_location_id", "lot_id", "quantity", "value", "reverses_id",
+          "corrects_id", "is_adjustment", "line_id", "document_id", "item_id")
+MAX_PASSES_PER_WAREHOUSE = 20
+
+# ------------------------------------------------------------------ what the documents app plugs in
+
+_links: dict[str, Callable] = {}
+_line_cost_listeners: list[Callable[[list[tuple[int, int | None, Decimal]]], None]] = []
+
+
+def register_links(*, sources: Callable[[set[int]], dict[int, int]],
+                   followers: Callable[[set[int]], dict[int, list[int]]],
+                   moves: Callable[[set[int]], dict[int, list[int]]]) -> None:
+    """How moves follow a source line (returns, transfer-in): `sources(line ids)` gives {line: its source
+    line} for lines whose value is a share of their source line's; `followers(source line ids)` gives
+    {source line: [lines that follow it]}; `moves(line ids)` gives {line: [ids of the moves that carry
+    its goods]} (a line split per lot after posting keeps its moves on the first part)."""
+    _links.update(sources=sources, followers=followers, moves=moves)
+
+
+def on_line_costs(listener: Callable[[list[tuple[int, int | None, Decimal]]], None]) -> None:
+    """`listener([(line id, lot id, value change)])` runs in the transaction after corrections of the moves
+    of those lines (and lots)."""
+    if listener not in _line_cost_listeners:
+        _line_cost_listeners.append(listener)
+
+
+def _call(name: str, ids: set) -> dict:
+    ids = {i for i in ids if i is not None}
+    return _links[name](ids) if ids and name in _links else {}
+
+
+def sources(line_ids: set[int]) -> dict[int, int]:
+    """{line: source line} for lines whose moves follow their source line's cost (the documents app says)."""
+    return _call("sources", line_ids)
+
+
+def followers(line_ids: set[int]) -> dict[int, list[int]]:
+    return _call("followers", line_ids)
+
+
+def line_moves(line_ids: set[int]) -> dict[int, list[int]]:
+    return _call("moves", line_ids)
+
+
+# ------------------------------------------------------------------ reading
+
+
+def rows(queryset) -> list[Row]:
+    return [Row(*values) for values in queryset.values_list(*FIELDS)]
+
+
+def stocked_locations(company_id: int) -> dict[int, int]:
+    """Every stocked location of the company -> its warehouse."""
+    return dict(Location.objects.filter(company_id=company_id, kind__in=STOCKED_KINDS)
+                .values_list("id", "warehouse_id"))
+
+
+def _own_corrections(outer: str = "pk"):
+    """The sum of a move's own corrections (same locations as the move), as a subquery."""
+    return Coalesce(Subquery(
+        StockMove.objects.filter(corrects_id=OuterRef(outer), from_location_id=OuterRef("from_location_id"),
+                                 to_location_id=OuterRef("to_location_id"))
+        .values("corrects_id").annotate(s=Sum("value")).values("s")[:1]
+    ), Value(ZERO), output_field=DecimalField(max_digits=18, decimal_places=2))
+
+
+def state_before(company_id: int, item_id: int, locations: set[int], on: dt.date) -> CostState:
+    """The warehouse's quantity, value and last cost before business day `on`, from the ledger."""
+    moves = StockMove.objects.filter(company_id=company_id, item_id=item_id, business_on__lt=on)
+    inward = Q(to_location_id__in=locations) & ~Q(from_location_id__in=locations)
+    outward = Q(from_location_id__in=locations) & ~Q(to_location_id__in=locations)
+    dec: DecimalField = DecimalField(max_digits=18, decimal_places=4)
+    sums = moves.filter(inward | outward).aggregate(
+        q=Coalesce(Sum(Case(When(inward, then=F("quantity")), default=-F("quantity"), output_field=dec)),
+                   Value(ZERO), output_field=dec),
+        v=Coalesce(Sum(Case(When(inward, then=F("value")), default=-F("value"), output_field=dec)),
+                   Value(ZERO), output_field=dec),
+    )
+    last = (
+        moves.filter(inward, quantity__gt=0, reverses__isnull=True, corrects__isnull=True, is_adjustment=False)
+        .annotate(own=F("value") + _own_corrections())
+        .order_by("-business_on", "-id").values_list("quantity", "own").first()
+    )
+    return CostState(qty(sums["q"]), money(sums["v"]), cost(last[1] / last[0]) if last else ZERO)
+
+
+def touching(locations: set[int]) -> Q:
+    return Q(from_location_id__in=locations) | Q(to_location_id__in=locations)
+
+
+class LineLinks:
+    """Which lines follow which source lines, and which moves carry each of those lines."""
+
+    def __init__(self, line_ids: set[int]):
+        self.source_of = sources(line_ids)
+        self.followers = followers(set(self.source_of.values())) if self.source_of else {}
+        lines = set(self.source_of.values()) | {ln for group_ in self.followers.values() for ln in group_}
+        self.moves = line_moves(lines) if lines else {}
+
+    def move_ids(self) -> set[int]:
+        return {m for group_ in self.moves.values() for m in group_}
+
+
+def build_links(known, primaries: list[Primary], lines: LineLinks) -> Links:
+    """The Links of `primaries` from the rows known around them (`known`: the moves replayed, the moves
+    they reverse, and every move of their source lines and of those lines' followers)."""
+    links = Links()
+    ordered = sorted(known, key=lambda r: r.id)
+    heads = {r.id: r for r in ordered if r.corrects_id is None}
+    own_sum: dict[int, Decimal] = {}
+    for r in ordered:
+        links.quantity[r.id] = r.quantity
+        head = heads.get(r.corrects_id) if r.corrects_id is not None else None
+        if head is not None and (r.from_id, r.to_id) == (head.from_id, head.to_id):
+            own_sum[head.id] = own_sum.get(head.id, ZERO) + r.value
+        if r.reverses_id is not None:
+            links.reversed_at[r.reverses_id] = min(r.id, links.reversed_at.get(r.reverses_id, r.id))
+    for r in ordered:
+        links.own[r.id] = r.value + own_sum.get(r.id, ZERO)
+    for p in primaries:
+        line_id = p.row.line_id
+        source_line = lines.source_of.get(line_id) if line_id is not None else None
+        if line_id is None or source_line is None or p.row.reverses_id is not None or p.row.is_adjustment:
+            continue
+        siblings = sorted(m for ln in lines.followers.get(source_line, [line_id])
+                          for m in lines.moves.get(ln, []))
+        links.source_of[p.row.id] = (lines.moves.get(source_line, []), siblings)
+    return links
+
+
+# ------------------------------------------------------------------ re-costing
+
+
+class Recost:
+    """Re-cost one item of a company from given dates in given warehouses, following the goods."""
+
+    def __init__(self, company, item_id: int, *, by: User | None, cause=None, events: list | None = None):
+        self.company = company
+        self.item_id = item_id
+        self.by = by if by is not None and getattr(by, "pk", None) else None
+        self.cause = cause  # the document whose posting made re-costing necessary (for the event)
+        self.events = events
+        self.where = stocked_locations(company.pk)
+        self.adjustment = virtual_locations(company)[LocationKind.ADJUSTMENT].pk
+        self.corrections = 0
+        self.line_changes: dict[tuple[int, int | None], Decimal] = {}
+
+    def locations(self, warehouse_id: int) -> set[int]:
+        return {loc for loc, wh in self.where.items() if wh == warehouse_id}
+
+    def run(self, starts: dict[int, tuple[dt.date, CostState | None]]) -> int:
+        """Replay each warehouse from its date (with the given state before it, if known); return the
+        number of corrections posted."""
+        queue = dict(starts)
+        passes = 0
+        limit = MAX_PASSES_PER_WAREHOUSE * max(1, len(set(self.where.values())))
+        while queue:
+            warehouse_id = min(queue, key=lambda w: (queue[w][0], w))
+            on, state = queue.pop(warehouse_id)
+            passes += 1
+            if passes > limit:
+                raise DomainError("stock.recost_loop", _("Re-costing did not settle; the ledger needs attention."),
+                                  http_status=500, item=self.item_id)
+            for wh, day in self._pass(warehouse_id, on, state):
+                if wh not in queue or day < queue[wh][0]:
+                    queue[wh] = (day, None)
+        if self.line_changes:
+            changes = [(line, lot, delta) for (line, lot), delta in sorted(self.line_changes.items(),
+                                                                           key=lambda kv: (kv[0][0], kv[0][1] or 0))]
+            for listener in _line_cost_listeners:
+                listener(changes)
+        return self.corrections
+
+    def _lock(self, warehouse_id: int) -> ItemValuation:
+        qs = ItemValuation.objects.filter(item_id=self.item_id, warehouse_id=warehouse_id)
+        if connection.vendor == "postgresql":
+            qs = qs.select_for_update()
+        return qs.get()
+
+    def _pass(self, warehouse_id: int, on: dt.date, state: CostState | None) -> set[tuple[int, dt.date]]:
+        valuation = self._lock(warehouse_id)
+        locations = self.locations(warehouse_id)
+        if state is None:
+            state = state_before(self.company.pk, self.item_id, locations, on)
+        moves = rows(
+            StockMove.objects.filter(company_id=self.company.pk, item_id=self.item_id, business_on__gte=on)
+            .filter(touching(locations)).order_by("business_on", "id")
+        )
+        primaries = group(moves, self.adjustment)
+        links = self._links(primaries, moves)
+        outcome = replay(primaries, state, locations=locations, warehouse_id=warehouse_id,
+                         warehouse_of=self.where.get, links=links)
+        if outcome.state.quantity != qty(valuation.quantity):
+            raise DomainError("stock.recost_quantity", _("Re-costing found the ledger out of balance."),
+                              http_status=500, item=self.item_id, warehouse=warehouse_id)
+        self._write(warehouse_id, valuation, outcome.state, outcome.differences, on)
+        changed = [d.primary for d in outcome.differences if d.kind == "own"]
+        return self._cascades(warehouse_id, changed, links)
+
+    def _links(self, primaries: list[Primary], moves: list[Row]) -> Links:
+        """Own values and source links of everything the replay of `primaries` may look up."""
+        known = {r.id: r for r in moves}
+        lines = LineLinks({p.row.line_id for p in primaries if p.row.line_id})
+        targets = {p.row.reverses_id for p in primaries if p.row.reverses_id} - known.keys()
+        wanted = targets | (lines.move_ids() - known.keys())
+        if wanted:
+            for r in rows(StockMove.objects.filter(Q(pk__in=wanted) | Q(corrects_id__in=wanted))):
+                known[r.id] = r
+        return build_links(known.values(), primaries, lines)
+
+    def _write(self, warehouse_id: int, valuation: ItemValuation, state: CostState, differences: list[Difference],
+               on: dt.date) -> None:
+        now = clock.now()
+        moves: list[StockMove] = []
+        deltas: dict[tuple[int, int], Decimal] = {}
+        for d in differences:
+            p = d.primary
+            frm, to = (p.from_id, p.to_id) if d.kind == "own" else (self.adjustment, d.location)
+            moves.append(StockMove(
+                company_id=self.company.pk, item_id=self.item_id, lot_id=p.lot_id, from_location_id=frm,
+                to_location_id=to, quantity=ZERO, unit_cost=ZERO, value=d.delta, document_id=p.document_id,
+                line_id=p.line_id, corrects_id=p.id, is_adjustment=True, business_on=p.business_on,
+                posted_at=now, posted_by=self.by,
+            ))
+            for loc, sign in ((frm, -1), (to, 1)):
+                if loc in self.where:
+                    key = (loc, p.lot_id or 0)
+                    deltas[key] = deltas.get(key, ZERO) + sign * d.delta
+            if d.kind == "own" and p.line_id:
+                line_key = (p.line_id, p.lot_id)
+                self.line_changes[line_key] = self.line_changes.get(line_key, ZERO) + d.delta
+        insert_objects(moves, returning_pk=True)
+        self.corrections += len(moves)
+        balances = []
+        if deltas:
+            found = StockBalance.objects.filter(item_id=self.item_id, location_id__in={k[0] for k in deltas})
+            for b in found:
+                delta = deltas.get((b.location_id, b.lot_key))
+                if delta:
+                    b.value = money(b.value) + delta
+                    balances.append(b)
+            update_rows(StockBalance, ("value",), [(b.value, b.pk) for b in balances])
+        valuation.value, valuation.last_cost = state.value, state.last_cost
+        update_rows(ItemValuation, ("value", "last_cost"), [(state.value, state.last_cost, valuation.pk)])
+        if not moves and not balances:
+            return
+        event = make_event(
+            company=self.company, topic="stock.recosted", by=self.by, obj=self.cause,
+            payload={
+                "item": self.item_id, "warehouse": warehouse_id, "from": str(on),
+                "cause": getattr(self.cause, "number", None),
+                "corrections": [
+                    {"id": m.pk, "corrects": m.corrects_id, "business_on": str(m.business_on),
+                     "from": m.from_location_id, "to": m.to_location_id, "lot": m.lot_id, "value": str(m.value),
+                     "document": m.document_id, "line": m.line_id}
+                    for m in moves
+                ],
+                "balances": [{"item": b.item_id, "location": b.location_id, "lot": b.lot_id,
+                              "quantity": str(b.quantity), "value": str(b.value)} for b in balances],
+                "valuation": {"quantity": str(state.quantity), "value": str(state.value)},
+            },
+        )
+        if self.events is not None:
+            self.events.append(event)
+        else:
+            event.save(force_insert=True)
+
+    def _cascades(self, warehouse_id: int, changed: list[Row], links: Links) -> set[tuple[int, dt.date]]:
+        """The warehouses (and from which day) to replay because these moves' values changed: where the
+        value arrived (transit), the reversals of the moves, the moves that follow them (returns,
+        transfer-in) and the later siblings of a changed follower (the last one takes the rest)."""
+        out: set[tuple[int, dt.date]] = set()
+        if not changed:
+            return out
+        ids = {r.id for r in changed}
+        last = max(r.key for r in changed)
+        for r in changed:
+            other = self.where.get(r.to_id)
+            if other is not None and other != warehouse_id:
+                out.add((other, r.business_on))
+        dependent = Q(reverses_id__in=ids)
+        siblings = {s for r in changed if r.id in links.source_of for s in links.source_of[r.id][1] if s > r.id}
+        if siblings:
+            dependent |= Q(pk__in=siblings)
+        lines = {ln for group_ in followers({r.line_id for r in changed if r.line_id}).values() for ln in group_}
+        following = {m for group_ in line_moves(lines).values() for m in group_} if lines else set()
+        if following:
+            dependent |= Q(pk__in=following)
+        for f in rows(StockMove.objects.filter(dependent, item_id=self.item_id)):
+            wh = decider(f, self.where.get)
+            # what comes later in this warehouse was replayed with the new values already
+            if f.id not in ids and wh is not None and not (wh == warehouse_id and f.key > last):
+                out.add((wh, f.business_on))
+        return out
