@@ -239,7 +239,7 @@ def purchasing(request):
     cards = [measure_card("purchase_amount", res, q), measure_card("purchase_returns", res, q),
              kpi_card(company, "on_time_rate", q),
              kpi_card(company, "on_time_rate", q, pick=lambda r: r.total.parts["qty_rate"],
-                      label=_("On-time rate by quantity"))]
+                      label=_("On-time rate by quantity"), key="on_time_qty")]
     return respond(request, "purchasing", title, a, cards=cards, tables=tables, charts=charts,
                    price_item=item)
 
@@ -273,7 +273,8 @@ def receivables(request):
     ap_table.lines = [ln for ln in ap_table.lines if ln.total or any(ln.values.values())]
     total = ar.total
     cards = [kpi_card(company, "receivables", q),
-             kpi_card(company, "receivables", q, pick=lambda r: r.total.parts["overdue"], label=_("Overdue")),
+             kpi_card(company, "receivables", q, pick=lambda r: r.total.parts["overdue"], label=_("Overdue"),
+                        key="overdue"),
              kpi_card(company, "dso", q), measure_card("payable_balance", ap, q)]
     charts = [chart("barline", coll_table.title, [ln.label for ln in coll_table.lines],
                     series(coll_table, ("receivable_invoiced", "receipts"))),

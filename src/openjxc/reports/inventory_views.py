@@ -133,7 +133,8 @@ def _ageing(company, a, q, by, user):
              for o in sorted(slow.extra["items"], key=lambda o: -o["value"])])
         tables = [table, obsolete, slow_table]
     cards = [kpi_card(company, "ageing", q, label=_("Stock cost")),
-             kpi_card(company, "ageing", q, pick=lambda r: r.total.parts["obsolete_value"], label=_("Obsolete stock")),
+             kpi_card(company, "ageing", q, pick=lambda r: r.total.parts["obsolete_value"], label=_("Obsolete stock"),
+                        key="obsolete_value"),
              kpi_card(company, "obsolete_rate", q), kpi_card(company, "slow_moving", q)]
     return cards, tables, charts
 

@@ -78,7 +78,8 @@ def measure_col(name: str, q: Query, label=None) -> Col:
     return Col(name, str(label or m.label), m.unit, formula(m, get_language()), masked=m.cost and not q.show_cost)
 
 
-def kpi_card(company, name: str, q: Query, *, by=None, params=None, pick=None, label=None, unit=None) -> Card:
+def kpi_card(company, name: str, q: Query, *, by=None, params=None, pick=None, label=None, unit=None,
+             key=None) -> Card:
     """A KPI of the registry as a card: its value exactly as kpi_run.compute returns it (or `pick(result)`)."""
     k = KPIS[name]
     masked = k.cost and not q.show_cost
@@ -86,7 +87,7 @@ def kpi_card(company, name: str, q: Query, *, by=None, params=None, pick=None, l
     if not masked:
         res = compute(company, name, q, by=by, params=params)
         value = pick(res) if pick else res.total.value
-    return Card(name, str(label or k.label), value, unit or k.unit, formula(k, get_language()), masked)
+    return Card(key or name, str(label or k.label), value, unit or k.unit, formula(k, get_language()), masked)
 
 
 def measure_card(name: str, result: Result, q: Query) -> Card:
@@ -233,7 +234,8 @@ def ask(request, *, dims=(), default_by=None, omit=(), families=(), default_star
     user = request.user
     require_page(user)
     form = ReportForm(request.GET or None, user=user, dims=dims, omit=omit)
-    data = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # a field in error is left out (shown beside it); the others still apply
+    data = getattr(form, "cleaned_data", {})
     today = clock.today(user.company.time_zone)
     end = data.get("end") or today
     start = data.get("start") or (default_start(end) if default_start else end.replace(day=1))
