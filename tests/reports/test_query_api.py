@@ -106,8 +106,15 @@ def test_api_query_kpis_semantic_scope_and_bad_input(story):
                                         "start": "2026-03-01", "end": "2026-03-31"})
     assert [(row["keys"], row["values"]["revenue"]) for row in r.json()["rows"]] == [([s.shop.store.pk], "90.00")]
     assert manager.get("/reports/kpis/receivables", {"end": "2026-03-31"}).status_code == 403
-    # a cashier may not read management reports at all
-    assert Api(s.shop.user("till", Role.CASHIER)).post("/reports/query", {"measures": ["revenue"]}).status_code == 403
+    # a cashier reads the analyses of their warehouses without costs, and no partner balances; a user with no
+    # reporting role reads nothing
+    till = Api(s.shop.user("till", Role.CASHIER))
+    r = till.post("/reports/query", {"measures": ["revenue", "gross_profit"], "start": "2026-03-01",
+                                     "end": "2026-03-31"})
+    assert r.status_code == 200 and r.json()["masked"] == ["gross_profit"], r.content
+    assert r.json()["rows"][0]["values"] == {"revenue": "306.00", "gross_profit": None}
+    assert till.get("/reports/kpis/receivables", {"end": "2026-03-31"}).status_code == 403
+    assert Api(s.shop.user("nobody")).post("/reports/query", {"measures": ["revenue"]}).status_code == 403
 
     for bad in ({"measures": ["nope"]}, {"measures": ["revenue"], "dimensions": ["nope"]},
                 {"measures": ["revenue"], "start": "2026-03-31", "end": "2026-03-01"},

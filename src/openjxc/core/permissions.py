@@ -28,6 +28,8 @@ ACTIONS: dict[str, set[str]] = {
     "alerts.view": {ALL},
     "alerts.manage": {Role.ADMIN, Role.MANAGER},
     "reports.view": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
+    # the analyses of their own warehouses (sales, stock, purchasing; costs only with stock.cost), not balances
+    "reports.store": {Role.KEEPER, Role.CASHIER, Role.SALESPERSON, Role.PURCHASER},
     "period.close": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
     "period.reopen": {Role.ADMIN},
     # the company's settings (stock tracking, what books payables): those who work with its books
@@ -43,6 +45,7 @@ ACTION_LABELS = {
     "users.manage": _("manage users"),
     "alerts.manage": _("manage alert rules"),
     "reports.view": _("view management reports"),
+    "reports.store": _("view the reports of your warehouses"),
     "period.close": _("close a month"),
     "period.reopen": _("reopen a closed month"),
     "company.setup": _("set the company up from a preset"),

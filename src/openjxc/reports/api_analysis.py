@@ -1,8 +1,8 @@
 """The JSON API of the semantic layer: its registry, the query layer, every KPI, drill-down to documents.
 
-Read-only; the caller needs `reports.view`. Warehouse-scoped users see only their warehouses (partner-ledger
-figures are not kept per warehouse, so they are refused to them); costs are masked (null, listed in `masked`)
-for roles without `stock.cost`.
+Read-only; the caller needs `reports.view` or `reports.store` (reports/access.py). Warehouse-scoped users see
+only their warehouses (partner-ledger figures are not kept per warehouse, so they are refused to them, and to
+`reports.store` readers); costs are masked (null, listed in `masked`) for roles without `stock.cost`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from ninja import Router, Schema
 from pydantic import Field
 
 from openjxc.core import clock
-from openjxc.core.errors import PermissionDenied, ValidationFailed
+from openjxc.core.errors import ValidationFailed
 from openjxc.core.permissions import allowed
-from openjxc.core.schemas import MAX_ID, company_id
+from openjxc.core.schemas import MAX_ID
 from openjxc.reports import drill as drilling
+from openjxc.reports.access import require_reader, warehouse_scope
 from openjxc.reports.kpi_run import compute
 from openjxc.reports.query import Query, run
 from openjxc.reports.semantic import DIMENSIONS, FAMILIES, KPIS, MEASURES, formula, parts_of
-from openjxc.stock.access import scoped_warehouse_ids
 
 router = Router(tags=["reports"])
 FILTER_DIMS = ("item", "category", "warehouse", "store", "customer", "customer_group", "region", "supplier",
@@ -171,10 +171,7 @@ def _period(user, start, end) -> tuple[dt.date, dt.date]:
 
 
 def _scope(user, families) -> frozenset[int] | None:
-    scope = scoped_warehouse_ids(user)
-    if scope is not None and "partner" in families:
-        raise PermissionDenied(action=_("see partner balances (they are not kept per warehouse)"))
-    return None if scope is None else frozenset(scope)
+    return warehouse_scope(user, families)
 
 
 def _filters(raw: dict[str, list[int]]) -> dict[str, list[int]]:
@@ -188,7 +185,7 @@ def _filters(raw: dict[str, list[int]]) -> dict[str, list[int]]:
 
 @router.get("/semantic", response=SemanticOut, summary="The dimensions, measures and KPIs, with their formulas")
 def semantic(request):
-    company_id(request, "reports.view")
+    require_reader(request.auth)
     return {
         "dimensions": [{"name": d.name, "label": str(d.label), "families": sorted(d.families), "grain": d.grain,
                         "tree": d.tree} for d in DIMENSIONS.values()],
@@ -199,7 +196,7 @@ def semantic(request):
 
 @router.post("/query", response=QueryOut, summary="Measures × dimensions × period × filters, with subtotals")
 def query(request, payload: QueryIn):
-    company_id(request, "reports.view")
+    require_reader(request.auth)
     user = request.auth
     unknown = [m for m in payload.measures if m not in MEASURES]
     if unknown:
@@ -228,7 +225,7 @@ def _plain(value):
 
 @router.get("/kpis/{name}", response=KpiResultOut, summary="One KPI of the registry for a period, broken down")
 def kpi(request, name: str, params: QueryParams[KpiParams]):
-    company_id(request, "reports.view")
+    require_reader(request.auth)
     user = request.auth
     if name not in KPIS:
         compute(user.company, name, Query(measures=[]))  # reports.kpi_unknown
@@ -250,7 +247,7 @@ def kpi(request, name: str, params: QueryParams[KpiParams]):
 
 @router.post("/drill", response=list[DrillRowOut], summary="The documents behind one cell of a report")
 def drill(request, payload: DrillIn):
-    company_id(request, "reports.view")
+    require_reader(request.auth)
     user = request.auth
     if payload.family not in FAMILIES:
         raise ValidationFailed(field="family", reason=_("must be one of %(names)s") % {"names": ", ".join(FAMILIES)})

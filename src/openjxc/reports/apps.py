@@ -12,14 +12,24 @@ class ReportsConfig(AppConfig):
 
         from openjxc.core import ledger_checks, permissions
         from openjxc.documents import hooks
-        from openjxc.reports import tasks
+        from openjxc.reports import pivot_views, tasks
+        from openjxc.reports.access import may_read, may_read_balances
         from openjxc.reports.facts.check import registered_check
+        from openjxc.web.jobs import BuiltExport, register_built_export
         from openjxc.web.layout import NavEntry, register_nav
 
         ledger_checks.register("facts", registered_check)
         hooks.register(on_post=tasks.soon, on_void=tasks.soon)
+        register_built_export("pivot", BuiltExport(pivot_views.export_job))
         register_nav(
             NavEntry("web:home", _("Dashboard"), "◧", lambda u: True, "main", 0, exact=True),
+            NavEntry("web:report_sales", _("Sales analysis"), "↗", may_read, "reports", 100),
+            NavEntry("web:report_margin", _("Gross margin"), "%", may_read, "reports", 110),
+            NavEntry("web:report_inventory", _("Inventory report"), "▤", may_read, "reports", 120),
+            NavEntry("web:report_sell_through", _("Sell-through"), "◔", may_read, "reports", 130),
+            NavEntry("web:report_purchasing", _("Purchasing analysis"), "⇲", may_read, "reports", 140),
+            NavEntry("web:report_receivables", _("Receivables and payables"), "¥", may_read_balances, "reports", 150),
+            NavEntry("web:report_pivot", _("Pivot"), "▦", may_read, "reports", 160),
             NavEntry("web:cycle_times", _("Cycle times"), "◷", lambda u: permissions.allowed(u, "reports.view"),
                      "reports", 200),
         )

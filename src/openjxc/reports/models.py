@@ -12,7 +12,9 @@ fact insert checks nothing); 0 stands for "none" (no lot, no customer, no salesp
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from openjxc.core.models import Company
 
@@ -287,3 +289,18 @@ class PartnerRowSeen(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "row_id"], name="partnerrowseen_key")]
+
+
+class SavedView(models.Model):
+    """A report layout a person saved under a name (a pivot's dimensions, measures, period, filters), theirs only."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    page = models.CharField(max_length=32)
+    name = models.CharField(_("name"), max_length=80)
+    params = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "page", "name"], name="savedview_key")]
+        ordering = ["name"]

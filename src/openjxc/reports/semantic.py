@@ -157,6 +157,10 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
     Measure("purchase_amount", _("Purchases"), "purchases", ADDITIVE, "amount - return_amount", scale=M,
             cost=True, formula_zh="采购额 = 采购入库金额 − 采购退货金额（不含税）",
             formula_en="purchases = receipts − returns to suppliers, excluding VAT"),
+    Measure("purchase_price", _("Average purchase price"), "purchases", RATIO, numerator="purchase_amount",
+            denominator="purchase_qty", unit="price", cost=True,
+            formula_zh="平均采购单价 = 采购额 ÷ 采购数量（不含税，扣退货）",
+            formula_en="average purchase price = purchases ÷ quantity purchased (excl. VAT, net of returns)"),
     Measure("purchase_returns", _("Purchase returns"), "purchases", ADDITIVE, "return_amount", scale=M, cost=True,
             formula_zh="采购退货金额（不含税）", formula_en="returns to suppliers, excluding VAT"),
     # stock flows (StockDay / StockMonth)

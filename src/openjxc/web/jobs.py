@@ -300,3 +300,49 @@ def run_print_job(job_id: int) -> None:
         writer.write(out)
         _finish(job, ok=True, message=_("%(n)s documents printed.") % {"n": len(rows)}, result=out.getvalue(),
                 result_name=f"{job.target}-{timezone.localdate():%Y%m%d}.pdf")
+
+
+# ---------------------------------------------------------------- files an app builds itself (report exports)
+
+
+@dataclass(frozen=True)
+class BuiltExport:
+    """A file an app builds from the job's params: `build(user, params, progress) -> (bytes, file name)`, where
+    `progress(done, total)` reports how far it is. An app registers it with `register_built_export`."""
+
+    build: Callable
+
+
+BUILT_EXPORTS: dict[str, BuiltExport] = {}
+
+
+def register_built_export(target: str, export: BuiltExport) -> None:
+    BUILT_EXPORTS[target] = export
+
+
+def start_built_export(*, by, target: str, params: dict, queue: bool = True) -> Job:
+    """A long export (a report, a pivot) built in the background from `params` (plain JSON values)."""
+    if target not in BUILT_EXPORTS:
+        raise NotFound("export", target)
+    job = Job.objects.create(company_id=by.company_id, user=by, kind=JobKind.EXPORT, target=target,
+                             params={"language": translation.get_language() or settings.LANGUAGE_CODE,
+                                     "built": params})
+    return _enqueue(run_built_export_job, job, queue)
+
+
+@db_task()
+@_guarded
+def run_built_export_job(job_id: int) -> None:
+    job = Job.objects.select_related("user", "user__company").get(pk=job_id)
+    with translation.override(job.params.get("language")):
+        _start(job, _("Exporting"))
+        progress = Progress(job, _("Exporting rows"))
+        timezone.activate(job.user.company.time_zone)
+        try:
+            data, name = BUILT_EXPORTS[job.target].build(job.user, job.params["built"], progress)
+        except DomainError as err:
+            _finish(job, ok=False, message=err.render_message())
+            return
+        finally:
+            timezone.deactivate()
+        _finish(job, ok=True, message=_("%(n)s rows exported.") % {"n": job.total}, result=data, result_name=name)
