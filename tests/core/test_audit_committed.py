@@ -22,7 +22,7 @@ from django.test import Client
 from openjxc.alerts import channel_services
 from openjxc.catalog import pricing
 from openjxc.catalog import services as catalog
-from openjxc.core import company_settings, tokens
+from openjxc.core import clock, company_settings, tokens
 from openjxc.core import services as core
 from openjxc.core.errors import DomainError
 from openjxc.core.models import AuditRecord, Event, Role, User
@@ -35,6 +35,8 @@ from openjxc.finance import services as fin
 from openjxc.partners import services as partners
 from openjxc.presets import format as preset_format
 from openjxc.presets.install import install_preset
+from openjxc.reports import saved_views
+from openjxc.stock import period_close
 from openjxc.sync import browser as sync_browser
 from openjxc.sync import terminals
 from openjxc.workflow import services as wf
@@ -121,6 +123,16 @@ def _webhook(w):
                                            config={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"})
 
 
+def _saved_view(w):
+    return saved_views.save_view(by=w.manager, page="sales", name="华东月报", params={"region": ["1"]})
+
+
+def _closed_month(w):
+    """Last month closed (nothing of it is open: the fixture's stock came in this month)."""
+    today = clock.today(w.company.time_zone)
+    return period_close.close_period(by=w.admin, month=today.replace(day=1) - dt.timedelta(days=1))
+
+
 # function that writes the audit record (module path, name) -> the call that reaches it, as a request would
 CASES = {
     ("alerts/channel_services.py", "create_channel"): _webhook,
@@ -136,6 +148,8 @@ CASES = {
     ("catalog/services.py", "remove_item_unit"): lambda w: catalog.remove_item_unit(w.water, by=w.admin, unit=w.box),
     ("core/company_settings.py", "set_stock_tracking"):
         lambda w: company_settings.set_stock_tracking(by=w.admin, enabled=True),
+    ("core/company_settings.py", "set_future_date_tolerance"):
+        lambda w: company_settings.set_future_date_tolerance(by=w.admin, days=3),
     ("core/company_settings.py", "set_payable_from"):
         lambda w: company_settings.set_payable_from(by=_new_company_admin(), source="bill"),
     ("core/masterdata.py", "save_master"):
@@ -149,31 +163,38 @@ CASES = {
         lambda w: core.update_user(w.keeper, by=w.admin, display_name="老赵", warehouses=[w.main]),
     ("core/services.py", "reset_password"):
         lambda w: core.reset_password(w.keeper, by=w.admin, password="another-pw-2026"),
-    ("counts/services.py", "create_plan"):
+    ("counts/plans.py", "create_plan"):
         lambda w: counts.create_plan(by=w.admin, name="月盘", warehouse=w.main),
-    ("counts/services.py", "update_plan"):
+    ("counts/plans.py", "update_plan"):
         lambda w: counts.update_plan(counts.create_plan(by=w.admin, name="月盘", warehouse=w.main), by=w.admin,
                                      every_days=14),
-    ("counts/services.py", "create_count"): lambda w: counts.create_count(by=w.admin, warehouse=w.main),
-    ("counts/services.py", "_log"): _count,
-    ("counts/services.py", "record_entries"):
+    ("counts/counting.py", "create_count"): lambda w: counts.create_count(by=w.admin, warehouse=w.main),
+    ("counts/counting.py", "record_entries"):
         lambda w: counts.record_entries(_count(w), by=w.admin, entries=[EntryInput(item=w.flour.pk, quantity=1)]),
-    ("counts/services.py", "set_reason"):
+    ("counts/counting.py", "set_reason"):
         lambda w: (lambda c: counts.set_reason(c, by=w.admin, line=c.lines.get(item=w.flour).pk,
                                                reason="damage"))(_counted(w)),
-    ("counts/services.py", "create_count_document"):
+    ("counts/adjustment.py", "create_count_document"):
         lambda w: counts.create_count_document(_counted(w), by=w.admin),
     ("documents/orders.py", "set_order_settings"):
         lambda w: orders.set_order_settings(by=w.admin, over_receipt_tolerance=D("0.05")),
-    ("documents/services.py", "create_document"): _write_off,
-    ("documents/services.py", "update_document"):
+    ("documents/create.py", "create_document"): _write_off,
+    ("documents/create.py", "update_document"):
         lambda w: docs.update_document(_write_off(w), by=w.keeper, memo="破损"),
-    ("documents/services.py", "transition"): lambda w: docs.submit_document(_write_off(w), by=w.keeper),
-    ("finance/services.py", "_transition"): lambda w: fin.post_settlement(_receipt(w, post=False), by=w.admin),
+    # one writer for every status change: documents, settlements and counts alike
+    ("documents/lifecycle.py", "record"): lambda w: (docs.submit_document(_write_off(w), by=w.keeper),
+                                                     fin.post_settlement(_receipt(w, post=False), by=w.admin),
+                                                     _count(w)),
     ("finance/services.py", "create_settlement"): lambda w: _receipt(w, post=False),
     ("finance/services.py", "allocate"): _allocated,
     ("finance/services.py", "unallocate"): lambda w: fin.unallocate(_allocated(w), by=w.admin),
     ("finance/services.py", "set_payment_terms"): lambda w: fin.set_payment_terms(w.customer, by=w.admin, days=30),
+    ("reports/saved_views.py", "save_view"): _saved_view,
+    ("reports/saved_views.py", "delete_view"):
+        lambda w: saved_views.delete_view(by=w.manager, view_id=_saved_view(w).pk),
+    ("stock/period_close.py", "close_period"): _closed_month,
+    ("stock/period_close.py", "reopen_period"):
+        lambda w: period_close.reopen_period(by=w.admin, month=_closed_month(w).month, reason="补录采购"),
     ("presets/install.py", "install_preset"):
         lambda w: install_preset(preset_format.load("food"), by=w.admin, language="zh-hans"),
     ("sync/browser.py", "register_browser_terminal"):
@@ -187,14 +208,14 @@ CASES = {
     ("sync/terminals.py", "revoke_terminal"):
         lambda w: terminals.revoke_terminal(by=w.admin, terminal_id=terminals.register_terminal(
             by=w.admin, code="PDA1", name="手持", kind="pda", warehouse=w.main)[0].pk),
-    ("workflow/services.py", "create_flow"): _flow,
-    ("workflow/services.py", "update_flow"): lambda w: wf.update_flow(_flow(w), by=w.admin, name="报损二级审批"),
-    ("workflow/services.py", "start_approval"): _submitted_in_flow,
-    ("workflow/services.py", "_record_decision"):
+    ("workflow/flows.py", "create_flow"): _flow,
+    ("workflow/flows.py", "update_flow"): lambda w: wf.update_flow(_flow(w), by=w.admin, name="报损二级审批"),
+    ("workflow/engine.py", "start_approval"): _submitted_in_flow,
+    ("workflow/engine.py", "record_decision"):
         lambda w: docs.approve_document(_submitted_in_flow(w), by=w.manager, comment="属实"),
-    ("workflow/services.py", "create_delegation"): _delegation,
-    ("workflow/services.py", "cancel_delegation"): lambda w: wf.cancel_delegation(_delegation(w), by=w.manager),
-    ("workflow/services.py", "set_calendar"):
+    ("workflow/delegation.py", "create_delegation"): _delegation,
+    ("workflow/delegation.py", "cancel_delegation"): lambda w: wf.cancel_delegation(_delegation(w), by=w.manager),
+    ("workflow/calendar.py", "set_calendar"):
         lambda w: wf.set_calendar(by=w.admin, hours={"0": [["09:00", "18:00"]]}),
 }
 

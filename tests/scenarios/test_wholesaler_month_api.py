@@ -154,9 +154,11 @@ def test_a_wholesalers_month_through_the_api(c, shop):
     trail = c.get(f"/orders/trail/{ret_p['id']}")
     assert [x["number"] for x in trail["upstream"]] == [r2["number"], po["number"], req["number"]]
 
-    # then the on-time rate: three receipt lines against promised dates, two on time
+    # then the on-time rate: two order lines were promised for the 5th; the water came in full by then, the
+    # flour did not (60 of 100): one of two lines on time; by quantity 300 of the 340 ordered
     rate = c.get("/orders/on-time", {"date_from": nov(1), "date_to": nov(30), "supplier": sup.pk})
-    assert rate == [{"supplier": sup.pk, "lines": 3, "on_time": 2, "rate": "0.6667"}]
+    assert rate == [{"supplier": sup.pk, "lines": 2, "on_time": 1, "rate": "0.5000", "ordered": "340.0000",
+                     "received_on_time": "300.0000", "qty_rate": "0.8824"}]
 
     # ------------------------------------------------------------ sales
     # given the customer pays 300 ahead on the 3rd (a prepayment, allocated to nothing)

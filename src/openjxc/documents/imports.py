@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -46,11 +47,16 @@ class OpeningImporter(Importer):
 
     def __init__(self, by, sheet):
         super().__init__(by, sheet)
-        self.warehouses = {}
-        for wh in Warehouse.objects.filter(company_id=by.company_id):
-            self.warehouses.setdefault(wh.code.lower(), wh)
-            self.warehouses.setdefault(wh.name.lower(), wh)
         self.lines: dict[int, list[tuple[int, LineInput]]] = {}  # warehouse id -> [(row, line)]
+
+    @cached_property
+    def warehouses(self) -> dict[str, Warehouse]:
+        """The company's warehouses by code and by name, read at the first row (not to ask who may import)."""
+        out: dict[str, Warehouse] = {}
+        for wh in Warehouse.objects.filter(company_id=self.by.company_id):
+            out.setdefault(wh.code.lower(), wh)
+            out.setdefault(wh.name.lower(), wh)
+        return out
 
     def require(self):
         """Opening stock is posted at once: the importer must be allowed to create, approve and post it."""
