@@ -18,13 +18,13 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.catalog.models import Item, ItemWarehouse
-from openjxc.catalog.pricing import last_purchase_price
 from openjxc.core.errors import NotFound, ValidationFailed
 from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, qty
 from openjxc.documents import services as docs
 from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.documents.orders import open_quantities
+from openjxc.documents.selectors import last_purchase_price
 from openjxc.stock.models import STOCKED_KINDS, StockBalance
 
 
