@@ -20,6 +20,7 @@ from openjxc.core import permissions
 from openjxc.core.errors import ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.masterdata import apply_changes, save_master, snapshot
+from openjxc.core.quantities import parse_decimal
 from openjxc.partners.models import Partner
 
 ZERO = Decimal("0")
@@ -40,11 +41,8 @@ def round_price(value: Decimal) -> Decimal:
 
 def check_tax_rate(rate, field: str = "tax_rate") -> Decimal:
     """The rate as a Decimal if it is one of VAT_RATES (0.13, not 13), else ValidationFailed."""
-    try:
-        d = Decimal(str(rate))
-    except ArithmeticError:
-        raise ValidationFailed(field=field, reason=_("is not a number")) from None
-    if not d.is_finite() or d not in VAT_RATES:
+    d = parse_decimal(rate, field)
+    if d not in VAT_RATES:
         raise ValidationFailed(field=field, reason=_("must be one of the VAT rates 0.13, 0.09, 0.06, 0.03 or 0"))
     return d.quantize(Decimal("0.0001"))
 
@@ -59,11 +57,8 @@ class LineAmounts:
 
 def check_discount_rate(rate, field: str = "discount_rate") -> Decimal:
     """A discount as a fraction (0.05 for 5% off), from 0 up to 1, at most 4 decimal places."""
-    try:
-        d = Decimal(str(rate))
-    except ArithmeticError:
-        raise ValidationFailed(field=field, reason=_("is not a number")) from None
-    if not d.is_finite() or not (0 <= d <= 1) or d != d.quantize(Decimal("0.0001")):
+    d = parse_decimal(rate, field, negative=True)
+    if not (0 <= d <= 1) or d != d.quantize(Decimal("0.0001")):
         raise ValidationFailed(field=field, reason=_("must be a fraction from 0 to 1 (0.05 is 5 percent off)"))
     return d
 
