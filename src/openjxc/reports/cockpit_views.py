@@ -18,6 +18,7 @@ from openjxc.reports.pages import require_page
 from openjxc.web.pages import company_page
 
 CATCH_UP_BATCHES = 5
+ROTATE_SECONDS = 12  # the big screen shows each panel of tiles this long (?rotate=N to change)
 
 
 def catch_up(company) -> None:
@@ -32,12 +33,14 @@ def cockpit(request):
     require_page(user)
     catch_up(user.company)
     screen = request.GET.get("mode") == "screen"
+    rotate = request.GET.get("rotate", "")
+    rotate_seconds = min(max(int(rotate), 3), 600) if rotate.isdigit() else ROTATE_SECONDS
     tiles = tiles_for(user)
     charts = {t.key: t.chart for t in tiles if t.chart and not t.masked}
     return render(request, "reports/cockpit.html", {
         "tiles": tiles, "charts": charts, "screen": screen, "periods": periods_for(user.company),
         "may_configure": permissions.allowed(user, "reports.configure"),
-        "title": _("Cockpit"),
+        "title": _("Cockpit"), "rotate_seconds": rotate_seconds,
     })
 
 

@@ -86,7 +86,8 @@
     show();
     var region = document.getElementById("live-cockpit");
     if (region && region.dataset.rotate) {
-      timer = setInterval(function () { panel += 1; show(); }, ROTATE_MS);
+      var every = parseInt(region.dataset.rotateSeconds || "0", 10) * 1000 || ROTATE_MS;
+      timer = setInterval(function () { panel += 1; show(); }, every);
     }
     window.addEventListener("resize", function () { drawn.forEach(function (c) { c.resize(); }); });
     document.addEventListener("jxc:live-updated", function (ev) {
