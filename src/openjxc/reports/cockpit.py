@@ -231,11 +231,13 @@ def alert_counts(user) -> dict[str, int]:
 
 def alerts(company, p: Periods, base: Query, user=None) -> Tile:
     counts = alert_counts(user)
-    return Tile("alerts", _("Open alerts"), sum(counts.values()), "count", _("open and acknowledged alerts"),
+    total = sum(counts.values())
+    return Tile("alerts", _("Open alerts"), total, "count", _("open and acknowledged alerts"),
                 reverse("web:alerts"),
                 figures=[Figure(key, str(label), counts[key], "count") for key, label, _k in SEVERITY_LEVELS],
                 chart=_spark("donut", [str(label) for _k, label, _kinds in SEVERITY_LEVELS],
-                             [counts[k] for k, _l, _kinds in SEVERITY_LEVELS], "count"))
+                             [counts[k] for k, _l, _kinds in SEVERITY_LEVELS], "count") if total else None,
+                note="" if total else _("No open alerts."))
 
 
 def generic(name: str) -> Callable:

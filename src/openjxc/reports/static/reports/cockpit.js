@@ -41,7 +41,7 @@
     if (d.kind === "hbar") { o.xAxis = val; o.yAxis = cat; } else { o.xAxis = cat; o.yAxis = val; }
     if (d.kind === "line" || d.kind === "area") {
       o.xAxis.axisLabel.show = false;
-      o.series = [{ type: "line", data: d.values, smooth: true, symbol: "none", connectNulls: true,
+      o.series = [{ type: "line", data: d.values, smooth: 0.25, symbol: "none", connectNulls: true,
         lineStyle: { width: dark() ? 3 : 2 }, areaStyle: { opacity: d.kind === "area" ? 0.25 : 0.08 } }];
     } else {
       o.series = [{ type: "bar", data: d.values, barMaxWidth: dark() ? 28 : 14, itemStyle: { borderRadius: 3 } }];
