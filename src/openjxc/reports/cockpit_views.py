@@ -18,6 +18,7 @@ from openjxc.reports.pages import require_page
 from openjxc.web.pages import company_page
 
 CATCH_UP_BATCHES = 5
+WIDE = {"items": 2}  # tiles two columns wide on a wide desktop (cockpit.css)
 ROTATE_SECONDS = 12  # the big screen shows each panel of tiles this long (?rotate=N to change)
 
 
@@ -37,10 +38,13 @@ def cockpit(request):
     rotate_seconds = min(max(int(rotate), 3), 600) if rotate.isdigit() else ROTATE_SECONDS
     tiles = tiles_for(user)
     charts = {t.key: t.chart for t in tiles if t.chart and not t.masked}
+    # on a wide desktop (four columns, the items tile two wide) the last tile fills its row
+    cells = sum(WIDE.get(t.key, 1) for t in tiles)
+    fill = 4 - cells % 4 + 1 if cells % 4 else 0
     return render(request, "reports/cockpit.html", {
         "tiles": tiles, "charts": charts, "screen": screen, "periods": periods_for(user.company),
         "may_configure": permissions.allowed(user, "reports.configure"),
-        "title": _("Cockpit"), "rotate_seconds": rotate_seconds,
+        "title": _("Cockpit"), "rotate_seconds": rotate_seconds, "fill": fill,
     })
 
 
