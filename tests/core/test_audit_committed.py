@@ -35,7 +35,7 @@ from openjxc.finance import services as fin
 from openjxc.partners import services as partners
 from openjxc.presets import format as preset_format
 from openjxc.presets.install import install_preset
-from openjxc.reports import saved_views
+from openjxc.reports import cockpit_settings, saved_views
 from openjxc.stock import period_close
 from openjxc.sync import browser as sync_browser
 from openjxc.sync import terminals
@@ -189,6 +189,9 @@ CASES = {
     ("finance/services.py", "allocate"): _allocated,
     ("finance/services.py", "unallocate"): lambda w: fin.unallocate(_allocated(w), by=w.admin),
     ("finance/services.py", "set_payment_terms"): lambda w: fin.set_payment_terms(w.customer, by=w.admin, days=30),
+    ("reports/cockpit_settings.py", "set_cockpit_tiles"):
+        lambda w: cockpit_settings.set_cockpit_tiles(by=w.manager, tiles=["alerts", "on_time", "stock", "items",
+                                                                           "sales_today"]),
     ("reports/saved_views.py", "save_view"): _saved_view,
     ("reports/saved_views.py", "delete_view"):
         lambda w: saved_views.delete_view(by=w.manager, view_id=_saved_view(w).pk),
@@ -291,6 +294,7 @@ REFUSALS = {
     "unit in use": lambda w: lambda: catalog.delete_unit(w.kg, by=w.admin),
     "over-allocation": _over_allocation,
     "posted document edited": _posted_edit,
+    "four cockpit tiles": lambda w: lambda: cockpit_settings.set_cockpit_tiles(by=w.manager, tiles=["alerts"] * 4),
 }
 
 

@@ -121,6 +121,7 @@ def _register_routers():
     api.add_router("/", "openjxc.alerts.api.alerts.router")
     api.add_router("/reports", "openjxc.reports.api.router")
     api.add_router("/reports", "openjxc.reports.api_analysis.router")
+    api.add_router("/reports", "openjxc.reports.api_cockpit.router")
     api.add_router("/notifications", "openjxc.alerts.api.notifications.router")
     api.add_router("/channels", "openjxc.alerts.api.channels.router")
 

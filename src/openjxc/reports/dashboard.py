@@ -20,6 +20,7 @@ from openjxc.documents.selectors import (
     recent_documents,
     visible_documents,
 )
+from openjxc.reports.access import may_read
 from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.stock.models import STOCKED_KINDS, StockBalance, StockMove
 from openjxc.web.pages import company_page, company_today
@@ -105,6 +106,6 @@ def home(request):
     open_alerts = visible_alerts(request.user).filter(status__in=OPEN_STATUSES)
     top_alerts = list(open_alerts.order_by(by_severity(), "-raised_at", "-id")[:5])
     return render(request, "reports/home.html", {**figures, "recent": recent, "alerts_open": open_alerts.count(),
-                                                 "top_alerts": top_alerts})
+                                                 "top_alerts": top_alerts, "may_read_reports": may_read(request.user)})
 
 
