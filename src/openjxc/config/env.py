@@ -66,6 +66,8 @@ class Env:
     idempotency_days: int = 7
     # notification channels may post to these internal hosts/networks (names, addresses, CIDR networks)
     webhook_allow: tuple[frozenset, tuple] = (frozenset(), ())
+    login_failures: int = 5  # failed sign-ins before a user name or an address is locked out
+    login_lockout_minutes: int = 15
 
 
 def read_env(*, testing: bool = False) -> Env:
@@ -153,6 +155,8 @@ def read_env(*, testing: bool = False) -> Env:
         base_url=base_url,
         idempotency_days=_int("JXC_IDEMPOTENCY_DAYS", 7, minimum=1),
         webhook_allow=_allow_list(os.environ.get("JXC_WEBHOOK_ALLOW_HOSTS", "")),
+        login_failures=_int("JXC_LOGIN_FAILURES", 5, minimum=1),
+        login_lockout_minutes=_int("JXC_LOGIN_LOCKOUT_MINUTES", 15, minimum=1),
     )
 
 

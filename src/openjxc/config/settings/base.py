@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "axes",  # sign-in throttling and lockout (by user name and by address): docs/security.md
     "openjxc.core",
     "openjxc.catalog",
     "openjxc.partners",
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "openjxc.core.idempotency.IdempotencyMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked-out sign-in into the lockout page (429)
 ]
 
 ROOT_URLCONF = "openjxc.config.urls"
@@ -89,6 +91,23 @@ AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
+
+# django-axes first: it refuses an attempt while the user name or the address is locked out, and counts failures
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# After JXC_LOGIN_FAILURES failed sign-ins (or wrong current passwords on the password page) a user name, and
+# separately an address, is locked out for JXC_LOGIN_LOCKOUT_MINUTES; a success resets the user's count.
+AXES_FAILURE_LIMIT = ENV.login_failures
+AXES_COOLOFF_TIME = ENV.login_lockout_minutes / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "openjxc.web.account.locked_out"
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+# the address is REMOTE_ADDR; behind a reverse proxy uvicorn sets it from X-Forwarded-For for the proxies named in
+# --forwarded-allow-ips (docs/security.md, "Behind TLS")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
