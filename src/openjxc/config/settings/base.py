@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "openjxc.core.middleware.ApiErrorMiddleware",  # /api/: 413 and 500 as {code, message, data} too
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -170,6 +171,9 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# error reports hide every setting that may carry a secret (URLs too: config/reporting.py)
+DEFAULT_EXCEPTION_REPORTER_FILTER = "openjxc.config.reporting.SecretsFilter"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
