@@ -107,6 +107,7 @@ class Env:
     webhook_allow: tuple[frozenset, tuple] = (frozenset(), ())
     login_failures: int = 5  # failed sign-ins before a user name or an address is locked out
     login_lockout_minutes: int = 15
+    import_max_unpacked_mb: int = 256  # an uploaded .xlsx may unpack to this much (its zip directory says)
 
 
 def read_env(*, testing: bool = False) -> Env:
@@ -196,6 +197,7 @@ def read_env(*, testing: bool = False) -> Env:
         webhook_allow=_allow_list(os.environ.get("JXC_WEBHOOK_ALLOW_HOSTS", "")),
         login_failures=_int("JXC_LOGIN_FAILURES", 5, minimum=1),
         login_lockout_minutes=_int("JXC_LOGIN_LOCKOUT_MINUTES", 15, minimum=1),
+        import_max_unpacked_mb=_int("JXC_IMPORT_MAX_UNPACKED_MB", 256, minimum=1),
     )
 
 
