@@ -17,10 +17,9 @@ def register_pages():
     from django.utils.translation import gettext_lazy as _
 
     from openjxc.core import permissions
+    from openjxc.finance.access import view_of
     from openjxc.finance.services import ROLES
     from openjxc.web.layout import NavEntry, register_nav
-
-    from openjxc.finance.access import view_of
 
     def may_view(user):
         return permissions.allowed(user, "finance.view", ROLES["finance.view"][0])
