@@ -23,7 +23,7 @@ from openjxc.core import permissions
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.quantities import ZERO, parse_decimal
 from openjxc.documents.kinds import KINDS
-from openjxc.finance import selectors
+from openjxc.finance import access, selectors
 from openjxc.finance import services as fin
 from openjxc.finance.models import (
     Allocation,
@@ -60,6 +60,12 @@ def _require(user, action: str):
         raise PermissionDenied(_("You may not do this: %(action)s.") % {"action": fin.ROLES[action][1]})
 
 
+def _require_part(user, part: str):
+    """The user's row of finance/access.py FINANCE_VIEW must include `part` (books, aging)."""
+    if not getattr(access.view_of(user), part):
+        raise PermissionDenied(_("You may not do this: %(action)s.") % {"action": access.LABELS[part]})
+
+
 def _kind_label(code: str) -> str:
     if code in KINDS:
         return str(KINDS[code].label)
@@ -94,7 +100,7 @@ def settlements(request):
     user = request.user
     _require(user, "finance.view")
     form = SettlementFilter(request.GET or None)
-    qs = Settlement.objects.filter(company_id=user.company_id)
+    qs = access.visible_settlements(user, Settlement.objects.filter(company_id=user.company_id))
     if form.is_valid():
         d = form.cleaned_data
         if d["kind"]:
@@ -209,7 +215,7 @@ def settlement_new(request):
 
 
 def _load(user, pk: int) -> Settlement:
-    s = Settlement.objects.filter(company_id=user.company_id, pk=pk).select_related(
+    s = access.visible_settlements(user, Settlement.objects.filter(company_id=user.company_id, pk=pk)).select_related(
         "partner", "created_by", "posted_by", "voided_by").first()
     if s is None:
         raise Http404(_("Not found."))
@@ -309,6 +315,7 @@ def balances(request):
     """应收 / 应付 per partner: one grouped query over the ledger for the partners on the page."""
     user = request.user
     _require(user, "finance.view")
+    _require_part(user, "books")
     form = BalanceFilter(request.GET or None)
     partners = Partner.objects.filter(company_id=user.company_id)
     show_all = False
@@ -359,6 +366,7 @@ class StatementForm(forms.Form):
 def statement(request):
     user = request.user
     _require(user, "finance.view")
+    _require_part(user, "books")
     today, _start = company_today(user)
     initial = {"date_from": today.replace(day=1), "date_to": today, "book": Book.RECEIVABLE}
     form = StatementForm(request.GET if request.GET.get("partner") else None, company_id=user.company_id,
@@ -392,6 +400,7 @@ class AgingForm(forms.Form):
 def aging(request):
     user = request.user
     _require(user, "finance.view")
+    _require_part(user, "aging")
     today, _start = company_today(user)
     form = AgingForm(request.GET or None)
     book, as_of, basis = Book.RECEIVABLE, today, "due"

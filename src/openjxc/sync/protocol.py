@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import zoneinfo
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -338,6 +338,21 @@ def _text(data: dict, key: str, max_length: int) -> str:
     return value
 
 
+# what one line of a till or PDA operation may carry: a mistyped 1e11 is refused, not posted
+MAX_TERMINAL_QUANTITY = Decimal("1000000")
+
+
+def _quantity(raw, n: int) -> Decimal:
+    try:
+        qty = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed(field=f"lines[{n}].qty", reason=_("is not a number")) from None
+    if not qty.is_finite() or qty <= 0 or qty > MAX_TERMINAL_QUANTITY:
+        raise ValidationFailed(field=f"lines[{n}].qty", reason=_("must be more than 0 and at most %(max)s")
+                               % {"max": MAX_TERMINAL_QUANTITY})
+    return qty
+
+
 def _lines(batch: Batch, data: dict, *, priced=True) -> list[LineInput]:
     from openjxc.catalog.services import lookup_barcode
 
@@ -350,7 +365,7 @@ def _lines(batch: Batch, data: dict, *, priced=True) -> list[LineInput]:
     for n, line in enumerate(raw, start=1):
         if not isinstance(line, dict):
             raise ValidationFailed(field=f"lines[{n}]", reason=_("must be an object"))
-        li = LineInput(item=None, quantity=line.get("qty"))
+        li = LineInput(item=None, quantity=_quantity(line.get("qty"), n))
         if line.get("barcode"):
             found = lookup_barcode(batch.terminal.company_id, _text(line, "barcode", 200))
             li.item, li.unit = found["item"].pk, found["unit"]
@@ -441,6 +456,10 @@ def _return(batch: Batch, data: dict, business_on) -> Document:
     """A return at the till against an earlier sale: a sales return (销售退货) into the store, posted."""
     terminal = batch.terminal
     source = _source_document(batch, data, ("sales_delivery",), "sale")
+    if source.warehouse_id != terminal.warehouse_id:  # a till takes back only what its own store sold
+        raise DomainError("terminal.other_warehouse",
+                          _("%(number)s was sold by another warehouse: return it there."), http_status=403,
+                          number=source.number)
     lines = _lines(batch, data, priced=False)
     _match_source_lines(source, lines, "sales_return")
     return docs.create_document(
