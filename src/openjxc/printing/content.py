@@ -87,6 +87,10 @@ def document_printout(doc: Document, user) -> Printout:
     if doc.memo:
         facts.append((_("Memo"), doc.memo))
 
+    if show_costs and doc.kind in VALUED_AT_COST and doc.cost_total is not None:
+        label = _("Amount at cost") if doc.status in (Status.POSTED, Status.VOIDED) else _("Amount at cost (estimate)")
+        facts.append((label, f"¥{money(doc.cost_total)}"))
+
     lines, total_cost = [], None
     for ln in doc.lines.select_related("item", "unit", "lot").order_by("line_no"):
         lot = ln.lot_code or (ln.lot.code if ln.lot else "")

@@ -17,7 +17,7 @@ from openjxc.workflow.models import Mode
 
 # what a condition row may look at, with the operators that make sense for it
 CONDITION_FIELDS = {
-    "amount": (gettext_lazy("Amount (with tax)"), [">", ">=", "<", "<=", "=", "!="]),
+    "amount": (gettext_lazy("Amount (with tax; stock documents at cost)"), [">", ">=", "<", "<=", "=", "!="]),
     "quantity": (gettext_lazy("Total quantity"), [">", ">=", "<", "<=", "=", "!="]),
     "warehouse": (gettext_lazy("Warehouse"), ["in", "not_in"]),
     "category": (gettext_lazy("Item category"), ["in", "not_in"]),

@@ -38,7 +38,7 @@ def todo(user, name: str):
 def _doc(doc: Document) -> dict:
     return {"id": doc.pk, "number": doc.number, "kind": doc.kind, "status": doc.status,
             "warehouse": str(doc.warehouse) if doc.warehouse_id else None,
-            "partner": str(doc.partner) if doc.partner_id else None, "amount": str(doc.total_with_tax),
+            "partner": str(doc.partner) if doc.partner_id else None, "amount": str(doc.amount),
             "created_by": str(doc.created_by)}
 
 
