@@ -17,7 +17,7 @@ from openjxc.core.display import format_money as money
 from openjxc.core.display import format_quantity as qty
 from openjxc.core.display import format_unit_amount as price
 from openjxc.documents.kinds import get_kind
-from openjxc.documents.models import Document, Status
+from openjxc.documents.models import VALUED_AT_COST, Document, Status
 
 
 @dataclass

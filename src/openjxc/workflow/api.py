@@ -44,6 +44,8 @@ class FlowIn(Strict):
     warehouses: list[Id] = Field(default_factory=list, max_length=500)
     priority: int = Field(0, ge=-1000, le=1000)
     note: text(300) = ""
+    allow_self_approval: bool = Field(False, description="the requester may approve their own document")
+    allow_same_approver: bool = Field(False, description="one person may decide several steps of a document")
 
 
 class FlowPatch(Strict):
@@ -53,6 +55,8 @@ class FlowPatch(Strict):
     priority: int | None = Field(None, ge=-1000, le=1000)
     is_active: bool | None = None
     note: text(300) = ""
+    allow_self_approval: bool | None = None
+    allow_same_approver: bool | None = None
 
 
 class VersionOut(Schema):
@@ -69,6 +73,8 @@ class FlowOut(Schema):
     priority: int
     is_active: bool
     preset: str
+    allow_self_approval: bool
+    allow_same_approver: bool
     warehouses: list[int]
     version: int
     steps: list[dict[str, Any]]

@@ -313,11 +313,18 @@ def flow_header_form(user, data, *, flow=None):
         priority = forms.IntegerField(label=gettext_lazy("Priority"), required=False, initial=0,
                                       min_value=-1000, max_value=1000)
         is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+        allow_self_approval = forms.BooleanField(
+            label=gettext_lazy("The requester may approve their own document"), required=False,
+            help_text=gettext_lazy("Off: their superior (or the step's deputy) decides in their place."))
+        allow_same_approver = forms.BooleanField(
+            label=gettext_lazy("One person may decide several steps"), required=False,
+            help_text=gettext_lazy("Off: whoever decided a step is left out of the later ones."))
 
     initial = None
     if flow is not None:
         initial = {"name": flow.name, "kind": flow.kind, "priority": flow.priority, "is_active": flow.is_active,
-                   "warehouses": [w.pk for w in flow.warehouses.all()]}
+                   "warehouses": [w.pk for w in flow.warehouses.all()],
+                   "allow_self_approval": flow.allow_self_approval, "allow_same_approver": flow.allow_same_approver}
     form = FlowHeader(data, initial=initial)
     if flow is not None:
         form.fields["kind"].disabled = True

@@ -118,7 +118,9 @@ def flow_list(request):
         d = form.cleaned_data
         try:
             flow = create_flow(by=user, name=d["name"], kind=d["kind"], warehouses=d["warehouses"],
-                               priority=d["priority"] or 0, steps=[_first_step(user)])
+                               priority=d["priority"] or 0, steps=[_first_step(user)],
+                               allow_self_approval=d["allow_self_approval"],
+                               allow_same_approver=d["allow_same_approver"])
         except DomainError as err:
             form.add_error(None, err.render_message())
         else:
@@ -175,7 +177,9 @@ def flow_detail(request, pk: int):
                     if hform.is_valid():
                         d = hform.cleaned_data
                         update_flow(flow, by=user, name=d["name"], warehouses=d["warehouses"],
-                                    priority=d["priority"] or 0, is_active=d["is_active"])
+                                    priority=d["priority"] or 0, is_active=d["is_active"],
+                                    allow_self_approval=d["allow_self_approval"],
+                                    allow_same_approver=d["allow_same_approver"])
                         messages.success(request, _("Flow saved."))
                         return redirect("workflow:flow", pk=flow.pk)
                     error = "; ".join(f"{hform.fields[f].label if f in hform.fields else ''} {', '.join(e)}"
