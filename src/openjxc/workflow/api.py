@@ -40,7 +40,9 @@ class FlowIn(Strict):
     steps: list[dict[str, Any]] = Field(..., description="ordered steps: name, approvers [{type: role|user|superior|"
                                         "warehouse_manager, role?, user?}], mode any|all|n_of_m, n, condition, "
                                         "time_limit_hours, reminders (minutes from due, up to 3), escalation "
-                                        "{rule: superior|deputy|auto_approve|auto_reject, deputy?, after_minutes?}")
+                                        "{rule: superior|deputy|auto_approve|auto_reject, deputy?, after_minutes?}, "
+                                        "post_on_approve (approve and post: when this step completes the "
+                                        "approval, the approver's approval also posts the document)")
     warehouses: list[Id] = Field(default_factory=list, max_length=500)
     priority: int = Field(0, ge=-1000, le=1000)
     note: text(300) = ""

@@ -14,12 +14,14 @@ from decimal import Decimal
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from openjxc.core import clock, notices
+from openjxc.core import clock, notices, permissions
 from openjxc.core.errors import Conflict, DomainError, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import User
 from openjxc.documents.lifecycle import Changes, transition
+from openjxc.documents.posting import post_locked
 from openjxc.documents.models import Document
+from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.workflow import conditions
 from openjxc.workflow.approvers import Resolved, active_people, resolve, separate
 from openjxc.workflow.calendar import add_working_minutes, calendar_of
@@ -399,9 +401,29 @@ def pass_step(approval, step, doc, *, by, now, changes) -> None:
     approval.state, approval.finished_at = ApprovalState.APPROVED, now
     approval.save(update_fields=["state", "finished_at"])
     transition(doc, "approve", by=by, changes=changes, step=step.position)
+    posted = post_on_approval(step, doc, by=by, changes=changes)
     record_event(company=doc.company_id, topic="workflow.approved", by=by, obj=approval,
-                 payload={"document": doc.pk, "number": doc.number})
+                 payload={"document": doc.pk, "number": doc.number, "posted": posted})
     notify_people(doc, [approval.requester_id], "workflow.approved", by=by)
+
+
+def may_post(user, doc: Document) -> bool:
+    """Whether `user` may post `doc`: the posting permission of their role, in one of their warehouses."""
+    if user is None or not permissions.allowed(user, "document.post"):
+        return False
+    scope = scoped_warehouse_ids(user)
+    return scope is None or doc.warehouse_id in scope
+
+
+def post_on_approval(step: ApprovalStep, doc: Document, *, by, changes: Changes) -> bool:
+    """"Approve and post" (issue 13, item 15): the step that completes the approval carries the option, so the
+    approver's approval also posts the document, in the same transaction and with the approver's own right to
+    post (decision 0012). A posting refusal (stock, a closed month) refuses the approval with it; an approver
+    who may not post, or a timer, leaves the document approved, waiting in the posting to-do."""
+    if not step.spec.get("post_on_approve") or not may_post(by, doc):
+        return False
+    post_locked(doc, by, changes)
+    return True
 
 
 def reject_step(approval, step, doc, *, by, reason, now, changes) -> None:

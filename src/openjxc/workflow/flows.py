@@ -27,7 +27,8 @@ MAX_STEPS = 20
 MAX_REMINDERS = 3
 APPROVER_TYPES = {"role", "user", "superior", "warehouse_manager"}
 ESCALATION_RULES = {"superior", "deputy", "auto_approve", "auto_reject"}
-STEP_KEYS = {"name", "approvers", "mode", "n", "condition", "time_limit_hours", "reminders", "escalation"}
+STEP_KEYS = {"name", "approvers", "mode", "n", "condition", "time_limit_hours", "reminders", "escalation",
+             "post_on_approve"}
 MANAGERS = {Role.ADMIN, Role.MANAGER}
 
 
@@ -86,10 +87,14 @@ def check_steps(company_id: int, steps) -> list[dict]:
                 raise ValidationFailed(field=f"{where}.reminders[{r}]", reason=_("falls before the step starts"))
             clean_reminders.append(minutes)
         escalation = _check_escalation(step.get("escalation"), f"{where}.escalation", users, limit, clean_reminders)
+        post = step.get("post_on_approve", False)
+        if not isinstance(post, bool):
+            raise ValidationFailed(field=f"{where}.post_on_approve", reason=_("must be true or false"))
         out.append({
             "name": name, "approvers": approvers, "mode": mode, "n": n_required,
             "condition": step.get("condition") or None, "time_limit_hours": limit,
             "reminders": sorted(clean_reminders), "escalation": escalation,
+            **({"post_on_approve": True} if post else {}),  # absent when off: older versions compare equal
         })
     return out
 
