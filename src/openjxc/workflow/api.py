@@ -22,6 +22,7 @@ from openjxc.workflow import conditions, selectors
 from openjxc.workflow import services as wf
 from openjxc.workflow.calendar import DEFAULT_HOURS
 from openjxc.workflow.models import Delegation, Flow, Holiday, StepApprover, WorkCalendar
+from openjxc.workflow.todo import inbox_counts, waiting_work
 
 router = Router(tags=["workflow"])
 PK = Path(..., ge=1, le=MAX_ID)
@@ -192,18 +193,31 @@ def validate_condition(request, payload: ConditionIn):
 # ---------------------------------------------------------------- inbox and acting
 
 
-@router.get("/inbox", summary="待办: waiting for me (also as a delegate), submitted by me, decided by me")
+def _doc_row(doc: Document) -> dict:
+    return {"id": doc.pk, "number": doc.number, "kind": doc.kind, "status": doc.status,
+            "warehouse": str(doc.warehouse) if doc.warehouse_id else None,
+            "to_warehouse": str(doc.to_warehouse) if doc.to_warehouse_id else None,
+            "business_on": doc.business_on, "total_quantity": doc.total_quantity}
+
+
+@router.get("/inbox", summary="待办: approvals waiting for me (also as a delegate), documents I may post, transfers "
+                              "to receive at my warehouses, counts to finish; submitted by me, decided by me")
 def inbox(request):
     company_id(request, "document.view")
     user = request.auth
-    return {"waiting": selectors.waiting_for(user), "submitted": selectors.submitted_by(user),
-            "decided": selectors.decided_by(user)}
+    work = waiting_work(user)
+    return {"waiting": work.approvals, "to_post": [_doc_row(d) for d in work.postings],
+            "to_receive": [_doc_row(d) for d in work.receipts],
+            "work": [{"name": w["name"], "label": str(w["label"]), "count": w["count"], "rows": w["rows"]}
+                     for w in work.work],
+            "counts": work.counts, "total": work.total,
+            "submitted": selectors.submitted_by(user), "decided": selectors.decided_by(user)}
 
 
-@router.get("/inbox/count", summary="How many documents wait for me")
+@router.get("/inbox/count", summary="How many things wait for me (the inbox's number and the dashboard's)")
 def inbox_count(request):
     company_id(request, "document.view")
-    return selectors.inbox_counts(request.auth)
+    return inbox_counts(request.auth)
 
 
 def _document(request, doc_id: int) -> Document:

@@ -19,8 +19,8 @@ from openjxc.core.errors import Conflict, DomainError, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import User
 from openjxc.documents.lifecycle import Changes, transition
-from openjxc.documents.posting import post_locked
 from openjxc.documents.models import Document
+from openjxc.documents.posting import post_locked
 from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.workflow import conditions
 from openjxc.workflow.approvers import Resolved, active_people, resolve, separate

@@ -29,6 +29,7 @@ from openjxc.workflow.editor import (
 )
 from openjxc.workflow.models import ApprovalState, Decision, Flow
 from openjxc.workflow.services import MANAGERS, create_flow, latest_version, update_flow
+from openjxc.workflow.todo import waiting_work
 
 TABS = ("waiting", "submitted", "decided", "alerts")
 
@@ -46,15 +47,18 @@ def inbox(request):
     tab = request.GET.get("tab", "waiting")
     if tab not in TABS:
         tab = "waiting"
-    waiting = selectors.waiting_for(user)
+    work = waiting_work(user, rows=tab == "waiting")  # the one answer: the dashboard counts the same
+    waiting = work.approvals
     my_alerts = selectors.todo(user, "alerts")  # registered by the alerts app
-    context = {"tab": tab, "waiting_count": len(waiting), "now": clock.now(),
+    context = {"tab": tab, "waiting_count": work.total, "now": clock.now(), "work": work,
                "alerts_count": my_alerts.count() if my_alerts is not None else 0}
     if tab == "alerts":
         context["alerts"] = list(my_alerts[:100]) if my_alerts is not None else []
         return render(request, "workflow/inbox.html", context)
     if tab == "waiting":
         context["items"] = waiting
+        for doc in [*work.postings, *work.receipts]:
+            doc.kind_label = str(KINDS[doc.kind].label) if doc.kind in KINDS else doc.kind
     elif tab == "submitted":
         context["items"] = selectors.submitted_by(user)
     else:
