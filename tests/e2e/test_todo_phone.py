@@ -25,7 +25,7 @@ SHOTS = Path("/tmp/shots-approvals")
 
 
 @pytest.fixture
-def work(db):
+def work(wipeable_ledger):
     team = Team(Shop())
     team.receive()
     shop = team.shop

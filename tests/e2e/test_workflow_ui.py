@@ -137,7 +137,7 @@ def test_approving_and_rejecting_from_the_inbox_on_a_phone(live_server, wipeable
         _login(page, live_server.url, "wang")
         page.goto(f"{live_server.url}/workflow/inbox/")
         page.wait_for_selector(f"#todo-{first.pk}")
-        assert "待我审批 2" in page.inner_text(".tabs")
+        assert "待我处理 2" in page.inner_text(".tabs")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         shot(page, "inbox-phone.png", full_page=True)
 
