@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from openjxc.core.models import Role
 from openjxc.documents import services as docs
 from openjxc.documents.models import Document, Status
 from openjxc.documents.services import LineInput
