@@ -180,6 +180,10 @@ class DocumentOut(Schema):
     total_amount: Decimal | None
     tax_total: Decimal | None
     total_with_tax: Decimal | None
+    amount: Decimal | None = Field(None, description="what the document is worth: total with tax, or for stock "
+                                   "documents (write-off, gain, transfer, other in/out, count) the amount at cost, "
+                                   "estimated until posted")
+    cost_total: Decimal | None = Field(None, description="stock documents: amount at cost (estimate until posted)")
     prices_include_tax: bool
     created_by: int = Field(alias="created_by_id")
     created_at: dt.datetime
@@ -196,6 +200,14 @@ class DocumentOut(Schema):
     @staticmethod
     def resolve_total_with_tax(obj, context):
         return _price(obj.kind, obj.total_with_tax, context)
+
+    @staticmethod
+    def resolve_amount(obj, context):
+        return _price(obj.kind, obj.amount, context)
+
+    @staticmethod
+    def resolve_cost_total(obj, context):
+        return cost_field(obj.cost_total, context) if obj.cost_total is not None else None
 
 
 class DocumentDetail(DocumentOut):

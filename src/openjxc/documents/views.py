@@ -26,7 +26,7 @@ from openjxc.documents.exports import DOCUMENTS_EXPORT
 from openjxc.documents.forms import DocumentFilter, DocumentHeaderForm
 from openjxc.documents.kinds import KINDS, get_kind
 from openjxc.documents.kinds.orders import ORDER_KINDS
-from openjxc.documents.models import Document, Status
+from openjxc.documents.models import VALUED_AT_COST, Document, Status
 from openjxc.documents.orders import close_order
 from openjxc.documents.pushdown import push_down
 from openjxc.documents.selectors import (
@@ -82,7 +82,7 @@ def documents(request):
     query = page.query
     return render(request, "documents/documents.html", {
         "form": form, "page": page, "query": query, "show_value": permissions.allowed(user, "stock.cost"),
-        "can_create": may_create_documents(user),
+        "can_create": may_create_documents(user), "at_cost": VALUED_AT_COST,
     })
 
 
@@ -169,6 +169,7 @@ def _render_document(request, doc: Document, *, error: str = "", error_action: s
         "doc": doc, "kind": get_kind(doc.kind), "lines": lines, "derived": derived,
         "actions": document_actions(doc, user), "create_from": create_from_kinds(doc, user),
         "show_value": permissions.allowed(user, "stock.cost"), "error": error, "error_action": error_action,
+        "at_cost": VALUED_AT_COST,
     })
 
 
