@@ -379,12 +379,22 @@ def _lines(batch: Batch, data: dict, *, priced=True) -> list[LineInput]:
 
 
 def _custom(batch: Batch, data: dict) -> dict:
-    custom = {"terminal": batch.terminal.code}
-    payment = data.get("payment")
+    """The terminal's code and how the customer paid (was refunded): `payment` {method, amount, tendered, change}
+    as the till shows it, or `payments` [{method, amount}, …] for a mixed payment. The till's sale is paid in
+    full by `payment`'s method (its amount is the till's view of the total; the server's total is what is
+    received); finance/counter.py records the receipts (refunds) at posting from `custom["payments"]`."""
+    custom: dict = {"terminal": batch.terminal.code}
+    payment, payments = data.get("payment"), data.get("payments")
     if payment is not None:
         if not isinstance(payment, dict) or len(json.dumps(payment, default=str)) > 2000:
             raise ValidationFailed(field="payment", reason=_("must be a small object"))
         custom["payment"] = payment
+        custom["payments"] = [{"method": payment.get("method")}]
+    if payments is not None:
+        if not isinstance(payments, list) or len(json.dumps(payments, default=str)) > 2000:
+            raise ValidationFailed(field="payments", reason=_("must be a small list"))
+        custom["payments"] = [{"method": p.get("method"), "amount": p.get("amount")} if isinstance(p, dict) else p
+                              for p in payments]
     return custom
 
 
