@@ -32,7 +32,14 @@ from openjxc.core.events import record_audit, record_event
 from openjxc.core.numbering import next_number
 from openjxc.core.quantities import ZERO, parse_decimal
 from openjxc.finance.effects import document_amount, live_allocations, reverse_allocations, reverse_entries
-from openjxc.finance.models import Allocation, Book, PartnerEntry, Settlement, SettlementKind, SettlementStatus
+from openjxc.finance.models import (
+    Allocation,
+    Book,
+    PartnerEntry,
+    Settlement,
+    SettlementKind,
+    SettlementStatus,
+)
 from openjxc.partners.models import Partner
 
 METHODS = {"cash": _("Cash"), "wechat": _("WeChat Pay"), "alipay": _("Alipay"), "card": _("Bank card"),
