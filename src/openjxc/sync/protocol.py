@@ -398,12 +398,19 @@ def _custom(batch: Batch, data: dict) -> dict:
     return custom
 
 
+def _lock_till(terminal: Terminal) -> None:
+    """Money the till takes is recorded under the terminal's row lock, as a till closing reads it (sync/closing.py):
+    the op's transaction updates that row at its end anyway, so this only takes the lock earlier."""
+    Terminal.objects.select_for_update().filter(pk=terminal.pk).values_list("pk", flat=True).first()
+
+
 def _sale(batch: Batch, data: dict, business_on) -> Document:
     """A sale at the till: a sales delivery (销售出库) of the store to the walk-in (or named) customer, posted."""
     terminal = batch.terminal
     customer = data.get("customer") or terminal.customer_id
     if customer is None:
         raise ValidationFailed(field="customer", reason=_("is required: this terminal has no walk-in customer"))
+    _lock_till(terminal)
     return docs.create_document(
         by=terminal.user, kind="sales_delivery", warehouse=terminal.warehouse, partner=customer,
         lines=_lines(batch, data), business_on=business_on, memo=_text(data, "memo", 500),
@@ -453,6 +460,7 @@ def _return(batch: Batch, data: dict, business_on) -> Document:
     source = _source_document(batch, data, ("sales_delivery",), "sale")
     lines = _lines(batch, data, priced=False)
     _match_source_lines(source, lines, "sales_return")
+    _lock_till(terminal)
     return docs.create_document(
         by=terminal.user, kind="sales_return", warehouse=terminal.warehouse, partner=source.partner_id,
         source=source, lines=lines, business_on=business_on, memo=_text(data, "memo", 500),
