@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zoneinfo
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,12 +19,12 @@ from openjxc.sync.models import TillClosing
 
 def closing_rows(c: TillClosing) -> list[tuple[str, str]]:
     """The closing's figures as (label, value) pairs, in the order a cashier reads them (page and print)."""
-    local = timezone.localtime(c.closed_at, timezone.get_fixed_timezone(0)) if c.closed_at else None
+    local = timezone.localtime(c.closed_at, zoneinfo.ZoneInfo(c.company.time_zone))
     rows = [
         (_("Number"), c.number),
         (_("Till"), f"{c.terminal.code} {c.terminal.name}"),
         (_("Cashier"), getattr(c.cashier, "display_name", "") or c.cashier.get_username()),
-        (_("Closed at"), local.strftime("%Y-%m-%d %H:%M UTC") if local else ""),
+        (_("Closed at"), local.strftime("%Y-%m-%d %H:%M")),
         (_("Sales"), str(c.sales_count)),
         (_("Float"), f"¥{c.opening_float}"),
         (_("Cash sales"), f"¥{c.cash_sales}"),
