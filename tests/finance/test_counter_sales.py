@@ -12,9 +12,12 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from openjxc.core import clock
 from openjxc.core.models import AuditRecord
+from openjxc.documents import services as docs
+from openjxc.documents.models import Document
 from openjxc.finance.models import Allocation, PartnerEntry, Settlement, SettlementStatus
 from openjxc.finance.selectors import open_credits, receivable_balance, takings
 from openjxc.partners import services as partners
@@ -98,6 +101,10 @@ def test_a_walk_in_customer_cannot_buy_without_paying_in_full_and_nothing_is_wri
     assert r.status_code == 422 and r.json()["code"] == "finance.overpaid"
     r = api.post("/documents", _delivery(books, walk_in, 3, 10, payments=[{"method": "cheque"}]))
     assert r.status_code == 422  # not a counter method
+    receipt = {**_delivery(books, walk_in, 3, 10, payments=[{"method": "cash"}]), "kind": "purchase_receipt",
+               "partner": books.supplier.pk}
+    r = api.post("/documents", receipt)
+    assert r.status_code == 422 and r.json()["data"]["field"] == "payments"  # money at once is for sales only
     assert (PartnerEntry.objects.count(), Settlement.objects.count()) == before
     assert receivable_balance(books.company.pk, walk_in.pk) == 0
     _checks(books)
@@ -212,4 +219,25 @@ def test_a_till_sale_paid_short_for_a_walk_in_customer_is_refused_not_booked(boo
     (result,) = _push(raw, [op]).json()["results"]
     assert result["status"] == "refused" and result["error"]["code"] == "finance.walk_in_unpaid"
     assert receivable_balance(books.company.pk, walk_in.pk) == 0
+    _checks(books)
+
+
+# ---------------------------------------------------------------- the document form
+
+
+def test_a_delivery_entered_on_the_document_form_as_paid_by_wechat_is_paid_when_posted(books, client):
+    client.force_login(books.admin)
+    r = client.post(reverse("web:document_new"), {
+        "kind": "sales_delivery", "warehouse": books.main.pk, "partner": books.customer.pk,
+        "business_on": str(DAY), "payment_method": "wechat",
+        "line_item": ["F001"], "line_qty": ["3"], "line_price": ["10"]})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    doc = Document.objects.get(kind="sales_delivery")
+    assert doc.custom["payments"] == [{"method": "wechat"}]
+    # the draft's page offers the payment again; it may be changed until posting
+    edit = client.get(reverse("web:document_edit", args=[doc.pk]))
+    assert 'value="wechat" selected' in edit.content.decode()
+    docs.advance_document(doc, by=books.admin, to="posted")
+    assert Settlement.objects.get(document=doc).method == "wechat"
+    assert receivable_balance(books.company.pk, books.customer.pk) == 0
     _checks(books)

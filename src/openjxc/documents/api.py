@@ -12,7 +12,7 @@ from ninja import Field, FilterLookup, FilterSchema, Path, Query, Router, Schema
 from ninja import Status as HttpStatus
 from pydantic import ConfigDict
 
-from openjxc.core.errors import PermissionDenied
+from openjxc.core.errors import PermissionDenied, ValidationFailed
 from openjxc.core.schemas import (
     MAX_ID,
     CustomFields,
@@ -325,6 +325,8 @@ def create_document(request, payload: DocumentIn):
     header = _header(payload, partial=False)
     header["source"] = source
     payments = header.pop("payments", None)
+    if payments and payload.kind not in ("sales_delivery", "sales_return"):
+        raise ValidationFailed(field="payments", reason=_("only a sales delivery or a sales return is paid at once"))
     if payments:  # kept on the document; finance/counter.py records them when it is posted
         header["custom"] = {**(header.get("custom") or {}),
                             "payments": [{"method": p["method"], "amount": None if p["amount"] is None
