@@ -156,24 +156,6 @@ def price_for(company, partner, item, quantity, on: dt.date, *, unit=None) -> Pr
     return Price(round_price(item.sale_price * factor), True, unit_id, None, ZERO, item.tax_rate)
 
 
-def last_purchase_price(company_id: int, item_id: int, supplier_id: int | None = None) -> Decimal | None:
-    """The unit price (per base unit, excluding tax) of the latest posted purchase receipt of the item,
-    from `supplier_id` if given; None if it was never bought."""
-    from openjxc.documents.models import DocumentLine, Status
-
-    qs = DocumentLine.objects.filter(
-        document__company_id=company_id, document__kind="purchase_receipt", document__status=Status.POSTED,
-        item_id=item_id,
-    )
-    if supplier_id is not None:
-        qs = qs.filter(document__partner_id=supplier_id)
-    row = qs.order_by("-document__business_on", "-document__posted_at", "-id").values_list("amount", "quantity").first()
-    if row is None:
-        return None
-    amount, quantity = row
-    return round_price(amount / quantity)
-
-
 # ---------------------------------------------------------------- price list services
 
 

@@ -331,7 +331,7 @@ def create_document(request, payload: DocumentIn):
         header["custom"] = {**(header.get("custom") or {}),
                             "payments": [{"method": p["method"], "amount": None if p["amount"] is None
                                           else str(p["amount"])} for p in payments]}
-    return HttpStatus(201, docs.create_document(by=request.auth, lines=_lines(payload.lines), **header))
+    return HttpStatus(201, docs.create_document(by=request.auth, lines=_lines(payload.lines) or [], **header))
 
 
 @router.patch("/{int:doc_id}", response=DocumentDetail, summary="Edit a draft (only the fields sent)")
@@ -357,7 +357,7 @@ def approve_document(request, doc_id: int = PK):
 
 
 @router.post("/{int:doc_id}/reject", response=DocumentDetail)
-def reject_document(request, payload: ReasonIn = None, doc_id: int = PK):
+def reject_document(request, payload: ReasonIn | None = None, doc_id: int = PK):
     reason = payload.reason if payload else ""
     return docs.reject_document(_load(request, doc_id), by=request.auth, reason=reason)
 
@@ -373,7 +373,7 @@ def void_document(request, payload: VoidIn, doc_id: int = PK):
 
 
 @router.post("/{int:doc_id}/cancel", response=DocumentDetail)
-def cancel_document(request, payload: ReasonIn = None, doc_id: int = PK):
+def cancel_document(request, payload: ReasonIn | None = None, doc_id: int = PK):
     reason = payload.reason if payload else ""
     return docs.cancel_document(_load(request, doc_id), by=request.auth, reason=reason)
 
