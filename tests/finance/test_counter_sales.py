@@ -241,3 +241,13 @@ def test_a_delivery_entered_on_the_document_form_as_paid_by_wechat_is_paid_when_
     assert Settlement.objects.get(document=doc).method == "wechat"
     assert receivable_balance(books.company.pk, books.customer.pk) == 0
     _checks(books)
+
+
+def test_the_receipts_page_filters_by_method(books, api, client):
+    api.post("/documents", _delivery(books, books.customer, 1, 10, payments=[{"method": "cash"}]))
+    api.post("/documents", _delivery(books, books.customer, 2, 10, payments=[{"method": "alipay"}]))
+    cash, alipay = (Settlement.objects.get(method=m) for m in ("cash", "alipay"))
+    client.force_login(books.admin)
+    page = client.get(reverse("web:settlements"), {"method": "alipay"}).content.decode()
+    assert alipay.number in page and cash.number not in page
+    _checks(books)

@@ -82,13 +82,22 @@ def payments_of(doc) -> list[Payment]:
     return [p for p in out if p.amount > 0]
 
 
+def _is_walk_in(doc) -> bool:
+    """Whether the document's partner is the walk-in customer: from the partner the document already holds (a
+    document created and posted at once), else one look-up."""
+    partner = doc._state.fields_cache.get("partner")
+    if partner is not None:
+        return partner.is_walk_in
+    return Partner.objects.filter(pk=doc.partner_id, is_walk_in=True).exists()
+
+
 def check_payments(doc, lines, by) -> None:
     """before_post: the payments are well formed, and a walk-in customer pays (is refunded) in full."""
     if doc.kind not in KIND_OF or doc.partner_id is None:
         return
     paid = sum((p.amount for p in payments_of(doc)), ZERO)
     total = document_amount(doc)
-    if paid != total and Partner.objects.filter(pk=doc.partner_id, is_walk_in=True).exists():
+    if paid != total and _is_walk_in(doc):
         raise DomainError(
             "finance.walk_in_unpaid",
             _("%(partner)s is a walk-in customer and carries no balance: the document must be paid in full "
