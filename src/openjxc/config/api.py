@@ -124,6 +124,7 @@ def _register_routers():
     api.add_router("/periods", "openjxc.stock.api_periods.router")
     api.add_router("/excel", "openjxc.web.excel_api.router")
     api.add_router("/sync", "openjxc.sync.api_terminals.router")
+    api.add_router("/sync", "openjxc.sync.api_closings.router")
     api.add_router("/feed", "openjxc.sync.api_feed.router")
     api.add_router("/", "openjxc.alerts.api.alerts.router")
     api.add_router("/reports", "openjxc.reports.api.router")

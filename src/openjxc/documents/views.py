@@ -23,7 +23,7 @@ from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.documents import search
 from openjxc.documents import services as doc_services
 from openjxc.documents.exports import DOCUMENTS_EXPORT
-from openjxc.documents.forms import DocumentFilter, DocumentHeaderForm
+from openjxc.documents.forms import PAID_KINDS, DocumentFilter, DocumentHeaderForm, payments_custom
 from openjxc.documents.kinds import KINDS, get_kind
 from openjxc.documents.kinds.orders import ORDER_KINDS
 from openjxc.documents.models import VALUED_AT_COST, Document, Status
@@ -356,6 +356,7 @@ def document_new(request):
                 by=user, kind=data["kind"], warehouse=data["warehouse"], to_warehouse=data["to_warehouse"],
                 partner=data["partner"], business_on=data["business_on"], memo=data["memo"],
                 lines=_line_inputs(user.company_id, rows), source=int(source) if source.isdigit() else None,
+                custom=payments_custom({}, data["payment_method"]) if data["kind"] in PAID_KINDS else None,
             )
         except DomainError as err:
             error = err.render_message()
