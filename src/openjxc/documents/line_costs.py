@@ -85,9 +85,9 @@ def add_line_costs(changes: list[tuple[int, int | None, Decimal]]) -> None:
     # a stock document's amount at cost is the value of its moves: it follows them (documents/valuation.py)
     by_doc: dict[int, Decimal] = {}
     for line, change in delta.items():
-        doc = lines[line][0] if line in lines else None
-        if doc is not None:
-            by_doc[doc] = by_doc.get(doc, Decimal(0)) + change
+        owner = lines[line][0] if line in lines else None
+        if owner is not None:
+            by_doc[owner] = by_doc.get(owner, Decimal(0)) + change
     docs = Document.objects.filter(pk__in=by_doc, kind__in=VALUED_AT_COST).values_list("pk", "cost_total")
     update_rows(Document, ("cost_total",), [((total or 0) + by_doc[pk], pk) for pk, total in docs])
 

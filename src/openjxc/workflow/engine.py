@@ -418,7 +418,7 @@ def may_post(user, doc: Document) -> bool:
 def post_on_approval(step: ApprovalStep, doc: Document, *, by, changes: Changes) -> bool:
     """"Approve and post" (issue 13, item 15): the step that completes the approval carries the option, so the
     approver's approval also posts the document, in the same transaction and with the approver's own right to
-    post (decision 0012). A posting refusal (stock, a closed month) refuses the approval with it; an approver
+    post (decision 0013). A posting refusal (stock, a closed month) refuses the approval with it; an approver
     who may not post, or a timer, leaves the document approved, waiting in the posting to-do."""
     if not step.spec.get("post_on_approve") or not may_post(by, doc):
         return False
