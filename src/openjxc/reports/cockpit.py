@@ -28,6 +28,7 @@ from openjxc.alerts.selectors import visible_alerts
 from openjxc.core import clock
 from openjxc.reports.access import may_read_balances, shows_cost, warehouse_scope
 from openjxc.reports.kpi_run import compute
+from openjxc.reports.kpis import KpiResult
 from openjxc.reports.query import Query, run
 from openjxc.reports.semantic import KPIS, MEASURES, formula
 
@@ -123,8 +124,9 @@ def kpi(company, name: str, q: Query, *, by: str | None = None):
     key = (f"cockpit:{company.pk}:{company.created_at.timestamp()}:{name}:{by}:{q.start}:{q.end}:{scope}:"
            f"{int(q.show_cost)}")
     res = cache.get(key)
-    if res is None:
-        res = compute(company, name, q, by=by)
+    if res is None:  # kept without its detail (`extra`: every item's ageing rows), which no tile reads
+        full = compute(company, name, q, by=by)
+        res = KpiResult(full.name, full.rows, {})
         cache.set(key, res, SLOW_TTL)
     return res
 
