@@ -24,6 +24,7 @@ from openjxc.reports.access import may_read
 from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.stock.models import STOCKED_KINDS, StockBalance, StockMove
 from openjxc.web.pages import company_page, company_today
+from openjxc.workflow.todo import work_count
 
 
 def dashboard_figures(user) -> dict:
@@ -58,8 +59,8 @@ def dashboard_figures(user) -> dict:
         .count(),
         "below_safety": below.count(),
         "negative": balances.filter(quantity__lt=0).count(),
-        "awaiting_approval": visible_documents(user).filter(status=Status.SUBMITTED).count()
-        if permissions.allowed(user, "document.approve") else None,
+        # the inbox's own number (workflow/todo.py): approvals, postings, transfers to receive, counts
+        "to_do": work_count(user),
     }
 
     # moves per day over 30 days: into and out of the visible stocked locations
