@@ -105,6 +105,8 @@ class SettlementOut(Schema):
     method: str
     reference: str
     memo: str
+    document: int | None = Field(None, alias="document_id", description="taken at the counter with this document")
+    till: str = Field("", description="the terminal code of a till sale or return")
     created_at: dt.datetime
     posted_at: dt.datetime | None
     voided_at: dt.datetime | None
@@ -116,8 +118,8 @@ class SettlementOut(Schema):
 
     @staticmethod
     def resolve_unallocated(obj):
-        if obj.status != SettlementStatus.POSTED:
-            return Decimal(0)
+        if obj.status != SettlementStatus.POSTED or obj.kind == SettlementKind.REFUND:
+            return Decimal(0)  # a refund is settled by the return it was given for
         return obj.amount - sum((a.amount for a in Allocation.objects.filter(settlement=obj)), Decimal(0))
 
 
@@ -131,8 +133,10 @@ class SettlementDetail(SettlementOut):
 
 class SettlementFilters(FilterSchema):
     q: Annotated[search_text(), FilterLookup("number__icontains")] = Field(None, description="substring of the number")
-    kind: Literal["receipt", "payment"] | None = None
+    kind: Literal["receipt", "payment", "refund"] | None = None
     status: SettlementStatus | None = None
+    method: str | None = Field(None, description="cash, wechat, alipay, card, bank, …")
+    till: str | None = Field(None, description="the terminal code of the till")
     partner: Annotated[Id | None, FilterLookup("partner_id")] = None
     date_from: Annotated[dt.date | None, FilterLookup("business_on__gte")] = None
     date_to: Annotated[dt.date | None, FilterLookup("business_on__lte")] = None
@@ -347,6 +351,22 @@ def partner_statement(request, params: Query[StatementParams], pk: int = PK):
 def put_terms(request, payload: TermsIn, pk: int = PK):
     p = _partner(request, pk, "open_items")  # the service requires finance.terms
     return fin.set_payment_terms(p, by=request.auth, days=payload.payment_terms_days)
+
+
+class TakingsOut(Schema):
+    method: str
+    received: Decimal
+    refunded: Decimal
+    net: Decimal
+    count: int
+
+
+@router.get("/takings", response=list[TakingsOut],
+            summary="The day's takings by method (收款汇总): receipts less refunds, optionally of one till")
+def takings(request, date: dt.date | None = None, date_to: dt.date | None = None, till: str | None = None):
+    company = _company(request)
+    day = date or clock.today(request.auth.company.time_zone)
+    return sel.takings(company, day, date_to or day, till=till)
 
 
 @router.get("/aging", response=list[AgingRowOut], summary="账龄: open amounts by age (0-30/31-60/61-90/90+)")

@@ -44,7 +44,7 @@ BUCKET_LABELS = {"0-30": gettext_lazy("0–30 days"), "31-60": gettext_lazy("31�
                  "61-90": gettext_lazy("61–90 days"), "90+": gettext_lazy("Over 90 days")}
 METHODS = [("", "—"), ("cash", gettext_lazy("Cash")), ("bank", gettext_lazy("Bank transfer")),
            ("wechat", gettext_lazy("WeChat Pay")), ("alipay", gettext_lazy("Alipay")),
-           ("cheque", gettext_lazy("Cheque"))]
+           ("card", gettext_lazy("Bank card")), ("cheque", gettext_lazy("Cheque"))]
 
 
 METHOD_LABELS = dict(METHODS[1:])
@@ -87,6 +87,8 @@ class SettlementFilter(forms.Form):
                              choices=[("", gettext_lazy("All kinds"))] + list(SettlementKind.choices))
     status = forms.ChoiceField(label=gettext_lazy("Status"), required=False,
                                choices=[("", gettext_lazy("All statuses"))] + list(SettlementStatus.choices))
+    method = forms.ChoiceField(label=gettext_lazy("Method"), required=False,
+                               choices=[("", gettext_lazy("All methods"))] + METHODS[1:])
     q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=100,
                         widget=forms.TextInput(attrs={"type": "search",
                                                       "placeholder": gettext_lazy("Number or partner")}))
@@ -107,6 +109,8 @@ def settlements(request):
             qs = qs.filter(kind=d["kind"])
         if d["status"]:
             qs = qs.filter(status=d["status"])
+        if d["method"]:
+            qs = qs.filter(method=d["method"])
         term = d["q"].strip()
         if term:
             qs = qs.filter(Q(number__icontains=term) | Q(partner__name__icontains=term)
@@ -169,7 +173,7 @@ def settlement_new(request):
     user = request.user
     _require(user, "finance.record")
     kind = request.GET.get("kind") or request.POST.get("kind") or SettlementKind.RECEIPT
-    if kind not in SettlementKind.values:
+    if kind not in ROLE_OF:  # refunds are taken at the counter with a return, not entered here
         raise Http404(_("Unknown kind."))
     today, _start = company_today(user)
     data = request.POST if request.method == "POST" else None

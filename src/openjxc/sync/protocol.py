@@ -394,13 +394,29 @@ def _lines(batch: Batch, data: dict, *, priced=True) -> list[LineInput]:
 
 
 def _custom(batch: Batch, data: dict) -> dict:
-    custom = {"terminal": batch.terminal.code}
-    payment = data.get("payment")
+    """The terminal's code and how the customer paid (was refunded): `payment` {method, amount, tendered, change}
+    as the till shows it, or `payments` [{method, amount}, …] for a mixed payment. The till's sale is paid in
+    full by `payment`'s method (its amount is the till's view of the total; the server's total is what is
+    received); finance/counter.py records the receipts (refunds) at posting from `custom["payments"]`."""
+    custom: dict = {"terminal": batch.terminal.code}
+    payment, payments = data.get("payment"), data.get("payments")
     if payment is not None:
         if not isinstance(payment, dict) or len(json.dumps(payment, default=str)) > 2000:
             raise ValidationFailed(field="payment", reason=_("must be a small object"))
         custom["payment"] = payment
+        custom["payments"] = [{"method": payment.get("method")}]
+    if payments is not None:
+        if not isinstance(payments, list) or len(json.dumps(payments, default=str)) > 2000:
+            raise ValidationFailed(field="payments", reason=_("must be a small list"))
+        custom["payments"] = [{"method": p.get("method"), "amount": p.get("amount")} if isinstance(p, dict) else p
+                              for p in payments]
     return custom
+
+
+def _lock_till(terminal: Terminal) -> None:
+    """Money the till takes is recorded under the terminal's row lock, as a till closing reads it (sync/closing.py):
+    the op's transaction updates that row at its end anyway, so this only takes the lock earlier."""
+    Terminal.objects.select_for_update().filter(pk=terminal.pk).values_list("pk", flat=True).first()
 
 
 def _sale(batch: Batch, data: dict, business_on) -> Document:
@@ -409,6 +425,7 @@ def _sale(batch: Batch, data: dict, business_on) -> Document:
     customer = data.get("customer") or terminal.customer_id
     if customer is None:
         raise ValidationFailed(field="customer", reason=_("is required: this terminal has no walk-in customer"))
+    _lock_till(terminal)
     return docs.create_document(
         by=terminal.user, kind="sales_delivery", warehouse=terminal.warehouse, partner=customer,
         lines=_lines(batch, data), business_on=business_on, memo=_text(data, "memo", 500),
@@ -462,6 +479,7 @@ def _return(batch: Batch, data: dict, business_on) -> Document:
                           number=source.number)
     lines = _lines(batch, data, priced=False)
     _match_source_lines(source, lines, "sales_return")
+    _lock_till(terminal)
     return docs.create_document(
         by=terminal.user, kind="sales_return", warehouse=terminal.warehouse, partner=source.partner_id,
         source=source, lines=lines, business_on=business_on, memo=_text(data, "memo", 500),
