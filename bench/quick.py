@@ -62,6 +62,9 @@ def main() -> None:
         with CaptureQueriesContext(connection) as ctx:
             posting.deliver(by, world, rng, one_tx=True, advance_to=True)
         stmts = len(ctx.captured_queries)
+        if "-v" in sys.argv:
+            for q in ctx.captured_queries:
+                print("  ", q["sql"][:160])
         cpu0, t0 = time.process_time(), time.perf_counter()
         for _ in range(n):
             posting.deliver(by, world, rng, one_tx=True, advance_to=True)

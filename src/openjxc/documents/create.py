@@ -345,10 +345,11 @@ def create_document(
         placeholder, doc.number = doc.number, next_number(company, k.prefix, day)
         changes.fields.add("number")
         for row in [*(e.payload for e in changes.events), *(a.after for a in changes.audits)]:
-            if row and row.get("number") == placeholder:
-                row["number"] = doc.number
+            for key in ("number", "document"):  # the document's own records, and the books' (partner ledger)
+                if row and row.get(key) == placeholder:
+                    row[key] = doc.number
     result = changes.flush()
-    search.index_document(doc, built)
+    search.index_document(doc, built, new=True)
     return result
 
 

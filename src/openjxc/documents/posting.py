@@ -70,7 +70,7 @@ def post_locked(doc: Document, by: User, changes: Changes, lines=None) -> None:
         result = post_moves(planned, company=doc.company, by=by, business_on=doc.business_on, document=doc,
                             events=changes.events)
         _record_line_costs(doc, lines, result)
-    hooks.run_on_post(doc, lines, by)
+    hooks.run_on_post(doc, lines, by, events=changes.events)
     transition(doc, "post", by=by, changes=changes)
 
 
