@@ -334,6 +334,7 @@ def create_document(
     for ln in built:
         ln.document = doc
     insert_objects(built, returning_pk=True)
+    doc.held_lines = []  # posting (documents/posting.py) sets None when it writes lines of its own
     changes = Changes(doc)
     changes.events.append(make_event(company=company, topic="document.created", by=by, obj=doc,
                                      payload=_snapshot(doc)))
@@ -350,6 +351,8 @@ def create_document(
                     row[key] = doc.number
     result = changes.flush()
     search.index_document(doc, built, new=True)
+    if doc.held_lines is not None:  # unless posting split a line by lot: what was written, for the response
+        doc.held_lines = sorted(built, key=lambda ln: ln.line_no)
     return result
 
 

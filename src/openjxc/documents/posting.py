@@ -208,6 +208,7 @@ def _record_line_costs(doc: Document, lines: list[DocumentLine], result) -> None
     update_rows(DocumentLine, ("cost_amount", "lot", "lot_code"),
                 [(ln.cost_amount, ln.lot_id, ln.lot_code, ln.pk) for ln in lines])
     if extra:
+        doc.held_lines = None  # the lines create_document holds are no longer all of them (documents/api.py)
         split = [ln for ln in lines if ln.unit_id == ln.item.base_unit_id and ln.factor == 1]
         DocumentLine.objects.bulk_update(split, ["quantity", "unit_quantity", "amount", "tax_amount", "amount_with_tax",
                                                  "unit", "factor", "unit_price"])
