@@ -13,7 +13,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "openjxc"
 # the apps mypy checks (pyproject.toml [tool.mypy] packages)
-TYPED_APPS = ("core", "stock")
+TYPED_APPS = ("core", "stock", "documents")
 ACTOR_TYPES = {"User", "User | None", "Optional[User]"}
 
 

@@ -30,9 +30,9 @@ def test_balances_ledger_fefo(api, shop):
     assert [(r["lot_code"], D(r["quantity"])) for r in rows["items"]] == [("L-LATE", 5)]
     assert api.get("/stock/balances", {"as_of": "2025-12-31"}).json()["count"] == 0
 
-    ledger = api.get("/stock/ledger", {"item": shop.milk.pk}).json()
-    assert [D(r["quantity_after"]) for r in ledger] == [5, 9]
-    assert ledger[1]["document_number"].startswith("CGRK-") and D(ledger[1]["value_after"]) == 27
+    ledger = api.get("/stock/ledger", {"item": shop.milk.pk}).json()  # newest first
+    assert [D(r["quantity_after"]) for r in ledger] == [9, 5]
+    assert ledger[0]["document_number"].startswith("CGRK-") and D(ledger[0]["value_after"]) == 27
 
     # FEFO: the lot that expires first is picked first
     fefo = api.get("/stock/fefo", {"item": shop.milk.pk, "warehouse": shop.main.pk, "quantity": "6"}).json()
@@ -45,6 +45,32 @@ def test_balances_ledger_fefo(api, shop):
     check = api.get("/stock/check-ledger").json()
     assert check == {"ok": True, "problems": []}
     assert_ledger_consistent()
+
+
+def test_the_item_ledger_shows_the_newest_moves_first_and_pages_back_through_history(api, shop):
+    # 30 receipts of 1..30 kg (465 kg), then 5 kg sold: 460 kg left
+    for n in range(1, 31):
+        api.post("/documents", receipt_body(shop, qty=str(n), price="2", advance_to="posted"))
+    sale = {"kind": "sales_delivery", "warehouse": shop.main.pk, "partner": shop.customer.pk, "advance_to": "posted",
+            "lines": [{"item": shop.flour.pk, "quantity": "5", "unit_price": "3"}]}
+    assert api.post("/documents", sale).status_code == 201
+    first = api.get("/stock/ledger", {"item": shop.flour.pk, "limit": 10}).json()
+    assert D(first[0]["quantity_change"]) == -5 and D(first[0]["quantity_after"]) == 460
+    assert [D(r["quantity_change"]) for r in first[1:]] == list(range(30, 21, -1))
+    # page back with the last id: every move exactly once, the balance after each consistent with its change
+    seen, before = list(first), first[-1]["id"]
+    while True:
+        page = api.get("/stock/ledger", {"item": shop.flour.pk, "limit": 10, "before": before}).json()
+        if not page:
+            break
+        seen += page
+        before = page[-1]["id"]
+    assert len(seen) == 31 and len({r["id"] for r in seen}) == 31
+    assert [r["id"] for r in seen] == sorted((r["id"] for r in seen), reverse=True)
+    for newer, older in zip(seen, seen[1:], strict=False):
+        assert D(newer["quantity_after"]) - D(newer["quantity_change"]) == D(older["quantity_after"])
+        assert D(newer["value_after"]) - D(newer["value_change"]) == D(older["value_after"])
+    assert D(seen[-1]["quantity_after"]) == 1 and D(seen[-1]["value_after"]) == 2
 
 
 def test_cost_hidden_and_ledger_check_refused(api, as_user, shop):

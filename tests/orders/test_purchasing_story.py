@@ -6,12 +6,12 @@ from decimal import Decimal as D
 
 import pytest
 
-from openjxc.catalog.pricing import last_purchase_price
 from openjxc.core.errors import DomainError
 from openjxc.documents import orders
 from openjxc.documents import services as docs
 from openjxc.documents.models import Status
 from openjxc.documents.on_time import on_time_rate
+from openjxc.documents.selectors import last_purchase_price
 from tests.conftest import assert_ledger_consistent
 from tests.orders.helpers import assert_partner_ledger_consistent, confirm, ln, set_company_setting
 

@@ -194,6 +194,24 @@ def test_item_card_shows_running_balance(client, stocked):
     assert "-30" in body and "350.00" in body
 
 
+def test_item_card_pages_back_from_the_newest_moves(client, stocked):
+    from openjxc.stock.views import CARD_ROWS
+
+    shop = stocked  # 100 kg of flour received
+    for _ in range(CARD_ROWS + 4):
+        shop.sell(shop.flour, "0.5")
+    c = client_for(client, shop.admin)
+    first = c.get(reverse("web:item_card", args=[shop.flour.pk]), **EN)
+    rows = first.context["rows"]
+    assert len(rows) == CARD_ROWS and rows[0]["quantity_after"] == D("48") and first.context["older"]
+    assert "Older moves" in first.content.decode()
+    second = c.get(reverse("web:item_card", args=[shop.flour.pk]), {"before": first.context["older"]}, **EN)
+    rest = second.context["rows"]
+    assert [r["quantity_after"] for r in rest] == [D("98"), D("98.5"), D("99"), D("99.5"), D("100")]
+    assert rows[-1]["quantity_after"] - rows[-1]["quantity_change"] == rest[0]["quantity_after"]
+    assert second.context["older"] is None and "Newest" in second.content.decode()
+
+
 def test_item_card_of_another_company_is_404(client, stocked):
     from tests.conftest import Shop
 

@@ -31,8 +31,6 @@ from openjxc.core.schemas import (
     search_text,
     text,
 )
-from openjxc.stock.access import require_warehouse
-from openjxc.stock.models import Warehouse
 
 router = Router(tags=["catalog"])
 PK = Path(..., ge=1, le=MAX_ID)
@@ -322,16 +320,6 @@ def add_item_unit(request, payload: ItemUnitIn, item_id: int = PK):
     unit = get_or_404(_units(request), payload.unit, "unit")
     catalog.add_item_unit(item, by=request.auth, unit=unit, factor=payload.factor)
     return Status(201, item)
-
-
-@router.put("/items/{int:item_id}/levels/{int:warehouse_id}", response=LevelOut,
-            summary="Safety stock, reorder point and maximum in one warehouse")
-def set_levels(request, payload: LevelsIn, item_id: int = PK, warehouse_id: int = PK):
-    permissions.require(request.auth, "masterdata.edit")
-    item = get_or_404(_items(request), item_id, "item")
-    warehouse = get_or_404(Warehouse.objects.filter(company_id=request.auth.company_id), warehouse_id, "warehouse")
-    require_warehouse(request.auth, warehouse)
-    return catalog.set_levels(item, warehouse, by=request.auth, **payload.dict(exclude_unset=True))
 
 
 # ---------------------------------------------------------------- barcode lookup

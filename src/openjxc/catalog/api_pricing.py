@@ -12,7 +12,6 @@ from ninja import Status as HttpStatus
 
 from openjxc.catalog import pricing
 from openjxc.catalog.models import CustomerGroup, Item, PriceList
-from openjxc.core.errors import NotFound
 from openjxc.core.schemas import (
     Id,
     NonNegQty,
@@ -208,11 +207,3 @@ def price_lookup(request, query: Query[PriceQuery]):
     partner = get_or_404(Partner.objects.filter(company_id=cid), query.partner, "partner") if query.partner else None
     on = query.on or clock.today(request.auth.company.time_zone)
     return pricing.price_for(cid, partner, item, query.quantity, on, unit=query.unit)
-
-
-@router.get("/last-purchase-price", response=dict, summary="The last posted purchase price (excl. tax, base unit)")
-def last_purchase_price(request, item: Id, supplier: Id | None = None):
-    cid = company_id(request, "stock.cost")
-    if not Item.objects.filter(company_id=cid, pk=item).exists():
-        raise NotFound("item", item)
-    return {"item": item, "supplier": supplier, "price": pricing.last_purchase_price(cid, item, supplier)}

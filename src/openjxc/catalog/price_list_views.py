@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -20,6 +18,7 @@ from openjxc.catalog.models import (
 )
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError, ValidationFailed
+from openjxc.core.quantities import parse_decimal
 from openjxc.partners.models import Partner, PartnerKind
 from openjxc.web.form_pages import CHECKBOX, plain, show_error
 from openjxc.web.form_pages import require_masterdata_edit as _require_edit
@@ -88,11 +87,11 @@ def _price_inputs(company_id: int, rows: list[dict]) -> list[pricing.PriceInput]
                 raise ValidationFailed(field=_("line %(n)s") % {"n": n},
                                        reason=_("unit %(code)s was not found") % {"code": row["unit"]})
             unit = u.pk
-        try:
-            price = Decimal(row["price"] or "x")
-            min_qty = Decimal(row["min_qty"] or "0")
-        except InvalidOperation:
-            raise ValidationFailed(field=_("line %(n)s") % {"n": n}, reason=_("needs a price and a number")) from None
+        line = _("line %(n)s") % {"n": n}
+        if not row["price"]:
+            raise ValidationFailed(field=line, reason=_("needs a price and a number"))
+        price = parse_decimal(row["price"], line, places=6)
+        min_qty = parse_decimal(row["min_qty"] or "0", line, places=4)
         out.append(pricing.PriceInput(item=item.pk, unit=unit, price=price, min_quantity=min_qty,
                                       tax_inclusive=row["tax"] != "0"))
     return out

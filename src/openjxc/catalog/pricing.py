@@ -20,6 +20,7 @@ from openjxc.core import permissions
 from openjxc.core.errors import ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.masterdata import apply_changes, save_master, snapshot
+from openjxc.core.quantities import parse_decimal
 from openjxc.partners.models import Partner
 
 ZERO = Decimal("0")
@@ -40,11 +41,8 @@ def round_price(value: Decimal) -> Decimal:
 
 def check_tax_rate(rate, field: str = "tax_rate") -> Decimal:
     """The rate as a Decimal if it is one of VAT_RATES (0.13, not 13), else ValidationFailed."""
-    try:
-        d = Decimal(str(rate))
-    except ArithmeticError:
-        raise ValidationFailed(field=field, reason=_("is not a number")) from None
-    if not d.is_finite() or d not in VAT_RATES:
+    d = parse_decimal(rate, field)
+    if d not in VAT_RATES:
         raise ValidationFailed(field=field, reason=_("must be one of the VAT rates 0.13, 0.09, 0.06, 0.03 or 0"))
     return d.quantize(Decimal("0.0001"))
 
@@ -59,11 +57,8 @@ class LineAmounts:
 
 def check_discount_rate(rate, field: str = "discount_rate") -> Decimal:
     """A discount as a fraction (0.05 for 5% off), from 0 up to 1, at most 4 decimal places."""
-    try:
-        d = Decimal(str(rate))
-    except ArithmeticError:
-        raise ValidationFailed(field=field, reason=_("is not a number")) from None
-    if not d.is_finite() or not (0 <= d <= 1) or d != d.quantize(Decimal("0.0001")):
+    d = parse_decimal(rate, field, negative=True)
+    if not (0 <= d <= 1) or d != d.quantize(Decimal("0.0001")):
         raise ValidationFailed(field=field, reason=_("must be a fraction from 0 to 1 (0.05 is 5 percent off)"))
     return d
 
@@ -154,24 +149,6 @@ def price_for(company, partner, item, quantity, on: dt.date, *, unit=None) -> Pr
     if unit_id != item.base_unit_id:
         factor = ItemUnit.objects.filter(item=item, unit_id=unit_id).values_list("factor", flat=True).first() or 1
     return Price(round_price(item.sale_price * factor), True, unit_id, None, ZERO, item.tax_rate)
-
-
-def last_purchase_price(company_id: int, item_id: int, supplier_id: int | None = None) -> Decimal | None:
-    """The unit price (per base unit, excluding tax) of the latest posted purchase receipt of the item,
-    from `supplier_id` if given; None if it was never bought."""
-    from openjxc.documents.models import DocumentLine, Status
-
-    qs = DocumentLine.objects.filter(
-        document__company_id=company_id, document__kind="purchase_receipt", document__status=Status.POSTED,
-        item_id=item_id,
-    )
-    if supplier_id is not None:
-        qs = qs.filter(document__partner_id=supplier_id)
-    row = qs.order_by("-document__business_on", "-document__posted_at", "-id").values_list("amount", "quantity").first()
-    if row is None:
-        return None
-    amount, quantity = row
-    return round_price(amount / quantity)
 
 
 # ---------------------------------------------------------------- price list services

@@ -13,6 +13,7 @@ from openjxc.core import permissions
 from openjxc.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.masterdata import apply_changes, save_master, snapshot
+from openjxc.core.quantities import parse_decimal
 
 ITEM_FIELDS = ["code", "name", "spec", "category", "base_unit", "tracking", "shelf_life_days", "purchase_price",
                "sale_price", "tax_rate", "is_active"]
@@ -129,9 +130,7 @@ def add_barcode(item: Item, *, by, code: str, unit: Unit | None = None) -> Barco
 
 
 def add_item_unit(item: Item, *, by, unit: Unit, factor) -> ItemUnit:
-    factor = Decimal(str(factor))
-    if factor <= 0:
-        raise ValidationFailed(field="factor", reason=_("must be greater than zero"))
+    factor = parse_decimal(factor, "factor", zero=False)
     if unit.pk == item.base_unit_id:
         raise ValidationFailed(field="unit", reason=_("is already the base unit"))
     iu, _created = ItemUnit.objects.update_or_create(item=item, unit=unit, defaults={"factor": factor})

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import threading
 
-from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import DocsBase
 from ninja.security import django_auth
-from ninja.utils import check_csrf
 
+from openjxc.core.api_auth import api_auth
 from openjxc.core.errors import DomainError
-
-
-def api_auth(request: HttpRequest):
-    """Token (Authorization: Bearer) or the browser session (with CSRF on unsafe methods)."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return None
-    if getattr(request, "auth_via_token", False):
-        return user
-    if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
-        return None
-    return user
 
 
 class LocalSwagger(DocsBase):
@@ -114,6 +101,7 @@ def _register_routers():
 
     api.add_router("/", core_router)
     api.add_router("/catalog", catalog_router)
+    api.add_router("/catalog", "openjxc.stock.api_levels.router")  # item levels per warehouse
     api.add_router("/partners", partners_router)
     api.add_router("/stock", stock_router)
     api.add_router("/documents", documents_router)
@@ -121,6 +109,7 @@ def _register_routers():
     api.add_router("/finance", "openjxc.core.settings_api.router")
     api.add_router("/orders", "openjxc.documents.api_orders.router")
     api.add_router("/pricing", "openjxc.catalog.api_pricing.router")
+    api.add_router("/pricing", "openjxc.documents.api_prices.router")  # the last purchase price
     api.add_router("/workflow", "openjxc.workflow.api.router")
     api.add_router("/workflow", "openjxc.presets.api.flow_groups_router")  # the approval flow presets
     api.add_router("/presets", "openjxc.presets.api.router")

@@ -14,8 +14,6 @@ from openjxc.core.errors import NotFound
 from openjxc.core.idempotency import issues_secret
 from openjxc.core.models import User
 from openjxc.core.schemas import MAX_ID, Id, Page, Paging, get_or_404, paginate, search_text, text
-from openjxc.stock.access import scoped_warehouse_ids
-from openjxc.stock.models import Warehouse
 
 router = Router(tags=["core"])
 
@@ -92,7 +90,7 @@ class MeOut(Schema):
 @router.get("/me", response=MeOut, summary="The signed-in user")
 def me(request):
     user = request.auth
-    scope = scoped_warehouse_ids(user)
+    scope = permissions.scoped_warehouse_ids(user)
     return {
         "id": user.pk, "username": user.username, "display_name": user.display_name, "email": user.email,
         "language": user.language, "roles": list(user.roles or []), "company": user.company,
@@ -149,7 +147,8 @@ def _company_users(request):
 def _warehouses(request, ids):
     if ids is None:
         return None
-    found = list(Warehouse.objects.filter(company_id=request.auth.company_id, pk__in=ids))
+    warehouse = User._meta.get_field("warehouses").related_model  # stock's Warehouse, not imported: core is below
+    found = list(warehouse.objects.filter(company_id=request.auth.company_id, pk__in=ids))
     missing = set(ids) - {w.pk for w in found}
     if missing:
         raise NotFound("warehouse", min(missing))

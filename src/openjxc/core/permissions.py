@@ -86,3 +86,13 @@ def company_of(user):
     """The company `user` works in; NoCompany (user.no_company) when there is none."""
     company_id_of(user)
     return user.company
+
+
+def scoped_warehouse_ids(user) -> set[int] | None:
+    """The warehouses `user` is limited to (User.warehouses), or None for every warehouse of their company.
+    Read once per user object; stock/access.py builds the warehouse checks on it."""
+    if user.is_superuser:
+        return None
+    if not hasattr(user, "_jxc_warehouse_ids"):
+        user._jxc_warehouse_ids = set(user.warehouses.values_list("id", flat=True)) or None
+    return user._jxc_warehouse_ids

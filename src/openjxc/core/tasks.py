@@ -33,16 +33,12 @@ def check_ledgers() -> dict[str, dict]:
     `<name>_problems` for each registered check, e.g. `facts_problems`; `ok` only when all are empty)."""
     from openjxc.core.ledger_checks import run_checks
     from openjxc.core.management.commands._ledger import run_check
-    from openjxc.finance.ledger import check_partner_ledger
 
     out = {}
     for company in Company.objects.order_by("pk"):
         report = run_check(company.pk)
         payload = report.as_payload()
-        partner = check_partner_ledger(company.pk)
-        payload["partner_problems"] = [{"code": p.code, "detail": p.detail} for p in partner]
-        payload["ok"] = payload["ok"] and not partner
-        for name, problems in run_checks(company.pk).items():  # other apps' books (the reports' facts)
+        for name, problems in run_checks(company.pk).items():  # other apps' books: partner ledger, report facts
             payload[f"{name}_problems"] = [{"code": p.code, "detail": p.detail} for p in problems]
             payload["ok"] = payload["ok"] and not problems
         with transaction.atomic():

@@ -330,7 +330,7 @@ def create_document(request, payload: DocumentIn):
     source = _load(request, payload.source) if payload.source else None
     header = _header(payload, partial=False)
     header["source"] = source
-    return HttpStatus(201, docs.create_document(by=request.auth, lines=_lines(payload.lines), **header))
+    return HttpStatus(201, docs.create_document(by=request.auth, lines=_lines(payload.lines) or [], **header))
 
 
 @router.patch("/{int:doc_id}", response=DocumentDetail, summary="Edit a draft (only the fields sent)")
@@ -356,7 +356,7 @@ def approve_document(request, doc_id: int = PK):
 
 
 @router.post("/{int:doc_id}/reject", response=DocumentDetail)
-def reject_document(request, payload: ReasonIn = None, doc_id: int = PK):
+def reject_document(request, payload: ReasonIn | None = None, doc_id: int = PK):
     reason = payload.reason if payload else ""
     return docs.reject_document(_load(request, doc_id), by=request.auth, reason=reason)
 
@@ -372,7 +372,7 @@ def void_document(request, payload: VoidIn, doc_id: int = PK):
 
 
 @router.post("/{int:doc_id}/cancel", response=DocumentDetail)
-def cancel_document(request, payload: ReasonIn = None, doc_id: int = PK):
+def cancel_document(request, payload: ReasonIn | None = None, doc_id: int = PK):
     reason = payload.reason if payload else ""
     return docs.cancel_document(_load(request, doc_id), by=request.auth, reason=reason)
 

@@ -105,7 +105,7 @@ def _check_header(kind: Kind, doc: Document, *, company, source):
     if kind.needs_to_warehouse:
         if to_warehouse is None:
             raise ValidationFailed(field="to_warehouse", reason=_("is required for a transfer"))
-        if to_warehouse.pk == warehouse.pk:
+        if warehouse is not None and to_warehouse.pk == warehouse.pk:
             raise ValidationFailed(field="to_warehouse", reason=_("must differ from the source warehouse"))
     if source is not None:
         if source.company_id != company.pk:
@@ -121,7 +121,8 @@ def _check_header(kind: Kind, doc: Document, *, company, source):
                 number=source.number,
             )
         # a transit leg (transfer in): the follow-up takes the warehouse its source sends the goods to
-        if kind.source_warehouse != "warehouse" and getattr(source, f"{kind.source_warehouse}_id") != warehouse.pk:
+        if kind.source_warehouse != "warehouse" and getattr(source, f"{kind.source_warehouse}_id") != getattr(
+                warehouse, "pk", None):
             raise ValidationFailed(field="warehouse", reason=_("must be the warehouse %(number)s sends its goods to")
                                    % {"number": source.number})
     elif kind.source_required or kind.needs_source:
@@ -138,9 +139,9 @@ def _build_lines(kind: Kind, doc: Document, inputs: list[LineInput], company) ->
     item_refs = [i.item for i in inputs]
     ids = [r.pk if isinstance(r, Item) else r for r in item_refs if isinstance(r, Item | int) and not isinstance(r, bool)]
     codes = [r for r in item_refs if isinstance(r, str)]
-    items = {i.pk: i for i in Item.objects.filter(company=company, pk__in=ids).select_related("base_unit")}
+    items: dict[object, Item] = {i.pk: i for i in Item.objects.filter(company=company, pk__in=ids).select_related("base_unit")}
     items_by_code = {i.code: i for i in Item.objects.filter(company=company, code__in=codes).select_related("base_unit")} if codes else {}
-    source_lines = {}
+    source_lines: dict[object, DocumentLine] = {}
     if doc.source_id:
         source_lines = {
             ln.pk: ln for ln in DocumentLine.objects.filter(document_id=doc.source_id).select_related("lot", "item")
@@ -149,7 +150,7 @@ def _build_lines(kind: Kind, doc: Document, inputs: list[LineInput], company) ->
     for n, li in enumerate(inputs, start=1):
         field = f"lines[{n}]"
         ref = li.item
-        item = items.get(ref.pk if isinstance(ref, Item) else ref) if not isinstance(ref, str) else items_by_code.get(ref)
+        item = items_by_code.get(ref) if isinstance(ref, str) else items.get(ref.pk if isinstance(ref, Item) else ref)
         if item is None:
             raise NotFound("item", getattr(ref, "pk", ref))
         if not item.is_active:
@@ -190,8 +191,7 @@ def _build_lines(kind: Kind, doc: Document, inputs: list[LineInput], company) ->
                 raise ValidationFailed(field=f"{field}.location", reason=_("is not a location of this warehouse"))
             line.location = loc
         if kind.source_required:
-            src_ref = li.source_line.pk if isinstance(li.source_line, DocumentLine) else li.source_line
-            src = source_lines.get(src_ref)
+            src = source_lines.get(src_ref) if src_ref is not None else None
             if src is None:
                 raise ValidationFailed(field=f"{field}.source_line", reason=_("must be a line of the source document"))
             if src.item_id != item.pk:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from openjxc.core import clock
 from openjxc.core.company_settings import future_date_tolerance
 from openjxc.core.errors import DomainError
+from openjxc.core.models import User
 from openjxc.documents import hooks
 from openjxc.stock import periods
 
@@ -31,13 +32,13 @@ def refuse_future(doc) -> None:
         )
 
 
-def check_posting_date(doc, lines, by) -> None:
+def check_posting_date(doc, lines, by: User) -> None:
     """before_post: refuse a date in the future (beyond the tolerance) or in a closed month."""
     refuse_future(doc)
     periods.require_open(doc.company, doc.business_on)
 
 
-def check_void_date(doc, by) -> None:
+def check_void_date(doc, by: User) -> None:
     """before_void: a document dated in a closed month stays as it is (correct it in the open period)."""
     periods.require_open(doc.company, doc.business_on)
 

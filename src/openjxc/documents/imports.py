@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError
+from openjxc.core.models import User
 from openjxc.documents import services as documents
 from openjxc.documents.kinds import get_kind
 from openjxc.documents.services import MAX_LINES, LineInput
@@ -45,7 +46,7 @@ class OpeningImporter(Importer):
         {"warehouse": "WH1", "location": "", "item": "A1001", "quantity": 120, "unit_cost": 1.2},
     ]
 
-    def __init__(self, by, sheet):
+    def __init__(self, by: User, sheet):
         super().__init__(by, sheet)
         self.lines: dict[int, list[tuple[int, LineInput]]] = {}  # warehouse id -> [(row, line)]
 
@@ -81,6 +82,7 @@ class OpeningImporter(Importer):
                 raise Rollback
         except Rollback:
             pass
+        assert wh is not None  # an unknown warehouse was refused by the service above
         self.lines.setdefault(wh.pk, []).append((row, line))
 
     def finish(self, outcome: Outcome) -> None:

@@ -69,11 +69,12 @@ def add_line_costs(changes: list[tuple[int, int | None, Decimal]]) -> None:
     """Add re-costing corrections of a line's moves (of a lot) to that line's (or its split part's) cost."""
     lines = {pk: (doc, item, lot) for pk, doc, item, lot in DocumentLine.objects.filter(
         pk__in={line for line, _lot, _d in changes}).values_list("pk", "document_id", "item_id", "lot_id")}
-    parts = {}
+    parts: dict[tuple[int, int, int | None], int] = {}
     if any(lines[line][2] != lot for line, lot, _d in changes):
-        for pk, doc, item, lot in DocumentLine.objects.filter(document_id__in={v[0] for v in lines.values()}
-                                                             ).order_by("pk").values_list("pk", "document_id", "item_id", "lot_id"):
-            parts.setdefault((doc, item, lot), pk)
+        for pk, doc_id, item_id, lot_id in DocumentLine.objects.filter(
+                document_id__in={v[0] for v in lines.values()}).order_by("pk").values_list(
+                "pk", "document_id", "item_id", "lot_id"):
+            parts.setdefault((doc_id, item_id, lot_id), pk)
     delta: dict[int, Decimal] = {}
     for line, lot, change in changes:
         doc, item, line_lot = lines[line]

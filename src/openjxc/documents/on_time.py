@@ -42,9 +42,11 @@ def on_time_lines(company_id: int, *, date_from=None, date_to=None, supplier_id=
         lines = lines.filter(promised_on__lte=date_to)
     if supplier_id:
         lines = lines.filter(document__partner_id=supplier_id)
-    wanted = {}
+    wanted: dict[int, tuple[int, Decimal, dt.date]] = {}
     for pk, supplier, ordered, promised, closed_at, voided_at in lines.values_list(
             "id", "document__partner_id", "quantity", "promised_on", "document__closed_at", "document__voided_at"):
+        if promised is None:  # (filtered out above: only lines with a promised date are due)
+            continue
         ended = min((d for d in (_local(closed_at, tz), _local(voided_at, tz)) if d is not None), default=None)
         if ended is not None and ended < promised:
             continue  # closed or voided before it was due: no longer expected

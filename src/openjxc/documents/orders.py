@@ -61,6 +61,7 @@ class LineProgress:
     promised_on: dt.date | None
     status: str
     status_label: str
+    line: DocumentLine | None = None  # the order line itself, when a reader attaches it (selectors.order_lines)
 
     @property
     def net(self) -> Decimal:
@@ -170,8 +171,8 @@ def receipt_timeliness(company_id: int, *, date_from=None, date_to=None, supplie
                           "source_line__promised_on", "document__business_on").order_by("document__business_on", "id")
     return [
         {"line": lid, "document": did, "number": num, "supplier": sup, "item": item, "quantity": q,
-         "promised_on": promised, "received_on": received, "on_time": received <= promised,
-         "days_late": max((received - promised).days, 0)}
+         "promised_on": promised, "received_on": received, "on_time": promised is None or received <= promised,
+         "days_late": max((received - promised).days, 0) if promised is not None else 0}
         for lid, did, num, sup, item, q, promised, received in rows
     ]
 
@@ -282,8 +283,8 @@ def refuses_sales_beyond_available(company) -> bool:
 def set_order_settings(*, by: User, over_receipt_tolerance=None, refuse_sales_beyond_available=None):
     """Change the company's order settings (only the ones given); audited like every settings change."""
     permissions.require(by, "users.manage")
-    company = Company.objects.select_for_update().get(pk=by.company_id)
-    changes = {}
+    company = Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
+    changes: dict[str, object] = {}
     if over_receipt_tolerance is not None:
         try:
             tol = Decimal(str(over_receipt_tolerance))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.catalog.models import Item
@@ -88,8 +88,9 @@ def lines_for_posting(doc: Document) -> list[DocumentLine]:
     )
     for name, qs in related:
         field = DocumentLine._meta.get_field(name)
+        assert isinstance(field, models.ForeignKey)
         ids = sorted({getattr(line, field.attname) for line in lines} - {None})
-        found = {}
+        found: dict = {}
         for start in range(0, len(ids), 5000):  # SQLite's bound-parameter limit
             found.update(qs.in_bulk(ids[start:start + 5000]))
         for line in lines:

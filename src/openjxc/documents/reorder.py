@@ -18,13 +18,14 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.catalog.models import Item, ItemWarehouse
-from openjxc.catalog.pricing import last_purchase_price
+from openjxc.core import permissions
 from openjxc.core.errors import NotFound, ValidationFailed
 from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, qty
 from openjxc.documents import services as docs
 from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.documents.orders import open_quantities
+from openjxc.documents.selectors import last_purchase_price
 from openjxc.stock.models import STOCKED_KINDS, StockBalance
 
 
@@ -111,7 +112,7 @@ def create_purchase_orders(*, by: User, selections: list[Selection], supplier=No
     last purchase price from that supplier (else the item's purchase price)."""
     if not selections:
         raise ValidationFailed(field="lines", reason=_("must have at least one line"))
-    company_id = by.company_id
+    company_id = permissions.company_id_of(by)
     suggested = {(s.item_id, s.warehouse_id): s for s in reorder_suggestions(company_id)}
     groups: dict[tuple[int, int], list] = defaultdict(list)
     for n, sel in enumerate(selections, start=1):

@@ -8,13 +8,16 @@ receives the goods and must find the transfer).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Q
 
+from openjxc.catalog.pricing import round_price
 from openjxc.core import permissions
 from openjxc.documents import hooks
 from openjxc.documents.kinds import KINDS
 from openjxc.documents.kinds.orders import FULFILLED_BY
-from openjxc.documents.models import Document, Status
+from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.documents.orders import order_progress
 from openjxc.stock.access import scoped_warehouse_ids
 
@@ -84,3 +87,19 @@ def creatable_kinds(user) -> list:
         k for k in KINDS.values()
         if not k.source_required and permissions.allowed(user, "document.create", roles=set(k.create_roles))
     ]
+
+
+def last_purchase_price(company_id: int, item_id: int, supplier_id: int | None = None) -> Decimal | None:
+    """The unit price (per base unit, excluding tax) of the latest posted purchase receipt of the item,
+    from `supplier_id` if given; None if it was never bought."""
+    qs = DocumentLine.objects.filter(
+        document__company_id=company_id, document__kind="purchase_receipt", document__status=Status.POSTED,
+        item_id=item_id,
+    )
+    if supplier_id is not None:
+        qs = qs.filter(document__partner_id=supplier_id)
+    row = qs.order_by("-document__business_on", "-document__posted_at", "-id").values_list("amount", "quantity").first()
+    if row is None:
+        return None
+    amount, quantity = row
+    return round_price(amount / quantity)

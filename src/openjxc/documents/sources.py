@@ -89,6 +89,7 @@ def check_quantities_left(doc: Document, lines: list[DocumentLine], left: Source
         have = left.lines.get(line_id, (ZERO, ZERO))[0] if line_id is not None else ZERO
         if want > have:
             src = next(ln.source_line for ln in lines if ln.source_line_id == line_id)
+            assert src is not None  # line_id came from these lines' source_line_id
             raise DomainError(
                 "document.exceeds_source",
                 _("%(item)s: %(requested)s requested but only %(remaining)s left on %(number)s."),

@@ -49,7 +49,10 @@ def submit_document(doc, *, by: User) -> Document:
 
 def _decide(doc: Document, *, by: User, approve: bool, comment: str) -> Document:
     changes = Changes(doc)
-    hooks.approval_gate().decide(doc, by=by, approve=approve, comment=comment, changes=changes)
+    gate = hooks.approval_gate()
+    if gate is None:  # no approval engine installed: a manual approve/reject needs no gate
+        raise ValidationFailed(field="status", reason=_("has no approval flow to decide"))
+    gate.decide(doc, by=by, approve=approve, comment=comment, changes=changes)
     return changes.flush()
 
 
@@ -102,7 +105,7 @@ def cancel_document(doc, *, by: User, reason: str = "") -> Document:
     return transition(doc, "cancel", by=by, reason=reason)
 
 
-LIFECYCLE = [Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.POSTED]
+LIFECYCLE: list[str] = [Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.POSTED]
 STEPS = [(Status.SUBMITTED, "submit"), (Status.APPROVED, "approve"), (Status.POSTED, "post")]
 
 

@@ -7,9 +7,12 @@ class FinanceConfig(AppConfig):
 
     def ready(self):
         # the partner ledger follows document posting and voiding through documents/hooks.py
+        from openjxc.core import ledger_checks
         from openjxc.finance import effects
+        from openjxc.finance.ledger import check_partner_ledger
 
         effects.register_hooks()
+        ledger_checks.register("partner", check_partner_ledger, label="partner ledger")
         register_pages()
 
 

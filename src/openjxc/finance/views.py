@@ -8,7 +8,6 @@ through finance.services, and a DomainError is shown beside the field or the doc
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import messages
@@ -21,8 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from openjxc.core import permissions
-from openjxc.core.errors import DomainError
-from openjxc.core.quantities import ZERO
+from openjxc.core.errors import DomainError, ValidationFailed
+from openjxc.core.quantities import ZERO, parse_decimal
 from openjxc.documents.kinds import KINDS
 from openjxc.finance import selectors
 from openjxc.finance import services as fin
@@ -145,9 +144,9 @@ def _allocation_rows(post, open_docs) -> tuple[list[fin.AllocationInput], dict[i
         if not raw:
             continue
         try:
-            amount = Decimal(raw)
-        except InvalidOperation:
-            bad[item.id] = _("is not a number")
+            amount = parse_decimal(raw, f"alloc_{item.id}", places=2, negative=True)
+        except ValidationFailed as exc:
+            bad[item.id] = exc.data.get("reason") or _("is not a number")
             continue
         if amount:
             out.append(fin.AllocationInput(document=item.id, amount=amount))

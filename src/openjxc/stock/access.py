@@ -5,15 +5,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core.errors import PermissionDenied
+from openjxc.core.permissions import scoped_warehouse_ids
 
-
-def scoped_warehouse_ids(user) -> set[int] | None:
-    """The warehouses `user` is limited to, or None for every warehouse of their company."""
-    if user.is_superuser:
-        return None
-    if not hasattr(user, "_jxc_warehouse_ids"):
-        user._jxc_warehouse_ids = set(user.warehouses.values_list("id", flat=True)) or None
-    return user._jxc_warehouse_ids
+__all__ = ["require_warehouse", "scoped_warehouse_ids", "visible_warehouses"]
 
 
 def require_warehouse(user, warehouse) -> None:

@@ -275,6 +275,8 @@ class LedgerFilters(Schema):
     item: Id
     warehouse: Id | None = None
     limit: int = Field(MAX_PAGE, ge=1, le=MAX_PAGE)
+    before: Id | None = Field(None, description="only moves older than this move id: the next page is "
+                                                "before=<the last row's id>")
 
 
 class LedgerRow(Schema):
@@ -307,10 +309,12 @@ class LedgerRow(Schema):
         return cost_field(obj["value_after"], context)
 
 
-@router.get("/ledger", response=list[LedgerRow], summary="An item's moves, oldest first, with running balance")
+@router.get("/ledger", response=list[LedgerRow],
+            summary="An item's moves, newest first, with the balance after each; page back with `before`")
 def item_ledger(request, filters: Query[LedgerFilters]):
     s = Scope(request, item=filters.item, warehouse=filters.warehouse)
-    rows = selectors.item_ledger(s.company_id, s.item.pk, warehouse_ids=s.warehouse_ids, limit=filters.limit)
+    rows = selectors.item_ledger(s.company_id, s.item.pk, warehouse_ids=s.warehouse_ids, limit=filters.limit,
+                                 before=filters.before)
     return [
         {
             "id": r["move"].pk, "business_on": r["move"].business_on, "posted_at": r["move"].posted_at,

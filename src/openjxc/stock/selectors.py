@@ -72,28 +72,39 @@ def balances_as_of(company_id: int, on: dt.date, *, warehouse_ids=None, item_id=
     ]
 
 
-def item_ledger(company_id: int, item_id: int, *, warehouse_ids=None, limit: int = 500):
-    """Moves of one item touching stocked locations, oldest first, with the running quantity and value."""
+def item_ledger(company_id: int, item_id: int, *, warehouse_ids=None, limit: int = 500,
+                before: int | None = None) -> list[dict]:
+    """Moves of one item touching stocked locations, newest first (posting order), with the quantity and value
+    after each; `before`: only moves older than that move id (the next page is `before=<last row's id>`).
+
+    The running figures of a page come from one sum over everything up to its newest move, so a page deep in a
+    long history costs what the first one costs (keyset, no OFFSET)."""
     stocked = Location.objects.filter(company_id=company_id, kind__in=STOCKED_KINDS)
     if warehouse_ids is not None:
         stocked = stocked.filter(warehouse_id__in=warehouse_ids)
     loc_ids = set(stocked.values_list("id", flat=True))
-    moves = (
-        StockMove.objects.filter(company_id=company_id, item_id=item_id)
-        .filter(Q(from_location_id__in=loc_ids) | Q(to_location_id__in=loc_ids))
-        .select_related("from_location", "to_location", "lot", "document")
-        .order_by("id")
-    )
-    running_q, running_v, out = ZERO, ZERO, []
-    for m in moves[:limit]:
-        sign_in = m.to_location_id in loc_ids
-        sign_out = m.from_location_id in loc_ids
-        dq = (m.quantity if sign_in else ZERO) - (m.quantity if sign_out else ZERO)
-        dv = (m.value if sign_in else ZERO) - (m.value if sign_out else ZERO)
-        running_q += dq
-        running_v += dv
+    touching = (StockMove.objects.filter(company_id=company_id, item_id=item_id)
+                .filter(Q(from_location_id__in=loc_ids) | Q(to_location_id__in=loc_ids)))
+    page = touching if before is None else touching.filter(id__lt=before)
+    moves = list(page.select_related("from_location", "to_location", "lot", "document").order_by("-id")[:limit])
+    if not moves:
+        return []
+    inside = Q(to_location_id__in=loc_ids)
+    outside = Q(from_location_id__in=loc_ids)
+    totals = touching.filter(id__lte=moves[0].pk).aggregate(
+        q_in=Sum("quantity", filter=inside), q_out=Sum("quantity", filter=outside),
+        v_in=Sum("value", filter=inside), v_out=Sum("value", filter=outside))
+    running_q = (totals["q_in"] or ZERO) - (totals["q_out"] or ZERO)
+    running_v = (totals["v_in"] or ZERO) - (totals["v_out"] or ZERO)
+    out = []
+    for m in moves:
+        dq = (m.quantity if m.to_location_id in loc_ids else ZERO) - (
+            m.quantity if m.from_location_id in loc_ids else ZERO)
+        dv = (m.value if m.to_location_id in loc_ids else ZERO) - (m.value if m.from_location_id in loc_ids else ZERO)
         out.append({"move": m, "quantity_change": dq, "value_change": dv,
-                     "quantity_after": running_q, "value_after": running_v})
+                    "quantity_after": qty(running_q), "value_after": money(running_v)})
+        running_q -= dq
+        running_v -= dv
     return out
 
 

@@ -55,6 +55,10 @@ def balances(request):
     })
 
 
+CARD_ROWS = 100  # moves per page of the item card
+EXPORT_ROWS = 100_000  # the card's export: its whole history up to this many moves
+
+
 @company_page
 def item_card(request, pk: int):
     user = request.user
@@ -67,13 +71,19 @@ def item_card(request, pk: int):
     ids = scope
     if chosen and chosen.isdigit() and any(w.pk == int(chosen) for w in warehouses):
         ids = {int(chosen)}
-    rows = selectors.item_ledger(user.company_id, item.pk, warehouse_ids=ids)
-    rows.reverse()  # newest first: what people look for on a card
-    if wants_export(request):
-        return export_list(request, ITEM_CARD_EXPORT, rows)
+    if wants_export(request):  # the whole history, newest first
+        return export_list(request, ITEM_CARD_EXPORT,
+                           selectors.item_ledger(user.company_id, item.pk, warehouse_ids=ids, limit=EXPORT_ROWS))
+    before = request.GET.get("before")
+    before_id = int(before) if before and before.isdigit() and len(before) < 19 else None
+    # newest first (what people look for on a card), a page at a time back through the history
+    rows = selectors.item_ledger(user.company_id, item.pk, warehouse_ids=ids, limit=CARD_ROWS + 1, before=before_id)
+    older = rows[CARD_ROWS]["move"].pk + 1 if len(rows) > CARD_ROWS else None  # next page: before the last shown
+    rows = rows[:CARD_ROWS]
     on_hand = selectors.balances(user.company_id, warehouse_ids=ids, item_id=item.pk)
     return render(request, "stock/item_card.html", {
         "item": item, "rows": rows, "warehouses": warehouses, "chosen": chosen or "",
+        "older": older, "paged": before_id is not None,
         "on_hand": on_hand, "show_value": permissions.allowed(user, "stock.cost"),
     })
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ninja import Field, Schema, Status
 
-from openjxc.config.api import api_auth
 from openjxc.core import clock
+from openjxc.core.api_auth import api_auth
 from openjxc.core.idempotency import issues_secret
 from openjxc.core.schemas import Id, text
 from openjxc.sync import browser

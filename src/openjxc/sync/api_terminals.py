@@ -13,8 +13,8 @@ from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, FilterSchema, Path, Query, Router, Schema, Status
 
-from openjxc.config.api import api_auth
 from openjxc.core import clock, permissions
+from openjxc.core.api_auth import api_auth
 from openjxc.core.errors import DomainError
 from openjxc.core.idempotency import issues_secret
 from openjxc.core.schemas import MAX_ID, Id, text

@@ -6,10 +6,7 @@ class SyncConfig(AppConfig):
     label = "sync"
 
     def ready(self):
-        from openjxc.sync.alert_rules import register
-
-        register()  # the alerts engine evaluates terminals' health with our evaluator
-        register_pages()
+        register_pages()  # (the alerts app evaluates terminals' health: alerts/rules/terminals.py)
 
 
 def register_pages():

@@ -7,7 +7,7 @@ that can't narrow (time-based kinds) ignores it and the engine then reconciles t
 
 This package holds what every evaluator shares (Finding, Scope, the registry, default parameters); the
 evaluators live by what they watch: stock.py (levels, lots, movement), sales.py (slow movers), counts.py,
-approvals.py, channels.py. Other apps register their own (sync/alert_rules.py for terminals).
+approvals.py, channels.py, terminals.py (the health of sync's terminals). Other apps may register their own.
 """
 
 from __future__ import annotations

@@ -37,4 +37,4 @@ SALES_ORDER = Kind(
 
 ORDER_KINDS = frozenset({PURCHASE_REQUEST.code, PURCHASE_ORDER.code, SALES_QUOTE.code, SALES_ORDER.code})
 # the kind that fulfils each order kind (also in the registry: documents.kinds.FULFILLED_BY)
-FULFILLED_BY = {k.code: k.fulfilled_by for k in (PURCHASE_ORDER, SALES_ORDER)}
+FULFILLED_BY: dict[str, str] = {k.code: k.fulfilled_by or "" for k in (PURCHASE_ORDER, SALES_ORDER)}

@@ -1,7 +1,7 @@
-"""The alerts engine's evaluator for terminals (AlertKind.TERMINAL): one finding per terminal and problem.
+"""The evaluator for terminals (AlertKind.TERMINAL): one finding per terminal and problem.
 
-Registered from SyncConfig.ready(); the engine raises, de-duplicates and clears the alerts. The
-problems are those of `terminals.health` (silent, backlog_old, clock_skew, refused).
+The problems are those of sync's `terminals.health` (silent, backlog_old, clock_skew, refused); the engine
+raises, de-duplicates and clears the alerts. (It lives here, not in sync, so that sync never imports alerts.)
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from openjxc.core import clock
 from openjxc.sync import terminals
 from openjxc.sync.models import Terminal
 
+from ..rule_models import AlertKind
+from . import Finding, Scope
 
-def terminal_findings(scope, params: dict) -> dict:
-    from openjxc.alerts.rules import Finding
 
+def terminal_findings(scope: Scope, params: dict) -> dict[str, Finding]:
     qs = Terminal.objects.filter(company_id=scope.company_id, revoked_at__isnull=True).select_related("company")
     if getattr(scope, "warehouse_id", None):
         qs = qs.filter(warehouse_id=scope.warehouse_id)
@@ -37,10 +38,4 @@ def terminal_findings(scope, params: dict) -> dict:
     return out
 
 
-def register() -> None:
-    try:
-        from openjxc.alerts.rule_models import AlertKind
-        from openjxc.alerts.rules import register as register_evaluator
-    except ImportError:  # the alerts engine is not installed: the terminals page shows the problems
-        return
-    register_evaluator(AlertKind.TERMINAL, terminal_findings)
+EVALUATORS = {AlertKind.TERMINAL: terminal_findings}
