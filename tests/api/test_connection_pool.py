@@ -1,4 +1,4 @@
-"""Connection reuse under ASGI (docs/decisions/0012-connection-pool.md): a server answering many requests keeps
+"""Connection reuse under ASGI (docs/decisions/0014-connection-pool.md): a server answering many requests keeps
 using a few PostgreSQL sessions instead of opening one per request (each ASGI request runs in a new thread)."""
 
 from __future__ import annotations

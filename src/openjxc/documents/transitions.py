@@ -17,6 +17,7 @@ from openjxc.documents import hooks
 from openjxc.documents.lifecycle import Changes, lock_document, transition
 from openjxc.documents.models import Document, Status
 from openjxc.documents.posting import post_locked
+from openjxc.documents.valuation import refresh_estimate
 
 
 def _in_flow(doc, by: User) -> Document | None:
@@ -30,8 +31,10 @@ def _in_flow(doc, by: User) -> Document | None:
     return lock_document(pk, by, check_warehouse=False)
 
 
-def _submit(doc: Document, *, by: User, changes: Changes) -> bool:
+def _submit(doc: Document, *, by: User, changes: Changes, lines=None) -> bool:
     """Submit the locked `doc`; whether an approval flow started for it."""
+    if refresh_estimate(doc, lines):  # the average may have moved since the lines were saved
+        changes.fields.add("cost_total")
     transition(doc, "submit", by=by, changes=changes)
     gate = hooks.approval_gate()
     return gate is not None and bool(gate.start(doc, by=by))
@@ -135,7 +138,7 @@ def advance(doc: Document, *, by: User, to: str, changes: Changes, lines=None) -
         if action == "post":
             post_locked(doc, by, changes, lines=lines)
         elif action == "submit":
-            flowing = _submit(doc, by=by, changes=changes)
+            flowing = _submit(doc, by=by, changes=changes, lines=lines)
         else:
             transition(doc, action, by=by, changes=changes)
 
