@@ -62,6 +62,9 @@ def main() -> None:
         with CaptureQueriesContext(connection) as ctx:
             posting.deliver(by, world, rng, one_tx=True, advance_to=True)
         stmts = len(ctx.captured_queries)
+        if "-v" in sys.argv:
+            for q in ctx.captured_queries:
+                print("  ", q["sql"][:160])
         cpu0, t0 = time.process_time(), time.perf_counter()
         for _ in range(n):
             posting.deliver(by, world, rng, one_tx=True, advance_to=True)
@@ -96,9 +99,13 @@ def main() -> None:
                 posting.deliver(by, world, rng, one_tx=True, advance_to=True)
             prof.disable()
             pstats.Stats(prof).strip_dirs().sort_stats("cumulative").print_stats(60)
+        from openjxc.finance.ledger import check_partner_ledger
+        from openjxc.stock.ledger import check_ledger
+
+        problems = len(check_ledger(world["company_id"])) + len(check_partner_ledger(world["company_id"]))
         print(f"{connection.vendor}: advance_to {cpu / n * 1000:.2f} ms CPU/doc, {n / wall:.0f} docs/s, "
               f"{stmts} statements | API (test client) {acpu / n * 1000:.2f} ms CPU/doc, {n / awall:.0f} docs/s, "
-              f"{api_stmts} statements | load {os.getloadavg()[0]:.1f}")
+              f"{api_stmts} statements | ledger problems {problems} | load {os.getloadavg()[0]:.1f}")
     finally:
         connection.close()
         shutil.rmtree(data_dir, ignore_errors=True)

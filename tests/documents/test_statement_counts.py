@@ -19,12 +19,12 @@ D = Decimal
 
 # path -> (SQLite, PostgreSQL)
 EXPECTED = {
-    "delivery created and posted at once": (26, 23),
+    "delivery created and posted at once": (21, 18),
     "submit": (9, 7),
     "approve": (9, 7),
-    "post a delivery": (21, 18),
-    "return made from a delivery": (22, 20),
-    "return posted": (28, 25),
+    "post a delivery": (19, 16),
+    "return made from a delivery": (20, 18),
+    "return posted": (27, 24),
 }
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
 
+from openjxc.core.models import Event
 from openjxc.documents import services as docs
 from openjxc.documents.services import LineInput
 from openjxc.finance.effects import document_amount, post_partner_entries, reverse_partner_entries
@@ -90,3 +92,20 @@ def test_the_backfill_migration_gives_earlier_documents_their_entries_once(books
     assert [e.amount for e in PartnerEntry.objects.filter(document=delivery)] == [D("20.00")]
     assert sorted(e.amount for e in PartnerEntry.objects.filter(document=voided)) == [D("-3.00"), D("3.00")]
     assert_partner_ledger_consistent()
+
+
+def test_a_delivery_posted_at_creation_falls_due_by_the_terms_and_its_event_names_the_final_number(books):
+    # given a customer paying in 45 days, and one paying at once (no terms row)
+    set_payment_terms(books.customer, by=books.admin, days=45)
+    books.receive(books.flour, 20, "5.00")
+    # when a delivery is created and posted in one call
+    doc = docs.create_document(by=books.admin, kind="sales_delivery", warehouse=books.main, partner=books.customer,
+                               business_on=DAY, advance_to="posted",
+                               lines=[LineInput(item=books.flour.pk, quantity=D("2"), unit_price=D("8"))])
+    # then its entry falls due 45 days after the business date (computed by the database in the INSERT)
+    entry = PartnerEntry.objects.get(document=doc)
+    assert entry.due_on == DAY + dt.timedelta(days=45) and entry.business_on == DAY
+    # and the ledger's outbox event, written with the posting's own, names the number the document kept
+    event = Event.objects.get(topic="partner_ledger.entry", object_id=str(entry.pk))
+    assert event.payload["document"] == doc.number and not doc.number.startswith("~")
+    assert Event.objects.filter(topic="document.post", object_id=str(doc.pk)).count() == 1

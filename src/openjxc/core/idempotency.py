@@ -60,14 +60,13 @@ class IdempotencyMiddleware:
         digest.update(request.body)
         request_hash = digest.hexdigest()
 
-        stored = IdempotencyRecord.objects.filter(user=user, key=key).first()
-        if stored is not None:
-            return self._replay(stored, request_hash)
         try:
             with transaction.atomic():
                 # Claim the key before acting: a concurrent request with the same key (on any app server)
                 # waits on the unique key until this one ends, then replays its answer instead of acting
                 # again, or of reporting this one's effects as a refusal (e.g. "not enough stock").
+                # A key already used fails this INSERT too: no SELECT first, the first use (the common case)
+                # costs one statement less and a retry reads the stored answer below.
                 record = IdempotencyRecord.objects.create(
                     user=user, key=key, method=request.method, path=request.path[:500],
                     request_hash=request_hash, status_code=0, content_type="", body=b"",
@@ -84,7 +83,7 @@ class IdempotencyMiddleware:
                 else:
                     transaction.set_rollback(True)
         except IntegrityError:
-            # A concurrent request with the same key committed first: answer with its result.
+            # The key was used before, or a concurrent request with it committed first: answer with its result.
             stored = IdempotencyRecord.objects.filter(user=user, key=key).first()
             if stored is None:
                 raise

@@ -80,7 +80,9 @@ def user_for_token(raw: str):
     """The active user a raw token belongs to, or None."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=_hash(raw), revoked_at__isnull=True).first()
+    # the company joins the token: nearly every API call needs it (permissions.company_of), one statement less
+    token = (ApiToken.objects.select_related("user__company").filter(key_hash=_hash(raw), revoked_at__isnull=True)
+             .first())
     if token is None or not token.user.is_active:
         return None
     _touch(token)

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Field, FilterLookup, FilterSchema, Path, Query, Router, Schema
@@ -238,7 +239,23 @@ class DocumentDetail(DocumentOut):
 
     @staticmethod
     def resolve_lines(obj):
+        held = getattr(obj, "held_lines", None)
+        if held:  # create_document's own lines, as written: the response needs no second read
+            return [_as_stored(ln) for ln in held]
         return list(obj.lines.select_related("item", "unit"))
+
+
+_LINE_DECIMALS = [(f.attname, Decimal(1).scaleb(-f.decimal_places)) for f in DocumentLine._meta.concrete_fields
+                  if isinstance(f, models.DecimalField)]
+
+
+def _as_stored(line: DocumentLine) -> DocumentLine:
+    """`line` with its decimals at the scale of their columns, as reading it back would give them."""
+    for name, exp in _LINE_DECIMALS:
+        value = getattr(line, name)
+        if isinstance(value, Decimal):
+            setattr(line, name, value.quantize(exp))
+    return line
 
 
 class KindOut(Schema):

@@ -337,6 +337,7 @@ def create_document(
     for ln in built:
         ln.document = doc
     insert_objects(built, returning_pk=True)
+    doc.held_lines = []  # posting (documents/posting.py) sets None when it writes lines of its own
     changes = Changes(doc)
     changes.events.append(make_event(company=company, topic="document.created", by=by, obj=doc,
                                      payload=_snapshot(doc)))
@@ -348,10 +349,13 @@ def create_document(
         placeholder, doc.number = doc.number, next_number(company, k.prefix, day)
         changes.fields.add("number")
         for row in [*(e.payload for e in changes.events), *(a.after for a in changes.audits)]:
-            if row and row.get("number") == placeholder:
-                row["number"] = doc.number
+            for key in ("number", "document"):  # the document's own records, and the books' (partner ledger)
+                if row and row.get(key) == placeholder:
+                    row[key] = doc.number
     result = changes.flush()
-    search.index_document(doc, built)
+    search.index_document(doc, built, new=True)
+    if doc.held_lines is not None:  # unless posting split a line by lot: what was written, for the response
+        doc.held_lines = sorted(built, key=lambda ln: ln.line_no)
     return result
 
 

@@ -7,7 +7,9 @@ finance, order progress, reservations, counts) register here instead of changing
 
     register(on_post=post_partner_entries, on_void=reverse_partner_entries, kinds={"sales_delivery"})
 
-`on_post(doc, lines, by)` runs after the stock moves are written and before the status changes;
+`on_post(doc, lines, by)` runs after the stock moves are written and before the status changes (registered
+with `batched=True` it is called `on_post(doc, lines, by, events=[…])` and appends its outbox events to the
+posting's own, written with them in one INSERT);
 `on_void(doc, by)` runs after the reversing moves. `before_post(doc, lines, by)` runs before any
 write and may refuse with a DomainError (credit limits, over-receipt tolerance); `before_void(doc, by)`
 likewise before a void writes anything (a closed month). All run under the
@@ -38,14 +40,17 @@ class Hook:
     on_post: Callable | None = None
     on_void: Callable | None = None
     before_void: Callable | None = None
+    batched: bool = False  # on_post takes events= (the posting's outbox events, written together)
 
 
 _hooks: list[Hook] = []
 
 
-def register(*, kinds=None, before_post=None, on_post=None, on_void=None, before_void=None) -> Hook:
+def register(*, kinds=None, before_post=None, on_post=None, on_void=None, before_void=None,
+             batched: bool = False) -> Hook:
     """Attach effects to the posting (and voiding) of documents of `kinds` (all kinds when None)."""
-    hook = Hook(frozenset(kinds) if kinds is not None else None, before_post, on_post, on_void, before_void)
+    hook = Hook(frozenset(kinds) if kinds is not None else None, before_post, on_post, on_void, before_void,
+                batched)
     if hook not in _hooks:
         _hooks.append(hook)
     return hook
@@ -60,9 +65,14 @@ def run_before_post(doc, lines, by: User) -> None:
         fn(doc, lines, by)
 
 
-def run_on_post(doc, lines, by: User) -> None:
-    for fn in _for(doc.kind, "on_post"):
-        fn(doc, lines, by)
+def run_on_post(doc, lines, by: User, events: list | None = None) -> None:
+    """Run the kind's on_post hooks; batched ones append their outbox events to `events` when given."""
+    for h in _hooks:
+        if h.on_post and (h.kinds is None or doc.kind in h.kinds):
+            if h.batched and events is not None:
+                h.on_post(doc, lines, by, events=events)
+            else:
+                h.on_post(doc, lines, by)
 
 
 def run_before_void(doc, by: User) -> None:
@@ -85,8 +95,9 @@ class ApprovalGate(Protocol):
     asked before locking to know how to lock); `changes` is the lifecycle.Changes the document's own
     transitions are batched into."""
 
-    def start(self, doc, *, by: User) -> None:
-        """The document was just submitted: start its approval if one applies."""
+    def start(self, doc, *, by: User) -> bool:
+        """The document was just submitted: start its approval if one applies; whether one started (when
+        none did, the document is not pending and the services need not ask `is_pending`)."""
 
     def is_pending(self, doc_id: int) -> bool:
         """Whether the document waits in an approval."""

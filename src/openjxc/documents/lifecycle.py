@@ -190,6 +190,8 @@ def log_document_transition(changes: Changes, action: str, before: str, target: 
     logged = [r for r in changes.rows if isinstance(r, DocumentTransition)]
     if logged:
         previous = logged[-1].at
+    elif action == "create":  # a new document has no earlier transition: no need to look
+        previous = doc.created_at
     else:
         previous = (DocumentTransition.objects.filter(document_id=doc.pk).order_by("-at", "-id")
                     .values_list("at", flat=True).first()) or doc.created_at

@@ -29,6 +29,10 @@ VALUED_AT_COST = frozenset({"write_off", "gain", "transfer_out", "transfer_in", 
 
 
 class Document(models.Model):
+    # not a column: the lines create_document wrote, on the instance it returns (the API answers from them
+    # without reading them back); None once posting wrote lines of its own (a line split by lot)
+    held_lines: list | None = None
+
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=32)
     number = models.CharField(_("number"), max_length=40)

@@ -73,7 +73,7 @@ def post_locked(doc: Document, by: User, changes: Changes, lines=None) -> None:
         if doc.kind in VALUED_AT_COST:  # its amount is now the value its moves carried
             doc.cost_total = sum(result.value_by_line().values(), ZERO)
             changes.fields.add("cost_total")
-    hooks.run_on_post(doc, lines, by)
+    hooks.run_on_post(doc, lines, by, events=changes.events)
     transition(doc, "post", by=by, changes=changes)
 
 
@@ -212,6 +212,7 @@ def _record_line_costs(doc: Document, lines: list[DocumentLine], result) -> None
     update_rows(DocumentLine, ("cost_amount", "lot", "lot_code"),
                 [(ln.cost_amount, ln.lot_id, ln.lot_code, ln.pk) for ln in lines])
     if extra:
+        doc.held_lines = None  # the lines create_document holds are no longer all of them (documents/api.py)
         split = [ln for ln in lines if ln.unit_id == ln.item.base_unit_id and ln.factor == 1]
         DocumentLine.objects.bulk_update(split, ["quantity", "unit_quantity", "amount", "tax_amount", "amount_with_tax",
                                                  "unit", "factor", "unit_price"])

@@ -83,14 +83,15 @@ def document_tokens(doc, lines) -> str:
     return tokens_of(*parts)
 
 
-def index_document(doc, lines) -> None:
-    """Write (or rewrite) the document's search row, in the caller's transaction."""
+def index_document(doc, lines, *, new: bool = False) -> None:
+    """Write (or rewrite) the document's search row, in the caller's transaction; `new`: the document was
+    created in this transaction, so it has no row yet (one INSERT instead of UPDATE-then-INSERT)."""
     # imported here, not at the top: migration 0007 imports this module for tokens_of, and a migration
     # must not load today's models
     from openjxc.documents.models import DocumentSearch
 
     tokens = document_tokens(doc, lines)
-    updated = DocumentSearch.objects.filter(document_id=doc.pk).update(tokens=tokens)
+    updated = 0 if new else DocumentSearch.objects.filter(document_id=doc.pk).update(tokens=tokens)
     if not updated:
         DocumentSearch.objects.create(document_id=doc.pk, company_id=doc.company_id, tokens=tokens)
 

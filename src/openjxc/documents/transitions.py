@@ -31,13 +31,13 @@ def _in_flow(doc, by: User) -> Document | None:
     return lock_document(pk, by, check_warehouse=False)
 
 
-def _submit(doc: Document, *, by: User, changes: Changes, lines=None) -> None:
+def _submit(doc: Document, *, by: User, changes: Changes, lines=None) -> bool:
+    """Submit the locked `doc`; whether an approval flow started for it."""
     if refresh_estimate(doc, lines):  # the average may have moved since the lines were saved
         changes.fields.add("cost_total")
     transition(doc, "submit", by=by, changes=changes)
     gate = hooks.approval_gate()
-    if gate is not None:
-        gate.start(doc, by=by)
+    return gate is not None and bool(gate.start(doc, by=by))
 
 
 @transaction.atomic
@@ -128,16 +128,17 @@ def advance(doc: Document, *, by: User, to: str, changes: Changes, lines=None) -
     """`advance_document` on a locked (or just created) document, its writes batched in `changes`."""
     if to not in LIFECYCLE[1:]:
         raise ValidationFailed(field="advance_to", reason=_("must be submitted, approved or posted"))
+    flowing: bool | None = None  # known once this call submitted the document: whether a flow started
     for status, action in STEPS[: LIFECYCLE.index(to)]:
         if doc.status in LIFECYCLE and LIFECYCLE.index(doc.status) >= LIFECYCLE.index(status):
             continue
-        if action == "approve" and _advance_in_flow(doc, by=by, changes=changes):
+        if action == "approve" and flowing is not False and _advance_in_flow(doc, by=by, changes=changes):
             continue
         permissions.require(by, f"document.{action}")
         if action == "post":
             post_locked(doc, by, changes, lines=lines)
         elif action == "submit":
-            _submit(doc, by=by, changes=changes, lines=lines)
+            flowing = _submit(doc, by=by, changes=changes, lines=lines)
         else:
             transition(doc, action, by=by, changes=changes)
 

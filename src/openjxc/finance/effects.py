@@ -15,13 +15,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db import connection
+from django.db.models import DateField, Sum
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
 from openjxc.core.company_settings import payable_from
 from openjxc.core.errors import DomainError
-from openjxc.core.events import record_event
+from openjxc.core.events import make_event
 from openjxc.core.quantities import ZERO, money
 from openjxc.documents import hooks
 from openjxc.finance.models import Allocation, Book, PartnerEntry, PartnerTerms
@@ -61,6 +63,15 @@ def due_date(partner_id: int, business_on: dt.date) -> dt.date:
     return business_on + dt.timedelta(days=terms_days(partner_id))
 
 
+def due_date_sql(partner_id: int, business_on: dt.date) -> RawSQL:
+    """`due_date` computed by the database inside the INSERT of an entry: no SELECT of the terms per posting."""
+    terms = "COALESCE((SELECT payment_terms_days FROM finance_partnerterms WHERE partner_id = %s), 0)"
+    if connection.vendor == "postgresql":
+        return RawSQL(f"(%s::date + {terms})", [business_on, partner_id], output_field=DateField())
+    return RawSQL(f"date(%s, '+' || {terms} || ' days')", [business_on.isoformat(), partner_id],
+                  output_field=DateField())
+
+
 def document_open(document_id: int) -> Decimal:
     """What is still owed on a document: its entries less what has been applied to it (caller holds its lock)."""
     owed = PartnerEntry.objects.filter(document_id=document_id).aggregate(s=Sum("amount"))["s"] or ZERO
@@ -68,8 +79,10 @@ def document_open(document_id: int) -> Decimal:
     return owed - applied
 
 
-def post_partner_entries(doc, lines, by) -> None:
-    """on_post: one entry for the document; a return's credit goes against its source as far as it is open."""
+def post_partner_entries(doc, lines, by, events: list | None = None) -> None:
+    """on_post: one entry for the document; a return's credit goes against its source as far as it is open.
+
+    Its outbox event joins `events` (the posting's own, written with them) when given, else is written now."""
     effect = effect_of(doc.kind, doc.company)
     if effect is None or doc.partner_id is None:
         return
@@ -78,13 +91,19 @@ def post_partner_entries(doc, lines, by) -> None:
     if amount == 0:
         return
     now = clock.now()
-    due_on = due_date(doc.partner_id, doc.business_on) if sign > 0 else doc.business_on
+    due_on = due_date_sql(doc.partner_id, doc.business_on) if sign > 0 else doc.business_on
     entry = PartnerEntry.objects.create(
         company_id=doc.company_id, partner_id=doc.partner_id, book=book, document=doc, amount=sign * amount,
         business_on=doc.business_on, due_on=due_on, created_by=by, created_at=now,
     )
-    record_event(company=doc.company_id, topic="partner_ledger.entry", by=by, obj=entry,
-                 payload={"book": book, "partner": doc.partner_id, "document": doc.number, "amount": str(entry.amount)})
+    entry.due_on = None  # the database computed it (due_date_sql); nothing below reads it
+    event = make_event(company=doc.company_id, topic="partner_ledger.entry", by=by, obj=entry,
+                       payload={"book": book, "partner": doc.partner_id, "document": doc.number,
+                                "amount": str(entry.amount)})
+    if events is not None:
+        events.append(event)
+    else:
+        event.save(force_insert=True)
     if sign < 0 and doc.source_id and EFFECTS.get(doc.source.kind, (None, 0))[1] > 0:
         # the source is locked by the posting service (returns of one delivery are serialized)
         applied = min(amount, document_open(doc.source_id))
@@ -155,7 +174,8 @@ def register_hooks() -> None:
     from openjxc.finance import counter
 
     hooks.register(kinds=set(counter.KIND_OF), before_post=counter.check_payments, on_void=counter.void_payments)
-    hooks.register(kinds=set(EFFECTS), on_post=post_partner_entries, on_void=reverse_partner_entries)
+    hooks.register(kinds=set(EFFECTS), on_post=post_partner_entries, on_void=reverse_partner_entries,
+                   batched=True)
     hooks.register(kinds=set(counter.KIND_OF), on_post=counter.record_payments)
     hooks.provide("billed_quantities", billed_quantities)
     hooks.provide("receivable_balance", receivable_balance)

@@ -13,8 +13,8 @@ from openjxc.workflow.selectors import flow_decides
 class FlowGate:
     """documents.hooks.ApprovalGate answered by the approval flows."""
 
-    def start(self, doc, *, by) -> None:
-        engine.start_approval(doc, by=by)
+    def start(self, doc, *, by) -> bool:
+        return engine.start_approval(doc, by=by) is not None
 
     def is_pending(self, doc_id: int) -> bool:
         return engine.pending_approval(doc_id) is not None

@@ -22,3 +22,7 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # wait on each. Never in base/prod settings.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"]["options"] = "-c synchronous_commit=off"
+    # The suite's own connections stay Django's plain per-thread ones (pytest-django creates, flushes and drops
+    # the test databases through them); servers a test starts as subprocesses run the pool of production.
+    if DATABASES["default"]["OPTIONS"].pop("pool", None) is not None:
+        DATABASES["default"].update(CONN_MAX_AGE=60, CONN_HEALTH_CHECKS=True)
