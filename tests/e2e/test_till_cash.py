@@ -44,7 +44,8 @@ def test_a_cash_sale_at_the_till_leaves_no_receivable_and_the_closing_page_expec
         till.fill("input[name=code]", "POS1")
         till.click("#register-form button[type=submit]")
         till.wait_for_selector("#pos-till:not([hidden])")
-        till.wait_for_function("document.getElementById('catalogue-state').textContent.includes('已缓存')")
+        # locator waits, not string predicates: the page's Content-Security-Policy forbids eval
+        till.locator("#catalogue-state", has_text="已缓存").wait_for()
         for _ in range(2):
             till.fill("#scan", WATER)
             till.press("#scan", "Enter")
@@ -52,7 +53,7 @@ def test_a_cash_sale_at_the_till_leaves_no_receivable_and_the_closing_page_expec
         till.fill("#tendered", "10")
         till.click("#pay")
         till.wait_for_selector("#receipt-dialog:not([hidden])")
-        till.wait_for_function("document.getElementById('r-number').textContent.startsWith('XSCK')", timeout=20000)
+        till.locator("#r-number", has_text="XSCK").wait_for(timeout=20000)
         (sale,) = Document.objects.filter(kind="sales_delivery", partner=walk_in)
         (receipt,) = Settlement.objects.filter(document=sale)
         assert (receipt.method, receipt.amount, receipt.till) == ("cash", Decimal("4.00"), "POS1")
