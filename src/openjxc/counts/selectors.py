@@ -101,9 +101,11 @@ def abc_classes(company_id: int, warehouse_id: int, *, on: dt.date, days: int = 
 # ---------------------------------------------------------------- variance
 
 
-def within_tolerance(expected: Decimal, difference: Decimal, rate: Decimal = WITHIN) -> bool:
+def within_tolerance(expected: Decimal, difference: Decimal, rate: Decimal = WITHIN,
+                     absolute: Decimal = ZERO) -> bool:
+    """Within `rate` of the book; against a book of 0 (where any rate allows nothing) within `absolute` units."""
     if expected == 0:
-        return difference == 0
+        return abs(difference) <= absolute
     return abs(difference) <= abs(expected) * rate
 
 
@@ -139,9 +141,11 @@ def variance_rows(count: Count, *, only_differences: bool = False) -> list[dict]
             "counted_quantity": ln.counted_quantity, "difference": diff,
             "unit_cost": ln.unit_cost, "difference_value": money(diff * ln.unit_cost) if diff is not None else None,
             "round": ln.round, "recount_requested": ln.recount_requested, "is_added": ln.is_added,
+            "not_counted": ln.not_counted,
             "reason": ln.reason, "reason_note": ln.reason_note, "counted_at": ln.counted_at,
             "counters": counters.get(ln.pk, []),
-            "within": within_tolerance(ln.expected_quantity, diff) if diff is not None else None,
+            "within": (within_tolerance(ln.expected_quantity, diff, count.tolerance_rate, count.tolerance_quantity)
+                       if diff is not None else None),
         })
     return out
 

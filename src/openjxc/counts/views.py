@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from openjxc.catalog.category_field import CategoryField
 from openjxc.catalog.models import Barcode, Item
 from openjxc.core import clock, permissions
-from openjxc.core.errors import DomainError
+from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.models import User
 from openjxc.counts import selectors
 from openjxc.counts import services as counts
@@ -216,7 +216,7 @@ def count_service_worker(request):
 
 
 LINES_SHOWN = 300
-ACTIONS = {"start", "finish", "finish_zero", "document", "cancel", "reason", "recount"}
+ACTIONS = {"start", "finish", "finish_zero", "finish_skip", "document", "cancel", "reason", "recount"}
 
 
 @require_POST
@@ -229,8 +229,13 @@ def count_action(request, pk, action):
     try:
         if action == "start":
             counts.start_count(count, by=user)
-        elif action in ("finish", "finish_zero"):
-            count = counts.finish_count(count, by=user, uncounted_as_zero=action == "finish_zero")
+        elif action in ("finish", "finish_zero", "finish_skip"):
+            # leaving lines not counted needs the user's confirmation (the form's required checkbox)
+            skip = action == "finish_skip" and request.POST.get("confirm") == "1"
+            if action == "finish_skip" and not skip:
+                raise ValidationFailed(field="confirm", reason=_("must be ticked to leave lines not counted"))
+            count = counts.finish_count(count, by=user, uncounted_as_zero=action == "finish_zero",
+                                        skip_uncounted=skip)
             if count.status == CountStatus.COUNTING:
                 messages.warning(request, _("Some lines are beyond tolerance and must be counted again."))
         elif action == "document":
