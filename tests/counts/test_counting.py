@@ -179,7 +179,7 @@ def test_unknown_barcode_and_bad_entries_are_refused_without_writing(shop):
     with refused("barcode.unknown"):
         counts.record_entries(count, by=shop.admin, entries=[EntryInput(item=shop.water.pk, quantity=1),
                                                              EntryInput(barcode="0000000000")])
-    with refused("lot.required"):
+    with refused("count.lot_choice"):
         counts.record_entries(count, by=shop.admin, entries=[EntryInput(item=shop.milk.pk, quantity=1)])
     with refused("count.negative"):
         counts.record_entries(count, by=shop.admin, entries=[EntryInput(item=shop.water.pk, quantity=-1)])

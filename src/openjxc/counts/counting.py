@@ -203,7 +203,7 @@ def record_entries(count, *, by, entries: list[EntryInput]) -> list[EntryResult]
         field = f"entries[{n}]"
         lot_code, expires_on, produced_on, factor = (e.lot_code or "").strip(), e.expires_on, e.produced_on, 1
         if e.barcode:
-            found = lookup_barcode(company.pk, e.barcode)
+            found = _scanned(company.pk, e.barcode)
             item = found["item"]
             if found["unit"] is not None and found["unit"].pk != item.base_unit_id:
                 factor = ItemUnit.objects.filter(item=item, unit=found["unit"]).values_list(
@@ -229,8 +229,7 @@ def record_entries(count, *, by, entries: list[EntryInput]) -> list[EntryResult]
         if loc_id not in scope_locations:
             raise ValidationFailed(field=f"{field}.location", reason=_("is not a location of this count"))
         if item.tracks_lots and not lot_code:
-            raise DomainError("lot.required", _("Item %(item)s is tracked by lot: enter the lot."),
-                              http_status=422, item=item)
+            raise _which_lot(item, loc_id, lines.values())
         if not item.tracks_lots and lot_code:
             raise ValidationFailed(field=f"{field}.lot_code", reason=_("given for an item without lots"))
         if len(lot_code) > 64:
@@ -302,6 +301,30 @@ def record_entries(count, *, by, entries: list[EntryInput]) -> list[EntryResult]
     new = {id(ln) for ln in new_lines}
     return [EntryResult(line=lines[key], entry=entry, item=item, added=id(lines[key]) in new)
             for (key, item, _q, _s), entry in zip(keyed, entry_rows, strict=True)]
+
+
+def _scanned(company_id: int, text: str) -> dict:
+    """What was scanned or typed at the scan field: a barcode (GS1 too) or, failing that, an item code."""
+    try:
+        return lookup_barcode(company_id, text)
+    except DomainError as exc:
+        if exc.code != "barcode.unknown":
+            raise
+        item = Item.objects.filter(company_id=company_id, code=text.strip()).first()
+        if item is None:
+            raise
+        return {"item": item, "unit": None, "lot": None, "expires_on": None, "produced_on": None}
+
+
+def _which_lot(item: Item, location_id: int, lines) -> DomainError:
+    """A lot-tracked item scanned by its ordinary barcode: the question which lot, with the lots of this count at
+    that location to choose from (codes and dates only: a blind count shows no quantity); a new lot may be typed."""
+    lots = sorted({(ln.lot.code, ln.lot.expires_on) for ln in lines
+                   if ln.item_id == item.pk and ln.location_id == location_id and ln.lot_id is not None},
+                  key=lambda lot: (lot[1] is None, lot[1] or dt.date.min, lot[0]))
+    return DomainError("count.lot_choice", _("Which lot of %(item)s is it? Choose one, or enter a new lot."),
+                       http_status=422, item=item, item_code=item.code, location=location_id,
+                       lots=[{"code": c, "expires_on": e.isoformat() if e else None} for c, e in lots])
 
 
 def _entry_sums(line_ids: list[int]) -> dict[tuple[int, int], Decimal]:

@@ -170,6 +170,8 @@ OUTBOX_TEXTS = {
     "storage_failed": _("This phone could not keep the entry; it was not counted."),
     "register_failed": _("This phone could not be set up for counting offline:"),
     "new_line": _("new line: not in the book here"),
+    "new_lot": _("New lot"),
+    "count_in_lot": _("Count in this lot"),
 }
 
 
@@ -182,15 +184,16 @@ def count_scan(request, pk):
     code = (request.POST.get("barcode") or "").strip()
     quantity = (request.POST.get("quantity") or "").strip() or None
     location = request.POST.get("location") or None
-    ctx = {"count": count, "code": code}
+    lot = (request.POST.get("lot") or request.POST.get("new_lot") or "").strip()  # a lot picked, or a new one
+    ctx = {"count": count, "code": code, "quantity": quantity or "", "location": location or ""}
     try:
         if not code:
             raise DomainError("validation.failed", _("Scan or type a barcode."), http_status=422)
-        entry = counts.EntryInput(barcode=code, quantity=quantity,
+        entry = counts.EntryInput(barcode=code, quantity=quantity, lot_code=lot,
                                   location=int(location) if location and location.isdigit() else None)
         result = counts.record_entries(count, by=user, entries=[entry])[0]
     except DomainError as exc:
-        ctx.update(ok=False, message=exc.render_message(), error_code=exc.code)
+        ctx.update(ok=False, message=exc.render_message(), error_code=exc.code, lots=exc.data.get("lots"))
         status = exc.http_status
     else:
         ctx.update(ok=True, result=result, show_book=counts.may_see_book(user, count))
