@@ -151,9 +151,11 @@ def variance_rows(count: Count, *, only_differences: bool = False) -> list[dict]
 
 
 def variance_summary(count: Count) -> dict:
-    """Totals of a count's differences by location and by counter (value in the count's unit costs)."""
+    """Totals of a count's differences by location and by counter (value in the count's unit costs), and of the
+    whole count: gains, losses, net (gains − losses, signed) and gross (gains + losses)."""
     by_location: dict[str, dict] = {}
     by_counter: dict[str, dict] = {}
+    gain = loss = ZERO
     for row in variance_rows(count):
         if row["difference"] is None:
             continue
@@ -164,6 +166,10 @@ def variance_summary(count: Count) -> dict:
         if row["difference"]:
             loc["with_difference"] += 1
             loc["gain_value" if row["difference"] > 0 else "loss_value"] += abs(row["difference_value"])
+            if row["difference"] > 0:
+                gain += row["difference_value"]
+            else:
+                loss -= row["difference_value"]
         for c in row["counters"]:
             who = by_counter.setdefault(c["username"], {"user": c["user"], "lines": 0, "with_difference": 0,
                                                          "quantity": ZERO})
@@ -171,7 +177,8 @@ def variance_summary(count: Count) -> dict:
             who["quantity"] += c["quantity"]
             if row["difference"]:
                 who["with_difference"] += 1
-    return {"by_location": [{"location_code": k, **v} for k, v in sorted(by_location.items())],
+    return {"gain_value": gain, "loss_value": loss, "net_value": gain - loss, "gross_value": gain + loss,
+            "by_location": [{"location_code": k, **v} for k, v in sorted(by_location.items())],
             "by_counter": [{"username": k, **v} for k, v in sorted(by_counter.items())]}
 
 

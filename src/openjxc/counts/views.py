@@ -20,9 +20,11 @@ from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.models import User
 from openjxc.counts import selectors
 from openjxc.counts import services as counts
+from openjxc.counts.exports import VARIANCE_EXPORT
 from openjxc.counts.models import AbcClass, Count, CountPlan, CountStatus, Reason, Scope
 from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.stock.models import STOCKED_KINDS, Location, Warehouse
+from openjxc.web.excel import export_list, wants_export
 from openjxc.web.pages import company_page, paginate
 
 
@@ -113,6 +115,10 @@ def count_detail(request, pk):
     user = request.user
     count = _count_or_404(user, pk)
     show = counts.may_see_book(user, count)
+    if wants_export(request):  # the variance sheet: the book is in it, so only for who may see the book
+        if not show:
+            raise Http404
+        return export_list(request, VARIANCE_EXPORT, selectors.variance_rows(count))
     rows = selectors.variance_rows(count, only_differences=show and request.GET.get("differences") == "1")
     todo = [r for r in rows if r["counted_quantity"] is None]
     total = len(rows)
