@@ -109,3 +109,25 @@ def test_the_api_finishes_blank_lines_as_not_counted_and_lists_them(shop):
     lines = {r["item_code"]: r for r in api.get(f"/counts/{count.pk}/lines").json()["items"]}
     assert lines[shop.flour.code]["not_counted"] is True and lines[shop.flour.code]["counted_quantity"] is None
     assert lines[shop.water.code]["not_counted"] is False
+
+
+def test_the_page_finishes_blank_lines_as_not_counted_only_with_the_box_ticked(shop):
+    from django.test import Client
+
+    shop.receive(shop.water, 5, "1.00")
+    shop.receive(shop.flour, 7, "2.00")
+    count = counts.create_count(by=shop.admin, warehouse=shop.main)
+    counts.start_count(count, by=shop.admin)
+    counts.record_entries(count, by=shop.admin, entries=[EntryInput(item=shop.water.pk, quantity=5)])
+    web = Client(headers={"Accept-Language": "en"})
+    web.force_login(shop.admin)
+    page = web.get(f"/counts/{count.pk}/").content.decode()
+    assert "1 lines were not counted" in page and "Finish: leave them not counted" in page
+    web.post(f"/counts/{count.pk}/finish_skip/")  # not confirmed: nothing happens
+    count.refresh_from_db()
+    assert count.status == CountStatus.COUNTING
+    web.post(f"/counts/{count.pk}/finish_skip/", {"confirm": "1"})
+    count.refresh_from_db()
+    assert count.status == CountStatus.REVIEW
+    page = web.get(f"/counts/{count.pk}/").content.decode()
+    assert 'class="not-counted">not counted<' in page
