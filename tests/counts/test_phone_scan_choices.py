@@ -19,6 +19,7 @@ from tests.conftest import Shop
 from tests.counts.test_offline_phone import _phone, _scan, _wait_ready
 
 playwright = pytest.importorskip("playwright.sync_api")
+expect = playwright.expect  # the page's CSP allows no eval: no wait_for_function(string)
 pytestmark = NEEDS_CHROMIUM
 SHOTS = "/tmp/shots-counting"
 MILK = "6930000000016"
@@ -51,13 +52,11 @@ def test_a_phone_reuses_its_terminal_picks_a_lot_and_a_typo_raises_no_alert(live
     os.makedirs(SHOTS, exist_ok=True)
     page.screenshot(path=f"{SHOTS}/lot-choice-360.png")
     page.click("#scan-result .lot-pick")
-    page.wait_for_function("document.querySelectorAll('#entry-log .entry[data-state=saved]').length === 1",
-                           timeout=20000)
+    expect(page.locator("#entry-log .entry[data-state=saved]")).to_have_count(1, timeout=20000)
     assert CountLine.objects.get(count=count, lot__code="L1").counted_quantity == D(1)
 
     _scan(page, "69300000000l6")  # a typo
-    page.wait_for_function("document.querySelectorAll('#entry-log .entry[data-state=refused]').length === 2",
-                           timeout=20000)
+    expect(page.locator("#entry-log .entry[data-state=refused]")).to_have_count(2, timeout=20000)
     terminal.refresh_from_db()
     assert terminal.refused_count == 0
     assert not Event.objects.filter(topic="terminal.refused").exists()
