@@ -182,7 +182,7 @@ def test_unknown_barcode_and_bad_entries_are_refused_without_writing(shop):
     with refused("barcode.unknown"):
         counts.record_entries(count, by=shop.admin, entries=[EntryInput(item=shop.water.pk, quantity=1),
                                                              EntryInput(barcode="0000000000")])
-    with refused("lot.required"):
+    with refused("count.lot_choice"):
         counts.record_entries(count, by=shop.admin, entries=[EntryInput(item=shop.milk.pk, quantity=1)])
     with refused("count.negative"):
         counts.record_entries(count, by=shop.admin, entries=[EntryInput(item=shop.water.pk, quantity=-1)])
@@ -262,7 +262,7 @@ def test_reasons_and_the_variance_by_location(shop):
     by_loc = {r["location_code"]: r for r in summary["by_location"]}
     assert by_loc["WH1-01"]["loss_value"] == D("3.60") and by_loc["WH1-02"]["gain_value"] == D("10.00")
     doc = post_count(shop, count)
-    assert {ln.memo for ln in doc.lines.all()} == {"Damage", ""}
+    assert {ln.memo for ln in doc.lines.all()} == {"Damage: 三瓶破损", ""}  # the note too
 
 
 # ---------------------------------------------------------------- plans, ABC, schedule

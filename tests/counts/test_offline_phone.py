@@ -23,6 +23,8 @@ from tests.conftest import Shop, assert_ledger_consistent
 
 SCREENSHOT = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots", "count-offline-phone.png")
 playwright = pytest.importorskip("playwright.sync_api")
+# the page's CSP allows no eval, so no wait_for_function(string): web-first assertions instead
+expect = playwright.expect
 pytestmark = NEEDS_CHROMIUM
 
 WATER, FLOUR = "6920000000017", "6901234567892"
@@ -91,7 +93,7 @@ def test_a_keeper_counts_offline_reloads_and_uploads_exactly_once(live_server, w
     _scan(page, WATER)
     _scan(page, FLOUR, "1.5")
     _scan(page, WATER)
-    page.wait_for_function("document.querySelector('#pending-count').textContent === '5'")
+    expect(page.locator("#pending-count")).to_have_text("5")
     assert page.locator("#entry-log .entry[data-state=queued]").count() == 5
     assert "待上传" in page.inner_text("#outbox-bar") and "待上传" in page.inner_text("#entry-log")
     # offline, each waiting entry still names its item (the page carries the count's names)
@@ -110,8 +112,8 @@ def test_a_keeper_counts_offline_reloads_and_uploads_exactly_once(live_server, w
     assert not CountEntry.objects.exists()
 
     context.set_offline(False)  # the 'online' event starts the upload
-    page.wait_for_function("document.querySelector('#pending-count').textContent === '0'", timeout=20000)
-    page.wait_for_function("document.querySelectorAll('#entry-log .entry[data-state=saved]').length === 5")
+    expect(page.locator("#pending-count")).to_have_text("0", timeout=20000)
+    expect(page.locator("#entry-log .entry[data-state=saved]")).to_have_count(5)
     assert page.inner_text("#net-state") == "在线"
     assert "已保存" in page.inner_text("#entry-log") and "实盘数 4" in page.inner_text("#entry-log")
     context.close()
@@ -156,9 +158,8 @@ def test_a_lost_answer_does_not_double_an_entry(live_server, wipeable_ledger, br
 
     page.route("**/api/sync/push", lose_the_first_answer)
     _scan(page, WATER, "7")
-    page.wait_for_function("document.querySelectorAll('#entry-log .entry[data-state=saved]').length === 1",
-                           timeout=20000)
-    page.wait_for_function("document.querySelector('#pending-count').textContent === '0'")
+    expect(page.locator("#entry-log .entry[data-state=saved]")).to_have_count(1, timeout=20000)
+    expect(page.locator("#pending-count")).to_have_text("0")
     assert lost == ["accepted"]
     assert "实盘数 7" in page.inner_text("#entry-log")  # the first answer, replayed to the retry
     assert page.locator("#scan-result [data-scan=ok]").count() == 1
@@ -177,7 +178,7 @@ def test_a_revoked_phone_keeps_its_entries_and_says_why(live_server, wipeable_le
     _wait_ready(page, ".scan-card[data-ready='1'][data-terminal]", [])
     terminals.revoke_terminal(by=shop.admin, terminal_id=Terminal.objects.get(operator=keeper).pk)
     _scan(page, WATER)
-    page.wait_for_function("document.querySelector('#outbox-error').textContent.includes('吊销')")
+    expect(page.locator("#outbox-error")).to_contain_text("吊销")
     page.wait_for_timeout(1500)  # the back-off would have tried again by now: it does not, and keeps the entry
     assert _pending(page) == "1" and page.locator("#entry-log .entry[data-state=queued]").count() == 1
     assert "吊销" in page.inner_text("#outbox-error")

@@ -161,3 +161,30 @@ def test_a_revoked_browser_terminal_is_not_issued_again(shop, counting):
     assert r.status_code == 403 and r.json()["code"] == "terminal.revoked"
     assert "revoked" in r.json()["message"]
     assert not CountEntry.objects.exists()
+
+
+def test_a_typo_at_the_scan_field_is_not_a_terminal_failure_and_raises_no_alert(shop, counting):
+    """An unknown barcode or item code typed on the phone is answered as refused (the page shows why), but
+    the terminal is not failing: no refused count, no terminal.refused alert, nothing on its health. An
+    entry for another warehouse's count still is a failure."""
+    from openjxc.core.models import Event
+
+    count, keeper = counting
+    raw = _register(_session(keeper), "WH1").json()["token"]
+    results = _push(raw, [_op(count=count.pk, entries=[{"barcode": "69200000000XX"}]),
+                          _op(count=count.pk, entries=[{"item": "W00l", "qty": "1"}])]).json()["results"]
+    assert [(x["status"], x["error"]["code"]) for x in results] == [
+        ("refused", "barcode.unknown"), ("refused", "item.not_found")]
+    terminal = Terminal.objects.get(operator=keeper)
+    assert terminal.refused_count == 0
+    assert not Event.objects.filter(topic="terminal.refused").exists()
+    assert "refused" not in terminals.health(terminal)
+
+    other = counts.create_count(by=shop.admin, warehouse=shop.second, blind=True)
+    counts.start_count(other, by=shop.admin)
+    r = _push(raw, [_op(count=other.pk, entries=[{"item": "W001", "qty": "1"}])]).json()["results"][0]
+    assert (r["status"], r["error"]["code"]) == ("refused", "validation.failed")
+    terminal.refresh_from_db()
+    assert terminal.refused_count == 1
+    assert Event.objects.filter(topic="terminal.refused").count() == 1
+    assert "refused" in terminals.health(terminal)

@@ -26,6 +26,13 @@ from openjxc.stock.locations import virtual_location
 from openjxc.stock.models import LocationKind
 
 
+def _reason_memo(line: CountLine) -> str:
+    """The line's reason (and its note) carried onto the adjustment's line: "Damage: crushed in the aisle"."""
+    label = str(Reason(line.reason).label) if line.reason else ""
+    text = f"{label}: {line.reason_note}" if label and line.reason_note else label or line.reason_note
+    return text[:300]
+
+
 @transaction.atomic
 def create_count_document(count, *, by, business_on: dt.date | None = None, memo: str = "") -> Count:
     """Turn a reviewed count into a draft `stock_count` document, one line per difference, valued at the
@@ -63,7 +70,7 @@ def create_count_document(count, *, by, business_on: dt.date | None = None, memo
             factor=Decimal(1), quantity=quantity, unit_price=ln.unit_cost, amount=amount, amount_with_tax=amount,
             lot=ln.lot, lot_code=ln.lot.code if ln.lot else "", location_id=ln.location_id,
             to_location_id=shortage_to.pk if diff < 0 else ln.location_id,
-            memo=str(Reason(ln.reason).label) if ln.reason else "",
+            memo=_reason_memo(ln),
         ))
     doc.total_quantity = sum((dl.quantity for dl in doc_lines), ZERO)
     doc.total_amount = doc.total_with_tax = sum((dl.amount for dl in doc_lines), ZERO)

@@ -66,6 +66,8 @@ class PlanIn(Schema):
     freeze: bool = False
     tolerance_rate: Decimal = Field(Decimal("0.02"), ge=0, le=100, max_digits=7, decimal_places=4)
     tolerance_value: Money = Decimal("100")
+    tolerance_quantity: Decimal = Field(Decimal("1"), ge=0, max_digits=18, decimal_places=4,
+                                        description="base units a line may differ from a book of 0")
 
 
 class PlanPatch(Schema):
@@ -79,6 +81,7 @@ class PlanPatch(Schema):
     freeze: bool | None = None
     tolerance_rate: Decimal | None = Field(None, ge=0, le=100, max_digits=7, decimal_places=4)
     tolerance_value: Money | None = None
+    tolerance_quantity: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=4)
     sample_size: int | None = Field(None, ge=0, le=100_000)
     is_active: bool | None = None
 
@@ -99,6 +102,7 @@ class PlanOut(Schema):
     freeze: bool
     tolerance_rate: Decimal
     tolerance_value: Decimal
+    tolerance_quantity: Decimal
     is_active: bool
 
     @staticmethod
@@ -160,6 +164,8 @@ class CountIn(Schema):
     freeze: bool = False
     tolerance_rate: Decimal = Field(Decimal("0.02"), ge=0, le=100, max_digits=7, decimal_places=4)
     tolerance_value: Money = Decimal("100")
+    tolerance_quantity: Decimal = Field(Decimal("1"), ge=0, max_digits=18, decimal_places=4,
+                                        description="base units a line may differ from a book of 0")
     due_on: dt.date | None = None
     assignees: list[Id] = Field(default_factory=list, max_length=100)
     start: bool = Field(False, description="start counting at once (snapshot the book now)")
@@ -177,6 +183,7 @@ class CountOut(Schema):
     freeze: bool
     tolerance_rate: Decimal
     tolerance_value: Decimal
+    tolerance_quantity: Decimal
     due_on: dt.date | None
     assignees: list[int]
     document: int | None = Field(None, alias="document_id")
@@ -277,13 +284,15 @@ def start_count(request, count_id: int = PK):
 class FinishIn(Schema):
     model_config = ConfigDict(extra="forbid")
     uncounted_as_zero: bool = False
+    skip_uncounted: bool = Field(False, description="finish blank lines as not counted (no adjustment)")
 
 
 @router.post("/{int:count_id}/finish", response=CountOut,
              summary="End a round: lines beyond tolerance go to a recount, else the count goes to review")
 def finish_count(request, payload: FinishIn | None = None, count_id: int = PK):
     return counts.finish_count(_count(request, count_id), by=request.auth,
-                               uncounted_as_zero=bool(payload and payload.uncounted_as_zero))
+                               uncounted_as_zero=bool(payload and payload.uncounted_as_zero),
+                               skip_uncounted=bool(payload and payload.skip_uncounted))
 
 
 class RecountIn(Schema):
@@ -397,6 +406,7 @@ class CountLineOut(Schema):
     round: int
     recount_requested: bool
     is_added: bool
+    not_counted: bool
     reason: str
     reason_note: str
     counted_at: dt.datetime | None

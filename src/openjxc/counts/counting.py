@@ -84,7 +84,8 @@ def _selection(company, wh: Warehouse, scope, *, locations, category, abc_class,
 @transaction.atomic
 def create_count(*, by, warehouse, scope: str = Scope.FULL, locations=(), category=None, abc_class: str = "",
                  sample_size: int = 0, items=(), name: str = "", blind: bool = True, freeze: bool = False,
-                 tolerance_rate=Decimal("0.02"), tolerance_value=Decimal("100"), due_on: dt.date | None = None,
+                 tolerance_rate=Decimal("0.02"), tolerance_value=Decimal("100"), tolerance_quantity=Decimal("1"),
+                 due_on: dt.date | None = None,
                  assignees=(), plan: CountPlan | None = None) -> Count:
     """A count of a warehouse, or of the locations / category / ABC class / sample chosen, not yet started."""
     require_manager(by)
@@ -104,7 +105,8 @@ def create_count(*, by, warehouse, scope: str = Scope.FULL, locations=(), catego
         company=company, number=next_number(company, COUNT_PREFIX, today), name=name, plan=plan, warehouse=wh,
         scope=scope, item_ids=item_ids, location_ids=location_ids, blind=blind, freeze=freeze,
         tolerance_rate=tolerance(tolerance_rate, "tolerance_rate"),
-        tolerance_value=money(tolerance(tolerance_value, "tolerance_value")), due_on=due_on,
+        tolerance_value=money(tolerance(tolerance_value, "tolerance_value")),
+        tolerance_quantity=tolerance(tolerance_quantity, "tolerance_quantity"), due_on=due_on,
         created_by=by, created_at=clock.now(),
     )
     count.save()
@@ -201,7 +203,7 @@ def record_entries(count, *, by, entries: list[EntryInput]) -> list[EntryResult]
         field = f"entries[{n}]"
         lot_code, expires_on, produced_on, factor = (e.lot_code or "").strip(), e.expires_on, e.produced_on, 1
         if e.barcode:
-            found = lookup_barcode(company.pk, e.barcode)
+            found = _scanned(company.pk, e.barcode)
             item = found["item"]
             if found["unit"] is not None and found["unit"].pk != item.base_unit_id:
                 factor = ItemUnit.objects.filter(item=item, unit=found["unit"]).values_list(
@@ -220,14 +222,14 @@ def record_entries(count, *, by, entries: list[EntryInput]) -> list[EntryResult]
                 raise ValidationFailed(field=f"{field}.quantity", reason=_("is required when not scanning"))
             quantity = qty(Decimal(factor))
         else:
-            entered = parse_decimal(e.quantity, f"{field}.quantity", places=4, negative=True, zero=False)
+            # 0 is a count too: the shelf is empty (the line becomes counted at 0)
+            entered = parse_decimal(e.quantity, f"{field}.quantity", places=4, negative=True)
             quantity = qty(entered * Decimal(factor))
         loc_id = getattr(e.location, "pk", e.location) if e.location is not None else default_loc
         if loc_id not in scope_locations:
             raise ValidationFailed(field=f"{field}.location", reason=_("is not a location of this count"))
         if item.tracks_lots and not lot_code:
-            raise DomainError("lot.required", _("Item %(item)s is tracked by lot: enter the lot."),
-                              http_status=422, item=item)
+            raise _which_lot(item, loc_id, lines.values())
         if not item.tracks_lots and lot_code:
             raise ValidationFailed(field=f"{field}.lot_code", reason=_("given for an item without lots"))
         if len(lot_code) > 64:
@@ -301,6 +303,30 @@ def record_entries(count, *, by, entries: list[EntryInput]) -> list[EntryResult]
             for (key, item, _q, _s), entry in zip(keyed, entry_rows, strict=True)]
 
 
+def _scanned(company_id: int, text: str) -> dict:
+    """What was scanned or typed at the scan field: a barcode (GS1 too) or, failing that, an item code."""
+    try:
+        return lookup_barcode(company_id, text)
+    except DomainError as exc:
+        if exc.code != "barcode.unknown":
+            raise
+        item = Item.objects.filter(company_id=company_id, code=text.strip()).first()
+        if item is None:
+            raise
+        return {"item": item, "unit": None, "lot": None, "expires_on": None, "produced_on": None}
+
+
+def _which_lot(item: Item, location_id: int, lines) -> DomainError:
+    """A lot-tracked item scanned by its ordinary barcode: the question which lot, with the lots of this count at
+    that location to choose from (codes and dates only: a blind count shows no quantity); a new lot may be typed."""
+    lots = sorted({(ln.lot.code, ln.lot.expires_on) for ln in lines
+                   if ln.item_id == item.pk and ln.location_id == location_id and ln.lot_id is not None},
+                  key=lambda lot: (lot[1] is None, lot[1] or dt.date.min, lot[0]))
+    return DomainError("count.lot_choice", _("Which lot of %(item)s is it? Choose one, or enter a new lot."),
+                       http_status=422, item=item, item_code=item.code, location=location_id,
+                       lots=[{"code": c, "expires_on": e.isoformat() if e else None} for c, e in lots])
+
+
 def _entry_sums(line_ids: list[int]) -> dict[tuple[int, int], Decimal]:
     out = {}
     for start in range(0, len(line_ids), 5000):
@@ -312,29 +338,41 @@ def _entry_sums(line_ids: list[int]) -> dict[tuple[int, int], Decimal]:
 
 
 def beyond_tolerance(count: Count, line: CountLine) -> bool:
-    """A line needs a recount when its difference exceeds the count's quantity rate or its value limit."""
+    """A line needs a recount when its difference exceeds the count's quantity rate (against a book of 0: its
+    absolute quantity tolerance) or its value limit."""
     diff = line.difference
     if not diff:
         return False
     if abs(diff) * line.unit_cost > count.tolerance_value:
         return True
-    return not selectors.within_tolerance(line.expected_quantity, diff, count.tolerance_rate)
+    return not selectors.within_tolerance(line.expected_quantity, diff, count.tolerance_rate,
+                                          count.tolerance_quantity)
 
 
 @transaction.atomic
-def finish_count(count, *, by, uncounted_as_zero: bool = False) -> Count:
+def finish_count(count, *, by, uncounted_as_zero: bool = False, skip_uncounted: bool = False) -> Count:
     """End a counting round. Lines beyond tolerance in the first round are sent to a (blind) recount and the
     count stays open for them; otherwise the count goes to review. Uncounted lines are refused unless
-    `uncounted_as_zero` (the shelf was empty)."""
+    `uncounted_as_zero` (the shelf was empty) or `skip_uncounted` (the user confirms they were not counted:
+    they stay blank, marked not counted, listed on the count and left out of the adjustment)."""
     require_manager(by)
     count = lock_count(count, by)
     COUNTS.check(count, "finish")
     lines = list(CountLine.objects.filter(count=count))
     uncounted = [ln for ln in lines if ln.counted_quantity is None]
     now = clock.now()
-    if uncounted and not uncounted_as_zero:
+    if uncounted_as_zero and skip_uncounted:
+        raise ValidationFailed(field="skip_uncounted", reason=_("cannot be combined with uncounted_as_zero"))
+    if uncounted and not (uncounted_as_zero or skip_uncounted):
         raise DomainError("count.uncounted", _("%(n)s lines of count %(number)s are not counted yet."),
                           http_status=409, n=len(uncounted), number=count.number)
+    if uncounted and skip_uncounted:
+        for ln in uncounted:
+            ln.not_counted = True
+        uncounted_rows = uncounted
+        uncounted = []
+    else:
+        uncounted_rows = uncounted
     if uncounted:
         book = selectors.book_quantities({(ln.item_id, ln.location_id, ln.lot_key) for ln in uncounted})
         for ln in uncounted:
@@ -344,8 +382,9 @@ def finish_count(count, *, by, uncounted_as_zero: bool = False) -> Count:
     for ln in recount:
         ln.round, ln.recount_requested = 2, True
         ln.counted_quantity = ln.expected_quantity = ln.counted_at = None
-    CountLine.objects.bulk_update([*uncounted, *recount], ["counted_quantity", "expected_quantity", "counted_at",
-                                                          "round", "recount_requested"], batch_size=2000)
+    CountLine.objects.bulk_update([*uncounted_rows, *recount], ["counted_quantity", "expected_quantity",
+                                                               "counted_at", "round", "recount_requested",
+                                                               "not_counted"], batch_size=2000)
     if recount:
         COUNTS.transition(count, "recount", by=by, data={"lines": [ln.pk for ln in recount]})
         return count
@@ -367,10 +406,10 @@ def request_recount(count, *, by, lines) -> Count:
             raise NotFound("count_line", i)
     for ln in found.values():
         ln.round += 1
-        ln.recount_requested = True
+        ln.recount_requested, ln.not_counted = True, False
         ln.counted_quantity = ln.expected_quantity = ln.counted_at = None
     CountLine.objects.bulk_update(list(found.values()), ["round", "recount_requested", "counted_quantity",
-                                                         "expected_quantity", "counted_at"])
+                                                         "expected_quantity", "counted_at", "not_counted"])
     changes = Changes(count)
     count.finished_at = None
     changes.fields.add("finished_at")

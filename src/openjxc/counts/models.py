@@ -49,6 +49,8 @@ class CountPlan(models.Model):
     freeze = models.BooleanField(_("freeze the locations while counting"), default=False)
     tolerance_rate = models.DecimalField(_("quantity tolerance"), **RATE, default=Decimal("0.02"))
     tolerance_value = models.DecimalField(_("value tolerance"), **MONEY, default=Decimal("100"))
+    # against a book of 0 a rate allows nothing: a difference up to this many base units passes there
+    tolerance_quantity = models.DecimalField(_("tolerance against an empty book"), **QTY, default=Decimal("1"))
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
@@ -87,6 +89,8 @@ class Count(models.Model):
     freeze = models.BooleanField(_("freeze the locations while counting"), default=False)
     tolerance_rate = models.DecimalField(_("quantity tolerance"), **RATE, default=Decimal("0.02"))
     tolerance_value = models.DecimalField(_("value tolerance"), **MONEY, default=Decimal("100"))
+    # against a book of 0 a rate allows nothing: a difference up to this many base units passes there
+    tolerance_quantity = models.DecimalField(_("tolerance against an empty book"), **QTY, default=Decimal("1"))
     due_on = models.DateField(_("due on"), null=True, blank=True)
     assignees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     document = models.ForeignKey("documents.Document", on_delete=models.PROTECT, null=True, blank=True,
@@ -132,6 +136,7 @@ class CountLine(models.Model):
     round = models.PositiveSmallIntegerField(default=1)  # 2 once a recount was requested
     recount_requested = models.BooleanField(default=False)
     is_added = models.BooleanField(default=False)  # found on the shelf, not in the book
+    not_counted = models.BooleanField(default=False)  # finished blank on purpose: no adjustment, listed
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices, blank=True)
     reason_note = models.CharField(_("note"), max_length=300, blank=True)
 

@@ -32,7 +32,8 @@ from openjxc.stock.access import require_warehouse
 def create_plan(*, by, name: str, warehouse, scope: str = Scope.FULL, locations=(), category=None,
                 abc_class: str = "", sample_size: int = 0, every_days: int | None = None,
                 next_due_on: dt.date | None = None, assignees=(), blind: bool = True, freeze: bool = False,
-                tolerance_rate=Decimal("0.02"), tolerance_value=Decimal("100")) -> CountPlan:
+                tolerance_rate=Decimal("0.02"), tolerance_value=Decimal("100"),
+                tolerance_quantity=Decimal("1")) -> CountPlan:
     """A count plan: what to count and how often; the schedule creates its counts when due."""
     require_manager(by)
     company = permissions.company_of(by)
@@ -54,6 +55,7 @@ def create_plan(*, by, name: str, warehouse, scope: str = Scope.FULL, locations=
         next_due_on=next_due_on or clock.today(company.time_zone), blind=blind, freeze=freeze,
         tolerance_rate=tolerance(tolerance_rate, "tolerance_rate"),
         tolerance_value=money(tolerance(tolerance_value, "tolerance_value")),
+        tolerance_quantity=tolerance(tolerance_quantity, "tolerance_quantity"),
         created_by=by, created_at=clock.now(),
     )
     plan.save()
@@ -66,6 +68,7 @@ def create_plan(*, by, name: str, warehouse, scope: str = Scope.FULL, locations=
 
 
 PLAN_FIELDS = ("name", "every_days", "next_due_on", "blind", "freeze", "tolerance_rate", "tolerance_value",
+               "tolerance_quantity",
                "is_active", "sample_size")
 
 
@@ -80,7 +83,7 @@ def update_plan(plan: CountPlan, *, by, assignees=None, **changes) -> CountPlan:
             raise ValidationFailed(field=field, reason=_("cannot be changed"))
         if value is None:
             continue
-        if field in ("tolerance_rate", "tolerance_value"):
+        if field in ("tolerance_rate", "tolerance_value", "tolerance_quantity"):
             value = tolerance(value, field)
         if field == "every_days" and not 1 <= int(value) <= 3660:
             raise ValidationFailed(field="every_days", reason=_("must be between 1 and 3660"))
@@ -108,7 +111,7 @@ def create_count_from_plan(plan: CountPlan, *, by) -> Count:
         by=by, warehouse=plan.warehouse, scope=plan.scope, locations=list(plan.locations.all()),
         category=plan.category, abc_class=plan.abc_class, sample_size=plan.sample_size,
         name=plan.name, blind=plan.blind, freeze=plan.freeze, tolerance_rate=plan.tolerance_rate,
-        tolerance_value=plan.tolerance_value, due_on=clock.today(plan.company.time_zone), assignees=people,
+        tolerance_value=plan.tolerance_value, tolerance_quantity=plan.tolerance_quantity, due_on=clock.today(plan.company.time_zone), assignees=people,
         plan=plan,
     )
 

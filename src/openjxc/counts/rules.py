@@ -16,7 +16,7 @@ from openjxc.catalog.models import Category
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError, NotFound, ValidationFailed
 from openjxc.core.models import Role, User
-from openjxc.core.quantities import MAX_VALUE, money, parse_decimal
+from openjxc.core.quantities import MAX_VALUE, money, parse_decimal, qty
 from openjxc.counts.models import AbcClass, Count, CountStatus, Scope
 from openjxc.documents.lifecycle import Machine, lock_row
 from openjxc.stock.access import require_warehouse
@@ -71,11 +71,14 @@ def users_of(company, refs) -> list[User]:
 
 
 def tolerance(value, field: str) -> Decimal:
-    """A tolerance: a rate (0.02 = 2%, at most 100 = 10000%) or a value (money, within the columns)."""
-    d = parse_decimal(value, field, negative=True)
+    """A tolerance: a rate (0.02 = 2%, at most 100 = 10000%), a value (money, within the columns) or a
+    quantity in base units (tolerance_quantity: the allowance against a book of 0)."""
+    d = parse_decimal(value, field, negative=True, places=4 if field == "tolerance_quantity" else None)
     limit = Decimal(100) if field == "tolerance_rate" else MAX_VALUE
     if d < 0 or d > limit:
         raise ValidationFailed(field=field, reason=_("must be between 0 and %(limit)s") % {"limit": limit})
+    if field == "tolerance_quantity":
+        return qty(d)
     return d.quantize(Decimal("0.0001")) if field == "tolerance_rate" else money(d)
 
 

@@ -101,9 +101,11 @@ def abc_classes(company_id: int, warehouse_id: int, *, on: dt.date, days: int = 
 # ---------------------------------------------------------------- variance
 
 
-def within_tolerance(expected: Decimal, difference: Decimal, rate: Decimal = WITHIN) -> bool:
+def within_tolerance(expected: Decimal, difference: Decimal, rate: Decimal = WITHIN,
+                     absolute: Decimal = ZERO) -> bool:
+    """Within `rate` of the book; against a book of 0 (where any rate allows nothing) within `absolute` units."""
     if expected == 0:
-        return difference == 0
+        return abs(difference) <= absolute
     return abs(difference) <= abs(expected) * rate
 
 
@@ -139,17 +141,21 @@ def variance_rows(count: Count, *, only_differences: bool = False) -> list[dict]
             "counted_quantity": ln.counted_quantity, "difference": diff,
             "unit_cost": ln.unit_cost, "difference_value": money(diff * ln.unit_cost) if diff is not None else None,
             "round": ln.round, "recount_requested": ln.recount_requested, "is_added": ln.is_added,
+            "not_counted": ln.not_counted,
             "reason": ln.reason, "reason_note": ln.reason_note, "counted_at": ln.counted_at,
             "counters": counters.get(ln.pk, []),
-            "within": within_tolerance(ln.expected_quantity, diff) if diff is not None else None,
+            "within": (within_tolerance(ln.expected_quantity, diff, count.tolerance_rate, count.tolerance_quantity)
+                       if diff is not None else None),
         })
     return out
 
 
 def variance_summary(count: Count) -> dict:
-    """Totals of a count's differences by location and by counter (value in the count's unit costs)."""
+    """Totals of a count's differences by location and by counter (value in the count's unit costs), and of the
+    whole count: gains, losses, net (gains − losses, signed) and gross (gains + losses)."""
     by_location: dict[str, dict] = {}
     by_counter: dict[str, dict] = {}
+    gain = loss = ZERO
     for row in variance_rows(count):
         if row["difference"] is None:
             continue
@@ -160,6 +166,10 @@ def variance_summary(count: Count) -> dict:
         if row["difference"]:
             loc["with_difference"] += 1
             loc["gain_value" if row["difference"] > 0 else "loss_value"] += abs(row["difference_value"])
+            if row["difference"] > 0:
+                gain += row["difference_value"]
+            else:
+                loss -= row["difference_value"]
         for c in row["counters"]:
             who = by_counter.setdefault(c["username"], {"user": c["user"], "lines": 0, "with_difference": 0,
                                                          "quantity": ZERO})
@@ -167,7 +177,8 @@ def variance_summary(count: Count) -> dict:
             who["quantity"] += c["quantity"]
             if row["difference"]:
                 who["with_difference"] += 1
-    return {"by_location": [{"location_code": k, **v} for k, v in sorted(by_location.items())],
+    return {"gain_value": gain, "loss_value": loss, "net_value": gain - loss, "gross_value": gain + loss,
+            "by_location": [{"location_code": k, **v} for k, v in sorted(by_location.items())],
             "by_counter": [{"username": k, **v} for k, v in sorted(by_counter.items())]}
 
 

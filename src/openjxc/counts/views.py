@@ -16,13 +16,15 @@ from django.views.decorators.http import require_POST
 from openjxc.catalog.category_field import CategoryField
 from openjxc.catalog.models import Barcode, Item
 from openjxc.core import clock, permissions
-from openjxc.core.errors import DomainError
+from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.models import User
 from openjxc.counts import selectors
 from openjxc.counts import services as counts
+from openjxc.counts.exports import VARIANCE_EXPORT
 from openjxc.counts.models import AbcClass, Count, CountPlan, CountStatus, Reason, Scope
 from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.stock.models import STOCKED_KINDS, Location, Warehouse
+from openjxc.web.excel import export_list, wants_export
 from openjxc.web.pages import company_page, paginate
 
 
@@ -113,6 +115,10 @@ def count_detail(request, pk):
     user = request.user
     count = _count_or_404(user, pk)
     show = counts.may_see_book(user, count)
+    if wants_export(request):  # the variance sheet: the book is in it, so only for who may see the book
+        if not show:
+            raise Http404
+        return export_list(request, VARIANCE_EXPORT, selectors.variance_rows(count))
     rows = selectors.variance_rows(count, only_differences=show and request.GET.get("differences") == "1")
     todo = [r for r in rows if r["counted_quantity"] is None]
     total = len(rows)
@@ -170,6 +176,8 @@ OUTBOX_TEXTS = {
     "storage_failed": _("This phone could not keep the entry; it was not counted."),
     "register_failed": _("This phone could not be set up for counting offline:"),
     "new_line": _("new line: not in the book here"),
+    "new_lot": _("New lot"),
+    "count_in_lot": _("Count in this lot"),
 }
 
 
@@ -182,15 +190,16 @@ def count_scan(request, pk):
     code = (request.POST.get("barcode") or "").strip()
     quantity = (request.POST.get("quantity") or "").strip() or None
     location = request.POST.get("location") or None
-    ctx = {"count": count, "code": code}
+    lot = (request.POST.get("lot") or request.POST.get("new_lot") or "").strip()  # a lot picked, or a new one
+    ctx = {"count": count, "code": code, "quantity": quantity or "", "location": location or ""}
     try:
         if not code:
             raise DomainError("validation.failed", _("Scan or type a barcode."), http_status=422)
-        entry = counts.EntryInput(barcode=code, quantity=quantity,
+        entry = counts.EntryInput(barcode=code, quantity=quantity, lot_code=lot,
                                   location=int(location) if location and location.isdigit() else None)
         result = counts.record_entries(count, by=user, entries=[entry])[0]
     except DomainError as exc:
-        ctx.update(ok=False, message=exc.render_message(), error_code=exc.code)
+        ctx.update(ok=False, message=exc.render_message(), error_code=exc.code, lots=exc.data.get("lots"))
         status = exc.http_status
     else:
         ctx.update(ok=True, result=result, show_book=counts.may_see_book(user, count))
@@ -216,7 +225,7 @@ def count_service_worker(request):
 
 
 LINES_SHOWN = 300
-ACTIONS = {"start", "finish", "finish_zero", "document", "cancel", "reason", "recount"}
+ACTIONS = {"start", "finish", "finish_zero", "finish_skip", "document", "cancel", "reason", "recount"}
 
 
 @require_POST
@@ -229,8 +238,13 @@ def count_action(request, pk, action):
     try:
         if action == "start":
             counts.start_count(count, by=user)
-        elif action in ("finish", "finish_zero"):
-            count = counts.finish_count(count, by=user, uncounted_as_zero=action == "finish_zero")
+        elif action in ("finish", "finish_zero", "finish_skip"):
+            # leaving lines not counted needs the user's confirmation (the form's required checkbox)
+            skip = action == "finish_skip" and request.POST.get("confirm") == "1"
+            if action == "finish_skip" and not skip:
+                raise ValidationFailed(field="confirm", reason=_("must be ticked to leave lines not counted"))
+            count = counts.finish_count(count, by=user, uncounted_as_zero=action == "finish_zero",
+                                        skip_uncounted=skip)
             if count.status == CountStatus.COUNTING:
                 messages.warning(request, _("Some lines are beyond tolerance and must be counted again."))
         elif action == "document":

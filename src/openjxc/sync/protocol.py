@@ -121,7 +121,8 @@ def push(terminal: Terminal, *, ops: list[dict], client_time=None, backlog: dict
                            "message": str(_("The server's database is unavailable; try again later.")), "data": {}}
             answers.append({"id": _op_id(op), "status": "retry", "error": unavailable})
             continue
-        if answer["status"] == "refused":
+        op_type = op.get("type") if isinstance(op, dict) else None
+        if answer["status"] == "refused" and not terminals.is_slip(op_type, answer["error"]["code"]):
             refused.append({"id": answer["id"], "code": answer["error"]["code"]})
         answer.pop("stored", None)
         answers.append(answer)
@@ -258,7 +259,8 @@ def apply_operation(batch: Batch, op: dict, *, index: int = 0) -> dict:
                                       http_status=422, reason=str(exc)[:200])
                 row.result = {"id": op_id, "status": "refused", "error": _error_dict(exc)}
                 row.save(update_fields=["result"])
-                Terminal.objects.filter(pk=terminal.pk).update(refused_count=F("refused_count") + 1)
+                if not terminals.is_slip(op_type, exc.code):  # a typo at the scan field is not a failure
+                    Terminal.objects.filter(pk=terminal.pk).update(refused_count=F("refused_count") + 1)
                 return {**row.result, "stored": True}
             if batch.skewed:
                 flags.append("clock_skew")

@@ -275,10 +275,20 @@ def health(terminal: Terminal, *, now: dt.datetime | None = None, conf: dict | N
         problems.append("clock_skew")
     if terminal.refused_count and TerminalOperation.objects.filter(
         terminal=terminal, status=OpStatus.REFUSED, received_at__gte=now - REFUSED_WINDOW
-    ).exists():
+    ).exclude(type__in=sorted(SLIP_OP_TYPES), result__error__code__in=sorted(OPERATOR_SLIPS)).exists():
         problems.append("refused")
     return problems
 
+
+# what a person typed at a count's scan field that names nothing (a typo, an unknown code, a lot still to
+# choose): answered to the device as refused, but not the terminal failing — no refused count, no
+# terminal.refused alert, no health problem. (An unknown item in a POS sale still is a failure.)
+SLIP_OP_TYPES = frozenset({"count_entry"})
+OPERATOR_SLIPS = frozenset({"barcode.unknown", "item.not_found", "lot.required", "count.lot_choice"})
+
+
+def is_slip(op_type, code) -> bool:
+    return op_type in SLIP_OP_TYPES and code in OPERATOR_SLIPS
 
 REFUSED_WINDOW = dt.timedelta(hours=24)  # refused operations count as a problem for a day after they arrive
 

@@ -120,6 +120,7 @@
         detail.textContent = err.message || err.code || "";
         showResult("error", "✗ " + (err.message || err.code || T.refused),
                    err.code === "barcode.unknown" ? T.unknown_hint : "");
+        if (err.code === "count.lot_choice") askLot((op.data.entries || [])[0], (err.data || {}).lots || []);
         cue(false);
       } else {
         var lines = answer.lines || [];
@@ -127,6 +128,46 @@
         if (lines.length) showResult("ok", "✓ " + lines[0].name, T.counted + ": " + lines[0].counted);
         cue(true);
       }
+    }
+
+    // a lot-tracked item scanned by its ordinary barcode: the lots counted here as buttons, or a new lot;
+    // the choice goes into the outbox as the same entry with its lot
+    function askLot(entry, lots) {
+      if (!entry) return;
+      var box = el("div", "lot-choice");
+      function pick(code) {
+        code = (code || "").trim();
+        if (!code) return;
+        var again = { barcode: entry.barcode, lot: code };
+        if (entry.item) again.item = entry.item;
+        if (entry.qty) again.qty = entry.qty;
+        if (entry.location) again.location = entry.location;
+        var data = { count: countId, entries: [again] };
+        ob.add("count_entry", data).then(function (id) {
+          row({ id: id, type: "count_entry", data: data }, "queued");
+          showResult("queued", entryLabel(again) + " · " + code + " · " + T.queued, T.queued_note);
+          input.focus();
+        });
+      }
+      lots.forEach(function (lot) {
+        var b = el("button", "btn lot-pick", lot.code + (lot.expires_on ? " · " + lot.expires_on : ""));
+        b.type = "button";
+        b.addEventListener("click", function () { pick(lot.code); });
+        box.appendChild(b);
+      });
+      var fresh = el("input");
+      fresh.setAttribute("aria-label", T.new_lot);
+      fresh.placeholder = T.new_lot;
+      fresh.maxLength = 64;
+      var go = el("button", "btn", T.count_in_lot);
+      go.type = "button";
+      go.addEventListener("click", function () { pick(fresh.value); });
+      var span = el("span", "lot-new");
+      span.appendChild(fresh);
+      span.appendChild(go);
+      box.appendChild(span);
+      var shown = result.querySelector(".scan-result");
+      (shown || result).appendChild(box);
     }
 
     function showState(st) {
