@@ -110,7 +110,7 @@ def with_sources(doc: Document, rows: list[dict], sources: list[str]) -> list[di
     """The posted rows of a draft made from a source, each with its source line: the one the row kept, else
     (a row added by scanning) the only line of the source with the row's item, so it counts against the order."""
     by_item: dict[str, list[int]] = {}
-    if doc.source_id:
+    if doc.source is not None:
         for line_id, code in doc.source.lines.values_list("id", "item__code"):
             by_item.setdefault(code, []).append(line_id)
     allowance = order_allowance(doc)

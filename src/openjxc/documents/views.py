@@ -6,8 +6,6 @@ DomainError is shown to the user beside the action that caused it (status 200), 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,8 +14,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from openjxc.catalog.models import Item
-from openjxc.catalog.services import lookup_barcode
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.documents import line_rows, search
@@ -38,7 +34,7 @@ from openjxc.documents.selectors import (
     visible_document,
     visible_documents,
 )
-from openjxc.documents.services import TRANSITIONS, LineInput
+from openjxc.documents.services import TRANSITIONS
 from openjxc.web.excel import export_list, wants_export
 from openjxc.web.excel_views import print_documents
 from openjxc.web.pages import company_page, company_today
