@@ -84,3 +84,42 @@ def test_scanning_a_carton_against_an_order_line_in_bags_on_a_phone(live_server,
     lines = [(x.unit_id, x.unit_quantity, x.quantity, x.source_line_id)
              for x in Document.objects.get(pk=receipt.pk).lines.all()]
     assert lines == [(bag.pk, Decimal("60"), Decimal("60"), po.lines.get().pk)]
+
+
+def test_a_new_document_row_takes_the_scanned_packs_unit_and_turns_into_bottles_when_a_bottle_follows(
+        live_server, wipeable_ledger):
+    shop = Shop()
+    catalog.add_barcode(shop.water, by=shop.admin, code="6920000000024", unit=shop.box)  # a carton of 12
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
+                                viewport={"width": 360, "height": 760})
+        page.goto(f"{live_server.url}/login/")
+        page.fill("input[name=username]", shop.admin.username)
+        page.fill("input[name=password]", "pw-12345678")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+        page.goto(f"{live_server.url}/documents/new/?kind=purchase_receipt")
+        page.select_option("select[name=warehouse]", str(shop.main.pk))
+        page.select_option("select[name=partner]", str(shop.supplier.pk))
+        row = page.query_selector(".line-row")
+        scan(page, "6920000000024")
+        page.wait_for_function("document.querySelector('.scan-status').textContent.includes('矿泉水')")
+        row.query_selector("input[name=line_price]").fill("14.4")  # a carton's price
+        scan(page, "6920000000024")
+        page.wait_for_function("document.querySelector('.line-row input[name=line_qty]').value === '2'")
+        assert row.query_selector("input[name=line_item]").input_value() == "W001"
+        assert row.query_selector("select[name=line_unit] option:checked").inner_text() == "箱 ×12"
+        scan(page, "6920000000017")  # a single bottle: the row becomes 25 bottles at 1.2
+        page.wait_for_function("document.querySelector('.line-row input[name=line_qty]').value === '25'")
+        page.wait_for_function(
+            "document.querySelector('.line-row select[name=line_unit] option:checked').textContent === '瓶'")
+        assert row.query_selector("input[name=line_price]").input_value() == "1.2"
+        page.screenshot(path=f"{SHOTS}/new-document-units-360.png", full_page=True)
+        page.click("button[type=submit]:text-is('保存草稿')")
+        page.wait_for_url(lambda url: "/documents/new/" not in url)
+        browser.close()
+
+    (line,) = Document.objects.get(kind="purchase_receipt").lines.all()
+    assert (line.unit_id, line.unit_quantity, line.quantity, line.unit_price) == (
+        shop.pcs.pk, Decimal("25"), Decimal("25"), Decimal("1.2"))

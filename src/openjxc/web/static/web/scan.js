@@ -71,7 +71,7 @@
   // the row's unit choices: the item's base unit and its other units (箱 ×12)
   function fillUnits(select, found) {
     if (select.options.length > 1 || select.value) return;
-    var units = [{ id: found.item.base_unit, name: "", factor: "1" }].concat(found.item.units || []);
+    var units = [{ id: found.item.base_unit, name: "", factor: "1" }].concat(found.units || []);
     select.innerHTML = "";
     units.forEach(function (u) {
       var o = document.createElement("option");
