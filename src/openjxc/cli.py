@@ -44,7 +44,8 @@ def _usage() -> str:
         "`jxc <command> --help` shows a command's options.",
         "Every Django management command is available as well (jxc migrate, jxc shell, jxc help --commands).",
         "`jxc terminal --help`: an offline POS/PDA terminal client (register, sell, push, pull, sync, status).",
-        f"Settings: DJANGO_SETTINGS_MODULE (default {DEFAULT_SETTINGS}); data in JXC_DATA_DIR (default ./var).",
+        f"Settings: DJANGO_SETTINGS_MODULE (default {DEFAULT_SETTINGS}, or the production settings with "
+        "JXC_PRODUCTION=1 or `serve --host` beyond this machine); data in JXC_DATA_DIR (default ./var).",
     ]
     return "\n".join(lines)
 
@@ -56,7 +57,9 @@ def main(argv: list[str] | None = None) -> None:
         from openjxc.sync.client.cli import main as terminal_main
 
         sys.exit(terminal_main(argv[1:]))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    from openjxc.config.env import settings_module
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module(argv))
     import django
 
     django.setup()

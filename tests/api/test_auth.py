@@ -66,7 +66,7 @@ def test_me_of_a_scoped_cashier(as_user, shop):
 
 def test_session_login_needs_csrf_for_writes(shop):
     browser = Client(enforce_csrf_checks=True)
-    assert browser.login(username=shop.admin.username, password="pw-12345678")
+    browser.force_login(shop.admin)  # the sign-in form itself: tests/web/test_sign_in_security.py
     # reading works with the session alone
     r = browser.get("/api/catalog/units")
     assert r.status_code == 200 and r.json()["count"] == 3

@@ -35,9 +35,10 @@ from openjxc.finance import services as fin
 from openjxc.partners import services as partners
 from openjxc.presets import format as preset_format
 from openjxc.presets.install import install_preset
-from openjxc.reports import saved_views
+from openjxc.reports import cockpit_settings, saved_views
 from openjxc.stock import period_close
 from openjxc.sync import browser as sync_browser
+from openjxc.sync import closing as till_closing
 from openjxc.sync import terminals
 from openjxc.workflow import services as wf
 from tests.api.conftest import Api
@@ -84,6 +85,18 @@ def _delivery(w):
 
 def _receipt(w, post=True):
     return fin.create_settlement(by=w.admin, kind="receipt", partner=w.customer, amount=D("16"), post=post)
+
+
+def _cash_sale(w):
+    """A delivery paid at the counter: its receipt is recorded by finance/counter.py at posting."""
+    return w.post("sales_delivery", [LineInput(item=w.flour.pk, quantity=D("2"), unit_price=D("8"))],
+                  partner=w.customer, custom={"payments": [{"method": "cash"}]})
+
+
+def _closed_till(w):
+    terminal, _raw = terminals.register_terminal(by=w.admin, code="POS1", name="收银台", kind="pos", warehouse=w.store,
+                                                 customer=w.customer)
+    return till_closing.close_till(by=w.admin, terminal=terminal, counted=D("0"))
 
 
 def _allocated(w):
@@ -189,7 +202,13 @@ CASES = {
     ("finance/services.py", "create_settlement"): lambda w: _receipt(w, post=False),
     ("finance/services.py", "allocate"): _allocated,
     ("finance/services.py", "unallocate"): lambda w: fin.unallocate(_allocated(w), by=w.admin),
+    ("finance/counter.py", "record_payments"): _cash_sale,
+    ("finance/counter.py", "void_payments"): lambda w: docs.void_document(_cash_sale(w), by=w.admin, reason="错单"),
+    ("sync/closing.py", "close_till"): _closed_till,
     ("finance/services.py", "set_payment_terms"): lambda w: fin.set_payment_terms(w.customer, by=w.admin, days=30),
+    ("reports/cockpit_settings.py", "set_cockpit_tiles"):
+        lambda w: cockpit_settings.set_cockpit_tiles(by=w.manager, tiles=["alerts", "on_time", "stock", "items",
+                                                                           "sales_today"]),
     ("reports/saved_views.py", "save_view"): _saved_view,
     ("reports/saved_views.py", "delete_view"):
         lambda w: saved_views.delete_view(by=w.manager, view_id=_saved_view(w).pk),
@@ -292,6 +311,7 @@ REFUSALS = {
     "unit in use": lambda w: lambda: catalog.delete_unit(w.kg, by=w.admin),
     "over-allocation": _over_allocation,
     "posted document edited": _posted_edit,
+    "four cockpit tiles": lambda w: lambda: cockpit_settings.set_cockpit_tiles(by=w.manager, tiles=["alerts"] * 4),
 }
 
 

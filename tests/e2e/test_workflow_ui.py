@@ -90,7 +90,7 @@ def test_flow_editor_adds_a_step_with_a_condition_then_new_documents_follow_it(l
         page.click("#save-step")
         page.wait_for_selector(".flow-step[data-step='2']")
         text = page.inner_text(".flow-steps")
-        assert "财务复核" in text and "金额（含税） 大于 5000" in text and "升级给指定代理人: 刘会计" in text
+        assert "财务复核" in text and "金额（含税；库存单据按成本） 大于 5000" in text and "升级给指定代理人: 刘会计" in text
         assert "流程已保存" in page.inner_text("#flash")
         shot(page, "flow-editor-desktop.png", full_page=True)
 
@@ -137,7 +137,7 @@ def test_approving_and_rejecting_from_the_inbox_on_a_phone(live_server, wipeable
         _login(page, live_server.url, "wang")
         page.goto(f"{live_server.url}/workflow/inbox/")
         page.wait_for_selector(f"#todo-{first.pk}")
-        assert "待我审批 2" in page.inner_text(".tabs")
+        assert "待我处理 2" in page.inner_text(".tabs")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         shot(page, "inbox-phone.png", full_page=True)
 

@@ -28,7 +28,7 @@ from openjxc.partners.models import Partner
 from openjxc.presets.demo import build_demo
 from openjxc.presets.demo.order_states import STATES, order_state
 from openjxc.sync import terminals
-from openjxc.sync.models import Terminal
+from openjxc.sync.models import Terminal, TillClosing
 from openjxc.workflow import selectors as inbox
 from openjxc.workflow.models import Approval, Flow
 from tests.conftest import assert_ledger_consistent
@@ -79,9 +79,14 @@ def test_the_demo_tells_a_true_story_for_today():
     assert documents.filter(kind="purchase_receipt", source__kind="purchase_order").exists()
     assert documents.filter(kind="sales_delivery", source__kind="sales_order").exists()
 
-    # money: customers paid (allocated to their deliveries), some still owe, the till's takings were banked
+    # money: customers paid (allocated to their deliveries), some still owe, the till's sales were paid at the
+    # till (one receipt per sale and method, allocated to it) and the till closed every evening
     receipts = Settlement.objects.filter(company=company, kind="receipt", status="posted")
-    assert receipts.exclude(partner__code="C000").exists() and receipts.filter(partner__code="C000").exists()
+    assert receipts.exclude(partner__code="C000").exists()
+    till_sales = documents.filter(kind="sales_delivery", status=Status.POSTED, partner__code="C000")
+    assert till_sales.exists() and set(receipts.filter(partner__code="C000").values_list("document_id", flat=True)) \
+        == set(till_sales.values_list("pk", flat=True))
+    assert TillClosing.objects.filter(company=company).count() >= 5
     assert Allocation.objects.filter(company=company).exists()
     owed = {r.partner_id: sum(r.buckets.values(), D(0)) for r in selectors.aging(company.pk, "receivable", today)}
     delivered = sum(documents.filter(kind="sales_delivery", status=Status.POSTED)

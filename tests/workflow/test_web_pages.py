@@ -48,7 +48,7 @@ def test_a_manager_creates_a_flow_and_adds_a_step_with_a_condition(boss_client, 
     assert added["time_limit_hours"] == "4" and added["reminders"] == [-60, 0]
     assert added["escalation"] == {"rule": "superior", "after_minutes": 120}
     page = boss_client.get(url, **EN).content.decode()
-    assert "Amount (with tax) greater than 5000 and Warehouse is one of WH1, WH9" in page
+    assert "Amount (with tax; stock documents at cost) greater than 5000 and Warehouse is one of WH1, WH9" in page
 
     # a new big order goes through both steps, a small one only through the first
     big, small = team.order(6000), team.order(100)

@@ -82,6 +82,13 @@ def auth_error(request, exc):
     )
 
 
+@api.exception_handler(Exception)
+def unexpected_error(request, exc: Exception):
+    """Not ninja's traceback page (which it shows with DEBUG): core.middleware.ApiErrorMiddleware logs the error and
+    answers {code, message, data} with status 500."""
+    raise exc
+
+
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
     if exc.status_code == 400:  # ninja's "Cannot parse request body": not JSON at all
@@ -117,10 +124,12 @@ def _register_routers():
     api.add_router("/periods", "openjxc.stock.api_periods.router")
     api.add_router("/excel", "openjxc.web.excel_api.router")
     api.add_router("/sync", "openjxc.sync.api_terminals.router")
+    api.add_router("/sync", "openjxc.sync.api_closings.router")
     api.add_router("/feed", "openjxc.sync.api_feed.router")
     api.add_router("/", "openjxc.alerts.api.alerts.router")
     api.add_router("/reports", "openjxc.reports.api.router")
     api.add_router("/reports", "openjxc.reports.api_analysis.router")
+    api.add_router("/reports", "openjxc.reports.api_cockpit.router")
     api.add_router("/notifications", "openjxc.alerts.api.notifications.router")
     api.add_router("/channels", "openjxc.alerts.api.channels.router")
 

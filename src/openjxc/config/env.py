@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import sys
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,44 @@ def _int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _or_exit(read, *args, **kwargs):
+    try:
+        return read(*args, **kwargs)
+    except ConfigError as exc:  # a settings module: fail start-up clearly, as settings/base.py does
+        sys.stderr.write(f"OpenJXC configuration error: {exc}\n")
+        raise SystemExit(2) from None
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    """A yes/no variable for a settings module (a bad value stops start-up naming it)."""
+    return _or_exit(_bool, name, default)
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """A whole-number variable for a settings module (a bad value stops start-up naming it)."""
+    return _or_exit(_int, name, default, minimum)
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def settings_module(argv: list[str] | None = None) -> str:
+    """The settings a process loads when DJANGO_SETTINGS_MODULE does not say: production with JXC_PRODUCTION=1, or
+    when `jxc serve` listens beyond this machine (--host 0.0.0.0: others can reach it, so it is production);
+    development otherwise. Never DEBUG unless JXC_DEBUG=1 (read_env)."""
+    production = _bool("JXC_PRODUCTION", default=False)
+    args = list(argv or [])
+    if not production and args and args[0] == "serve":
+        host = "127.0.0.1"
+        for n, arg in enumerate(args):
+            if arg == "--host" and n + 1 < len(args):
+                host = args[n + 1]
+            elif arg.startswith("--host="):
+                host = arg.split("=", 1)[1]
+        production = host not in LOOPBACK_HOSTS
+    return "openjxc.config.settings.prod" if production else "openjxc.config.settings.dev"
+
+
 @dataclass(frozen=True)
 class Env:
     base_dir: Path
@@ -66,13 +105,16 @@ class Env:
     idempotency_days: int = 7
     # notification channels may post to these internal hosts/networks (names, addresses, CIDR networks)
     webhook_allow: tuple[frozenset, tuple] = (frozenset(), ())
+    login_failures: int = 5  # failed sign-ins before a user name or an address is locked out
+    login_lockout_minutes: int = 15
+    import_max_unpacked_mb: int = 256  # an uploaded .xlsx may unpack to this much (its zip directory says)
 
 
 def read_env(*, testing: bool = False) -> Env:
     """Parse the process environment into an `Env`; raise ConfigError on any bad value."""
     base_dir = Path(__file__).resolve().parents[3]
     data_dir = Path(os.environ.get("JXC_DATA_DIR") or (base_dir / "var")).resolve()
-    debug = _bool("JXC_DEBUG", default=not _bool("JXC_PRODUCTION", default=False))
+    debug = _bool("JXC_DEBUG", default=False)  # only when asked for: a debug page shows code and settings
 
     secret_key = os.environ.get("SECRET_KEY", "")
     if not secret_key:
@@ -153,6 +195,9 @@ def read_env(*, testing: bool = False) -> Env:
         base_url=base_url,
         idempotency_days=_int("JXC_IDEMPOTENCY_DAYS", 7, minimum=1),
         webhook_allow=_allow_list(os.environ.get("JXC_WEBHOOK_ALLOW_HOSTS", "")),
+        login_failures=_int("JXC_LOGIN_FAILURES", 5, minimum=1),
+        login_lockout_minutes=_int("JXC_LOGIN_LOCKOUT_MINUTES", 15, minimum=1),
+        import_max_unpacked_mb=_int("JXC_IMPORT_MAX_UNPACKED_MB", 256, minimum=1),
     )
 
 

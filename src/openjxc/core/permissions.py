@@ -30,6 +30,7 @@ ACTIONS: dict[str, set[str]] = {
     "reports.view": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
     # the analyses of their own warehouses (sales, stock, purchasing; costs only with stock.cost), not balances
     "reports.store": {Role.KEEPER, Role.CASHIER, Role.SALESPERSON, Role.PURCHASER},
+    "reports.configure": {Role.ADMIN, Role.MANAGER},  # the company's cockpit tiles
     "period.close": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
     "period.reopen": {Role.ADMIN},
     # the company's settings (stock tracking, what books payables): those who work with its books
@@ -46,6 +47,7 @@ ACTION_LABELS = {
     "alerts.manage": _("manage alert rules"),
     "reports.view": _("view management reports"),
     "reports.store": _("view the reports of your warehouses"),
+    "reports.configure": _("choose the cockpit's tiles"),
     "period.close": _("close a month"),
     "period.reopen": _("reopen a closed month"),
     "company.setup": _("set the company up from a preset"),

@@ -54,6 +54,8 @@ def create_user(*, by: User | None, username: str, password: str, roles: list[st
     bad = [r for r in roles if r not in VALID_ROLES]
     if bad:
         raise ValidationFailed(field="roles", reason=_("contains unknown roles: %(roles)s") % {"roles": ", ".join(bad)})
+    if by is not None:
+        _check_new_user(username, password)
     if not username or User.objects.filter(username=username).exists():
         raise Conflict("user.username_taken", _("User name %(username)s is already taken."), username=username)
     user = User(username=username, company=company, roles=list(roles), display_name=display_name, email=email,
@@ -65,6 +67,26 @@ def create_user(*, by: User | None, username: str, password: str, roles: list[st
     record_event(company=company, topic="user.created", by=by, obj=user, payload={"username": username, "roles": roles})
     record_audit(company=company, action="create", obj=user, by=by, after={"username": username, "roles": roles})
     return user
+
+
+# the user names of terminals (sync/terminals.py): terminal.<company code>.<terminal code>, made by the system only,
+# so that no company's administrator can take the name another company's till will need
+TERMINAL_USER_PREFIX = "terminal."
+
+
+def _check_new_user(username: str, password: str) -> None:
+    """What an administrator (web form or API) may create: not a terminal's name, a password Django's rules
+    accept (AUTH_PASSWORD_VALIDATORS, the same as the web form and a password reset)."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    if username.lower().startswith(TERMINAL_USER_PREFIX):
+        raise ValidationFailed(field="username",
+                               reason=_("must not start with “terminal.”: those names belong to terminals"))
+    try:
+        validate_password(password, User(username=username))
+    except ValidationError as exc:
+        raise ValidationFailed(field="password", reason=" ".join(exc.messages)) from None
 
 
 USER_FIELDS = ["display_name", "email", "roles", "language", "is_active", "superior"]

@@ -8,10 +8,14 @@ class CountsConfig(AppConfig):
 
     def ready(self):
         # frozen locations, surplus pricing and closing the count run when documents post (counts/hooks.py)
-        from openjxc.counts import tasks  # noqa: F401  (the schedule's periodic task)
+        from openjxc.counts import (
+            tasks,  # noqa: F401  (the schedule's periodic task)
+            todo,
+        )
         from openjxc.counts.hooks import register_hooks
 
         register_hooks()
+        todo.register()  # counts to count, finish or review are work in the 待办 inbox
         register_pages()
 
 

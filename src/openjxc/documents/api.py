@@ -12,7 +12,7 @@ from ninja import Field, FilterLookup, FilterSchema, Path, Query, Router, Schema
 from ninja import Status as HttpStatus
 from pydantic import ConfigDict
 
-from openjxc.core.errors import PermissionDenied
+from openjxc.core.errors import PermissionDenied, ValidationFailed
 from openjxc.core.schemas import (
     MAX_ID,
     CustomFields,
@@ -76,11 +76,22 @@ class HeaderFields(Schema):
     prices_include_tax: bool | None = Field(None, description="unit prices are entered with tax (含税单价)")
 
 
+class PaymentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["cash", "wechat", "alipay", "card", "bank"]
+    amount: Decimal | None = Field(None, gt=0, max_digits=18, decimal_places=2,
+                                   description="left out on one payment: the rest of the document's total")
+
+
 class DocumentIn(HeaderFields):
     kind: text(32, min_length=1)
     source: Id | None = None
     lines: list[LineIn] = Field(..., min_length=1, max_length=MAX_LINES)
     advance_to: Advance | None = Field(None, description="run the lifecycle up to this status in the same request")
+    payments: list[PaymentIn] | None = Field(
+        None, max_length=10, description="sales deliveries and returns: paid (refunded) at once — a receipt "
+        "(refund) per payment is recorded at posting; a walk-in customer must pay in full")
 
 
 class DocumentPatch(HeaderFields):
@@ -180,6 +191,10 @@ class DocumentOut(Schema):
     total_amount: Decimal | None
     tax_total: Decimal | None
     total_with_tax: Decimal | None
+    amount: Decimal | None = Field(None, description="what the document is worth: total with tax, or for stock "
+                                   "documents (write-off, gain, transfer, other in/out, count) the amount at cost, "
+                                   "estimated until posted")
+    cost_total: Decimal | None = Field(None, description="stock documents: amount at cost (estimate until posted)")
     prices_include_tax: bool
     created_by: int = Field(alias="created_by_id")
     created_at: dt.datetime
@@ -196,6 +211,14 @@ class DocumentOut(Schema):
     @staticmethod
     def resolve_total_with_tax(obj, context):
         return _price(obj.kind, obj.total_with_tax, context)
+
+    @staticmethod
+    def resolve_amount(obj, context):
+        return _price(obj.kind, obj.amount, context)
+
+    @staticmethod
+    def resolve_cost_total(obj, context):
+        return cost_field(obj.cost_total, context) if obj.cost_total is not None else None
 
 
 class DocumentDetail(DocumentOut):
@@ -313,6 +336,13 @@ def create_document(request, payload: DocumentIn):
     source = _load(request, payload.source) if payload.source else None
     header = _header(payload, partial=False)
     header["source"] = source
+    payments = header.pop("payments", None)
+    if payments and payload.kind not in ("sales_delivery", "sales_return"):
+        raise ValidationFailed(field="payments", reason=_("only a sales delivery or a sales return is paid at once"))
+    if payments:  # kept on the document; finance/counter.py records them when it is posted
+        header["custom"] = {**(header.get("custom") or {}),
+                            "payments": [{"method": p["method"], "amount": None if p["amount"] is None
+                                          else str(p["amount"])} for p in payments]}
     return HttpStatus(201, docs.create_document(by=request.auth, lines=_lines(payload.lines) or [], **header))
 
 

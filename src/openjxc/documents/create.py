@@ -39,6 +39,7 @@ from openjxc.documents.lifecycle import ACTION_LABELS, Changes, lock_document, l
 from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.documents.sources import check_quantities_left
 from openjxc.documents.transitions import advance
+from openjxc.documents.valuation import refresh_estimate
 from openjxc.partners.models import Partner
 from openjxc.stock.access import require_warehouse
 from openjxc.stock.models import STOCKED_KINDS, Location, Lot, Warehouse, WarehouseKind
@@ -327,6 +328,8 @@ def create_document(
     if k.source_required:
         check_quantities_left(doc, built)
     _totals(doc, built)
+    if advance_to != Status.POSTED:  # posting sets the posted cost instead
+        refresh_estimate(doc, built)
     # A document carried on to posting takes its number last, just before commit: the day's counter
     # row stays locked only for an instant, so concurrent postings of one kind are not serialised.
     doc.number = f"~{uuid.uuid4().hex}" if advance_to else next_number(company, k.prefix, day)
@@ -400,6 +403,7 @@ def update_document(doc: Document, *, by: User, lines: list[LineInput] | None = 
         doc.lines.all().delete()
         DocumentLine.objects.bulk_create(built)
         _totals(doc, built)
+    refresh_estimate(doc, built if lines is not None else None)  # the lines or the warehouse may have changed
     doc.updated_at = clock.now()
     doc.save()
     search.index_document(doc, built if lines is not None else list(doc.lines.select_related("item")))

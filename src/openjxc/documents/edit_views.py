@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from openjxc.core import permissions
 from openjxc.core.errors import InvalidTransition
 from openjxc.documents import services as doc_services
-from openjxc.documents.forms import DocumentEditForm
+from openjxc.documents.forms import DocumentEditForm, payment_method_of, payments_custom
 from openjxc.documents.kinds import get_kind
 from openjxc.documents.models import Status
 from openjxc.documents.views import _load_document
@@ -28,6 +28,7 @@ def _initial(doc) -> dict:
     return {
         "warehouse": doc.warehouse_id, "to_warehouse": doc.to_warehouse_id, "partner": doc.partner_id,
         "business_on": doc.business_on, "memo": doc.memo, "prices_include_tax": doc.prices_include_tax,
+        "payment_method": payment_method_of(doc.custom),
     }
 
 
@@ -49,6 +50,8 @@ def document_edit(request, pk: int):
     def save(data):
         fields = {name: data[name] for name in ("warehouse", "to_warehouse", "partner", "business_on", "memo",
                                                 "prices_include_tax") if name in form.fields}
+        if "payment_method" in form.fields:
+            fields["custom"] = payments_custom(doc.custom, data["payment_method"])
         doc_services.update_document(doc, by=user, **fields)
         return doc
 

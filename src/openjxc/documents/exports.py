@@ -44,6 +44,7 @@ DOCUMENTS_EXPORT = ListExport("documents", _("Documents"), (
     C(_("Amount"), "total_amount", "money", permission="stock.cost"),
     C(_("Tax"), "tax_total", "money", permission="stock.cost"),
     C(_("Amount with tax"), "total_with_tax", "money", permission="stock.cost"),
+    C(_("Amount at cost"), "cost_total", "money", permission="stock.cost"),
     C(_("Memo"), "memo", width=30),
 ), prepare=lambda qs: qs.select_related("partner", "warehouse", "to_warehouse"), api_rows=_api_rows,
    api_permission="stock.view")

@@ -13,6 +13,23 @@ from openjxc.stock.forms import warehouse_choices
 from openjxc.stock.models import Warehouse, WarehouseKind
 from openjxc.web.form_pages import iso_date
 
+PAYMENT_CHOICES = [("", _("On account")), ("cash", _("Cash")), ("wechat", _("WeChat Pay")), ("alipay", _("Alipay")),
+                   ("card", _("Bank card")), ("bank", _("Bank transfer"))]
+PAID_KINDS = {"sales_delivery", "sales_return"}
+
+
+def payments_custom(custom: dict | None, method: str) -> dict:
+    """The document's custom data with its payment set to `method` in full (none: on account)."""
+    out = {k: v for k, v in (custom or {}).items() if k != "payments"}
+    if method:
+        out["payments"] = [{"method": method}]
+    return out
+
+
+def payment_method_of(custom: dict | None) -> str:
+    payments = (custom or {}).get("payments") or []
+    return payments[0].get("method", "") if len(payments) == 1 and isinstance(payments[0], dict) else ""
+
 
 class DocumentFilter(forms.Form):
     q = forms.CharField(label=_("Keyword"), required=False, max_length=100,
@@ -48,6 +65,10 @@ class DocumentHeaderForm(forms.Form):
                                      help_text=_("Supplier or customer, when the kind needs one."))
     business_on = forms.DateField(label=_("Business date"), required=False, widget=iso_date())
     memo = forms.CharField(label=_("Memo"), required=False, max_length=500)
+    # a sales delivery (return) paid (refunded) in full at once: finance records the receipt (refund) at posting
+    payment_method = forms.ChoiceField(
+        label=_("Paid at once"), required=False, choices=PAYMENT_CHOICES,
+        help_text=_("Sales deliveries and returns: paid (refunded) in full by this method when posted."))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -78,6 +99,8 @@ class DocumentEditForm(DocumentHeaderForm):
             del self.fields["to_warehouse"]
         if get_kind(doc.kind).partner_role is None and doc.partner_id is None:
             del self.fields["partner"]
+        if doc.kind not in PAID_KINDS or len((doc.custom or {}).get("payments") or []) > 1:
+            del self.fields["payment_method"]  # a mixed payment is kept as entered (API)
         self._keep(doc.warehouse, "warehouse")
         if "to_warehouse" in self.fields:
             self._keep(doc.to_warehouse, "to_warehouse")

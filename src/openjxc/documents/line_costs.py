@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from openjxc.core.sql import update_rows
 from openjxc.documents.kinds import KINDS
-from openjxc.documents.models import DocumentLine
+from openjxc.documents.models import VALUED_AT_COST, Document, DocumentLine
 from openjxc.stock import recost
 from openjxc.stock.models import StockMove
 
@@ -82,6 +82,14 @@ def add_line_costs(changes: list[tuple[int, int | None, Decimal]]) -> None:
         delta[target] = delta.get(target, Decimal(0)) + change
     current = DocumentLine.objects.filter(pk__in=delta).values_list("pk", "cost_amount")
     update_rows(DocumentLine, ("cost_amount",), [((amount or 0) + delta[pk], pk) for pk, amount in current])
+    # a stock document's amount at cost is the value of its moves: it follows them (documents/valuation.py)
+    by_doc: dict[int, Decimal] = {}
+    for line, change in delta.items():
+        owner = lines[line][0] if line in lines else None
+        if owner is not None:
+            by_doc[owner] = by_doc.get(owner, Decimal(0)) + change
+    docs = Document.objects.filter(pk__in=by_doc, kind__in=VALUED_AT_COST).values_list("pk", "cost_total")
+    update_rows(Document, ("cost_total",), [((total or 0) + by_doc[pk], pk) for pk, total in docs])
 
 
 def register() -> None:

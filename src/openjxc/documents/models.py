@@ -24,6 +24,10 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")  # an order closed short: nothing more is received or delivered against it
 
 
+# stock documents without a selling price: their amount is their value at cost (documents/valuation.py)
+VALUED_AT_COST = frozenset({"write_off", "gain", "transfer_out", "transfer_in", "other_in", "other_out", "stock_count"})
+
+
 class Document(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=32)
@@ -40,6 +44,8 @@ class Document(models.Model):
     tax_total = models.DecimalField(_("tax"), **MONEY, default=Decimal("0"))
     total_with_tax = models.DecimalField(_("total with tax"), **MONEY, default=Decimal("0"))
     prices_include_tax = models.BooleanField(_("prices include tax"), default=False)
+    # the value at cost of the goods it moves: estimated while draft / submitted, the moves' value once posted
+    cost_total = models.DecimalField(_("amount at cost"), **MONEY, null=True, blank=True)
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
@@ -74,6 +80,14 @@ class Document(models.Model):
 
     def __str__(self):
         return self.number
+
+    @property
+    def amount(self) -> Decimal:
+        """What the document is worth in lists, exports, prints and approval conditions: its total with tax,
+        or for a stock document valued at cost (VALUED_AT_COST) its amount at cost."""
+        if self.kind in VALUED_AT_COST and self.cost_total is not None:
+            return self.cost_total
+        return self.total_with_tax
 
 
 class DocumentLine(models.Model):

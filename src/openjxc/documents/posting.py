@@ -23,7 +23,7 @@ from openjxc.core.sql import update_rows
 from openjxc.documents import hooks
 from openjxc.documents.kinds import Places, get_kind
 from openjxc.documents.lifecycle import DOCUMENTS, Changes, lock_document, transition
-from openjxc.documents.models import Document, DocumentLine, Status
+from openjxc.documents.models import VALUED_AT_COST, Document, DocumentLine, Status
 from openjxc.documents.sources import check_quantities_left, source_left
 from openjxc.stock.locations import default_location, places_for
 from openjxc.stock.models import Location, Lot, StockMove
@@ -70,6 +70,9 @@ def post_locked(doc: Document, by: User, changes: Changes, lines=None) -> None:
         result = post_moves(planned, company=doc.company, by=by, business_on=doc.business_on, document=doc,
                             events=changes.events)
         _record_line_costs(doc, lines, result)
+        if doc.kind in VALUED_AT_COST:  # its amount is now the value its moves carried
+            doc.cost_total = sum(result.value_by_line().values(), ZERO)
+            changes.fields.add("cost_total")
     hooks.run_on_post(doc, lines, by)
     transition(doc, "post", by=by, changes=changes)
 

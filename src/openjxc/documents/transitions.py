@@ -17,6 +17,7 @@ from openjxc.documents import hooks
 from openjxc.documents.lifecycle import Changes, lock_document, transition
 from openjxc.documents.models import Document, Status
 from openjxc.documents.posting import post_locked
+from openjxc.documents.valuation import refresh_estimate
 
 
 def _in_flow(doc, by: User) -> Document | None:
@@ -30,7 +31,9 @@ def _in_flow(doc, by: User) -> Document | None:
     return lock_document(pk, by, check_warehouse=False)
 
 
-def _submit(doc: Document, *, by: User, changes: Changes) -> None:
+def _submit(doc: Document, *, by: User, changes: Changes, lines=None) -> None:
+    if refresh_estimate(doc, lines):  # the average may have moved since the lines were saved
+        changes.fields.add("cost_total")
     transition(doc, "submit", by=by, changes=changes)
     gate = hooks.approval_gate()
     if gate is not None:
@@ -134,7 +137,7 @@ def advance(doc: Document, *, by: User, to: str, changes: Changes, lines=None) -
         if action == "post":
             post_locked(doc, by, changes, lines=lines)
         elif action == "submit":
-            _submit(doc, by=by, changes=changes)
+            _submit(doc, by=by, changes=changes, lines=lines)
         else:
             transition(doc, action, by=by, changes=changes)
 

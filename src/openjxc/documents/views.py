@@ -19,10 +19,10 @@ from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.documents import line_rows, search
 from openjxc.documents import services as doc_services
 from openjxc.documents.exports import DOCUMENTS_EXPORT
-from openjxc.documents.forms import DocumentFilter, DocumentHeaderForm
+from openjxc.documents.forms import PAID_KINDS, DocumentFilter, DocumentHeaderForm, payments_custom
 from openjxc.documents.kinds import KINDS, get_kind
 from openjxc.documents.kinds.orders import ORDER_KINDS
-from openjxc.documents.models import Document, Status
+from openjxc.documents.models import VALUED_AT_COST, Document, Status
 from openjxc.documents.orders import close_order
 from openjxc.documents.pushdown import push_down
 from openjxc.documents.selectors import (
@@ -78,7 +78,7 @@ def documents(request):
     query = page.query
     return render(request, "documents/documents.html", {
         "form": form, "page": page, "query": query, "show_value": permissions.allowed(user, "stock.cost"),
-        "can_create": may_create_documents(user),
+        "can_create": may_create_documents(user), "at_cost": VALUED_AT_COST,
     })
 
 
@@ -165,6 +165,7 @@ def _render_document(request, doc: Document, *, error: str = "", error_action: s
         "doc": doc, "kind": get_kind(doc.kind), "lines": lines, "derived": derived,
         "actions": document_actions(doc, user), "create_from": create_from_kinds(doc, user),
         "show_value": permissions.allowed(user, "stock.cost"), "error": error, "error_action": error_action,
+        "at_cost": VALUED_AT_COST,
     })
 
 
@@ -281,6 +282,7 @@ def document_new(request):
                 by=user, kind=data["kind"], warehouse=data["warehouse"], to_warehouse=data["to_warehouse"],
                 partner=data["partner"], business_on=data["business_on"], memo=data["memo"],
                 lines=line_rows.line_inputs(user.company_id, rows), source=int(source) if source.isdigit() else None,
+                custom=payments_custom({}, data["payment_method"]) if data["kind"] in PAID_KINDS else None,
             )
         except DomainError as err:
             error = err.render_message()

@@ -14,6 +14,7 @@ from openjxc.core import clock
 from openjxc.core.errors import ValidationFailed
 from openjxc.core.permissions import company_id_of
 from openjxc.core.schemas import MAX_ID, Id, Page, Paging, get_or_404, paginate, search_text, text
+from openjxc.finance import access
 from openjxc.finance import selectors as sel
 from openjxc.finance import services as fin
 from openjxc.finance.models import Allocation, Settlement, SettlementKind, SettlementStatus
@@ -32,14 +33,18 @@ def _company(request, action: str = "finance.view") -> int:
 
 
 def _settlement(request, pk: int, action: str = "finance.view") -> Settlement:
-    s = Settlement.objects.filter(company_id=_company(request, action), pk=pk).first()
+    s = access.visible_settlements(request.auth, Settlement.objects.filter(company_id=_company(request, action),
+                                                                           pk=pk)).first()
     if s is None:
         raise fin.NotFoundHere("settlement", pk, code="finance.settlement_not_found")
     return s
 
 
-def _partner(request, pk: int) -> Partner:
-    return get_or_404(Partner.objects.filter(company_id=_company(request)), pk, "partner")
+def _partner(request, pk: int, part: str = "books") -> Partner:
+    """A partner of the company whose `part` of the books (finance/access.py) the caller may see."""
+    cid = _company(request)
+    access.require_view(request.auth, part)
+    return get_or_404(Partner.objects.filter(company_id=cid), pk, "partner")
 
 
 # ---------------------------------------------------------------- schemas
@@ -100,6 +105,8 @@ class SettlementOut(Schema):
     method: str
     reference: str
     memo: str
+    document: int | None = Field(None, alias="document_id", description="taken at the counter with this document")
+    till: str = Field("", description="the terminal code of a till sale or return")
     created_at: dt.datetime
     posted_at: dt.datetime | None
     voided_at: dt.datetime | None
@@ -111,8 +118,8 @@ class SettlementOut(Schema):
 
     @staticmethod
     def resolve_unallocated(obj):
-        if obj.status != SettlementStatus.POSTED:
-            return Decimal(0)
+        if obj.status != SettlementStatus.POSTED or obj.kind == SettlementKind.REFUND:
+            return Decimal(0)  # a refund is settled by the return it was given for
         return obj.amount - sum((a.amount for a in Allocation.objects.filter(settlement=obj)), Decimal(0))
 
 
@@ -126,8 +133,10 @@ class SettlementDetail(SettlementOut):
 
 class SettlementFilters(FilterSchema):
     q: Annotated[search_text(), FilterLookup("number__icontains")] = Field(None, description="substring of the number")
-    kind: Literal["receipt", "payment"] | None = None
+    kind: Literal["receipt", "payment", "refund"] | None = None
     status: SettlementStatus | None = None
+    method: str | None = Field(None, description="cash, wechat, alipay, card, bank, …")
+    till: str | None = Field(None, description="the terminal code of the till")
     partner: Annotated[Id | None, FilterLookup("partner_id")] = None
     date_from: Annotated[dt.date | None, FilterLookup("business_on__gte")] = None
     date_to: Annotated[dt.date | None, FilterLookup("business_on__lte")] = None
@@ -230,7 +239,8 @@ class TermsOut(Schema):
 
 @router.get("/settlements", response=Page[SettlementOut], summary="Receipts (收款单) and payments (付款单)")
 def list_settlements(request, page: Query[Paging], filters: Query[SettlementFilters]):
-    qs = Settlement.objects.filter(company_id=_company(request)).order_by("-business_on", "-id")
+    qs = access.visible_settlements(request.auth, Settlement.objects.filter(company_id=_company(request)))
+    qs = qs.order_by("-business_on", "-id")
     return paginate(filters.filter(qs), page)
 
 
@@ -313,14 +323,14 @@ def partner_ledger(request, params: Query[BookParams], pk: int = PK):
 @router.get("/partners/{int:pk}/open-documents", response=list[OpenItemOut],
             summary="Documents still owed on, with open amounts, oldest first")
 def open_documents(request, params: Query[BookParams], pk: int = PK):
-    p = _partner(request, pk)
+    p = _partner(request, pk, "open_items")
     return [_item(i) for i in sel.open_documents(p.company_id, p.pk, params.book, as_of=params.as_of)]
 
 
 @router.get("/partners/{int:pk}/credits", response=list[OpenItemOut],
             summary="Money and returns not yet applied (prepayments, credits)")
 def open_credits(request, params: Query[BookParams], pk: int = PK):
-    p = _partner(request, pk)
+    p = _partner(request, pk, "open_items")
     return [_item(i) for i in sel.open_credits(p.company_id, p.pk, params.book, as_of=params.as_of)]
 
 
@@ -339,13 +349,30 @@ def partner_statement(request, params: Query[StatementParams], pk: int = PK):
 
 @router.put("/partners/{int:pk}/terms", response=TermsOut, summary="Payment terms: days until documents fall due")
 def put_terms(request, payload: TermsIn, pk: int = PK):
-    p = _partner(request, pk)
+    p = _partner(request, pk, "open_items")  # the service requires finance.terms
     return fin.set_payment_terms(p, by=request.auth, days=payload.payment_terms_days)
+
+
+class TakingsOut(Schema):
+    method: str
+    received: Decimal
+    refunded: Decimal
+    net: Decimal
+    count: int
+
+
+@router.get("/takings", response=list[TakingsOut],
+            summary="The day's takings by method (收款汇总): receipts less refunds, optionally of one till")
+def takings(request, date: dt.date | None = None, date_to: dt.date | None = None, till: str | None = None):
+    company = _company(request)
+    day = date or clock.today(request.auth.company.time_zone)
+    return sel.takings(company, day, date_to or day, till=till)
 
 
 @router.get("/aging", response=list[AgingRowOut], summary="账龄: open amounts by age (0-30/31-60/61-90/90+)")
 def aging(request, params: Query[AgingParams]):
     cid = _company(request)
+    access.require_view(request.auth, "aging")
     as_of = params.as_of or _today(request)
     return sel.aging(cid, params.book, as_of, basis=params.basis, partner_id=params.partner)
 

@@ -20,15 +20,22 @@ def register_pages():
     from django.utils.translation import gettext_lazy as _
 
     from openjxc.core import permissions
+    from openjxc.finance.access import view_of
     from openjxc.finance.services import ROLES
     from openjxc.web.layout import NavEntry, register_nav
 
     def may_view(user):
         return permissions.allowed(user, "finance.view", ROLES["finance.view"][0])
 
+    def may_see_books(user):
+        return may_view(user) and view_of(user).books
+
+    def may_see_aging(user):
+        return may_view(user) and view_of(user).aging
+
     register_nav(
         NavEntry("web:settlements", _("Receipts & payments"), "⇄", may_view, "finance", 150),
-        NavEntry("web:finance_balances", _("Receivables & payables"), "≡", may_view, "finance", 160),
-        NavEntry("web:aging", _("Aging"), "▥", may_view, "finance", 170),
-        NavEntry("web:statement", _("Statements"), "✉", may_view, "finance", 180),
+        NavEntry("web:finance_balances", _("Receivables & payables"), "≡", may_see_books, "finance", 160),
+        NavEntry("web:aging", _("Aging"), "▥", may_see_aging, "finance", 170),
+        NavEntry("web:statement", _("Statements"), "✉", may_see_books, "finance", 180),
     )

@@ -148,7 +148,14 @@ def reverse_entries(qs, *, by, on: dt.date) -> list[PartnerEntry]:
 
 
 def register_hooks() -> None:
-    """The partner ledger follows posting and voiding; order pages and credit checks read its figures."""
+    """The partner ledger follows posting and voiding; order pages and credit checks read its figures.
+
+    Hooks run in the order registered: a voided document's counter receipts are voided before its entry is
+    reversed (which refuses while money is applied), a posted one's are recorded after its entry."""
+    from openjxc.finance import counter
+
+    hooks.register(kinds=set(counter.KIND_OF), before_post=counter.check_payments, on_void=counter.void_payments)
     hooks.register(kinds=set(EFFECTS), on_post=post_partner_entries, on_void=reverse_partner_entries)
+    hooks.register(kinds=set(counter.KIND_OF), on_post=counter.record_payments)
     hooks.provide("billed_quantities", billed_quantities)
     hooks.provide("receivable_balance", receivable_balance)

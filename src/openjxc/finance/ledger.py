@@ -14,7 +14,7 @@ from openjxc.core.models import Company
 from openjxc.core.quantities import ZERO
 from openjxc.documents.models import Document, Status
 from openjxc.finance.effects import EFFECTS, document_amount, effect_of
-from openjxc.finance.models import Allocation, PartnerEntry, Settlement, SettlementStatus
+from openjxc.finance.models import Allocation, PartnerEntry, Settlement, SettlementKind, SettlementStatus
 from openjxc.stock.ledger import Problem
 
 TRIGGERS = {f"{t}_{op}" for t in ("finance_partnerentry", "finance_allocation") for op in ("no_update", "no_delete")}
@@ -84,12 +84,13 @@ def check_partner_ledger(company_id: int | None = None) -> list[Problem]:
             net_set[e["settlement_id"]] += e["amount"]
     settlements = {s.pk: s for s in Settlement.objects.filter(**scope)}
     for s in settlements.values():
-        expected = -s.amount if s.status == SettlementStatus.POSTED else ZERO
+        expected = s.sign * s.amount if s.status == SettlementStatus.POSTED else ZERO
         if net_set.get(s.pk, ZERO) != expected:
             problems.append(Problem("entry.settlement_mismatch", f"{s.number}: ledger {net_set.get(s.pk, ZERO)}, "
                                                                  f"expected {expected}"))
 
-    # 4. allocations never exceed what a document owes, nor the money or credit they apply
+    # 4. allocations never exceed what a document owes, nor the money or credit they apply; a counter receipt
+    # is applied to its own document in full while both are posted
     applied_to: dict[int, Decimal] = defaultdict(lambda: ZERO)
     applied_from_set: dict[int, Decimal] = defaultdict(lambda: ZERO)
     applied_from_doc: dict[int, Decimal] = defaultdict(lambda: ZERO)
@@ -103,6 +104,10 @@ def check_partner_ledger(company_id: int | None = None) -> list[Problem]:
         if applied < 0 or applied > max(net_doc.get(pk, ZERO), ZERO):
             problems.append(Problem("allocation.over_document", f"document {pk}: {applied} applied, "
                                                                 f"{net_doc.get(pk, ZERO)} owed"))
+    # a counter refund uses up its return's credit like an allocation (finance/counter.py)
+    for s in settlements.values():
+        if s.kind == SettlementKind.REFUND and s.document_id is not None:
+            applied_from_doc[s.document_id] += net_set.get(s.pk, ZERO)
     for pk, applied in applied_from_set.items():
         s = settlements.get(pk)
         cap = s.amount if s is not None and s.status == SettlementStatus.POSTED else ZERO
@@ -112,6 +117,11 @@ def check_partner_ledger(company_id: int | None = None) -> list[Problem]:
         cap = max(-net_doc.get(pk, ZERO), ZERO)
         if applied < 0 or applied > cap:
             problems.append(Problem("allocation.over_credit", f"document {pk}: {applied} applied of {cap}"))
+    for s in settlements.values():
+        if (s.kind == SettlementKind.RECEIPT and s.document_id is not None and s.status == SettlementStatus.POSTED
+                and applied_from_set.get(s.pk, ZERO) != s.amount):
+            problems.append(Problem("counter.not_applied", f"{s.number}: {applied_from_set.get(s.pk, ZERO)} of "
+                                                            f"{s.amount} applied to its document"))
 
     # 5. the append-only triggers are in place
     missing = TRIGGERS - _triggers()

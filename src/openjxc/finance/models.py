@@ -24,6 +24,7 @@ class Book(models.TextChoices):
 class SettlementKind(models.TextChoices):
     RECEIPT = "receipt", _("Receipt")
     PAYMENT = "payment", _("Payment")
+    REFUND = "refund", _("Refund")  # money given back to a customer at the counter for a return
 
 
 class SettlementStatus(models.TextChoices):
@@ -59,6 +60,10 @@ class Settlement(models.Model):
     method = models.CharField(_("method"), max_length=32, blank=True)  # cash, bank, wechat, alipay, ...
     reference = models.CharField(_("reference"), max_length=100, blank=True)  # bank slip, cheque number
     memo = models.CharField(_("memo"), max_length=500, blank=True)
+    # taken at the counter with this document (a paid sale, a refunded return): it follows the document's
+    # posting and voiding (finance/counter.py); `till` is the terminal code of a till sale
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    till = models.CharField(_("till"), max_length=32, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     posted_at = models.DateTimeField(null=True, blank=True)
@@ -78,14 +83,20 @@ class Settlement(models.Model):
             models.UniqueConstraint(fields=["company", "number"], name="uniq_settlement_number"),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="settlement_amount_positive"),
         ]
-        indexes = [models.Index(fields=["company", "partner", "kind", "status"])]
+        indexes = [models.Index(fields=["company", "partner", "kind", "status"]),
+                   models.Index(fields=["company", "method", "business_on"])]
 
     def __str__(self):
         return self.number
 
     @property
     def book(self) -> str:
-        return Book.RECEIVABLE if self.kind == SettlementKind.RECEIPT else Book.PAYABLE
+        return Book.PAYABLE if self.kind == SettlementKind.PAYMENT else Book.RECEIVABLE
+
+    @property
+    def sign(self) -> int:
+        """How the posted settlement changes its book: a refund raises what the customer is owed back (+)."""
+        return +1 if self.kind == SettlementKind.REFUND else -1
 
 
 class PartnerEntry(models.Model):

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 
 from openjxc.core.quantities import ZERO, money, qty
 from openjxc.documents.kinds import get_kind
@@ -85,6 +85,11 @@ def open_items(company_id: int, book: str, *, partner_id: int | None = None, as_
     due = dict(
         entries.filter(reverses__isnull=True, document__isnull=False).values_list("document_id", "due_on")
     )
+
+    # a refund given at the counter settles the return it was given for (finance/counter.py)
+    refunds = Settlement.objects.filter(pk__in=settlement_amounts, kind="refund", document__isnull=False)
+    for pk, doc_id in refunds.values_list("pk", "document_id"):
+        applied_from_doc[doc_id] = applied_from_doc.get(doc_id, ZERO) + settlement_amounts.pop(pk)
 
     items: list[OpenItem] = []
     docs = Document.objects.filter(pk__in=doc_amounts).values_list("pk", "kind", "number", "business_on", "partner_id")
@@ -249,3 +254,37 @@ def billed_quantities(order: Document) -> dict[int, Decimal]:
         return {line_id: qty(q or 0) for line_id, q in rows}
     return {line_id: delivered - returned
             for line_id, (delivered, returned) in fulfilled_by_line([order.pk], fulfilled_by).items()}
+
+
+# ---------------------------------------------------------------- takings (收款汇总)
+
+
+@dataclass
+class Takings:
+    method: str
+    received: Decimal
+    refunded: Decimal
+    count: int
+
+    @property
+    def net(self) -> Decimal:
+        return self.received - self.refunded
+
+
+def takings(company_id: int, date_from: dt.date, date_to: dt.date, *, till: str | None = None) -> list[Takings]:
+    """Money taken from customers between two business dates (inclusive) by method: posted receipts less posted
+    refunds (voided ones count nowhere), optionally of one till; methods in name order."""
+    qs = Settlement.objects.filter(company_id=company_id, status="posted", kind__in=["receipt", "refund"],
+                                   business_on__gte=date_from, business_on__lte=date_to)
+    if till is not None:
+        qs = qs.filter(till=till)
+    out: dict[str, Takings] = {}
+    for method, kind, total, n in (qs.values_list("method", "kind").annotate(s=Sum("amount"), n=Count("id"))
+                                   .values_list("method", "kind", "s", "n")):
+        row = out.setdefault(method, Takings(method, ZERO, ZERO, 0))
+        if kind == "receipt":
+            row.received += money(total)
+        else:
+            row.refunded += money(total)
+        row.count += n
+    return [out[m] for m in sorted(out)]

@@ -185,7 +185,7 @@ def post_settlement(settlement, *, by) -> Settlement:
     periods.require_open(s.company, s.business_on)  # nothing is posted into a closed month
     SETTLEMENTS.transition(s, "post", by=by)
     PartnerEntry.objects.create(
-        company_id=s.company_id, partner_id=s.partner_id, book=s.book, settlement=s, amount=-s.amount,
+        company_id=s.company_id, partner_id=s.partner_id, book=s.book, settlement=s, amount=s.sign * s.amount,
         business_on=s.business_on, due_on=s.business_on, created_by=by, created_at=clock.now(),
     )
     return s
@@ -199,6 +199,10 @@ def void_settlement(settlement, *, by, reason: str) -> Settlement:
         raise ValidationFailed(field="reason", reason=_("is required to void a document"))
     s = _locked(settlement, by)
     SETTLEMENTS.check(s, "void")
+    if s.document_id is not None:
+        raise DomainError("finance.counter_settlement",
+                          _("%(number)s was taken with a document at the counter: void the document instead."),
+                          http_status=409, number=s.number)
     periods.require_open(s.company, s.business_on)
     on = clock.today(s.company.time_zone)
     reverse_allocations(live_allocations(Allocation.objects.filter(settlement=s)), by=by, on=on)

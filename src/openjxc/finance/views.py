@@ -23,7 +23,7 @@ from openjxc.core import permissions
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.quantities import ZERO, parse_decimal
 from openjxc.documents.kinds import KINDS
-from openjxc.finance import selectors
+from openjxc.finance import access, selectors
 from openjxc.finance import services as fin
 from openjxc.finance.models import (
     Allocation,
@@ -44,7 +44,7 @@ BUCKET_LABELS = {"0-30": gettext_lazy("0–30 days"), "31-60": gettext_lazy("31�
                  "61-90": gettext_lazy("61–90 days"), "90+": gettext_lazy("Over 90 days")}
 METHODS = [("", "—"), ("cash", gettext_lazy("Cash")), ("bank", gettext_lazy("Bank transfer")),
            ("wechat", gettext_lazy("WeChat Pay")), ("alipay", gettext_lazy("Alipay")),
-           ("cheque", gettext_lazy("Cheque"))]
+           ("card", gettext_lazy("Bank card")), ("cheque", gettext_lazy("Cheque"))]
 
 
 METHOD_LABELS = dict(METHODS[1:])
@@ -58,6 +58,12 @@ def may(user, action: str) -> bool:
 def _require(user, action: str):
     if not may(user, action):
         raise PermissionDenied(_("You may not do this: %(action)s.") % {"action": fin.ROLES[action][1]})
+
+
+def _require_part(user, part: str):
+    """The user's row of finance/access.py FINANCE_VIEW must include `part` (books, aging)."""
+    if not getattr(access.view_of(user), part):
+        raise PermissionDenied(_("You may not do this: %(action)s.") % {"action": access.LABELS[part]})
 
 
 def _kind_label(code: str) -> str:
@@ -81,6 +87,8 @@ class SettlementFilter(forms.Form):
                              choices=[("", gettext_lazy("All kinds"))] + list(SettlementKind.choices))
     status = forms.ChoiceField(label=gettext_lazy("Status"), required=False,
                                choices=[("", gettext_lazy("All statuses"))] + list(SettlementStatus.choices))
+    method = forms.ChoiceField(label=gettext_lazy("Method"), required=False,
+                               choices=[("", gettext_lazy("All methods"))] + METHODS[1:])
     q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=100,
                         widget=forms.TextInput(attrs={"type": "search",
                                                       "placeholder": gettext_lazy("Number or partner")}))
@@ -94,13 +102,15 @@ def settlements(request):
     user = request.user
     _require(user, "finance.view")
     form = SettlementFilter(request.GET or None)
-    qs = Settlement.objects.filter(company_id=user.company_id)
+    qs = access.visible_settlements(user, Settlement.objects.filter(company_id=user.company_id))
     if form.is_valid():
         d = form.cleaned_data
         if d["kind"]:
             qs = qs.filter(kind=d["kind"])
         if d["status"]:
             qs = qs.filter(status=d["status"])
+        if d["method"]:
+            qs = qs.filter(method=d["method"])
         term = d["q"].strip()
         if term:
             qs = qs.filter(Q(number__icontains=term) | Q(partner__name__icontains=term)
@@ -163,7 +173,7 @@ def settlement_new(request):
     user = request.user
     _require(user, "finance.record")
     kind = request.GET.get("kind") or request.POST.get("kind") or SettlementKind.RECEIPT
-    if kind not in SettlementKind.values:
+    if kind not in ROLE_OF:  # refunds are taken at the counter with a return, not entered here
         raise Http404(_("Unknown kind."))
     today, _start = company_today(user)
     data = request.POST if request.method == "POST" else None
@@ -209,7 +219,7 @@ def settlement_new(request):
 
 
 def _load(user, pk: int) -> Settlement:
-    s = Settlement.objects.filter(company_id=user.company_id, pk=pk).select_related(
+    s = access.visible_settlements(user, Settlement.objects.filter(company_id=user.company_id, pk=pk)).select_related(
         "partner", "created_by", "posted_by", "voided_by").first()
     if s is None:
         raise Http404(_("Not found."))
@@ -309,6 +319,7 @@ def balances(request):
     """应收 / 应付 per partner: one grouped query over the ledger for the partners on the page."""
     user = request.user
     _require(user, "finance.view")
+    _require_part(user, "books")
     form = BalanceFilter(request.GET or None)
     partners = Partner.objects.filter(company_id=user.company_id)
     show_all = False
@@ -359,6 +370,7 @@ class StatementForm(forms.Form):
 def statement(request):
     user = request.user
     _require(user, "finance.view")
+    _require_part(user, "books")
     today, _start = company_today(user)
     initial = {"date_from": today.replace(day=1), "date_to": today, "book": Book.RECEIVABLE}
     form = StatementForm(request.GET if request.GET.get("partner") else None, company_id=user.company_id,
@@ -392,6 +404,7 @@ class AgingForm(forms.Form):
 def aging(request):
     user = request.user
     _require(user, "finance.view")
+    _require_part(user, "aging")
     today, _start = company_today(user)
     form = AgingForm(request.GET or None)
     book, as_of, basis = Book.RECEIVABLE, today, "due"

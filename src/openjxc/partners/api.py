@@ -93,6 +93,7 @@ class PartnerFields(Schema):
     address: text(300) | None = None
     tax_number: text(50) | None = None
     credit_limit: Money | None = None
+    is_walk_in: bool | None = Field(None, description="the store's walk-in customer (门店散客): must pay in full")
 
 
 class PartnerIn(PartnerFields):
@@ -121,6 +122,7 @@ class PartnerOut(Schema):
     tax_number: str
     credit_limit: Decimal | None
     is_active: bool
+    is_walk_in: bool
 
 
 class PartnerFilters(Search):

@@ -41,6 +41,8 @@ class Partner(models.Model):
     tax_number = models.CharField(_("tax number"), max_length=50, blank=True)
     credit_limit = models.DecimalField(_("credit limit"), max_digits=18, decimal_places=2, null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # the store's walk-in customer (门店散客): pays at the counter, never carries a balance (finance/counter.py)
+    is_walk_in = models.BooleanField(_("walk-in customer"), default=False)
 
     class Meta:
         verbose_name = _("partner")

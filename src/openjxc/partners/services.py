@@ -9,7 +9,7 @@ from openjxc.core.masterdata import apply_changes, save_master, snapshot
 from openjxc.partners.models import Partner, Region
 
 PARTNER_FIELDS = ["code", "name", "kind", "region", "contact", "phone", "email", "address", "tax_number",
-                  "credit_limit", "is_active"]
+                  "credit_limit", "is_active", "is_walk_in"]
 
 
 def create_region(*, by, code: str, name: str, parent: Region | None = None) -> Region:

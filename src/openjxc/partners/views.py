@@ -63,6 +63,8 @@ class PartnerForm(forms.Form):
                                       required=False, min_value=0)
     is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True,
                                    widget=CHECKBOX)
+    is_walk_in = forms.BooleanField(label=gettext_lazy("Walk-in customer (pays at once, no balance)"),
+                                    required=False, widget=CHECKBOX)
 
     def __init__(self, *args, company_id, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,7 +73,7 @@ class PartnerForm(forms.Form):
 
 
 PARTNER_FORM_FIELDS = ["code", "name", "kind", "region", "contact", "phone", "email", "address", "tax_number",
-                       "credit_limit", "is_active"]
+                       "credit_limit", "is_active", "is_walk_in"]
 
 
 @company_page

@@ -17,7 +17,7 @@ from openjxc.core.display import format_money as money
 from openjxc.core.display import format_quantity as qty
 from openjxc.core.display import format_unit_amount as price
 from openjxc.documents.kinds import get_kind
-from openjxc.documents.models import Document, Status
+from openjxc.documents.models import VALUED_AT_COST, Document, Status
 
 
 @dataclass
@@ -86,6 +86,10 @@ def document_printout(doc: Document, user) -> Printout:
         facts.append((_("Void reason"), doc.void_reason))
     if doc.memo:
         facts.append((_("Memo"), doc.memo))
+
+    if show_costs and doc.kind in VALUED_AT_COST and doc.cost_total is not None:
+        label = _("Amount at cost") if doc.status in (Status.POSTED, Status.VOIDED) else _("Amount at cost (estimate)")
+        facts.append((label, f"¥{money(doc.cost_total)}"))
 
     lines, total_cost = [], None
     for ln in doc.lines.select_related("item", "unit", "lot").order_by("line_no"):

@@ -23,6 +23,7 @@ class ReportsConfig(AppConfig):
         register_built_export("pivot", BuiltExport(pivot_views.export_job))
         register_nav(
             NavEntry("web:home", _("Dashboard"), "◧", lambda u: True, "main", 0, exact=True),
+            NavEntry("web:cockpit", _("Cockpit"), "◉", may_read, "reports", 90),
             NavEntry("web:report_sales", _("Sales analysis"), "↗", may_read, "reports", 100),
             NavEntry("web:report_margin", _("Gross margin"), "%", may_read, "reports", 110),
             NavEntry("web:report_inventory", _("Inventory report"), "▤", may_read, "reports", 120),

@@ -20,9 +20,11 @@ from openjxc.documents.selectors import (
     recent_documents,
     visible_documents,
 )
+from openjxc.reports.access import may_read
 from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.stock.models import STOCKED_KINDS, StockBalance, StockMove
 from openjxc.web.pages import company_page, company_today
+from openjxc.workflow.todo import work_count
 
 
 def dashboard_figures(user) -> dict:
@@ -57,8 +59,8 @@ def dashboard_figures(user) -> dict:
         .count(),
         "below_safety": below.count(),
         "negative": balances.filter(quantity__lt=0).count(),
-        "awaiting_approval": visible_documents(user).filter(status=Status.SUBMITTED).count()
-        if permissions.allowed(user, "document.approve") else None,
+        # the inbox's own number (workflow/todo.py): approvals, postings, transfers to receive, counts
+        "to_do": work_count(user),
     }
 
     # moves per day over 30 days: into and out of the visible stocked locations
@@ -105,6 +107,6 @@ def home(request):
     open_alerts = visible_alerts(request.user).filter(status__in=OPEN_STATUSES)
     top_alerts = list(open_alerts.order_by(by_severity(), "-raised_at", "-id")[:5])
     return render(request, "reports/home.html", {**figures, "recent": recent, "alerts_open": open_alerts.count(),
-                                                 "top_alerts": top_alerts})
+                                                 "top_alerts": top_alerts, "may_read_reports": may_read(request.user)})
 
 

@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from openjxc.reports import analysis_views, dashboard, inventory_views, pivot_views, views
+from openjxc.reports import analysis_views, cockpit_views, dashboard, inventory_views, pivot_views, views
 
 # under the "web" namespace (config/urls.py): {% url 'web:…' %}
 urlpatterns = [
     path("", dashboard.home, name="home"),
+    path("reports/cockpit/", cockpit_views.cockpit, name="cockpit"),
+    path("reports/cockpit/tiles/", cockpit_views.cockpit_settings, name="cockpit_settings"),
     path("reports/cycle-times/", views.cycle_times, name="cycle_times"),
     path("reports/sales/", analysis_views.sales, name="report_sales"),
     path("reports/margin/", analysis_views.margin, name="report_margin"),

@@ -19,6 +19,9 @@ def register_pages():
     register_nav(
         NavEntry("web:pos", _("Till (POS)"), "¤",
                  lambda u: u.is_superuser or u.has_role(Role.CASHIER, Role.ADMIN, Role.MANAGER), "main", 50),
+        NavEntry("web:till_closings", _("Till closing"), "▤",
+                 lambda u: permissions.allowed(u, "till.close", {Role.ADMIN, Role.MANAGER, Role.FINANCE, Role.CASHIER}),
+                 "finance", 155),
         NavEntry("web:terminals", _("Terminals"), "⌨", lambda u: permissions.allowed(u, "users.manage"),
                  "settings", 220),
     )

@@ -282,11 +282,44 @@ def _visible(rows: list[tuple], company_id: int, scope: FeedScope | None) -> lis
     return out
 
 
+# what a reader without "stock.cost" never gets in a payload, at any depth: costs and stock values
+COST_KEYS = frozenset({"purchase_price", "unit_cost", "last_cost", "average_cost", "avg_cost", "cost", "costs",
+                       "cost_price", "valuation", "gross_profit", "margin", "total_cost", "cost_amount"})
+
+
+def _strip(value, keys: frozenset):
+    if isinstance(value, dict):
+        return {k: _strip(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_strip(v, keys) for v in value]
+    return value
+
+
+def mask_costs(topic: str, payload):
+    """The payload as a reader without "stock.cost" may see it (the change feed, a terminal's pull, the live
+    stream): no cost field anywhere (an item's purchase price, a move's unit cost); in stock events no value
+    either (a balance's or a move's value is its cost); in a document event of a kind whose prices are costs (a
+    purchase, a transfer, a write-off: every kind but sales) no amount. Sales prices stay: the customer sees them."""
+    if not isinstance(payload, dict):
+        return payload
+    keys = COST_KEYS | {"value"} if topic.startswith("stock.") else COST_KEYS
+    masked = _strip(payload, keys)
+    if topic.startswith("document.") and "total_amount" in masked and not _sales_kind(masked.get("kind")):
+        del masked["total_amount"]
+    return masked
+
+
+def _sales_kind(code) -> bool:
+    from openjxc.documents.kinds import KINDS
+
+    kind = KINDS.get(str(code))  # an unknown kind (a removed one, in old events): its amounts count as costs
+    return kind is not None and kind.partner_role == "customer"
+
+
 def _event(row: tuple, warehouses: list[int], scope: FeedScope | None) -> FeedEvent:
     pk, txid, topic, object_type, object_id, payload, created_at, actor_id = row
-    if scope is not None and not scope.show_cost and isinstance(payload, dict) and "balances" in payload:
-        payload = {**payload, "balances": [{k: v for k, v in b.items() if k != "value"}
-                                           for b in payload["balances"] if isinstance(b, dict)]}
+    if scope is not None and not scope.show_cost:
+        payload = mask_costs(topic, payload)
     return FeedEvent(id=pk, cursor=encode_cursor((txid, pk)), topic=topic, object_type=object_type,
                      object_id=object_id, payload=payload, created_at=created_at, actor_id=actor_id,
                      warehouse_ids=list(warehouses))

@@ -111,3 +111,37 @@ class TerminalOperation(models.Model):
         # finds its old operations (client ids are UUIDs) instead of applying them a second time
         constraints = [models.UniqueConstraint(fields=["company", "op_id"], name="uniq_company_terminal_op")]
         indexes = [models.Index(fields=["terminal", "status", "id"])]
+
+
+class TillClosing(models.Model):
+    """A till closing (交班 / 日结): the cash a till should hold since its previous closing, what was counted, and
+    the difference with its reason. Written once, never changed (sync/closing.py)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(_("number"), max_length=40)
+    terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="closings", verbose_name=_("till"))
+    cashier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("cashier"))
+    business_on = models.DateField(_("business date"))
+    closed_at = models.DateTimeField(_("closed at"))
+    # receipts and refunds of the till with after_settlement < id <= up_to_settlement belong to this closing
+    after_settlement = models.BigIntegerField(default=0)
+    up_to_settlement = models.BigIntegerField(default=0)
+    opening_float = models.DecimalField(_("float"), max_digits=18, decimal_places=2)
+    cash_sales = models.DecimalField(_("cash sales"), max_digits=18, decimal_places=2)
+    cash_refunds = models.DecimalField(_("cash refunds"), max_digits=18, decimal_places=2)
+    cash_voided = models.DecimalField(_("cash given back for voided sales"), max_digits=18, decimal_places=2)
+    expected = models.DecimalField(_("expected cash"), max_digits=18, decimal_places=2)
+    counted = models.DecimalField(_("counted cash"), max_digits=18, decimal_places=2)
+    difference = models.DecimalField(_("difference"), max_digits=18, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    by_method = models.JSONField(_("takings by method"), default=dict)  # {"cash": "120.00", "wechat": …} net
+    sales_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("till closing")
+        constraints = [models.UniqueConstraint(fields=["company", "number"], name="uniq_till_closing_number")]
+        indexes = [models.Index(fields=["terminal", "-id"])]
+
+    def __str__(self):
+        return self.number

@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import zoneinfo
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -338,6 +338,21 @@ def _text(data: dict, key: str, max_length: int) -> str:
     return value
 
 
+# what one line of a till or PDA operation may carry: a mistyped 1e11 is refused, not posted
+MAX_TERMINAL_QUANTITY = Decimal("1000000")
+
+
+def _quantity(raw, n: int) -> Decimal:
+    try:
+        qty = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed(field=f"lines[{n}].qty", reason=_("is not a number")) from None
+    if not qty.is_finite() or qty <= 0 or qty > MAX_TERMINAL_QUANTITY:
+        raise ValidationFailed(field=f"lines[{n}].qty", reason=_("must be more than 0 and at most %(max)s")
+                               % {"max": MAX_TERMINAL_QUANTITY})
+    return qty
+
+
 def _lines(batch: Batch, data: dict, *, priced=True) -> list[LineInput]:
     from openjxc.catalog.services import lookup_barcode
 
@@ -350,7 +365,7 @@ def _lines(batch: Batch, data: dict, *, priced=True) -> list[LineInput]:
     for n, line in enumerate(raw, start=1):
         if not isinstance(line, dict):
             raise ValidationFailed(field=f"lines[{n}]", reason=_("must be an object"))
-        li = LineInput(item=None, quantity=line.get("qty"))
+        li = LineInput(item=None, quantity=_quantity(line.get("qty"), n))
         if line.get("barcode"):
             found = lookup_barcode(batch.terminal.company_id, _text(line, "barcode", 200))
             li.item, li.unit = found["item"].pk, found["unit"]
@@ -379,13 +394,29 @@ def _lines(batch: Batch, data: dict, *, priced=True) -> list[LineInput]:
 
 
 def _custom(batch: Batch, data: dict) -> dict:
-    custom = {"terminal": batch.terminal.code}
-    payment = data.get("payment")
+    """The terminal's code and how the customer paid (was refunded): `payment` {method, amount, tendered, change}
+    as the till shows it, or `payments` [{method, amount}, …] for a mixed payment. The till's sale is paid in
+    full by `payment`'s method (its amount is the till's view of the total; the server's total is what is
+    received); finance/counter.py records the receipts (refunds) at posting from `custom["payments"]`."""
+    custom: dict = {"terminal": batch.terminal.code}
+    payment, payments = data.get("payment"), data.get("payments")
     if payment is not None:
         if not isinstance(payment, dict) or len(json.dumps(payment, default=str)) > 2000:
             raise ValidationFailed(field="payment", reason=_("must be a small object"))
         custom["payment"] = payment
+        custom["payments"] = [{"method": payment.get("method")}]
+    if payments is not None:
+        if not isinstance(payments, list) or len(json.dumps(payments, default=str)) > 2000:
+            raise ValidationFailed(field="payments", reason=_("must be a small list"))
+        custom["payments"] = [{"method": p.get("method"), "amount": p.get("amount")} if isinstance(p, dict) else p
+                              for p in payments]
     return custom
+
+
+def _lock_till(terminal: Terminal) -> None:
+    """Money the till takes is recorded under the terminal's row lock, as a till closing reads it (sync/closing.py):
+    the op's transaction updates that row at its end anyway, so this only takes the lock earlier."""
+    Terminal.objects.select_for_update().filter(pk=terminal.pk).values_list("pk", flat=True).first()
 
 
 def _sale(batch: Batch, data: dict, business_on) -> Document:
@@ -394,6 +425,7 @@ def _sale(batch: Batch, data: dict, business_on) -> Document:
     customer = data.get("customer") or terminal.customer_id
     if customer is None:
         raise ValidationFailed(field="customer", reason=_("is required: this terminal has no walk-in customer"))
+    _lock_till(terminal)
     return docs.create_document(
         by=terminal.user, kind="sales_delivery", warehouse=terminal.warehouse, partner=customer,
         lines=_lines(batch, data), business_on=business_on, memo=_text(data, "memo", 500),
@@ -441,8 +473,13 @@ def _return(batch: Batch, data: dict, business_on) -> Document:
     """A return at the till against an earlier sale: a sales return (销售退货) into the store, posted."""
     terminal = batch.terminal
     source = _source_document(batch, data, ("sales_delivery",), "sale")
+    if source.warehouse_id != terminal.warehouse_id:  # a till takes back only what its own store sold
+        raise DomainError("terminal.other_warehouse",
+                          _("%(number)s was sold by another warehouse: return it there."), http_status=403,
+                          number=source.number)
     lines = _lines(batch, data, priced=False)
     _match_source_lines(source, lines, "sales_return")
+    _lock_till(terminal)
     return docs.create_document(
         by=terminal.user, kind="sales_return", warehouse=terminal.warehouse, partner=source.partner_id,
         source=source, lines=lines, business_on=business_on, memo=_text(data, "memo", 500),

@@ -186,7 +186,7 @@ def next_free_code(company_id: int, kind: str) -> str:
 
 def _new_terminal(company, *, code, name, kind, warehouse, customer, roles, actor, operator=None):
     """The terminal row and its own user (no password, scoped to its warehouse); answers it and its raw token."""
-    username = f"terminal.{company.code}.{code}".lower()[:150]
+    username = f"{core_services.TERMINAL_USER_PREFIX}{company.code}.{code}".lower()[:150]
     user = core_services.create_user(by=None, company=company, username=username, password=secrets.token_urlsafe(24),
                                      roles=roles, display_name=f"{name} ({code})", warehouses=[warehouse])
     user.set_unusable_password()

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,6 +32,9 @@ from openjxc.core.errors import DomainError, ValidationFailed
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 200_000  # an import larger than this is refused before any work
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_ZIP_ENTRIES = 1_000  # a workbook has a few dozen parts
+MAX_RATIO = 200  # real sheets compress 5-50 times; a bomb thousands of times
+RATIO_FROM_BYTES = 1024 * 1024  # small parts (styles, a sheet of one repeated cell) may compress more
 LANGUAGES = ("en", "zh-hans")
 
 
@@ -92,13 +96,38 @@ class Sheet:
     rows: list[tuple[int, dict]] = field(default_factory=list)  # (row number in Excel, {key: raw value})
 
 
-def open_workbook(data: bytes):
+def check_upload(data: bytes) -> None:
+    """Refuse a file that is not an .xlsx, or would unpack to too much, from its zip directory alone: nothing is
+    decompressed. An .xlsx is a zip; a decompression bomb (1 MB that unpacks to a 1 GB shared string) shows in the
+    sizes its directory declares, and openpyxl's reader refuses a part larger than declared (zipfile checks)."""
     if not data:
         raise UnreadableFile(reason=_("the file is empty"))
     if len(data) > MAX_UPLOAD_BYTES:
         raise UnreadableFile(reason=_("the file is larger than 50 MB"))
     if not data.startswith(b"PK"):
         raise UnreadableFile(reason=_("it is not an .xlsx file (an old .xls, a CSV or another kind of file?)"))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            entries = z.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UnreadableFile(reason=exc.__class__.__name__) from None
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise UnreadableFile(reason=_("it holds more than %(n)s parts") % {"n": MAX_ZIP_ENTRIES})
+    total = sum(e.file_size for e in entries)
+    limit = settings.JXC_IMPORT_MAX_UNPACKED_MB * 1024 * 1024
+    if total > limit:
+        raise DomainError("import.too_large", _("The file would unpack to %(size)s MB; at most %(max)s MB are "
+                                                "accepted."), http_status=413,
+                          size=total // (1024 * 1024), max=settings.JXC_IMPORT_MAX_UNPACKED_MB)
+    for e in entries:
+        if e.file_size > RATIO_FROM_BYTES and e.file_size > MAX_RATIO * max(e.compress_size, 1):
+            raise DomainError("import.too_large", _("A part of the file is compressed %(ratio)s times: refused as "
+                                                    "a decompression bomb."), http_status=413,
+                              ratio=e.file_size // max(e.compress_size, 1), part=e.filename)
+
+
+def open_workbook(data: bytes):
+    check_upload(data)
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:

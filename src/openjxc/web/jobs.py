@@ -141,14 +141,14 @@ def _enqueue(task, job: Job, queue: bool = True) -> Job:
 
 def start_import(*, by, target: str, data: bytes, filename: str, commit: bool, queue: bool = True) -> Job:
     """Store the uploaded file and queue its check (or, with `commit`, its import)."""
-    from openjxc.web.excel import open_workbook
+    from openjxc.web.excel import check_upload
     from openjxc.web.imports import IMPORTERS
 
     if target not in IMPORTERS:
         raise NotFound("import", target)
-    open_workbook(data).close()  # an unreadable file is refused now, not in the worker
-    importer = IMPORTERS[target]
-    importer(by, None).require()
+    IMPORTERS[target](by, None).require()  # permission first: nothing of a refused user's file is read
+    # not a workbook, or one that would unpack to too much: refused now from the zip directory; the worker parses
+    check_upload(data)
     job = Job.objects.create(company_id=by.company_id, user=by, target=target, input_name=filename[:200],
                              kind=JobKind.IMPORT if commit else JobKind.IMPORT_CHECK,
                              params={"language": translation.get_language() or settings.LANGUAGE_CODE})

@@ -22,6 +22,7 @@ from openjxc.workflow import conditions, selectors
 from openjxc.workflow import services as wf
 from openjxc.workflow.calendar import DEFAULT_HOURS
 from openjxc.workflow.models import Delegation, Flow, Holiday, StepApprover, WorkCalendar
+from openjxc.workflow.todo import inbox_counts, waiting_work
 
 router = Router(tags=["workflow"])
 PK = Path(..., ge=1, le=MAX_ID)
@@ -40,10 +41,14 @@ class FlowIn(Strict):
     steps: list[dict[str, Any]] = Field(..., description="ordered steps: name, approvers [{type: role|user|superior|"
                                         "warehouse_manager, role?, user?}], mode any|all|n_of_m, n, condition, "
                                         "time_limit_hours, reminders (minutes from due, up to 3), escalation "
-                                        "{rule: superior|deputy|auto_approve|auto_reject, deputy?, after_minutes?}")
+                                        "{rule: superior|deputy|auto_approve|auto_reject, deputy?, after_minutes?}, "
+                                        "post_on_approve (approve and post: when this step completes the "
+                                        "approval, the approver's approval also posts the document)")
     warehouses: list[Id] = Field(default_factory=list, max_length=500)
     priority: int = Field(0, ge=-1000, le=1000)
     note: text(300) = ""
+    allow_self_approval: bool = Field(False, description="the requester may approve their own document")
+    allow_same_approver: bool = Field(False, description="one person may decide several steps of a document")
 
 
 class FlowPatch(Strict):
@@ -53,6 +58,8 @@ class FlowPatch(Strict):
     priority: int | None = Field(None, ge=-1000, le=1000)
     is_active: bool | None = None
     note: text(300) = ""
+    allow_self_approval: bool | None = None
+    allow_same_approver: bool | None = None
 
 
 class VersionOut(Schema):
@@ -69,6 +76,8 @@ class FlowOut(Schema):
     priority: int
     is_active: bool
     preset: str
+    allow_self_approval: bool
+    allow_same_approver: bool
     warehouses: list[int]
     version: int
     steps: list[dict[str, Any]]
@@ -184,18 +193,31 @@ def validate_condition(request, payload: ConditionIn):
 # ---------------------------------------------------------------- inbox and acting
 
 
-@router.get("/inbox", summary="待办: waiting for me (also as a delegate), submitted by me, decided by me")
+def _doc_row(doc: Document) -> dict:
+    return {"id": doc.pk, "number": doc.number, "kind": doc.kind, "status": doc.status,
+            "warehouse": str(doc.warehouse) if doc.warehouse_id else None,
+            "to_warehouse": str(doc.to_warehouse) if doc.to_warehouse_id else None,
+            "business_on": doc.business_on, "total_quantity": doc.total_quantity}
+
+
+@router.get("/inbox", summary="待办: approvals waiting for me (also as a delegate), documents I may post, transfers "
+                              "to receive at my warehouses, counts to finish; submitted by me, decided by me")
 def inbox(request):
     company_id(request, "document.view")
     user = request.auth
-    return {"waiting": selectors.waiting_for(user), "submitted": selectors.submitted_by(user),
-            "decided": selectors.decided_by(user)}
+    work = waiting_work(user)
+    return {"waiting": work.approvals, "to_post": [_doc_row(d) for d in work.postings],
+            "to_receive": [_doc_row(d) for d in work.receipts],
+            "work": [{"name": w["name"], "label": str(w["label"]), "count": w["count"], "rows": w["rows"]}
+                     for w in work.work],
+            "counts": work.counts, "total": work.total,
+            "submitted": selectors.submitted_by(user), "decided": selectors.decided_by(user)}
 
 
-@router.get("/inbox/count", summary="How many documents wait for me")
+@router.get("/inbox/count", summary="How many things wait for me (the inbox's number and the dashboard's)")
 def inbox_count(request):
     company_id(request, "document.view")
-    return selectors.inbox_counts(request.auth)
+    return inbox_counts(request.auth)
 
 
 def _document(request, doc_id: int) -> Document:

@@ -5,7 +5,7 @@ A condition is JSON:
     {"field": "amount", "op": ">", "value": "10000"}
     {"all": [c1, c2]}   {"any": [c1, c2]}   {"not": c}
 
-Fields: `amount` (total with tax), `quantity` (total base quantity), `kind`, `warehouse`, `partner`
+Fields: `amount` (total with tax; for stock documents the amount at cost, Document.amount), `quantity` (total base quantity), `kind`, `warehouse`, `partner`
 (ids or codes), `category` (true when any line's item is in one of the categories or below them),
 `custom.<name>` (a custom field of the document). `null` / `{}` means "always".
 """
@@ -175,7 +175,7 @@ def facts_of(doc) -> Facts:
     wh = doc.warehouse
     partner = doc.partner
     return Facts(
-        amount=doc.total_with_tax, quantity=doc.total_quantity, kind=doc.kind,
+        amount=doc.amount, quantity=doc.total_quantity, kind=doc.kind,
         warehouse={wh.pk, wh.code} if wh else set(),
         partner={partner.pk, partner.code} if partner else set(),
         category=categories, custom=dict(doc.custom or {}),

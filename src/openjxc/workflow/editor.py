@@ -17,7 +17,7 @@ from openjxc.workflow.models import Mode
 
 # what a condition row may look at, with the operators that make sense for it
 CONDITION_FIELDS = {
-    "amount": (gettext_lazy("Amount (with tax)"), [">", ">=", "<", "<=", "=", "!="]),
+    "amount": (gettext_lazy("Amount (with tax; stock documents at cost)"), [">", ">=", "<", "<=", "=", "!="]),
     "quantity": (gettext_lazy("Total quantity"), [">", ">=", "<", "<=", "=", "!="]),
     "warehouse": (gettext_lazy("Warehouse"), ["in", "not_in"]),
     "category": (gettext_lazy("Item category"), ["in", "not_in"]),
@@ -74,6 +74,10 @@ class StepForm(forms.Form):
     deputy = forms.TypedChoiceField(label=gettext_lazy("Deputy"), required=False, coerce=int, empty_value=None)
     escalate_after_hours = forms.DecimalField(label=gettext_lazy("Escalate after (hours past the limit)"),
                                               required=False, min_value=0, max_value=2000, decimal_places=2)
+    post_on_approve = forms.BooleanField(
+        label=gettext_lazy("Approve and post"), required=False,
+        help_text=gettext_lazy("When this step completes the approval, the approver's approval also posts the "
+                               "document (if they may post)."))
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,6 +102,7 @@ class StepForm(forms.Form):
             "time_limit_hours": step.get("time_limit_hours"),
             "escalation": esc.get("rule", ""), "deputy": esc.get("deputy"),
             "escalate_after_hours": _hours(Decimal(esc["after_minutes"]) / 60) if esc.get("after_minutes") else None,
+            "post_on_approve": bool(step.get("post_on_approve")),
         }
         for i, r in enumerate(reminders[:3], start=1):
             initial[f"reminder_{i}"] = _hours(r)
@@ -165,6 +170,8 @@ class StepForm(forms.Form):
             step["escalation"] = {"rule": d["escalation"], "after_minutes": int((after or 0) * 60)}
             if d["escalation"] == "deputy":
                 step["escalation"]["deputy"] = d["deputy"]
+        if d.get("post_on_approve"):
+            step["post_on_approve"] = True
         return step
 
 
@@ -293,6 +300,8 @@ def step_summary(step: dict) -> dict:
         if esc["rule"] == "deputy":
             label = f"{label}: {_user_names([esc.get('deputy')]).get(esc.get('deputy'), '?')}"
         timing.append(str(label))
+    if step.get("post_on_approve"):
+        timing.append(_("approve and post"))
     return {"who": "、".join(str(w) for w in who), "how": how, "when": when, "timing": " · ".join(map(str, timing))}
 
 
@@ -313,11 +322,18 @@ def flow_header_form(user, data, *, flow=None):
         priority = forms.IntegerField(label=gettext_lazy("Priority"), required=False, initial=0,
                                       min_value=-1000, max_value=1000)
         is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+        allow_self_approval = forms.BooleanField(
+            label=gettext_lazy("The requester may approve their own document"), required=False,
+            help_text=gettext_lazy("Off: their superior (or the step's deputy) decides in their place."))
+        allow_same_approver = forms.BooleanField(
+            label=gettext_lazy("One person may decide several steps"), required=False,
+            help_text=gettext_lazy("Off: whoever decided a step is left out of the later ones."))
 
     initial = None
     if flow is not None:
         initial = {"name": flow.name, "kind": flow.kind, "priority": flow.priority, "is_active": flow.is_active,
-                   "warehouses": [w.pk for w in flow.warehouses.all()]}
+                   "warehouses": [w.pk for w in flow.warehouses.all()],
+                   "allow_self_approval": flow.allow_self_approval, "allow_same_approver": flow.allow_same_approver}
     form = FlowHeader(data, initial=initial)
     if flow is not None:
         form.fields["kind"].disabled = True

@@ -11,15 +11,19 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from openjxc.core import clock, notices
+from openjxc.core import clock, notices, permissions
 from openjxc.core.errors import Conflict, DomainError, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import User
 from openjxc.documents.lifecycle import Changes, transition
 from openjxc.documents.models import Document
+from openjxc.documents.posting import post_locked
+from openjxc.stock.access import scoped_warehouse_ids
 from openjxc.workflow import conditions
+from openjxc.workflow.approvers import Resolved, active_people, resolve, separate
 from openjxc.workflow.calendar import add_working_minutes, calendar_of
 from openjxc.workflow.flows import applicable_flow, latest_version
 from openjxc.workflow.models import (
@@ -44,39 +48,36 @@ class NotApprover(DomainError):
 
 
 
+class NoApprover(DomainError):
+    code = "workflow.no_approver"
+    http_status = 422
+    message = _("Step \"%(step)s\" of flow %(flow)s has no approver for this document; ask an administrator "
+                "to fix the flow (or set your superior / the warehouse manager).")
+
+
+class NoOtherApprover(DomainError):
+    code = "workflow.no_other_approver"
+    http_status = 422
+    message = _("Step \"%(step)s\" of flow %(flow)s has nobody left to decide it: its approvers submitted the "
+                "document or decided an earlier step, and there is no superior or deputy to stand in. Set a "
+                "superior, or ask an administrator to change the flow.")
+
+
+class OwnDocument(DomainError):
+    code = "workflow.own_document"
+    http_status = 403
+    message = _("You submitted %(number)s: you may not approve or reject it yourself.")
+
+
+# what the system writes on the timeline when someone stands in (workflow/messages.py re-translates it)
+SUBSTITUTED_OWN = gettext_noop("%(left_out)s submitted the document and may not approve it: %(who)s decides this step instead.")
+SUBSTITUTED_EARLIER = gettext_noop("%(left_out)s decided an earlier step: %(who)s decides this step instead.")
+
+
 def pending_approval(doc: Document | int) -> Approval | None:
     pk = doc.pk if isinstance(doc, Document) else doc
-    return Approval.objects.filter(document_id=pk, state=ApprovalState.PENDING).select_related("version").first()
-
-
-def _active_people(company_id: int) -> dict[int, User]:
-    return {u.pk: u for u in User.objects.filter(company_id=company_id, is_active=True).order_by("pk")}
-
-
-def _resolve(company_id: int, spec: dict, doc: Document, requester: User,
-             people: dict[int, User] | None = None) -> dict[int, str]:
-    """The users a step's approver entries stand for in this document now, with how each was found.
-
-    `people`: the company's active users by id (read once when resolving many steps)."""
-    if people is None:
-        people = _active_people(company_id)
-    found: dict[int, str] = {}
-    for a in spec["approvers"]:
-        if a["type"] == "role":
-            for u in people.values():
-                if a["role"] in (u.roles or []):
-                    found.setdefault(u.pk, f"role:{a['role']}")
-        elif a["type"] == "user":
-            if a["user"] in people:
-                found.setdefault(a["user"], "user")
-        elif a["type"] == "superior":
-            if requester.superior_id in people:
-                found.setdefault(requester.superior_id, "superior")
-        elif a["type"] == "warehouse_manager":
-            mgr = doc.warehouse.manager_id if doc.warehouse_id else None
-            if mgr in people:
-                found.setdefault(mgr, "warehouse_manager")
-    return found
+    return (Approval.objects.filter(document_id=pk, state=ApprovalState.PENDING)
+            .select_related("version__flow").first())
 
 
 def resync_approvers(company_id: int, *, step_ids=None, warehouse_id: int | None = None) -> int:
@@ -93,10 +94,12 @@ def resync_approvers(company_id: int, *, step_ids=None, warehouse_id: int | None
         qs = qs.filter(pk__in=list(step_ids))
     if warehouse_id is not None:
         qs = qs.filter(approval__document__warehouse_id=warehouse_id)
-    steps = list(qs.select_related("approval__requester", "approval__document__warehouse"))
+    steps = list(qs.select_related("approval__requester", "approval__document__warehouse",
+                                   "approval__version__flow"))
     if not steps:
         return 0
-    people = _active_people(company_id)
+    people = active_people(company_id)
+    earlier = earlier_deciders(steps)
     rows: dict[int, list[StepApprover]] = {}
     for r in StepApprover.objects.filter(step__in=steps).order_by("pk"):
         rows.setdefault(r.step_id, []).append(r)
@@ -108,7 +111,10 @@ def resync_approvers(company_id: int, *, step_ids=None, warehouse_id: int | None
     for step in steps:
         if not step.spec.get("approvers"):
             continue
-        desired = _resolve(company_id, step.spec, step.approval.document, step.approval.requester, people)
+        a = step.approval
+        desired = separate(resolve(company_id, step.spec, a.document, a.requester, people), step.spec,
+                           flow=a.version.flow, requester=a.requester, earlier_deciders=earlier.get(step.pk, set()),
+                           people=people).users
         mine = rows.get(step.pk, [])
         have = {r.user_id for r in mine}
         gone = [r for r in mine if r.via != "escalation" and r.user_id not in desired
@@ -129,6 +135,19 @@ def resync_approvers(company_id: int, *, step_ids=None, warehouse_id: int | None
     return changed
 
 
+def earlier_deciders(steps) -> dict[int, set[int]]:
+    """Per step: who approved or rejected an earlier step of its approval (themself or on whose behalf)."""
+    out: dict[int, set[int]] = {step.pk: set() for step in steps}
+    rows = (Decision.objects.filter(approval_id__in={s.approval_id for s in steps},
+                                    decision__in=[Decision.Kind.APPROVE, Decision.Kind.REJECT])
+            .exclude(user=None).values_list("approval_id", "step__position", "user_id", "on_behalf_of_id"))
+    for approval_id, position, user_id, behalf in rows:
+        for step in steps:
+            if step.approval_id == approval_id and position is not None and position < step.position:
+                out[step.pk] |= {user_id, behalf} - {None}
+    return out
+
+
 def start_approval(doc: Document, *, by) -> Approval | None:
     """On submit (doc locked, already SUBMITTED in memory): start the applicable flow, or None for the
     single approval of old. Steps whose condition fails are left out; approvers are resolved now."""
@@ -143,16 +162,14 @@ def start_approval(doc: Document, *, by) -> Approval | None:
     requester = by
     now = clock.now()
     resolved = []
-    people = _active_people(doc.company_id)
+    people = active_people(doc.company_id)
     for spec in chosen:
-        users = _resolve(doc.company_id, spec, doc, requester, people)
+        found = resolve(doc.company_id, spec, doc, requester, people)
+        separated = separate(found, spec, flow=flow, requester=requester, earlier_deciders=set(), people=people)
+        users = separated.users
         if not users:
-            raise DomainError(
-                "workflow.no_approver",
-                _("Step \"%(step)s\" of flow %(flow)s has no approver for this document; ask an administrator "
-                  "to fix the flow (or set your superior / the warehouse manager)."),
-                http_status=422, step=spec["name"], flow=flow.name,
-            )
+            raise NoApprover(step=spec["name"], flow=flow.name) if not found else NoOtherApprover(
+                step=spec["name"], flow=flow.name)
         required = {Mode.ANY: 1, Mode.ALL: len(users)}.get(spec["mode"], spec.get("n") or 1)
         if required > len(users):
             raise DomainError(
@@ -160,11 +177,12 @@ def start_approval(doc: Document, *, by) -> Approval | None:
                 _("Step \"%(step)s\" needs %(required)s approvals but only %(found)s people may approve."),
                 http_status=422, step=spec["name"], required=required, found=len(users),
             )
-        resolved.append((spec, users, required))
+        resolved.append((spec, users, required, separated))
     approval = Approval.objects.create(company_id=doc.company_id, document=doc, version=version,
                                        requester=requester, started_at=now)
     steps = []
-    for position, (spec, users, required) in enumerate(resolved):
+    substituted = []
+    for position, (spec, users, required, separated) in enumerate(resolved):
         step = ApprovalStep.objects.create(
             company_id=doc.company_id, approval=approval, position=position, name=spec["name"], spec=spec,
             mode=spec["mode"], required=required,
@@ -173,12 +191,25 @@ def start_approval(doc: Document, *, by) -> Approval | None:
             StepApprover(company_id=doc.company_id, step=step, user_id=uid, via=via) for uid, via in users.items()
         ])
         steps.append(step)
+        if separated.substitutes:
+            substituted.append((step, separated))
     payload = {"document": doc.pk, "number": doc.number, "flow": flow.name, "version": version.number,
                "steps": [s.name for s in steps]}
     record_event(company=doc.company_id, topic="workflow.started", by=by, obj=approval, payload=payload)
     record_audit(company=doc.company_id, action="start", obj=approval, by=by, after=payload)
+    for step, separated in substituted:
+        note_substitution(approval, step, doc, separated, now=now)
     _activate(approval, steps[0], doc, now, by=by)
     return approval
+
+
+def note_substitution(approval: Approval, step: ApprovalStep, doc: Document, separated: Resolved, *,
+                      now: dt.datetime) -> None:
+    """Say on the timeline who stands in for whom, and why (a system decision of kind "reassign")."""
+    own = approval.requester_id in separated.left_out
+    template = SUBSTITUTED_OWN if own else SUBSTITUTED_EARLIER
+    comment = gettext(template) % {"left_out": names_of(separated.left_out), "who": names_of(separated.substitutes)}
+    record_decision(approval, step, doc, by=None, behalf=None, kind=Decision.Kind.REASSIGN, comment=comment, now=now)
 
 
 def _activate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.datetime, *, by) -> None:
@@ -190,9 +221,35 @@ def _activate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.dat
     timers = schedule(step, doc, now, level=1)
     step.sla_due_at = step.due_at
     step.save(update_fields=["state", "started_at", "due_at", "sla_due_at"])
+    if step.position > 0:
+        _separate_later_step(approval, step, doc, now)
     Timer.objects.bulk_create(timers)
     holders = holders_of(step, now)
     notify_people(doc, holders, "workflow.waiting", by=by, data={"step": step.name, "due_at": iso(step.due_at)})
+
+
+def _separate_later_step(approval: Approval, step: ApprovalStep, doc: Document, now: dt.datetime) -> None:
+    """A later step starts: whoever decided an earlier one leaves it (unless the flow allows), a substitute
+    stands in when nobody is left; with nobody at all, the decision that got here is refused."""
+    flow = approval.version.flow
+    if flow.allow_same_approver:
+        return
+    people = active_people(doc.company_id)
+    earlier = earlier_deciders([step])[step.pk]
+    found = resolve(doc.company_id, step.spec, doc, approval.requester, people)
+    separated = separate(found, step.spec, flow=flow, requester=approval.requester, earlier_deciders=earlier,
+                         people=people)
+    if not separated.users:
+        raise NoOtherApprover(step=step.name, flow=flow.name)
+    have = set(step.approvers.values_list("user_id", flat=True))
+    StepApprover.objects.filter(step=step).exclude(user_id__in=list(separated.users)).delete()
+    StepApprover.objects.bulk_create([StepApprover(company_id=doc.company_id, step=step, user_id=u, via=via)
+                                      for u, via in separated.users.items() if u not in have])
+    if step.mode == Mode.ALL and step.required != len(separated.users):
+        step.required = len(separated.users)
+        step.save(update_fields=["required"])
+    if separated.substitutes:
+        note_substitution(approval, step, doc, separated, now=now)
 
 
 def schedule(step: ApprovalStep, doc: Document, now: dt.datetime, *, level: int) -> list[Timer]:
@@ -287,6 +344,7 @@ def decide(doc: Document, *, by, approve: bool, comment: str = "", changes=None)
             raise Conflict("workflow.already_decided", _("You have already decided step \"%(step)s\" of %(number)s."),
                            step=step.name, number=doc.number)
         raise NotApprover(step=step.name, number=doc.number, approvers=names_of(holders_of(step, now)))
+    refuse_separated(approval, step, doc, by=by, behalf=behalf)
     own = changes is None
     changes = changes or Changes(doc)
     kind = Decision.Kind.APPROVE if approve else Decision.Kind.REJECT
@@ -297,6 +355,19 @@ def decide(doc: Document, *, by, approve: bool, comment: str = "", changes=None)
     else:
         reject_step(approval, step, doc, by=by, reason=comment, now=now, changes=changes)
     return changes.flush() if own else doc
+
+
+def refuse_separated(approval: Approval, step: ApprovalStep, doc: Document, *, by, behalf: int | None) -> None:
+    """Nobody decides their own document, nor two steps of one document, unless the flow allows it (this also
+    catches the requester standing in as someone's delegate)."""
+    flow = approval.version.flow
+    people = {by.pk, behalf} - {None}
+    if not flow.allow_self_approval and approval.requester_id in people:
+        raise OwnDocument(number=doc.number)
+    if not flow.allow_same_approver and people & earlier_deciders([step])[step.pk]:
+        raise Conflict("workflow.same_approver",
+                       _("You decided an earlier step of %(number)s; the flow lets nobody decide two of its steps."),
+                       number=doc.number)
 
 
 def approvals_on(step: ApprovalStep) -> int:
@@ -330,9 +401,29 @@ def pass_step(approval, step, doc, *, by, now, changes) -> None:
     approval.state, approval.finished_at = ApprovalState.APPROVED, now
     approval.save(update_fields=["state", "finished_at"])
     transition(doc, "approve", by=by, changes=changes, step=step.position)
+    posted = post_on_approval(step, doc, by=by, changes=changes)
     record_event(company=doc.company_id, topic="workflow.approved", by=by, obj=approval,
-                 payload={"document": doc.pk, "number": doc.number})
+                 payload={"document": doc.pk, "number": doc.number, "posted": posted})
     notify_people(doc, [approval.requester_id], "workflow.approved", by=by)
+
+
+def may_post(user, doc: Document) -> bool:
+    """Whether `user` may post `doc`: the posting permission of their role, in one of their warehouses."""
+    if user is None or not permissions.allowed(user, "document.post"):
+        return False
+    scope = scoped_warehouse_ids(user)
+    return scope is None or doc.warehouse_id in scope
+
+
+def post_on_approval(step: ApprovalStep, doc: Document, *, by, changes: Changes) -> bool:
+    """"Approve and post" (issue 13, item 15): the step that completes the approval carries the option, so the
+    approver's approval also posts the document, in the same transaction and with the approver's own right to
+    post (decision 0013). A posting refusal (stock, a closed month) refuses the approval with it; an approver
+    who may not post, or a timer, leaves the document approved, waiting in the posting to-do."""
+    if not step.spec.get("post_on_approve") or not may_post(by, doc):
+        return False
+    post_locked(doc, by, changes)
+    return True
 
 
 def reject_step(approval, step, doc, *, by, reason, now, changes) -> None:

@@ -27,7 +27,8 @@ MAX_STEPS = 20
 MAX_REMINDERS = 3
 APPROVER_TYPES = {"role", "user", "superior", "warehouse_manager"}
 ESCALATION_RULES = {"superior", "deputy", "auto_approve", "auto_reject"}
-STEP_KEYS = {"name", "approvers", "mode", "n", "condition", "time_limit_hours", "reminders", "escalation"}
+STEP_KEYS = {"name", "approvers", "mode", "n", "condition", "time_limit_hours", "reminders", "escalation",
+             "post_on_approve"}
 MANAGERS = {Role.ADMIN, Role.MANAGER}
 
 
@@ -86,10 +87,14 @@ def check_steps(company_id: int, steps) -> list[dict]:
                 raise ValidationFailed(field=f"{where}.reminders[{r}]", reason=_("falls before the step starts"))
             clean_reminders.append(minutes)
         escalation = _check_escalation(step.get("escalation"), f"{where}.escalation", users, limit, clean_reminders)
+        post = step.get("post_on_approve", False)
+        if not isinstance(post, bool):
+            raise ValidationFailed(field=f"{where}.post_on_approve", reason=_("must be true or false"))
         out.append({
             "name": name, "approvers": approvers, "mode": mode, "n": n_required,
             "condition": step.get("condition") or None, "time_limit_hours": limit,
             "reminders": sorted(clean_reminders), "escalation": escalation,
+            **({"post_on_approve": True} if post else {}),  # absent when off: older versions compare equal
         })
     return out
 
@@ -180,7 +185,8 @@ def _check_flow_header(company_id: int, *, name, kind, warehouses):
 
 def _flow_snapshot(flow: Flow, version: FlowVersion | None = None) -> dict:
     out = {"name": flow.name, "kind": flow.kind, "priority": flow.priority, "is_active": flow.is_active,
-           "warehouses": sorted(w.pk for w in flow.warehouses.all())}
+           "warehouses": sorted(w.pk for w in flow.warehouses.all()),
+           "allow_self_approval": flow.allow_self_approval, "allow_same_approver": flow.allow_same_approver}
     if version is not None:
         out.update(version=version.number, steps=version.steps)
     return out
@@ -188,7 +194,7 @@ def _flow_snapshot(flow: Flow, version: FlowVersion | None = None) -> dict:
 
 @transaction.atomic
 def create_flow(*, by, name: str, kind: str, steps: list, warehouses=(), priority: int = 0, note: str = "",
-                preset: str = "") -> Flow:
+                preset: str = "", allow_self_approval: bool = False, allow_same_approver: bool = False) -> Flow:
     """Define an approval flow for a document kind (optionally some warehouses); its steps become version 1."""
     require_manage(by)
     company_id = company_id_of(by)
@@ -198,7 +204,9 @@ def create_flow(*, by, name: str, kind: str, steps: list, warehouses=(), priorit
         raise Conflict("workflow.flow_name_taken", _("A flow named %(name)s already exists."), name=name)
     now = clock.now()
     flow = Flow.objects.create(company_id=company_id, name=name, kind=kind, priority=int(priority or 0),
-                               preset=preset, created_at=now, updated_at=now)
+                               preset=preset, created_at=now, updated_at=now,
+                               allow_self_approval=bool(allow_self_approval),
+                               allow_same_approver=bool(allow_same_approver))
     flow.warehouses.set(whs)
     version = FlowVersion.objects.create(company_id=company_id, flow=flow, number=1, steps=clean,
                                          note=(note or "")[:300], created_at=now, created_by=by)
@@ -211,7 +219,8 @@ def create_flow(*, by, name: str, kind: str, steps: list, warehouses=(), priorit
 @transaction.atomic
 def update_flow(flow: Flow | int, *, by, steps: list | None = None, name: str | None = None,
                 warehouses=None, priority: int | None = None, is_active: bool | None = None,
-                note: str = "") -> Flow:
+                note: str = "", allow_self_approval: bool | None = None,
+                allow_same_approver: bool | None = None) -> Flow:
     """Edit a flow: new steps make a new version, used by documents submitted from now on."""
     require_manage(by)
     company_id = company_id_of(by)
@@ -232,6 +241,10 @@ def update_flow(flow: Flow | int, *, by, steps: list | None = None, name: str | 
         flow.priority = int(priority)
     if is_active is not None:
         flow.is_active = bool(is_active)
+    if allow_self_approval is not None:
+        flow.allow_self_approval = bool(allow_self_approval)
+    if allow_same_approver is not None:
+        flow.allow_same_approver = bool(allow_same_approver)
     flow.updated_at = now
     flow.save()
     if warehouses is not None:

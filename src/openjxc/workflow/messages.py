@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from openjxc.core import messages
+from openjxc.workflow.engine import SUBSTITUTED_EARLIER, SUBSTITUTED_OWN
 
 
 def _due(data, tz) -> str:
@@ -66,6 +67,8 @@ SYSTEM_COMMENTS = (
     'Step "%(step)s" ran out of time',
     "nobody left to escalate to; the administrators were told",
     "escalated to %(who)s",
+    SUBSTITUTED_OWN,
+    SUBSTITUTED_EARLIER,
 )
 
 

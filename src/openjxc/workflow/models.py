@@ -26,6 +26,10 @@ class Flow(models.Model):
     priority = models.IntegerField(_("priority"), default=0)  # the highest applicable flow wins
     is_active = models.BooleanField(_("active"), default=True)
     preset = models.CharField(max_length=32, blank=True)  # which preset installed it, if any
+    # separation of duties (workflow/approvers.py): off by default, nobody approves their own document and
+    # nobody decides two steps of one document
+    allow_self_approval = models.BooleanField(_("the requester may approve their own document"), default=False)
+    allow_same_approver = models.BooleanField(_("one person may decide several steps"), default=False)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -151,6 +155,7 @@ class Decision(models.Model):
         ESCALATE = "escalate", _("Escalated")
         AUTO_APPROVE = "auto_approve", _("Approved automatically")
         AUTO_REJECT = "auto_reject", _("Rejected automatically")
+        REASSIGN = "reassign", _("Passed to a substitute")  # separation of duties (workflow/approvers.py)
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
     approval = models.ForeignKey(Approval, on_delete=models.CASCADE, related_name="decisions")

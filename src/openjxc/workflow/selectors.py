@@ -38,7 +38,7 @@ def todo(user, name: str):
 def _doc(doc: Document) -> dict:
     return {"id": doc.pk, "number": doc.number, "kind": doc.kind, "status": doc.status,
             "warehouse": str(doc.warehouse) if doc.warehouse_id else None,
-            "partner": str(doc.partner) if doc.partner_id else None, "amount": str(doc.total_with_tax),
+            "partner": str(doc.partner) if doc.partner_id else None, "amount": str(doc.amount),
             "created_by": str(doc.created_by)}
 
 
@@ -132,13 +132,6 @@ def decided_by(user, *, limit: int = 100) -> list[dict]:
              "on_behalf_of": str(d.on_behalf_of) if d.on_behalf_of_id else None} for d in rows]
 
 
-def inbox_counts(user) -> dict:
-    """How many items wait for the user (for the menu badge)."""
-    return {"waiting": len(waiting_for(user)),
-            "submitted_pending": Approval.objects.filter(company_id=user.company_id, requester=user,
-                                                         state=ApprovalState.PENDING).count()}
-
-
 def timeline(doc: Document) -> dict:
     """Every approval of the document, its steps (who, when, how long, who holds it now) and decisions."""
     now = clock.now()
@@ -193,7 +186,7 @@ def is_waiting_for(user, doc: Document) -> bool:
     return any(user.pk in ds for ds in delegates_for(doc.company_id, waiting, clock.now()).values())
 
 
-__all__ = ["decided_by", "flows", "inbox_counts", "is_waiting_for", "submitted_by", "timeline", "waiting_for"]
+__all__ = ["decided_by", "flows", "is_waiting_for", "submitted_by", "timeline", "waiting_for"]
 
 
 def flow_decides(user, doc) -> bool | None:

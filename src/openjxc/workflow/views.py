@@ -29,6 +29,7 @@ from openjxc.workflow.editor import (
 )
 from openjxc.workflow.models import ApprovalState, Decision, Flow
 from openjxc.workflow.services import MANAGERS, create_flow, latest_version, update_flow
+from openjxc.workflow.todo import waiting_work
 
 TABS = ("waiting", "submitted", "decided", "alerts")
 
@@ -46,15 +47,18 @@ def inbox(request):
     tab = request.GET.get("tab", "waiting")
     if tab not in TABS:
         tab = "waiting"
-    waiting = selectors.waiting_for(user)
+    work = waiting_work(user, rows=tab == "waiting")  # the one answer: the dashboard counts the same
+    waiting = work.approvals
     my_alerts = selectors.todo(user, "alerts")  # registered by the alerts app
-    context = {"tab": tab, "waiting_count": len(waiting), "now": clock.now(),
+    context = {"tab": tab, "waiting_count": work.total, "now": clock.now(), "work": work,
                "alerts_count": my_alerts.count() if my_alerts is not None else 0}
     if tab == "alerts":
         context["alerts"] = list(my_alerts[:100]) if my_alerts is not None else []
         return render(request, "workflow/inbox.html", context)
     if tab == "waiting":
         context["items"] = waiting
+        for doc in [*work.postings, *work.receipts]:
+            doc.kind_label = str(KINDS[doc.kind].label) if doc.kind in KINDS else doc.kind
     elif tab == "submitted":
         context["items"] = selectors.submitted_by(user)
     else:
@@ -118,7 +122,9 @@ def flow_list(request):
         d = form.cleaned_data
         try:
             flow = create_flow(by=user, name=d["name"], kind=d["kind"], warehouses=d["warehouses"],
-                               priority=d["priority"] or 0, steps=[_first_step(user)])
+                               priority=d["priority"] or 0, steps=[_first_step(user)],
+                               allow_self_approval=d["allow_self_approval"],
+                               allow_same_approver=d["allow_same_approver"])
         except DomainError as err:
             form.add_error(None, err.render_message())
         else:
@@ -175,7 +181,9 @@ def flow_detail(request, pk: int):
                     if hform.is_valid():
                         d = hform.cleaned_data
                         update_flow(flow, by=user, name=d["name"], warehouses=d["warehouses"],
-                                    priority=d["priority"] or 0, is_active=d["is_active"])
+                                    priority=d["priority"] or 0, is_active=d["is_active"],
+                                    allow_self_approval=d["allow_self_approval"],
+                                    allow_same_approver=d["allow_same_approver"])
                         messages.success(request, _("Flow saved."))
                         return redirect("workflow:flow", pk=flow.pk)
                     error = "; ".join(f"{hform.fields[f].label if f in hform.fields else ''} {', '.join(e)}"

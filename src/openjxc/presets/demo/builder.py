@@ -87,7 +87,7 @@ def business_day(demo: Demo, n: int) -> None:
     if n == max(4, demo.days // 2):
         finance.prepayment(demo)
     # evening: money
-    finance.bank_takings(demo)
+    finance.close_till(demo)
     if weekday == 4 or n == demo.days:
         finance.collect_from_customers(demo)
     if n % 10 == 5:

@@ -1,6 +1,6 @@
 """Money in the demo: customers pay what fell due (most on time, some late, a few in part), one pays ahead,
-the company pays its suppliers on their terms, and the store banks its till takings every evening, one
-receipt per way of paying — so receivables and payables look like a real company's."""
+the company pays its suppliers on their terms, and the store's till sales are paid at the till (their receipts
+come with them) and the till is closed every evening — so receivables and payables look like a real company's."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from openjxc.documents.models import Document
 from openjxc.finance import selectors
 from openjxc.finance import services as finance
-from openjxc.finance.models import Allocation, PartnerEntry
 from openjxc.finance.services import AllocationInput
+from openjxc.sync import closing as till_closing
 
 from .context import Demo
 
@@ -90,23 +89,15 @@ def pay_suppliers(demo: Demo) -> None:
                 memo="支付货款")
 
 
-def bank_takings(demo: Demo) -> None:
-    """The store's takings of the day, one receipt per way of paying, applied to the till's sales (those nothing
-    was applied to yet)."""
-    sales, demo.till_sales = demo.till_sales, []
-    if not sales:
+def close_till(demo: Demo) -> None:
+    """The cashier closes the till every evening (交班): the till's sales were paid at once (their receipts were
+    recorded with them), the drawer is counted against the expected cash; now and then it is a little short."""
+    if demo.till is None or not demo.till_sales:
         return
-    applied = set(Allocation.objects.filter(document_id__in=sales).values_list("document_id", flat=True))
-    owed = dict(PartnerEntry.objects.filter(document_id__in=sales, book="receivable", reverses__isnull=True)
-                .exclude(document_id__in=applied).values_list("document_id", "amount"))
-    by_method = defaultdict(list)
-    for doc_id, custom in Document.objects.filter(pk__in=owed).order_by("pk").values_list("pk", "custom"):
-        method = ((custom or {}).get("payment") or {}).get("method") or "cash"
-        by_method[method].append(AllocationInput(document=doc_id, amount=owed[doc_id]))
-    for method, allocations in sorted(by_method.items()):
-        amount = sum((a.amount for a in allocations), D(0))
-        demo.tick()
-        finance.create_settlement(by=demo.users["cashier"], kind="receipt", partner=demo.walk_in, amount=amount,
-                                  business_on=demo.day, method=method, post=True, allocations=allocations,
-                                  memo=f"门店日结：{METHODS.get(method, method)}")
-        demo.settlements["receipt"] += 1
+    demo.till_sales = []
+    demo.tick()
+    float_cash = D("500.00")
+    expected = till_closing.expected_cash(demo.till).expected(float_cash)
+    short = D("0") if demo.rng.random() < 0.85 else D(demo.rng.choice(["0.50", "1.00", "2.00"]))
+    till_closing.close_till(by=demo.users["cashier"], terminal=demo.till, opening_float=float_cash,
+                            counted=expected - short, reason="找零差错" if short else "")

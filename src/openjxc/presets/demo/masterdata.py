@@ -146,7 +146,7 @@ def partners_and_warehouses(demo: Demo) -> None:
         tax_number=tax_number(demo),
     )
     demo.walk_in = partners.create_partner(by=by, code="C000", name="门店散客", kind=PartnerKind.CUSTOMER,
-                                           region=regions["SH"])
+                                           region=regions["SH"], is_walk_in=True)  # pays at the till, owes nothing
 
     demo.main = stock.create_warehouse(by=by, code="WH01", name="上海总仓", address="上海市闵行区华漕镇物流园8号",
                                        manager=demo.users["keeper"])

@@ -65,7 +65,17 @@
     copy.querySelector("input").focus();
   }
 
+  // no inline handlers (the Content-Security-Policy forbids them): data-print, data-confirm, data-autosubmit
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) ev.preventDefault();
+  }, true);
+  document.addEventListener("change", function (ev) {
+    if (ev.target.matches("[data-autosubmit]")) ev.target.form.submit();
+  });
+
   document.addEventListener("click", function (ev) {
+    if (ev.target.closest("[data-print]")) { window.print(); return; }
     var add = ev.target.closest("[data-add-row]");
     if (add) { addRow(add); return; }
     // close the user menu when clicking elsewhere

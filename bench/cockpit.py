@@ -1,0 +1,121 @@
+"""Cockpit benchmark: the full cockpit page (eight tiles) rendered for the bench company of bench/reports.py.
+
+    python bench/cockpit.py --db sqlite|postgres [--moves 300000] [--items 10000] [--months 12] [--runs 5]
+                            [--reuse PATH] [--keep PATH] [--json out.json]
+
+Builds the company and its history exactly as bench/reports.py does (services for the master data, bulk SQL
+for the documents and moves, then the facts rebuilt), then times, after a warm-up render:
+
+  the page     GET /reports/cockpit/ through Django's test client as the administrator (session, catch-up of
+               the facts, every tile, the template), median of --runs
+  each tile    its builder alone (cockpit.TILES[key].build), median of --runs
+
+and prints the statements the page runs. Wall-clock on a shared machine: the load average is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reports as rb  # noqa: E402 - bench/reports.py: the same company and history
+
+rb.PG_DB = "openjxc_cockpit_bench"  # its own database: never the one bench/reports.py may be using
+
+
+def median_seconds(fn, runs: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    # PostgreSQL: database openjxc_cockpit_bench, dropped and created
+    parser.add_argument("--moves", type=int, default=300_000)
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep")
+    parser.add_argument("--reuse", help="SQLite: a file built before with --keep")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    data_dir = rb.setup_env(args)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from openjxc.core.models import Company, User
+    from openjxc.reports import cockpit
+    from openjxc.reports.facts.rebuild import rebuild
+
+    out: dict = {"engine": args.db, "load_before": os.getloadavg()}
+    try:
+        if args.reuse:
+            w = json.loads(Path(rb._state_path(args)).read_text())["world"]
+        else:
+            call_command("migrate", verbosity=0)
+            t0 = time.perf_counter()
+            w = rb.build_world(args)
+            counts = rb.history(w, args.moves, args.months)
+            rebuild(Company.objects.get(pk=w["company"]))
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE")
+            out["build_seconds"] = round(time.perf_counter() - t0, 1)
+            out["counts"] = counts
+            print(f"built {counts} and the facts in {out['build_seconds']} s", flush=True)
+            if args.keep:
+                Path(rb._state_path(args)).write_text(json.dumps({"world": w, "counts": counts}))
+        out["sizes"] = rb._sizes(connection)
+        admin = User.objects.get(pk=w["admin"])
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(admin)
+
+        def page():
+            r = client.get("/reports/cockpit/", secure=True)
+            assert r.status_code == 200, r.status_code
+
+        out["page_s"] = round(median_seconds(page, args.runs), 4)
+        with CaptureQueriesContext(connection) as ctx:
+            page()
+        out["statements"] = len(ctx.captured_queries)
+        print(f"cockpit page: {out['page_s'] * 1000:.0f} ms median, {out['statements']} statements, "
+              f"load {os.getloadavg()[0]:.1f}", flush=True)
+        company = admin.company
+        p = cockpit.periods_for(company)
+        base = cockpit.base_query(admin)
+        out["tiles"] = {}
+        for key in cockpit.DEFAULT_TILES:
+            d = cockpit.TILES[key]
+
+            def one(d=d):
+                return d.build(company, p, base, admin) if d.key == "alerts" else d.build(company, p, base)
+
+            out["tiles"][key] = round(median_seconds(one, args.runs), 4)
+            print(f"  {key:<14} {out['tiles'][key] * 1000:>8.0f} ms", flush=True)
+        out["load_after"] = os.getloadavg()
+    finally:
+        connection.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,314 @@
+"""The boss's cockpit (高管驾驶舱): a few tiles read in ten seconds, each a KPI of the registry with a small chart.
+
+Every figure is what `kpi_run.compute` or the query layer (`query.run`, the same facts and semantic measures)
+returns for the tile's period — never a second formula. The periods are fixed by the company's today:
+"today" (vs. the same weekday a week before), "month to date" and "now" (balances at the end of today).
+
+A tile is one entry in TILES: its key, its title, the KPIs it reads and the function building it. The
+company chooses and orders 5–8 of them (cockpit_settings.py); `tiles_for(user)` builds the ones the user may
+read, limited to their warehouses, costs masked without `stock.cost`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from openjxc.alerts.rule_models import OPEN_STATUSES, AlertKind
+from openjxc.alerts.selectors import visible_alerts
+from openjxc.core import clock
+from openjxc.reports.access import may_read_balances, shows_cost, warehouse_scope
+from openjxc.reports.kpi_run import compute
+from openjxc.reports.query import Query, run
+from openjxc.reports.semantic import KPIS, MEASURES, formula
+
+TOP_N = 10
+SPARK_DAYS = 14
+
+
+@dataclass
+class Figure:
+    """A secondary figure of a tile (e.g. the overdue part of the receivables)."""
+
+    key: str
+    label: str
+    value: Decimal | int | None
+    unit: str
+    masked: bool = False
+
+
+@dataclass
+class Tile:
+    key: str
+    title: str
+    value: Decimal | int | None
+    unit: str
+    formula: str
+    link: str
+    masked: bool = False
+    figures: list[Figure] = field(default_factory=list)
+    chart: dict | None = None
+    lists: list[tuple[str, list[tuple[str, Decimal | None]]]] = field(default_factory=list)
+    delta: Decimal | None = None  # change in percent against the comparison, when the tile has one
+    note: str = ""
+
+
+@dataclass
+class Periods:
+    today: dt.date
+    month_start: dt.date
+
+    def q(self, start: dt.date, end: dt.date, base: Query) -> Query:
+        return Query(measures=[], start=start, end=end, warehouse_ids=base.warehouse_ids, show_cost=base.show_cost)
+
+
+@dataclass(frozen=True)
+class TileDef:
+    key: str
+    label: object
+    kpis: tuple[str, ...]
+    build: Callable
+    needs_balances: bool = False
+
+
+def _f(name: str) -> str:
+    entry = KPIS.get(name) or MEASURES[name]
+    return formula(entry, get_language())
+
+
+def _link(name: str, start: dt.date, end: dt.date, **more) -> str:
+    return reverse(name) + "?" + urlencode({"start": start.isoformat(), "end": end.isoformat(), **more})
+
+
+def _spark(kind: str, categories, values, unit: str, **more) -> dict:
+    return {"kind": kind, "categories": [str(c) for c in categories],
+            "values": [None if v is None else float(v) for v in values], "unit": unit, **more}
+
+
+def _daily(company, base: Query, measure: str, start: dt.date, end: dt.date) -> dict[dt.date, Decimal | None]:
+    """A measure per day (the facts, through the query layer), keyed by date."""
+    res = run(company, Query(measures=[measure], dimensions=["day"], start=start, end=end,
+                             warehouse_ids=base.warehouse_ids, show_cost=base.show_cost))
+    out: dict[dt.date, Decimal | None] = {}
+    for r in res.rows:
+        key = r.keys[0]
+        day = key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key)[:10])
+        out[day] = r.values.get(measure)
+    return out
+
+
+# ---------------------------------------------------------------- the tiles
+
+
+def sales_today(company, p: Periods, base: Query) -> Tile:
+    """Today's revenue against the same weekday last week; 14 days of revenue as the sparkline."""
+    first = p.today - dt.timedelta(days=SPARK_DAYS - 1)
+    days = [first + dt.timedelta(days=i) for i in range(SPARK_DAYS)]
+    daily = _daily(company, base, "revenue", first, p.today)
+    now = daily.get(p.today) or Decimal("0.00")
+    week_ago = daily.get(p.today - dt.timedelta(days=7)) or Decimal("0.00")
+    delta = ((now - week_ago) / week_ago * 100).quantize(Decimal("0.1")) if week_ago else None
+    return Tile("sales_today", _("Sales today"), now, "money", _f("revenue"),
+                _link("web:report_sales", p.today, p.today, by="item"),
+                figures=[Figure("week_ago", _("Same weekday last week"), week_ago, "money")],
+                chart=_spark("line", [d.strftime("%m-%d") for d in days], [daily.get(d) or 0 for d in days],
+                             "money"),
+                delta=delta)
+
+
+def gross_margin(company, p: Periods, base: Query) -> Tile:
+    """Month-to-date gross profit and 毛利率 (the gross_margin KPI), margin by day as the sparkline."""
+    q = p.q(p.month_start, p.today, base)
+    masked = not base.show_cost
+    tile = Tile("gross_margin", _("Gross margin, month to date"), None, "percent", _f("gross_margin"),
+                _link("web:report_margin", p.month_start, p.today), masked=masked)
+    if masked:
+        tile.figures = [Figure("gross_profit", _("Gross profit"), None, "money", masked=True)]
+        return tile
+    res = compute(company, "gross_margin", q)
+    tile.value = res.total.value
+    tile.figures = [Figure("gross_profit", _("Gross profit"), res.total.parts.get("gross_profit"), "money"),
+                    Figure("revenue", _("Revenue"), res.total.parts.get("revenue"), "money")]
+    daily = _daily(company, base, "margin", p.month_start, p.today)
+    days = sorted(daily)
+    tile.chart = _spark("line", [d.strftime("%m-%d") for d in days], [daily[d] for d in days], "percent")
+    return tile
+
+
+def stock(company, p: Periods, base: Query) -> Tile:
+    """Stock value at the end of today and the month-to-date 周转天数 (turnover_days KPI); value by day."""
+    masked = not base.show_cost
+    tile = Tile("stock", _("Stock value"), None, "money", _f("stock_value"),
+                _link("web:report_inventory", p.month_start, p.today), masked=masked)
+    if masked:
+        tile.figures = [Figure("turnover_days", _("Days of stock"), None, "days", masked=True)]
+        return tile
+    first = p.today - dt.timedelta(days=SPARK_DAYS - 1)
+    daily = _daily(company, base, "stock_value", first, p.today)
+    days = [first + dt.timedelta(days=i) for i in range(SPARK_DAYS)]
+    last = None
+    values = []
+    for d in days:  # a day without a fact row keeps the balance of the day before
+        last = daily.get(d, last)
+        values.append(last)
+    tile.value = values[-1] if values[-1] is not None else Decimal("0.00")
+    turnover = compute(company, "turnover_days", p.q(p.month_start, p.today, base))
+    tile.figures = [Figure("turnover_days", _("Days of stock, month to date"), turnover.total.value, "days")]
+    tile.chart = _spark("area", [d.strftime("%m-%d") for d in days], values, "money")
+    return tile
+
+
+def receivables(company, p: Periods, base: Query) -> Tile:
+    """应收余额 and its overdue part at the end of today (receivables KPI); the ageing buckets as bars."""
+    res = compute(company, "receivables", p.q(p.today, p.today, base))
+    total = res.total
+    buckets = total.parts.get("buckets") or {}
+    return Tile("receivables", _("Receivables"), total.value, "money", _f("receivables"),
+                _link("web:report_receivables", p.month_start, p.today),
+                figures=[Figure("overdue", _("Overdue"), total.parts.get("overdue"), "money")],
+                chart=_spark("bar", list(buckets), list(buckets.values()), "money"))
+
+
+def items(company, p: Periods, base: Query) -> Tile:
+    """The 10 best and 10 weakest selling items of the month by revenue (items with sales)."""
+    res = run(company, Query(measures=["revenue"], dimensions=["item"], start=p.month_start, end=p.today,
+                             warehouse_ids=base.warehouse_ids, show_cost=base.show_cost))
+    ranked = sorted(((r.labels[0], r.values.get("revenue") or Decimal(0)) for r in res.rows if not r.subtotal),
+                    key=lambda kv: (-kv[1], kv[0]))
+    top = ranked[:TOP_N]
+    bottom = list(reversed(ranked[-TOP_N:]))
+    return Tile("items", _("Top and bottom items, month to date"), len(ranked), "count", _f("revenue"),
+                _link("web:report_sales", p.month_start, p.today, by="item"),
+                lists=[(_("Top 10"), top), (_("Bottom 10"), bottom)],
+                chart=_spark("hbar", [name for name, _v in reversed(top)], [v for _n, v in reversed(top)], "money"))
+
+
+def on_time(company, p: Periods, base: Query) -> Tile:
+    """采购到货准时率 of the lines promised this month so far (on_time_rate KPI), by supplier."""
+    res = compute(company, "on_time_rate", p.q(p.month_start, p.today, base), by="supplier")
+    per = [r for r in res.rows if r.key is not None]
+    return Tile("on_time", _("Purchase on-time rate"), res.total.value, "percent", _f("on_time_rate"),
+                _link("web:report_purchasing", p.month_start, p.today),
+                figures=[Figure("lines", _("Order lines due"), res.total.parts.get("lines"), "count")],
+                chart=_spark("hbar", [r.label for r in per], [r.value for r in per], "percent"))
+
+
+def active_skus(company, p: Periods, base: Query) -> Tile:
+    """动销率 this month (sell_through_breadth KPI, by category) and 呆滞率 now (obsolete_rate KPI)."""
+    res = compute(company, "sell_through_breadth", p.q(p.month_start, p.today, base), by="category")
+    per = [r for r in res.rows if r.key is not None]
+    masked = not base.show_cost
+    obsolete = None if masked else compute(company, "obsolete_rate", p.q(p.month_start, p.today, base)).total.value
+    return Tile("active_skus", _("Active SKU rate (动销率)"), res.total.value, "percent",
+                _f("sell_through_breadth") + " · " + _f("obsolete_rate"),
+                _link("web:report_sell_through", p.month_start, p.today, by="category"),
+                figures=[Figure("obsolete_rate", _("Obsolete stock rate (呆滞率)"), obsolete, "percent", masked)],
+                chart=_spark("bar", [r.label for r in per], [r.value for r in per], "percent"))
+
+
+SEVERITY_LEVELS = (
+    ("critical", gettext_lazy("Critical"), (AlertKind.NEGATIVE_STOCK, AlertKind.EXPIRED, AlertKind.CHANNEL_FAILING)),
+    ("warning", gettext_lazy("Warning"), (AlertKind.LOW_STOCK, AlertKind.TERMINAL, AlertKind.APPROVAL_OVERDUE,
+                                          AlertKind.COUNT_VARIANCE, AlertKind.EXPIRING)),
+    ("notice", gettext_lazy("Notice"), (AlertKind.OVER_MAX, AlertKind.SLOW_MOVER, AlertKind.DEAD_STOCK)),
+)
+
+
+def alert_counts(user) -> dict[str, int]:
+    """Open alerts the user may see, counted by severity level."""
+    per_kind = dict(visible_alerts(user).filter(status__in=OPEN_STATUSES).order_by()
+                    .values_list("kind").annotate(n=Count("id")))
+    return {key: sum(per_kind.get(str(k), 0) for k in kinds) for key, _label, kinds in SEVERITY_LEVELS}
+
+
+def alerts(company, p: Periods, base: Query, user=None) -> Tile:
+    counts = alert_counts(user)
+    total = sum(counts.values())
+    return Tile("alerts", _("Open alerts"), total, "count", _("open and acknowledged alerts"),
+                reverse("web:alerts"),
+                figures=[Figure(key, str(label), counts[key], "count") for key, label, _k in SEVERITY_LEVELS],
+                chart=_spark("donut", [str(label) for _k, label, _kinds in SEVERITY_LEVELS],
+                             [counts[k] for k, _l, _kinds in SEVERITY_LEVELS], "count") if total else None,
+                note="" if total else _("No open alerts."))
+
+
+def generic(name: str) -> Callable:
+    """Any other KPI of the registry: its month-to-date total, broken down by store/category when it can be."""
+
+    def build(company, p: Periods, base: Query) -> Tile:
+        kpi = KPIS[name]
+        masked = kpi.cost and not base.show_cost
+        tile = Tile(name, str(kpi.label), None, kpi.unit, _f(name),
+                    _link("web:report_pivot", p.month_start, p.today), masked=masked)
+        if masked:
+            return tile
+        by = next((d for d in ("category", "store", "warehouse", "customer") if d in kpi.by), None)
+        res = compute(company, name, p.q(p.month_start, p.today, base), by=by)
+        tile.value = res.total.value
+        per = [r for r in res.rows if r.key is not None and r.value is not None][:8]
+        if per:
+            tile.chart = _spark("bar", [r.label for r in per], [r.value for r in per], kpi.unit)
+        return tile
+
+    return build
+
+
+SPECIAL = (
+    TileDef("sales_today", gettext_lazy("Sales today vs. same weekday last week"), ("growth",), sales_today),
+    TileDef("gross_margin", gettext_lazy("Gross margin, month to date"), ("gross_margin", "gross_profit"),
+            gross_margin),
+    TileDef("stock", gettext_lazy("Stock value and days of stock"), ("turnover_days",), stock),
+    TileDef("receivables", gettext_lazy("Receivables and overdue"), ("receivables",), receivables,
+            needs_balances=True),
+    TileDef("items", gettext_lazy("Top 10 / bottom 10 items"), (), items),
+    TileDef("on_time", gettext_lazy("Purchase on-time rate"), ("on_time_rate",), on_time),
+    TileDef("active_skus", gettext_lazy("Active SKU rate and obsolete stock rate"),
+            ("sell_through_breadth", "obsolete_rate"), active_skus),
+    TileDef("alerts", gettext_lazy("Open alerts by severity"), (), alerts),
+)
+_used = {k for t in SPECIAL for k in t.kpis}
+assert not {t.key for t in SPECIAL} & (set(KPIS) - _used), "a tile's key is not another KPI's name"
+TILES: dict[str, TileDef] = {t.key: t for t in SPECIAL}
+TILES.update({name: TileDef(name, kpi.label, (name,), generic(name), needs_balances=name == "dso")
+              for name, kpi in KPIS.items() if name not in _used})
+DEFAULT_TILES = [t.key for t in SPECIAL]
+MIN_TILES, MAX_TILES = 5, 8
+
+
+def chosen_tiles(company) -> list[str]:
+    """The company's tiles in their order (the default eight when it has not chosen)."""
+    conf = (company.settings or {}).get("reports", {}) if isinstance(company.settings, dict) else {}
+    chosen = [k for k in conf.get("cockpit_tiles") or () if k in TILES]
+    return chosen or list(DEFAULT_TILES)
+
+
+def periods_for(company) -> Periods:
+    today = clock.today(company.time_zone)
+    return Periods(today=today, month_start=today.replace(day=1))
+
+
+def base_query(user) -> Query:
+    return Query(measures=[], warehouse_ids=warehouse_scope(user), show_cost=shows_cost(user))
+
+
+def tiles_for(user, *, keys: list[str] | None = None) -> list[Tile]:
+    """The cockpit of `user`: the company's tiles they may read, over their warehouses, costs masked."""
+    company = user.company
+    p = periods_for(company)
+    base = base_query(user)
+    balances = may_read_balances(user)
+    out = []
+    for key in keys or chosen_tiles(company):
+        d = TILES[key]
+        if d.needs_balances and not balances:
+            continue
+        out.append(d.build(company, p, base, user) if key == "alerts" else d.build(company, p, base))
+    return out

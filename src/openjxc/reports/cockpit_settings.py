@@ -1,0 +1,38 @@
+"""The company's cockpit tiles: which 5–8 of cockpit.TILES, in which order (Company.settings["reports"])."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from openjxc.core import permissions
+from openjxc.core.errors import ValidationFailed
+from openjxc.core.events import record_audit, record_event
+from openjxc.core.models import Company, User
+from openjxc.reports.cockpit import MAX_TILES, MIN_TILES, TILES, chosen_tiles
+
+
+@transaction.atomic
+def set_cockpit_tiles(*, by: User, tiles: list[str]) -> list[str]:
+    """Choose and order the company's cockpit tiles (5 to 8 different ones of cockpit.TILES)."""
+    permissions.require(by, "reports.configure")
+    if not isinstance(tiles, list | tuple) or not all(isinstance(t, str) for t in tiles):
+        raise ValidationFailed(field="tiles", reason=_("must be a list of tile names"))
+    unknown = [t for t in tiles if t not in TILES]
+    if unknown:
+        raise ValidationFailed(field="tiles", reason=_("has unknown tiles %(names)s") % {"names": ", ".join(unknown)})
+    if len(set(tiles)) != len(tiles):
+        raise ValidationFailed(field="tiles", reason=_("names a tile twice"))
+    if not MIN_TILES <= len(tiles) <= MAX_TILES:
+        raise ValidationFailed(field="tiles", reason=_("must hold %(min)s to %(max)s tiles")
+                               % {"min": MIN_TILES, "max": MAX_TILES})
+    company = Company.objects.select_for_update().get(pk=by.company_id)
+    before = chosen_tiles(company)
+    settings = dict(company.settings or {})
+    settings["reports"] = {**(settings.get("reports") or {}), "cockpit_tiles": list(tiles)}
+    company.settings = settings
+    company.save(update_fields=["settings"])
+    record_event(company=company, topic="company.settings", by=by, obj=company, payload={"cockpit_tiles": tiles})
+    record_audit(company=company, action="settings", obj=company, by=by, before={"cockpit_tiles": before},
+                 after={"cockpit_tiles": list(tiles)})
+    return list(tiles)
