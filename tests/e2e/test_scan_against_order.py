@@ -16,6 +16,7 @@ from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop
 
 playwright = pytest.importorskip("playwright.sync_api")
+expect = playwright.expect
 pytestmark = NEEDS_CHROMIUM
 SHOTS = "/tmp/shots-orders"
 
@@ -54,7 +55,7 @@ def test_scanning_a_carton_against_an_order_line_in_bags_on_a_phone(live_server,
         assert row.query_selector("select[name=line_unit] option:checked").inner_text() == "袋"
 
         scan(page, "6911111111123")  # one carton of 白糖
-        page.wait_for_function("document.querySelector('.scan-status').textContent.includes('白糖')")
+        expect(page.locator(".scan-status")).to_contain_text("白糖")
         assert "scan-status ok" in page.get_attribute(".scan-status", "class").replace("  ", " ")
         assert row.query_selector("input[name=line_qty]").input_value() == "60"
 
@@ -65,7 +66,7 @@ def test_scanning_a_carton_against_an_order_line_in_bags_on_a_phone(live_server,
         assert "over" in row.get_attribute("class")
 
         scan(page, "6920000000017")  # 矿泉水: not on the order
-        page.wait_for_function("document.querySelector('.scan-status').textContent.includes('不在订单')")
+        expect(page.locator(".scan-status")).to_contain_text("不在订单")
         assert po.number in page.inner_text(".scan-status")
         assert len(page.query_selector_all(".line-row")) == 1  # nothing added for it
 
@@ -104,16 +105,15 @@ def test_a_new_document_row_takes_the_scanned_packs_unit_and_turns_into_bottles_
         page.select_option("select[name=partner]", str(shop.supplier.pk))
         row = page.query_selector(".line-row")
         scan(page, "6920000000024")
-        page.wait_for_function("document.querySelector('.scan-status').textContent.includes('矿泉水')")
+        expect(page.locator(".scan-status")).to_contain_text("矿泉水")
         row.query_selector("input[name=line_price]").fill("14.4")  # a carton's price
         scan(page, "6920000000024")
-        page.wait_for_function("document.querySelector('.line-row input[name=line_qty]').value === '2'")
+        expect(page.locator(".line-row input[name=line_qty]").first).to_have_value("2")
         assert row.query_selector("input[name=line_item]").input_value() == "W001"
         assert row.query_selector("select[name=line_unit] option:checked").inner_text() == "箱 ×12"
         scan(page, "6920000000017")  # a single bottle: the row becomes 25 bottles at 1.2
-        page.wait_for_function("document.querySelector('.line-row input[name=line_qty]').value === '25'")
-        page.wait_for_function(
-            "document.querySelector('.line-row select[name=line_unit] option:checked').textContent === '瓶'")
+        expect(page.locator(".line-row input[name=line_qty]").first).to_have_value("25")
+        expect(page.locator(".line-row select[name=line_unit] option:checked").first).to_have_text("瓶")
         assert row.query_selector("input[name=line_price]").input_value() == "1.2"
         page.screenshot(path=f"{SHOTS}/new-document-units-360.png", full_page=True)
         page.click("button[type=submit]:text-is('保存草稿')")
