@@ -7,6 +7,7 @@ import re
 import signal
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -85,6 +86,7 @@ def test_backup_restore_round_trip(demo_dir, tmp_path):
     path = tmp_path / "demo.sqlite3"
     backup = jxc(demo_dir, "backup", "-o", str(path))
     assert backup.returncode == 0 and path.exists(), backup.stderr
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # every company's books: readable by the owner only
     moves = re.search(r"(\d+) moves", jxc(demo_dir, "check-ledger").stdout)[1]
 
     other = tmp_path / "other"

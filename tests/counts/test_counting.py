@@ -66,9 +66,12 @@ def test_count_while_deliveries_keep_posting_gives_the_true_variance(shop):
     assert [(r["expected_quantity"], r["counted_quantity"], r["difference"], r["difference_value"])
             for r in rows] == [(D(90), D(88), D(-2), D("-2.40"))]
 
-    doc = post_count(shop, count)
+    draft = counts.create_count_document(count, by=shop.admin).document
+    assert draft.cost_total == D("2.40") and draft.amount == D("2.40")  # carries its value at cost (issue 13, 3)
+    doc = docs.advance_document(draft, by=shop.admin, to="posted")
     assert doc.status == Status.POSTED and doc.kind == "stock_count"
     assert route(doc) == [("internal", "count", D(2), D("2.40"))]
+    assert doc.cost_total == D("2.40")  # the moves' value once posted
     # the shelf had 88 when counted; since then -5 +20: the book now says exactly that
     assert qty_at(shop.water, shop.main) == 88 - 5 + 20
     count.refresh_from_db()

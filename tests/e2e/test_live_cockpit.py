@@ -49,7 +49,7 @@ def test_a_sale_posted_through_another_server_updates_the_sales_tile(postgres, t
             assert r.status_code == 201, r.text
             answered = time.monotonic()
             page.evaluate("window.__notReloaded = true")
-            page.wait_for_function(f"document.querySelector('{value}').dataset.value === '80.00'", timeout=30_000)
+            page.wait_for_selector(f"{value}[data-value='80.00']", timeout=30_000)
             shown = time.monotonic() - answered
             assert page.evaluate("window.__notReloaded") is True
             assert "¥80.00" in page.inner_text(value)

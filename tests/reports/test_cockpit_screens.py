@@ -63,7 +63,7 @@ def test_cockpit_on_a_desktop_a_big_screen_and_a_phone(story, live_server, monke
             assert screen.evaluate("document.documentElement.scrollHeight") <= 1080
             shot(screen, "cockpit-screen.png")
             first = screen.locator(".tile:visible").first.get_attribute("data-tile")
-            screen.wait_for_function("document.getElementById('live-cockpit').dataset.panel === '1'", timeout=10_000)
+            screen.wait_for_selector("#live-cockpit[data-panel='1']", timeout=10_000)
             assert screen.locator(".tile:visible").first.get_attribute("data-tile") != first
             shot(screen, "cockpit-screen-2.png")
 

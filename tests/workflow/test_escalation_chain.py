@@ -113,3 +113,17 @@ def test_an_automatic_decision_stays_final(team, frozen):
     assert wf.fire_due_timers() == []
     doc.refresh_from_db()
     assert doc.status == Status.DRAFT
+
+
+def test_escalation_skips_the_requester_to_their_own_superior(team, frozen, chen):
+    """chen's superior is wang; wang submitted the document, so the escalation goes past him to boss."""
+    wf.create_flow(by=team.boss, name="报损审批", kind="write_off", steps=[
+        {"name": "经办", "approvers": [{"type": "user", "user": chen.pk}], "time_limit_hours": 4,
+         "escalation": {"rule": "superior", "after_minutes": 60}},
+    ])
+    doc = team.write_off(by=team.wang)
+    frozen.set(at(23, 15))
+    wf.fire_due_timers()
+    step = Approval.objects.get(document=doc).steps.get()
+    assert sorted(StepApprover.objects.filter(step=step).values_list("user__username", flat=True)) == ["boss", "chen"]
+    assert selectors.waiting_for(team.wang) == []

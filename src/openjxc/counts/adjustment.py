@@ -67,6 +67,7 @@ def create_count_document(count, *, by, business_on: dt.date | None = None, memo
         ))
     doc.total_quantity = sum((dl.quantity for dl in doc_lines), ZERO)
     doc.total_amount = doc.total_with_tax = sum((dl.amount for dl in doc_lines), ZERO)
+    doc.cost_total = doc.total_amount  # lines at the current cost: its amount at cost (documents/valuation.py)
     insert_objects([doc], returning_pk=True)
     for dl in doc_lines:
         dl.document = doc

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
@@ -27,11 +28,16 @@ from openjxc.alerts.selectors import visible_alerts
 from openjxc.core import clock
 from openjxc.reports.access import may_read_balances, shows_cost, warehouse_scope
 from openjxc.reports.kpi_run import compute
+from openjxc.reports.kpis import KpiResult
 from openjxc.reports.query import Query, run
 from openjxc.reports.semantic import KPIS, MEASURES, formula
 
 TOP_N = 10
 SPARK_DAYS = 14
+# the stock-health KPIs (周转天数, 动销率, 呆滞率) scan every item's stock: seconds on a large company, so the
+# cockpit keeps each for this long (the sales, margin, stock value, receivables and alerts are always current)
+SLOW_TTL = 600
+SLOW_KPIS = frozenset({"turnover_days", "sell_through_breadth", "obsolete_rate", "turnover", "slow_moving", "ageing"})
 
 
 @dataclass
@@ -84,6 +90,10 @@ def _f(name: str) -> str:
     return formula(entry, get_language())
 
 
+def _slow() -> str:
+    return " (" + _("updated every %(n)s minutes") % {"n": SLOW_TTL // 60} + ")"
+
+
 def _link(name: str, start: dt.date, end: dt.date, **more) -> str:
     return reverse(name) + "?" + urlencode({"start": start.isoformat(), "end": end.isoformat(), **more})
 
@@ -103,6 +113,22 @@ def _daily(company, base: Query, measure: str, start: dt.date, end: dt.date) -> 
         day = key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key)[:10])
         out[day] = r.values.get(measure)
     return out
+
+
+def kpi(company, name: str, q: Query, *, by: str | None = None):
+    """`kpi_run.compute`, kept SLOW_TTL seconds for the SLOW_KPIS (per company, period, scope, cost and breakdown;
+    the company's creation time in the key, so a new company never reads another's)."""
+    if name not in SLOW_KPIS:
+        return compute(company, name, q, by=by)
+    scope = "all" if q.warehouse_ids is None else ",".join(str(w) for w in sorted(q.warehouse_ids))
+    key = (f"cockpit:{company.pk}:{company.created_at.timestamp()}:{name}:{by}:{q.start}:{q.end}:{scope}:"
+           f"{int(q.show_cost)}")
+    res = cache.get(key)
+    if res is None:  # kept without its detail (`extra`: every item's ageing rows), which no tile reads
+        full = compute(company, name, q, by=by)
+        res = KpiResult(full.name, full.rows, {})
+        cache.set(key, res, SLOW_TTL)
+    return res
 
 
 # ---------------------------------------------------------------- the tiles
@@ -146,7 +172,7 @@ def gross_margin(company, p: Periods, base: Query) -> Tile:
 def stock(company, p: Periods, base: Query) -> Tile:
     """Stock value at the end of today and the month-to-date 周转天数 (turnover_days KPI); value by day."""
     masked = not base.show_cost
-    tile = Tile("stock", _("Stock value"), None, "money", _f("stock_value"),
+    tile = Tile("stock", _("Stock value"), None, "money", _f("stock_value") + " · " + _f("turnover_days") + _slow(),
                 _link("web:report_inventory", p.month_start, p.today), masked=masked)
     if masked:
         tile.figures = [Figure("turnover_days", _("Days of stock"), None, "days", masked=True)]
@@ -160,7 +186,7 @@ def stock(company, p: Periods, base: Query) -> Tile:
         last = daily.get(d, last)
         values.append(last)
     tile.value = values[-1] if values[-1] is not None else Decimal("0.00")
-    turnover = compute(company, "turnover_days", p.q(p.month_start, p.today, base))
+    turnover = kpi(company, "turnover_days", p.q(p.month_start, p.today, base))
     tile.figures = [Figure("turnover_days", _("Days of stock, month to date"), turnover.total.value, "days")]
     tile.chart = _spark("area", [d.strftime("%m-%d") for d in days], values, "money")
     return tile
@@ -203,12 +229,12 @@ def on_time(company, p: Periods, base: Query) -> Tile:
 
 def active_skus(company, p: Periods, base: Query) -> Tile:
     """动销率 this month (sell_through_breadth KPI, by category) and 呆滞率 now (obsolete_rate KPI)."""
-    res = compute(company, "sell_through_breadth", p.q(p.month_start, p.today, base), by="category")
+    res = kpi(company, "sell_through_breadth", p.q(p.month_start, p.today, base), by="category")
     per = [r for r in res.rows if r.key is not None]
     masked = not base.show_cost
-    obsolete = None if masked else compute(company, "obsolete_rate", p.q(p.month_start, p.today, base)).total.value
+    obsolete = None if masked else kpi(company, "obsolete_rate", p.q(p.month_start, p.today, base)).total.value
     return Tile("active_skus", _("Active SKU rate (动销率)"), res.total.value, "percent",
-                _f("sell_through_breadth") + " · " + _f("obsolete_rate"),
+                _f("sell_through_breadth") + " · " + _f("obsolete_rate") + _slow(),
                 _link("web:report_sell_through", p.month_start, p.today, by="category"),
                 figures=[Figure("obsolete_rate", _("Obsolete stock rate (呆滞率)"), obsolete, "percent", masked)],
                 chart=_spark("bar", [r.label for r in per], [r.value for r in per], "percent"))
@@ -244,18 +270,18 @@ def generic(name: str) -> Callable:
     """Any other KPI of the registry: its month-to-date total, broken down by store/category when it can be."""
 
     def build(company, p: Periods, base: Query) -> Tile:
-        kpi = KPIS[name]
-        masked = kpi.cost and not base.show_cost
-        tile = Tile(name, str(kpi.label), None, kpi.unit, _f(name),
+        k = KPIS[name]
+        masked = k.cost and not base.show_cost
+        tile = Tile(name, str(k.label), None, k.unit, _f(name) + (_slow() if name in SLOW_KPIS else ""),
                     _link("web:report_pivot", p.month_start, p.today), masked=masked)
         if masked:
             return tile
-        by = next((d for d in ("category", "store", "warehouse", "customer") if d in kpi.by), None)
-        res = compute(company, name, p.q(p.month_start, p.today, base), by=by)
+        by = next((d for d in ("category", "store", "warehouse", "customer") if d in k.by), None)
+        res = kpi(company, name, p.q(p.month_start, p.today, base), by=by)
         tile.value = res.total.value
         per = [r for r in res.rows if r.key is not None and r.value is not None][:8]
         if per:
-            tile.chart = _spark("bar", [r.label for r in per], [r.value for r in per], kpi.unit)
+            tile.chart = _spark("bar", [r.label for r in per], [r.value for r in per], k.unit)
         return tile
 
     return build

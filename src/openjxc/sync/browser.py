@@ -59,7 +59,7 @@ def register_browser_terminal(*, by, warehouse, device_id: str, name: str = "") 
     company = Company.objects.get(pk=by.company_id)
     terminal = Terminal.objects.select_for_update().filter(company_id=company.pk, code=code).first()
     if terminal is None:
-        label = name or f"{by.get_full_name() or by.username} · {wh.name}"
+        label = name or f"{by.display_name or by.username} · {wh.name}"
         terminal, raw = terminals._new_terminal(company, code=code, name=label[:100], kind=TerminalKind.PDA,
                                                 warehouse=wh, customer=None, roles=[Role.KEEPER], actor=by,
                                                 operator=by)

@@ -1,11 +1,12 @@
 """Who approves a step: the flow's approver entries resolved against the people as they are now, then the
-separation of duties (issue 13, item 13).
+separation of duties (issue 13, item 13); decision 0013.
 
 By default nobody approves their own document and nobody decides two steps of one document: the requester,
 and whoever decided an earlier step of the same approval, are left out of a step's approvers (a flow may allow
 either: `Flow.allow_self_approval`, `Flow.allow_same_approver`). When that leaves the step without anyone (or,
-in an N-of-M step, with too few), the step goes to a substitute: the requester's superior, else the step's
-escalation deputy, else the superior of someone left out. The engine records the substitution on the
+in an N-of-M step, with too few), the step goes to a substitute: for the requester's own document their
+superior, else the step's escalation deputy; for an earlier step's decider, their superior, else the deputy,
+else the requester's superior. The engine records the substitution on the
 timeline; the decision itself is refused to anyone left out (a delegate who is the requester, for one).
 Posting is not an approval: the creator may still post an approved document.
 """
@@ -82,9 +83,13 @@ def separate(found: dict[int, str], spec: dict, *, flow, requester: User, earlie
     if len(users) >= needed or not found:
         return result
     esc = spec.get("escalation") or {}
-    candidates = [(requester.superior_id, "superior"),
-                  (esc.get("deputy") if esc.get("rule") == "deputy" else None, "deputy")]
-    candidates += [(people[u].superior_id if u in people else None, "approver_superior") for u in left_out]
+    deputy = [(esc.get("deputy") if esc.get("rule") == "deputy" else None, "deputy")]
+    up = [(people[u].superior_id if u in people else None, "approver_superior")
+          for u in left_out if u != requester.pk]
+    if requester.pk in left_out:  # their own document: the requester's superior first
+        candidates = [(requester.superior_id, "superior"), *deputy, *up]
+    else:  # an earlier step's decider: up their chain first
+        candidates = [*up, *deputy, (requester.superior_id, "superior")]
     for uid, why in candidates:
         if len(users) >= needed:
             break

@@ -16,8 +16,10 @@ from openjxc.core.events import record_event
 from openjxc.core.models import Role, User
 from openjxc.documents.lifecycle import Changes
 from openjxc.documents.models import Document
+from openjxc.workflow.approvers import excluded
 from openjxc.workflow.engine import (
     approvals_on,
+    earlier_deciders,
     holders_of,
     iso,
     names_of,
@@ -124,9 +126,15 @@ def _escalate(approval: Approval, step: ApprovalStep, doc: Document, now: dt.dat
         # rule, the deputy's superior too); never someone who is already an approver of the step
         candidates = list(User.objects.filter(pk__in=waiting).values_list("superior_id", flat=True)
                           .order_by("superior_id").distinct())
+    # separation of duties (workflow/approvers.py): never up to the requester or an earlier step's decider;
+    # the chain skips them to their own superior
+    barred = excluded(approval.version.flow, approval.requester_id, earlier_deciders([step])[step.pk])
+    if barred & set(candidates):
+        above = dict(User.objects.filter(pk__in=barred & set(candidates)).values_list("pk", "superior_id"))
+        candidates = [above.get(c) if c in barred else c for c in candidates]
     active = set(User.objects.filter(pk__in=[c for c in candidates if c], company_id=doc.company_id,
                                      is_active=True).values_list("pk", flat=True))
-    added = list(dict.fromkeys(u for u in candidates if u in active and u not in approvers))
+    added = list(dict.fromkeys(u for u in candidates if u in active and u not in approvers and u not in barred))
     payload["level"] = level
     payload["to"] = added
     if not added or level >= MAX_ESCALATIONS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -26,8 +27,15 @@ class Command(BaseCommand):
         if "django_migrations" not in connection.introspection.table_names():
             raise CommandError("The database is empty: nothing to back up (run `jxc init` first).")
         path.parent.mkdir(parents=True, exist_ok=True)
-        if _backup.is_sqlite():
-            _backup.backup_sqlite(path)
-        else:
-            _backup.backup_postgres(path)
+        # a backup holds every company's books, password hashes and channel secrets: readable by this user only
+        # (the umask covers the file as it is written, by us or by pg_dump; docs/security.md "Backups")
+        previous = os.umask(0o077)
+        try:
+            if _backup.is_sqlite():
+                _backup.backup_sqlite(path)
+            else:
+                _backup.backup_postgres(path)
+        finally:
+            os.umask(previous)
+        path.chmod(0o600)
         self.stdout.write(self.style.SUCCESS(f"backup written: {path} ({path.stat().st_size} bytes)"))
