@@ -78,6 +78,9 @@ def test_duplicate_barcode_and_bad_refs_write_nothing(api, shop):
 def test_barcode_lookup_plain_and_gs1(api, shop):
     r = api.get("/catalog/barcodes/6901234567892")
     assert r.status_code == 200 and r.json()["item"]["code"] == "F001" and r.json()["gs1"] is False
+    assert r.json()["units"] == []
+    water = api.get("/catalog/barcodes/6920000000017").json()  # the scan says which units the item has
+    assert [(u["code"], D(u["factor"])) for u in water["units"]] == [("BOX", D(12))]
     # GS1 element string: (01) GTIN, (17) expiry, (10) lot
     r = api.get("/catalog/barcodes/010690123456789217271231" + "10LOT-7")
     assert r.status_code == 200, r.content

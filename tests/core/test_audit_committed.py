@@ -159,6 +159,7 @@ CASES = {
     ("catalog/services.py", "delete_unit"):
         lambda w: catalog.delete_unit(catalog.create_unit(by=w.admin, code="BAG", name="袋"), by=w.admin),
     ("catalog/services.py", "remove_item_unit"): lambda w: catalog.remove_item_unit(w.water, by=w.admin, unit=w.box),
+    ("catalog/services.py", "remove_barcode"): lambda w: catalog.remove_barcode(w.water, by=w.admin, code="6920000000017"),
     ("core/company_settings.py", "set_stock_tracking"):
         lambda w: company_settings.set_stock_tracking(by=w.admin, enabled=True),
     ("core/company_settings.py", "set_future_date_tolerance"):

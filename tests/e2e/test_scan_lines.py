@@ -16,6 +16,7 @@ from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop, assert_ledger_consistent
 
 playwright = pytest.importorskip("playwright.sync_api")
+expect = playwright.expect
 pytestmark = NEEDS_CHROMIUM
 
 
@@ -41,15 +42,15 @@ def test_receiving_by_scanning_on_a_phone(live_server, wipeable_ledger):
         page.select_option("select[name=partner]", str(shop.supplier.pk))
 
         scan(page, "6901234567892")  # 面粉
-        page.wait_for_function("document.querySelector('.scan-status').textContent.includes('面粉')")
+        expect(page.locator(".scan-status")).to_contain_text("面粉")
         assert "已添加" in page.inner_text(".scan-status")
         scan(page, "6901234567892")
-        page.wait_for_function("document.querySelector('.scan-status').textContent.includes('2')")
+        expect(page.locator(".scan-status")).to_contain_text("2")
         rows = page.query_selector_all(".line-row")
         assert rows[0].query_selector("input[name=line_item]").input_value() == "F001"
         assert rows[0].query_selector("input[name=line_qty]").input_value() == "2"
         # the row names the item, not just its code: name · code · unit
-        page.wait_for_function("document.querySelector('.line-row .line-name').textContent.includes('千克')")
+        expect(page.locator(".line-row .line-name").first).to_contain_text("千克")
         assert rows[0].query_selector(".line-name").inner_text() == "面粉 · F001 · 千克"
 
         scan(page, "0000000000000")  # nobody's barcode
@@ -57,12 +58,12 @@ def test_receiving_by_scanning_on_a_phone(live_server, wipeable_ledger):
         assert "0000000000000" in page.inner_text(".scan-status")
 
         scan(page, "01069300000000161727123110L-88")  # GS1: GTIN of 鲜牛奶, expiry 2027-12-31, lot L-88 (last)
-        page.wait_for_function("document.querySelector('.scan-status').textContent.includes('鲜牛奶')")
+        expect(page.locator(".scan-status")).to_contain_text("鲜牛奶")
         milk = page.query_selector_all(".line-row")[1]
         assert milk.query_selector("input[name=line_item]").input_value() == "M001"
         assert milk.query_selector("input[name=line_lot]").input_value() == "L-88"
         assert milk.query_selector("input[name=line_expires]").input_value() == "2027-12-31"
-        page.wait_for_function("document.querySelectorAll('.line-row .line-name')[1].textContent.includes('瓶')")
+        expect(page.locator(".line-row .line-name").nth(1)).to_contain_text("瓶")
         assert milk.query_selector(".line-name").inner_text() == "鲜牛奶 · M001 · 瓶"
         assert page.query_selector_all(".line-row")[2].query_selector(".line-name").inner_text() == ""
         assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling on a phone
@@ -132,13 +133,13 @@ def test_scanning_with_the_camera_uses_the_polyfill_from_our_own_static_files(li
         page.goto(f"{live_server.url}/documents/{doc.pk}/lines/?scan=1")
         assert page.evaluate("'BarcodeDetector' in window") is False  # the case the polyfill is for
         page.click("[data-scan-box] [data-camera]")
-        page.wait_for_function("document.querySelector('.scan-status').textContent.includes('面粉')", timeout=30_000)
+        expect(page.locator(".scan-status")).to_contain_text("面粉", timeout=30_000)
         assert page.get_attribute("[data-scan-box]", "data-detector") == "polyfill"
         flour = [r for r in page.query_selector_all(".line-row")
                  if r.query_selector("input[name=line_item]").input_value() == "F001"]
         assert len(flour) == 1 and float(flour[0].query_selector("input[name=line_qty]").input_value()) >= 1
         page.click("[data-scan-box] [data-camera]")  # camera off: the count stops
-        page.wait_for_function("document.querySelector('.scan-status').textContent.includes('摄像头已关闭')")
+        expect(page.locator(".scan-status")).to_contain_text("摄像头已关闭")
         counted = flour[0].query_selector("input[name=line_qty]").input_value()
         assert flour[0].query_selector(".line-name").inner_text().startswith("面粉 · F001")
 

@@ -15,6 +15,7 @@ from tests.browser import NEEDS_CHROMIUM, launch
 from tests.conftest import Shop, assert_ledger_consistent
 
 playwright = pytest.importorskip("playwright.sync_api")
+expect = playwright.expect
 pytestmark = NEEDS_CHROMIUM
 FLOUR = "6901234567892"
 
@@ -34,7 +35,7 @@ def press(page, label):
     """A lifecycle button of the open document; returns once its request is answered and swapped in (htmx)."""
     with page.expect_response(lambda r: r.request.method == "POST" and "/documents/" in r.url):
         page.click(f"#doc .action-buttons button:text-is('{label}')")
-    page.wait_for_function("!document.querySelector('#doc .htmx-request')")
+    expect(page.locator("#doc .htmx-request")).to_have_count(0)
 
 
 def new_document(page, url, kind, warehouse, partner, item, qty, price):
@@ -57,7 +58,7 @@ def scan_goods(page, url, doc_id, code, times):
     for n in range(1, times + 1):
         page.fill(".scan-input", code)
         page.press(".scan-input", "Enter")
-        page.wait_for_function(f"document.querySelector('.scan-status').textContent.includes('{n}')")
+        expect(page.locator(".scan-status")).to_contain_text(str(n))
     page.click("button[type=submit]:text-is('保存明细')")
     page.wait_for_url(f"{url}/documents/{doc_id}/")
 

@@ -332,6 +332,11 @@ class ScanOut(Schema):
     expires_on: dt.date | None
     produced_on: dt.date | None
     gs1: bool
+    units: list[ItemUnitOut]  # the item's other units with their factors (a line may be in any of them)
+
+    @staticmethod
+    def resolve_units(obj):
+        return list(obj["item"].units.select_related("unit"))
 
 
 @router.get("/barcodes/{code}", response=ScanOut,

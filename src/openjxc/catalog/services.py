@@ -125,8 +125,23 @@ def add_barcode(item: Item, *, by, code: str, unit: Unit | None = None) -> Barco
     existing = Barcode.objects.filter(company_id=item.company_id, code=code).select_related("item").first()
     if existing is not None:
         raise Conflict("barcode.taken", _("Barcode %(code)s already belongs to %(item)s."), code=code, item=existing.item)
+    if unit is not None and unit.pk != item.base_unit_id and not ItemUnit.objects.filter(item=item, unit=unit).exists():
+        raise ValidationFailed(field="unit", reason=_("is not a unit of this item"))
     bc = Barcode(company_id=item.company_id, code=code, item=item, unit=unit)
     return save_master(bc, by=by, fields=["code", "item", "unit"], action="create", topic="item.barcode_added")
+
+
+@transaction.atomic
+def remove_barcode(item: Item, *, by, code: str) -> None:
+    """Drop one of the item's barcodes (documents keep their lines; a scan of it is then unknown)."""
+    permissions.require(by, "masterdata.edit")
+    bc = Barcode.objects.filter(item=item, code=(code or "").strip()).select_related("unit").first()
+    if bc is None:
+        raise NotFound("barcode", code)
+    before = {"barcode": bc.code, "unit": bc.unit.code if bc.unit else None}
+    bc.delete()
+    record_event(company=item.company_id, topic="item.barcode_removed", by=by, obj=item, payload=before)
+    record_audit(company=item.company_id, action="update", obj=item, by=by, before=before)
 
 
 def add_item_unit(item: Item, *, by, unit: Unit, factor) -> ItemUnit:

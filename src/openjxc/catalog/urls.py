@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from openjxc.catalog import price_list_views, views
+from openjxc.catalog import barcode_views, price_list_views, views
 
 # under the "web" namespace (config/urls.py): {% url 'web:…' %}
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("masterdata/units/new/", views.unit_new, name="unit_new"),
     path("masterdata/units/<int:pk>/edit/", views.unit_edit, name="unit_edit"),
     path("masterdata/items/<int:pk>/units/", views.item_units, name="item_units"),
+    path("masterdata/items/<int:pk>/barcodes/", barcode_views.item_barcodes, name="item_barcodes"),
     path("masterdata/categories/", views.categories, name="categories"),
     path("masterdata/categories/new/", views.category_new, name="category_new"),
     path("masterdata/categories/<int:pk>/edit/", views.category_edit, name="category_edit"),

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -169,7 +170,10 @@ def item_edit(request, pk: int):
         request, ItemForm(request.POST or None, company_id=user.company_id, initial=initial), save,
         template="web/form.html", refresh=item.refresh_from_db,
         context={"title": _("Edit item %(code)s") % {"code": item.code}, "back_url": "web:items", "back": _("Items"),
-                 "extra": list(item.barcodes.values_list("code", flat=True)), "extra_label": _("Barcodes")},
+                 "extra": [f"{bc.code} ({(bc.unit or item.base_unit).name})" for bc in
+                           item.barcodes.select_related("unit").order_by("code")],
+                 "extra_label": _("Barcodes"), "extra_url": reverse("web:item_barcodes", args=[item.pk]),
+                 "extra_link": _("Add or remove barcodes")},
         saved=lambda item: (_("Item %(code)s was saved.") % {"code": item.code}, ("web:item_card", item.pk)),
     )
 

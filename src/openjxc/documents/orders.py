@@ -348,6 +348,23 @@ def _lock_order(doc: Document) -> Document | None:
     return order
 
 
+def order_allowance(doc: Document) -> dict[int, tuple[Decimal, Decimal]]:
+    """For a draft receipt (delivery) made from an order: per order line, (what is left, what may still come
+    with the over-receipt tolerance), both in the item's base unit: the page warns before saving with these."""
+    order = doc.source
+    if order is None or order.kind not in FULFILLED_BY or FULFILLED_BY[order.kind] != doc.kind:
+        return {}
+    done = fulfilled_by_line([order.pk], doc.kind, exclude_doc=doc.pk)
+    purchase = get_kind(doc.kind).partner_role == "supplier"
+    tolerance = over_receipt_tolerance(doc.company) if purchase else ZERO
+    out = {}
+    for ln in order.lines.all():
+        got, back = done.get(ln.pk, (ZERO, ZERO))
+        net = got - back
+        out[ln.pk] = (max(ln.quantity - net, ZERO), max(qty(ln.quantity * (1 + tolerance / 100)) - net, ZERO))
+    return out
+
+
 def check_against_order(doc: Document, lines, by: User) -> None:
     """A receipt (delivery) made from an order: its lines must be the order's and must not take more than
     is left, beyond the company's over-receipt tolerance (deliveries: no tolerance)."""
@@ -413,6 +430,6 @@ def close_order(order: Document | int, *, by: User, reason: str) -> Document:
 __all__ = [
     "FULFILLED_BY", "LINE_STATUS_LABELS", "LineProgress", "available", "billed_by_line", "check_against_order",
     "check_sales_order", "close_order", "credit_exposure", "document_trail", "fulfilled_by_line", "on_hand",
-    "open_quantities", "order_progress", "order_status", "push_down", "receipt_timeliness",
+    "open_quantities", "order_allowance", "order_progress", "order_status", "push_down", "receipt_timeliness",
     "receivable_outstanding", "register_hooks", "reserved", "set_order_settings",
 ]

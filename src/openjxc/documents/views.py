@@ -6,8 +6,6 @@ DomainError is shown to the user beside the action that caused it (status 200), 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,11 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from openjxc.catalog.models import Item
-from openjxc.catalog.services import lookup_barcode
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError, ValidationFailed
-from openjxc.documents import search
+from openjxc.documents import line_rows, search
 from openjxc.documents import services as doc_services
 from openjxc.documents.exports import DOCUMENTS_EXPORT
 from openjxc.documents.forms import PAID_KINDS, DocumentFilter, DocumentHeaderForm, payments_custom
@@ -38,7 +34,7 @@ from openjxc.documents.selectors import (
     visible_document,
     visible_documents,
 )
-from openjxc.documents.services import TRANSITIONS, LineInput
+from openjxc.documents.services import TRANSITIONS
 from openjxc.web.excel import export_list, wants_export
 from openjxc.web.excel_views import print_documents
 from openjxc.web.pages import company_page, company_today
@@ -230,69 +226,6 @@ def document_create_from(request, pk: int, kind: str):
 LINE_ROWS = 5
 
 
-def _line_rows(post) -> list[dict]:
-    items, qtys = post.getlist("line_item"), post.getlist("line_qty")
-    prices, lots = post.getlist("line_price"), post.getlist("line_lot")
-    expires = post.getlist("line_expires")
-    rows = []
-    for i in range(max(len(items), len(qtys))):
-        row = {
-            "item": (items[i] if i < len(items) else "").strip(),
-            "qty": (qtys[i] if i < len(qtys) else "").strip(),
-            "price": (prices[i] if i < len(prices) else "").strip(),
-            "lot": (lots[i] if i < len(lots) else "").strip(),
-            "expires": (expires[i] if i < len(expires) else "").strip(),
-        }
-        rows.append(row)
-    return rows
-
-
-def _label_rows(company_id: int, rows: list[dict]) -> list[dict]:
-    """Name each typed or scanned row's item as the scan box does (面粉 · F001 · 千克), for a form shown again."""
-    codes = {r["item"] for r in rows if r.get("item") and not r.get("label")}
-    items = {i.code: i for i in Item.objects.filter(company_id=company_id, code__in=codes).select_related("base_unit")}
-    for row in rows:
-        if not row.get("item") or row.get("label"):
-            continue
-        item, unit = items.get(row["item"]), None
-        if item is None:
-            try:
-                found = lookup_barcode(company_id, row["item"])
-            except DomainError:
-                continue
-            item, unit = found["item"], found["unit"]
-        row["label"] = f"{item.name} · {item.code} · {(unit or item.base_unit).name}"
-    return rows
-
-
-def _line_inputs(company_id: int, rows: list[dict]) -> list[LineInput]:
-    """Turn the form's rows into LineInputs; an item is found by its code, else by a (GS1) barcode scan."""
-    inputs = []
-    for n, row in enumerate(rows, start=1):
-        if not row["item"] and not row["qty"]:
-            continue
-        if not row["item"]:
-            raise ValidationFailed(field=_("line %(n)s") % {"n": n}, reason=_("needs an item"))
-        item = Item.objects.filter(company_id=company_id, code=row["item"]).first()
-        unit, lot = None, row["lot"]
-        expires_on = None
-        if row.get("expires"):
-            try:
-                expires_on = dt.date.fromisoformat(row["expires"])
-            except ValueError:
-                raise ValidationFailed(field=_("line %(n)s") % {"n": n}, reason=_("has an invalid expiry date")) from None
-        if item is None:
-            found = lookup_barcode(company_id, row["item"])
-            item, unit = found["item"], found["unit"]
-            lot = lot or (found["lot"] or "")
-            expires_on = expires_on or found["expires_on"]
-        inputs.append(LineInput(
-            item=item.pk, quantity=row["qty"] or "0", unit=unit.pk if unit else None,
-            unit_price=row["price"] or None, lot_code=lot, expires_on=expires_on,
-        ))
-    return inputs
-
-
 @company_page
 def document_lines(request, pk: int):
     """Edit a draft's lines, by hand or by scanning: with `?scan=1` the quantities start at zero and each scan
@@ -303,20 +236,18 @@ def document_lines(request, pk: int):
         messages.error(request, _("Only a draft can be edited."))
         return redirect("web:document", pk=doc.pk)
     scanning = request.GET.get("scan") == "1"
-    existing = list(doc.lines.select_related("item__base_unit").order_by("line_no"))
     error = ""
     if request.method == "POST":
-        rows = _line_rows(request.POST)
-        sources = request.POST.getlist("line_source")
+        rows = line_rows.with_sources(doc, line_rows.posted_rows(request.POST), request.POST.getlist("line_source"))
         try:
             inputs = []
-            for n, row in enumerate(rows):
+            for row in rows:
                 if not (row["item"] or row["qty"]):
                     continue
                 if row["qty"] in ("0", "0.0", ""):  # scanned to zero: not received (or picked) this time
                     continue
-                (li,) = _line_inputs(user.company_id, [row])
-                li.source_line = int(sources[n]) if n < len(sources) and sources[n].isdigit() else None
+                (li,) = line_rows.line_inputs(user.company_id, [row])
+                li.source_line = row["source"] or None
                 inputs.append(li)
             if not inputs:
                 raise ValidationFailed(field="lines", reason=_("must have at least one line"))
@@ -327,15 +258,10 @@ def document_lines(request, pk: int):
             messages.success(request, _("Lines of %(number)s were saved.") % {"number": doc.number})
             return redirect("web:document", pk=doc.pk)
     else:
-        # in base units: the row names the item by its code, so a line in packs (箱) is shown in pieces
-        rows = [{"item": ln.item.code, "qty": "0" if scanning else format(ln.quantity.normalize(), "f"),
-                 "price": format((ln.unit_price / (ln.factor or 1)).normalize(), "f"),
-                 "lot": ln.lot_code, "expires": ln.expires_on.isoformat() if ln.expires_on else "",
-                 "source": ln.source_line_id or "", "expected": ln.quantity,
-                 "label": f"{ln.item.name} · {ln.item.code} · {ln.item.base_unit.name}"}
-                for ln in existing]
+        rows = line_rows.draft_rows(doc, scanning=scanning)
     return render(request, "documents/document_lines.html", {
-        "doc": doc, "kind": get_kind(doc.kind), "rows": _label_rows(user.company_id, rows), "error": error, "scanning": scanning,
+        "doc": doc, "kind": get_kind(doc.kind), "rows": line_rows.label_rows(user.company_id, rows), "error": error,
+        "scanning": scanning, "order": doc.source if line_rows.order_allowance(doc) else None,
     })
 
 
@@ -346,8 +272,8 @@ def document_new(request):
     initial = {"kind": request.GET.get("kind"), "business_on": today}
     source = request.GET.get("source", "")  # made from a document (下推 of a kind whose lines are its own)
     form = DocumentHeaderForm(request.POST or None, user=user, initial=initial)
-    rows = _line_rows(request.POST) if request.method == "POST" else []
-    rows += [{"item": "", "qty": "", "price": "", "lot": "", "expires": ""}] * max(0, LINE_ROWS - len(rows))
+    rows = line_rows.posted_rows(request.POST) if request.method == "POST" else []
+    rows += [line_rows.blank_row() for _n in range(LINE_ROWS - len(rows))]
     error = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -355,7 +281,7 @@ def document_new(request):
             doc = doc_services.create_document(
                 by=user, kind=data["kind"], warehouse=data["warehouse"], to_warehouse=data["to_warehouse"],
                 partner=data["partner"], business_on=data["business_on"], memo=data["memo"],
-                lines=_line_inputs(user.company_id, rows), source=int(source) if source.isdigit() else None,
+                lines=line_rows.line_inputs(user.company_id, rows), source=int(source) if source.isdigit() else None,
                 custom=payments_custom({}, data["payment_method"]) if data["kind"] in PAID_KINDS else None,
             )
         except DomainError as err:
@@ -363,6 +289,6 @@ def document_new(request):
         else:
             messages.success(request, _("Draft %(number)s was created.") % {"number": doc.number})
             return redirect("web:document", pk=doc.pk)
-    return render(request, "documents/document_form.html", {"form": form, "rows": _label_rows(user.company_id, rows),
+    return render(request, "documents/document_form.html", {"form": form, "rows": line_rows.label_rows(user.company_id, rows),
                                                        "error": error})
 

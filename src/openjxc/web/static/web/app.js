@@ -56,6 +56,10 @@
     var copy = rows[rows.length - 1].cloneNode(true);
     copy.querySelectorAll("input").forEach(function (i) { i.value = ""; });
     copy.querySelectorAll("[data-line-name]").forEach(function (e) { e.textContent = ""; });
+    copy.querySelectorAll("[data-line-left]").forEach(function (e) { e.remove(); });
+    copy.querySelectorAll("select[name=line_unit]").forEach(function (s) { s.innerHTML = "<option value=\"\">—</option>"; });
+    ["left", "allowed", "baseUnit"].forEach(function (k) { delete copy.dataset[k]; });
+    copy.classList.remove("over");
     copy.querySelector(".line-no").textContent = String(rows.length + 1);
     box.appendChild(copy);
     copy.querySelector("input").focus();

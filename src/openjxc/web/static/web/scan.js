@@ -2,7 +2,9 @@
    phone camera (the browser's BarcodeDetector, or the zxing-wasm polyfill where there is none). A known barcode
    adds a line or adds one to the line of the same item and lot, with a beep and a green flash; GS1 scans fill
    the lot and expiry; an unknown barcode says so in red — never a silent no-op. The server resolves every scan
-   (/api/catalog/barcodes/<code>). */
+   (/api/catalog/barcodes/<code>). A row has a unit (any of its item's units): a carton scanned onto a line in
+   bottles adds 12. Against an order, an item not on it is refused in red at once, and a line beyond what is left
+   (with the over-receipt tolerance, in the base unit: the row's data-allowed) is flagged before saving. */
 (function () {
   "use strict";
 
@@ -35,19 +37,20 @@
 
   function field(row, name) { return row.querySelector("input[name=" + name + "]"); }
 
-  function targetRow(box, key, lot) {
+  function targetRow(box, code, lot) {
     var rows = document.getElementById(box.dataset.rows).querySelectorAll(".line-row");
     var empty = null, unlotted = null;
     for (var i = 0; i < rows.length; i++) {
       var item = field(rows[i], "line_item").value.trim();
       var rowLot = field(rows[i], "line_lot").value.trim();
       var rowQty = parseFloat(field(rows[i], "line_qty").value || "0");
-      if (item === key && rowLot === (lot || "")) return { row: rows[i], fresh: false };
+      if (item === code && rowLot === (lot || "")) return { row: rows[i], fresh: false };
       // an order's line waiting for its first scan takes the lot the scan brings
-      if (lot && item === key && !rowLot && !rowQty && !unlotted) unlotted = rows[i];
+      if (lot && item === code && !rowLot && !rowQty && !unlotted) unlotted = rows[i];
       if (!item && !field(rows[i], "line_qty").value.trim() && !empty) empty = rows[i];
     }
     if (unlotted) return { row: unlotted, fresh: false };
+    if (document.getElementById(box.dataset.rows).dataset.order) return null; // not on the order
     if (!empty) {
       document.querySelector("[data-add-row=" + box.dataset.rows + "]").click();
       rows = document.getElementById(box.dataset.rows).querySelectorAll(".line-row");
@@ -56,27 +59,98 @@
     return { row: empty, fresh: true };
   }
 
+  function unitSelect(row) { return row.querySelector("select[name=line_unit]"); }
+  function factorOf(select, unitId) {
+    for (var i = 0; i < select.options.length; i++) {
+      if (select.options[i].value === String(unitId)) return parseFloat(select.options[i].dataset.factor || "1");
+    }
+    return null;
+  }
+  function num(x) { return String(Math.round(x * 10000) / 10000); }
+
+  // the row's unit choices: the item's base unit and its other units (箱 ×12)
+  function fillUnits(select, found) {
+    if (select.options.length > 1 || select.value) return;
+    var units = [{ id: found.item.base_unit, name: "", factor: "1" }].concat(found.units || []);
+    select.innerHTML = "";
+    units.forEach(function (u) {
+      var o = document.createElement("option");
+      o.value = String(u.unit || u.id); o.dataset.factor = String(u.factor);
+      o.textContent = u.name + (parseFloat(u.factor) !== 1 ? " ×" + num(parseFloat(u.factor)) : "");
+      select.appendChild(o);
+    });
+    unitName(null, { item: found.item }).then(function (name) { select.options[0].textContent = name; });
+  }
+
+  // the quantity of a row in the item's base unit, and a warning when it is beyond what the order allows
+  function checkRow(box, row) {
+    if (!row.dataset.allowed) return true;
+    var select = unitSelect(row);
+    var base = parseFloat(field(row, "line_qty").value || "0") * (factorOf(select, select.value) || 1);
+    var over = base > parseFloat(row.dataset.allowed) + 1e-9;
+    row.classList.toggle("over", over);
+    if (over) {
+      say(box, fmt(box.dataset.msgOver, { item: field(row, "line_item").value, qty: num(base),
+        left: num(parseFloat(row.dataset.left)), unit: row.dataset.baseUnit }), false);
+    }
+    return !over;
+  }
+
   function apply(box, scanned, found) {
-    // a barcode of a pack (箱 = 12 瓶) keeps the barcode itself, so the server books the pack's unit
-    var key = found.unit && !found.gs1 ? scanned : found.item.code;
-    var hit = targetRow(box, key, found.lot);
-    var qty = field(hit.row, "line_qty");
-    var now = hit.fresh ? 1 : (parseFloat(qty.value || "0") + 1);
-    field(hit.row, "line_item").value = key;
-    qty.value = String(now);
+    var hit = targetRow(box, found.item.code, found.lot);
+    if (!hit) {
+      say(box, fmt(box.dataset.msgNotOnOrder, { item: found.item.name + " · " + found.item.code,
+        order: document.getElementById(box.dataset.rows).dataset.order }), false);
+      return;
+    }
+    var qty = field(hit.row, "line_qty"), select = unitSelect(hit.row), price = field(hit.row, "line_price");
+    field(hit.row, "line_item").value = found.item.code;
+    fillUnits(select, found);
+    var scannedUnit = found.unit && !found.gs1 ? found.unit.id : found.item.base_unit;
+    if (hit.fresh) select.value = String(scannedUnit);
+    // a carton (×12) scanned onto a line in bottles adds 12; a bottle onto a line in cartons turns the line
+    // into bottles; the price follows the unit
+    var fs = factorOf(select, scannedUnit) || 1, fr = factorOf(select, select.value) || 1;
+    var now = hit.fresh ? 1 : parseFloat(qty.value || "0");
+    if (!hit.fresh) {
+      if (Math.abs(fs / fr - Math.round(fs / fr)) < 1e-9) now += fs / fr;
+      else {
+        now = now * fr + fs;
+        if (price && price.value) price.value = num(parseFloat(price.value) / fr);
+        select.value = String(found.item.base_unit);
+      }
+    }
+    select.dataset.factor = String(factorOf(select, select.value) || 1);
+    qty.value = num(now);
     if (found.lot) field(hit.row, "line_lot").value = found.lot;
     var expires = field(hit.row, "line_expires");
     if (expires && found.expires_on) expires.value = found.expires_on;
     hit.row.classList.remove("scanned"); void hit.row.offsetWidth; hit.row.classList.add("scanned");
     showName(box, hit.row, found);
+    if (!checkRow(box, hit.row)) return;
     var label = found.item.name + (found.unit && !found.gs1 ? " (" + found.unit.name + ")" : "");
     say(box, hit.fresh ? fmt(box.dataset.msgAdded, { item: label }) : fmt(box.dataset.msgMore, { item: label, qty: now }), true);
   }
+
+  // typing a quantity or picking a unit warns at once, too; a new unit carries the price along
+  document.addEventListener("change", function (ev) {
+    var row = ev.target.closest(".line-row");
+    if (!row || !ev.target.matches("select[name=line_unit], input[name=line_qty]")) return;
+    var select = unitSelect(row), price = field(row, "line_price");
+    if (ev.target === select) {
+      var before = parseFloat(select.dataset.factor || "1"), after = factorOf(select, select.value) || 1;
+      if (price && price.value && before !== after) price.value = num(parseFloat(price.value) * after / before);
+      select.dataset.factor = String(after);
+    }
+    var box = document.querySelector("[data-scan-box][data-rows=" + row.parentNode.id + "]");
+    if (box) checkRow(box, row);
+  });
 
   // the row names what was scanned: 面粉 · F001 · 千克 (the unit of a pack barcode, else the item's base unit)
   var unitNames = {};
   function unitName(box, found) {
     if (found.unit && !found.gs1) return Promise.resolve(found.unit.name);
+    box = box || document.querySelector("[data-scan-box]");
     var id = found.item.base_unit;
     if (unitNames[id]) return unitNames[id];
     unitNames[id] = fetch(box.dataset.units + id, { credentials: "same-origin", headers: { "Accept": "application/json" } })
@@ -88,7 +162,12 @@
     var label = row.querySelector("[data-line-name]");
     if (!label) return;
     label.textContent = found.item.name + " · " + found.item.code;
-    unitName(box, found).then(function (name) {
+    var select = unitSelect(row), picked = select && select.options[select.selectedIndex];
+    if (picked && picked.value !== String(found.item.base_unit)) {
+      label.textContent += " · " + picked.textContent.replace(/ ×.*/, "");
+      return;
+    }
+    unitName(box, { item: found.item }).then(function (name) {
       if (name && field(row, "line_item").value) label.textContent = found.item.name + " · " + found.item.code + " · " + name;
     });
   }
