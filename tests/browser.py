@@ -34,3 +34,30 @@ def browser(monkeypatch):
         b = launch(p)
         yield b
         b.close()
+
+
+def wait_for(page, expression: str, arg=None, *, timeout: float = 30000, every: float = 100):
+    """Wait until `expression` (a JavaScript expression, or a function given `arg`) is truthy in `page`; its value.
+
+    Playwright's `page.wait_for_function` with a string evaluates it with `eval` inside the page, which our
+    Content-Security-Policy refuses (no 'unsafe-eval', as in production); `page.evaluate` goes through the
+    DevTools protocol and is not subject to the page's policy, so this polls it from the test instead. A
+    navigation in between (the page reloading) counts as "not yet"."""
+    import time
+
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        try:
+            value = page.evaluate(expression, arg)
+        except PlaywrightError as exc:
+            if "Execution context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise PlaywrightTimeout(f"Timeout {timeout:.0f}ms exceeded waiting for {expression!r}")
+        page.wait_for_timeout(every)

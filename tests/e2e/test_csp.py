@@ -10,7 +10,7 @@ import pytest
 
 from openjxc.partners import services as partners
 from openjxc.sync import terminals
-from tests.browser import NEEDS_CHROMIUM, launch
+from tests.browser import NEEDS_CHROMIUM, launch, wait_for
 from tests.conftest import Shop
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -94,7 +94,7 @@ def test_chart_pages_and_the_till_run_under_the_policy(live_server, wipeable_led
         page.fill("input[name=name]", "一号收银台")
         page.click("#register-form button[type=submit]")
         page.wait_for_selector("#pos-till:not([hidden])")
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20000)
+        wait_for(page, "navigator.serviceWorker.controller !== null", timeout=20000)
         page.reload()
         page.wait_for_selector("#pos-till:not([hidden])")
         page.screenshot(path="/tmp/shots-security/csp-till-360.png")

@@ -22,7 +22,7 @@ from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.partners import services as partners
 from openjxc.stock.models import StockBalance
 from openjxc.sync.models import OpStatus, Terminal, TerminalOperation
-from tests.browser import NEEDS_CHROMIUM, launch
+from tests.browser import NEEDS_CHROMIUM, launch, wait_for
 from tests.conftest import Shop, assert_ledger_consistent
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -69,7 +69,7 @@ def register(page, code):
     page.fill("input[name=name]", "一号收银台")
     page.click("#register-form button[type=submit]")
     page.wait_for_selector("#pos-till:not([hidden])")
-    page.wait_for_function("document.getElementById('catalogue-state').textContent.includes('已缓存 3 个商品')")
+    wait_for(page, "document.getElementById('catalogue-state').textContent.includes('已缓存 3 个商品')")
 
 
 def scan(page, code):
@@ -89,7 +89,7 @@ def line_qty(page, code, qty):
 
 
 def wait_qty(page, code, qty):
-    page.wait_for_function("([c, q]) => { const i = document.querySelector(`#basket li[data-code='${c}'] input`);"
+    wait_for(page, "([c, q]) => { const i = document.querySelector(`#basket li[data-code='${c}'] input`);"
                            " return i && i.value === q; }", arg=[code, qty])
 
 
@@ -147,7 +147,7 @@ def test_five_sales_offline_upload_once_when_the_network_returns(live_server, wi
         assert page.is_visible("#pos-register")
         register(page, code)
         assert "一号收银台" in page.inner_text("[data-testid=terminal]")
-        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        wait_for(page, "navigator.serviceWorker.controller !== null")
 
         # the network goes away; the page itself comes from the service worker's cache
         context.set_offline(True)
@@ -179,7 +179,7 @@ def test_five_sales_offline_upload_once_when_the_network_returns(live_server, wi
         # 2: flour found by searching its name, 1.5 kg, WeChat
         search_and_pick(page, "面粉", "F001")
         line_qty(page, "F001", "1.5")
-        page.wait_for_function("document.getElementById('total').textContent === '¥12.00'")
+        wait_for(page, "document.getElementById('total').textContent === '¥12.00'")
         pay(page, "微信支付")
         next_sale(page)
         # 3: several lines — water scanned then +1, flour scanned, milk found by its code — Alipay
@@ -189,7 +189,7 @@ def test_five_sales_offline_upload_once_when_the_network_returns(live_server, wi
         scan(page, FLOUR)
         search_and_pick(page, "m001", "M001")
         assert page.locator("#basket li").count() == 3
-        page.wait_for_function("document.getElementById('total').textContent === '¥17.00'")  # 2x2 + 8 + 5
+        wait_for(page, "document.getElementById('total').textContent === '¥17.00'")  # 2x2 + 8 + 5
         shot(page, f"pos-till-{'phone' if viewport['width'] <= 360 else 'desktop'}.png")
         if viewport["width"] <= 360:
             assert page.evaluate("document.documentElement.scrollWidth") <= 360
@@ -209,7 +209,7 @@ def test_five_sales_offline_upload_once_when_the_network_returns(live_server, wi
         # 5: water scanned, cash without a tendered amount (exact); its receipt stays open
         scan(page, WATER)
         pay(page, "现金")
-        page.wait_for_function("document.getElementById('pos-pending').dataset.count === '5'")
+        wait_for(page, "document.getElementById('pos-pending').dataset.count === '5'")
         assert "5 笔待上传" in page.inner_text("#pos-pending")
         shot(page, f"pos-receipt-{'phone' if viewport['width'] <= 360 else 'desktop'}.png")
 
@@ -226,7 +226,7 @@ def test_five_sales_offline_upload_once_when_the_network_returns(live_server, wi
 
         page.route("**/api/sync/push", lose_first_answer)
         context.set_offline(False)
-        page.wait_for_function("document.getElementById('pos-pending').dataset.count === '0'", timeout=30000)
+        wait_for(page, "document.getElementById('pos-pending').dataset.count === '0'", timeout=30000)
         assert answers[0] == ["accepted"] * 5 and answers[1] == ["duplicate"] * 5, answers
         assert "全部已上传" in page.inner_text("#pos-pending")
         assert page.get_attribute("#pos-net", "data-state") == "online"
@@ -294,7 +294,7 @@ def test_a_sale_the_server_refuses_is_listed_with_its_message(live_server, wipea
         page.wait_for_selector("#refused-card:not([hidden])", timeout=20000)
         refused = page.inner_text("[data-testid=refused]")
         assert "W001×1" in refused and "W001" in refused.split("\n")[-1], refused
-        page.wait_for_function("document.getElementById('r-number').textContent === '服务器已拒绝'")
+        wait_for(page, "document.getElementById('r-number').textContent === '服务器已拒绝'")
         assert pending(page) == 0
         next_sale(page)
         page.click("#refused button")
@@ -337,9 +337,9 @@ def test_a_return_against_a_sale_made_offline_uploads_after_it(live_server, wipe
         page.click("[data-testid=return-confirm]")
         page.wait_for_selector("#receipt-dialog:not([hidden])")
         assert page.inner_text("#r-title") == "退货小票" and page.inner_text("#r-total") == "¥2.00"
-        page.wait_for_function("document.getElementById('pos-pending').dataset.count === '2'")
+        wait_for(page, "document.getElementById('pos-pending').dataset.count === '2'")
         context.set_offline(False)
-        page.wait_for_function("document.getElementById('r-number').textContent.startsWith('XSTH')", timeout=30000)
+        wait_for(page, "document.getElementById('r-number').textContent.startsWith('XSTH')", timeout=30000)
         assert pending(page) == 0
         next_sale(page)
         # the second return sees what is left: 2
@@ -381,11 +381,11 @@ def test_catalogue_in_pages_and_a_box_barcode_sells_a_box(live_server, wipeable_
         assert "注册失败" in page.inner_text("#pos-message") and page.is_visible("#pos-register")
         register(page, code)  # waits for "3 items cached"
         scan(page, "16920000000014")
-        page.wait_for_function("document.getElementById('total').textContent === '¥24.00'")
+        wait_for(page, "document.getElementById('total').textContent === '¥24.00'")
         assert "¥24.00 / 箱" in page.inner_text("#basket")  # the unit by its name
         pay(page, "现金", "50", offline=False)
         assert page.inner_text("#r-change") == "¥26.00"
-        page.wait_for_function("document.getElementById('r-number').textContent.startsWith('XSCK')", timeout=20000)
+        wait_for(page, "document.getElementById('r-number').textContent.startsWith('XSCK')", timeout=20000)
         browser.close()
     # items by id: flour, water | milk
     assert [u.split("?", 1)[1] for u in pages] == ["after=0&limit=2", f"after={shop.water.pk}&limit=2"], pages
@@ -411,7 +411,7 @@ def test_the_basket_survives_a_reload_and_a_registered_till_never_asks_again(liv
         page.fill("input[name=registration_code]", code)  # nothing else
         page.click("#register-form button[type=submit]")
         page.wait_for_selector("#pos-till:not([hidden])")
-        page.wait_for_function("document.getElementById('catalogue-state').textContent.includes('已缓存 3 个商品')")
+        wait_for(page, "document.getElementById('catalogue-state').textContent.includes('已缓存 3 个商品')")
         assert page.inner_text("[data-testid=terminal]").startswith("POS1")
 
         scan(page, WATER)
@@ -419,7 +419,7 @@ def test_the_basket_survives_a_reload_and_a_registered_till_never_asks_again(liv
         scan(page, FLOUR)
         line_qty(page, "F001", "1.5")
         page.click(".method:has-text('微信支付')")
-        page.wait_for_function("document.getElementById('total').textContent === '¥16.00'")  # 2 x 2 + 1.5 x 8
+        wait_for(page, "document.getElementById('total').textContent === '¥16.00'")  # 2 x 2 + 1.5 x 8
 
         page.reload()
         page.wait_for_selector("body[data-ready='1']")
@@ -444,7 +444,7 @@ def test_the_basket_survives_a_reload_and_a_registered_till_never_asks_again(liv
         assert page.locator("#basket li").count() == 0 and page.inner_text("#total") == "¥0.00"
 
         context.set_offline(False)
-        page.wait_for_function("document.getElementById('pos-pending').dataset.count === '0'", timeout=30000)
+        wait_for(page, "document.getElementById('pos-pending').dataset.count === '0'", timeout=30000)
         back = page.locator("[data-testid=back-to-app]")
         assert "返回系统" in back.inner_text() and back.get_attribute("href") == "/"
         back.click()

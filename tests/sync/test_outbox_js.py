@@ -12,7 +12,7 @@ from openjxc.counts import services as counts
 from openjxc.counts.models import CountEntry, CountLine
 from openjxc.sync import terminals
 from openjxc.sync.models import TerminalOperation
-from tests.browser import NEEDS_CHROMIUM
+from tests.browser import NEEDS_CHROMIUM, wait_for
 from tests.conftest import Shop, assert_ledger_consistent
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -152,7 +152,7 @@ def test_a_revoked_terminal_stops_uploading_and_keeps_its_ops(live_server, wipea
     page.on("request", lambda r: pushes.append(r.url) if r.url.endswith("/api/sync/push") else None)
     page.evaluate("c => ob.add('count_entry', {count: c, entries: [{item: 'W001', qty: '1'}]})", count.pk)
     page.evaluate("ob.start({minDelayMs: 50, maxDelayMs: 100, periodMs: 100})")
-    page.wait_for_function("changes.some(c => c.last_error && c.last_error.status === 401)")
+    wait_for(page, "changes.some(c => c.last_error && c.last_error.status === 401)")
     state = page.evaluate("ob.status()")
     assert state["pending"] == 1 and state["blocked"] and state["last_error"]["code"] == "auth.required"
     page.wait_for_timeout(600)  # several back-off periods: no more uploads with the revoked token
@@ -171,7 +171,7 @@ def test_a_revoked_terminal_stops_uploading_and_keeps_its_ops(live_server, wipea
     terminal2, raw2 = terminals.register_terminal(by=shop.admin, code="PDA2", kind="pda", name="",
                                                   warehouse=shop.main)
     page.evaluate("t => ob.setTerminal({id: t[1], code: 'PDA2', kind: 'pda', token: t[0]})", [raw2, terminal2.pk])
-    page.wait_for_function("results.length === 1")
+    wait_for(page, "results.length === 1")
     assert page.evaluate("results[0].status") == "accepted" and page.evaluate("ob.pending()") == 0
     assert CountLine.objects.get(count=count).counted_quantity == Decimal(1)
     page.evaluate("ob.stop()")

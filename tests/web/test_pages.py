@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from openjxc.catalog import services as catalog
-from openjxc.core.i18n import untranslated
+from openjxc.core.i18n import not_in_catalogue, source_messages, untranslated
 from openjxc.core.models import Role
 from openjxc.documents import services as docs
 from openjxc.documents.models import Document, Status
@@ -25,6 +25,17 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
 def test_zh_hans_catalogue_is_complete():
     missing = untranslated()
     assert missing == [], f"{len(missing)} untranslated or fuzzy zh_Hans messages, e.g. {missing[:10]}"
+
+
+def test_every_message_of_the_source_is_in_the_zh_hans_catalogue():
+    absent = not_in_catalogue()
+    assert absent == [], f"{len(absent)} messages would show in English in the Chinese UI, e.g. {absent[:10]}"
+
+
+def test_the_source_scan_finds_python_and_template_messages():
+    found = source_messages()
+    assert found["Inventory report"].startswith("reports/apps.py:")  # gettext_lazy in Python
+    assert "Nothing to show for this period." in found  # {% translate %} in a template
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The gettext catalogues: compile .po -> .mo with polib (no system gettext tools), and find up-to-date ones.
 
     python -m openjxc.core.i18n compile     # write .mo next to every .po
-    python -m openjxc.core.i18n check       # exit 1 if a zh_Hans message is untranslated or fuzzy
+    python -m openjxc.core.i18n check       # exit 1 if a zh_Hans message is untranslated or fuzzy, or a message
+                                            # of the source is missing from the catalogue
 
 Any install speaks Chinese: the package build compiles the catalogues into the wheel (setup.py), and at start
 `catalogue_dir()` (settings.LOCALE_PATHS) compiles any that is missing or stale, in the package when it can
@@ -11,8 +12,10 @@ write there, else under the data directory. Each .mo records the SHA-256 of the 
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
+import re
 import struct
 import sys
 from pathlib import Path
@@ -116,6 +119,42 @@ def untranslated(lang: str = "zh_Hans") -> list[str]:
     return missing
 
 
+_GETTEXT = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy"}
+_TEMPLATE_TAG = re.compile(r"""\{%\s*(?:translate|trans)\s+(?:"([^"]*)"|'([^']*)')""")
+
+
+def source_messages(package: Path = LOCALE_DIR.parent) -> dict[str, str]:
+    """Every literal message of the package's source (gettext calls in Python, {% translate "…" %} in
+    templates), with where it was first seen: what the catalogue must hold. (A static scan: no import, no GNU
+    gettext tools; {% blocktranslate %} blocks are not read.)"""
+    found: dict[str, str] = {}
+    for path in sorted(package.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if name not in _GETTEXT:
+                continue
+            args = node.args[1:] if name.startswith("pgettext") else node.args
+            first = args[0] if args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.setdefault(first.value, f"{path.relative_to(package)}:{node.lineno}")
+    for path in sorted(package.rglob("templates/**/*.*")):
+        for m in _TEMPLATE_TAG.finditer(path.read_text(encoding="utf-8")):
+            found.setdefault(m.group(1) if m.group(1) is not None else m.group(2), str(path.relative_to(package)))
+    return found
+
+
+def not_in_catalogue(lang: str = "zh_Hans") -> list[str]:
+    """Messages of the source that the language's catalogue does not hold at all (they show in English)."""
+    have: set[str] = set()
+    for po_path in LOCALE_DIR.glob(f"{lang}/LC_MESSAGES/*.po"):
+        have |= {e.msgid for e in polib.pofile(str(po_path)) if not e.obsolete}
+    return sorted(f"{msg!r} ({where})" for msg, where in source_messages().items() if msg and msg not in have)
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["compile"]:
         return compile_all()
@@ -123,7 +162,10 @@ def main(argv: list[str]) -> int:
         missing = untranslated()
         for m in missing:
             print(f"untranslated: {m!r}")
-        return 1 if missing else 0
+        absent = not_in_catalogue()
+        for m in absent:
+            print(f"not in the catalogue: {m}")
+        return 1 if missing or absent else 0
     print(__doc__)
     return 2
 
