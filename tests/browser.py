@@ -61,3 +61,12 @@ def wait_for(page, expression: str, arg=None, *, timeout: float = 30000, every: 
         if time.monotonic() > deadline:
             raise PlaywrightTimeout(f"Timeout {timeout:.0f}ms exceeded waiting for {expression!r}")
         page.wait_for_timeout(every)
+
+
+def sign_in(page, live_server, user, password: str = "pw-12345678") -> None:
+    """Sign `user` in through the login form (the test shops' users share one password) and land on the home page."""
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", getattr(user, "username", user))
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")

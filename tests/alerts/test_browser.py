@@ -8,7 +8,7 @@ from django.db import transaction
 
 from openjxc.alerts.models import Channel, Notification
 from openjxc.alerts.notify import notify
-from tests.browser import NEEDS_CHROMIUM, launch
+from tests.browser import NEEDS_CHROMIUM, launch, sign_in
 from tests.conftest import Shop
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -27,11 +27,7 @@ def test_bell_inbox_and_channel_setup_on_a_phone(live_server, wipeable_ledger, p
         browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760})
-        page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", shop.admin.username)
-        page.fill("input[name=password]", "pw-12345678")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server, shop.admin)
 
         bell = page.locator("header .bell")
         assert bell.is_visible() and page.inner_text("header .bell-count") == "2"

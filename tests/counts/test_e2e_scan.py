@@ -10,7 +10,7 @@ import pytest
 
 from openjxc.counts import services as counts
 from openjxc.counts.models import CountEntry, CountLine
-from tests.browser import NEEDS_CHROMIUM, launch
+from tests.browser import NEEDS_CHROMIUM, launch, sign_in
 from tests.conftest import Shop
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -27,11 +27,7 @@ def test_scanning_on_a_phone(live_server, wipeable_ledger):
         browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760})
-        page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", shop.admin.username)
-        page.fill("input[name=password]", "pw-12345678")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server, shop.admin)
         page.goto(f"{live_server.url}/counts/{count.pk}/")
         scan = page.locator("#scan-input")
         assert scan.evaluate("el => el === document.activeElement")  # ready for the scanner at once

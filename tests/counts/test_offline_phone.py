@@ -18,7 +18,7 @@ from openjxc.documents.models import Status
 from openjxc.stock.models import StockBalance
 from openjxc.sync import terminals
 from openjxc.sync.models import Terminal, TerminalOperation
-from tests.browser import NEEDS_CHROMIUM
+from tests.browser import NEEDS_CHROMIUM, sign_in
 from tests.conftest import Shop, assert_ledger_consistent
 
 SCREENSHOT = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots", "count-offline-phone.png")
@@ -46,11 +46,7 @@ def _phone(browser, live_server, user, **context_options):
                                   viewport={"width": 360, "height": 760}, is_mobile=True, has_touch=True,
                                   **context_options)
     page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", "pw-12345678")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server, user)
     return context, page
 
 

@@ -18,7 +18,7 @@ from openjxc.alerts.rule_models import AlertKind
 from openjxc.catalog import services as catalog
 from openjxc.core import clock
 from openjxc.core.models import Role
-from tests.browser import NEEDS_CHROMIUM
+from tests.browser import NEEDS_CHROMIUM, sign_in
 from tests.conftest import Shop
 from tests.e2e.shots import shot
 
@@ -53,11 +53,7 @@ def test_the_inbox_is_a_short_page_grouped_by_day_with_long_digests_folded(live_
     shop, manager = inbox
     page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                             viewport={"width": width, "height": 800})
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", manager.username)
-    page.fill("input[name=password]", "pw-12345678")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server, manager)
     page.goto(f"{live_server.url}/notifications/")
 
     assert page.locator(".inbox li").count() == 20

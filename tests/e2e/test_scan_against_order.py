@@ -12,7 +12,7 @@ import pytest
 from openjxc.catalog import services as catalog
 from openjxc.documents import services as docs
 from openjxc.documents.models import Document
-from tests.browser import NEEDS_CHROMIUM, launch
+from tests.browser import NEEDS_CHROMIUM, launch, sign_in
 from tests.conftest import Shop
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -44,11 +44,7 @@ def test_scanning_a_carton_against_an_order_line_in_bags_on_a_phone(live_server,
         browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760})
-        page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", shop.admin.username)
-        page.fill("input[name=password]", "pw-12345678")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server, shop.admin)
         page.goto(f"{live_server.url}/documents/{receipt.pk}/lines/?scan=1")
         row = page.query_selector(".line-row")
         assert row.query_selector("[data-line-left]").inner_text() == "订单剩余 60 袋"
@@ -95,11 +91,7 @@ def test_a_new_document_row_takes_the_scanned_packs_unit_and_turns_into_bottles_
         browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760})
-        page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", shop.admin.username)
-        page.fill("input[name=password]", "pw-12345678")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server, shop.admin)
         page.goto(f"{live_server.url}/documents/new/?kind=purchase_receipt")
         page.select_option("select[name=warehouse]", str(shop.main.pk))
         page.select_option("select[name=partner]", str(shop.supplier.pk))

@@ -12,7 +12,7 @@ import pytest
 
 from openjxc.documents import services as docs
 from openjxc.documents.models import Document, Status
-from tests.browser import NEEDS_CHROMIUM, launch
+from tests.browser import NEEDS_CHROMIUM, launch, sign_in
 from tests.conftest import Shop, assert_ledger_consistent
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -31,11 +31,7 @@ def test_receiving_by_scanning_on_a_phone(live_server, wipeable_ledger):
         browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760})
-        page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", shop.admin.username)
-        page.fill("input[name=password]", "pw-12345678")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server, shop.admin)
 
         page.goto(f"{live_server.url}/documents/new/?kind=purchase_receipt")
         page.select_option("select[name=warehouse]", str(shop.main.pk))
@@ -124,11 +120,7 @@ def test_scanning_with_the_camera_uses_the_polyfill_from_our_own_static_files(li
                                 viewport={"width": 360, "height": 760})
         requested = []
         page.on("request", lambda r: requested.append(r.url))
-        page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", shop.admin.username)
-        page.fill("input[name=password]", "pw-12345678")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server, shop.admin)
 
         page.goto(f"{live_server.url}/documents/{doc.pk}/lines/?scan=1")
         assert page.evaluate("'BarcodeDetector' in window") is False  # the case the polyfill is for

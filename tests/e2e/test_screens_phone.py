@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from openjxc.catalog.models import Category, ItemUnit
-from tests.browser import NEEDS_CHROMIUM, launch
+from tests.browser import NEEDS_CHROMIUM, launch, sign_in
 from tests.conftest import Shop
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -23,11 +23,7 @@ def test_category_and_item_unit_on_a_phone(live_server, wipeable_ledger):
         browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760}, is_mobile=True, has_touch=True)
-        page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", shop.admin.username)
-        page.fill("input[name=password]", "pw-12345678")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server, shop.admin)
 
         # the menu on a phone leads to the categories
         page.click("label.nav-button")

@@ -15,7 +15,7 @@ from openjxc.documents import services as docs
 from openjxc.documents.models import Document, Status
 from openjxc.documents.services import LineInput
 from openjxc.workflow import services as wf
-from tests.browser import NEEDS_CHROMIUM
+from tests.browser import NEEDS_CHROMIUM, sign_in
 from tests.conftest import Shop
 from tests.workflow.conftest import Team
 
@@ -40,11 +40,7 @@ def work(wipeable_ledger):
 def login(browser, live_server, user, width):
     page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                             viewport={"width": width, "height": 800})
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", "pw-12345678")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server, user)
     return page
 
 

@@ -9,7 +9,7 @@ import pytest
 from openjxc.documents import services as docs
 from openjxc.documents.models import Status
 from openjxc.documents.services import LineInput
-from tests.browser import NEEDS_CHROMIUM, launch
+from tests.browser import NEEDS_CHROMIUM, launch, sign_in
 from tests.conftest import Shop, assert_ledger_consistent
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -32,11 +32,7 @@ def test_post_buttons_in_the_browser(live_server, wipeable_ledger):
         browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760})
-        page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", shop.admin.username)
-        page.fill("input[name=password]", "pw-12345678")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server, shop.admin)
 
         page.goto(f"{live_server.url}/documents/{too_much.pk}/")
         page.click("#doc .action-buttons button:text-is('过账')")

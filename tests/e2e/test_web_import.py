@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openjxc.catalog.models import Item
-from tests.browser import NEEDS_CHROMIUM, launch
+from tests.browser import NEEDS_CHROMIUM, launch, sign_in
 from tests.conftest import Shop, assert_ledger_consistent
 from tests.e2e.shots import shot
 from tests.web.test_excel_import import xlsx
@@ -26,11 +26,7 @@ def test_import_page_shows_the_bad_rows_then_imports(live_server, wipeable_ledge
         browser = launch(p)
         page = browser.new_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                 viewport={"width": 360, "height": 760})
-        page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", shop.admin.username)
-        page.fill("input[name=password]", "pw-12345678")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server, shop.admin)
 
         page.goto(f"{live_server.url}/import/")
         page.select_option("#import-target", "items")
