@@ -162,6 +162,7 @@ CASES = {
     ("catalog/services.py", "remove_barcode"): lambda w: catalog.remove_barcode(w.water, by=w.admin, code="6920000000017"),
     ("core/company_settings.py", "set_stock_tracking"):
         lambda w: company_settings.set_stock_tracking(by=w.admin, enabled=True),
+    ("core/company_settings.py", "set_vat"): lambda w: company_settings.set_vat(by=w.admin, enabled=True),
     ("core/company_settings.py", "set_future_date_tolerance"):
         lambda w: company_settings.set_future_date_tolerance(by=w.admin, days=3),
     ("core/company_settings.py", "set_payable_from"):

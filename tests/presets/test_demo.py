@@ -18,9 +18,10 @@ from django.utils import timezone
 from openjxc.catalog.models import PriceList
 from openjxc.catalog.pricing import price_for
 from openjxc.core import clock
+from openjxc.core.company_settings import applies_vat
 from openjxc.core.models import User
 from openjxc.counts.models import Count, CountStatus
-from openjxc.documents.models import Document, Status
+from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.finance import selectors
 from openjxc.finance.ledger import check_partner_ledger
 from openjxc.finance.models import Allocation, Settlement
@@ -94,6 +95,12 @@ def test_the_demo_tells_a_true_story_for_today():
     paid = sum(Allocation.objects.filter(company=company).exclude(partner__code="C000")
                .values_list("amount", flat=True), D(0))
     assert paid > 0 and 0 < sum(owed.values()) < delivered
+    # a general VAT taxpayer (一般纳税人): sales and purchase lines carry their items' 13 % / 9 %, shown apart
+    assert applies_vat(company)
+    rates = set(DocumentLine.objects.filter(document__company=company, document__status=Status.POSTED,
+                                            document__kind__in=["sales_delivery", "purchase_receipt"])
+                .values_list("tax_rate", flat=True))
+    assert {D("0.13"), D("0.09")} <= rates, rates
     walk_in, ahead = (Partner.objects.get(company=company, code=code) for code in ("C000", "B001"))
     assert selectors.receivable_balance(company.pk, walk_in.pk) == 0
     assert [c.open for c in selectors.open_credits(company.pk, ahead.pk, "receivable")] == [D("30000.00")]

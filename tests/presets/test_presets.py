@@ -88,7 +88,7 @@ def test_the_general_preset_holds_todays_flows_rules_and_names():
         assert rule.recipient_roles == [str(r) for r in DEFAULT_ROLES[rule.kind]], rule.kind
         assert rule.name["en"] == str(AlertKind(rule.kind).label)
         assert rule.cooldown_hours == 24
-    assert general.settings == {"stock_tracking": True, "payable_from": "receipt"}
+    assert general.settings == {"stock_tracking": True, "vat": True, "payable_from": "receipt"}
     assert [(f.group, f.kind) for f in general.flows] == [
         ("stock_adjustments", "write_off"), ("stock_adjustments", "gain"), ("stock_adjustments", "stock_count"),
         ("purchase_order_threshold", "purchase_order")]

@@ -65,6 +65,23 @@ def applies_vat(company) -> bool:
     return bool((company.settings or {}).get("vat", False))
 
 
+@transaction.atomic
+def set_vat(*, by: User, enabled: bool) -> Company:
+    """General VAT taxpayer (一般纳税人, on: lines take their item's 13 % / 9 % …) or small-scale (小规模纳税人, off).
+    Documents already made keep their rates; the switch applies to lines made from now on."""
+    permissions.require(by, "users.manage")
+    if not isinstance(enabled, bool):
+        raise ValidationFailed(field="enabled", reason=_("must be true or false"))
+    company = Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
+    before = applies_vat(company)
+    company.settings = {**(company.settings or {}), "vat": enabled}
+    company.save(update_fields=["settings"])
+    record_event(company=company, topic="company.settings", by=by, obj=company, payload={"vat": enabled})
+    record_audit(company=company, action="settings", obj=company, by=by, before={"vat": before},
+                 after={"vat": enabled})
+    return company
+
+
 MAX_FUTURE_DAYS = 366
 
 

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
-from openjxc.core.company_settings import payable_from, set_payable_from, set_stock_tracking, tracks_stock
+from openjxc.core.company_settings import (
+    applies_vat,
+    payable_from,
+    set_payable_from,
+    set_stock_tracking,
+    set_vat,
+    tracks_stock,
+)
 from openjxc.core.schemas import company_id
 
 router = Router(tags=["finance"])
@@ -56,3 +63,23 @@ def get_payable_from(request):
 def put_payable_from(request, payload: PayableFromIn):
     company = set_payable_from(by=request.auth, source=payload.source)
     return {"payable_from": payable_from(company)}
+
+
+class VatIn(Schema):
+    enabled: bool
+
+
+class VatOut(Schema):
+    vat: bool = Field(description="true: general VAT taxpayer (一般纳税人), lines take their item's rate; "
+                                  "false: small-scale (小规模纳税人), lines without separate VAT unless given")
+
+
+@router.get("/vat", response=VatOut, summary="General VAT taxpayer (一般纳税人) or small-scale (小规模纳税人)")
+def get_vat(request):
+    company_id(request, "settings.view")
+    return {"vat": applies_vat(request.auth.company)}
+
+
+@router.put("/vat", response=VatOut, summary="Switch between general VAT taxpayer and small-scale taxpayer")
+def put_vat(request, payload: VatIn):
+    return {"vat": applies_vat(set_vat(by=request.auth, enabled=payload.enabled))}

@@ -64,6 +64,9 @@ SETTINGS: dict[str, Setting] = {
     "stock_tracking": Setting(
         read=core_settings.tracks_stock, clean=_bool,
         write=lambda value, by: core_settings.set_stock_tracking(by=by, enabled=value)),
+    "vat": Setting(
+        read=core_settings.applies_vat, clean=_bool,
+        write=lambda value, by: core_settings.set_vat(by=by, enabled=value)),
     "payable_from": Setting(
         read=core_settings.payable_from, clean=_choice(*core_settings.PAYABLE_FROM),
         write=lambda value, by: core_settings.set_payable_from(by=by, source=value)),

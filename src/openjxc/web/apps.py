@@ -13,6 +13,8 @@ class WebConfig(AppConfig):
         from openjxc.web.layout import NavEntry, register_nav
 
         register_nav(
+            NavEntry("web:company_settings", _("Company settings"), "⚙", lambda u: permissions.allowed(u, "users.manage"),
+                     "settings", 200),
             NavEntry("web:users", _("Users"), "☺", lambda u: permissions.allowed(u, "users.manage"), "settings", 210),
             NavEntry("web:import", _("Import"), "⇪", may_import, "settings", 240),
             NavEntry("web:jobs", _("Jobs"), "⧗", lambda u: True, "settings", 250),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from openjxc.web import account, excel_views, users
+from openjxc.web import account, company, excel_views, users
 
 # under the "web" namespace (config/urls.py): {% url 'web:…' %}
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", account.LogoutView.as_view(), name="logout"),
     path("password/", account.PasswordChangeView.as_view(), name="password_change"),
     path("language/", account.set_language, name="set_language"),
+    path("admin/company/", company.company_settings, name="company_settings"),
     path("admin/users/", users.users, name="users"),
     path("admin/users/new/", users.user_new, name="user_new"),
     path("admin/users/<int:pk>/", users.user_edit, name="user_edit"),
