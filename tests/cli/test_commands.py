@@ -21,6 +21,7 @@ from openjxc.documents import services as docs
 from openjxc.documents.models import Document, Status
 from openjxc.finance.models import Settlement
 from openjxc.stock.models import Lot, StockBalance, StockMove, Warehouse, WarehouseKind
+from openjxc.sync.models import TillClosing
 from tests.conftest import assert_ledger_consistent
 
 
@@ -108,10 +109,12 @@ def test_demo_builds_a_consistent_company_through_the_services(db):
     assert documents.filter(status=Status.VOIDED).count() == 1
     assert StockMove.objects.filter(company=company, reverses__isnull=False).exists()
     assert documents.filter(status=Status.SUBMITTED).exists() and documents.filter(status=Status.DRAFT).exists()
-    # the store sells through its registered till; the cashier banks the takings every evening
+    # the store sells through its registered till, paid at the till (each sale's receipt comes with it, so the
+    # walk-in customer owes nothing); the cashier closes the till every day
     assert documents.filter(kind="sales_delivery", warehouse__kind=WarehouseKind.STORE,
                             custom__terminal="POS-01").exists()
-    assert Settlement.objects.filter(company=company, created_by=cashier, partner__code="C000").exists()
+    assert Settlement.objects.filter(company=company, partner__code="C000", document__isnull=False).exists()
+    assert TillClosing.objects.filter(company=company, cashier=cashier).exists()
     # through the services: every posting wrote its outbox event
     posted = documents.filter(status__in=[Status.POSTED, Status.VOIDED, Status.CLOSED]).count()
     assert Event.objects.filter(company=company, topic="document.post").count() == posted
