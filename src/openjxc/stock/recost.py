@@ -10,7 +10,7 @@ warehouse, whose later issues are replayed in turn; a corrected delivery changes
 from it; a corrected move changes its reversal. Document lines learn their corrected cost through
 `on_line_costs` (the documents app keeps `cost_amount` equal to the moves' value).
 
-Why in the same transaction, and the other choices: docs/decisions/0007-recosting.md.
+Why in the same transaction, and the other choices: docs/decisions/0015-recosting-in-the-posting-transaction.md.
 """
 
 from __future__ import annotations
