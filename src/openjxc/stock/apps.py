@@ -31,4 +31,6 @@ class StockConfig(AppConfig):
                      "stock", 10),
             NavEntry("web:warehouses", _("Warehouses"), "⌂", lambda u: permissions.allowed(u, "masterdata.view"),
                      "masterdata", 100),
+            NavEntry("web:periods", _("Month-end close"), "⊟", lambda u: permissions.allowed(u, "period.close"),
+                     "finance", 190),
         )
