@@ -180,3 +180,13 @@ def test_another_companys_master_data_is_not_found(api, other):
     assert r.status_code == 404
     assert counts() == before
     assert all(i["code"] != "Z" for i in api.get("/catalog/items").json()["items"])
+
+
+def test_an_items_standard_cost_is_set_through_the_api_and_hidden_from_who_may_not_see_costs(api, as_user, shop):
+    r = api.patch(f"/catalog/items/{shop.flour.pk}", {"standard_cost": "4.2"})
+    assert r.status_code == 200, r.content
+    assert D(r.json()["standard_cost"]) == D("4.2")
+    shop.flour.refresh_from_db()
+    assert shop.flour.standard_cost == D("4.2")
+    seller = as_user("seller", "salesperson")
+    assert seller.get(f"/catalog/items/{shop.flour.pk}").json()["standard_cost"] is None

@@ -177,6 +177,8 @@ class ItemFields(Schema):
     tracking: Tracking | None = None
     shelf_life_days: int | None = Field(None, ge=0, le=36500)
     purchase_price: Price | None = None
+    standard_cost: Price | None = Field(None, description="what the item is issued at when it has no cost history "
+                                                          "(before the purchase price)")
     sale_price: Price | None = None
     tax_rate: Decimal | None = Field(None, ge=0, le=1, max_digits=5, decimal_places=4)
 
@@ -224,6 +226,7 @@ class ItemOut(Schema):
     tracking: str
     shelf_life_days: int | None
     purchase_price: Decimal | None
+    standard_cost: Decimal | None
     sale_price: Decimal
     tax_rate: Decimal
     is_active: bool
@@ -231,6 +234,10 @@ class ItemOut(Schema):
     @staticmethod
     def resolve_purchase_price(obj, context):
         return cost_field(obj.purchase_price, context)
+
+    @staticmethod
+    def resolve_standard_cost(obj, context):
+        return cost_field(obj.standard_cost, context)
 
 
 class ItemDetail(ItemOut):

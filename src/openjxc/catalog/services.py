@@ -16,7 +16,7 @@ from openjxc.core.masterdata import apply_changes, save_master, snapshot
 from openjxc.core.quantities import parse_decimal
 
 ITEM_FIELDS = ["code", "name", "spec", "category", "base_unit", "tracking", "shelf_life_days", "purchase_price",
-               "sale_price", "tax_rate", "is_active"]
+               "standard_cost", "sale_price", "tax_rate", "is_active"]
 
 
 def create_unit(*, by, code: str, name: str) -> Unit:

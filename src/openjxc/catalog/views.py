@@ -73,6 +73,9 @@ class ItemForm(forms.Form):
     shelf_life_days = forms.IntegerField(label=gettext_lazy("Shelf life (days)"), required=False, min_value=0)
     purchase_price = forms.DecimalField(label=gettext_lazy("Purchase price"), max_digits=18, decimal_places=6,
                                         initial=0)
+    standard_cost = forms.DecimalField(
+        label=gettext_lazy("Standard cost"), max_digits=18, decimal_places=6, required=False, min_value=0,
+        help_text=gettext_lazy("Issued at this cost while the item has no cost history (else the purchase price)"))
     sale_price = forms.DecimalField(label=gettext_lazy("Sale price"), max_digits=18, decimal_places=6, initial=0)
     tax_rate = forms.DecimalField(label=gettext_lazy("Tax rate"), max_digits=5, decimal_places=4, initial="0.13",
                                   help_text=gettext_lazy("A fraction, e.g. 0.13"))
@@ -121,7 +124,7 @@ def items(request):
 
 def _item_fields(data, company_id) -> dict:
     fields = {k: data[k] for k in ("code", "name", "spec", "tracking", "shelf_life_days", "purchase_price",
-                                   "sale_price", "tax_rate", "is_active")}
+                                   "standard_cost", "sale_price", "tax_rate", "is_active")}
     fields["code"] = fields["code"].strip()
     fields["category"] = (Category.objects.filter(company_id=company_id, pk=data["category"]).first()
                           if data["category"] else None)
@@ -154,7 +157,8 @@ def item_edit(request, pk: int):
     initial = {
         "code": item.code, "name": item.name, "spec": item.spec, "category": item.category_id,
         "base_unit": item.base_unit_id, "tracking": item.tracking, "shelf_life_days": item.shelf_life_days,
-        "purchase_price": plain(item.purchase_price), "sale_price": plain(item.sale_price),
+        "purchase_price": plain(item.purchase_price), "standard_cost": plain(item.standard_cost),
+        "sale_price": plain(item.sale_price),
         "tax_rate": plain(item.tax_rate),
         "is_active": item.is_active,
     }

@@ -283,7 +283,7 @@ def _visible(rows: list[tuple], company_id: int, scope: FeedScope | None) -> lis
 
 
 # what a reader without "stock.cost" never gets in a payload, at any depth: costs and stock values
-COST_KEYS = frozenset({"purchase_price", "unit_cost", "last_cost", "average_cost", "avg_cost", "cost", "costs",
+COST_KEYS = frozenset({"purchase_price", "standard_cost", "unit_cost", "last_cost", "average_cost", "avg_cost", "cost", "costs",
                        "cost_price", "valuation", "gross_profit", "margin", "total_cost", "cost_amount"})
 
 
