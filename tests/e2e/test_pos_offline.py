@@ -420,6 +420,8 @@ def test_the_basket_survives_a_reload_and_a_registered_till_never_asks_again(liv
         line_qty(page, "F001", "1.5")
         page.click(".method:has-text('微信支付')")
         wait_for(page, "document.getElementById('total').textContent === '¥16.00'")  # 2 x 2 + 1.5 x 8
+        # the basket is kept in IndexedDB after each change; reload once the payment method's write has landed
+        wait_for(page, "document.body.dataset.basketSaved === 'wechat'")
 
         page.reload()
         page.wait_for_selector("body[data-ready='1']")

@@ -356,7 +356,9 @@
     // one write after the other: the last change is the one that stays
     basketWrite = basketWrite.then(() => tx(state.db, ["meta"], "readwrite", (s) => {
       s.meta.put({ key: "basket", value });
-    })).catch((e) => console.warn("basket not saved", e));
+    })).then(() => {
+      document.body.dataset.basketSaved = value.method;  // written for good (what a reload will find)
+    }).catch((e) => console.warn("basket not saved", e));
   }
 
   async function restoreBasket() {
