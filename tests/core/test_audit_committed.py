@@ -160,13 +160,14 @@ CASES = {
         lambda w: catalog.delete_unit(catalog.create_unit(by=w.admin, code="BAG", name="袋"), by=w.admin),
     ("catalog/services.py", "remove_item_unit"): lambda w: catalog.remove_item_unit(w.water, by=w.admin, unit=w.box),
     ("catalog/services.py", "remove_barcode"): lambda w: catalog.remove_barcode(w.water, by=w.admin, code="6920000000017"),
-    ("core/company_settings.py", "set_stock_tracking"):
-        lambda w: company_settings.set_stock_tracking(by=w.admin, enabled=True),
-    ("core/company_settings.py", "set_vat"): lambda w: company_settings.set_vat(by=w.admin, enabled=True),
-    ("core/company_settings.py", "set_future_date_tolerance"):
-        lambda w: company_settings.set_future_date_tolerance(by=w.admin, days=3),
-    ("core/company_settings.py", "set_payable_from"):
-        lambda w: company_settings.set_payable_from(by=_new_company_admin(), source="bill"),
+    # one writer for every app's settings setter: each setter run as a request runs it
+    ("core/company_settings.py", "save_settings"): lambda w: (
+        company_settings.set_stock_tracking(by=w.admin, enabled=True),
+        company_settings.set_vat(by=w.admin, enabled=True),
+        company_settings.set_future_date_tolerance(by=w.admin, days=3),
+        company_settings.set_payable_from(by=_new_company_admin(), source="bill"),
+        orders.set_order_settings(by=w.admin, over_receipt_tolerance=D("0.05")),
+        terminals.set_terminal_settings(by=w.admin, silent_minutes=30)),
     ("core/masterdata.py", "save_master"):
         lambda w: partners.update_partner(w.customer, by=w.admin, name="好运超市二店"),
     ("core/tokens.py", "create_token"): lambda w: tokens.create_token(by=None, user=w.keeper, name="ERP"),
@@ -191,8 +192,6 @@ CASES = {
                                                reason="damage"))(_counted(w)),
     ("counts/adjustment.py", "create_count_document"):
         lambda w: counts.create_count_document(_counted(w), by=w.admin),
-    ("documents/orders.py", "set_order_settings"):
-        lambda w: orders.set_order_settings(by=w.admin, over_receipt_tolerance=D("0.05")),
     ("documents/create.py", "create_document"): _write_off,
     ("documents/create.py", "update_document"):
         lambda w: docs.update_document(_write_off(w), by=w.keeper, memo="破损"),
@@ -220,8 +219,6 @@ CASES = {
         lambda w: install_preset(preset_format.load("food"), by=w.admin, language="zh-hans"),
     ("sync/browser.py", "register_browser_terminal"):
         lambda w: sync_browser.register_browser_terminal(by=w.admin, warehouse=w.main, device_id="dev-0123456789"),
-    ("sync/terminals.py", "set_terminal_settings"):
-        lambda w: terminals.set_terminal_settings(by=w.admin, silent_minutes=30),
     ("sync/terminals.py", "create_registration_code"):
         lambda w: terminals.create_registration_code(by=w.admin, kind="pda", warehouse=w.main),
     ("sync/terminals.py", "register_terminal"):

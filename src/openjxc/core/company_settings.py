@@ -26,6 +26,21 @@ def register_fact(name: str, answer: Callable[[int], bool]) -> None:
     BOOK_FACTS[name] = answer
 
 
+def locked_company(by: User) -> Company:
+    """The acting user's company, row-locked for a change of its settings (call inside a transaction)."""
+    return Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
+
+
+def save_settings(company: Company, *, by: User, changes: dict, before: dict) -> Company:
+    """Merge `changes` into the company's settings with the change's outbox event and audit record (before and
+    after): the one way every app's settings setter writes."""
+    company.settings = {**(company.settings or {}), **changes}
+    company.save(update_fields=["settings"])
+    record_event(company=company, topic="company.settings", by=by, obj=company, payload=changes)
+    record_audit(company=company, action="settings", obj=company, by=by, before=before, after=changes)
+    return company
+
+
 def tracks_stock(company) -> bool:
     """Whether posting documents of `company` moves stock (False: trading mode)."""
     settings = company.settings if isinstance(company, Company) else Company.objects.get(pk=company).settings
@@ -40,20 +55,14 @@ def set_stock_tracking(*, by: User, enabled: bool) -> Company:
     books with nothing to ever take it out again.
     """
     permissions.require(by, "users.manage")
-    company = Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
+    company = locked_company(by)
     before = tracks_stock(company)
     if not enabled and before and BOOK_FACTS["stock_moved"](company.pk):
         raise DomainError(
             "company.has_stock", _("Stock tracking cannot be switched off: this company has stock movements."),
             http_status=409,
         )
-    company.settings = {**(company.settings or {}), "stock_tracking": bool(enabled)}
-    company.save(update_fields=["settings"])
-    record_event(company=company, topic="company.settings", by=by, obj=company,
-                 payload={"stock_tracking": bool(enabled)})
-    record_audit(company=company, action="settings", obj=company, by=by, before={"stock_tracking": before},
-                 after={"stock_tracking": bool(enabled)})
-    return company
+    return save_settings(company, by=by, changes={"stock_tracking": bool(enabled)}, before={"stock_tracking": before})
 
 
 def applies_vat(company) -> bool:
@@ -72,14 +81,8 @@ def set_vat(*, by: User, enabled: bool) -> Company:
     permissions.require(by, "users.manage")
     if not isinstance(enabled, bool):
         raise ValidationFailed(field="enabled", reason=_("must be true or false"))
-    company = Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
-    before = applies_vat(company)
-    company.settings = {**(company.settings or {}), "vat": enabled}
-    company.save(update_fields=["settings"])
-    record_event(company=company, topic="company.settings", by=by, obj=company, payload={"vat": enabled})
-    record_audit(company=company, action="settings", obj=company, by=by, before={"vat": before},
-                 after={"vat": enabled})
-    return company
+    company = locked_company(by)
+    return save_settings(company, by=by, changes={"vat": enabled}, before={"vat": applies_vat(company)})
 
 
 MAX_FUTURE_DAYS = 366
@@ -101,14 +104,9 @@ def set_future_date_tolerance(*, by: User, days: int) -> Company:
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_FUTURE_DAYS:
         raise ValidationFailed(field="days", reason=_("must be a whole number from 0 to %(max)s")
                                % {"max": MAX_FUTURE_DAYS})
-    company = Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
-    before = future_date_tolerance(company)
-    company.settings = {**(company.settings or {}), "future_days": days}
-    company.save(update_fields=["settings"])
-    record_event(company=company, topic="company.settings", by=by, obj=company, payload={"future_days": days})
-    record_audit(company=company, action="settings", obj=company, by=by, before={"future_days": before},
-                 after={"future_days": days})
-    return company
+    company = locked_company(by)
+    return save_settings(company, by=by, changes={"future_days": days},
+                         before={"future_days": future_date_tolerance(company)})
 
 
 PAYABLE_FROM = ("receipt", "bill")
@@ -131,7 +129,7 @@ def set_payable_from(*, by: User, source: str) -> Company:
     permissions.require(by, "users.manage")
     if source not in PAYABLE_FROM:
         raise ValidationFailed(field="payable_from", reason=_("must be receipt or bill"))
-    company = Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
+    company = locked_company(by)
     before = payable_from(company)
     if source == before:
         return company
@@ -141,9 +139,4 @@ def set_payable_from(*, by: User, source: str) -> Company:
             _("Payables cannot be switched to come from %(source)s: purchase receipts or bills have been posted."),
             http_status=409, source=str(_("bills") if source == "bill" else _("receipts")),
         )
-    company.settings = {**(company.settings or {}), "payable_from": source}
-    company.save(update_fields=["settings"])
-    record_event(company=company, topic="company.settings", by=by, obj=company, payload={"payable_from": source})
-    record_audit(company=company, action="settings", obj=company, by=by, before={"payable_from": before},
-                 after={"payable_from": source})
-    return company
+    return save_settings(company, by=by, changes={"payable_from": source}, before={"payable_from": before})

@@ -21,10 +21,9 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import permissions
-from openjxc.core.company_settings import tracks_stock
+from openjxc.core.company_settings import locked_company, save_settings, tracks_stock
 from openjxc.core.errors import DomainError, ValidationFailed
-from openjxc.core.events import record_audit, record_event
-from openjxc.core.models import Company, User
+from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, money, qty
 from openjxc.documents import hooks
 from openjxc.documents.kinds import get_kind
@@ -283,7 +282,7 @@ def refuses_sales_beyond_available(company) -> bool:
 def set_order_settings(*, by: User, over_receipt_tolerance=None, refuse_sales_beyond_available=None):
     """Change the company's order settings (only the ones given); audited like every settings change."""
     permissions.require(by, "users.manage")
-    company = Company.objects.select_for_update().get(pk=permissions.company_id_of(by))
+    company = locked_company(by)
     changes: dict[str, object] = {}
     if over_receipt_tolerance is not None:
         try:
@@ -296,11 +295,7 @@ def set_order_settings(*, by: User, over_receipt_tolerance=None, refuse_sales_be
     if refuse_sales_beyond_available is not None:
         changes["refuse_sales_beyond_available"] = bool(refuse_sales_beyond_available)
     before = {k: (company.settings or {}).get(k) for k in changes}
-    company.settings = {**(company.settings or {}), **changes}
-    company.save(update_fields=["settings"])
-    record_event(company=company, topic="company.settings", by=by, obj=company, payload=changes)
-    record_audit(company=company, action="settings", obj=company, by=by, before=before, after=changes)
-    return company
+    return save_settings(company, by=by, changes=changes, before=before)
 
 
 def check_sales_order(doc: Document, lines, by: User) -> None:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock, permissions
 from openjxc.core import services as core_services
+from openjxc.core.company_settings import save_settings
 from openjxc.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import Company, Role
@@ -64,11 +65,7 @@ def set_terminal_settings(*, by, **values) -> dict:
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10**7:
             raise ValidationFailed(field=key, reason=_("must be a whole number from 1 to 10000000"))
         after[key] = value
-    company.settings = {**(company.settings or {}), "terminals": after}
-    company.save(update_fields=["settings"])
-    record_event(company=company, topic="company.settings", by=by, obj=company, payload={"terminals": after})
-    record_audit(company=company, action="settings", obj=company, by=by, before={"terminals": before},
-                 after={"terminals": after})
+    save_settings(company, by=by, changes={"terminals": after}, before={"terminals": before})
     return after
 
 
