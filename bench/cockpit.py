@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -29,16 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reports as rb  # noqa: E402 - bench/reports.py: the same company and history
 
 rb.PG_DB = "openjxc_cockpit_bench"  # its own database: never the one bench/reports.py may be using
-
-
-def median_seconds(fn, runs: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -97,7 +86,7 @@ def main() -> None:
         page()
         out["page_cold_s"] = round(time.perf_counter() - t0, 4)
         print(f"cockpit page, first render (nothing kept): {out['page_cold_s'] * 1000:.0f} ms", flush=True)
-        out["page_s"] = round(median_seconds(page, args.runs), 4)
+        out["page_s"] = round(rb.timed(page, args.runs), 4)
         with CaptureQueriesContext(connection) as ctx:
             page()
         out["statements"] = len(ctx.captured_queries)
@@ -114,7 +103,7 @@ def main() -> None:
                 cache.clear()  # each tile computed in full
                 return d.build(company, p, base, admin) if d.key == "alerts" else d.build(company, p, base)
 
-            out["tiles"][key] = round(median_seconds(one, args.runs), 4)
+            out["tiles"][key] = round(rb.timed(one, args.runs), 4)
             print(f"  {key:<14} {out['tiles'][key] * 1000:>8.0f} ms", flush=True)
         out["load_after"] = os.getloadavg()
     finally:

@@ -13,39 +13,21 @@ from __future__ import annotations
 
 import os
 import random
-import secrets
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import posting  # noqa: E402  (bench/posting.py: the same world and delivery)
+from _fresh import fresh_database  # noqa: E402
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    data_dir = tempfile.mkdtemp(prefix="openjxc-facts-")
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "openjxc.config.settings.prod", "SECRET_KEY": secrets.token_urlsafe(48),
-        "JXC_INSECURE_COOKIES": "1", "JXC_DATA_DIR": data_dir, "JXC_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "JXC_HUEY_IMMEDIATE": "1",  # no worker here: the consumer is run below, and timed
-    })
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{data_dir}/facts.sqlite3")
-    url = os.environ["DATABASE_URL"]
-    if url.startswith("postgres"):
-        import psycopg
-
-        base, name = url.rsplit("/", 1)
-        with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {name}")
     posting.ITEMS = 200
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    # no worker here: the consumer is run below, and timed
+    data_dir = fresh_database("openjxc-facts-", os.environ.get("DATABASE_URL"), JXC_HUEY_IMMEDIATE="1")
     from django.db import connection
 
     from openjxc.core.models import Event, User
@@ -53,7 +35,6 @@ def main() -> None:
     from openjxc.reports.facts.consumer import consume
 
     try:
-        call_command("migrate", verbosity=0)
         world = posting.build_world()
         by = User.objects.select_related("company").get(pk=world["admin_id"])
         company = by.company
