@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils.translation import gettext_lazy as _
 from ninja import Field, Path, Query, Router, Schema
 
 from openjxc.core import clock
 from openjxc.core.company_settings import MAX_FUTURE_DAYS, future_date_tolerance, set_future_date_tolerance
-from openjxc.core.errors import ValidationFailed
 from openjxc.core.schemas import company_id, text
 from openjxc.stock import period_close, periods
 
 router = Router(tags=["periods"])
 MONTH = Path(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="the month, YYYY-MM")
-
-
-def _month(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(f"{value}-01")
-    except ValueError:
-        raise ValidationFailed(field="month", reason=_("must be a month as YYYY-MM")) from None
 
 
 class MonthOut(Schema):
@@ -72,13 +63,13 @@ def list_periods(request):
 def month_blockers(request, month: str = MONTH):
     company_id(request, "document.view")
     return [{"kind": b.kind, "label": str(b.label), "number": b.number, "link": b.link}
-            for b in period_close.blockers(request.auth.company, _month(month))]
+            for b in period_close.blockers(request.auth.company, period_close.parse_month(month))]
 
 
 @router.post("/{month}/close", response=MonthOut, summary="Close the month (refused while something blocks it)")
 def close_month(request, month: str = MONTH):
-    period_close.close_period(by=request.auth, month=_month(month))
-    return _status_of(request, _month(month))
+    period_close.close_period(by=request.auth, month=period_close.parse_month(month))
+    return _status_of(request, period_close.parse_month(month))
 
 
 class ReopenIn(Schema):
@@ -87,8 +78,8 @@ class ReopenIn(Schema):
 
 @router.post("/{month}/reopen", response=MonthOut, summary="Reopen the latest closed month (administrators)")
 def reopen_month(request, payload: ReopenIn, month: str = MONTH):
-    period_close.reopen_period(by=request.auth, month=_month(month), reason=payload.reason)
-    return _status_of(request, _month(month))
+    period_close.reopen_period(by=request.auth, month=period_close.parse_month(month), reason=payload.reason)
+    return _status_of(request, period_close.parse_month(month))
 
 
 def _status_of(request, month: dt.date) -> dict:

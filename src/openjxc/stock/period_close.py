@@ -45,6 +45,14 @@ class Blocker:
 _blockers: list[Callable[[Company, dt.date, dt.date], list[Blocker]]] = []
 
 
+def parse_month(value: str) -> dt.date:
+    """A month written YYYY-MM, as its first day; ValidationFailed otherwise (the API and the page)."""
+    try:
+        return dt.date.fromisoformat(f"{value}-01")
+    except ValueError:
+        raise ValidationFailed(field="month", reason=_("must be a month as YYYY-MM")) from None
+
+
 def register_blocker(fn: Callable[[Company, dt.date, dt.date], list[Blocker]]) -> None:
     if fn not in _blockers:
         _blockers.append(fn)

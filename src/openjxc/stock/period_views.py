@@ -3,8 +3,6 @@ reopen (administrators, with a reason). Everything through stock/period_close.py
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
@@ -15,13 +13,6 @@ from openjxc.core import permissions
 from openjxc.core.errors import DomainError
 from openjxc.stock import period_close
 from openjxc.web.pages import company_page
-
-
-def _month(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(f"{value}-01")
-    except (TypeError, ValueError):
-        return None
 
 
 def _require_closer(user) -> None:
@@ -47,10 +38,10 @@ def periods(request):
 @require_POST
 def period_action(request, month: str, action: str):
     _require_closer(request.user)
-    day = _month(month)
-    if day is None or action not in ("close", "reopen"):
+    if action not in ("close", "reopen"):
         raise PermissionDenied(_("No such month."))
     try:
+        day = period_close.parse_month(month)
         if action == "close":
             period_close.close_period(by=request.user, month=day)
             messages.success(request, _("%(month)s is closed.") % {"month": month})
