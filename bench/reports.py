@@ -19,7 +19,8 @@ spread over `--months` months ending yesterday. Then `rebuild` builds the facts 
   turnover days by SKU, a quarter              facts: checkpoints' day sums  ledger: opening + weighted moves
   ageing buckets, all stock                    facts: FIFO over receipts  ledger: balances + receipts by bucket
 
-PostgreSQL uses the database `openjxc_facts_bench` (dropped and created; BENCH_PG_ADMIN_URL overrides the server),
+PostgreSQL uses the database `openjxc_facts_bench` (or BENCH_REPORTS_DB; dropped and created; BENCH_PG_ADMIN_URL
+overrides the server),
 SQLite a file in a temporary directory (or `--keep PATH`; `--reuse PATH` skips building). Figures are wall-clock
 on a shared machine: the load average is printed with them.
 """
@@ -41,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_DB = "openjxc_facts_bench"
+PG_DB = os.environ.get("BENCH_REPORTS_DB", "openjxc_facts_bench")  # another name keeps parallel runs apart
 H = 2654435761  # Knuth's multiplicative hash: n * H mod 2^32 spreads consecutive n
 M32 = 4294967296
 
@@ -171,7 +172,7 @@ def history(w: dict, moves: int, months: int) -> dict:
         ("sales_delivery", "XS", sale_lines, 3,
          lambda d: f"CASE WHEN {s_store(d)} THEN {_case(f'({d}) % 3', w['stores'])} ELSE {w['central']} END",
          lambda d: (f"CASE WHEN {s_store(d)} THEN {_case(f'({d}) % 3', w['walk_in'])} "
-                    f"ELSE {w['customers']} + ((({d}) * 7919) % 200) END"),
+                    f"ELSE {w['customers']} + (((({d}) % 200) * 7919) % 200) END"),
          lambda d: f"CASE WHEN {s_store(d)} THEN {_case(f'({d}) % 3', w['cashiers'])} ELSE {w['admin']} END",
          lambda d: "NULL", skew),
         ("purchase_receipt", "CG", receipt_lines, 20,
@@ -186,7 +187,7 @@ def history(w: dict, moves: int, months: int) -> dict:
         for kind, prefix, n_lines, per, wh, partner, creator, to_wh, item_expr in kinds:
             n_docs = n_lines // per
             with_, from_ = _series(vendor, n_docs)
-            day = _day(vendor, start, f"(n - 1) * {days} / {max(n_docs, 1)}")
+            day = _day(vendor, start, f"CAST(n - 1 AS BIGINT) * {days} / {max(n_docs, 1)}")  # no int overflow at 10 M
             d = "(n - 1)"
             sql = (f"{with_}INSERT INTO documents_document (id, company_id, kind, number, status, partner_id, "
                    f"warehouse_id, to_warehouse_id, business_on, memo, total_quantity, total_amount, tax_total, "
@@ -456,7 +457,7 @@ def main() -> None:
 
 def _state_path(args) -> str:
     if args.db == "postgres":
-        return str(ROOT / "bench" / "results" / ".reports-pg-state.json")
+        return str(ROOT / "bench" / "results" / f".reports-pg-state-{PG_DB}.json")
     return (args.reuse or args.keep) + ".json"
 
 

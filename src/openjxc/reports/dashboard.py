@@ -22,7 +22,7 @@ from openjxc.documents.selectors import (
 )
 from openjxc.reports.access import may_read
 from openjxc.stock.access import scoped_warehouse_ids
-from openjxc.stock.models import STOCKED_KINDS, StockBalance, StockMove
+from openjxc.stock.models import STOCKED_KINDS, Location, StockBalance, StockMove
 from openjxc.web.pages import company_page, company_today
 from openjxc.workflow.todo import work_count
 
@@ -63,16 +63,27 @@ def dashboard_figures(user) -> dict:
         "to_do": work_count(user),
     }
 
-    # moves per day over 30 days: into and out of the visible stocked locations
+    # moves per day over 30 days: into and out of the visible stocked locations. One pass over the
+    # (company, business_on) index with the locations resolved first (a few ids): on PostgreSQL the index covers
+    # both location columns, so the 30 days are counted from the index alone (issue 15)
     first = today - dt.timedelta(days=29)
-    moves = StockMove.objects.filter(company_id=company_id, business_on__gte=first, business_on__lte=today)
-    stocked_in = Q(to_location__kind__in=STOCKED_KINDS)
-    stocked_out = Q(from_location__kind__in=STOCKED_KINDS)
+    stocked = Location.objects.filter(company_id=company_id, kind__in=STOCKED_KINDS)
     if scope is not None:
-        stocked_in &= Q(to_location__warehouse_id__in=scope)
-        stocked_out &= Q(from_location__warehouse_id__in=scope)
-    ins = dict(moves.filter(stocked_in).values_list("business_on").annotate(n=Count("id")))
-    outs = dict(moves.filter(stocked_out).values_list("business_on").annotate(n=Count("id")))
+        stocked = stocked.filter(warehouse_id__in=scope)
+    stocked_ids = list(stocked.values_list("id", flat=True))
+    ins: dict = {}
+    outs: dict = {}
+    if stocked_ids:
+        rows = (StockMove.objects.filter(company_id=company_id, business_on__gte=first, business_on__lte=today)
+                .values_list("business_on")
+                # counted on the location columns (never NULL): the index holds them, not the id
+                .annotate(i=Count("to_location_id", filter=Q(to_location_id__in=stocked_ids)),
+                          o=Count("from_location_id", filter=Q(from_location_id__in=stocked_ids))))
+        for day, n_in, n_out in rows:
+            if n_in:
+                ins[day] = n_in
+            if n_out:
+                outs[day] = n_out
     days = [first + dt.timedelta(days=i) for i in range(30)]
     chart_moves = {
         "title": _("Stock moves, last 30 days"),

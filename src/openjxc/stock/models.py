@@ -145,6 +145,11 @@ class StockMove(models.Model):
         ]
         indexes = [
             models.Index(fields=["company", "item", "business_on"]),
+            # a range of days of the whole company: the home page's moves per day, the slow-mover and dead-stock
+            # rules, balances as of a recent date (issue 15); covering the locations on PostgreSQL (the home
+            # page's counts read the index only), plain elsewhere
+            models.Index(fields=["company", "business_on"], name="move_company_day",
+                         include=["from_location", "to_location"]),
             models.Index(fields=["document"]),
             # partial indexes: few moves are corrections, fewer still were issued at zero cost
             models.Index(fields=["corrects"], condition=models.Q(corrects__isnull=False), name="move_corrects"),
