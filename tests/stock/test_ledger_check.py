@@ -8,7 +8,7 @@ from decimal import Decimal as D
 from openjxc.stock import services as stock
 from openjxc.stock.ledger import check_ledger
 from openjxc.stock.models import ItemValuation, StockBalance
-from tests.conftest import assert_ledger_consistent
+from tests.conftest import Shop, assert_ledger_consistent
 from tests.documents.helpers import line
 
 
@@ -54,3 +54,16 @@ def test_a_balance_with_no_moves_behind_it_is_reported(shop):
     loc = shop.second.locations.get()
     StockBalance.objects.create(company=shop.company, item=shop.flour, location=loc, quantity=D("1"), value=D("1"))
     assert "balance.mismatch" in codes()
+
+
+def test_the_check_of_one_company_sees_its_damage_and_not_another_companys(shop):
+    # the set-based check filters every statement by the company (issue 15): one company's damage is its own
+    other = Shop(code="OTHER")
+    other.receive(other.flour, 3, "2.00")
+    shop.receive(shop.flour, 10, "5.00")
+    StockBalance.objects.filter(item=shop.flour).update(quantity=D("11"))
+    ItemValuation.objects.filter(item=other.flour).update(value=D("5.99"))
+    assert sorted(p.code for p in check_ledger(shop.company.pk)) == ["balance.mismatch", "valuation.mismatch"]
+    assert [p.code for p in check_ledger(other.company.pk)] == ["valuation.mismatch"]
+    detail = [p.detail for p in check_ledger(shop.company.pk)]
+    assert f"item {shop.flour.pk} location " in detail[0] and "balance 11.0000 / 50.00, ledger 10.0000 / 50.00" in detail[0]

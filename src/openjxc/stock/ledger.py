@@ -94,7 +94,7 @@ def check_ledger(company_id: int | None = None) -> list[Problem]:
         f"FULL OUTER JOIN (SELECT b.* FROM stock_stockbalance b WHERE {b_where}) AS b "
         f"ON b.item_id = n.item_id AND b.location_id = n.loc AND b.lot_key = n.lot "
         f"WHERE {_differs('n.q', 'b.quantity', 'n.v', 'b.value')} ORDER BY 1, 2, 3",
-        net_params + params + b_params)
+        net_params + b_params)
     for item, loc, lot, lq, lv, bq, bv in rows:
         problems.append(Problem(
             "balance.mismatch",
