@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reports as rb  # noqa: E402 - bench/reports.py: the same company and history
 
-rb.PG_DB = "openjxc_cockpit_bench"  # its own database: never the one bench/reports.py may be using
+rb.PG_DB = os.environ.get("BENCH_COCKPIT_DB", "openjxc_cockpit_bench")  # never the one bench/reports.py may be using
 
 
 def main() -> None:

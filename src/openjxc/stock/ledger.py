@@ -78,24 +78,26 @@ def check_ledger(company_id: int | None = None) -> list[Problem]:
     net_params = params * 2
     true = "TRUE" if connection.vendor == "postgresql" else "1"
 
-    # 1. each item's moves sum to zero over all locations, virtual ones included
-    for item, q, v in _fetch(f"SELECT item_id, SUM(q), SUM(v) FROM ({net}) AS n GROUP BY item_id "
-                             f"HAVING ROUND(SUM(q), 4) <> 0 OR ROUND(SUM(v), 2) <> 0 ORDER BY item_id", net_params):
-        problems.append(Problem("ledger.not_zero_sum",
-                                f"item {item}: moves sum to quantity {qty(q or 0)}, value {money(v or 0)}"))
-
-    # 2. balances equal the ledger at every stocked location (and the ledger equals the balances); a negative
-    # balance only where the location or its warehouse allows it
+    # 1. each item's moves sum to zero over all locations, virtual ones included; 2. balances equal the ledger at
+    # every stocked location (and the ledger equals the balances). One statement: the ledger is summed once.
     b_where, b_params = _scope(company_id, "b.")
     stocked = _stocked(company_id)
     rows = _fetch(
-        f"SELECT COALESCE(n.item_id, b.item_id), COALESCE(n.loc, b.location_id), COALESCE(n.lot, b.lot_key), "
-        f"n.q, n.v, b.quantity, b.value FROM (SELECT * FROM ({net}) AS n0 WHERE loc IN ({stocked})) AS n "
+        f"WITH net AS ({net}) "
+        f"SELECT 0, item_id, NULL, NULL, SUM(q), SUM(v), NULL, NULL FROM net GROUP BY item_id "
+        f"HAVING ROUND(SUM(q), 4) <> 0 OR ROUND(SUM(v), 2) <> 0 "
+        f"UNION ALL "
+        f"SELECT 1, COALESCE(n.item_id, b.item_id), COALESCE(n.loc, b.location_id), COALESCE(n.lot, b.lot_key), "
+        f"n.q, n.v, b.quantity, b.value FROM (SELECT * FROM net WHERE loc IN ({stocked})) AS n "
         f"FULL OUTER JOIN (SELECT b.* FROM stock_stockbalance b WHERE {b_where}) AS b "
         f"ON b.item_id = n.item_id AND b.location_id = n.loc AND b.lot_key = n.lot "
-        f"WHERE {_differs('n.q', 'b.quantity', 'n.v', 'b.value')} ORDER BY 1, 2, 3",
+        f"WHERE {_differs('n.q', 'b.quantity', 'n.v', 'b.value')} ORDER BY 1, 2, 3, 4",
         net_params + b_params)
-    for item, loc, lot, lq, lv, bq, bv in rows:
+    for _kind, item, _loc, _lot, q, v, _bq, _bv in (r for r in rows if r[0] == 0):
+        problems.append(Problem("ledger.not_zero_sum",
+                                f"item {item}: moves sum to quantity {qty(q or 0)}, value {money(v or 0)}"))
+    # and a negative balance only where the location or its warehouse allows it
+    for _kind, item, loc, lot, lq, lv, bq, bv in (r for r in rows if r[0] == 1):
         problems.append(Problem(
             "balance.mismatch",
             f"item {item} location {loc} lot {lot or '-'}: balance {qty(bq or 0)} / {money(bv or 0)}, "

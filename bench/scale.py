@@ -1,0 +1,172 @@
+"""Flat as history grows (issue 15): the home page, every alert rule, the ledger check and stock as of a date,
+timed on the company bench/reports.py built (10,000,000 moves on PostgreSQL by default).
+
+    BENCH_REPORTS_DB=oj_scale_bench python bench/reports.py --db postgres --moves 10000000   # once: build
+    BENCH_REPORTS_DB=oj_scale_bench python bench/scale.py [--runs 5] [--skip-replay] [--json out.json]
+
+bench/reports.py writes moves, not balances: the first run here derives the stock balances and valuations from
+the ledger by set-based SQL (so the ledger check has books to compare). Each figure is the median of `--runs`
+after a warm-up; the ledger check runs once per part (set-based sums, replay, facts) with the peak RSS of this
+process. Run it with another `src` (`--src /work/main/src`) for the figures of another checkout on the same data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def derive_books(company_id: int) -> int:
+    """Stock balances and valuations equal to the ledger, if the company has none yet; the rows written."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM stock_stockbalance WHERE company_id = %s", [company_id])
+        if cur.fetchone()[0]:
+            return 0
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO stock_stockbalance (company_id, item_id, location_id, lot_id, lot_key, quantity, value) "
+            "SELECT %s, item_id, loc, lot, COALESCE(lot, 0), SUM(q), SUM(v) FROM ("
+            " SELECT item_id, to_location_id AS loc, lot_id AS lot, quantity AS q, value AS v FROM stock_stockmove"
+            " WHERE company_id = %s UNION ALL"
+            " SELECT item_id, from_location_id, lot_id, -quantity, -value FROM stock_stockmove WHERE company_id = %s"
+            ") AS x WHERE loc IN (SELECT id FROM stock_location WHERE company_id = %s AND kind IN ('internal', "
+            "'transit')) GROUP BY item_id, loc, lot", [company_id] * 4)
+        n = cur.rowcount
+        cur.execute(
+            "INSERT INTO stock_itemvaluation (company_id, item_id, warehouse_id, quantity, value, last_cost, "
+            "last_move_on) SELECT %s, b.item_id, l.warehouse_id, SUM(b.quantity), SUM(b.value), 0, NULL "
+            "FROM stock_stockbalance b JOIN stock_location l ON l.id = b.location_id WHERE b.company_id = %s "
+            "GROUP BY b.item_id, l.warehouse_id", [company_id, company_id])
+        n += cur.rowcount
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE stock_stockbalance")
+        cur.execute("ANALYZE stock_itemvaluation")
+    return n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--src", default=str(ROOT / "src"), help="the openjxc sources to time (default: this tree)")
+    parser.add_argument("--skip-replay", action="store_true", help="leave out the ledger check's replay part")
+    parser.add_argument("--only", default="", help="comma-separated parts: home,rules,ledger,asof")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import reports as rb  # (puts this tree's src first: --src goes before it)
+
+    sys.path.insert(0, args.src)
+
+    ns = argparse.Namespace(db="postgres", reuse="1", keep=None)
+    data_dir = rb.setup_env(ns)
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    import openjxc
+    from openjxc.alerts import rules
+    from openjxc.alerts.rules import DEFAULT_PARAMS, Scope
+    from openjxc.core import clock
+    from openjxc.core.models import User
+    from openjxc.stock import ledger, selectors
+
+    parts = set(args.only.split(",")) if args.only else {"home", "rules", "ledger", "asof"}
+    state = json.loads(Path(rb._state_path(ns)).read_text())
+    w = state["world"]
+    company_id = w["company"]
+    out: dict = {"src": str(Path(openjxc.__file__).parent), "load_before": os.getloadavg()}
+    print(f"timing {out['src']} on {rb.PG_DB}, load {os.getloadavg()[0]:.1f}", flush=True)
+    with connection.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM stock_stockmove WHERE company_id = %s", [company_id])
+        out["moves"] = cur.fetchone()[0]
+    written = derive_books(company_id)
+    if written:
+        print(f"derived {written:,} balance and valuation rows from the ledger", flush=True)
+    print(f"{out['moves']:,} moves", flush=True)
+
+    def report(name, seconds, extra=""):
+        out[name] = round(seconds, 4)
+        print(f"{name:<44} {seconds * 1000:>10.1f} ms {extra} load {os.getloadavg()[0]:.1f}", flush=True)
+
+    if "home" in parts:
+        admin = User.objects.get(pk=w["admin"])
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(admin)
+
+        def home():
+            r = client.get("/", secure=True)
+            assert r.status_code == 200, r.status_code
+
+        seconds = rb.timed(home, args.runs)
+        with CaptureQueriesContext(connection) as ctx:
+            home()
+        slowest = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:3]
+        report("home page", seconds, f"({len(ctx.captured_queries)} statements; slowest "
+                                     f"{', '.join(q['time'] + ' s' for q in slowest)})")
+        out["home_slowest"] = [q["sql"][:300] for q in slowest]
+
+    if "rules" in parts:
+        today = clock.today()
+        for kind, evaluator in sorted(rules.EVALUATORS.items()):
+            scope = Scope(company_id=company_id, today=today)
+            seconds = rb.timed(lambda e=evaluator, k=kind, s=scope: e(s, dict(DEFAULT_PARAMS.get(k, {}))),
+                               max(1, args.runs // 2))
+            report(f"rule {kind}", seconds)
+
+    if "asof" in parts:
+        today = dt.date.today()
+        for days in (20, 45, 400):
+            on = today - dt.timedelta(days=days)
+            seconds = rb.timed(lambda on=on: selectors.balances_as_of(company_id, on), max(1, args.runs // 2))
+            report(f"stock as of {days} days ago, company", seconds)
+
+    if "ledger" in parts:
+        before = rss_mb()
+        t0 = time.perf_counter()
+        saved = ledger.replay_problems
+        ledger.replay_problems = lambda company_id=None: []  # the sums and comparisons alone
+        try:
+            problems = ledger.check_ledger(company_id)
+        finally:
+            ledger.replay_problems = saved
+        report("ledger check: sums and comparisons", time.perf_counter() - t0,
+               f"({len(problems)} problems, peak RSS {before:.0f} -> {rss_mb():.0f} MB)")
+        if not args.skip_replay:
+            t0 = time.perf_counter()
+            problems = ledger.replay_problems(company_id)
+            report("ledger check: replay in business-date order", time.perf_counter() - t0,
+                   f"({len(problems)} problems, peak RSS {rss_mb():.0f} MB)")
+        from openjxc.core.ledger_checks import run_checks
+
+        t0 = time.perf_counter()
+        others = run_checks(company_id)
+        report("ledger check: registered books (facts, partner)", time.perf_counter() - t0,
+               f"({ {k: len(v) for k, v in others.items()} }, peak RSS {rss_mb():.0f} MB)")
+    out["load_after"] = os.getloadavg()
+    connection.close()
+    import shutil
+
+    shutil.rmtree(data_dir, ignore_errors=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
