@@ -88,8 +88,13 @@ def main() -> None:
     from openjxc.stock import ledger, selectors
 
     parts = set(args.only.split(",")) if args.only else {"home", "rules", "ledger", "asof"}
-    state = json.loads(Path(rb._state_path(ns)).read_text())
-    w = state["world"]
+    from openjxc.core.models import Company
+
+    path = Path(rb._state_path(ns))
+    if path.exists():
+        w = json.loads(path.read_text())["world"]
+    else:  # history written, facts still building: the company by its code
+        w = {"company": Company.objects.get(code="BENCH").pk, "admin": User.objects.get(username="bench-admin").pk}
     company_id = w["company"]
     out: dict = {"src": str(Path(openjxc.__file__).parent), "load_before": os.getloadavg()}
     print(f"timing {out['src']} on {rb.PG_DB}, load {os.getloadavg()[0]:.1f}", flush=True)

@@ -430,3 +430,24 @@ def test_a_rule_refuses_a_channel_of_another_company(shop):
         rule(shop, AlertKind.LOW_STOCK, channels=[theirs.pk])
     assert err.value.code == "channel.not_found"
     assert not AlertRule.objects.filter(company=shop.company, kind=AlertKind.LOW_STOCK).exists()
+
+
+def test_weekly_sales_per_warehouse_and_within_a_warehouse_scope(shop, frozen):
+    # one grouped pass maps each move's locations to warehouses (issue 15): sales land on the warehouse they left
+    today = clock.today()
+
+    def post(kind, quantity, days_ago, warehouse):
+        partner = shop.supplier if kind == "purchase_receipt" else shop.customer
+        shop.post(kind, [LineInput(item=shop.water.pk, quantity=D(quantity), unit_price=D("1"))], partner=partner,
+                  warehouse=warehouse, business_on=today - dt.timedelta(days=days_ago))
+
+    post("purchase_receipt", 100, 30, shop.main)
+    post("purchase_receipt", 100, 30, shop.store)
+    post("sales_delivery", 7, 2, shop.main)
+    post("sales_delivery", 3, 2, shop.store)
+    post("sales_delivery", 4, 9, shop.store)
+    everything = sales_rules.weekly_sales(rules.Scope(shop.company.pk, today=today), 2)
+    assert everything == {(shop.water.pk, shop.main.pk): [D(0), D(7)],
+                          (shop.water.pk, shop.store.pk): [D(4), D(3)]}
+    store = sales_rules.weekly_sales(rules.Scope(shop.company.pk, warehouse_id=shop.store.pk, today=today), 2)
+    assert store == {(shop.water.pk, shop.store.pk): [D(4), D(3)]}
