@@ -153,7 +153,6 @@ def history(w: dict, moves: int, months: int) -> dict:
     start = end - dt.timedelta(days=int(months * 30.44))
     days = (end - start).days
     first_item, n_items = w["items"]
-    now = dt.datetime.now(dt.UTC).isoformat(sep=" ")
     sale_lines, receipt_lines = int(moves * 0.80) // 3 * 3, int(moves * 0.15) // 20 * 20
     transfer_lines = (moves - sale_lines - receipt_lines) // 2 // 10 * 10
     q = connection.ops.quote_name
@@ -191,6 +190,8 @@ def history(w: dict, moves: int, months: int) -> dict:
             with_, from_ = _series(vendor, n_docs)
             day = _day(vendor, start, f"CAST(n - 1 AS BIGINT) * {days} / {max(n_docs, 1)}")  # no int overflow at 10 M
             d = "(n - 1)"
+            # created, posted and last changed at noon of the business day (as a day's postings would be)
+            stamp = f"({day} + TIME '12:00')" if vendor == "postgresql" else f"({day} || ' 12:00:00')"
             sql = (f"{with_}INSERT INTO documents_document (id, company_id, kind, number, status, partner_id, "
                    f"warehouse_id, to_warehouse_id, business_on, memo, total_quantity, total_amount, tax_total, "
                    f"total_with_tax, prices_include_tax, custom, created_by_id, created_at, posted_at, posted_by_id, "
@@ -198,7 +199,7 @@ def history(w: dict, moves: int, months: int) -> dict:
                    f"SELECT {doc0} + n - 1, {w['company']}, '{kind}', '{prefix}-' || CAST(n AS text), 'posted', "
                    f"{partner(d)}, {wh(d)}, {to_wh(d)}, {day}, '', 0, 0, 0, 0, "
                    f"{'false' if vendor == 'postgresql' else '0'}, '{{}}', {creator(d)}, "
-                   f"'{now}', '{now}', {w['admin']}, '', '', '{now}' FROM {from_}")
+                   f"{stamp}, {stamp}, {w['admin']}, '', '', {stamp} FROM {from_}")
             cur.execute(sql)
             with_, from_ = _series(vendor, n_lines)
             cost = f"(1 + ({item_expr}) % 50)"  # the item's purchase price
@@ -226,7 +227,7 @@ def history(w: dict, moves: int, months: int) -> dict:
                               ("transfer_out", str(w["transit_loc"]), to_loc)):
             cur.execute(f"INSERT INTO stock_stockmove ({common}) SELECT d.company_id, l.item_id, {frm}, {to}, "
                         f"l.quantity, l.cost_amount / l.quantity, l.cost_amount, d.id, l.id, {false}, d.business_on, "
-                        f"'{now}', {w['admin']} FROM documents_documentline l JOIN documents_document d "
+                        f"d.posted_at, {w['admin']} FROM documents_documentline l JOIN documents_document d "
                         f"ON d.id = l.document_id WHERE d.company_id = %s AND d.kind = %s", [w["company"], kind])
         if vendor == "postgresql":
             for table in ("documents_document", "documents_documentline"):

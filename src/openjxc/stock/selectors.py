@@ -71,17 +71,21 @@ def balances_as_of(company_id: int, on: dt.date, *, warehouse_ids=None, item_id=
     ]
 
 
-def _add_move_sums(acc: dict, moves, loc_ids: set[int], signs: tuple[int, int]) -> dict:
-    for column, sign in zip(("to_location_id", "from_location_id"), signs, strict=True):
-        rows = (
-            moves.filter(**{f"{column}__in": loc_ids})
-            .values_list("item_id", column, "lot_id")
-            .annotate(q=Sum("quantity"), v=Sum("value"))
-        )
-        for item, loc, lot, q, v in rows:
-            a = acc.setdefault((item, loc, lot), [ZERO, ZERO])
-            a[0] += sign * qty(q or 0)
-            a[1] += sign * money(v or 0)
+def _add_move_sums(acc: dict, moves, loc_ids: set[int], sign: int) -> dict:
+    """Add `sign` × what `moves` brought into each of `loc_ids` (less what they took out): one grouped pass by
+    item, both locations and lot."""
+    rows = (
+        moves.filter(Q(to_location_id__in=loc_ids) | Q(from_location_id__in=loc_ids))
+        .values_list("item_id", "to_location_id", "from_location_id", "lot_id")
+        .annotate(q=Sum("quantity"), v=Sum("value"))
+    )
+    for item, to, frm, lot, q, v in rows:
+        q, v = qty(q or 0), money(v or 0)
+        for loc, s in ((to, sign), (frm, -sign)):
+            if loc in loc_ids:
+                a = acc.setdefault((item, loc, lot), [ZERO, ZERO])
+                a[0] += s * q
+                a[1] += s * v
     return acc
 
 
@@ -90,7 +94,7 @@ def _moves_up_to(company_id: int, on: dt.date, loc_ids: set[int], item_id=None) 
     moves = StockMove.objects.filter(company_id=company_id, business_on__lte=on)
     if item_id is not None:
         moves = moves.filter(item_id=item_id)
-    return _add_move_sums({}, moves, loc_ids, (1, -1))
+    return _add_move_sums({}, moves, loc_ids, 1)
 
 
 def _balances_less_moves_after(company_id: int, on: dt.date, loc_ids: set[int], item_id=None) -> dict:
@@ -103,7 +107,7 @@ def _balances_less_moves_after(company_id: int, on: dt.date, loc_ids: set[int], 
     acc: dict[tuple, list[Decimal]] = {}
     for item, loc, lot, q, v in balances.values_list("item_id", "location_id", "lot_id", "quantity", "value"):
         acc[(item, loc, lot)] = [qty(q), money(v)]
-    return _add_move_sums(acc, moves, loc_ids, (-1, 1))
+    return _add_move_sums(acc, moves, loc_ids, -1)
 
 
 def item_ledger(company_id: int, item_id: int, *, warehouse_ids=None, limit: int = 500,
