@@ -53,6 +53,8 @@ TITLES = {
     AlertKind.APPROVAL_OVERDUE: _("Document %(number)s is overdue for approval at step %(step)s (%(hours)s h)"),
     AlertKind.TERMINAL: _("Terminal %(terminal)s: %(problem)s"),
     AlertKind.CHANNEL_FAILING: _("Notification channel %(channel)s is failing: %(error)s"),
+    AlertKind.ZERO_COST: _("Costed at zero: %(item)s in %(warehouse)s — %(quantity)s issued without any cost by "
+                           "%(documents)s; give the item a standard cost or purchase price"),
 }
 
 DEFAULT_ROLES = {
@@ -67,6 +69,7 @@ DEFAULT_ROLES = {
     AlertKind.APPROVAL_OVERDUE: [Role.MANAGER],
     AlertKind.TERMINAL: [Role.ADMIN, Role.MANAGER],
     AlertKind.CHANNEL_FAILING: [Role.ADMIN],
+    AlertKind.ZERO_COST: [Role.MANAGER, Role.FINANCE],
 }
 
 

@@ -242,8 +242,8 @@ def active_skus(company, p: Periods, base: Query) -> Tile:
 
 SEVERITY_LEVELS = (
     ("critical", gettext_lazy("Critical"), (AlertKind.NEGATIVE_STOCK, AlertKind.EXPIRED, AlertKind.CHANNEL_FAILING)),
-    ("warning", gettext_lazy("Warning"), (AlertKind.LOW_STOCK, AlertKind.TERMINAL, AlertKind.APPROVAL_OVERDUE,
-                                          AlertKind.COUNT_VARIANCE, AlertKind.EXPIRING)),
+    ("warning", gettext_lazy("Warning"), (AlertKind.LOW_STOCK, AlertKind.ZERO_COST, AlertKind.TERMINAL,
+                                          AlertKind.APPROVAL_OVERDUE, AlertKind.COUNT_VARIANCE, AlertKind.EXPIRING)),
     ("notice", gettext_lazy("Notice"), (AlertKind.OVER_MAX, AlertKind.SLOW_MOVER, AlertKind.DEAD_STOCK)),
 )
 

@@ -6,7 +6,7 @@ closes the ones no longer found. `items` narrows an evaluation to the items an e
 that can't narrow (time-based kinds) ignores it and the engine then reconciles the whole rule.
 
 This package holds what every evaluator shares (Finding, Scope, the registry, default parameters); the
-evaluators live by what they watch: stock.py (levels, lots, movement), sales.py (slow movers), counts.py,
+evaluators live by what they watch: stock.py (levels, lots, movement), costs.py (goods issued at zero cost), sales.py (slow movers), counts.py,
 approvals.py, channels.py, terminals.py (the health of sync's terminals). Other apps may register their own.
 """
 
@@ -39,11 +39,12 @@ DEFAULT_PARAMS: dict[str, dict] = {
     AlertKind.APPROVAL_OVERDUE: {},
     AlertKind.TERMINAL: {},
     AlertKind.CHANNEL_FAILING: {},
+    AlertKind.ZERO_COST: {},
 }
 
 # kinds whose condition changes when stock moves: re-evaluated for the touched items after each posting
 STOCK_KINDS = {AlertKind.LOW_STOCK, AlertKind.NEGATIVE_STOCK, AlertKind.OVER_MAX, AlertKind.EXPIRED,
-               AlertKind.EXPIRING, AlertKind.DEAD_STOCK}
+               AlertKind.EXPIRING, AlertKind.DEAD_STOCK, AlertKind.ZERO_COST}
 
 
 @dataclass
