@@ -50,12 +50,12 @@ def test_installing_a_preset_twice_writes_its_rows_once_and_audits_the_install()
     assert po["name"] == "总经理审批（超过 10000）" and po["condition"]["value"] == "10000"
     audit = AuditRecord.objects.get(company=shop.company, action="preset.install")
     assert audit.actor_id == shop.admin.pk and audit.after["preset"] == "general"
-    assert len(audit.after["flows"]) == 4 and len(audit.after["alert_rules"]) == 11
+    assert len(audit.after["flows"]) == 4 and len(audit.after["alert_rules"]) == 12
     assert Company.objects.get(pk=shop.company.pk).settings["preset"] == {"name": "general", "version": 1}
 
     before = rows(shop.company)
     again = install_preset(preset_format.load("general"), by=shop.admin, language="zh-hans")
-    assert not again.changed and (again.kept_flows, again.kept_rules) == (4, 11)
+    assert not again.changed and (again.kept_flows, again.kept_rules) == (4, 12)
     assert rows(shop.company) == before  # not a row more: no flow, rule, audit record or event
 
 
@@ -171,7 +171,7 @@ def test_an_exported_company_installs_into_a_fresh_company_as_the_same_setup():
     exported = export_company(a.company, by=a.admin)
     text = preset_format.dumps(exported)
     result = install_preset(preset_format.loads(text.encode()), by=b.admin)
-    assert result.changed and len(result.flows) == 5 and len(result.rules) == 12
+    assert result.changed and len(result.flows) == 5 and len(result.rules) == 13
 
     again = export_company(b.company, by=b.admin)
     for key in ("name", "title", "description"):
