@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from openjxc.core.sql import update_rows
+from openjxc.core.sql import add_to_rows
 from openjxc.documents.kinds import KINDS
 from openjxc.documents.models import VALUED_AT_COST, Document, DocumentLine
 from openjxc.stock import recost
@@ -80,16 +80,15 @@ def add_line_costs(changes: list[tuple[int, int | None, Decimal]]) -> None:
         doc, item, line_lot = lines[line]
         target = line if line_lot == lot else parts.get((doc, item, lot), line)
         delta[target] = delta.get(target, Decimal(0)) + change
-    current = DocumentLine.objects.filter(pk__in=delta).values_list("pk", "cost_amount")
-    update_rows(DocumentLine, ("cost_amount",), [((amount or 0) + delta[pk], pk) for pk, amount in current])
+    add_to_rows(DocumentLine, "cost_amount", [(change, pk) for pk, change in sorted(delta.items())])
     # a stock document's amount at cost is the value of its moves: it follows them (documents/valuation.py)
     by_doc: dict[int, Decimal] = {}
     for line, change in delta.items():
         owner = lines[line][0] if line in lines else None
         if owner is not None:
             by_doc[owner] = by_doc.get(owner, Decimal(0)) + change
-    docs = Document.objects.filter(pk__in=by_doc, kind__in=VALUED_AT_COST).values_list("pk", "cost_total")
-    update_rows(Document, ("cost_total",), [((total or 0) + by_doc[pk], pk) for pk, total in docs])
+    docs = Document.objects.filter(pk__in=by_doc, kind__in=VALUED_AT_COST).values_list("pk", flat=True)
+    add_to_rows(Document, "cost_total", [(by_doc[pk], pk) for pk in sorted(docs)])
 
 
 def register() -> None:

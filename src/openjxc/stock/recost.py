@@ -29,7 +29,7 @@ from openjxc.core.errors import DomainError
 from openjxc.core.events import make_event
 from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, cost, money, qty
-from openjxc.core.sql import insert_objects, update_rows
+from openjxc.core.sql import insert_rows, update_rows
 from openjxc.stock.costing import CostState
 from openjxc.stock.locations import virtual_locations
 from openjxc.stock.models import STOCKED_KINDS, ItemValuation, Location, LocationKind, StockBalance, StockMove
@@ -38,6 +38,19 @@ from openjxc.stock.replay import Difference, Links, Primary, Row, decider, group
 FIELDS = ("id", "business_on", "from_location_id", "to_location_id", "lot_id", "quantity", "value", "reverses_id",
           "corrects_id", "is_adjustment", "line_id", "document_id", "item_id")
 MAX_PASSES_PER_WAREHOUSE = 20
+CORRECTION_FIELDS = ("company", "item", "lot", "from_location", "to_location", "quantity", "unit_cost", "value",
+                     "document", "line", "corrects", "is_adjustment", "business_on", "posted_at", "posted_by")
+
+
+def id_ranges(ids: list[int]) -> list[list[int]]:
+    """Ids as sorted [first, last] ranges (one range when an INSERT got consecutive ids)."""
+    out: list[list[int]] = []
+    for pk in sorted(ids):
+        if out and pk == out[-1][1] + 1:
+            out[-1][1] = pk
+        else:
+            out.append([pk, pk])
+    return out
 
 # ------------------------------------------------------------------ what the documents app plugs in
 
@@ -248,18 +261,17 @@ class Recost:
 
     def _write(self, warehouse_id: int, valuation: ItemValuation, state: CostState, differences: list[Difference],
                on: dt.date) -> None:
+        # corrections go in as plain rows (one multi-row INSERT, no model instance per row): a back-dated receipt
+        # ahead of 10,000 issues writes 10,000 of them (bench/recost.py)
         now = clock.now()
-        moves: list[StockMove] = []
+        by_id = self.by.pk if self.by is not None else None
+        rows: list[tuple] = []
         deltas: dict[tuple[int, int], Decimal] = {}
         for d in differences:
             p = d.primary
             frm, to = (p.from_id, p.to_id) if d.kind == "own" else (self.adjustment, d.location)
-            moves.append(StockMove(
-                company_id=self.company.pk, item_id=self.item_id, lot_id=p.lot_id, from_location_id=frm,
-                to_location_id=to, quantity=ZERO, unit_cost=ZERO, value=d.delta, document_id=p.document_id,
-                line_id=p.line_id, corrects_id=p.id, is_adjustment=True, business_on=p.business_on,
-                posted_at=now, posted_by=self.by,
-            ))
+            rows.append((self.company.pk, self.item_id, p.lot_id, frm, to, ZERO, ZERO, d.delta, p.document_id,
+                         p.line_id, p.id, True, p.business_on, now, by_id))
             for loc, sign in ((frm, -1), (to, 1)):
                 if loc in self.where:
                     key = (loc, p.lot_id or 0)
@@ -267,8 +279,8 @@ class Recost:
             if d.kind == "own" and p.line_id:
                 line_key = (p.line_id, p.lot_id)
                 self.line_changes[line_key] = self.line_changes.get(line_key, ZERO) + d.delta
-        insert_objects(moves, returning_pk=True)
-        self.corrections += len(moves)
+        ids = [r[0] for r in insert_rows(StockMove, CORRECTION_FIELDS, rows, returning=("id",))] if rows else []
+        self.corrections += len(rows)
         balances = []
         if deltas:
             found = StockBalance.objects.filter(item_id=self.item_id, location_id__in={k[0] for k in deltas})
@@ -280,19 +292,17 @@ class Recost:
             update_rows(StockBalance, ("value",), [(b.value, b.pk) for b in balances])
         valuation.value, valuation.last_cost = state.value, state.last_cost
         update_rows(ItemValuation, ("value", "last_cost"), [(state.value, state.last_cost, valuation.pk)])
-        if not moves and not balances:
+        if not rows and not balances:
             return
+        # the corrections by id range (as stock.changed lists a posting's moves), not one entry per correction:
+        # readers (the facts consumer) read the moves themselves
         event = make_event(
             company=self.company, topic="stock.recosted", by=self.by, obj=self.cause,
             payload={
                 "item": self.item_id, "warehouse": warehouse_id, "from": str(on),
                 "cause": getattr(self.cause, "number", None),
-                "corrections": [
-                    {"id": m.pk, "corrects": m.corrects_id, "business_on": str(m.business_on),
-                     "from": m.from_location_id, "to": m.to_location_id, "lot": m.lot_id, "value": str(m.value),
-                     "document": m.document_id, "line": m.line_id}
-                    for m in moves
-                ],
+                "moves": id_ranges(ids), "corrections": len(rows),
+                "value": str(sum((r[7] for r in rows), ZERO)),
                 "balances": [{"item": b.item_id, "location": b.location_id, "lot": b.lot_id,
                               "quantity": str(b.quantity), "value": str(b.value)} for b in balances],
                 "valuation": {"quantity": str(state.quantity), "value": str(state.value)},
