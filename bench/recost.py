@@ -13,8 +13,8 @@ ledger's replay in business-date order included). Target: ≤ 2 s on PostgreSQL 
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
+import os
 import shutil
 import sys
 import time
