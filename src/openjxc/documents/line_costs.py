@@ -20,21 +20,22 @@ from openjxc.stock.models import StockMove
 FOLLOWING_KINDS = sorted(k.code for k in KINDS.values() if k.source_required)
 
 
-def sources(line_ids: set[int]) -> dict[int, int]:
-    """{line: its source line} for the given lines that follow their source's cost."""
-    return dict(
-        DocumentLine.objects.filter(pk__in=line_ids, source_line__isnull=False, document__kind__in=FOLLOWING_KINDS)
-        .values_list("pk", "source_line_id")
-    )
+def sources(line_ids: set[int], documents: set[int] | None = None) -> dict[int, int]:
+    """{line: its source line} for the given lines that follow their source's cost (`documents`: theirs)."""
+    lines = DocumentLine.objects.filter(source_line__isnull=False, document__kind__in=FOLLOWING_KINDS)
+    lines = lines.filter(document_id__in=documents) if documents else lines.filter(pk__in=line_ids)
+    return {pk: source for pk, source in lines.values_list("pk", "source_line_id") if pk in line_ids}
 
 
-def followers(source_line_ids: set[int]) -> dict[int, list[int]]:
-    """{source line: [lines following its cost]} for the given source lines."""
+def followers(source_line_ids: set[int], documents: set[int] | None = None) -> dict[int, list[int]]:
+    """{source line: [lines following its cost]} for the given source lines (`documents`: theirs)."""
+    lines = DocumentLine.objects.filter(document__kind__in=FOLLOWING_KINDS)
+    lines = (lines.filter(source_line__document_id__in=documents) if documents
+             else lines.filter(source_line_id__in=source_line_ids))
     out: dict[int, list[int]] = {}
-    for pk, source in (DocumentLine.objects.filter(source_line_id__in=source_line_ids,
-                                                   document__kind__in=FOLLOWING_KINDS)
-                       .values_list("pk", "source_line_id").order_by("pk")):
-        out.setdefault(source, []).append(pk)
+    for pk, source in lines.values_list("pk", "source_line_id").order_by("pk"):
+        if source in source_line_ids:
+            out.setdefault(source, []).append(pk)
     return out
 
 

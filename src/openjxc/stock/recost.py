@@ -63,7 +63,8 @@ def register_links(*, sources: Callable[[set[int]], dict[int, int]],
                    moves: Callable[[set[int]], dict[int, list[int]]]) -> None:
     """How moves follow a source line (returns, transfer-in): `sources(line ids)` gives {line: its source
     line} for lines whose value is a share of their source line's; `followers(source line ids)` gives
-    {source line: [lines that follow it]}; `moves(line ids)` gives {line: [ids of the moves that carry
+    {source line: [lines that follow it]} (both may be given `documents=`, the documents of those lines, to
+    ask by the few documents instead of the many lines); `moves(line ids)` gives {line: [ids of the moves that carry
     its goods]} (a line split per lot after posting keeps its moves on the first part)."""
     _links.update(sources=sources, followers=followers, moves=moves)
 
@@ -75,18 +76,26 @@ def on_line_costs(listener: Callable[[list[tuple[int, int | None, Decimal]]], No
         _line_cost_listeners.append(listener)
 
 
-def _call(name: str, ids: set) -> dict:
+def _call(name: str, ids: set, documents: set | None = None) -> dict:
     ids = {i for i in ids if i is not None}
-    return _links[name](ids) if ids and name in _links else {}
+    if not ids or name not in _links:
+        return {}
+    documents = {d for d in documents or () if d is not None}
+    if documents and len(documents) < len(ids) and None not in ids:
+        # many lines of a few documents (deliveries of 500 lines): the documents are the shorter question
+        return _links[name](ids, documents=documents)
+    return _links[name](ids)
 
 
-def sources(line_ids: set[int]) -> dict[int, int]:
-    """{line: source line} for lines whose moves follow their source line's cost (the documents app says)."""
-    return _call("sources", line_ids)
+def sources(line_ids: set[int], documents: set[int | None] | None = None) -> dict[int, int]:
+    """{line: source line} for lines whose moves follow their source line's cost (the documents app says);
+    `documents`: the documents those lines belong to, when known."""
+    return _call("sources", line_ids, documents)
 
 
-def followers(line_ids: set[int]) -> dict[int, list[int]]:
-    return _call("followers", line_ids)
+def followers(line_ids: set[int], documents: set[int | None] | None = None) -> dict[int, list[int]]:
+    """{line: [lines following its cost]}; `documents`: the documents of `line_ids`, when known."""
+    return _call("followers", line_ids, documents)
 
 
 def line_moves(line_ids: set[int]) -> dict[int, list[int]]:
@@ -142,8 +151,8 @@ def touching(locations: set[int]) -> Q:
 class LineLinks:
     """Which lines follow which source lines, and which moves carry each of those lines."""
 
-    def __init__(self, line_ids: set[int]):
-        self.source_of = sources(line_ids)
+    def __init__(self, line_ids: set[int], documents: set[int | None] | None = None):
+        self.source_of = sources(line_ids, documents)
         self.followers = followers(set(self.source_of.values())) if self.source_of else {}
         lines = set(self.source_of.values()) | {ln for group_ in self.followers.values() for ln in group_}
         self.moves = line_moves(lines) if lines else {}
@@ -251,7 +260,8 @@ class Recost:
     def _links(self, primaries: list[Primary], moves: list[Row]) -> Links:
         """Own values and source links of everything the replay of `primaries` may look up."""
         known = {r.id: r for r in moves}
-        lines = LineLinks({p.row.line_id for p in primaries if p.row.line_id})
+        lines = LineLinks({p.row.line_id for p in primaries if p.row.line_id},
+                          {p.row.document_id for p in primaries if p.row.line_id})
         targets = {p.row.reverses_id for p in primaries if p.row.reverses_id} - known.keys()
         wanted = targets | (lines.move_ids() - known.keys())
         if wanted:
@@ -330,7 +340,8 @@ class Recost:
         siblings = {s for r in changed if r.id in links.source_of for s in links.source_of[r.id][1] if s > r.id}
         if siblings:
             dependent |= Q(pk__in=siblings)
-        lines = {ln for group_ in followers({r.line_id for r in changed if r.line_id}).values() for ln in group_}
+        lines = {ln for group_ in followers({r.line_id for r in changed if r.line_id},
+                                            {r.document_id for r in changed if r.line_id}).values() for ln in group_}
         following = {m for group_ in line_moves(lines).values() for m in group_} if lines else set()
         if following:
             dependent |= Q(pk__in=following)
