@@ -91,9 +91,9 @@ def test_week_report_equals_the_reports_layer_and_explains_the_margin(story):
     assert "−160.00 (−55.6%)" in en  # revenue, down
 
 
-def test_a_store_keeper_reads_their_store_without_costs(story):
+def test_a_store_salesperson_reads_their_store_without_costs(story):
     s = story
-    keeper = s.shop.user("store-keeper", "keeper", warehouses=[s.shop.store])
+    keeper = s.shop.user("store-seller", "salesperson", warehouses=[s.shop.store])
     month = periods.containing("month", march(1))
     report = period_report.build(keeper, month)
     assert report.masked

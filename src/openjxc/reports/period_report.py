@@ -206,13 +206,13 @@ class SectionDef:
 
 
 SECTIONS = (
-    SectionDef("sales", _("Sales"), (
+    SectionDef("sales", _("Sales and tickets"), (
         FigureDef("revenue", _("Revenue (excl. VAT)"), "money", "measure:revenue", measure="revenue"),
         FigureDef("tickets", _("Tickets"), "count", "kpi:tickets"),
         FigureDef("average_ticket", _("Average ticket"), "money", "kpi:average_ticket"),
         FigureDef("returns_rate", _("Returns rate"), "percent", "kpi:returns_rate", measure="returns_rate"),
     ), chart="revenue"),
-    SectionDef("margin", _("Gross margin"), (
+    SectionDef("margin", _("Gross profit and margin"), (
         FigureDef("gross_profit", _("Gross profit"), "money", "kpi:gross_profit", cost=True, measure="gross_profit"),
         FigureDef("gross_margin", _("Gross margin (毛利率)"), "percent", "kpi:gross_margin", cost=True,
                   measure="margin"),
