@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.utils.translation import get_language
 from ninja import Router, Schema
+from ninja import Status as HttpStatus
 
 from openjxc.core import clock
 from openjxc.reports import periods
@@ -128,13 +129,7 @@ def list_subscriptions(request):
              summary="Subscribe to the weekly or monthly report through a delivery channel")
 def create_subscription(request, payload: SubscriptionIn):
     sub = subscribe_report(by=request.auth, kind=payload.kind, channel=payload.channel)
-    return 201, _sub(sub)
-
-
-@router.delete("/subscriptions/{pk}", response={204: None}, summary="Unsubscribe")
-def delete_subscription(request, pk: int):
-    unsubscribe_report(by=request.auth, pk=pk)
-    return 204, None
+    return HttpStatus(201, _sub(sub))
 
 
 @router.get("/subscriptions/deliveries", response=list[DeliveryOut], summary="The delivery log of my subscriptions")
@@ -143,3 +138,9 @@ def deliveries(request):
     return [{"id": d.pk, "subscription": d.subscription_id, "period_start": d.period_start,
              "period_end": d.period_end, "status": d.status, "attempts": d.attempts, "last_error": d.last_error,
              "sent_at": d.sent_at} for d in my_deliveries(request.auth)]
+
+
+@router.delete("/subscriptions/{pk}", response={204: None}, summary="Unsubscribe")
+def delete_subscription(request, pk: int):
+    unsubscribe_report(by=request.auth, pk=pk)
+    return HttpStatus(204, None)

@@ -71,8 +71,9 @@ def movers(r, period, previous) -> list[MoverTable]:
         for dim, _label in DIMENSIONS:
             now, _t, labels = _by(r, [measure], dim, period)
             before, _t2, labels2 = _by(r, [measure], dim, previous)
-            rows = [Mover(k, labels.get(k) or labels2.get(k, str(k)), (now.get(k) or {}).get(measure) or Decimal(0),
-                          (before.get(k) or {}).get(measure) or Decimal(0)) for k in set(now) | set(before)]
+            zero = Decimal("0.00")  # both measures are money
+            rows = [Mover(k, labels.get(k) or labels2.get(k, str(k)), (now.get(k) or {}).get(measure) or zero,
+                          (before.get(k) or {}).get(measure) or zero) for k in set(now) | set(before)]
             rows.sort(key=lambda m: (-abs(m.change or 0), m.label))
             title = _("%(measure)s by %(dimension)s") % {"measure": MEASURES[measure].label,
                                                          "dimension": dict(DIMENSIONS)[dim]}
