@@ -23,7 +23,7 @@ from openjxc.reports.period_summary import contributions
 from openjxc.reports.query import Query, run
 from tests.reports.story import march
 
-pytestmark = pytest.mark.django_db(transaction=True)
+STORY = pytest.mark.django_db(transaction=True)
 
 
 def layer(company, source: str, start, end, scope=None):
@@ -53,6 +53,7 @@ def assert_equal_to_layer(report, company, scope=None):
     return checked
 
 
+@STORY
 def test_month_report_equals_the_reports_layer(story):
     s = story
     month = periods.containing("month", march(10))
@@ -69,6 +70,7 @@ def test_month_report_equals_the_reports_layer(story):
     assert [m.label for m in report.movers[0].rows] == ["粮油", "饮料"]  # revenue by category: 216 vs 90
 
 
+@STORY
 def test_week_report_equals_the_reports_layer_and_explains_the_margin(story):
     s = story
     week = periods.containing("week", march(12))
@@ -91,6 +93,7 @@ def test_week_report_equals_the_reports_layer_and_explains_the_margin(story):
     assert "−160.00 (−55.6%)" in en  # revenue, down
 
 
+@STORY
 def test_a_store_salesperson_reads_their_store_without_costs(story):
     s = story
     keeper = s.shop.user("store-seller", "salesperson", warehouses=[s.shop.store])

@@ -67,6 +67,7 @@ def _chart(payload: dict, font: str) -> Drawing:
     chart.data = [[0 if v is None else v for v in s["data"]] for s in payload["series"]]
     chart.categoryAxis.categoryNames = list(payload["categories"])
     many = len(payload["categories"]) > 8
+    chart.categoryAxis.labelAxisMode = "low"  # the day labels below the chart, clear of bars under zero
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 5 if many else 7
     chart.categoryAxis.labels.angle = 90 if many else 0

@@ -163,8 +163,6 @@ def _counts(r: Reader, period: Period) -> dict:
     lines = within = 0
     book = diff = Decimal(0)
     for wh in warehouses:
-        if wh is None and r.scope is not None:
-            continue
         for bucket in accuracy_trend(r.company.pk, period=period.kind, since=period.start, until=period.end,
                                      warehouse_id=wh, tz=r.company.time_zone):
             lines += bucket["lines"]
