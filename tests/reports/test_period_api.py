@@ -7,9 +7,16 @@ from decimal import Decimal as D
 
 import pytest
 
+from openjxc.alerts import delivery, engine
 from openjxc.alerts.models import Channel
+from openjxc.alerts.rule_models import AlertKind
 from openjxc.core import clock
 from openjxc.core.models import AuditRecord
+from openjxc.counts import services as counts
+from openjxc.counts.selectors import accuracy_trend
+from openjxc.counts.services import EntryInput
+from openjxc.reports import cycle_times as ct
+from openjxc.reports import period_report, periods
 from tests.api.conftest import Api
 from tests.conftest import Shop
 
@@ -89,3 +96,32 @@ def test_the_page_refuses_a_bad_period_and_a_user_without_reports(shop, client):
     client.force_login(shop.user("nobody"))
     assert client.get("/reports/weekly/").status_code == 403
     assert client.get("/reports/subscriptions/").status_code == 403
+
+
+def test_counts_alerts_and_cycle_times_come_from_their_selectors(shop):
+    engine.save_rule(by=shop.admin, kind=AlertKind.CHANNEL_FAILING)
+    hook = Channel.objects.create(company=shop.company, kind="webhook", name="ERP",
+                                  config={"url": "https://example.com/h", "secret": "s" * 20})
+    for _n in range(delivery.FAILING_AFTER):
+        delivery.channel_failed(hook, clock.now(), "refused", gave_up=False)
+    assert len(engine.scan_company(shop.company.pk).raised) == 1
+    delivery.channel_succeeded(hook, clock.now())
+    assert len(engine.scan_company(shop.company.pk).cleared) == 1
+    count = counts.create_count(by=shop.admin, warehouse=shop.main, blind=False)
+    counts.start_count(count, by=shop.admin)
+    counts.record_entries(count, by=shop.admin, entries=[EntryInput(item=shop.flour.pk, quantity=D("5.9"))])
+    counts.finish_count(count, by=shop.admin)
+
+    week = periods.containing("week", dt.date(2026, 3, 11))
+    report = period_report.build(shop.admin, week)
+    [bucket] = accuracy_trend(shop.company.pk, period="week", since=week.start, until=week.end)
+    assert report.figure("counts_held").value == 1
+    assert report.figure("line_accuracy").value == bucket["line_accuracy"] * 100 == D("100.00")  # −0.1 of 6: ±2 %
+    assert report.figure("value_accuracy").value == bucket["value_accuracy"] * 100
+    assert (report.figure("alerts_raised").value, report.figure("alerts_closed").value) == (1, 1)
+    assert report.figure("alerts_raised").previous == 0
+    cycle = ct.cycle_times(shop.company, ct.Filters(start=week.start, end=week.end))
+    assert report.figure("documents_posted").value == cycle.total_to_post.count == 2  # the receipt and the sale
+    # a salesperson of the store reads none of the main warehouse's counts
+    seller = period_report.build(shop.user("seller", "salesperson", warehouses=[shop.store]), week)
+    assert seller.figure("counts_held").value == 0 and seller.figure("line_accuracy").value is None
