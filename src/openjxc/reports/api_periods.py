@@ -35,24 +35,24 @@ class PeriodFigureOut(Schema):
     masked: bool
 
 
-class SectionOut(Schema):
+class PeriodSectionOut(Schema):
     key: str
     title: str
     figures: list[PeriodFigureOut]
 
 
-class MoverOut(Schema):
+class PeriodMoverOut(Schema):
     label: str
     value: str | None
     previous: str | None
     change: str | None
 
 
-class MoversOut(Schema):
+class PeriodMoversOut(Schema):
     dimension: str
     measure: str
     title: str
-    rows: list[MoverOut]
+    rows: list[PeriodMoverOut]
 
 
 class PeriodReportOut(Schema):
@@ -62,16 +62,16 @@ class PeriodReportOut(Schema):
     previous_start: dt.date
     previous_end: dt.date
     summary: list[str]
-    sections: list[SectionOut]
-    movers: list[MoversOut]
+    sections: list[PeriodSectionOut]
+    movers: list[PeriodMoversOut]
 
 
-class SubscriptionIn(Schema):
+class ReportSubscriptionIn(Schema):
     kind: str
     channel: int
 
 
-class SubscriptionOut(Schema):
+class ReportSubscriptionOut(Schema):
     id: int
     kind: str
     channel: int
@@ -80,7 +80,7 @@ class SubscriptionOut(Schema):
     is_active: bool
 
 
-class DeliveryOut(Schema):
+class ReportDeliveryOut(Schema):
     id: int
     subscription: int
     period_start: dt.date
@@ -119,20 +119,20 @@ def _sub(s) -> dict:
             "channel_kind": s.channel.kind, "is_active": s.is_active}
 
 
-@router.get("/subscriptions", response=list[SubscriptionOut], summary="My report subscriptions")
+@router.get("/subscriptions", response=list[ReportSubscriptionOut], summary="My report subscriptions")
 def list_subscriptions(request):
     require_reader(request.auth)
     return [_sub(s) for s in my_subscriptions(request.auth)]
 
 
-@router.post("/subscriptions", response={201: SubscriptionOut},
+@router.post("/subscriptions", response={201: ReportSubscriptionOut},
              summary="Subscribe to the weekly or monthly report through a delivery channel")
-def create_subscription(request, payload: SubscriptionIn):
+def create_subscription(request, payload: ReportSubscriptionIn):
     sub = subscribe_report(by=request.auth, kind=payload.kind, channel=payload.channel)
     return HttpStatus(201, _sub(sub))
 
 
-@router.get("/subscriptions/deliveries", response=list[DeliveryOut], summary="The delivery log of my subscriptions")
+@router.get("/subscriptions/deliveries", response=list[ReportDeliveryOut], summary="The delivery log of my subscriptions")
 def deliveries(request):
     require_reader(request.auth)
     return [{"id": d.pk, "subscription": d.subscription_id, "period_start": d.period_start,
