@@ -30,6 +30,8 @@ class ReportsConfig(AppConfig):
             NavEntry("web:report_sell_through", _("Sell-through"), "◔", may_read, "reports", 130),
             NavEntry("web:report_purchasing", _("Purchasing analysis"), "⇲", may_read, "reports", 140),
             NavEntry("web:report_receivables", _("Receivables and payables"), "¥", may_read_balances, "reports", 150),
+            NavEntry("web:report_weekly", _("Weekly report"), "▥", may_read, "reports", 92),
+            NavEntry("web:report_monthly", _("Monthly report"), "▦", may_read, "reports", 94),
             NavEntry("web:report_pivot", _("Pivot"), "▦", may_read, "reports", 160),
             NavEntry("web:cycle_times", _("Cycle times"), "◷", lambda u: permissions.allowed(u, "reports.view"),
                      "reports", 200),
