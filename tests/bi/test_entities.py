@@ -177,3 +177,21 @@ def test_bi_role_needs_postgresql(shop):
         pytest.skip("the roles themselves: tests/bi/test_pg_roles.py")
     with pytest.raises(CommandError, match="bi.postgresql_only"):
         call_command("bi_role", "create", "--company", shop.company.code)
+
+
+@pytest.mark.django_db
+def test_bi_schema_command_fills_the_calendar_idempotently():
+    import io
+
+    from django.core.management import call_command
+
+    from openjxc.bi.models import DateDim
+
+    out = io.StringIO()
+    call_command("bi_schema", "--from-year", "2024", "--to-year", "2024", stdout=out)
+    assert "366 days added" in out.getvalue()  # a leap year
+    assert ("bi schema version" in out.getvalue()) == (connection.vendor == "postgresql")
+    call_command("bi_schema", "--from-year", "2024", "--to-year", "2024", stdout=out)
+    assert "(0 days added)" in out.getvalue()
+    assert DateDim.objects.filter(day__year=2024).count() == 366
+    assert DateDim.objects.get(day=dt.date(2024, 2, 10)).festival_zh == "春节"
