@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
+from openjxc.core.errors import ValidationFailed
 from openjxc.reports.access import may_read, shows_cost, warehouse_scope
 from openjxc.reports.kpi_run import compute
 from openjxc.reports.labels import OTHER, labels_for
@@ -85,8 +86,13 @@ def kpi_card(company, name: str, q: Query, *, by=None, params=None, pick=None, l
     masked = k.cost and not q.show_cost
     value = None
     if not masked:
-        res = compute(company, name, q, by=by, params=params)
-        value = pick(res) if pick else res.total.value
+        try:
+            res = compute(company, name, q, by=by, params=params)
+        except ValidationFailed:
+            if not set(q.filters) - {"warehouse"}:
+                raise
+            res = None  # the page is narrowed to what this figure has no breakdown by (the tickets of one item)
+        value = None if res is None else pick(res) if pick else res.total.value
     return Card(key or name, str(label or k.label), value, unit or k.unit, formula(k, get_language()), masked)
 
 
