@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal as D
 
 import pytest
+from django.urls import reverse
 
 from openjxc.alerts import engine
 from openjxc.alerts.models import Notification
@@ -20,6 +21,7 @@ from openjxc.core.errors import DomainError
 from openjxc.core.models import Role
 from openjxc.documents.services import LineInput
 from openjxc.partners import services as partners
+from openjxc.reports.cockpit import alert_counts
 from openjxc.reports.facts.consumer import consume
 from openjxc.workflow.todo import inbox_counts, waiting_work, work_count
 from tests.conftest import Shop
@@ -68,9 +70,12 @@ def same_count_everywhere(client, user) -> int:
     dash = client.get("/")
     assert dash.status_code == 200
     shown = dash.content.decode().split('id="kpi-todo"')[1].split('class="kpi-value">')[1].split("<")[0]
+    page = client.get(reverse("workflow:inbox")).content.decode()
+    on_page = page.split('class="tab-count">')[1].split("<")[0]
     api = client.get("/api/workflow/inbox/count").json()
     full = client.get("/api/workflow/inbox").json()
-    assert int(shown) == api["waiting"] == full["total"] == work_count(user)
+    assert int(shown) == int(on_page) == api["waiting"] == full["total"] == work_count(user)
+    assert api["kpi_alerts"] == inbox_counts(user)["kpi_alerts"] == full["counts"]["kpi_alerts"]
     return full["counts"]["kpi_alerts"]
 
 
@@ -105,6 +110,7 @@ def test_margin_below_15_percent_for_a_category_this_month(shop, client):
     assert alert.measure == D("5")  # 5 points below the threshold
     assert "饮料" in alert.title and "10%" in alert.title and "15%" in alert.title
     assert Notification.objects.filter(recipient=boss).count() == 1
+    assert alert_counts(boss) == {"critical": 1, "warning": 0, "notice": 0}  # the cockpit's tile: the rule's severity
 
     # the manager's 待办: one KPI alert, counted the same on the dashboard, the inbox and its API
     rows = todo_rows(boss)
