@@ -11,6 +11,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from openjxc.alerts import engine
 from openjxc.alerts.models import Notification
@@ -109,6 +110,8 @@ def test_margin_below_15_percent_for_a_category_this_month(shop, client):
     assert (alert.data["label"], alert.data["start"], alert.data["end"]) == ("饮料", "2026-03-01", "2026-03-06")
     assert alert.measure == D("5")  # 5 points below the threshold
     assert "饮料" in alert.title and "10%" in alert.title and "15%" in alert.title
+    with translation.override("zh-hans"):
+        assert alert.title == "饮料的毛利率（2026-03-01 – 2026-03-06）：10%，低于 15%"
     assert Notification.objects.filter(recipient=boss).count() == 1
     assert alert_counts(boss) == {"critical": 1, "warning": 0, "notice": 0}  # the cockpit's tile: the rule's severity
 
@@ -223,7 +226,8 @@ def test_on_time_rate_below_90_percent_for_a_supplier_seen_in_its_warehouse_only
                                  "threshold": 90, "role": "purchaser"})
 
     at(dt.date(2026, 4, 1))
-    engine.scan_company(shop.company.pk)
+    client.force_login(shop.admin)
+    assert client.post("/api/alerts/scan").json()["raised"] == 1  # on demand ("Check now")
     (alert,) = kpi_alerts(r)
     assert alert.subject == f"kpi:supplier:{late_co.pk}" and alert.warehouse_id == shop.main.pk
     assert alert.data["figure"] == "50" and alert.data["label"] == "面粉厂"
@@ -240,9 +244,9 @@ def test_on_time_rate_below_90_percent_for_a_supplier_seen_in_its_warehouse_only
 
     # a day later: no new alert and nothing re-sent; 25 hours later (past the 24 h cool-down) it is sent again
     at(dt.date(2026, 4, 1), hour=6)
-    assert engine.scan_company(shop.company.pk).renotified == []
+    assert engine.scan_all() == {"ACME": {"raised": 0, "renotified": 0, "cleared": 0, "open": 1}}  # the periodic scan
     at(dt.date(2026, 4, 2), hour=4)
-    assert len(engine.scan_company(shop.company.pk).renotified) == 1
+    assert engine.scan_all()["ACME"]["renotified"] == 1
     assert kpi_alerts(r) == [alert] and Alert.objects.get(pk=alert.pk).notify_count == 2
     assert alert.history.filter(action=AlertAction.NOTIFIED).count() == 2
 
@@ -285,6 +289,12 @@ def test_the_rules_api_and_page_take_a_kpi_threshold(shop, client):
     body = r.json()
     assert body["params"]["kpi"] == "on_time_rate" and body["params"]["running"] == 1
     assert body["recipient_roles"] == ["purchaser"]
+    changed = client.patch(f"/api/alert-rules/{body['id']}", {"params": {"threshold": 85}},
+                           content_type="application/json")
+    assert changed.status_code == 200 and changed.json()["params"] == {**body["params"], "threshold": 85}
+    refused = client.patch(f"/api/alert-rules/{body['id']}", {"params": {"by": "customer"}},
+                           content_type="application/json")
+    assert refused.status_code == 422 and refused.json()["data"]["field"] == "params.by"
     page = client.get("/alerts/rules/new/kpi_threshold/")
     assert page.status_code == 200
     html = page.content.decode()

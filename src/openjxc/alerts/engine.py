@@ -146,7 +146,10 @@ def save_rule(*, by, rule: AlertRule | None = None, kind: str | None = None, nam
     if is_active is not None:
         rule.is_active = is_active
     if params is not None or rule.pk is None:
-        rule.params = _check_params(rule.kind, params or {}, company_id)
+        given = params or {}
+        if rule.pk is not None and rule.kind in rules.SPECS:
+            given = {**(rule.params or {}), **given}  # a change names what changes (the KPI stays the KPI)
+        rule.params = _check_params(rule.kind, given, company_id)
         if rule.pk is None and recipient_roles is None and rule.params.get("role") in Role.values:
             rule.recipient_roles = [rule.params["role"]]  # a rule with a responsible role tells that role
     if recipient_roles is not None:

@@ -26,6 +26,7 @@ An alert's measure (larger is worse) is the distance beyond the threshold, so "2
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
@@ -251,11 +252,18 @@ def _finding(scope, params, subject, key, label, fig, value, was, span) -> alert
         warehouse_id=key if by in ("warehouse", "store") else scope.warehouse_id)
 
 
+@functools.cache
+def _page_of(kpi: str) -> tuple[str, tuple[str, ...]]:
+    """The address of the report page showing `kpi` and the breakdowns it filters by (reversed once: an evaluation
+    may link 10,000 items)."""
+    page, dims = next(((p, d) for p, (names, d) in PAGES.items() if kpi in names), ("web:report_pivot", ()))
+    return reverse(page), dims
+
+
 def report_link(data: dict, warehouse_id: int | None = None) -> str:
     """The report page showing the KPI, filtered to the cause: its period, its dimension value, the rule's
     warehouse."""
-    page, dims = next(((p, d) for p, (names, d) in PAGES.items() if data["kpi"] in names),
-                      ("web:report_pivot", ()))
+    url, dims = _page_of(data["kpi"])
     query: list[tuple[str, object]] = [("start", data["start"]), ("end", data["end"])]
     by, key = data["by"], data["key"]
     if by in ("warehouse", "store") and key is not None:
@@ -264,7 +272,7 @@ def report_link(data: dict, warehouse_id: int | None = None) -> str:
         query += [("by", by), (f"f_{by}", key)]
     if warehouse_id:
         query.append(("warehouse", warehouse_id))
-    return reverse(page) + "?" + urlencode(query)
+    return url + "?" + urlencode(query)
 
 
 # ---------------------------------------------------------------- how its alerts read
