@@ -229,6 +229,9 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
         formula_zh="毛利 = 销售收入(不含税) − 销售成本；销售成本 = 发往客户的出库成本 − 客户退货成本（按退回时的成本）",
         formula_en="gross profit = revenue excl. VAT − COGS; COGS = cost of moves to customers − cost of customer "
                    "returns (at the cost they came back at)"),
+    Kpi("revenue", _("Sales (revenue)"), "money", by=("warehouse", "store", "category", "customer", "salesperson",
+                                                      "item"),
+        formula_zh="销售收入 = 销售额 − 退货额（不含税）", formula_en="revenue = sales − returns, excluding VAT"),
     Kpi("gross_margin", _("Gross margin"), "percent", cost=True, by=("warehouse", "store", "category", "customer",
                                                                        "salesperson", "item"),
         formula_zh="毛利率 = 毛利 ÷ 销售收入 × 100%", formula_en="gross margin = gross profit ÷ revenue × 100%"),
