@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import shutil
 import sys
 import time
@@ -32,7 +33,7 @@ def main() -> None:
     ap.add_argument("--db", default="postgres", choices=["sqlite", "postgres"])
     ap.add_argument("--moves", type=int, default=10_000)
     args = ap.parse_args()
-    data_dir = fresh_database("jxc-recost-", pg_url("openjxc_bench_recost") if args.db == "postgres" else None)
+    data_dir = fresh_database("jxc-recost-", pg_url(os.environ.get("BENCH_RECOST_DB", "openjxc_bench_recost")) if args.db == "postgres" else None)
     try:
         run(args.db, args.moves)
     finally:

@@ -35,7 +35,9 @@ def test_init_installs_the_workflow_presets_and_alert_rules_once(db, no_collects
     assert all(f.versions.count() == 1 for f in flows)
     kinds = set(AlertRule.objects.filter(company=company).values_list("kind", flat=True))
     assert kinds == set(AlertKind.values)
-    assert f"installed preset general: {flows.count()} approval flow(s) and {len(kinds)} alert rule(s)" in out
+    rules = AlertRule.objects.filter(company=company).count()  # one per kind, and three KPI thresholds
+    assert rules == len(kinds) + 2
+    assert f"installed preset general: {flows.count()} approval flow(s) and {rules} alert rule(s)" in out
 
     flow_ids = set(flows.values_list("pk", flat=True))
     rule_ids = set(AlertRule.objects.values_list("pk", flat=True))

@@ -35,7 +35,7 @@ from openjxc.finance import services as fin
 from openjxc.partners import services as partners
 from openjxc.presets import format as preset_format
 from openjxc.presets.install import install_preset
-from openjxc.reports import cockpit_settings, saved_views
+from openjxc.reports import cockpit_settings, saved_views, subscriptions
 from openjxc.stock import period_close
 from openjxc.sync import browser as sync_browser
 from openjxc.sync import closing as till_closing
@@ -136,6 +136,10 @@ def _webhook(w):
                                            config={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"})
 
 
+def _subscription(w):
+    return subscriptions.subscribe_report(by=w.manager, kind="week", channel=_webhook(w).pk)
+
+
 def _saved_view(w):
     return saved_views.save_view(by=w.manager, page="sales", name="华东月报", params={"region": ["1"]})
 
@@ -210,6 +214,9 @@ CASES = {
         lambda w: cockpit_settings.set_cockpit_tiles(by=w.manager, tiles=["alerts", "on_time", "stock", "items",
                                                                            "sales_today"]),
     ("reports/saved_views.py", "save_view"): _saved_view,
+    ("reports/subscriptions.py", "subscribe_report"): _subscription,
+    ("reports/subscriptions.py", "unsubscribe_report"):
+        lambda w: subscriptions.unsubscribe_report(by=w.manager, pk=_subscription(w).pk),
     ("reports/saved_views.py", "delete_view"):
         lambda w: saved_views.delete_view(by=w.manager, view_id=_saved_view(w).pk),
     ("stock/period_close.py", "close_period"): _closed_month,

@@ -42,10 +42,10 @@ def test_jxc_preset_lists_installs_once_and_exports_a_file_another_company_insta
     path = tmp_path / "a.json"
     run("preset", "export", "--company", "A", "--output", str(path))
     exported = json.loads(path.read_text(encoding="utf-8"))
-    assert exported["settings"]["stock_tracking"] is True and len(exported["alert_rules"]) == 11
+    assert exported["settings"]["stock_tracking"] is True and len(exported["alert_rules"]) == 12
 
     out = run("preset", "install", str(path), "--company", "B", "--user", "b-admin")
-    assert "approval flows added: 4" in out and "alert rules added: 11" in out
+    assert "approval flows added: 4" in out and "alert rules added: 12" in out
     assert sorted(AlertRule.objects.filter(company=b.company).values_list("name", flat=True)) == sorted(
         AlertRule.objects.filter(company=a.company).values_list("name", flat=True))
 
@@ -87,14 +87,14 @@ def test_presets_api_lists_installs_and_exports_for_administrators():
                                                      "parameters": {"purchase_order_threshold": {"threshold": "3000"}}})
     assert done.status_code == 200, done.content
     body = done.json()
-    assert body["changed"] and len(body["flows"]) == 4 and len(body["alert_rules"]) == 11
+    assert body["changed"] and len(body["flows"]) == 4 and len(body["alert_rules"]) == 12
     assert admin.post("/presets/restaurant/install", {}).json()["changed"] is False
 
     exported = admin.get("/presets/export").json()
     assert exported["format"] == 1 and exported["flows"][3]["steps"][0]["condition"]["value"] == "3000"
     other = Shop("OTHER")
     installed = Api(other.admin).post("/presets/install", {"preset": exported}).json()
-    assert installed["changed"] and len(installed["alert_rules"]) == 11
+    assert installed["changed"] and len(installed["alert_rules"]) == 12
 
     bad = admin.post("/presets/install", {"preset": {**exported, "settings": {"colour": "red"}}})
     assert bad.status_code == 422 and bad.json()["code"] == "preset.invalid"

@@ -50,12 +50,12 @@ def test_installing_a_preset_twice_writes_its_rows_once_and_audits_the_install()
     assert po["name"] == "总经理审批（超过 10000）" and po["condition"]["value"] == "10000"
     audit = AuditRecord.objects.get(company=shop.company, action="preset.install")
     assert audit.actor_id == shop.admin.pk and audit.after["preset"] == "general"
-    assert len(audit.after["flows"]) == 4 and len(audit.after["alert_rules"]) == 11
+    assert len(audit.after["flows"]) == 4 and len(audit.after["alert_rules"]) == 15  # 12 kinds, 3 KPI thresholds
     assert Company.objects.get(pk=shop.company.pk).settings["preset"] == {"name": "general", "version": 1}
 
     before = rows(shop.company)
     again = install_preset(preset_format.load("general"), by=shop.admin, language="zh-hans")
-    assert not again.changed and (again.kept_flows, again.kept_rules) == (4, 11)
+    assert not again.changed and (again.kept_flows, again.kept_rules) == (4, 15)
     assert rows(shop.company) == before  # not a row more: no flow, rule, audit record or event
 
 
@@ -84,6 +84,8 @@ def test_the_general_preset_holds_todays_flows_rules_and_names():
     general = preset_format.load("general")
     assert {r.kind for r in general.alert_rules} == set(AlertKind.values)
     for rule in general.alert_rules:  # the alerts app's own defaults, named as its kinds are
+        if rule.kind == "kpi_threshold":
+            continue  # made rule by rule: below
         assert rule.params == alert_rules.DEFAULT_PARAMS[rule.kind], rule.kind
         assert rule.recipient_roles == [str(r) for r in DEFAULT_ROLES[rule.kind]], rule.kind
         assert rule.name["en"] == str(AlertKind(rule.kind).label)
@@ -93,6 +95,20 @@ def test_the_general_preset_holds_todays_flows_rules_and_names():
         ("stock_adjustments", "write_off"), ("stock_adjustments", "gain"), ("stock_adjustments", "stock_count"),
         ("purchase_order_threshold", "purchase_order")]
     assert general.flow_groups["purchase_order_threshold"].parameters == {"threshold": "10000"}
+
+
+def test_the_general_preset_brings_the_three_kpi_thresholds_switched_off():
+    shop = Shop()
+    install_preset(preset_format.load("general"), by=shop.admin, language="zh-hans")
+    kpi = AlertRule.objects.filter(company=shop.company, kind="kpi_threshold").order_by("pk")
+    assert [(r.name, r.is_active, r.params["kpi"], r.params["by"], r.params["role"]) for r in kpi] == [
+        ("单品周销售额连续两周下降超过 30%", False, "revenue", "item", "purchaser"),
+        ("分类本月毛利率低于 15%", False, "gross_margin", "category", "manager"),
+        ("供应商到货准时率低于 90%", False, "on_time_rate", "supplier", "purchaser")]
+    weekly = kpi[0].params
+    assert (weekly["period"], weekly["which"], weekly["compare"], weekly["threshold"], weekly["running"]) == (
+        "week", "last", "previous", -30, 2)
+    assert (kpi[1].params["threshold"], kpi[2].params["threshold"]) == (15, 90)
 
 
 def test_industry_presets_differ_from_general_only_where_the_industry_does():
@@ -171,7 +187,7 @@ def test_an_exported_company_installs_into_a_fresh_company_as_the_same_setup():
     exported = export_company(a.company, by=a.admin)
     text = preset_format.dumps(exported)
     result = install_preset(preset_format.loads(text.encode()), by=b.admin)
-    assert result.changed and len(result.flows) == 5 and len(result.rules) == 12
+    assert result.changed and len(result.flows) == 5 and len(result.rules) == 16
 
     again = export_company(b.company, by=b.admin)
     for key in ("name", "title", "description"):

@@ -128,6 +128,24 @@ def test_a_return_comes_back_at_the_corrected_cost_of_what_it_returns(shop):
     assert_ledger_consistent()
 
 
+def test_returns_of_a_many_line_delivery_follow_its_corrected_cost(shop):
+    # many lines in few documents: re-costing asks the documents app about the documents, not each line
+    day1, day2, day3, day4 = (days_ago(shop, n) for n in (6, 5, 4, 3))
+    receive_on(shop, day1, shop.flour, 10, 100)
+    sale = shop.post("sales_delivery", [line(shop.flour, 1), line(shop.flour, 2), line(shop.flour, 2)],
+                     partner=shop.customer, business_on=day3)
+    sold = list(sale.lines.order_by("pk"))
+    back = shop.post("sales_return", [line(shop.flour, 1, source_line=sold[0].pk),
+                                      line(shop.flour, 1, source_line=sold[2].pk)],
+                     partner=shop.customer, source=sale, business_on=day4)
+    assert [ln.cost_amount for ln in back.lines.order_by("pk")] == [D("100.00"), D("100.00")]
+    receive_on(shop, day2, shop.flour, 10, 130)  # the day-3 average is now 115
+    assert [ln.cost_amount for ln in sale.lines.order_by("pk")] == [D("115.00"), D("230.00"), D("230.00")]
+    assert [ln.cost_amount for ln in back.lines.order_by("pk")] == [D("115.00"), D("115.00")]
+    assert valuation(shop.flour, shop.main) == (D("17"), D("1955.00"))
+    assert_ledger_consistent()
+
+
 def test_a_void_after_a_re_cost_reverses_the_corrected_value_exactly(shop):
     day1, day2, day3 = days_ago(shop, 5), days_ago(shop, 4), days_ago(shop, 3)
     receive_on(shop, day1, shop.flour, 10, 100)

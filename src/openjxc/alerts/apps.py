@@ -9,13 +9,13 @@ class AlertsConfig(AppConfig):
         # postings and voids schedule the alert evaluation of the items they touched (documents/hooks.py);
         # importing rule_tasks also registers its periodic tasks with huey
         from openjxc.alerts import messages, notify, rule_tasks, rules
-        from openjxc.alerts.rules import approvals, channels, counts, sales, stock, terminals
+        from openjxc.alerts.rules import approvals, channels, costs, counts, sales, stock, terminals
         from openjxc.alerts.selectors import alerts_for
         from openjxc.core import notices
         from openjxc.workflow import selectors as workflow
 
         rule_tasks.register_hooks()
-        for module in (stock, sales, counts, approvals, channels, terminals):
+        for module in (stock, costs, sales, counts, approvals, channels, terminals):
             for kind, evaluator in module.EVALUATORS.items():
                 rules.register(kind, evaluator)
         messages.register()  # what its notifications say, in each reader's language

@@ -53,6 +53,8 @@ TITLES = {
     AlertKind.APPROVAL_OVERDUE: _("Document %(number)s is overdue for approval at step %(step)s (%(hours)s h)"),
     AlertKind.TERMINAL: _("Terminal %(terminal)s: %(problem)s"),
     AlertKind.CHANNEL_FAILING: _("Notification channel %(channel)s is failing: %(error)s"),
+    AlertKind.ZERO_COST: _("Costed at zero: %(item)s in %(warehouse)s — %(quantity)s issued without any cost by "
+                           "%(documents)s; give the item a standard cost or purchase price"),
 }
 
 DEFAULT_ROLES = {
@@ -67,11 +69,16 @@ DEFAULT_ROLES = {
     AlertKind.APPROVAL_OVERDUE: [Role.MANAGER],
     AlertKind.TERMINAL: [Role.ADMIN, Role.MANAGER],
     AlertKind.CHANNEL_FAILING: [Role.ADMIN],
+    AlertKind.ZERO_COST: [Role.MANAGER, Role.FINANCE],
+    AlertKind.KPI_THRESHOLD: [Role.MANAGER],
 }
 
 
 def render_title(kind: str, data: dict) -> str:
     """The alert's one-line description in the active language."""
+    spec = rules.SPECS.get(kind)
+    if spec is not None:
+        return spec.title(data)
     text = str(TITLES.get(kind, kind))
     try:
         return text % {k: v for k, v in data.items()}
@@ -82,7 +89,10 @@ def render_title(kind: str, data: dict) -> str:
 # --- rules -------------------------------------------------------------------------------------------------
 
 
-def _check_params(kind: str, params: dict) -> dict:
+def _check_params(kind: str, params: dict, company_id: int) -> dict:
+    spec = rules.SPECS.get(kind)
+    if spec is not None:  # a kind a higher layer registered, with parameters of its own (not only numbers)
+        return spec.check(company_id, params)
     defaults = rules.DEFAULT_PARAMS.get(kind, {})
     unknown = set(params) - set(defaults)
     if unknown:
@@ -139,7 +149,12 @@ def save_rule(*, by, rule: AlertRule | None = None, kind: str | None = None, nam
     if is_active is not None:
         rule.is_active = is_active
     if params is not None or rule.pk is None:
-        rule.params = _check_params(rule.kind, params or {})
+        given = params or {}
+        if rule.pk is not None and rule.kind in rules.SPECS:
+            given = {**(rule.params or {}), **given}  # a change names what changes (the KPI stays the KPI)
+        rule.params = _check_params(rule.kind, given, company_id)
+        if rule.pk is None and recipient_roles is None and rule.params.get("role") in Role.values:
+            rule.recipient_roles = [rule.params["role"]]  # a rule with a responsible role tells that role
     if recipient_roles is not None:
         bad = [r for r in recipient_roles if r not in Role.values]
         if bad:
@@ -185,12 +200,13 @@ def save_rule(*, by, rule: AlertRule | None = None, kind: str | None = None, nam
 
 
 def install_default_rules(company) -> list[AlertRule]:
-    """One company-wide rule per kind with its default parameters and recipients (skips kinds already set up)."""
+    """One company-wide rule per kind with its default parameters and recipients (skips kinds already set up, and
+    kinds made rule by rule, such as KPI thresholds)."""
     company_id = getattr(company, "pk", company)
     have = set(AlertRule.objects.filter(company_id=company_id).values_list("kind", flat=True))
     made = []
     for kind in AlertKind.values:
-        if kind in have:
+        if kind in have or kind in rules.SPECS:
             continue
         made.append(AlertRule.objects.create(company_id=company_id, kind=kind, name=str(AlertKind(kind).label),
                                              params=dict(rules.DEFAULT_PARAMS.get(kind, {})),

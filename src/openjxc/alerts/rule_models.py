@@ -28,6 +28,8 @@ class AlertKind(models.TextChoices):
     APPROVAL_OVERDUE = "approval_overdue", _("Approval overdue")
     TERMINAL = "terminal", _("Terminal silent or refusing operations")
     CHANNEL_FAILING = "channel_failing", _("Notification channel failing")
+    ZERO_COST = "zero_cost", _("Item costed at zero")
+    KPI_THRESHOLD = "kpi_threshold", _("KPI threshold")
 
 
 class AlertRule(models.Model):
@@ -87,8 +89,8 @@ OPEN_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 
 # most urgent first: what stops selling or is already wrong, then what will go wrong, then what is slow
 SEVERITY = [AlertKind.NEGATIVE_STOCK, AlertKind.EXPIRED, AlertKind.LOW_STOCK, AlertKind.CHANNEL_FAILING,
-            AlertKind.TERMINAL, AlertKind.APPROVAL_OVERDUE, AlertKind.COUNT_VARIANCE, AlertKind.EXPIRING,
-            AlertKind.OVER_MAX, AlertKind.SLOW_MOVER, AlertKind.DEAD_STOCK]
+            AlertKind.ZERO_COST, AlertKind.TERMINAL, AlertKind.APPROVAL_OVERDUE, AlertKind.COUNT_VARIANCE,
+            AlertKind.KPI_THRESHOLD, AlertKind.EXPIRING, AlertKind.OVER_MAX, AlertKind.SLOW_MOVER, AlertKind.DEAD_STOCK]
 
 
 def by_severity():

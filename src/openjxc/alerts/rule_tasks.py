@@ -29,6 +29,7 @@ from .rule_models import AlertCursor, AlertKind
 TOPIC_KINDS: dict[str, set[str]] = {
     "document.post": set(rules.STOCK_KINDS),
     "document.void": set(rules.STOCK_KINDS),
+    "item.updated": {AlertKind.ZERO_COST},  # a standard cost or purchase price given clears it
     "channel.": {AlertKind.CHANNEL_FAILING},
     "terminal.": {AlertKind.TERMINAL},
     "count.": {AlertKind.COUNT_VARIANCE},

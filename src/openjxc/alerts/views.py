@@ -167,6 +167,13 @@ class RuleForm(forms.Form):
         if not self.fields["channels"].choices:
             self.fields["channels"].help_text = _(
                 "No channel is set up yet (Settings → Notification channels): alerts go to the in-app inbox only.")
+        spec = rules.SPECS.get(kind)
+        if spec is not None:  # a kind registered by a higher layer brings its own fields (KPI thresholds)
+            own = spec.form_fields(user.company_id)
+            for key, field in own.items():
+                self.fields[f"param_{key}"] = field
+            self.param_keys = list(own)
+            return
         for key in rules.DEFAULT_PARAMS.get(kind, {}):
             label = PARAM_LABELS.get((kind, key)) or PARAM_LABELS.get(key, key)
             self.fields[f"param_{key}"] = forms.DecimalField(label=label, min_value=0,
@@ -179,7 +186,8 @@ def _rule_form(request, rule: AlertRule | None, kind: str):
     if not permissions.allowed(user, "alerts.manage"):
         raise Http404(_("You are not allowed to do this: %(action)s.") % {"action": _("manage alert rules")})
     initial = {"cooldown_hours": 24, "is_active": True, "name": str(AlertKind(kind).label)}
-    params = dict(rules.DEFAULT_PARAMS.get(kind, {}))
+    spec = rules.SPECS.get(kind)
+    params = dict(spec.defaults if spec is not None else rules.DEFAULT_PARAMS.get(kind, {}))
     if rule is not None:
         initial = {"name": rule.name, "is_active": rule.is_active, "warehouse": rule.warehouse_id,
                    "category": rule.category_id, "recipient_roles": rule.recipient_roles,
@@ -200,7 +208,8 @@ def _rule_form(request, rule: AlertRule | None, kind: str):
             recipients=d["recipients"], channels=d["channels"], cooldown_hours=d["cooldown_hours"]),
         template="alerts/rule_form.html",
         context={"rule": rule, "kind_label": AlertKind(kind).label, "kind": kind,
-                 "param_fields": [form[f"param_{k}"] for k in form.param_keys]},
+                 "param_fields": [form[f"param_{k}"] for k in form.param_keys],
+                 "param_help": spec.form_help() if spec is not None else ""},
         saved=lambda saved: (_("Alert rule %(name)s was saved.") % {"name": saved.name}, "web:alert_rules"),
     )
 

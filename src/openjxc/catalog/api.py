@@ -259,8 +259,10 @@ class ItemDetail(ItemOut):
 
 
 class ItemFilters(Search):
-    q: Annotated[search_text(), FilterLookup(["code__icontains", "name__icontains", "barcodes__code"])] = Field(
-        None, description="substring of the code or name, or a barcode")
+    q: Annotated[search_text(), FilterLookup(["code__icontains", "name__icontains", "barcodes__code",
+                                              "search_key__icontains"])] = Field(
+        None, description="substring of the code, the name or its pinyin (full or initials: kekoukele, kkkl), "
+                          "or a barcode")
     category: Id | None = Field(None, description="this category and its subcategories")
     active: Annotated[bool | None, FilterLookup("is_active")] = None
     tracking: Tracking | None = None

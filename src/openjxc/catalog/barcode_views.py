@@ -4,16 +4,12 @@ removed through the catalog services; linked from the item's edit page."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
-from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from openjxc.catalog import services as catalog
+from openjxc.catalog.item_parts import ItemPart, item_part_page
 from openjxc.catalog.models import Item, ItemUnit, Unit
-from openjxc.core import permissions
-from openjxc.core.errors import DomainError
-from openjxc.web.form_pages import require_masterdata_edit, show_error
 from openjxc.web.pages import company_object, company_page
 
 
@@ -29,32 +25,25 @@ class BarcodeForm(forms.Form):
             (iu.unit_id, f"{iu.unit.name} (×{iu.factor.normalize():f})") for iu in packs]
 
 
+def _add(item: Item, user, data: dict) -> str:
+    unit = company_object(Unit, user, data["unit"])
+    code = data["code"].strip()
+    # the base unit is stored as "no unit": a scan of it counts one base unit
+    catalog.add_barcode(item, by=user, code=code, unit=None if unit.pk == item.base_unit_id else unit)
+    return _("Barcode %(code)s was added.") % {"code": code}
+
+
+def _remove(item: Item, user, code: str) -> str:
+    catalog.remove_barcode(item, by=user, code=code)
+    return _("Barcode %(code)s was removed.") % {"code": code}
+
+
+BARCODES = ItemPart(
+    url_name="web:item_barcodes", template="catalog/item_barcodes.html", form=BarcodeForm,
+    rows=lambda item: item.barcodes.select_related("unit").order_by("code"), add=_add, remove=_remove,
+)
+
+
 @company_page
 def item_barcodes(request, pk: int):
-    user = request.user
-    item = company_object(Item, user, pk)
-    can_edit = permissions.allowed(user, "masterdata.edit")
-    removing = request.method == "POST" and "remove" in request.POST
-    form = BarcodeForm(request.POST if request.method == "POST" and not removing else None, item=item)
-    error = ""
-    if request.method == "POST":
-        require_masterdata_edit(user)
-        try:
-            if removing:
-                code = request.POST.get("remove", "")
-                catalog.remove_barcode(item, by=user, code=code)
-                messages.success(request, _("Barcode %(code)s was removed.") % {"code": code})
-                return redirect("web:item_barcodes", pk=item.pk)
-            if form.is_valid():
-                unit = company_object(Unit, user, form.cleaned_data["unit"])
-                code = form.cleaned_data["code"].strip()
-                # the base unit is stored as "no unit": a scan of it counts one base unit
-                catalog.add_barcode(item, by=user, code=code, unit=None if unit.pk == item.base_unit_id else unit)
-                messages.success(request, _("Barcode %(code)s was added.") % {"code": code})
-                return redirect("web:item_barcodes", pk=item.pk)
-        except DomainError as err:
-            error = show_error(form, err)
-    rows = item.barcodes.select_related("unit").order_by("code")
-    return render(request, "catalog/item_barcodes.html", {
-        "item": item, "rows": rows, "form": form, "error": error, "can_edit": can_edit,
-    })
+    return item_part_page(request, pk, BARCODES)

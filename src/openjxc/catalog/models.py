@@ -71,6 +71,8 @@ class Item(models.Model):
     tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4, default=Decimal("0.13"))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # the name's full pinyin and initials (可口可乐 → "kekoukele kkkl"): catalog/search_keys.py, set on every save
+    search_key = models.CharField(max_length=1000, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("item")

@@ -9,6 +9,7 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.catalog.models import Barcode, Category, Item, ItemUnit, ItemWarehouse, Unit
+from openjxc.catalog.search_keys import search_key
 from openjxc.core import permissions
 from openjxc.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from openjxc.core.events import record_audit, record_event
@@ -104,6 +105,7 @@ def create_item(*, by, code: str, name: str, base_unit: Unit, barcodes: list[str
     apply_changes(item, fields, ITEM_FIELDS)
     if item.tax_rate is not None and not (Decimal(0) <= Decimal(item.tax_rate) <= Decimal(1)):
         raise ValidationFailed(field="tax_rate", reason=_("must be between 0 and 1 (e.g. 0.13)"))
+    item.search_key = search_key(item.name)
     save_master(item, by=by, fields=ITEM_FIELDS, action="create", topic="item.created")
     for code_ in barcodes:
         add_barcode(item, by=by, code=code_)
@@ -115,6 +117,7 @@ def create_item(*, by, code: str, name: str, base_unit: Unit, barcodes: list[str
 def update_item(item: Item, *, by, **changes) -> Item:
     before = snapshot(item, ITEM_FIELDS)
     apply_changes(item, changes, ITEM_FIELDS)
+    item.search_key = search_key(item.name)
     return save_master(item, by=by, fields=ITEM_FIELDS, action="update", topic="item.updated", before=before)
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from openjxc.catalog import services as catalog
 from openjxc.catalog.category_field import CategoryField
 from openjxc.catalog.exports import ITEMS_EXPORT
+from openjxc.catalog.item_parts import ItemPart, item_part_page
 from openjxc.catalog.models import (
     Barcode,
     Category,
@@ -261,34 +262,29 @@ class ItemUnitForm(forms.Form):
         self.fields["unit"].choices = [(u.pk, f"{u.code} {u.name}") for u in qs]
 
 
+def _add_unit(item: Item, user, data: dict) -> str:
+    unit = company_object(Unit, user, data["unit"])
+    catalog.add_item_unit(item, by=user, unit=unit, factor=data["factor"])
+    return _("1 %(unit)s = %(factor)s %(base)s was saved.") % {
+        "unit": unit.name, "factor": plain(data["factor"]), "base": item.base_unit.name}
+
+
+def _remove_unit(item: Item, user, value: str) -> str:
+    unit = company_object(Unit, user, value or 0)
+    catalog.remove_item_unit(item, by=user, unit=unit)
+    return _("Unit %(code)s was removed from the item.") % {"code": unit.code}
+
+
+ITEM_UNITS = ItemPart(
+    url_name="web:item_units", template="catalog/item_units.html", form=ItemUnitForm,
+    rows=lambda item: ItemUnit.objects.filter(item=item).select_related("unit").order_by("unit__code"),
+    add=_add_unit, remove=_remove_unit,
+)
+
+
 @company_page
 def item_units(request, pk: int):
-    user = request.user
-    item = company_object(Item, user, pk)
-    can_edit = permissions.allowed(user, "masterdata.edit")
-    removing = request.method == "POST" and "remove" in request.POST
-    form = ItemUnitForm(request.POST if request.method == "POST" and not removing else None, item=item)
-    error = ""
-    if request.method == "POST":
-        _require_edit(user)
-        try:
-            if removing:
-                unit = company_object(Unit, user, request.POST.get("remove") or 0)
-                catalog.remove_item_unit(item, by=user, unit=unit)
-                messages.success(request, _("Unit %(code)s was removed from the item.") % {"code": unit.code})
-                return redirect("web:item_units", pk=item.pk)
-            if form.is_valid():
-                unit = company_object(Unit, user, form.cleaned_data["unit"])
-                catalog.add_item_unit(item, by=user, unit=unit, factor=form.cleaned_data["factor"])
-                messages.success(request, _("1 %(unit)s = %(factor)s %(base)s was saved.") % {
-                    "unit": unit.name, "factor": plain(form.cleaned_data["factor"]), "base": item.base_unit.name})
-                return redirect("web:item_units", pk=item.pk)
-        except DomainError as err:
-            error = show_error(form, err)
-    rows = ItemUnit.objects.filter(item=item).select_related("unit").order_by("unit__code")
-    return render(request, "catalog/item_units.html", {
-        "item": item, "rows": rows, "form": form, "error": error, "can_edit": can_edit,
-    })
+    return item_part_page(request, pk, ITEM_UNITS)
 
 
 # ---------------------------------------------------------------- categories (a tree, with path)

@@ -130,6 +130,7 @@ def _register_routers():
     api.add_router("/reports", "openjxc.reports.api.router")
     api.add_router("/reports", "openjxc.reports.api_analysis.router")
     api.add_router("/reports", "openjxc.reports.api_cockpit.router")
+    api.add_router("/reports", "openjxc.reports.api_periods.router")
     api.add_router("/notifications", "openjxc.alerts.api.notifications.router")
     api.add_router("/channels", "openjxc.alerts.api.channels.router")
 

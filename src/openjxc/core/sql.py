@@ -268,6 +268,33 @@ def update_rows(model, fields: Sequence[str], rows: Sequence[Sequence]) -> None:
         cur.executemany(sql, [[*prepared[i * width:(i + 1) * width], ids[i]] for i in range(len(ids))])
 
 
+def add_to_rows(model, field: str, rows: Sequence[Sequence]) -> None:
+    """`UPDATE table SET f = COALESCE(f, 0) + … WHERE pk = …` for many rows, each given as (amount, pk): an
+    increment in the statement, so nothing is read first (PostgreSQL: one statement over unnested arrays)."""
+    if not rows:
+        return
+    pk = model._meta.pk
+    table, columns, _attnames, _preps, _decs, types = _shape(model, (field,))
+    prepared = _prepare(model, (field,), [r[:-1] for r in rows])
+    ids = [r[-1] for r in rows]
+    q = connection.ops.quote_name
+    col = columns[0]
+    key = ("add_to_rows", connection.vendor, model, field)
+    sql = _sql_cache.get(key)
+    if connection.vendor == "postgresql":
+        if sql is None:
+            sql = _sql_cache[key] = (
+                f"UPDATE {table} AS t SET {col} = COALESCE(t.{col}, 0) + v.c0 FROM unnest(%s::{types[0]}[], "
+                f"%s::{pk.db_type(connection).split('(')[0]}[]) AS v(c0, pk) WHERE t.{q(pk.column)} = v.pk")
+        with connection.cursor() as cur:
+            cur.execute(sql, [prepared, ids])
+        return
+    if sql is None:
+        sql = _sql_cache[key] = f"UPDATE {table} SET {col} = COALESCE({col}, 0) + %s WHERE {q(pk.column)} = %s"
+    with connection.cursor() as cur:
+        cur.executemany(sql, [[prepared[i], ids[i]] for i in range(len(ids))])
+
+
 def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", limit: int | None = None) -> list:
     """Model instances from `SELECT <every concrete column> FROM table WHERE <where>`, each value passed through
     the converters the ORM would apply; no query compiler."""

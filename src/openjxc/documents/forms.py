@@ -79,9 +79,13 @@ class DocumentHeaderForm(forms.Form):
             (w.pk, w.name) for w in everywhere.exclude(kind=WarehouseKind.TRANSIT).order_by("code")
         ]
         partners = list(Partner.objects.filter(company_id=user.company_id, is_active=True).order_by("code"))
+        # each partner once: one that is both supplier and customer has its own group (grouping by the roles
+        # it plays listed it under both, and the select showed it twice)
         self.fields["partner"].choices = [("", "—")] + [
-            (group, [(p.pk, f"{p.code} {p.name}") for p in partners if p.plays(role)])
-            for group, role in ((_("Customers"), PartnerKind.CUSTOMER), (_("Suppliers"), PartnerKind.SUPPLIER))
+            (group, [(p.pk, f"{p.code} {p.name}") for p in partners if p.kind == kind])
+            for group, kind in ((_("Customers"), PartnerKind.CUSTOMER), (_("Suppliers"), PartnerKind.SUPPLIER),
+                                (_("Suppliers and customers"), PartnerKind.BOTH))
+            if any(p.kind == kind for p in partners)
         ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from openjxc.core.sql import update_rows
+from openjxc.core.sql import add_to_rows
 from openjxc.documents.kinds import KINDS
 from openjxc.documents.models import VALUED_AT_COST, Document, DocumentLine
 from openjxc.stock import recost
@@ -20,21 +20,22 @@ from openjxc.stock.models import StockMove
 FOLLOWING_KINDS = sorted(k.code for k in KINDS.values() if k.source_required)
 
 
-def sources(line_ids: set[int]) -> dict[int, int]:
-    """{line: its source line} for the given lines that follow their source's cost."""
-    return dict(
-        DocumentLine.objects.filter(pk__in=line_ids, source_line__isnull=False, document__kind__in=FOLLOWING_KINDS)
-        .values_list("pk", "source_line_id")
-    )
+def sources(line_ids: set[int], documents: set[int] | None = None) -> dict[int, int]:
+    """{line: its source line} for the given lines that follow their source's cost (`documents`: theirs)."""
+    lines = DocumentLine.objects.filter(source_line__isnull=False, document__kind__in=FOLLOWING_KINDS)
+    lines = lines.filter(document_id__in=documents) if documents else lines.filter(pk__in=line_ids)
+    return {pk: source for pk, source in lines.values_list("pk", "source_line_id") if pk in line_ids}
 
 
-def followers(source_line_ids: set[int]) -> dict[int, list[int]]:
-    """{source line: [lines following its cost]} for the given source lines."""
+def followers(source_line_ids: set[int], documents: set[int] | None = None) -> dict[int, list[int]]:
+    """{source line: [lines following its cost]} for the given source lines (`documents`: theirs)."""
+    lines = DocumentLine.objects.filter(document__kind__in=FOLLOWING_KINDS)
+    lines = (lines.filter(source_line__document_id__in=documents) if documents
+             else lines.filter(source_line_id__in=source_line_ids))
     out: dict[int, list[int]] = {}
-    for pk, source in (DocumentLine.objects.filter(source_line_id__in=source_line_ids,
-                                                   document__kind__in=FOLLOWING_KINDS)
-                       .values_list("pk", "source_line_id").order_by("pk")):
-        out.setdefault(source, []).append(pk)
+    for pk, source in lines.values_list("pk", "source_line_id").order_by("pk"):
+        if source in source_line_ids:
+            out.setdefault(source, []).append(pk)
     return out
 
 
@@ -80,16 +81,15 @@ def add_line_costs(changes: list[tuple[int, int | None, Decimal]]) -> None:
         doc, item, line_lot = lines[line]
         target = line if line_lot == lot else parts.get((doc, item, lot), line)
         delta[target] = delta.get(target, Decimal(0)) + change
-    current = DocumentLine.objects.filter(pk__in=delta).values_list("pk", "cost_amount")
-    update_rows(DocumentLine, ("cost_amount",), [((amount or 0) + delta[pk], pk) for pk, amount in current])
+    add_to_rows(DocumentLine, "cost_amount", [(change, pk) for pk, change in sorted(delta.items())])
     # a stock document's amount at cost is the value of its moves: it follows them (documents/valuation.py)
     by_doc: dict[int, Decimal] = {}
     for line, change in delta.items():
         owner = lines[line][0] if line in lines else None
         if owner is not None:
             by_doc[owner] = by_doc.get(owner, Decimal(0)) + change
-    docs = Document.objects.filter(pk__in=by_doc, kind__in=VALUED_AT_COST).values_list("pk", "cost_total")
-    update_rows(Document, ("cost_total",), [((total or 0) + by_doc[pk], pk) for pk, total in docs])
+    docs = Document.objects.filter(pk__in=by_doc, kind__in=VALUED_AT_COST).values_list("pk", flat=True)
+    add_to_rows(Document, "cost_total", [(by_doc[pk], pk) for pk in sorted(docs)])
 
 
 def register() -> None:

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from openjxc.catalog.models import Item, ItemUnit
+from openjxc.catalog.models import Item, ItemUnit, Tracking
 from openjxc.catalog.services import lookup_barcode
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.documents.models import Document
@@ -66,6 +66,7 @@ def label_rows(company_id: int, rows: list[dict]) -> list[dict]:
     for n, (item, unit) in found.items():
         row = rows[n]
         row["units"] = choices[item.pk]
+        row["tracked"] = item.tracking != Tracking.NONE  # lot and expiry fields only for lot-tracked items
         row.setdefault("base_unit", item.base_unit.name)
         if not row.get("unit"):  # a pack's barcode books the pack's unit; a code, the base unit
             row["unit"] = str(getattr(unit, "pk", None) or item.base_unit_id)

@@ -50,7 +50,7 @@ def respond(request, slug: str, title: str, a: Ask, *, cards=(), tables=(), char
         return download(tables_workbook(title, tables, cards, period), filename(slug))
     return render(request, template or "reports/analysis.html", {
         "slug": slug, "title": title, "form": a.form, "cards": cards, "tables": tables, "charts": charts,
-        "note": note, "period": period, **more})
+        "note": note, "period": period, "narrowed": a.narrowed, **more})
 
 
 def refused(request, slug: str, title: str, a: Ask, err: DomainError):

@@ -12,13 +12,14 @@ class ReportsConfig(AppConfig):
 
         from openjxc.core import ledger_checks, permissions
         from openjxc.documents import hooks
-        from openjxc.reports import pivot_views, tasks
+        from openjxc.reports import kpi_rules, pivot_views, tasks
         from openjxc.reports.access import may_read, may_read_balances
         from openjxc.reports.facts.check import registered_check
         from openjxc.web.jobs import BuiltExport, register_built_export
         from openjxc.web.layout import NavEntry, register_nav
 
         ledger_checks.register("facts", registered_check)
+        kpi_rules.register()  # KPI thresholds: an alert kind of the alerts engine, its alerts in the 待办
         hooks.register(on_post=tasks.soon, on_void=tasks.soon)
         register_built_export("pivot", BuiltExport(pivot_views.export_job))
         register_nav(
@@ -30,6 +31,8 @@ class ReportsConfig(AppConfig):
             NavEntry("web:report_sell_through", _("Sell-through"), "◔", may_read, "reports", 130),
             NavEntry("web:report_purchasing", _("Purchasing analysis"), "⇲", may_read, "reports", 140),
             NavEntry("web:report_receivables", _("Receivables and payables"), "¥", may_read_balances, "reports", 150),
+            NavEntry("web:report_weekly", _("Weekly report"), "▥", may_read, "reports", 92),
+            NavEntry("web:report_monthly", _("Monthly report"), "▦", may_read, "reports", 94),
             NavEntry("web:report_pivot", _("Pivot"), "▦", may_read, "reports", 160),
             NavEntry("web:cycle_times", _("Cycle times"), "◷", lambda u: permissions.allowed(u, "reports.view"),
                      "reports", 200),

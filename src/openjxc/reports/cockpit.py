@@ -242,17 +242,22 @@ def active_skus(company, p: Periods, base: Query) -> Tile:
 
 SEVERITY_LEVELS = (
     ("critical", gettext_lazy("Critical"), (AlertKind.NEGATIVE_STOCK, AlertKind.EXPIRED, AlertKind.CHANNEL_FAILING)),
-    ("warning", gettext_lazy("Warning"), (AlertKind.LOW_STOCK, AlertKind.TERMINAL, AlertKind.APPROVAL_OVERDUE,
-                                          AlertKind.COUNT_VARIANCE, AlertKind.EXPIRING)),
+    ("warning", gettext_lazy("Warning"), (AlertKind.LOW_STOCK, AlertKind.ZERO_COST, AlertKind.TERMINAL,
+                                          AlertKind.APPROVAL_OVERDUE, AlertKind.COUNT_VARIANCE, AlertKind.EXPIRING)),
     ("notice", gettext_lazy("Notice"), (AlertKind.OVER_MAX, AlertKind.SLOW_MOVER, AlertKind.DEAD_STOCK)),
 )
 
 
 def alert_counts(user) -> dict[str, int]:
     """Open alerts the user may see, counted by severity level."""
-    per_kind = dict(visible_alerts(user).filter(status__in=OPEN_STATUSES).order_by()
-                    .values_list("kind").annotate(n=Count("id")))
-    return {key: sum(per_kind.get(str(k), 0) for k in kinds) for key, _label, kinds in SEVERITY_LEVELS}
+    open_alerts = visible_alerts(user).filter(status__in=OPEN_STATUSES).order_by()
+    per_kind = dict(open_alerts.values_list("kind").annotate(n=Count("id")))
+    counts = {key: sum(per_kind.get(str(k), 0) for k in kinds) for key, _label, kinds in SEVERITY_LEVELS}
+    if per_kind.get(AlertKind.KPI_THRESHOLD):  # a KPI threshold's severity is its rule's (reports/kpi_rules.py)
+        for data in open_alerts.filter(kind=AlertKind.KPI_THRESHOLD).values_list("data", flat=True):
+            level = (data or {}).get("severity")
+            counts[level if level in counts else "warning"] += 1
+    return counts
 
 
 def alerts(company, p: Periods, base: Query, user=None) -> Tile:

@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from openjxc.core.display import EXCEL_MONEY
 from openjxc.web.excel import FORMULA_START, XLSX_TYPE
 
-FORMATS = {"money": EXCEL_MONEY, "price": "#,##0.00##", "percent": '0.00"%"', "days": "#,##0.0",
+FORMATS = {"money": EXCEL_MONEY, "price": "#,##0.00##", "percent": '0.00"%"', "days": "#,##0.0", "hours": "#,##0.0",
            "times": "0.00", "qty": "#,##0.####", "count": "#,##0"}
 HEAD = Font(bold=True)
 HEAD_FILL = PatternFill("solid", fgColor="E8EEF9")

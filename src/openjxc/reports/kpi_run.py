@@ -15,6 +15,7 @@ from openjxc.stock.models import Warehouse, WarehouseKind
 
 FUNCTIONS = {
     "gross_profit": kpis.gross_profit,
+    "revenue": kpis.revenue,
     "gross_margin": kpis.gross_margin,
     "markup": kpis.markup,
     "sell_through_breadth": kpis.sell_through_breadth,

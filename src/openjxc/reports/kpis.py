@@ -119,6 +119,10 @@ def gross_profit(company, q, by=None):
     return _measure_kpi(company, q, by, "gross_profit", "gross_profit", ("revenue", "cogs"))
 
 
+def revenue(company, q, by=None):
+    return _measure_kpi(company, q, by, "revenue", "revenue", ("gross_sales", "returns"))
+
+
 def gross_margin(company, q, by=None):
     return _measure_kpi(company, q, by, "gross_margin", "margin", ("gross_profit", "revenue"))
 

@@ -68,8 +68,9 @@ def on_time_rate(company, q, by=None, *, grace_days: int = 0, tolerance="0.02"):
 
 
 def receivables(company, q, by=None):
-    """应收余额 at the end of the period, what of it is overdue, and the open documents by ageing bucket (the
-    finance aging's: 0–30 days past due including not yet due, 31–60, 61–90, over 90)."""
+    """应收余额 at the end of the period, what of it is overdue, and what is owed by ageing bucket (the finance
+    aging's: 0–30 days past due including not yet due, 31–60, 61–90, over 90). A customer's unapplied credits
+    (receipts or returns not yet allocated) settle its oldest documents first, so overdue ≤ balance."""
     conds = ["company_id = %s", "book = %s", "day <= %s"]
     params: list = [company.pk, int(Book.RECEIVABLE), p(q.end)]
     if q.filters.get("customer"):
@@ -81,18 +82,29 @@ def receivables(company, q, by=None):
                     f"FROM reports_partnerday WHERE {' AND '.join(conds)} GROUP BY partner_id, due_on", params)
         rows = cur.fetchall()
     region = dict(Partner.objects.filter(company_id=company.pk).values_list("id", "region_id")) if by == "region" else {}
-    groups: dict = defaultdict(lambda: {"balance": 0, "open": 0, "overdue": 0, "buckets": dict.fromkeys(BUCKETS, 0)})
+    partners: dict = defaultdict(lambda: [0, []])  # partner → [balance, [(due_on, open_debit)]]
     for partner, due_on, balance, open_debit in rows:
-        due_on = as_date(due_on)
+        partners[partner][0] += int(balance)
+        if open_debit:
+            partners[partner][1].append((as_date(due_on), int(open_debit)))
+    groups: dict = defaultdict(lambda: {"balance": 0, "open": 0, "overdue": 0, "buckets": dict.fromkeys(BUCKETS, 0)})
+    for partner, (balance, items) in partners.items():
         key = partner if by == "customer" else region.get(partner) if by == "region" else None
+        # money received (or returned) but not yet applied to a document pays the oldest documents first, so the
+        # overdue part and the buckets never exceed what the customer owes
+        unapplied = max(0, sum(v for _, v in items) - balance)
         for g in {key, None}:
-            acc = groups[g]
-            acc["balance"] += int(balance)
-            acc["open"] += int(open_debit)
-            if open_debit:
-                acc["buckets"][bucket_of((q.end - due_on).days)] += int(open_debit)
+            groups[g]["balance"] += balance
+            groups[g]["open"] += sum(v for _, v in items)
+        for due_on, open_debit in sorted(items):
+            net = max(0, open_debit - unapplied)
+            unapplied -= open_debit - net
+            if not net:
+                continue
+            for g in {key, None}:
+                groups[g]["buckets"][bucket_of((q.end - due_on).days)] += net
                 if due_on < q.end:
-                    acc["overdue"] += int(open_debit)
+                    groups[g]["overdue"] += net
     groups.setdefault(None, {"balance": 0, "open": 0, "overdue": 0, "buckets": dict.fromkeys(BUCKETS, 0)})
     out = []
     for g, acc in sorted(groups.items(), key=lambda kv: (kv[0] is None, str(kv[0]))):

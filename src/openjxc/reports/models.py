@@ -304,3 +304,56 @@ class SavedView(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "page", "name"], name="savedview_key")]
         ordering = ["name"]
+
+
+class ReportKind(models.TextChoices):
+    WEEK = "week", _("Weekly report (Monday 08:00)")
+    MONTH = "month", _("Monthly report (1st, 08:00)")
+
+
+class ReportSubscription(models.Model):
+    """A person's standing order for the weekly or monthly report, delivered through a notification channel (an
+    email channel: to their own address; a WeCom, DingTalk or Feishu robot: to its group)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("report"), max_length=8, choices=ReportKind.choices)
+    channel = models.ForeignKey("alerts.Channel", on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("delivery"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "channel"], name="reportsubscription_key")]
+        ordering = ["kind", "id"]
+
+
+class ReportDeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RETRYING = "retrying", _("Retrying")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class ReportDelivery(models.Model):
+    """One period's report for one subscription: created once (the unique key makes the schedule idempotent),
+    claimed by one sender at a time, retried with the channels' back-off."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    subscription = models.ForeignKey(ReportSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    status = models.CharField(max_length=10, choices=ReportDeliveryStatus.choices,
+                              default=ReportDeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    response = models.TextField(blank=True)
+    steps = models.JSONField(default=list, blank=True)  # the parts already delivered (a WeCom summary, its file)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subscription", "period_start"], name="reportdelivery_key")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]

@@ -19,10 +19,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
+from openjxc.core.errors import ValidationFailed
 from openjxc.reports.access import may_read, shows_cost, warehouse_scope
 from openjxc.reports.kpi_run import compute
-from openjxc.reports.labels import OTHER
-from openjxc.reports.query import Query, Result
+from openjxc.reports.labels import OTHER, labels_for
+from openjxc.reports.query import Query, Result, Row
 from openjxc.reports.semantic import DIMENSIONS, KPIS, MEASURES, formula, label_of, parts_of
 from openjxc.stock.access import visible_warehouses
 from openjxc.stock.models import Warehouse, WarehouseKind
@@ -85,8 +86,13 @@ def kpi_card(company, name: str, q: Query, *, by=None, params=None, pick=None, l
     masked = k.cost and not q.show_cost
     value = None
     if not masked:
-        res = compute(company, name, q, by=by, params=params)
-        value = pick(res) if pick else res.total.value
+        try:
+            res = compute(company, name, q, by=by, params=params)
+        except ValidationFailed:
+            if not set(q.filters) - {"warehouse"}:
+                raise
+            res = None  # the page is narrowed to what this figure has no breakdown by (the tickets of one item)
+        value = None if res is None else pick(res) if pick else res.total.value
     return Card(key or name, str(label or k.label), value, unit or k.unit, formula(k, get_language()), masked)
 
 
@@ -222,6 +228,7 @@ class Ask:
     top: int
     bottom: bool
     form: ReportForm
+    narrowed: list[dict] = field(default_factory=list)  # the f_<dim> filters: {"param", "value", "dim", "label"}
 
 
 def require_page(user) -> None:
@@ -244,12 +251,31 @@ def ask(request, *, dims=(), default_by=None, omit=(), families=(), default_star
     filters = {}
     if data.get("warehouse"):
         filters["warehouse"] = [data["warehouse"]]
+    narrowed = _narrowed(request, user.company, dims, filters)
     q = Query(measures=[], start=start, end=end, filters=filters, warehouse_ids=warehouse_scope(user, families),
               show_cost=shows_cost(user))
     by = data.get("by") or default_by
     if by not in dims:
         by = default_by
-    return Ask(q, by, data.get("grain") or "month", data.get("top") or 20, data.get("order") == "bottom", form)
+    return Ask(q, by, data.get("grain") or "month", data.get("top") or 20, data.get("order") == "bottom", form,
+               narrowed)
+
+
+def _narrowed(request, company, dims, filters: dict) -> list[dict]:
+    """`f_<dim>=<id>` in the address (a KPI alert's link, a drill-down) narrows the page to those values of one of
+    its breakdowns (a category with its sub-categories); added to `filters`, described for the page."""
+    out = []
+    for name in dims:
+        d = DIMENSIONS[name]
+        if d.grain or d.level or name in ("warehouse", "store", "channel"):
+            continue
+        values = [int(v) for v in request.GET.getlist(f"f_{name}")[:50] if v.isdigit() and len(v) < 12]
+        if not values:
+            continue
+        filters[name] = values
+        labels = labels_for(company, [name], [Row(keys=(v,), values={}) for v in values])[0]
+        out += [{"param": f"f_{name}", "value": v, "dim": d.label, "label": labels.get(v) or v} for v in values]
+    return out
 
 
 def with_measures(q: Query, measures, dimensions=(), **more) -> Query:

@@ -229,6 +229,9 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
         formula_zh="毛利 = 销售收入(不含税) − 销售成本；销售成本 = 发往客户的出库成本 − 客户退货成本（按退回时的成本）",
         formula_en="gross profit = revenue excl. VAT − COGS; COGS = cost of moves to customers − cost of customer "
                    "returns (at the cost they came back at)"),
+    Kpi("revenue", _("Sales (revenue)"), "money", by=("warehouse", "store", "category", "customer", "salesperson",
+                                                      "item"),
+        formula_zh="销售收入 = 销售额 − 退货额（不含税）", formula_en="revenue = sales − returns, excluding VAT"),
     Kpi("gross_margin", _("Gross margin"), "percent", cost=True, by=("warehouse", "store", "category", "customer",
                                                                        "salesperson", "item"),
         formula_zh="毛利率 = 毛利 ÷ 销售收入 × 100%", formula_en="gross margin = gross profit ÷ revenue × 100%"),
@@ -279,9 +282,9 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
                    "(+ grace) reach ordered × (1 − tolerance, 2%) ÷ those lines (lines closed or voided before their "
                    "date excluded); also quantity-weighted"),
     Kpi("receivables", _("Receivables (应收余额)"), "money", by=("customer", "region"),
-        formula_zh="应收余额 = 发货 − 退货 − 收款（来自往来账，含税）；逾期 = 已过到期日未收部分，按账龄区间",
+        formula_zh="应收余额 = 发货 − 退货 − 收款（来自往来账，含税）；逾期 = 已过到期日未收部分（未核销的收款、退货先冲最早的单据，逾期不超过余额），按账龄区间",
         formula_en="receivables = deliveries − returns − receipts (partner ledger, with VAT); overdue = open past the "
-                   "due date, by ageing bucket"),
+                   "due date, unapplied receipts and returns settling the oldest documents first, by ageing bucket"),
     Kpi("dso", _("Days sales outstanding (DSO)"), "days",
         formula_zh="DSO = 期末应收余额 ÷ 期内应收发生额（含税，与应收同口径）× 期内天数",
         formula_en="DSO = receivables at the end ÷ invoiced in the period (with VAT, the receivables' basis) × days"),

@@ -10,6 +10,7 @@ from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
 from openjxc.reports.facts.consumer import consume_all
+from openjxc.reports.subscription_send import send_due
 
 logger = logging.getLogger(__name__)
 DEBOUNCE_SECONDS = 2
@@ -45,3 +46,10 @@ def _schedule() -> None:
         return
     _scheduled[0] = now
     consume_facts_now()
+
+
+@db_periodic_task(crontab(minute="*"), name="reports.send_period_reports")
+def send_period_reports():
+    """Every minute: the weekly / monthly reports that are due (Monday or the 1st, 08:00 company time), each once
+    per subscription and period; retries that are due."""
+    return send_due()

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from openjxc.reports import analysis_views, cockpit_views, dashboard, inventory_views, pivot_views, views
+from openjxc.reports import (
+    analysis_views,
+    cockpit_views,
+    dashboard,
+    inventory_views,
+    period_views,
+    pivot_views,
+    subscription_views,
+    views,
+)
 
 # under the "web" namespace (config/urls.py): {% url 'web:…' %}
 urlpatterns = [
@@ -19,5 +28,9 @@ urlpatterns = [
     path("reports/pivot/", pivot_views.pivot, name="report_pivot"),
     path("reports/pivot/save/", pivot_views.pivot_save, name="report_pivot_save"),
     path("reports/pivot/views/<int:pk>/delete/", pivot_views.pivot_delete, name="report_pivot_delete"),
+    path("reports/weekly/", period_views.weekly, name="report_weekly"),
+    path("reports/monthly/", period_views.monthly, name="report_monthly"),
+    path("reports/subscriptions/", subscription_views.subscriptions, name="report_subscriptions"),
+    path("reports/subscriptions/<int:pk>/delete/", subscription_views.delete, name="report_subscription_delete"),
     path("reports/drill/", pivot_views.drill, name="report_drill"),
 ]

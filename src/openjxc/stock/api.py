@@ -330,6 +330,50 @@ def item_ledger(request, filters: Query[LedgerFilters]):
     ]
 
 
+class CostFilters(Schema):
+    as_of: dt.date | None = Field(None, description="at the end of this business day (default: now)")
+    warehouse: Id | None = None
+
+
+class WarehouseCost(Schema):
+    warehouse: int
+    warehouse_code: str
+    warehouse_name: str
+    quantity: Decimal
+    unit_cost: Decimal | None
+    value: Decimal | None
+
+    @staticmethod
+    def resolve_unit_cost(obj, context):
+        return cost_field(obj["unit_cost"], context)
+
+    @staticmethod
+    def resolve_value(obj, context):
+        return cost_field(obj["value"], context)
+
+
+class ItemCostOut(Schema):
+    item: int
+    as_of: dt.date | None
+    quantity: Decimal
+    value: Decimal | None
+    warehouses: list[WarehouseCost]
+
+    @staticmethod
+    def resolve_value(obj, context):
+        return cost_field(obj["value"], context)
+
+
+@router.get("/items/{int:item_id}/cost", response=ItemCostOut,
+            summary="An item's unit cost and value per warehouse, now or as of a date (costs need stock.cost)")
+def item_cost(request, filters: Query[CostFilters], item_id: int = PK):
+    s = Scope(request, item=item_id, warehouse=filters.warehouse)
+    rows = selectors.item_cost(s.company_id, s.item.pk, warehouse_ids=s.warehouse_ids, as_of=filters.as_of)
+    return {"item": s.item.pk, "as_of": filters.as_of, "warehouses": rows,
+            "quantity": sum((r["quantity"] for r in rows), Decimal(0)),
+            "value": sum((r["value"] for r in rows), Decimal(0))}
+
+
 class FefoFilters(Schema):
     item: Id
     quantity: PositiveQty

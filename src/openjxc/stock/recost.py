@@ -29,7 +29,7 @@ from openjxc.core.errors import DomainError
 from openjxc.core.events import make_event
 from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, cost, money, qty
-from openjxc.core.sql import insert_objects, update_rows
+from openjxc.core.sql import insert_rows, update_rows
 from openjxc.stock.costing import CostState
 from openjxc.stock.locations import virtual_locations
 from openjxc.stock.models import STOCKED_KINDS, ItemValuation, Location, LocationKind, StockBalance, StockMove
@@ -38,6 +38,19 @@ from openjxc.stock.replay import Difference, Links, Primary, Row, decider, group
 FIELDS = ("id", "business_on", "from_location_id", "to_location_id", "lot_id", "quantity", "value", "reverses_id",
           "corrects_id", "is_adjustment", "line_id", "document_id", "item_id")
 MAX_PASSES_PER_WAREHOUSE = 20
+CORRECTION_FIELDS = ("company", "item", "lot", "from_location", "to_location", "quantity", "unit_cost", "value",
+                     "document", "line", "corrects", "is_adjustment", "business_on", "posted_at", "posted_by")
+
+
+def id_ranges(ids: list[int]) -> list[list[int]]:
+    """Ids as sorted [first, last] ranges (one range when an INSERT got consecutive ids)."""
+    out: list[list[int]] = []
+    for pk in sorted(ids):
+        if out and pk == out[-1][1] + 1:
+            out[-1][1] = pk
+        else:
+            out.append([pk, pk])
+    return out
 
 # ------------------------------------------------------------------ what the documents app plugs in
 
@@ -50,7 +63,8 @@ def register_links(*, sources: Callable[[set[int]], dict[int, int]],
                    moves: Callable[[set[int]], dict[int, list[int]]]) -> None:
     """How moves follow a source line (returns, transfer-in): `sources(line ids)` gives {line: its source
     line} for lines whose value is a share of their source line's; `followers(source line ids)` gives
-    {source line: [lines that follow it]}; `moves(line ids)` gives {line: [ids of the moves that carry
+    {source line: [lines that follow it]} (both may be given `documents=`, the documents of those lines, to
+    ask by the few documents instead of the many lines); `moves(line ids)` gives {line: [ids of the moves that carry
     its goods]} (a line split per lot after posting keeps its moves on the first part)."""
     _links.update(sources=sources, followers=followers, moves=moves)
 
@@ -62,18 +76,26 @@ def on_line_costs(listener: Callable[[list[tuple[int, int | None, Decimal]]], No
         _line_cost_listeners.append(listener)
 
 
-def _call(name: str, ids: set) -> dict:
+def _call(name: str, ids: set, documents: set | None = None) -> dict:
     ids = {i for i in ids if i is not None}
-    return _links[name](ids) if ids and name in _links else {}
+    if not ids or name not in _links:
+        return {}
+    documents = {d for d in documents or () if d is not None}
+    if documents and len(documents) < len(ids) and None not in ids:
+        # many lines of a few documents (deliveries of 500 lines): the documents are the shorter question
+        return _links[name](ids, documents=documents)
+    return _links[name](ids)
 
 
-def sources(line_ids: set[int]) -> dict[int, int]:
-    """{line: source line} for lines whose moves follow their source line's cost (the documents app says)."""
-    return _call("sources", line_ids)
+def sources(line_ids: set[int], documents: set[int | None] | None = None) -> dict[int, int]:
+    """{line: source line} for lines whose moves follow their source line's cost (the documents app says);
+    `documents`: the documents those lines belong to, when known."""
+    return _call("sources", line_ids, documents)
 
 
-def followers(line_ids: set[int]) -> dict[int, list[int]]:
-    return _call("followers", line_ids)
+def followers(line_ids: set[int], documents: set[int | None] | None = None) -> dict[int, list[int]]:
+    """{line: [lines following its cost]}; `documents`: the documents of `line_ids`, when known."""
+    return _call("followers", line_ids, documents)
 
 
 def line_moves(line_ids: set[int]) -> dict[int, list[int]]:
@@ -129,8 +151,8 @@ def touching(locations: set[int]) -> Q:
 class LineLinks:
     """Which lines follow which source lines, and which moves carry each of those lines."""
 
-    def __init__(self, line_ids: set[int]):
-        self.source_of = sources(line_ids)
+    def __init__(self, line_ids: set[int], documents: set[int | None] | None = None):
+        self.source_of = sources(line_ids, documents)
         self.followers = followers(set(self.source_of.values())) if self.source_of else {}
         lines = set(self.source_of.values()) | {ln for group_ in self.followers.values() for ln in group_}
         self.moves = line_moves(lines) if lines else {}
@@ -238,7 +260,8 @@ class Recost:
     def _links(self, primaries: list[Primary], moves: list[Row]) -> Links:
         """Own values and source links of everything the replay of `primaries` may look up."""
         known = {r.id: r for r in moves}
-        lines = LineLinks({p.row.line_id for p in primaries if p.row.line_id})
+        lines = LineLinks({p.row.line_id for p in primaries if p.row.line_id},
+                          {p.row.document_id for p in primaries if p.row.line_id})
         targets = {p.row.reverses_id for p in primaries if p.row.reverses_id} - known.keys()
         wanted = targets | (lines.move_ids() - known.keys())
         if wanted:
@@ -248,18 +271,17 @@ class Recost:
 
     def _write(self, warehouse_id: int, valuation: ItemValuation, state: CostState, differences: list[Difference],
                on: dt.date) -> None:
+        # corrections go in as plain rows (one multi-row INSERT, no model instance per row): a back-dated receipt
+        # ahead of 10,000 issues writes 10,000 of them (bench/recost.py)
         now = clock.now()
-        moves: list[StockMove] = []
+        by_id = self.by.pk if self.by is not None else None
+        rows: list[tuple] = []
         deltas: dict[tuple[int, int], Decimal] = {}
         for d in differences:
             p = d.primary
             frm, to = (p.from_id, p.to_id) if d.kind == "own" else (self.adjustment, d.location)
-            moves.append(StockMove(
-                company_id=self.company.pk, item_id=self.item_id, lot_id=p.lot_id, from_location_id=frm,
-                to_location_id=to, quantity=ZERO, unit_cost=ZERO, value=d.delta, document_id=p.document_id,
-                line_id=p.line_id, corrects_id=p.id, is_adjustment=True, business_on=p.business_on,
-                posted_at=now, posted_by=self.by,
-            ))
+            rows.append((self.company.pk, self.item_id, p.lot_id, frm, to, ZERO, ZERO, d.delta, p.document_id,
+                         p.line_id, p.id, True, p.business_on, now, by_id))
             for loc, sign in ((frm, -1), (to, 1)):
                 if loc in self.where:
                     key = (loc, p.lot_id or 0)
@@ -267,8 +289,8 @@ class Recost:
             if d.kind == "own" and p.line_id:
                 line_key = (p.line_id, p.lot_id)
                 self.line_changes[line_key] = self.line_changes.get(line_key, ZERO) + d.delta
-        insert_objects(moves, returning_pk=True)
-        self.corrections += len(moves)
+        ids = [r[0] for r in insert_rows(StockMove, CORRECTION_FIELDS, rows, returning=("id",))] if rows else []
+        self.corrections += len(rows)
         balances = []
         if deltas:
             found = StockBalance.objects.filter(item_id=self.item_id, location_id__in={k[0] for k in deltas})
@@ -280,19 +302,17 @@ class Recost:
             update_rows(StockBalance, ("value",), [(b.value, b.pk) for b in balances])
         valuation.value, valuation.last_cost = state.value, state.last_cost
         update_rows(ItemValuation, ("value", "last_cost"), [(state.value, state.last_cost, valuation.pk)])
-        if not moves and not balances:
+        if not rows and not balances:
             return
+        # the corrections by id range (as stock.changed lists a posting's moves), not one entry per correction:
+        # readers (the facts consumer) read the moves themselves
         event = make_event(
             company=self.company, topic="stock.recosted", by=self.by, obj=self.cause,
             payload={
                 "item": self.item_id, "warehouse": warehouse_id, "from": str(on),
                 "cause": getattr(self.cause, "number", None),
-                "corrections": [
-                    {"id": m.pk, "corrects": m.corrects_id, "business_on": str(m.business_on),
-                     "from": m.from_location_id, "to": m.to_location_id, "lot": m.lot_id, "value": str(m.value),
-                     "document": m.document_id, "line": m.line_id}
-                    for m in moves
-                ],
+                "moves": id_ranges(ids), "corrections": len(rows),
+                "value": str(sum((r[7] for r in rows), ZERO)),
                 "balances": [{"item": b.item_id, "location": b.location_id, "lot": b.lot_id,
                               "quantity": str(b.quantity), "value": str(b.value)} for b in balances],
                 "valuation": {"quantity": str(state.quantity), "value": str(state.value)},
@@ -320,7 +340,8 @@ class Recost:
         siblings = {s for r in changed if r.id in links.source_of for s in links.source_of[r.id][1] if s > r.id}
         if siblings:
             dependent |= Q(pk__in=siblings)
-        lines = {ln for group_ in followers({r.line_id for r in changed if r.line_id}).values() for ln in group_}
+        lines = {ln for group_ in followers({r.line_id for r in changed if r.line_id},
+                                            {r.document_id for r in changed if r.line_id}).values() for ln in group_}
         following = {m for group_ in line_moves(lines).values() for m in group_} if lines else set()
         if following:
             dependent |= Q(pk__in=following)

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from django.db.models import Max, Min, Q, Sum
 
-from openjxc.core.quantities import ZERO, money, qty
-from openjxc.stock.models import STOCKED_KINDS, Location, StockBalance, StockMove
+from openjxc.core.quantities import ZERO, cost, money, qty
+from openjxc.stock.models import STOCKED_KINDS, ItemValuation, Location, StockBalance, StockMove, Warehouse
+from openjxc.stock.recost import state_before, stocked_locations
 
 
 def balances(company_id: int, *, warehouse_ids=None, item_id=None, location_id=None, lot_id=None,
@@ -164,4 +165,34 @@ def fefo_suggestion(company_id: int, item_id: int, location_id: int, quantity: D
         take = min(left, b.quantity)
         out.append({"lot": lot.code, "lot_id": b.lot_id, "expires_on": lot.expires_on, "quantity": take})
         left -= take
+    return out
+
+
+def item_cost(company_id: int, item_id: int, *, warehouse_ids=None, as_of: dt.date | None = None) -> list[dict]:
+    """An item's quantity, value and unit cost per warehouse (in `warehouse_ids` if given): now, from the
+    valuation rows, or at the end of business day `as_of`, from the ledger read in business-date order (the
+    state re-costing starts from, so a back-dated entry counts on its own date). The unit cost is the moving
+    average, or the last cost while nothing is on hand."""
+    valuations = ItemValuation.objects.filter(company_id=company_id, item_id=item_id)
+    if warehouse_ids is not None:
+        valuations = valuations.filter(warehouse_id__in=warehouse_ids)
+    now = {v.warehouse_id: v for v in valuations}
+    warehouses = Warehouse.objects.in_bulk(now.keys())
+    if as_of is not None and as_of >= dt.date.max:
+        as_of = None  # nothing is dated after the last day there is
+    where = stocked_locations(company_id) if as_of is not None else {}
+    out = []
+    for wh_id in sorted(now, key=lambda w: (warehouses[w].code, w)):
+        v = now[wh_id]
+        if as_of is None:
+            quantity, value, last = qty(v.quantity), money(v.value), cost(v.last_cost)
+        else:
+            locations = {loc for loc, wh in where.items() if wh == wh_id}
+            state = state_before(company_id, item_id, locations, as_of + dt.timedelta(days=1))
+            quantity, value, last = state.quantity, state.value, state.last_cost
+        out.append({
+            "warehouse": wh_id, "warehouse_code": warehouses[wh_id].code, "warehouse_name": warehouses[wh_id].name,
+            "quantity": quantity, "value": value,
+            "unit_cost": cost(value / quantity) if quantity > 0 else last,
+        })
     return out

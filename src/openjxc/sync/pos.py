@@ -64,6 +64,8 @@ def _texts() -> dict:
         "method_wechat": _("WeChat Pay"),
         "method_alipay": _("Alipay"),
         "method_card": _("Bank card"),
+        "method_mixed": _("Mixed payment"),
+        "mixed_invalid": _("Enter the part paid in cash: more than zero and less than the total."),
         "remove": _("Remove"),
         "confirm_new_device": _("Register this browser again? Sales still waiting to upload stay in the outbox."),
         "no_outbox": _("This browser cannot store sales offline (IndexedDB is unavailable)."),

@@ -181,7 +181,7 @@ class RuleFields(Schema):
     warehouse: Id | None = None
     category: Id | None = None
     item: Id | None = None
-    params: dict[str, float | int] | None = None
+    params: dict[str, int | float | str] | None = None
     recipient_roles: list[text(16)] | None = Field(None, max_length=10)
     recipients: list[Id] | None = Field(None, max_length=100)
     channels: list[Id] | None = Field(None, max_length=50, description="none: every channel carrying the topic")

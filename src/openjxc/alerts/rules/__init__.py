@@ -6,8 +6,11 @@ closes the ones no longer found. `items` narrows an evaluation to the items an e
 that can't narrow (time-based kinds) ignores it and the engine then reconciles the whole rule.
 
 This package holds what every evaluator shares (Finding, Scope, the registry, default parameters); the
-evaluators live by what they watch: stock.py (levels, lots, movement), sales.py (slow movers), counts.py,
-approvals.py, channels.py, terminals.py (the health of sync's terminals). Other apps may register their own.
+evaluators live by what they watch: stock.py (levels, lots, movement), costs.py (goods issued at zero cost), sales.py
+(slow movers), counts.py, approvals.py, channels.py, terminals.py (the health of sync's terminals). Other apps may
+register their own, and with it a `KindSpec` when the kind's parameters are more than numbers (reports' KPI
+thresholds): how they are checked, how its alerts read, the fields of its form; such a kind gets no company-wide
+default rule.
 """
 
 from __future__ import annotations
@@ -39,11 +42,12 @@ DEFAULT_PARAMS: dict[str, dict] = {
     AlertKind.APPROVAL_OVERDUE: {},
     AlertKind.TERMINAL: {},
     AlertKind.CHANNEL_FAILING: {},
+    AlertKind.ZERO_COST: {},
 }
 
 # kinds whose condition changes when stock moves: re-evaluated for the touched items after each posting
 STOCK_KINDS = {AlertKind.LOW_STOCK, AlertKind.NEGATIVE_STOCK, AlertKind.OVER_MAX, AlertKind.EXPIRED,
-               AlertKind.EXPIRING, AlertKind.DEAD_STOCK}
+               AlertKind.EXPIRING, AlertKind.DEAD_STOCK, AlertKind.ZERO_COST}
 
 
 @dataclass
@@ -101,6 +105,22 @@ Evaluator = Callable[["Scope", dict], dict[str, Finding]]
 EVALUATORS: dict[str, Evaluator] = {}
 
 
-def register(kind: str, evaluator: Evaluator) -> None:
+@dataclass(frozen=True)
+class KindSpec:
+    """What a higher layer supplies for a kind whose parameters are not plain numbers."""
+
+    check: Callable[[int, dict], dict]  # (company id, params) -> the params to store; DomainError when bad
+    title: Callable[[dict], str]  # an alert's data -> its one-line description in the active language
+    form_fields: Callable[[int], dict]  # company id -> {param: a django form field} for the rules page
+    form_help: Callable[[], str] = lambda: ""  # HTML shown under the form's condition (e.g. the KPI formulas)
+    defaults: dict = field(default_factory=dict)  # the parameters a new rule's form starts with
+
+
+SPECS: dict[str, KindSpec] = {}
+
+
+def register(kind: str, evaluator: Evaluator, spec: KindSpec | None = None) -> None:
     """Supply the evaluator of a kind (this app's modules from AlertsConfig.ready, other apps from theirs)."""
     EVALUATORS[kind] = evaluator
+    if spec is not None:
+        SPECS[kind] = spec

@@ -62,8 +62,11 @@ def apply_events(company, events: list, deltas: Deltas) -> None:
         if topic == "stock.changed":
             for pair in (e.payload or {}).get("moves") or ():
                 ranges.append((int(pair[0]), int(pair[1])))
-        elif topic == "stock.recosted":  # re-costing's cost-only corrections (stock/recost.py), by id
-            for c in (e.payload or {}).get("corrections") or ():
+        elif topic == "stock.recosted":  # re-costing's cost-only corrections (stock/recost.py), by id range
+            for pair in (e.payload or {}).get("moves") or ():
+                ranges.append((int(pair[0]), int(pair[1])))
+            corrections = (e.payload or {}).get("corrections")
+            for c in corrections if isinstance(corrections, list) else ():  # events written before id ranges
                 ranges.append((int(c["id"]), int(c["id"])))
         elif not oid.isdigit():
             continue

@@ -31,7 +31,7 @@ def fig(value, unit: str = "money") -> str:
         return format_quantity(d)
     if unit == "percent":
         return f"{d:,.2f}%"
-    if unit in ("days",):
+    if unit in ("days", "hours"):
         return f"{d:,.1f}"
     if unit == "times":
         return f"{d:,.2f}"

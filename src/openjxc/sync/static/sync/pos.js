@@ -351,7 +351,7 @@
     const value = {
       lines: state.basket.map((l) => ({ key: l.key, id: l.item.id, unit: l.unit, factor: l.factor, price: l.price,
         qty: l.qty })),
-      method: method(), tendered: $("tendered").value,
+      method: method(), tendered: $("tendered").value, cash_part: $("cash-part").value, other: $("other-method").value,
     };
     // one write after the other: the last change is the one that stays
     basketWrite = basketWrite.then(() => tx(state.db, ["meta"], "readwrite", (s) => {
@@ -377,6 +377,8 @@
     const choice = document.querySelector(`input[name=method][value="${saved.method}"]`);
     if (choice) choice.checked = true;
     $("tendered").value = saved.tendered || "";
+    $("cash-part").value = saved.cash_part || "";
+    if (saved.other) $("other-method").value = saved.other;
     renderBasket();
     if (dropped) message(fill(TEXT.basket_dropped, { n: dropped }), "sticky");
     else message(fill(TEXT.basket_restored, { n: state.basket.length }), "info");
@@ -412,17 +414,25 @@
 
   function method() { return document.querySelector("input[name=method]:checked").value; }
 
+  // a mixed payment: the part paid in cash (what the change is counted on) and the rest by another method
+  function cashPart() { return units($("cash-part").value.trim().replace(",", "."), 2); }
+
   function renderTotals() {
     const total = totalCents();
     $("total").textContent = money(total);
     $("pay-bar-total").textContent = money(total);
-    const cash = method() === "cash";
+    const mixed = method() === "mixed";
+    const cash = method() === "cash" || mixed;
     $("cash-row").hidden = !cash;
+    $("mixed-row").hidden = !mixed;
+    const part = mixed ? cashPart() : null;
+    $("other-part").textContent = money(part !== null && part >= 0n ? total - part : total);
+    const due = mixed ? (part === null ? 0n : part) : total;
     const tendered = units($("tendered").value.replace(",", "."), 2);
     const change = $("change").parentElement;
     if (cash && tendered !== null) {
-      $("change").textContent = money(tendered - total);
-      change.dataset.short = tendered < total ? "1" : "0";
+      $("change").textContent = money(tendered - due);
+      change.dataset.short = tendered < due ? "1" : "0";
     } else {
       $("change").textContent = money(0n);
       change.dataset.short = "0";
@@ -513,12 +523,22 @@
     const total = totalCents();
     const m = method();
     const payment = { method: m, amount: show(total, 2, 2) };
-    if (m === "cash") {
+    let payments = null;  // a mixed payment: one entry per method, each with its amount (the protocol's `payments`)
+    let due = total;
+    if (m === "mixed") {
+      const part = cashPart();
+      if (part === null || part <= 0n || part >= total) { message(TEXT.mixed_invalid, "error"); beep(false); return; }
+      due = part;
+      payments = [{ method: "cash", amount: show(part, 2, 2) },
+        { method: $("other-method").value, amount: show(total - part, 2, 2) }];
+      payment.parts = payments;
+    }
+    if (m === "cash" || m === "mixed") {
       const raw = $("tendered").value.trim().replace(",", ".");
-      const tendered = raw ? units(raw, 2) : total;
-      if (tendered === null || tendered < total) { message(TEXT.tendered_short, "error"); beep(false); return; }
+      const tendered = raw ? units(raw, 2) : due;
+      if (tendered === null || tendered < due) { message(TEXT.tendered_short, "error"); beep(false); return; }
       payment.tendered = show(tendered, 2, 2);
-      payment.change = show(tendered - total, 2, 2);
+      payment.change = show(tendered - due, 2, 2);
     }
     const lines = state.basket.slice().reverse().map((l) => {
       const line = { item: l.item.code, qty: l.qty, price: l.price };
@@ -528,7 +548,7 @@
     state.paying = true;
     renderTotals();
     try {
-      const opId = await state.ob.add("sale", { lines, payment });  // on disk from here on
+      const opId = await state.ob.add("sale", payments ? { lines, payment, payments } : { lines, payment });  // on disk from here on
       const sale = {
         id: opId, created_at: new Date().toISOString(), status: "pending", number: null, error: null,
         local_no: await nextLocalNumber(), payment,
@@ -541,6 +561,7 @@
       await saveNew(sale);
       state.basket = [];
       $("tendered").value = "";
+      $("cash-part").value = "";
       document.querySelector("input[name=method][value=cash]").checked = true;  // the next customer pays cash unless told
       renderBasket();
       showReceipt(sale);
@@ -699,7 +720,9 @@
     if (!r.lines.length) { message(TEXT.return_nothing, "error"); return; }
     const sale = ret.sale;
     const total = r.lines.reduce((sum, x) => sum + x.cents, 0n);
-    const payment = { method: sale.payment.method, amount: show(total, 2, 2), refund: true };
+    // a mixed sale is refunded in cash (the drawer pays it back at once; the till cannot reverse a WeChat part)
+    const refundBy = sale.payment.method === "mixed" ? "cash" : sale.payment.method;
+    const payment = { method: refundBy, amount: show(total, 2, 2), refund: true };
     const lines = r.lines.map((x) => {
       const line = { item: x.line.code, qty: show(x.q, 4) };
       if (x.line.unit_code) line.unit = x.line.unit_code;
@@ -729,7 +752,10 @@
 
   // ------------------------------------------------------------ receipt
 
-  function methodLabel(m) { return TEXT["method_" + m] || m; }
+  function methodLabel(m, parts) {
+    if (m === "mixed" && parts) return parts.map((p) => (TEXT["method_" + p.method] || p.method) + " ¥" + p.amount).join(" + ");
+    return TEXT["method_" + m] || m;
+  }
 
   function showReceipt(sale) {
     state.receipt = sale;
@@ -761,8 +787,8 @@
     }
     $("r-qty").textContent = show(qty, 4);
     $("r-total").textContent = "¥" + sale.total;
-    $("r-method").textContent = methodLabel(sale.payment.method);
-    const cash = sale.payment.method === "cash" && sale.kind !== "return";
+    $("r-method").textContent = methodLabel(sale.payment.method, sale.payment.parts);
+    const cash = (sale.payment.method === "cash" || sale.payment.method === "mixed") && sale.kind !== "return";
     document.querySelectorAll(".r-cash").forEach((el) => { el.hidden = !cash; });
     $("r-tendered").textContent = cash ? "¥" + sale.payment.tendered : "";
     $("r-change").textContent = cash ? "¥" + sale.payment.change : "";
@@ -901,6 +927,8 @@
       if (found.length) pick(found[0]);
     });
     $("tendered").addEventListener("input", () => { renderTotals(); saveBasket(); });
+    $("cash-part").addEventListener("input", () => { renderTotals(); saveBasket(); });
+    $("other-method").addEventListener("change", () => { renderTotals(); saveBasket(); });
     $("tendered").addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); pay(); } });
     document.querySelectorAll("input[name=method]").forEach((r) => r.addEventListener("change", () => {
       renderTotals();

@@ -57,6 +57,9 @@
     copy.querySelectorAll("input").forEach(function (i) { i.value = ""; });
     copy.querySelectorAll("[data-line-name]").forEach(function (e) { e.textContent = ""; });
     copy.querySelectorAll("[data-line-left]").forEach(function (e) { e.remove(); });
+    copy.querySelectorAll("[data-lot-field]").forEach(function (e) { e.hidden = true; });  // until a lot-tracked item
+    copy.querySelectorAll(".item-picker").forEach(function (e) { e.remove(); });
+    delete copy.dataset.item;
     copy.querySelectorAll("select[name=line_unit]").forEach(function (s) { s.innerHTML = "<option value=\"\">—</option>"; });
     ["left", "allowed", "baseUnit"].forEach(function (k) { delete copy.dataset[k]; });
     copy.classList.remove("over");

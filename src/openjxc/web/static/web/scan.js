@@ -123,6 +123,7 @@
     select.dataset.factor = String(factorOf(select, select.value) || 1);
     qty.value = num(now);
     if (found.lot) field(hit.row, "line_lot").value = found.lot;
+    showLots(hit.row, found.item.tracking);
     var expires = field(hit.row, "line_expires");
     if (expires && found.expires_on) expires.value = found.expires_on;
     hit.row.classList.remove("scanned"); void hit.row.offsetWidth; hit.row.classList.add("scanned");
@@ -171,6 +172,27 @@
       if (name && field(row, "line_item").value) label.textContent = found.item.name + " · " + found.item.code + " · " + name;
     });
   }
+
+  // lot and expiry only for a lot-tracked item (or a row that already carries a lot)
+  function showLots(row, tracking) {
+    var show = (tracking && tracking !== "none") || !!field(row, "line_lot").value;
+    row.querySelectorAll("[data-lot-field]").forEach(function (f) { f.hidden = !show; });
+  }
+
+  // the item picker (item_picker.js) fills a row with the item picked: its code, name, units and lot fields
+  window.JxcLines = {
+    fill: function (row, found) {
+      var select = unitSelect(row), input = field(row, "line_item");
+      if (row.dataset.item !== String(found.item.id)) select.innerHTML = "";
+      row.dataset.item = String(found.item.id);
+      input.value = found.item.code;
+      fillUnits(select, found);
+      if (!select.value) select.value = String(found.item.base_unit);
+      select.dataset.factor = String(factorOf(select, select.value) || 1);
+      showLots(row, found.item.tracking);
+      showName(null, row, found);
+    }
+  };
 
   function lookup(box, scanned) {
     scanned = scanned.trim();

@@ -1,0 +1,100 @@
+"""Weekly / monthly report benchmark: the last complete month's report, its PDF and its workbook, for the bench
+company of bench/reports.py (issue 17's target: PDF + XLSX of a monthly report for 10,000 items in ≤ 30 s).
+
+    python bench/period_report.py --db sqlite|postgres [--moves 300000] [--items 10000] [--months 12] [--runs 3]
+                                  [--reuse PATH] [--keep PATH] [--json out.json]
+
+Builds the company and its history exactly as bench/reports.py does, then times (median of --runs, after a
+warm-up): the report (`period_report.build`: every figure of the month and the month before, charts, movers,
+summary), the PDF and the workbook, and the three together; prints the statements `build` runs and the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reports as rb  # noqa: E402 - bench/reports.py: the same company and history
+
+rb.PG_DB = "openjxc_period_bench"  # its own database: never the one bench/reports.py may be using
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--moves", type=int, default=300_000)
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--keep")
+    parser.add_argument("--reuse")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    data_dir = rb.setup_env(args)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from openjxc.core import clock
+    from openjxc.core.models import Company, User
+    from openjxc.reports import periods
+    from openjxc.reports.facts.rebuild import rebuild
+    from openjxc.reports.period_files import pdf, xlsx
+    from openjxc.reports.period_report import build
+
+    out: dict = {"engine": args.db, "load_before": os.getloadavg()}
+    try:
+        if args.reuse:
+            w = {"admin": User.objects.get(username="bench-admin").pk}
+        else:
+            call_command("migrate", verbosity=0)
+            t0 = time.perf_counter()
+            w = rb.build_world(args)
+            counts = rb.history(w, args.moves, args.months)
+            rebuild(Company.objects.get(pk=w["company"]))
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE")
+            out["build_seconds"] = round(time.perf_counter() - t0, 1)
+            out["counts"] = counts
+            print(f"built {counts} and the facts in {out['build_seconds']} s", flush=True)
+        admin = User.objects.get(pk=w["admin"])
+        month = periods.last_complete("month", clock.today(admin.company.time_zone))
+        out["period"] = month.label()
+        report = build(admin, month)
+        with CaptureQueriesContext(connection) as ctx:
+            build(admin, month)
+        out["statements"] = len(ctx.captured_queries)
+        out["report_s"] = round(rb.timed(lambda: build(admin, month), args.runs), 3)
+        out["pdf_s"] = round(rb.timed(lambda: pdf(report), args.runs), 3)
+        out["xlsx_s"] = round(rb.timed(lambda: xlsx(report), args.runs), 3)
+        out["pdf_bytes"], out["xlsx_bytes"] = len(pdf(report)), len(xlsx(report))
+
+        def everything():
+            r = build(admin, month)
+            pdf(r)
+            xlsx(r)
+
+        out["all_s"] = round(rb.timed(everything, args.runs), 3)
+        out["load_after"] = os.getloadavg()
+        print(f"monthly report {month.label()}: report {out['report_s']} s ({out['statements']} statements), "
+              f"PDF {out['pdf_s']} s ({out['pdf_bytes']} B), XLSX {out['xlsx_s']} s ({out['xlsx_bytes']} B), "
+              f"all three {out['all_s']} s; load {out['load_before'][0]:.1f} → {out['load_after'][0]:.1f}",
+              flush=True)
+    finally:
+        connection.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
