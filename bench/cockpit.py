@@ -16,7 +16,6 @@ and prints the statements the page runs. Wall-clock on a shared machine: the loa
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -25,55 +24,30 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _company  # noqa: E402 - the bench company built or reused
 import reports as rb  # noqa: E402 - bench/reports.py: the same company and history
 
 rb.PG_DB = os.environ.get("BENCH_COCKPIT_DB", "openjxc_cockpit_bench")  # never the one bench/reports.py may be using
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    # PostgreSQL: database openjxc_cockpit_bench, dropped and created
-    parser.add_argument("--moves", type=int, default=300_000)
-    parser.add_argument("--items", type=int, default=10_000)
-    parser.add_argument("--months", type=int, default=12)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--keep")
-    parser.add_argument("--reuse", help="SQLite: a file built before with --keep; PostgreSQL: any value (reuse the "
-                                        "database built before)")
-    parser.add_argument("--json")
+    parser = _company.arguments(__doc__.splitlines()[0], runs=5)  # PostgreSQL: BENCH_COCKPIT_DB, dropped, created
     args = parser.parse_args()
     data_dir = rb.setup_env(args)
     import django
 
     django.setup()
     from django.core.cache import cache
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from openjxc.core.models import Company, User
     from openjxc.reports import cockpit
-    from openjxc.reports.facts.rebuild import rebuild
 
     out: dict = {"engine": args.db, "load_before": os.getloadavg()}
     try:
-        if args.reuse:  # the company built by an earlier run (its administrator is bench-admin)
-            w = {"admin": User.objects.get(username="bench-admin").pk}
-        else:
-            call_command("migrate", verbosity=0)
-            t0 = time.perf_counter()
-            w = rb.build_world(args)
-            counts = rb.history(w, args.moves, args.months)
-            rebuild(Company.objects.get(pk=w["company"]))
-            with connection.cursor() as cur:
-                cur.execute("ANALYZE")
-            out["build_seconds"] = round(time.perf_counter() - t0, 1)
-            out["counts"] = counts
-            print(f"built {counts} and the facts in {out['build_seconds']} s", flush=True)
+        admin = _company.admin_of_company(rb, args, out)
         out["sizes"] = rb._sizes(connection)
-        admin = User.objects.get(pk=w["admin"])
         client = Client(HTTP_HOST="localhost")
         client.force_login(admin)
 

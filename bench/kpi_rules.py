@@ -18,7 +18,6 @@ prices are cost + 30 %): the cost of raising, notifying (as one digest) and then
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _company  # noqa: E402 - the bench company built or reused
 import reports as rb  # noqa: E402 - bench/reports.py: the same company and history
 
 rb.PG_DB = "openjxc_kpirules_bench"  # its own database: never the one bench/reports.py may be using
@@ -48,47 +48,22 @@ RULES = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--moves", type=int, default=300_000)
-    parser.add_argument("--items", type=int, default=10_000)
-    parser.add_argument("--months", type=int, default=12)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--keep")
-    parser.add_argument("--reuse", help="SQLite: a file built before with --keep; PostgreSQL: any value (reuse the "
-                                        "database built before)")
-    parser.add_argument("--json")
+    parser = _company.arguments(__doc__.splitlines()[0], runs=3)
     args = parser.parse_args()
     data_dir = rb.setup_env(args)
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     from openjxc.alerts import engine
     from openjxc.alerts.rule_models import Alert, AlertRule
-    from openjxc.core.models import Company, User
-    from openjxc.reports.facts.rebuild import rebuild
 
     out: dict = {"engine": args.db, "load_before": os.getloadavg()}
     try:
-        if args.reuse:
-            admin = User.objects.get(username="bench-admin")
-        else:
-            call_command("migrate", verbosity=0)
-            t0 = time.perf_counter()
-            w = rb.build_world(args)
-            counts = rb.history(w, args.moves, args.months)
-            rebuild(Company.objects.get(pk=w["company"]))
-            with connection.cursor() as cur:
-                cur.execute("ANALYZE")
-            out["build_seconds"] = round(time.perf_counter() - t0, 1)
-            out["counts"] = counts
-            print(f"built {counts} and the facts in {out['build_seconds']} s", flush=True)
-            admin = User.objects.get(pk=w["admin"])
+        admin = _company.admin_of_company(rb, args, out)
         reverse("web:home")  # the URL configuration loaded (3 s once per process), as in a running worker
         AlertRule.objects.filter(company_id=admin.company_id, kind="kpi_threshold").delete()
         out["rules"] = {}

@@ -11,62 +11,37 @@ summary), the PDF and the workbook, and the three together; prints the statement
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _company  # noqa: E402 - the bench company built or reused
 import reports as rb  # noqa: E402 - bench/reports.py: the same company and history
 
 rb.PG_DB = "openjxc_period_bench"  # its own database: never the one bench/reports.py may be using
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--moves", type=int, default=300_000)
-    parser.add_argument("--items", type=int, default=10_000)
-    parser.add_argument("--months", type=int, default=12)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--keep")
-    parser.add_argument("--reuse")
-    parser.add_argument("--json")
+    parser = _company.arguments(__doc__.splitlines()[0], runs=3)
     args = parser.parse_args()
     data_dir = rb.setup_env(args)
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from openjxc.core import clock
-    from openjxc.core.models import Company, User
     from openjxc.reports import periods
-    from openjxc.reports.facts.rebuild import rebuild
     from openjxc.reports.period_files import pdf, xlsx
     from openjxc.reports.period_report import build
 
     out: dict = {"engine": args.db, "load_before": os.getloadavg()}
     try:
-        if args.reuse:
-            w = {"admin": User.objects.get(username="bench-admin").pk}
-        else:
-            call_command("migrate", verbosity=0)
-            t0 = time.perf_counter()
-            w = rb.build_world(args)
-            counts = rb.history(w, args.moves, args.months)
-            rebuild(Company.objects.get(pk=w["company"]))
-            with connection.cursor() as cur:
-                cur.execute("ANALYZE")
-            out["build_seconds"] = round(time.perf_counter() - t0, 1)
-            out["counts"] = counts
-            print(f"built {counts} and the facts in {out['build_seconds']} s", flush=True)
-        admin = User.objects.get(pk=w["admin"])
+        admin = _company.admin_of_company(rb, args, out)
         month = periods.last_complete("month", clock.today(admin.company.time_zone))
         out["period"] = month.label()
         report = build(admin, month)
