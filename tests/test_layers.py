@@ -37,7 +37,7 @@ LAYERS: dict[str, int] = {
     "documents": 5,
     "finance": 6, "workflow": 6, "counts": 6, "manufacturing": 6, "printing": 6,
     "alerts": 7, "sync": 7,
-    "restaurant": 8, "reports": 8, "health": 8,
+    "restaurant": 8, "reports": 8, "health": 8, "bi": 8,
     "presets": 9,
     "config": TOP, "cli": TOP, "locale": TOP,
 }

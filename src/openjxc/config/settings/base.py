@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "openjxc.counts",
     "openjxc.sync",
     "openjxc.reports",
+    "openjxc.bi",
     "openjxc.printing",
     "openjxc.web",
     "openjxc.presets",
