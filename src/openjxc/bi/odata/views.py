@@ -182,7 +182,9 @@ def entity_set(request: HttpRequest, user, name: str) -> HttpResponse:
         req.after = query.read_skiptoken(request.GET["$skiptoken"])
     size, preferred = _page_size(request)
     limit = size if req.top is None else min(size, req.top)
-    sql, params, fetch = query.page(req, limit + 1)
+    accept = (request.headers.get("Accept", "") + ";" + request.GET.get("$format", "")).lower().replace(" ", "")
+    ieee754 = "ieee754compatible=true" in accept
+    sql, params, fetch, in_db = query.page(req, limit + 1, ieee754=ieee754)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -193,16 +195,18 @@ def entity_set(request: HttpRequest, user, name: str) -> HttpResponse:
             total = cursor.fetchone()[0]
     more = len(rows) > limit
     rows = rows[:limit]
-    accept = (request.headers.get("Accept", "") + ";" + request.GET.get("$format", "")).lower().replace(" ", "")
-    ieee754 = "ieee754compatible=true" in accept
-    width = len(req.select)
-    write = row_writer(req.select, [query.types[n] for n in req.select], ieee754=ieee754)
+    if in_db:
+        value = ",".join(row[0] for row in rows)
+    else:
+        width = len(req.select)
+        write = row_writer(req.select, [query.types[n] for n in req.select], ieee754=ieee754)
+        value = ",".join(write(row[:width]) for row in rows)
     context = _base(request) + "$metadata#" + name + (f"({','.join(req.select)})" if "$select" in request.GET else "")
     parts = ['{"@odata.context":', json.dumps(context)]
     if total is not None:
         parts.append(f',"@odata.count":{total}')
     parts.append(',"value":[')
-    parts.append(",".join(write(row[:width]) for row in rows))
+    parts.append(value)
     parts.append("]")
     if more and (req.top is None or req.top > limit):
         top = None if req.top is None else req.top - limit
