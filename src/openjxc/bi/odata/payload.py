@@ -67,6 +67,7 @@ def row_writer(names: list[str], types: list[str], *, ieee754: bool) -> Callable
         parts.append((_dumps(name) + ":", fn))
 
     def write(row) -> str:
-        return "{" + ",".join(key + ("null" if v is None else fn(v)) for (key, fn), v in zip(parts, row)) + "}"
+        return "{" + ",".join(key + ("null" if v is None else fn(v))
+                              for (key, fn), v in zip(parts, row, strict=True)) + "}"
 
     return write

@@ -118,6 +118,7 @@ def tokenize(text: str) -> list[Token]:
 
 def _literal(token: Token, dialect: Dialect) -> Expr:
     kind, text = token.kind, token.text
+    value: object
     try:
         if kind == "string":
             value, type_ = text[1:-1].replace("''", "'"), "string"

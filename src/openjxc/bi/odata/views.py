@@ -40,7 +40,7 @@ OPTIONS = {"$select", "$filter", "$orderby", "$top", "$skip", "$count", "$skipto
 _MAXPAGESIZE = re.compile(r"odata\.maxpagesize\s*=\s*(\d+)", re.IGNORECASE)
 
 
-def _response(body: str | bytes, status: int = 200, content_type: str | None = None, **headers) -> HttpResponse:
+def _response(body: str | bytes, status: int = 200, content_type: str | None = None, **headers: str) -> HttpResponse:
     response = HttpResponse(body, status=status, content_type=content_type or JSON_TYPE.format(ieee="false"))
     response["OData-Version"] = "4.0"
     for name, value in headers.items():
@@ -218,8 +218,10 @@ def entity_set(request: HttpRequest, user, name: str) -> HttpResponse:
             link = _next_link(request, dollar_skiptoken=token, dollar_top=top)
         parts.append(',"@odata.nextLink":' + json.dumps(link))
     parts.append("}")
-    headers = {"Preference_Applied": f"odata.maxpagesize={size}"} if preferred else {}
-    return _response("".join(parts), content_type=JSON_TYPE.format(ieee="true" if ieee754 else "false"), **headers)
+    response = _response("".join(parts), content_type=JSON_TYPE.format(ieee="true" if ieee754 else "false"))
+    if preferred:
+        response["Preference-Applied"] = f"odata.maxpagesize={size}"
+    return response
 
 
 @odata_view
