@@ -12,6 +12,8 @@
     jxc consume-facts   bring the report facts up to date now
     jxc backup / restore
     jxc token create --user NAME --label LABEL   an API token, printed once (also: list, revoke)
+    jxc bi-schema       create or update the PostgreSQL `bi` views, fill the calendar
+    jxc bi-role ...     read-only BI database logins, one company each: create, list, drop
     jxc terminal ...    an offline POS/PDA terminal client (register, sell, push, pull, sync, status)
 
 Hyphens in command names are accepted (`check-ledger` runs `check_ledger`); any other Django
@@ -27,7 +29,7 @@ DEFAULT_SETTINGS = "openjxc.config.settings.dev"
 
 # Our commands, in the order `jxc --help` lists them.
 COMMANDS = ["init", "demo", "preset", "serve", "worker", "check_ledger", "period", "backup", "restore", "token",
-            "rebuild_facts", "check_facts", "consume_facts"]
+            "rebuild_facts", "check_facts", "consume_facts", "bi_schema", "bi_role"]
 
 
 def _usage() -> str:

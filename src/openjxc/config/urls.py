@@ -87,6 +87,7 @@ urlpatterns = [
     re_path(r"^api(?:/(?P<rest>.*))?$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("workflow/", include("openjxc.workflow.urls")),
+    path("bi/", include("openjxc.bi.urls")),
     path("odata/", include("openjxc.bi.odata.urls")),  # the OData v4 feed for BI tools (token auth)
     path("", include(_web_pages())),
 ]

@@ -370,7 +370,7 @@ def _cell(ws, col: Column, row):
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _as_text(ws, value):
+def as_text(ws, value):
     """A value someone typed (a name, a memo) as plain text, never a formula that runs when the file opens:
     stored as a string with Excel's quote prefix, so editing the cell keeps it text."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
@@ -392,7 +392,7 @@ def write_list(spec: ListExport, rows: Iterable, *, user, on_row: Callable[[int]
     ws.append([str(c.label) for c in columns])
     n = 0
     for row in rows:
-        ws.append([_as_text(ws, _cell(ws, c, row)) for c in columns])
+        ws.append([as_text(ws, _cell(ws, c, row)) for c in columns])
         n += 1
         if on_row is not None:
             on_row(n)
