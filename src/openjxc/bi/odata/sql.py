@@ -23,20 +23,10 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.bi.odata.query import Dialect, bad, parse_filter
+from openjxc.bi.read import Scope
 
-# a column of one of these names holds the warehouse of the row: a reader limited to warehouses sees theirs only
-WAREHOUSE_COLUMNS = ("warehouse_id",)
 _NULL_OF = {"string": "text", "int": "bigint", "decimal": "numeric", "date": "date", "datetime": "timestamptz",
             "bool": "boolean"}
-
-
-@dataclass(frozen=True)
-class Reader:
-    """Who reads: their company, the warehouses they are limited to (None: all), whether they see costs."""
-
-    company_id: int
-    warehouse_ids: frozenset[int] | None
-    sees_cost: bool
 
 
 @dataclass
@@ -56,16 +46,17 @@ def q(name: str) -> str:
 
 
 class EntityQuery:
-    """The SQL of one entity set for one reader; `columns` maps each property to its SQL expression and type."""
+    """The SQL of one entity set for one reader's Scope (bi/read.py: company, warehouses, costs, as the file feeds
+    have it from bi.feeds.scope_of); `columns` maps each property to its SQL expression and type."""
 
-    def __init__(self, entity, reader: Reader):
+    def __init__(self, entity, scope: Scope):
         self.entity = entity
-        self.reader = reader
+        self.scope = scope
         self.vendor = connection.vendor
         self.types = {c.name: c.type for c in entity.columns}
         self.columns: dict[str, tuple[str, str]] = {}
         for c in entity.columns:
-            if c.cost and not reader.sees_cost:
+            if c.cost and not scope.show_cost:
                 expr = "NULL" if self.vendor == "sqlite" else f"CAST(NULL AS {_NULL_OF.get(c.type, 'text')})"
             else:
                 expr = f"e.{q(c.name)}"
@@ -77,13 +68,11 @@ class EntityQuery:
         where, params = [], []
         if self.entity.company_scoped:
             where.append("e.company_id = %s")
-            params.append(self.reader.company_id)
-        if self.reader.warehouse_ids is not None:
-            for name in WAREHOUSE_COLUMNS:
-                if name in self.types:
-                    ids = sorted(self.reader.warehouse_ids)
-                    where.append(f"e.{q(name)} IN ({', '.join(['%s'] * len(ids))})")
-                    params.extend(ids)
+            params.append(self.scope.company_id)
+        if self.scope.warehouse_ids is not None and self.entity.has_warehouse:
+            ids = sorted(self.scope.warehouse_ids) or [0]
+            where.append(f"e.warehouse_id IN ({', '.join(['%s'] * len(ids))})")
+            params.extend(ids)
         if req.filter:
             sql, fparams = parse_filter(req.filter, self.columns, self.vendor)
             where.append(sql)

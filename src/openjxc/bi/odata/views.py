@@ -1,14 +1,12 @@
 """The OData endpoints: service document, $metadata, entity sets and their $count.
 
-Callers authenticate with an API token (core/tokens.py): as the password of HTTP Basic (what Excel and Power BI
-ask for; the user name is ignored), as `?key=`, or as `Authorization: Bearer`. Every answer carries
+Callers authenticate with an API token as the CSV / XLSX feeds do (bi/auth.py over core/tokens.py): as the password
+of HTTP Basic (what Excel and Power BI ask for; the user name is ignored), as `?key=`, or as `Authorization: Bearer`. Every answer carries
 `OData-Version: 4.0`; every refusal is an OData error body `{"error": {"code", "message"}}`, never an HTML page or
 a 500."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import json
 import logging
@@ -23,13 +21,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from openjxc.bi import entities as registry
+from openjxc.bi.auth import token_user
+from openjxc.bi.feeds import scope_of
 from openjxc.bi.odata import csdl
 from openjxc.bi.odata.payload import row_writer
 from openjxc.bi.odata.query import bad, parse_count, parse_names, parse_orderby
-from openjxc.bi.odata.sql import EntityQuery, Reader, Request
-from openjxc.core import permissions
+from openjxc.bi.odata.sql import EntityQuery, Request
 from openjxc.core.errors import DomainError
-from openjxc.core.tokens import user_for_token
+from openjxc.reports.access import require_reader
 
 logger = logging.getLogger(__name__)
 
@@ -53,21 +52,6 @@ def _error(code: str, message: str, status: int, **headers) -> HttpResponse:
     return _response(body, status, **headers)
 
 
-def token_user(request: HttpRequest):
-    """The user of the request's API token (Bearer, Basic password or ?key=), or None."""
-    if getattr(request, "auth_via_token", False):  # Bearer, resolved by core.tokens.ApiTokenMiddleware
-        return request.user
-    header = request.headers.get("Authorization", "")
-    raw = ""
-    if header[:6].lower() == "basic ":
-        try:
-            raw = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")[2]
-        except (binascii.Error, UnicodeDecodeError):
-            raw = ""
-    raw = raw or request.GET.get("key", "")
-    return user_for_token(raw.strip()) if raw.strip() else None
-
-
 def odata_view(view):
     """Authenticate by token, speak the user's language, and answer every refusal as an OData error."""
 
@@ -82,10 +66,8 @@ def odata_view(view):
                                                   "or as ?key=."), 401, WWW_Authenticate='Basic realm="OpenJXC"')
         if user.language:
             translation.activate(user.language)
-        if user.company_id is None or not (permissions.allowed(user, "reports.view")
-                                           or permissions.allowed(user, "reports.store")):
-            return _error("odata.forbidden", _("Your role may not read the reports of this company."), 403)
         try:
+            require_reader(user)  # who may read the reports reads the feed (bi.feeds.scope_of per entity set)
             return view(request, user, *args, **kwargs)
         except DomainError as exc:
             return _error(exc.code, exc.render_message(), exc.http_status)
@@ -107,12 +89,6 @@ def _entity(name: str):
         raise DomainError("odata.not_found", gettext_lazy("There is no entity set %(name)s."), name=name,
                           http_status=404)
     return entity
-
-
-def _reader(user) -> Reader:
-    warehouses = permissions.scoped_warehouse_ids(user)
-    return Reader(company_id=user.company_id, warehouse_ids=None if warehouses is None else frozenset(warehouses),
-                  sees_cost=permissions.allowed(user, "stock.cost"))
 
 
 @odata_view
@@ -177,7 +153,7 @@ def entity_set(request: HttpRequest, user, name: str) -> HttpResponse:
     """One page of an entity set, with @odata.nextLink while more rows follow."""
     entity = _entity(name)
     req, with_count = _options(request, entity)
-    query = EntityQuery(entity, _reader(user))
+    query = EntityQuery(entity, scope_of(user, entity))
     if "$skiptoken" in request.GET:
         req.after = query.read_skiptoken(request.GET["$skiptoken"])
     size, preferred = _page_size(request)
@@ -229,7 +205,7 @@ def entity_count(request: HttpRequest, user, name: str) -> HttpResponse:
     """/EntitySet/$count: the number of rows matching $filter, as plain text."""
     entity = _entity(name)
     req, _with_count = _options(request, entity)
-    sql, params = EntityQuery(entity, _reader(user)).count(req)
+    sql, params = EntityQuery(entity, scope_of(user, entity)).count(req)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         total = cursor.fetchone()[0]
