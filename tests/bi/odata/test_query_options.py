@@ -161,5 +161,7 @@ def test_errors_are_translated_and_unknown_sets_are_404(client, trade):
     missing = get(client, trade, "/odata/nosuch")
     assert missing.status_code == 404 and json.loads(missing.content)["error"]["code"] == "odata.not_found"
     assert get(client, trade, "/odata/nosuch/$count").status_code == 404
+    by_key = get(client, trade, SALES + "(1)")
+    assert by_key.status_code == 404 and json.loads(by_key.content)["error"]["code"] == "odata.not_found"
     post = client.post(SALES, **trade.auth())
     assert post.status_code == 405 and json.loads(post.content)["error"]["code"] == "odata.method_not_allowed"

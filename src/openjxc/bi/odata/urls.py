@@ -11,4 +11,5 @@ urlpatterns = [
     path("$metadata", views.metadata, name="metadata"),
     re_path(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)/\$count$", views.entity_count, name="count"),
     re_path(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)$", views.entity_set, name="entity_set"),
+    re_path(r"^(?P<rest>.+)$", views.not_found),
 ]

@@ -210,3 +210,9 @@ def entity_count(request: HttpRequest, user, name: str) -> HttpResponse:
         cursor.execute(sql, params)
         total = cursor.fetchone()[0]
     return _response(str(total), content_type="text/plain;charset=utf-8")
+
+
+@odata_view
+def not_found(request: HttpRequest, user, rest: str) -> HttpResponse:
+    """Any other address under /odata/ (a key segment, a navigation): an OData 404, not the site's page."""
+    return _error("odata.not_found", _("There is no OData resource at this address."), 404)
