@@ -96,15 +96,30 @@ class EntityQuery:
             sql += " WHERE " + " AND ".join(where)
         return sql, params
 
-    def page(self, req: Request, limit: int, *, ieee754: bool = False) -> tuple[str, list, list[str], bool]:
-        """SELECT of one page of at most `limit` rows: its SQL and parameters, the columns it returns, and whether
-        the database writes each row's JSON itself.
+    def page(self, req: Request, limit: int, *, ieee754: bool = False) -> tuple[str, list, list[str], str]:
+        """SELECT of one page of at most `limit` rows: its SQL and parameters, the columns it returns, and how rows
+        come back:
 
-        On PostgreSQL each row comes back as its JSON text (json_build_object: numerics as numbers, dates ISO)
-        followed by the key, so a page of thousands of rows is never turned into Decimals and back; elsewhere the
-        selected columns then the key come back as values for payload.row_writer."""
-        in_db = self.vendor == "postgresql" and len(req.select) <= 50  # json_build_object takes ≤ 100 arguments
-        if in_db:
+        - "row_json" (PostgreSQL, the key among the selected columns): one column, each row's JSON text written by
+          the database (row_to_json: numerics as numbers, dates ISO); the last row's key is read from its JSON;
+        - "json" (PostgreSQL otherwise): the row's JSON (json_build_object, which can also cast numbers to text
+          for IEEE754Compatible) followed by the key;
+        - "values" (SQLite): the selected columns then the key, for payload.row_writer.
+        Either JSON way, a page of thousands of rows is never turned into Decimals and formatted back in Python."""
+        named = {n for n, _d in req.orderby or []}
+        order = [(n, d) for n, d in req.orderby or [] if self.columns[n][0].startswith("e.")]  # masked: no order
+        order += [(k, False) for k in self.entity.key if k not in named]
+        order_sql = ", ".join(f"e.{q(n)} DESC" if desc else f"e.{q(n)}" for n, desc in order)
+        body, params = self._from_where(req, keyset=not req.orderby)
+        mode = "values"
+        if self.vendor == "postgresql":
+            mode = "row_json" if not ieee754 and set(self.entity.key) <= set(req.select) else "json"
+            if mode == "json" and len(req.select) > 50:  # json_build_object takes at most 100 arguments
+                mode = "values"
+        if mode == "row_json":
+            fetch = ["$json"]
+            cols = ", ".join(f"{self.columns[n][0]} AS {q(n)}" for n in req.select)
+        elif mode == "json":
             pairs = []
             for n in req.select:
                 expr, type_ = self.columns[n]
@@ -117,19 +132,17 @@ class EntityQuery:
         else:
             fetch = list(req.select) + [k for k in self.entity.key if k not in req.select]
             cols = ", ".join(f"{self.columns[n][0]} AS {q(n)}" for n in fetch)
-        keyset = not req.orderby
-        body, params = self._from_where(req, keyset=keyset)
-        order = [(f"e.{q(n)}" if self.columns[n][0].startswith("e.") else "NULL", d) for n, d in req.orderby or []]
-        named = {n for n, _d in req.orderby or []}
-        order += [(f"e.{q(k)}", False) for k in self.entity.key if k not in named]
-        order_sql = ", ".join(f"{expr} DESC" if desc else expr for expr, desc in order if expr != "NULL")
         sql = f"SELECT {cols}{body} ORDER BY {order_sql} LIMIT %s"
         params.append(limit)
         offset = req.skip if (req.orderby or req.after is None) else 0
         if offset:
             sql += " OFFSET %s"
             params.append(offset)
-        return sql, params, fetch, in_db
+        if mode == "row_json":
+            # the page's order again outside: a subquery's order is not promised to survive (a sort of one page)
+            outer = ", ".join(f"t.{q(n)} DESC" if desc else f"t.{q(n)}" for n, desc in order)
+            sql = f"SELECT CAST(row_to_json(t) AS text) FROM ({sql}) t ORDER BY {outer}"
+        return sql, params, fetch, mode
 
     def count(self, req: Request) -> tuple[str, list]:
         body, params = self._from_where(req, keyset=False)

@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import re
+from decimal import Decimal
 from urllib.parse import quote, urlencode
 
 from django.db import DatabaseError, connection
@@ -160,7 +161,7 @@ def entity_set(request: HttpRequest, user, name: str) -> HttpResponse:
     limit = size if req.top is None else min(size, req.top)
     accept = (request.headers.get("Accept", "") + ";" + request.GET.get("$format", "")).lower().replace(" ", "")
     ieee754 = "ieee754compatible=true" in accept
-    sql, params, fetch, in_db = query.page(req, limit + 1, ieee754=ieee754)
+    sql, params, fetch, mode = query.page(req, limit + 1, ieee754=ieee754)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -171,7 +172,7 @@ def entity_set(request: HttpRequest, user, name: str) -> HttpResponse:
             total = cursor.fetchone()[0]
     more = len(rows) > limit
     rows = rows[:limit]
-    if in_db:
+    if mode != "values":
         value = ",".join(row[0] for row in rows)
     else:
         width = len(req.select)
@@ -189,8 +190,11 @@ def entity_set(request: HttpRequest, user, name: str) -> HttpResponse:
         if req.orderby:
             link = _next_link(request, dollar_skip=req.skip + limit, dollar_top=top)
         else:
-            last = rows[-1]
-            token = query.skiptoken([last[fetch.index(k)] for k in entity.key])
+            if mode == "row_json":  # the key is in the row's JSON
+                last = json.loads(rows[-1][0], parse_float=Decimal)
+                token = query.skiptoken([last[k] for k in entity.key])
+            else:
+                token = query.skiptoken([rows[-1][fetch.index(k)] for k in entity.key])
             link = _next_link(request, dollar_skiptoken=token, dollar_top=top)
         parts.append(',"@odata.nextLink":' + json.dumps(link))
     parts.append("}")
