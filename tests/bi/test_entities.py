@@ -166,3 +166,32 @@ def test_company_and_warehouse_scope_and_costs(companies):
     costs = [i for i, c in enumerate(e.columns) if c.cost]
     assert costs and all(r[i] is None for r in masked for i in costs)
     assert any(r[[c.name for c in e.columns].index("revenue")] for r in masked)
+
+
+@pytest.mark.django_db
+def test_bi_role_needs_postgresql(shop):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    if connection.vendor == "postgresql":
+        pytest.skip("the roles themselves: tests/bi/test_pg_roles.py")
+    with pytest.raises(CommandError, match="bi.postgresql_only"):
+        call_command("bi_role", "create", "--company", shop.company.code)
+
+
+@pytest.mark.django_db
+def test_bi_schema_command_fills_the_calendar_idempotently():
+    import io
+
+    from django.core.management import call_command
+
+    from openjxc.bi.models import DateDim
+
+    out = io.StringIO()
+    call_command("bi_schema", "--from-year", "2024", "--to-year", "2024", stdout=out)
+    assert "366 days added" in out.getvalue()  # a leap year
+    assert ("bi schema version" in out.getvalue()) == (connection.vendor == "postgresql")
+    call_command("bi_schema", "--from-year", "2024", "--to-year", "2024", stdout=out)
+    assert "(0 days added)" in out.getvalue()
+    assert DateDim.objects.filter(day__year=2024).count() == 366
+    assert DateDim.objects.get(day=dt.date(2024, 2, 10)).festival_zh == "春节"

@@ -11,7 +11,9 @@ from decimal import Decimal as D
 
 import pyarrow.parquet as pq
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from openjxc.bi.entities import ENTITIES
@@ -153,3 +155,11 @@ def test_scope_costs_and_refusals(companies):
     got = client.get("/bi/feed/fact_sales_line.csv", {"key": raw, "from": "March"})
     assert got.status_code == 422 and got.json()["data"]["field"] == "from"
     assert client.post("/bi/feed/dim_item.csv", {"key": raw}).status_code == 405
+
+    # statements per download: the token, the user's warehouses, the rows — whatever the entity or its size
+    def statements(url):
+        with CaptureQueriesContext(connection) as ctx:
+            body(client.get(url, {"key": raw}))
+        return len(ctx)
+    assert {statements(f"/bi/feed/{name}") for name in (
+        "fact_sales_line.csv", "fact_stock_day.parquet", "dim_item.xlsx", "dim_partner.csv")} == {3}

@@ -9,12 +9,12 @@ import re
 import psycopg
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from openjxc.bi import roles
 from openjxc.bi.entities import ENTITIES, VERSION
 from openjxc.bi.read import Scope, rows
-from openjxc.bi.schema import create_schema, installed_version
+from openjxc.bi.schema import create_schema, drop_views, installed_version
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -106,6 +106,21 @@ def test_role_sees_only_its_company_never_base_tables_and_cannot_write(_postgres
                     "FROM pg_namespace WHERE nspname = 'bi'")
         view, column, schema = cur.fetchone()
         assert "销售" in view and "Sales" in view and column == "日期 / Day" and f"version {VERSION}" in schema
+
+    # PostgreSQL refuses to change a column a view reads: migrate drops the views first and recreates them after
+    with pytest.raises(DatabaseError, match="used by a view"), transaction.atomic(), connection.cursor() as cur:
+        cur.execute("ALTER TABLE catalog_item ALTER COLUMN name TYPE varchar(201)")
+    assert drop_views() == len(ENTITIES) + 1
+    with connection.cursor() as cur:
+        cur.execute("ALTER TABLE catalog_item ALTER COLUMN name TYPE varchar(201)")
+        cur.execute("ALTER TABLE catalog_item ALTER COLUMN name TYPE varchar(200)")
+    call_command("migrate", verbosity=0)  # pre_migrate drops, post_migrate recreates and grants again
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_views WHERE schemaname = 'bi'")
+        assert cur.fetchone() == (len(ENTITIES) + 1,)
+    with connect(other_name, other_password) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM bi.dim_item")
+        assert cur.fetchone() == (len(list(rows(ENTITIES["dim_item"], Scope(other.company.pk)))),)
 
     listing = io.StringIO()
     call_command("bi_role", "list", stdout=listing)

@@ -8,8 +8,9 @@ class BiConfig(AppConfig):
     label = "bi"
 
     def ready(self):
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, pre_migrate
 
-        from openjxc.bi.schema import after_migrate
+        from openjxc.bi.schema import after_migrate, before_migrate
 
+        pre_migrate.connect(before_migrate, sender=self, dispatch_uid="openjxc.bi.schema.drop")
         post_migrate.connect(after_migrate, sender=self, dispatch_uid="openjxc.bi.schema")

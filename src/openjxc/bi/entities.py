@@ -163,7 +163,9 @@ def _stock_day() -> Entity:
 
 
 def _purchase_line() -> Entity:
-    received = "(SELECT COALESCE(SUM(r.qty), 0) FROM reports_purchaselinereceipt r WHERE r.line_id = f.line_id{})"
+    # company first: the receipts' unique key (company, line_id, day) is the index that finds a line's receipts
+    received = ("(SELECT COALESCE(SUM(r.qty), 0) FROM reports_purchaselinereceipt r "
+                "WHERE r.company_id = f.company_id AND r.line_id = f.line_id{})")
     by_due = received.format(" AND r.day <= f.promised_on")
     return _entity(
         "fact_purchase_line", ("line_id",),

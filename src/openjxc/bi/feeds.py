@@ -33,6 +33,7 @@ from openjxc.web.excel import FORMULA_START, XLSX_TYPE, as_text
 FORMATS = ("csv", "xlsx", "parquet")
 CHUNK_ROWS = 1000  # CSV rows per chunk sent
 PARQUET_BATCH = 50_000  # rows per Parquet row group
+XLSX_SHEET_ROWS = 1_048_575  # Excel's rows per sheet, less the header
 DECIMAL = pa.decimal128(38, 6)  # prices carry 6 places, quantities 4, money 2
 ARROW = {"string": pa.string(), "int": pa.int64(), "decimal": DECIMAL, "date": pa.date32(),
          "datetime": pa.timestamp("us"), "bool": pa.bool_()}
@@ -130,14 +131,26 @@ def _csv(entity: Entity, data: Iterable[tuple]) -> HttpResponse:
 # ---------------------------------------------------------------- XLSX
 
 
-def write_xlsx(entity: Entity, data: Iterable[tuple], out) -> None:
+def write_xlsx(entity: Entity, data: Iterable[tuple], out, *, sheet_rows: int = XLSX_SHEET_ROWS) -> None:
+    """The rows as a workbook; past Excel's 1,048,576 rows a sheet, they go on in the next sheet (no row cap)."""
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(entity.name[:31])
-    ws.freeze_panes = "A2"
-    ws.append([c.name for c in entity.columns])
+    header = [c.name for c in entity.columns]
+    ws, n, sheets = None, sheet_rows, 0
     for row in data:
+        if n >= sheet_rows:
+            ws, n, sheets = _sheet(wb, entity, header, sheets + 1), 0, sheets + 1
         ws.append([as_text(ws, v) for v in row])
+        n += 1
+    if ws is None:
+        _sheet(wb, entity, header, 1)
     wb.save(out)
+
+
+def _sheet(wb, entity: Entity, header: list[str], number: int):
+    ws = wb.create_sheet(entity.name[:31] if number == 1 else f"{entity.name[:26]}_{number}")
+    ws.freeze_panes = "A2"
+    ws.append(header)
+    return ws
 
 
 def _xlsx(entity: Entity, data: Iterable[tuple]) -> HttpResponse:

@@ -68,9 +68,19 @@ def rows(entity: Entity, scope: Scope, *, start: dt.date | None = None, end: dt.
          order: bool = False) -> Iterator[tuple]:
     """The rows, converted, fetched in batches (a server-side cursor on PostgreSQL: memory stays flat)."""
     sql, params = select(entity, scope, start=start, end=end, order=order)
-    convert = [_converter(c.type) for c in entity.columns]
+    # PostgreSQL hands back Decimal, date and bool already; SQLite gives floats, text dates and 0/1
+    convert = [] if connection.vendor == "postgresql" else [
+        (i, _converter(c.type)) for i, c in enumerate(entity.columns) if c.type in ("decimal", "date", "datetime",
+                                                                                  "bool")]
     with connection.chunked_cursor() as cur:
         cur.execute(sql, params)
         while batch := cur.fetchmany(BATCH):
+            if not convert:
+                yield from map(tuple, batch)
+                continue
             for row in batch:
-                yield tuple(None if v is None else f(v) for f, v in zip(convert, row, strict=True))
+                out = list(row)
+                for i, f in convert:
+                    if out[i] is not None:
+                        out[i] = f(out[i])
+                yield tuple(out)

@@ -11,6 +11,8 @@ from bi.roles. `security_barrier` keeps a reader's own functions in a WHERE from
 Cost columns are NULL for a role created without costs.
 
 Created or updated (idempotent) after every `migrate` on PostgreSQL and by `jxc bi-schema`; a no-op on SQLite.
+Dropped before every `migrate` (PostgreSQL refuses to alter a column a view reads) and recreated after it, with
+the grants of every BI role renewed.
 """
 
 from __future__ import annotations
@@ -86,6 +88,30 @@ def create_schema(using: str = "default") -> bool:
         for sql in statements():
             cur.execute(sql)
     return True
+
+
+def drop_views(using: str = "default") -> int:
+    """Drop every view of the `bi` schema (PostgreSQL), keeping bi.roles; how many were dropped.
+
+    Run before `migrate`: PostgreSQL refuses to change the type of a column a view reads (a longer name, a new
+    precision), so the views step aside while the tables change and come back, with their grants, after it."""
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor != "postgresql":
+        return 0
+    with transaction.atomic(using=using), conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('openjxc.bi.schema'))")
+        cur.execute("SELECT viewname FROM pg_views WHERE schemaname = %s", [SCHEMA])
+        names = [row[0] for row in cur.fetchall()]
+        for name in names:
+            cur.execute(f'DROP VIEW IF EXISTS {SCHEMA}."{name}" CASCADE')
+    return len(names)
+
+
+def before_migrate(sender, using="default", **kwargs) -> None:
+    """pre_migrate: the views step aside while the tables change (recreated by after_migrate)."""
+    drop_views(using)
 
 
 def after_migrate(sender, using="default", **kwargs) -> None:
