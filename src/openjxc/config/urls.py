@@ -88,5 +88,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("workflow/", include("openjxc.workflow.urls")),
     path("bi/", include("openjxc.bi.urls")),
+    path("odata/", include("openjxc.bi.odata.urls")),  # the OData v4 feed for BI tools (token auth)
     path("", include(_web_pages())),
 ]
