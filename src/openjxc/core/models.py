@@ -34,6 +34,12 @@ class Role(models.TextChoices):
     KEEPER = "keeper", _("Warehouse keeper")
     CASHIER = "cashier", _("Cashier")
     FINANCE = "finance", _("Finance")
+    # a store till's or warehouse handheld's own user (sync/terminals.py): the terminal protocol and nothing else
+    TERMINAL = "terminal", _("Terminal")
+
+
+# the roles a person may be given (forms, approver and recipient pickers): not a terminal's
+PERSON_ROLE_CHOICES = [(value, label) for value, label in Role.choices if value != Role.TERMINAL]
 
 
 class User(AbstractUser):
@@ -59,6 +65,11 @@ class User(AbstractUser):
 
     def has_role(self, *roles: str) -> bool:
         return any(r in (self.roles or []) for r in roles)
+
+    @property
+    def is_terminal(self) -> bool:
+        """A terminal's own user: never a person who signs in, approves or is notified."""
+        return Role.TERMINAL in (self.roles or [])
 
 
 @deconstructible(path="openjxc.core.models.WritingTransaction")

@@ -101,7 +101,7 @@ LOGOUT_REDIRECT_URL = "web:login"
 # django-axes first: it refuses an attempt while the user name or the address is locked out, and counts failures
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "openjxc.core.auth.PeopleBackend",  # Django's model backend, refusing terminals' own users
 ]
 # After JXC_LOGIN_FAILURES failed sign-ins (or wrong current passwords on the password page) a user name, and
 # separately an address, is locked out for JXC_LOGIN_LOCKOUT_MINUTES; a success resets the user's count.
