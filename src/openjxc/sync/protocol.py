@@ -31,14 +31,25 @@ from django.db.models import F, Max
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
+from openjxc.core.company_settings import future_date_tolerance
 from openjxc.core.errors import DomainError, NotFound, ValidationFailed
 from openjxc.core.events import record_event
 from openjxc.core.models import Event
 from openjxc.documents import services as docs
 from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.documents.services import LineInput
+from openjxc.partners.models import Partner
+from openjxc.stock.periods import closed_through
 from openjxc.sync import terminals
-from openjxc.sync.models import OpStatus, Terminal, TerminalKind, TerminalOperation
+from openjxc.sync.models import (
+    OpStatus,
+    ReviewReason,
+    StoreCustomer,
+    Terminal,
+    TerminalKind,
+    TerminalOperation,
+    TerminalReview,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +97,45 @@ class Batch:
         self.markers: dict[int, int] = {}  # document id -> highest event id before its op ran
 
     def business_on(self, device_at: dt.datetime | None) -> dt.date | None:
-        """The sale's business date: the device's time corrected by its measured skew, in the company zone."""
+        """The sale's business date: the device's time corrected by its clock skew, in the company zone.
+
+        The skew is the one measured on this push (its `client_time` against the server's clock), else the
+        last one measured (Terminal.clock_skew_seconds). A corrected time still ahead of the server keeps its
+        date only when that date is after the posting tolerance (then it is held for review as `future`);
+        otherwise it is taken as now (the correction was a few seconds off)."""
         if device_at is None:
             return None
-        corrected = device_at - dt.timedelta(seconds=self.skew or 0)
-        if corrected > self.received_at:  # a corrected time in the future means the correction is unknown
+        skew = self.skew if self.skew is not None else (self.terminal.clock_skew_seconds or 0)
+        corrected = device_at - dt.timedelta(seconds=skew)
+        zone = zoneinfo.ZoneInfo(self.terminal.company.time_zone)
+        if corrected > self.received_at and corrected.astimezone(zone).date() <= self.latest_on():
             corrected = self.received_at
-        return corrected.astimezone(zoneinfo.ZoneInfo(self.terminal.company.time_zone)).date()
+        return corrected.astimezone(zone).date()
+
+    def today(self) -> dt.date:
+        return self.received_at.astimezone(zoneinfo.ZoneInfo(self.terminal.company.time_zone)).date()
+
+    def latest_on(self) -> dt.date:
+        """The latest business date the company posts (today plus its posting tolerance)."""
+        return self.today() + dt.timedelta(days=future_date_tolerance(self.terminal.company))
+
+    def hold_reason(self, business_on: dt.date | None) -> str | None:
+        """Why an operation of this date waits for a manager (sync/review.py), or None to apply it now."""
+        if business_on is None:
+            return None
+        closed = self.closed_through()
+        if closed is not None and business_on <= closed:
+            return ReviewReason.CLOSED_PERIOD
+        if business_on > self.latest_on():
+            return ReviewReason.FUTURE
+        if business_on < self.today() - dt.timedelta(days=self.conf["review_days"]):
+            return ReviewReason.TOO_OLD
+        return None
+
+    def closed_through(self) -> dt.date | None:
+        if not hasattr(self, "_closed_through"):
+            self._closed_through = closed_through(self.terminal.company_id)
+        return self._closed_through
 
 
 def push(terminal: Terminal, *, ops: list[dict], client_time=None, backlog: dict | None = None) -> dict:
@@ -210,13 +253,13 @@ def _op_id(op) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _error_dict(exc: DomainError) -> dict:
+def error_dict(exc: DomainError) -> dict:
     """The refusal as plain JSON (messages rendered now, in the request's language; lazy texts made strings)."""
     return json.loads(json.dumps(exc.as_dict(), default=str, ensure_ascii=False))
 
 
 def _refusal(op_id, exc: DomainError, *, stored=True) -> dict:
-    return {"id": op_id, "status": "refused", "error": _error_dict(exc), "stored": stored}
+    return {"id": op_id, "status": "refused", "error": error_dict(exc), "stored": stored}
 
 
 def apply_operation(batch: Batch, op: dict, *, index: int = 0) -> dict:
@@ -257,13 +300,15 @@ def apply_operation(batch: Batch, op: dict, *, index: int = 0) -> dict:
                     log.exception("terminal %s: op %s failed", terminal.code, op_id)
                     exc = DomainError("terminal.op_invalid", _("The operation could not be applied: %(reason)s"),
                                       http_status=422, reason=str(exc)[:200])
-                row.result = {"id": op_id, "status": "refused", "error": _error_dict(exc)}
+                row.result = {"id": op_id, "status": "refused", "error": error_dict(exc)}
                 row.save(update_fields=["result"])
                 if not terminals.is_slip(op_type, exc.code):  # a typo at the scan field is not a failure
                     Terminal.objects.filter(pk=terminal.pk).update(refused_count=F("refused_count") + 1)
                 return {**row.result, "stored": True}
             if batch.skewed:
                 flags.append("clock_skew")
+            if isinstance(doc, Held):
+                return _hold(batch, row, doc, str(op_type), data, flags)
             row.status = OpStatus.ACCEPTED
             row.is_negative = "negative_stock" in flags
             if isinstance(doc, Document):
@@ -312,7 +357,47 @@ def _negative_of(doc: Document, after_event: int = 0) -> list:
 # ---------------------------------------------------------------- the operation types
 
 
-def _handle(batch: Batch, op_type, data, device_at) -> tuple[Document | dict, list[str]]:
+class Held:
+    """An operation kept for a manager's review (sync/review.py) instead of applied now."""
+
+    def __init__(self, reason: str, business_on: dt.date):
+        self.reason, self.business_on = reason, business_on
+
+
+class _DryRun(Exception):
+    pass
+
+
+def _dry_run(batch: Batch, handler, data: dict) -> None:
+    """Apply the operation as of today in a savepoint and roll it back: a held operation is checked (customer,
+    items, quantities, the sale it returns) like any other, so only its date waits for the manager."""
+    try:
+        with transaction.atomic():
+            handler(batch, data, None)
+            raise _DryRun
+    except _DryRun:
+        pass
+
+
+def _hold(batch: Batch, row: TerminalOperation, held: Held, op_type: str, data: dict, flags: list[str]) -> dict:
+    """Keep the operation for review: its row says held, the review holds its payload (never lost)."""
+    terminal = batch.terminal
+    review = TerminalReview.objects.create(
+        company_id=terminal.company_id, terminal=terminal, operation=row, type=op_type, data=data,
+        device_at=row.device_at, business_on=held.business_on, reason=held.reason, created_at=batch.received_at,
+    )
+    row.status = OpStatus.HELD
+    row.result = {"id": row.op_id, "status": "held", "flags": flags,
+                  "review": {"id": review.pk, "reason": held.reason, "business_on": held.business_on.isoformat(),
+                             "status": review.status}}
+    row.save(update_fields=["status", "result"])
+    record_event(company=terminal.company_id, topic="terminal.review_held", obj=review, payload={
+        "terminal": terminal.code, "terminal_id": terminal.pk, "warehouse": terminal.warehouse_id,
+        "op_id": row.op_id, "type": op_type, "reason": held.reason, "business_on": held.business_on.isoformat()})
+    return dict(row.result)
+
+
+def _handle(batch: Batch, op_type, data, device_at) -> tuple[Document | dict | Held, list[str]]:
     terminal = batch.terminal
     if op_type not in OP_TYPES:
         raise DomainError("terminal.op_type_unknown", _("Unknown operation type %(type)s."), http_status=422,
@@ -324,10 +409,15 @@ def _handle(batch: Batch, op_type, data, device_at) -> tuple[Document | dict, li
         raise ValidationFailed(field="data", reason=_("must be an object"))
     if op_type == "count_entry":
         return _count_entry(batch, data), []
-    handler = {"sale": _sale, "return": _return, "receipt_scan": _receipt_scan}[op_type]
+    handler = HANDLERS[op_type]
+    business_on = batch.business_on(device_at)
+    reason = batch.hold_reason(business_on)
+    if reason is not None:
+        _dry_run(batch, handler, data)  # what would be refused anyway is refused now, not held
+        return Held(reason, business_on), []
     # events this op writes get ids above the highest one now: the lookup below scans only those
     marker = Event.objects.aggregate(m=Max("id"))["m"] or 0
-    doc = handler(batch, data, batch.business_on(device_at))
+    doc = handler(batch, data, business_on)
     flags = ["negative_stock"] if _negative_of(doc, marker) else []
     batch.markers[doc.pk] = marker
     return doc, flags
@@ -340,18 +430,22 @@ def _text(data: dict, key: str, max_length: int) -> str:
     return value
 
 
-# what one line of a till or PDA operation may carry: a mistyped 1e11 is refused, not posted
-MAX_TERMINAL_QUANTITY = Decimal("1000000")
-
-
-def _quantity(raw, n: int) -> Decimal:
+def _quantity(raw, n: int, conf: dict) -> Decimal:
+    """A line's quantity within the company's bounds for terminals (terminals.DEFAULTS: more than 0, at most
+    `max_line_quantity`, at most `quantity_decimals` places): a mistyped 1e11 is refused, not posted."""
+    field = f"lines[{n}].qty"
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
+        raise ValidationFailed(field=field, reason=_("is not a number"))
     try:
         qty = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
-        raise ValidationFailed(field=f"lines[{n}].qty", reason=_("is not a number")) from None
-    if not qty.is_finite() or qty <= 0 or qty > MAX_TERMINAL_QUANTITY:
-        raise ValidationFailed(field=f"lines[{n}].qty", reason=_("must be more than 0 and at most %(max)s")
-                               % {"max": MAX_TERMINAL_QUANTITY})
+        raise ValidationFailed(field=field, reason=_("is not a number")) from None
+    most = Decimal(conf["max_line_quantity"])
+    if not qty.is_finite() or qty <= 0 or qty > most:
+        raise ValidationFailed(field=field, reason=_("must be more than 0 and at most %(max)s") % {"max": most})
+    places = conf["quantity_decimals"]
+    if -int(qty.normalize().as_tuple().exponent) > places:
+        raise ValidationFailed(field=field, reason=_("has more than %(n)s decimal places") % {"n": places})
     return qty
 
 
@@ -367,7 +461,7 @@ def _lines(batch: Batch, data: dict, *, priced=True) -> list[LineInput]:
     for n, line in enumerate(raw, start=1):
         if not isinstance(line, dict):
             raise ValidationFailed(field=f"lines[{n}]", reason=_("must be an object"))
-        li = LineInput(item=None, quantity=_quantity(line.get("qty"), n))
+        li = LineInput(item=None, quantity=_quantity(line.get("qty"), n, batch.conf))
         if line.get("barcode"):
             found = lookup_barcode(batch.terminal.company_id, _text(line, "barcode", 200))
             li.item, li.unit = found["item"].pk, found["unit"]
@@ -424,9 +518,7 @@ def _lock_till(terminal: Terminal) -> None:
 def _sale(batch: Batch, data: dict, business_on) -> Document:
     """A sale at the till: a sales delivery (销售出库) of the store to the walk-in (or named) customer, posted."""
     terminal = batch.terminal
-    customer = data.get("customer") or terminal.customer_id
-    if customer is None:
-        raise ValidationFailed(field="customer", reason=_("is required: this terminal has no walk-in customer"))
+    customer = _customer(terminal, data.get("customer") or terminal.customer_id)
     _lock_till(terminal)
     return docs.create_document(
         by=terminal.user, kind="sales_delivery", warehouse=terminal.warehouse, partner=customer,
@@ -435,15 +527,41 @@ def _sale(batch: Batch, data: dict, business_on) -> Document:
     )
 
 
+def _customer(terminal: Terminal, ref) -> int:
+    """The customer a till may name (docs/terminal-protocol.md "Customers"): its own walk-in customer, or an
+    active customer of the company that is not limited to other stores (StoreCustomer)."""
+    if ref is None:
+        raise ValidationFailed(field="customer", reason=_("is required: this terminal has no walk-in customer"))
+    if ref == terminal.customer_id:
+        return ref
+    if isinstance(ref, bool) or not isinstance(ref, int | str) or (isinstance(ref, str) and len(ref) > 64):
+        raise ValidationFailed(field="customer", reason=_("must be a customer's id or code"))
+    lookup = {"pk": ref} if isinstance(ref, int) else {"code": ref}
+    partner = Partner.objects.filter(company_id=terminal.company_id, **lookup).first()
+    if partner is None:
+        raise NotFound("partner", ref)
+    if partner.pk == terminal.customer_id:
+        return partner.pk
+    stores = set(StoreCustomer.objects.filter(customer=partner).values_list("warehouse_id", flat=True))
+    if not partner.is_active or not partner.plays("customer") or (stores and terminal.warehouse_id not in stores):
+        raise DomainError("terminal.customer_not_allowed",
+                          _("This till may not sell to %(customer)s: it is not a customer of this store."),
+                          http_status=403, customer=partner.code)
+    return partner.pk
+
+
 def _source_document(batch: Batch, data: dict, kinds: tuple[str, ...], field: str) -> Document:
     """The document an operation refers to: an earlier op id of this terminal, or a document number."""
     terminal = batch.terminal
     ref_op, number = data.get(f"{field}_op"), data.get(field)
     doc = None
     if isinstance(ref_op, str) and ref_op:
-        first = TerminalOperation.objects.filter(company_id=terminal.company_id, op_id=ref_op,
-                                                 status=OpStatus.ACCEPTED).first()
-        doc = first.document if first else None
+        first = TerminalOperation.objects.filter(company_id=terminal.company_id, op_id=ref_op).first()
+        if first is not None and first.status == OpStatus.HELD:
+            raise DomainError("terminal.source_held",
+                              _("Operation %(op_id)s waits for a manager's review: it can be returned once posted."),
+                              http_status=409, op_id=ref_op)
+        doc = first.document if first is not None and first.status == OpStatus.ACCEPTED else None
         key = ref_op
     elif isinstance(number, str) and number:
         doc = Document.objects.filter(company_id=terminal.company_id, number=number).first()
@@ -505,6 +623,10 @@ def _receipt_scan(batch: Batch, data: dict, business_on) -> Document:
         lines=lines, business_on=business_on, memo=_text(data, "memo", 500), custom=_custom(batch, data),
         advance_to=Status.POSTED,
     )
+
+
+# the operations that make a document dated by the till (a count entry is not dated: it joins its count)
+HANDLERS = {"sale": _sale, "return": _return, "receipt_scan": _receipt_scan}
 
 
 def _count_entry(batch: Batch, data: dict) -> dict:
