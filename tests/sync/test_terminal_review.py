@@ -226,3 +226,25 @@ def test_reviews_are_for_managers_of_the_terminals_warehouse(shop):
     assert _api(cashier)("post", f"/api/sync/reviews/{review.pk}/accept").status_code == 403
     assert _api(elsewhere)("get", "/api/sync/reviews").json() == []
     assert _api(elsewhere)("post", f"/api/sync/reviews/{review.pk}/accept").status_code == 404
+
+
+def test_the_review_page_and_the_inbox_show_held_operations_in_chinese_and_english(shop):
+    from openjxc.workflow.todo import waiting_work
+
+    raw = _register(shop, shop.store, "POS1")
+    manager = shop.user("mgr", Role.MANAGER)
+    op = _sale(at=clock.now() - dt.timedelta(days=12))
+    _push(raw, op)
+    review = TerminalReview.objects.get()
+    assert waiting_work(manager).counts["terminal_reviews"] == 1
+    assert waiting_work(shop.user("cash", Role.CASHIER)).counts["terminal_reviews"] == 0
+    client = Client()
+    client.force_login(manager)
+    page = client.get("/terminals/reviews/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "待审核的终端操作" in page and f'data-review="{review.pk}"' in page
+    assert "Terminal operations to review" in client.get("/terminals/reviews/", HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
+    r = client.post(f"/terminals/reviews/{review.pk}/", {"action": "reject", "reason": "重复"})
+    assert r.status_code == 302
+    review.refresh_from_db()
+    assert review.status == "rejected" and review.note == "重复"
+    assert waiting_work(manager).counts["terminal_reviews"] == 0

@@ -26,7 +26,7 @@ from openjxc.core.errors import DomainError, NotFound, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import User
 from openjxc.stock.access import scoped_warehouse_ids
-from openjxc.sync import protocol
+from openjxc.sync import operations, protocol
 from openjxc.sync.models import OpStatus, ReviewStatus, Terminal, TerminalOperation, TerminalReview
 
 # how long a decided review is still reported in the terminal's pull
@@ -64,7 +64,7 @@ def _apply(review: TerminalReview, on: dt.date) -> dict:
     """Apply the held operation as its terminal (the documents name the till), dated `on`; its stored answer."""
     terminal = Terminal.objects.select_related("company", "warehouse", "customer", "user").get(pk=review.terminal_id)
     batch = protocol.Batch(terminal, client_time=None)
-    doc = protocol.HANDLERS[review.type](batch, review.data, on)
+    doc = operations.HANDLERS[review.type](batch, review.data, on)
     op = TerminalOperation.objects.select_for_update().get(pk=review.operation_id)
     op.status, op.document = OpStatus.ACCEPTED, doc
     op.result = {"id": op.op_id, "status": "accepted",
