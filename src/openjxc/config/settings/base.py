@@ -132,6 +132,7 @@ JXC_SMTP = _env.smtp  # outgoing email for the notification channels; None = not
 JXC_BASE_URL = _env.base_url  # absolute links in notifications sent outside the app
 JXC_WEBHOOK_ALLOW = _env.webhook_allow  # internal hosts/networks channels may post to (docs/security.md)
 JXC_IMPORT_MAX_UNPACKED_MB = _env.import_max_unpacked_mb  # decompression bombs: web/excel.py check_upload
+JXC_IMPORT_MEMORY_MB = _env.import_memory_mb  # the import worker parses in a child capped at this: web/sheet_reader.py
 JXC_IDEMPOTENCY_DAYS = _env.idempotency_days  # Idempotency-Key answers are kept this long, then purged
 
 STATIC_URL = "/static/"
