@@ -65,7 +65,8 @@ def create_user(*, by: User | None, username: str, password: str, roles: list[st
         raise ValidationFailed(field="roles", reason=_("contains unknown roles: %(roles)s") % {"roles": ", ".join(bad)})
     if by is not None:
         _check_new_user(username, password)
-    if not username or User.objects.filter(username=username).exists():
+    # unique within the company: a name taken in another company is free here, and its answer tells nothing
+    if not username or User.objects.filter(username=username, company=company).exists():
         raise Conflict("user.username_taken", _("User name %(username)s is already taken."), username=username)
     user = User(username=username, company=company, roles=list(roles), display_name=display_name, email=email,
                 language=language, superior=superior)

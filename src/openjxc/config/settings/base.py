@@ -99,6 +99,8 @@ LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
 # django-axes first: it refuses an attempt while the user name or the address is locked out, and counts failures
+# user names are unique per company, not globally (core/models.py User): the backend signs in by company + name
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "openjxc.core.auth.PeopleBackend",  # Django's model backend, refusing terminals' own users
@@ -110,6 +112,7 @@ AXES_COOLOFF_TIME = _env.login_lockout_minutes / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "openjxc.web.account.locked_out"
+AXES_USERNAME_CALLABLE = "openjxc.core.auth.lockout_name"  # company code / user name: names are per company
 AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False
 # the address is REMOTE_ADDR; behind a reverse proxy uvicorn sets it from X-Forwarded-For for the proxies named in
