@@ -119,9 +119,11 @@ class Batch:
         """Why an operation of this date waits for a manager (sync/review.py), or None to apply it now."""
         if business_on is None:
             return None
-        closed = self.closed_through()
-        if closed is not None and business_on <= closed:
-            return ReviewReason.CLOSED_PERIOD
+        # only a month that has ended can be closed: today's sales ask nothing more of the database
+        if business_on < self.today().replace(day=1):
+            closed = self.closed_through()
+            if closed is not None and business_on <= closed:
+                return ReviewReason.CLOSED_PERIOD
         if business_on > self.latest_on():
             return ReviewReason.FUTURE
         if business_on < self.today() - dt.timedelta(days=self.conf["review_days"]):
