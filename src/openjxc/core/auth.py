@@ -59,5 +59,5 @@ def lockout_name(request, credentials: dict | None) -> str:
     code = (credentials.get("company") or data.get("company") or "").strip()
     if not code:
         user = find_user(username)
-        code = user.company.code if user is not None and user.company_id else ""
+        code = user.company.code if user is not None and user.company is not None else ""
     return f"{code.lower()}/{username}"

@@ -81,7 +81,7 @@ class User(AbstractUser):
                                     name="uniq_user_username_without_company"),
         ]
 
-    objects = PeopleManager()
+    objects = PeopleManager()  # type: ignore[misc]  # AbstractUser declares a UserManager: this is one
 
     def __str__(self):
         return self.display_name or self.username
