@@ -39,7 +39,9 @@ from openjxc.reports import cockpit_settings, saved_views, subscriptions
 from openjxc.stock import period_close
 from openjxc.sync import browser as sync_browser
 from openjxc.sync import closing as till_closing
-from openjxc.sync import terminals
+from openjxc.sync import customers as store_customers
+from openjxc.sync import protocol, review, terminals
+from openjxc.sync.models import TerminalReview
 from openjxc.workflow import services as wf
 from tests.api.conftest import Api
 from tests.conftest import Shop
@@ -233,6 +235,13 @@ CASES = {
     ("sync/terminals.py", "revoke_terminal"):
         lambda w: terminals.revoke_terminal(by=w.admin, terminal_id=terminals.register_terminal(
             by=w.admin, code="PDA1", name="手持", kind="pda", warehouse=w.main)[0].pk),
+    ("sync/customers.py", "set_customer_stores"):
+        lambda w: store_customers.set_customer_stores(by=w.admin, customer=w.customer.pk, stores=[w.store.pk]),
+    # accept, re-date and reject all record through one writer
+    ("sync/review.py", "_decided"): lambda w: (review.accept_review(_held(w, "h1").pk, by=w.manager),
+                                               review.redate_review(_held(w, "h2").pk, by=w.manager,
+                                                                    on=clock.today(), note="补录"),
+                                               review.reject_review(_held(w, "h3").pk, by=w.manager, note="重复")),
     ("workflow/flows.py", "create_flow"): _flow,
     ("workflow/flows.py", "update_flow"): lambda w: wf.update_flow(_flow(w), by=w.admin, name="报损二级审批"),
     ("workflow/engine.py", "start_approval"): _submitted_in_flow,
@@ -243,6 +252,20 @@ CASES = {
     ("workflow/calendar.py", "set_calendar"):
         lambda w: wf.set_calendar(by=w.admin, hours={"0": [["09:00", "18:00"]]}),
 }
+
+
+def _held(w, op_id: str) -> TerminalReview:
+    """A till's sale made 20 days ago, held for review (sync/review.py)."""
+    terminal = getattr(w, "till", None)
+    if terminal is None:
+        walk_in = partners.create_partner(by=w.admin, code="W-POS", name="散客", kind="customer")
+        terminal = w.till = terminals.register_terminal(by=w.admin, code="POS9", name="收银", kind="pos",
+                                                        warehouse=w.store, customer=walk_in)[0]
+    made = clock.now() - dt.timedelta(days=20)
+    answer = protocol.push(terminal, ops=[{"id": op_id, "type": "sale", "created_at": made.isoformat(),
+                                           "data": {"lines": [{"item": w.flour.code, "qty": "1"}]}}])
+    assert answer["results"][0]["status"] == "held", answer
+    return TerminalReview.objects.get(operation__op_id=op_id)
 
 
 def _audit_writers() -> set[tuple[str, str]]:
@@ -317,6 +340,8 @@ REFUSALS = {
     "over-allocation": _over_allocation,
     "posted document edited": _posted_edit,
     "four cockpit tiles": lambda w: lambda: cockpit_settings.set_cockpit_tiles(by=w.manager, tiles=["alerts"] * 4),
+    "a review rejected without a reason":
+        lambda w: (lambda held: lambda: review.reject_review(held.pk, by=w.manager, note=" "))(_held(w, "r1")),
 }
 
 

@@ -177,7 +177,8 @@ def save_rule(*, by, rule: AlertRule | None = None, kind: str | None = None, nam
     users = None
     if recipients is not None:
         ids = [getattr(u, "pk", u) for u in recipients]
-        users = list(User.objects.filter(company_id=company_id, pk__in=ids, is_active=True))
+        users = [u for u in User.objects.filter(company_id=company_id, pk__in=ids, is_active=True)
+                 if permissions.is_person(u)]  # a terminal's user receives no alerts
         missing = set(ids) - {u.pk for u in users}
         if missing:
             raise NotFound("user", sorted(missing)[0])
@@ -353,7 +354,7 @@ def recipients_of(rule: AlertRule, warehouse_id: int | None = None) -> list[User
     roles = set(rule.recipient_roles or [])
     # a company has tens of users, not millions: filter the roles (a JSON list) here on every database
     users = [u for u in User.objects.filter(company_id=rule.company_id, is_active=True).order_by("pk")
-             if u.pk in named or roles & set(u.roles or [])]
+             if (u.pk in named or roles & set(u.roles or [])) and permissions.is_person(u)]
     return _can_see(users, warehouse_id)
 
 

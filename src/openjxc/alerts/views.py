@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from openjxc.catalog.category_field import CategoryField
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError
-from openjxc.core.models import Role, User
+from openjxc.core.models import PERSON_ROLE_CHOICES, Role, User
 from openjxc.stock.models import Warehouse
 from openjxc.web.form_pages import form_page
 from openjxc.web.pages import company_page, paginate
@@ -143,7 +143,7 @@ class RuleForm(forms.Form):
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     warehouse = forms.TypedChoiceField(label=_("Warehouse"), required=False, coerce=int, empty_value=None)
     category = CategoryField(label=_("Category"), blank_label=_("All categories"))
-    recipient_roles = forms.MultipleChoiceField(label=_("Recipient roles"), required=False, choices=Role.choices,
+    recipient_roles = forms.MultipleChoiceField(label=_("Recipient roles"), required=False, choices=PERSON_ROLE_CHOICES,
                                                 widget=forms.CheckboxSelectMultiple)
     recipients = forms.TypedMultipleChoiceField(label=_("Named recipients"), required=False, coerce=int,
                                                 widget=forms.CheckboxSelectMultiple)

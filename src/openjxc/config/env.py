@@ -109,6 +109,7 @@ class Env:
     login_failures: int = 5  # failed sign-ins before a user name or an address is locked out
     login_lockout_minutes: int = 15
     import_max_unpacked_mb: int = 256  # an uploaded .xlsx may unpack to this much (its zip directory says)
+    import_memory_mb: int = 1024  # the child process that parses an upload may take this much (RLIMIT_AS)
 
 
 def read_env(*, testing: bool = False) -> Env:
@@ -208,6 +209,7 @@ def read_env(*, testing: bool = False) -> Env:
         login_failures=_int("JXC_LOGIN_FAILURES", 5, minimum=1),
         login_lockout_minutes=_int("JXC_LOGIN_LOCKOUT_MINUTES", 15, minimum=1),
         import_max_unpacked_mb=_int("JXC_IMPORT_MAX_UNPACKED_MB", 256, minimum=1),
+        import_memory_mb=_int("JXC_IMPORT_MEMORY_MB", 1024, minimum=64),
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
@@ -34,11 +35,32 @@ class Role(models.TextChoices):
     KEEPER = "keeper", _("Warehouse keeper")
     CASHIER = "cashier", _("Cashier")
     FINANCE = "finance", _("Finance")
+    # a store till's or warehouse handheld's own user (sync/terminals.py): the terminal protocol and nothing else
+    TERMINAL = "terminal", _("Terminal")
+
+
+# the roles a person may be given (forms, approver and recipient pickers): not a terminal's
+PERSON_ROLE_CHOICES = [(value, label) for value, label in Role.choices if value != Role.TERMINAL]
+
+
+class PeopleManager(UserManager):
+    """User names are unique per company (issue 14, finding 8): a bare name finds a user only when it is unique
+    (the sign-in backend asks with the company: core/auth.py)."""
+
+    def get_by_natural_key(self, username):
+        found = list(self.filter(**{self.model.USERNAME_FIELD: username})[:2])
+        if len(found) != 1:
+            raise self.model.DoesNotExist(f"no single user named {username!r}")
+        return found[0]
 
 
 class User(AbstractUser):
-    """A person who signs in. Works in one company at a time; roles decide what they may do."""
+    """A person who signs in. Works in one company at a time; roles decide what they may do.
 
+    The user name is unique within the company (two companies may each have a "wang"); a user without a company
+    (the server's superuser) has a name unique among those."""
+
+    username = models.CharField(_("username"), max_length=150, validators=[UnicodeUsernameValidator()])
     company = models.ForeignKey(
         Company, on_delete=models.PROTECT, null=True, blank=True, related_name="users", verbose_name=_("company")
     )
@@ -53,12 +75,24 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         # the users page lists one company's people by name, a page at a time (keyset on the name)
         indexes = [models.Index(fields=["company", "username"], name="core_user_company_username")]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "username"], name="uniq_user_company_username"),
+            models.UniqueConstraint(fields=["username"], condition=models.Q(company__isnull=True),
+                                    name="uniq_user_username_without_company"),
+        ]
+
+    objects = PeopleManager()  # type: ignore[misc]  # AbstractUser declares a UserManager: this is one
 
     def __str__(self):
         return self.display_name or self.username
 
     def has_role(self, *roles: str) -> bool:
         return any(r in (self.roles or []) for r in roles)
+
+    @property
+    def is_terminal(self) -> bool:
+        """A terminal's own user: never a person who signs in, approves or is notified."""
+        return Role.TERMINAL in (self.roles or [])
 
 
 @deconstructible(path="openjxc.core.models.WritingTransaction")

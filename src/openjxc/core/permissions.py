@@ -18,8 +18,10 @@ ACTIONS: dict[str, set[str]] = {
     "document.view": {ALL},
     "document.create": {ALL},
     "document.submit": {ALL},
-    "document.approve": {Role.ADMIN, Role.MANAGER},
-    "document.post": {Role.ADMIN, Role.MANAGER, Role.KEEPER, Role.CASHIER},
+    # a terminal carries its own sale / return / receipt through to posted (create_document(advance_to=POSTED)):
+    # approving here is that step of its own document, never a step of an approval flow (workflow/approvers.py)
+    "document.approve": {Role.ADMIN, Role.MANAGER, Role.TERMINAL},
+    "document.post": {Role.ADMIN, Role.MANAGER, Role.KEEPER, Role.CASHIER, Role.TERMINAL},
     "document.void": {Role.ADMIN, Role.MANAGER},
     "document.cancel": {ALL},
     "users.manage": {Role.ADMIN},
@@ -33,6 +35,8 @@ ACTIONS: dict[str, set[str]] = {
     "reports.configure": {Role.ADMIN, Role.MANAGER},  # the company's cockpit tiles
     "period.close": {Role.ADMIN, Role.MANAGER, Role.FINANCE},
     "period.reopen": {Role.ADMIN},
+    # a terminal's operation held for review (dated too long ago, in a closed month, ahead): accept, re-date, reject
+    "terminal.review": {Role.ADMIN, Role.MANAGER},
     # the company's settings (stock tracking, what books payables): those who work with its books
     "company.setup": {Role.ADMIN},  # install a preset (settings, flows and alert rules at once)
     "settings.view": {Role.ADMIN, Role.MANAGER, Role.FINANCE, Role.CASHIER, Role.SALESPERSON, Role.PURCHASER},
@@ -51,7 +55,21 @@ ACTION_LABELS = {
     "period.close": _("close a month"),
     "period.reopen": _("reopen a closed month"),
     "company.setup": _("set the company up from a preset"),
+    "terminal.review": _("review terminal operations"),
 }
+
+
+# everything a terminal's user may do (the terminal protocol: push its operations, pull its catalogue), whatever
+# else a role list of ALL grants to people: no tokens, no alerts, no settings, no reports
+TERMINAL_ACTIONS = frozenset({
+    "masterdata.view", "stock.view", "document.view", "document.create", "document.submit", "document.approve",
+    "document.post", "count.count",
+})
+
+
+def is_person(user) -> bool:
+    """A person, not a terminal's own user: who may be an approver, a recipient, a superior or sign in."""
+    return Role.TERMINAL not in (getattr(user, "roles", None) or [])
 
 
 def allowed(user, action: str, roles: set[str] | None = None) -> bool:
@@ -60,6 +78,8 @@ def allowed(user, action: str, roles: set[str] | None = None) -> bool:
     if user.is_superuser:
         return True
     wanted = roles if roles is not None else ACTIONS[action]
+    if not is_person(user):
+        return action in TERMINAL_ACTIONS and (ALL in wanted or Role.TERMINAL in wanted)
     if ALL in wanted:
         return True
     return any(r in wanted for r in (user.roles or []))

@@ -42,6 +42,15 @@ def create_company(*, code: str, name: str, time_zone: str = "Asia/Shanghai", by
 
 
 VALID_ROLES = {r.value for r in Role}
+# what an administrator may give a person: the terminal role belongs to terminals' own users (sync/terminals.py)
+PERSON_ROLES = VALID_ROLES - {Role.TERMINAL.value}
+
+
+def _refuse_terminal_user(user: User) -> None:
+    """A terminal's user is changed through its terminal (revoke it), never as a person: no password, no roles."""
+    if not permissions.is_person(user):
+        raise Conflict("user.is_terminal", _("%(username)s is a terminal's user: manage it on the terminals page."),
+                       username=user.username)
 
 
 @transaction.atomic
@@ -51,12 +60,13 @@ def create_user(*, by: User | None, username: str, password: str, roles: list[st
     if by is not None:
         permissions.require(by, "users.manage")
         company = by.company
-    bad = [r for r in roles if r not in VALID_ROLES]
+    bad = [r for r in roles if r not in (VALID_ROLES if by is None else PERSON_ROLES)]
     if bad:
         raise ValidationFailed(field="roles", reason=_("contains unknown roles: %(roles)s") % {"roles": ", ".join(bad)})
     if by is not None:
         _check_new_user(username, password)
-    if not username or User.objects.filter(username=username).exists():
+    # unique within the company: a name taken in another company is free here, and its answer tells nothing
+    if not username or User.objects.filter(username=username, company=company).exists():
         raise Conflict("user.username_taken", _("User name %(username)s is already taken."), username=username)
     user = User(username=username, company=company, roles=list(roles), display_name=display_name, email=email,
                 language=language, superior=superior)
@@ -105,7 +115,8 @@ def update_user(user: User, *, by: User, warehouses=None, **changes) -> User:
     """Change a user of `by`'s company: roles, names, scoped warehouses; deactivate with is_active=False."""
     permissions.require(by, "users.manage")
     permissions.require_company(by, user.company_id)
-    bad = [r for r in changes.get("roles") or [] if r not in VALID_ROLES]
+    _refuse_terminal_user(user)
+    bad = [r for r in changes.get("roles") or [] if r not in PERSON_ROLES]
     if bad:
         raise ValidationFailed(field="roles", reason=_("contains unknown roles: %(roles)s") % {"roles": ", ".join(bad)})
     if user.pk == by.pk and changes.get("is_active") is False:
@@ -140,6 +151,7 @@ def reset_password(user: User, *, by: User, password: str) -> User:
 
     permissions.require(by, "users.manage")
     permissions.require_company(by, user.company_id)
+    _refuse_terminal_user(user)
     try:
         validate_password(password, user)
     except ValidationError as exc:

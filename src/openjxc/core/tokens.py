@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from openjxc.core import clock
+from openjxc.core import clock, permissions
 from openjxc.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import ApiToken, User
@@ -70,6 +70,9 @@ def _owner(by: User | None, user: User | None) -> User:
         raise ValidationFailed(field="user", reason=_("is required"))
     if by is not None and owner.pk != by.pk:
         raise PermissionDenied(action=_("create an API token for someone else"))
+    if not permissions.is_person(owner):  # a terminal has its own token (sync/terminals.py), never an API token
+        raise DomainError("token.terminal_user", _("%(user)s is a terminal's user: it cannot have an API token."),
+                          user=owner.username, http_status=422)
     if not owner.is_active or owner.company_id is None:
         raise DomainError("token.user_inactive", _("%(user)s is not an active user of a company."),
                           user=owner.username, http_status=422)
@@ -83,7 +86,7 @@ def user_for_token(raw: str):
     # the company joins the token: nearly every API call needs it (permissions.company_of), one statement less
     token = (ApiToken.objects.select_related("user__company").filter(key_hash=_hash(raw), revoked_at__isnull=True)
              .first())
-    if token is None or not token.user.is_active:
+    if token is None or not token.user.is_active or not permissions.is_person(token.user):
         return None
     _touch(token)
     return token.user

@@ -111,12 +111,18 @@ class SettingsIn(Schema):
     silent_minutes: int | None = Field(None, ge=1, le=10**7)
     backlog_minutes: int | None = Field(None, ge=1, le=10**7)
     skew_seconds: int | None = Field(None, ge=1, le=10**7)
+    review_days: int | None = Field(None, ge=1, le=3660, description="older operations wait for a manager")
+    max_line_quantity: int | None = Field(None, ge=1, le=10**9)
+    quantity_decimals: int | None = Field(None, ge=0, le=4)
 
 
 class SettingsOut(Schema):
     silent_minutes: int
     backlog_minutes: int
     skew_seconds: int
+    review_days: int
+    max_line_quantity: int
+    quantity_decimals: int
 
 
 class BacklogIn(Schema):
@@ -194,7 +200,7 @@ def get_terminal(request, terminal_id: int = Path(..., ge=1, le=MAX_ID)):
 
 
 class OperationFilters(FilterSchema):
-    status: Literal["accepted", "refused"] | None = None
+    status: Literal["accepted", "refused", "held"] | None = None
 
 
 @router.get("/terminals/{int:terminal_id}/operations", response=list[OperationOut], auth=[api_auth],
@@ -247,7 +253,7 @@ def register(request, payload: RegisterIn):
 
 
 @router.post("/push", response=PushOut, auth=[terminal_auth],
-             summary="Upload a batch of operations; each is answered accepted, duplicate, refused or retry")
+             summary="Upload a batch of operations; each is answered accepted, held, duplicate, refused or retry")
 def push(request, payload: TerminalPushIn):
     try:
         return protocol.push(request.auth, ops=payload.ops, client_time=payload.client_time,
@@ -291,4 +297,4 @@ def pull_changes(request, cursor: text(64) = "", limit: int = Query(500, ge=1, l
         raise _unavailable() from None
 
 
-from openjxc.sync import api_browser  # noqa: E402,F401 - its endpoints live on this router
+from openjxc.sync import api_browser, api_reviews  # noqa: E402,F401 - their endpoints live on this router

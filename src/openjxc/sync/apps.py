@@ -7,6 +7,9 @@ class SyncConfig(AppConfig):
 
     def ready(self):
         register_pages()  # (the alerts app evaluates terminals' health: alerts/rules/terminals.py)
+        from openjxc.sync import todo
+
+        todo.register()  # held terminal operations are work in the managers' 待办 inbox
 
 
 def register_pages():
@@ -24,6 +27,8 @@ def register_pages():
                  "finance", 155),
         NavEntry("web:terminals", _("Terminals"), "⌨", lambda u: permissions.allowed(u, "users.manage"),
                  "settings", 220),
+        NavEntry("web:terminal_reviews", _("Terminal operations to review"), "⌛",
+                 lambda u: permissions.allowed(u, "terminal.review"), "settings", 221),
     )
     # the live indicator: this page follows the change feed (sync/static/sync/live.js)
     register_header(HeaderItem("sync/live_indicator.html", lambda request: {"user": request.user}, order=10))

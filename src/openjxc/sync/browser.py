@@ -61,7 +61,7 @@ def register_browser_terminal(*, by, warehouse, device_id: str, name: str = "") 
     if terminal is None:
         label = name or f"{by.display_name or by.username} · {wh.name}"
         terminal, raw = terminals._new_terminal(company, code=code, name=label[:100], kind=TerminalKind.PDA,
-                                                warehouse=wh, customer=None, roles=[Role.KEEPER], actor=by,
+                                                warehouse=wh, customer=None, roles=[Role.TERMINAL], actor=by,
                                                 operator=by)
         record_event(company=company, topic="terminal.registered", by=by, obj=terminal,
                      payload={"code": code, "kind": terminal.kind, "warehouse": wh.code, "browser": True})

@@ -83,6 +83,7 @@ class RegistrationCode(models.Model):
 class OpStatus(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     REFUSED = "refused", _("Refused")
+    HELD = "held", _("Held for review")  # dated too long ago, in a closed month or ahead: TerminalReview
 
 
 class TerminalOperation(models.Model):
@@ -145,3 +146,56 @@ class TillClosing(models.Model):
 
     def __str__(self):
         return self.number
+
+
+class StoreCustomer(models.Model):
+    """A customer a store's tills may name: a customer with no row here may be named at every store, a customer
+    with rows only at those stores (sync/customers.py)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "warehouse"], name="uniq_store_customer")]
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for review")
+    ACCEPTED = "accepted", _("Accepted")
+    REDATED = "redated", _("Re-dated")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ReviewReason(models.TextChoices):
+    TOO_OLD = "too_old", _("Dated before the review window")
+    CLOSED_PERIOD = "closed_period", _("Dated in a closed month")
+    FUTURE = "future", _("Dated in the future")
+
+
+class TerminalReview(models.Model):
+    """A terminal operation held for a manager (sync/review.py): its business date (the till's clock corrected by
+    its skew) is older than the company's window, in a closed month or ahead of the posting tolerance. The
+    operation's payload is kept here until it is accepted (posted at its date), re-dated or rejected."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="reviews")
+    operation = models.OneToOneField(TerminalOperation, on_delete=models.PROTECT, related_name="review")
+    type = models.CharField(_("operation"), max_length=32)
+    data = models.JSONField(default=dict)
+    device_at = models.DateTimeField(null=True, blank=True)
+    business_on = models.DateField(_("business date"))
+    reason = models.CharField(_("reason held"), max_length=16, choices=ReviewReason.choices)
+    status = models.CharField(_("status"), max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    posted_on = models.DateField(null=True, blank=True)  # the date it was posted with (re-dated: the new one)
+    note = models.CharField(_("reason"), max_length=500, blank=True)  # why re-dated or rejected
+    document = models.ForeignKey("documents.Document", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+
+    class Meta:
+        verbose_name = _("terminal operation to review")
+        indexes = [models.Index(fields=["company", "status", "id"]), models.Index(fields=["terminal", "id"])]

@@ -50,6 +50,7 @@ def _texts() -> dict:
         "online": _("Online"),
         "offline": _("Offline"),
         "pending_upload": _("Pending upload"),
+        "held": _("Waiting for a manager's review"),
         "refused": _("Refused by the server"),
         "catalogue_items": _("%(n)s items cached"),
         "catalogue_loading": _("Loading the catalogue…"),

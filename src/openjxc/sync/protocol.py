@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import zoneinfo
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -31,14 +30,22 @@ from django.db.models import F, Max
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
-from openjxc.core.errors import DomainError, NotFound, ValidationFailed
+from openjxc.core.company_settings import future_date_tolerance
+from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.events import record_event
 from openjxc.core.models import Event
-from openjxc.documents import services as docs
-from openjxc.documents.models import Document, DocumentLine, Status
-from openjxc.documents.services import LineInput
+from openjxc.documents.models import Document
+from openjxc.stock.periods import closed_through
 from openjxc.sync import terminals
-from openjxc.sync.models import OpStatus, Terminal, TerminalKind, TerminalOperation
+from openjxc.sync.models import (
+    OpStatus,
+    ReviewReason,
+    Terminal,
+    TerminalKind,
+    TerminalOperation,
+    TerminalReview,
+)
+from openjxc.sync.operations import HANDLERS, count_entry
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +93,47 @@ class Batch:
         self.markers: dict[int, int] = {}  # document id -> highest event id before its op ran
 
     def business_on(self, device_at: dt.datetime | None) -> dt.date | None:
-        """The sale's business date: the device's time corrected by its measured skew, in the company zone."""
+        """The sale's business date: the device's time corrected by its clock skew, in the company zone.
+
+        The skew is the one measured on this push (its `client_time` against the server's clock), else the
+        last one measured (Terminal.clock_skew_seconds). A corrected time still ahead of the server keeps its
+        date only when that date is after the posting tolerance (then it is held for review as `future`);
+        otherwise it is taken as now (the correction was a few seconds off)."""
         if device_at is None:
             return None
-        corrected = device_at - dt.timedelta(seconds=self.skew or 0)
-        if corrected > self.received_at:  # a corrected time in the future means the correction is unknown
+        skew = self.skew if self.skew is not None else (self.terminal.clock_skew_seconds or 0)
+        corrected = device_at - dt.timedelta(seconds=skew)
+        zone = zoneinfo.ZoneInfo(self.terminal.company.time_zone)
+        if corrected > self.received_at and corrected.astimezone(zone).date() <= self.latest_on():
             corrected = self.received_at
-        return corrected.astimezone(zoneinfo.ZoneInfo(self.terminal.company.time_zone)).date()
+        return corrected.astimezone(zone).date()
+
+    def today(self) -> dt.date:
+        return self.received_at.astimezone(zoneinfo.ZoneInfo(self.terminal.company.time_zone)).date()
+
+    def latest_on(self) -> dt.date:
+        """The latest business date the company posts (today plus its posting tolerance)."""
+        return self.today() + dt.timedelta(days=future_date_tolerance(self.terminal.company))
+
+    def hold_reason(self, business_on: dt.date | None) -> str | None:
+        """Why an operation of this date waits for a manager (sync/review.py), or None to apply it now."""
+        if business_on is None:
+            return None
+        # only a month that has ended can be closed: today's sales ask nothing more of the database
+        if business_on < self.today().replace(day=1):
+            closed = self.closed_through()
+            if closed is not None and business_on <= closed:
+                return ReviewReason.CLOSED_PERIOD
+        if business_on > self.latest_on():
+            return ReviewReason.FUTURE
+        if business_on < self.today() - dt.timedelta(days=self.conf["review_days"]):
+            return ReviewReason.TOO_OLD
+        return None
+
+    def closed_through(self) -> dt.date | None:
+        if not hasattr(self, "_closed_through"):
+            self._closed_through = closed_through(self.terminal.company_id)
+        return self._closed_through
 
 
 def push(terminal: Terminal, *, ops: list[dict], client_time=None, backlog: dict | None = None) -> dict:
@@ -210,13 +251,13 @@ def _op_id(op) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _error_dict(exc: DomainError) -> dict:
+def error_dict(exc: DomainError) -> dict:
     """The refusal as plain JSON (messages rendered now, in the request's language; lazy texts made strings)."""
     return json.loads(json.dumps(exc.as_dict(), default=str, ensure_ascii=False))
 
 
 def _refusal(op_id, exc: DomainError, *, stored=True) -> dict:
-    return {"id": op_id, "status": "refused", "error": _error_dict(exc), "stored": stored}
+    return {"id": op_id, "status": "refused", "error": error_dict(exc), "stored": stored}
 
 
 def apply_operation(batch: Batch, op: dict, *, index: int = 0) -> dict:
@@ -257,13 +298,15 @@ def apply_operation(batch: Batch, op: dict, *, index: int = 0) -> dict:
                     log.exception("terminal %s: op %s failed", terminal.code, op_id)
                     exc = DomainError("terminal.op_invalid", _("The operation could not be applied: %(reason)s"),
                                       http_status=422, reason=str(exc)[:200])
-                row.result = {"id": op_id, "status": "refused", "error": _error_dict(exc)}
+                row.result = {"id": op_id, "status": "refused", "error": error_dict(exc)}
                 row.save(update_fields=["result"])
                 if not terminals.is_slip(op_type, exc.code):  # a typo at the scan field is not a failure
                     Terminal.objects.filter(pk=terminal.pk).update(refused_count=F("refused_count") + 1)
                 return {**row.result, "stored": True}
             if batch.skewed:
                 flags.append("clock_skew")
+            if isinstance(doc, Held):
+                return _hold(batch, row, doc, str(op_type), data, flags)
             row.status = OpStatus.ACCEPTED
             row.is_negative = "negative_stock" in flags
             if isinstance(doc, Document):
@@ -312,7 +355,47 @@ def _negative_of(doc: Document, after_event: int = 0) -> list:
 # ---------------------------------------------------------------- the operation types
 
 
-def _handle(batch: Batch, op_type, data, device_at) -> tuple[Document | dict, list[str]]:
+class Held:
+    """An operation kept for a manager's review (sync/review.py) instead of applied now."""
+
+    def __init__(self, reason: str, business_on: dt.date):
+        self.reason, self.business_on = reason, business_on
+
+
+class _DryRun(Exception):
+    pass
+
+
+def _dry_run(batch: Batch, handler, data: dict) -> None:
+    """Apply the operation as of today in a savepoint and roll it back: a held operation is checked (customer,
+    items, quantities, the sale it returns) like any other, so only its date waits for the manager."""
+    try:
+        with transaction.atomic():
+            handler(batch, data, None)
+            raise _DryRun
+    except _DryRun:
+        pass
+
+
+def _hold(batch: Batch, row: TerminalOperation, held: Held, op_type: str, data: dict, flags: list[str]) -> dict:
+    """Keep the operation for review: its row says held, the review holds its payload (never lost)."""
+    terminal = batch.terminal
+    review = TerminalReview.objects.create(
+        company_id=terminal.company_id, terminal=terminal, operation=row, type=op_type, data=data,
+        device_at=row.device_at, business_on=held.business_on, reason=held.reason, created_at=batch.received_at,
+    )
+    row.status = OpStatus.HELD
+    row.result = {"id": row.op_id, "status": "held", "flags": flags,
+                  "review": {"id": review.pk, "reason": held.reason, "business_on": held.business_on.isoformat(),
+                             "status": review.status}}
+    row.save(update_fields=["status", "result"])
+    record_event(company=terminal.company_id, topic="terminal.review_held", obj=review, payload={
+        "terminal": terminal.code, "terminal_id": terminal.pk, "warehouse": terminal.warehouse_id,
+        "op_id": row.op_id, "type": op_type, "reason": held.reason, "business_on": held.business_on.isoformat()})
+    return dict(row.result)
+
+
+def _handle(batch: Batch, op_type, data, device_at) -> tuple[Document | dict | Held, list[str]]:
     terminal = batch.terminal
     if op_type not in OP_TYPES:
         raise DomainError("terminal.op_type_unknown", _("Unknown operation type %(type)s."), http_status=422,
@@ -323,223 +406,16 @@ def _handle(batch: Batch, op_type, data, device_at) -> tuple[Document | dict, li
     if not isinstance(data, dict):
         raise ValidationFailed(field="data", reason=_("must be an object"))
     if op_type == "count_entry":
-        return _count_entry(batch, data), []
-    handler = {"sale": _sale, "return": _return, "receipt_scan": _receipt_scan}[op_type]
+        return count_entry(batch, data), []
+    handler = HANDLERS[op_type]
+    business_on = batch.business_on(device_at)
+    reason = batch.hold_reason(business_on)
+    if reason is not None:
+        _dry_run(batch, handler, data)  # what would be refused anyway is refused now, not held
+        return Held(reason, business_on), []
     # events this op writes get ids above the highest one now: the lookup below scans only those
     marker = Event.objects.aggregate(m=Max("id"))["m"] or 0
-    doc = handler(batch, data, batch.business_on(device_at))
+    doc = handler(batch, data, business_on)
     flags = ["negative_stock"] if _negative_of(doc, marker) else []
     batch.markers[doc.pk] = marker
     return doc, flags
-
-
-def _text(data: dict, key: str, max_length: int) -> str:
-    value = data.get(key) or ""
-    if not isinstance(value, str) or len(value) > max_length or "\x00" in value:
-        raise ValidationFailed(field=key, reason=_("must be text of at most %(n)s characters") % {"n": max_length})
-    return value
-
-
-# what one line of a till or PDA operation may carry: a mistyped 1e11 is refused, not posted
-MAX_TERMINAL_QUANTITY = Decimal("1000000")
-
-
-def _quantity(raw, n: int) -> Decimal:
-    try:
-        qty = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed(field=f"lines[{n}].qty", reason=_("is not a number")) from None
-    if not qty.is_finite() or qty <= 0 or qty > MAX_TERMINAL_QUANTITY:
-        raise ValidationFailed(field=f"lines[{n}].qty", reason=_("must be more than 0 and at most %(max)s")
-                               % {"max": MAX_TERMINAL_QUANTITY})
-    return qty
-
-
-def _lines(batch: Batch, data: dict, *, priced=True) -> list[LineInput]:
-    from openjxc.catalog.services import lookup_barcode
-
-    raw = data.get("lines")
-    if not isinstance(raw, list) or not raw:
-        raise ValidationFailed(field="lines", reason=_("must have at least one line"))
-    if len(raw) > 1000:
-        raise ValidationFailed(field="lines", reason=_("has too many lines"))
-    out = []
-    for n, line in enumerate(raw, start=1):
-        if not isinstance(line, dict):
-            raise ValidationFailed(field=f"lines[{n}]", reason=_("must be an object"))
-        li = LineInput(item=None, quantity=_quantity(line.get("qty"), n))
-        if line.get("barcode"):
-            found = lookup_barcode(batch.terminal.company_id, _text(line, "barcode", 200))
-            li.item, li.unit = found["item"].pk, found["unit"]
-            li.lot_code = found["lot"] or ""
-            li.expires_on, li.produced_on = found["expires_on"], found["produced_on"]
-        elif isinstance(line.get("item"), str) and line["item"]:
-            li.item = line["item"]
-        else:
-            raise ValidationFailed(field=f"lines[{n}].item", reason=_("or barcode is required"))
-        if line.get("unit"):
-            li.unit = line["unit"]
-        if priced and line.get("price") not in (None, ""):
-            li.unit_price = line["price"]
-        if line.get("discount_rate") not in (None, ""):
-            li.discount_rate = line["discount_rate"]
-        if line.get("lot"):
-            li.lot_code = _text(line, "lot", 64)
-        for key in ("expires_on", "produced_on"):
-            if line.get(key):
-                try:
-                    setattr(li, key, dt.date.fromisoformat(str(line[key])))
-                except ValueError:
-                    raise ValidationFailed(field=f"lines[{n}].{key}", reason=_("is not a date")) from None
-        out.append(li)
-    return out
-
-
-def _custom(batch: Batch, data: dict) -> dict:
-    """The terminal's code and how the customer paid (was refunded): `payment` {method, amount, tendered, change}
-    as the till shows it, or `payments` [{method, amount}, …] for a mixed payment. The till's sale is paid in
-    full by `payment`'s method (its amount is the till's view of the total; the server's total is what is
-    received); finance/counter.py records the receipts (refunds) at posting from `custom["payments"]`."""
-    custom: dict = {"terminal": batch.terminal.code}
-    payment, payments = data.get("payment"), data.get("payments")
-    if payment is not None:
-        if not isinstance(payment, dict) or len(json.dumps(payment, default=str)) > 2000:
-            raise ValidationFailed(field="payment", reason=_("must be a small object"))
-        custom["payment"] = payment
-        custom["payments"] = [{"method": payment.get("method")}]
-    if payments is not None:
-        if not isinstance(payments, list) or len(json.dumps(payments, default=str)) > 2000:
-            raise ValidationFailed(field="payments", reason=_("must be a small list"))
-        custom["payments"] = [{"method": p.get("method"), "amount": p.get("amount")} if isinstance(p, dict) else p
-                              for p in payments]
-    return custom
-
-
-def _lock_till(terminal: Terminal) -> None:
-    """Money the till takes is recorded under the terminal's row lock, as a till closing reads it (sync/closing.py):
-    the op's transaction updates that row at its end anyway, so this only takes the lock earlier."""
-    Terminal.objects.select_for_update().filter(pk=terminal.pk).values_list("pk", flat=True).first()
-
-
-def _sale(batch: Batch, data: dict, business_on) -> Document:
-    """A sale at the till: a sales delivery (销售出库) of the store to the walk-in (or named) customer, posted."""
-    terminal = batch.terminal
-    customer = data.get("customer") or terminal.customer_id
-    if customer is None:
-        raise ValidationFailed(field="customer", reason=_("is required: this terminal has no walk-in customer"))
-    _lock_till(terminal)
-    return docs.create_document(
-        by=terminal.user, kind="sales_delivery", warehouse=terminal.warehouse, partner=customer,
-        lines=_lines(batch, data), business_on=business_on, memo=_text(data, "memo", 500),
-        custom=_custom(batch, data), advance_to=Status.POSTED, prices_include_tax=bool(data.get("tax_included", True)),
-    )
-
-
-def _source_document(batch: Batch, data: dict, kinds: tuple[str, ...], field: str) -> Document:
-    """The document an operation refers to: an earlier op id of this terminal, or a document number."""
-    terminal = batch.terminal
-    ref_op, number = data.get(f"{field}_op"), data.get(field)
-    doc = None
-    if isinstance(ref_op, str) and ref_op:
-        first = TerminalOperation.objects.filter(company_id=terminal.company_id, op_id=ref_op,
-                                                 status=OpStatus.ACCEPTED).first()
-        doc = first.document if first else None
-        key = ref_op
-    elif isinstance(number, str) and number:
-        doc = Document.objects.filter(company_id=terminal.company_id, number=number).first()
-        key = number
-    else:
-        raise ValidationFailed(field=field, reason=_("is required (a document number, or the op id as %(f)s_op)")
-                               % {"f": field})
-    if doc is None or doc.kind not in kinds:
-        raise NotFound("document", key)
-    return doc
-
-
-def _match_source_lines(source: Document, lines: list[LineInput], kind: str) -> None:
-    """Give each line the source line of the same item that still has quantity left (a return takes its cost)."""
-    left = docs.remaining_quantities(source, kind)
-    source_lines = list(DocumentLine.objects.filter(document=source).select_related("item").order_by("line_no"))
-    for li in lines:
-        for sl in source_lines:
-            if (sl.item_id == li.item or sl.item.code == li.item) and left.get(sl.pk, Decimal(0)) > 0:
-                li.source_line = sl.pk
-                break
-        else:
-            raise DomainError("terminal.return_item_unknown",
-                              _("Item %(item)s is not on document %(number)s or has nothing left to take."),
-                              http_status=422, item=li.item, number=source.number)
-
-
-def _return(batch: Batch, data: dict, business_on) -> Document:
-    """A return at the till against an earlier sale: a sales return (销售退货) into the store, posted."""
-    terminal = batch.terminal
-    source = _source_document(batch, data, ("sales_delivery",), "sale")
-    if source.warehouse_id != terminal.warehouse_id:  # a till takes back only what its own store sold
-        raise DomainError("terminal.other_warehouse",
-                          _("%(number)s was sold by another warehouse: return it there."), http_status=403,
-                          number=source.number)
-    lines = _lines(batch, data, priced=False)
-    _match_source_lines(source, lines, "sales_return")
-    _lock_till(terminal)
-    return docs.create_document(
-        by=terminal.user, kind="sales_return", warehouse=terminal.warehouse, partner=source.partner_id,
-        source=source, lines=lines, business_on=business_on, memo=_text(data, "memo", 500),
-        custom=_custom(batch, data), advance_to=Status.POSTED, prices_include_tax=source.prices_include_tax,
-    )
-
-
-def _receipt_scan(batch: Batch, data: dict, business_on) -> Document:
-    """Goods scanned in at the warehouse: a purchase receipt (采购入库) from the supplier, against an order if named."""
-    terminal = batch.terminal
-    source = None
-    lines = _lines(batch, data)
-    if data.get("order") or data.get("order_op"):
-        source = _source_document(batch, data, ("purchase_order",), "order")
-        _match_source_lines(source, lines, "purchase_receipt")
-    supplier = data.get("supplier") or (source.partner_id if source else None)
-    if not supplier:
-        raise ValidationFailed(field="supplier", reason=_("is required"))
-    return docs.create_document(
-        by=terminal.user, kind="purchase_receipt", warehouse=terminal.warehouse, partner=supplier, source=source,
-        lines=lines, business_on=business_on, memo=_text(data, "memo", 500), custom=_custom(batch, data),
-        advance_to=Status.POSTED,
-    )
-
-
-def _count_entry(batch: Batch, data: dict) -> dict:
-    """Counted quantities or scans for an open stock count (盘点) of the terminal's warehouse
-    (counts.services.record_entries: all entries of the op or none)."""
-    from openjxc.counts import services as counts
-    from openjxc.counts.models import Count
-
-    terminal = batch.terminal
-    ref = data.get("count")
-    count = None
-    if isinstance(ref, int) and not isinstance(ref, bool):
-        count = Count.objects.filter(company_id=terminal.company_id, pk=ref).first()
-    elif isinstance(ref, str) and ref:
-        count = Count.objects.filter(company_id=terminal.company_id, number=ref).first()
-    if count is None:
-        raise NotFound("count", ref if isinstance(ref, str | int) else None)
-    # a browser terminal counts as its operator (a person who may work in other warehouses): keep it to its own
-    by = terminal.operator or terminal.user
-    if terminal.operator_id is not None and count.warehouse_id != terminal.warehouse_id:
-        raise ValidationFailed(field="count", reason=_("is not a count of this terminal's warehouse"))
-    raw = data.get("entries")
-    if not isinstance(raw, list) or not raw:
-        raise ValidationFailed(field="entries", reason=_("must have at least one entry"))
-    entries = []
-    for n, e in enumerate(raw, start=1):
-        if not isinstance(e, dict):
-            raise ValidationFailed(field=f"entries[{n}]", reason=_("must be an object"))
-        entry = counts.EntryInput(barcode=_text(e, "barcode", 200), item=e.get("item") or None,
-                                  quantity=e.get("qty"), location=e.get("location"), lot_code=_text(e, "lot", 64))
-        entries.append(entry)
-    results = counts.record_entries(count, by=by, entries=entries)
-    # each entry's line as it stands now: what the counter's screen shows (never the book: counts may be blind)
-    lines = [{"item": r.item.code, "name": r.item.name, "location_id": r.line.location_id,
-              "lot": r.line.lot.code if r.line.lot_id else "", "added": r.added,
-              "counted": None if r.line.counted_quantity is None else format(r.line.counted_quantity.normalize(), "f")}
-             for r in results]
-    return {"count": {"id": count.pk, "number": count.number}, "entries": len(results), "lines": lines}

@@ -52,11 +52,13 @@ def catalogue_page(terminal: Terminal, *, after: int = 0, limit: int = 500) -> d
 
 
 def pull(terminal: Terminal, *, cursor: str = "", limit: int = 500) -> dict:
-    """The terminal's change feed after `cursor`: {events, next_cursor, has_more}; records the contact."""
+    """The terminal's change feed after `cursor`: {events, next_cursor, has_more, reviews}; records the contact."""
     from openjxc.sync.feed import read_feed
     from openjxc.sync.protocol import report_contact
+    from openjxc.sync.review import reported_to
 
     page = read_feed(company_id=terminal.company_id, cursor=cursor or None, limit=limit, scope=_scope(terminal))
     report_contact(terminal, pulled_cursor=page.next_cursor)
+    # its operations held for review: still waiting, or decided in the last 7 days (sync/review.py)
     return {"events": [e.as_dict() for e in page.events], "next_cursor": page.next_cursor,
-            "has_more": page.has_more}
+            "has_more": page.has_more, "reviews": reported_to(terminal)}

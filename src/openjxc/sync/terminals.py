@@ -36,7 +36,15 @@ DEFAULTS = {
     "silent_minutes": 60,  # no contact for longer → terminal.silent
     "backlog_minutes": 30,  # oldest queued operation older than this → terminal.backlog_old
     "skew_seconds": 300,  # |device clock − server clock| beyond this → flagged, terminal.clock_skew
+    # an operation whose business date is more than this many days before today waits for a manager (sync/review.py)
+    "review_days": 7,
+    # what one line of a till or PDA operation may carry (a mistyped 1e11 is refused, not posted)
+    "max_line_quantity": 1000000,
+    "quantity_decimals": 4,  # at most this many decimal places (the ledger keeps 4)
 }
+# the range each setting may take
+BOUNDS = {key: (1, 10**7) for key in DEFAULTS} | {"review_days": (1, 3660), "quantity_decimals": (0, 4),
+                                                  "max_line_quantity": (1, 10**9)}
 
 
 def _hash(raw: str) -> str:
@@ -62,8 +70,10 @@ def set_terminal_settings(*, by, **values) -> dict:
             continue
         if key not in DEFAULTS:
             raise ValidationFailed(field=key, reason=_("is not a terminal setting"))
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10**7:
-            raise ValidationFailed(field=key, reason=_("must be a whole number from 1 to 10000000"))
+        low, high = BOUNDS[key]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ValidationFailed(field=key, reason=_("must be a whole number from %(low)s to %(high)s")
+                                   % {"low": low, "high": high})
         after[key] = value
     save_settings(company, by=by, changes={"terminals": after}, before={"terminals": before})
     return after
@@ -153,7 +163,7 @@ def register_terminal(*, by=None, code: str, name: str, kind: str | None = None,
         raise DomainError("terminal.code_taken", _("Terminal code %(code)s is already taken."), http_status=409,
                           code=code)
     company = Company.objects.get(pk=company_id)
-    roles = [Role.CASHIER, Role.MANAGER] if kind == TerminalKind.POS else [Role.KEEPER, Role.MANAGER]
+    roles = [Role.TERMINAL]  # the protocol's rights and nothing else (core/permissions.py TERMINAL_ACTIONS)
     terminal, raw = _new_terminal(company, code=code, name=name, kind=kind, warehouse=wh, customer=partner,
                                   roles=roles, actor=actor)
     if kind == TerminalKind.POS and not wh.allow_negative:

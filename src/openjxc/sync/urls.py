@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from openjxc.sync import pos, views, views_closings
+from openjxc.sync import pos, views, views_closings, views_reviews
 
 # under the "web" namespace (config/urls.py): {% url 'web:…' %}
 urlpatterns = [
@@ -14,5 +14,7 @@ urlpatterns = [
     path("tills/closings/<int:pk>/print/", views_closings.closing_print, name="till_closing_print"),
     path("terminals/", views.terminal_list, name="terminals"),
     path("terminals/<int:pk>/", views.terminal_detail, name="terminal"),
+    path("terminals/reviews/", views_reviews.review_list, name="terminal_reviews"),
+    path("terminals/reviews/<int:pk>/", views_reviews.review_decide, name="terminal_review"),
     path("terminals/<int:pk>/revoke/", views.terminal_revoke, name="terminal_revoke"),
 ]

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
@@ -28,6 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from openjxc.core import display
 from openjxc.core.errors import DomainError, ValidationFailed
+from openjxc.web import sheet_reader
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 200_000  # an import larger than this is refused before any work
@@ -126,52 +127,66 @@ def check_upload(data: bytes) -> None:
                               ratio=e.file_size // max(e.compress_size, 1), part=e.filename)
 
 
-def open_workbook(data: bytes):
-    check_upload(data)
+def _rows_here(data: bytes):
+    """The non-empty rows, read in this process."""
     try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        yield from sheet_reader.iter_rows(data)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
         raise UnreadableFile(reason=exc.__class__.__name__) from None
 
 
-def read_sheet(data: bytes, fields: list[Field]) -> Sheet:
-    """The first sheet of an .xlsx: the first non-empty row is the header; a missing required column refuses."""
-    wb = open_workbook(data)
+def _rows_in_child(data: bytes, memory_mb: int) -> list:
+    """The non-empty rows, read by a child process capped at `memory_mb` (web/sheet_reader.py)."""
+    answer = sheet_reader.rows_capped(data, memory_mb=memory_mb, max_rows=MAX_ROWS + 2)
+    if answer[0] == "rows":
+        return answer[1]
+    if answer[0] == "memory":
+        raise DomainError("import.memory_limit", _("Reading the file needed more than %(max)s MB of memory: it was "
+                                                   "refused. Split it into smaller files."),
+                          http_status=413, max=memory_mb)
+    if answer[0] == "cell_too_long":
+        raise DomainError("import.cell_too_long", _("Row %(row)s has a cell longer than %(max)s characters."),
+                          http_status=422, row=answer[1], max=sheet_reader.MAX_CELL_CHARS)
+    if answer[0] == "timeout":
+        raise UnreadableFile(reason=_("reading it took too long"))
+    raise UnreadableFile(reason=answer[1])
+
+
+def read_sheet(data: bytes, fields: list[Field], *, memory_mb: int | None = None) -> Sheet:
+    """The first sheet of an .xlsx: the first non-empty row is the header; a missing required column refuses.
+
+    With `memory_mb` (the import worker: settings.JXC_IMPORT_MEMORY_MB) the file is parsed in a child process
+    whose memory is capped at that much, so a crafted file fails alone (`import.memory_limit`)."""
+    check_upload(data)
+    rows = _rows_here(data) if memory_mb is None else _rows_in_child(data, memory_mb)
+    by_name = {name: f for f in fields for name in f.header_names()}
+    positions: dict[int, Field] = {}
+    sheet: Sheet | None = None
     try:
-        ws = wb.worksheets[0]
-        by_name = {name: f for f in fields for name in f.header_names()}
-        positions: dict[int, Field] = {}
-        sheet: Sheet | None = None
-        try:
-            rows = ws.iter_rows(values_only=True)
-            for number, values in enumerate(rows, start=1):
-                if all(v is None or str(v).strip() == "" for v in values):
-                    continue
-                if sheet is None:
-                    for col, value in enumerate(values):
-                        f = by_name.get(_norm(value))
-                        if f is not None and f.key not in {p.key for p in positions.values()}:
-                            positions[col] = f
-                    sheet = Sheet(columns={f.key: str(values[c]).strip() for c, f in positions.items()})
-                    missing = [f for f in fields if f.required and f.key not in sheet.columns]
-                    if missing:
-                        raise DomainError(
-                            "import.columns_missing",
-                            _("The header row (row %(row)s) lacks the required columns: %(columns)s."),
-                            http_status=422, row=number, columns=", ".join(str(f.label) for f in missing),
-                        )
-                    continue
-                if len(sheet.rows) >= MAX_ROWS:
-                    raise DomainError("import.too_many_rows", _("The file has more than %(max)s rows."),
-                                      http_status=422, max=MAX_ROWS)
-                sheet.rows.append((number, {positions[c].key: values[c] for c in positions if c < len(values)}))
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-            raise UnreadableFile(reason=exc.__class__.__name__) from None
-        if sheet is None:
-            raise DomainError("import.empty", _("The file holds no header row and no data."), http_status=422)
-        return sheet
-    finally:
-        wb.close()
+        for number, values in rows:
+            if sheet is None:
+                for col, value in enumerate(values):
+                    f = by_name.get(_norm(value))
+                    if f is not None and f.key not in {p.key for p in positions.values()}:
+                        positions[col] = f
+                sheet = Sheet(columns={f.key: str(values[c]).strip() for c, f in positions.items()})
+                missing = [f for f in fields if f.required and f.key not in sheet.columns]
+                if missing:
+                    raise DomainError(
+                        "import.columns_missing",
+                        _("The header row (row %(row)s) lacks the required columns: %(columns)s."),
+                        http_status=422, row=number, columns=", ".join(str(f.label) for f in missing),
+                    )
+                continue
+            if len(sheet.rows) >= MAX_ROWS:
+                raise DomainError("import.too_many_rows", _("The file has more than %(max)s rows."),
+                                  http_status=422, max=MAX_ROWS)
+            sheet.rows.append((number, {positions[c].key: values[c] for c in positions if c < len(values)}))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise UnreadableFile(reason=exc.__class__.__name__) from None
+    if sheet is None:
+        raise DomainError("import.empty", _("The file holds no header row and no data."), http_status=422)
+    return sheet
 
 
 def cell_text(value) -> str:

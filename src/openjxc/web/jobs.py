@@ -176,7 +176,9 @@ def run_import_job(job_id: int) -> None:
         _start(job, _("Reading the file"))
         importer_class = IMPORTERS[job.target]
         try:
-            sheet = read_sheet((job_dir(job) / "input.xlsx").read_bytes(), importer_class.fields)
+            # parsed in a child process with a memory cap: a crafted file fails its job, never the worker
+            sheet = read_sheet((job_dir(job) / "input.xlsx").read_bytes(), importer_class.fields,
+                               memory_mb=settings.JXC_IMPORT_MEMORY_MB)
             commit = job.kind == JobKind.IMPORT
             progress = Progress(job, _("Importing rows") if commit else _("Checking rows"))
             progress(0, len(sheet.rows), force=True)

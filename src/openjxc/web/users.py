@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from openjxc.core import permissions
 from openjxc.core import services as core
 from openjxc.core.errors import DomainError
-from openjxc.core.models import Role, User
+from openjxc.core.models import PERSON_ROLE_CHOICES, Role, User
 from openjxc.web.form_pages import CHECKBOX, form_page, show_error
 from openjxc.web.lists import ACTIVE_CHOICES
 from openjxc.web.pages import company_object, company_page
@@ -68,7 +68,7 @@ class UserForm(forms.Form):
                              widget=forms.TextInput(attrs={"inputmode": "email", "autocomplete": "email"}))
     password = forms.CharField(label=gettext_lazy("Password"), widget=forms.PasswordInput(render_value=False),
                                help_text=gettext_lazy("At least 8 characters"))
-    roles = forms.MultipleChoiceField(label=gettext_lazy("Roles"), choices=Role.choices, required=False,
+    roles = forms.MultipleChoiceField(label=gettext_lazy("Roles"), choices=PERSON_ROLE_CHOICES, required=False,
                                       widget=forms.CheckboxSelectMultiple)
     warehouses = forms.TypedMultipleChoiceField(
         label=gettext_lazy("Warehouses"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
@@ -81,9 +81,9 @@ class UserForm(forms.Form):
         super().__init__(*args, **kwargs)
         whs = _warehouses(company_id).order_by("code")
         self.fields["warehouses"].choices = [(w.pk, w.name) for w in whs]
-        people = User.objects.filter(company_id=company_id, is_active=True).order_by("username")
+        people = [u for u in User.objects.filter(company_id=company_id, is_active=True).order_by("username")
+                  if permissions.is_person(u) and (editing is None or u.pk != editing.pk)]
         if editing is not None:
-            people = people.exclude(pk=editing.pk)
             self.fields["username"].disabled = True
             del self.fields["password"]  # a separate form resets it
         self.fields["superior"].choices = [("", "—")] + [(u.pk, f"{u.username} {u.display_name}".strip())

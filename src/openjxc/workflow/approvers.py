@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from openjxc.core.models import User
+from openjxc.core.permissions import is_person
 from openjxc.workflow.models import Mode
 
 SUBSTITUTE = "substitute"  # the `via` prefix of an approver standing in for people left out
@@ -31,7 +32,9 @@ class Resolved:
 
 
 def active_people(company_id: int) -> dict[int, User]:
-    return {u.pk: u for u in User.objects.filter(company_id=company_id, is_active=True).order_by("pk")}
+    """The company's active people: who may approve, stand in or be escalated to (never a terminal's user)."""
+    return {u.pk: u for u in User.objects.filter(company_id=company_id, is_active=True).order_by("pk")
+            if is_person(u)}
 
 
 def resolve(company_id: int, spec: dict, doc, requester: User, people: dict[int, User] | None = None) -> dict[int, str]:

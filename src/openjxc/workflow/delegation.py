@@ -12,7 +12,7 @@ from openjxc.core import clock
 from openjxc.core.errors import Conflict, NotFound, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import User
-from openjxc.core.permissions import company_id_of
+from openjxc.core.permissions import company_id_of, is_person
 from openjxc.workflow.flows import require_manage
 from openjxc.workflow.models import Delegation
 
@@ -70,7 +70,7 @@ def cancel_delegation(delegation: Delegation | int, *, by) -> Delegation:
 def _user(company_id: int, ref, field: str) -> User:
     pk = ref.pk if isinstance(ref, User) else ref
     u = User.objects.filter(company_id=company_id, pk=pk, is_active=True).first() if isinstance(pk, int) else None
-    if u is None:
+    if u is None or not is_person(u):  # a terminal's user never stands in for anyone
         raise ValidationFailed(field=field, reason=_("is not an active user of this company"))
     return u
 

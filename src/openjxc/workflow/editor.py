@@ -10,7 +10,8 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from openjxc.core.models import Role, User
+from openjxc.core.models import PERSON_ROLE_CHOICES, Role, User
+from openjxc.core.permissions import is_person
 from openjxc.documents.kinds import KINDS
 from openjxc.stock.models import Warehouse, WarehouseKind
 from openjxc.workflow.models import Mode
@@ -41,7 +42,8 @@ MAX_CONDITION_ROWS = 10
 
 
 def _users(user):
-    return [(u.pk, str(u)) for u in User.objects.filter(company_id=user.company_id, is_active=True).order_by("username")]
+    return [(u.pk, str(u)) for u in User.objects.filter(company_id=user.company_id, is_active=True).order_by("username")
+            if is_person(u)]
 
 
 def _hours(value) -> str:
@@ -54,7 +56,7 @@ class StepForm(forms.Form):
                            widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. Finance review"),
                                                          "autocomplete": "off"}))
     roles = forms.MultipleChoiceField(label=gettext_lazy("Roles"), required=False,
-                                      widget=forms.CheckboxSelectMultiple, choices=Role.choices)
+                                      widget=forms.CheckboxSelectMultiple, choices=PERSON_ROLE_CHOICES)
     users = forms.TypedMultipleChoiceField(label=gettext_lazy("Named people"), required=False, coerce=int,
                                            widget=forms.SelectMultiple(attrs={"size": 4}))
     superior = forms.BooleanField(label=gettext_lazy("The requester's superior"), required=False)

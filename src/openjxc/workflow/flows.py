@@ -15,7 +15,7 @@ from openjxc.core import clock
 from openjxc.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import Role, User
-from openjxc.core.permissions import company_id_of
+from openjxc.core.permissions import company_id_of, is_person
 from openjxc.core.quantities import parse_decimal
 from openjxc.documents.kinds import KINDS
 from openjxc.documents.models import Document
@@ -45,7 +45,8 @@ def check_steps(company_id: int, steps) -> list[dict]:
         raise ValidationFailed(field="steps", reason=_("must be a non-empty list"))
     if len(steps) > MAX_STEPS:
         raise ValidationFailed(field="steps", reason=_("has too many steps (at most 20)"))
-    users = set(User.objects.filter(company_id=company_id, is_active=True).values_list("pk", flat=True))
+    # people only: a terminal's user is never named as an approver
+    users = {u.pk for u in User.objects.filter(company_id=company_id, is_active=True) if is_person(u)}
     out = []
     for n, step in enumerate(steps, start=1):
         where = f"steps[{n}]"

@@ -100,9 +100,11 @@ LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
 # django-axes first: it refuses an attempt while the user name or the address is locked out, and counts failures
+# user names are unique per company, not globally (core/models.py User): the backend signs in by company + name
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "openjxc.core.auth.PeopleBackend",  # Django's model backend, refusing terminals' own users
 ]
 # After JXC_LOGIN_FAILURES failed sign-ins (or wrong current passwords on the password page) a user name, and
 # separately an address, is locked out for JXC_LOGIN_LOCKOUT_MINUTES; a success resets the user's count.
@@ -111,6 +113,7 @@ AXES_COOLOFF_TIME = _env.login_lockout_minutes / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "openjxc.web.account.locked_out"
+AXES_USERNAME_CALLABLE = "openjxc.core.auth.lockout_name"  # company code / user name: names are per company
 AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False
 # the address is REMOTE_ADDR; behind a reverse proxy uvicorn sets it from X-Forwarded-For for the proxies named in
@@ -133,6 +136,7 @@ JXC_SMTP = _env.smtp  # outgoing email for the notification channels; None = not
 JXC_BASE_URL = _env.base_url  # absolute links in notifications sent outside the app
 JXC_WEBHOOK_ALLOW = _env.webhook_allow  # internal hosts/networks channels may post to (docs/security.md)
 JXC_IMPORT_MAX_UNPACKED_MB = _env.import_max_unpacked_mb  # decompression bombs: web/excel.py check_upload
+JXC_IMPORT_MEMORY_MB = _env.import_memory_mb  # the import worker parses in a child capped at this: web/sheet_reader.py
 JXC_IDEMPOTENCY_DAYS = _env.idempotency_days  # Idempotency-Key answers are kept this long, then purged
 
 STATIC_URL = "/static/"

@@ -22,4 +22,4 @@ SESSION_COOKIE_AGE = env_int("JXC_SESSION_HOURS", 12, minimum=1) * 3600  # a sig
 # the browsers' preload list is a decision for the owner of the whole domain, not a default: JXC_HSTS_PRELOAD=1
 SECURE_HSTS_PRELOAD = env_bool("JXC_HSTS_PRELOAD", default=False)
 if not SECURE_HSTS_PRELOAD:
-    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]  # noqa: F405 - from base

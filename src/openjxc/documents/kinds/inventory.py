@@ -13,6 +13,8 @@ from .base import Kind, Places, line_location, share_of_source_cost, value_by_so
 KEEPERS = frozenset({Role.ADMIN, Role.MANAGER, Role.KEEPER})
 BUYERS = frozenset({Role.ADMIN, Role.MANAGER, Role.PURCHASER, Role.KEEPER})
 SELLERS = frozenset({Role.ADMIN, Role.MANAGER, Role.SALESPERSON, Role.KEEPER, Role.CASHIER})
+# the kinds a terminal's operations make (sync/protocol.py: sale, return, receipt_scan) and no other
+TERMINAL = frozenset({Role.TERMINAL})
 
 
 def priced_in(source_kind):
@@ -84,7 +86,7 @@ OPENING = Kind(
 PURCHASE_RECEIPT = Kind(
     code="purchase_receipt", prefix="CGRK", label=_("Purchase receipt"), plan=priced_in(L.SUPPLIER),
     partner_role="supplier", sources=("purchase_order",), price_default="purchase_price", inbound=True,
-    returned_by="purchase_return", create_roles=BUYERS,
+    returned_by="purchase_return", create_roles=BUYERS | TERMINAL,
 )
 PURCHASE_RETURN = Kind(
     code="purchase_return", prefix="CGTH", label=_("Purchase return"), plan=return_out(L.SUPPLIER),
@@ -95,12 +97,12 @@ SALES_DELIVERY = Kind(
     code="sales_delivery", prefix="XSCK", label=_("Sales delivery"),
     plan=out_to(L.CUSTOMER, refuse_expired=True),
     partner_role="customer", sources=("sales_order",), price_default="sale_price", returned_by="sales_return",
-    create_roles=SELLERS,
+    create_roles=SELLERS | TERMINAL,
 )
 SALES_RETURN = Kind(
     code="sales_return", prefix="XSTH", label=_("Sales return"), plan=return_in(L.CUSTOMER),
     partner_role="customer", sources=("sales_delivery",), source_required=True,
-    value_from_source=value_by_source_line, create_roles=SELLERS,
+    value_from_source=value_by_source_line, create_roles=SELLERS | TERMINAL,
 )
 TRANSFER_OUT = Kind(
     code="transfer_out", prefix="DBCK", label=_("Transfer out"), plan=out_to(L.TRANSIT),

@@ -122,11 +122,12 @@ class LocalStore:
         return {"count": count, "oldest_at": oldest}
 
     def acknowledge(self, answers: list[dict]) -> None:
-        """Move answered operations (accepted, duplicate, refused) from the outbox to `acked`, atomically."""
+        """Move answered operations (accepted, held, duplicate, refused) from the outbox to `acked`, atomically.
+        A held one is kept by the server for a manager's review: its outcome comes in the pull's `reviews`."""
         now = utcnow().isoformat()
         with self._lock, self._tx():
             for a in answers:
-                if a.get("status") not in ("accepted", "duplicate", "refused"):
+                if a.get("status") not in ("accepted", "held", "duplicate", "refused"):
                     continue  # "retry" (or anything unknown): the operation stays in the outbox
                 row = self._db.execute("SELECT seq, type FROM outbox WHERE op_id = ?", (a["id"],)).fetchone()
                 if row is None:

@@ -27,7 +27,7 @@ from openjxc.sync.client.store import LocalStore, utcnow
 
 log = logging.getLogger("openjxc.terminal")
 
-FINAL = {"accepted", "duplicate", "refused"}
+FINAL = {"accepted", "held", "duplicate", "refused"}  # held: kept on the server for a manager's review
 USER_AGENT = "openjxc-terminal/1"
 
 

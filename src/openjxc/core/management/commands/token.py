@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from openjxc.core import tokens
+from openjxc.core.auth import find_user
 from openjxc.core.errors import DomainError
 from openjxc.core.models import User
 
@@ -21,7 +22,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", metavar="{create,list,revoke}", required=True)
         create = actions.add_parser("create", help="create a token for a user and print it (shown only once)")
-        create.add_argument("--user", required=True, metavar="NAME", help="the user the token signs in as")
+        create.add_argument("--user", required=True, metavar="NAME",
+                            help="the user the token signs in as (COMPANY/NAME when the name is in several companies)")
         create.add_argument("--label", required=True, help="what the token is for, e.g. 'ERP integration'")
         create.add_argument("--quiet", action="store_true", help="print the token alone (for scripts)")
         listing = actions.add_parser("list", help="list tokens (newest first)")
@@ -36,9 +38,13 @@ class Command(BaseCommand):
             raise CommandError(f"{err.code}: {err.render_message()}") from None
 
     def _user(self, name):
-        user = User.objects.filter(username=name).first()
+        """NAME, or COMPANY/NAME when several companies have a user of that name (names are per company)."""
+        code, _slash, username = name.rpartition("/")
+        user = find_user(username, code or None)
         if user is None:
-            raise CommandError(f"No user named {name!r}.")
+            several = not code and User.objects.filter(username=username).count() > 1
+            raise CommandError(f"Several users are named {name!r}: give COMPANY/{name}." if several
+                               else f"No user named {name!r}.")
         return user
 
     def _create(self, *, user, label, quiet, **_options):

@@ -64,7 +64,7 @@ class Command(BaseCommand):
                 except DomainError as exc:
                     raise CommandError(exc.render_message()) from None
                 changed.append(f"created company {company.code} {company.name}")
-            user = User.objects.filter(username=username).first()
+            user = User.objects.filter(username=username, company=company).first()  # names are per company
             if user is None:
                 user = services.create_user(
                     by=None, company=company, username=username, password=password_given or DEFAULT_PASSWORD,
@@ -74,10 +74,6 @@ class Command(BaseCommand):
                 created_user = True
             else:
                 created_user = False
-                if user.company_id != company.pk:
-                    self.stderr.write(self.style.WARNING(
-                        f"User {username} already exists in another company ({user.company}); left unchanged."
-                    ))
             if company_created and user.company_id == company.pk:
                 # what a company set up for real starts with (as `jxc demo` and `jxc preset install` do)
                 try:

@@ -358,7 +358,8 @@
     return tx(this.db, ["meta"], "readwrite", function (s) { s.meta.put({ key: "blocked", value: blocked }); });
   };
 
-  // apply the server's answers: delete accepted/duplicate, move refused, keep the rest; true if none must wait
+  // apply the server's answers: delete accepted/held/duplicate, move refused, keep the rest; true if none must wait
+  // (held: the server keeps the op for a manager's review, dated too long ago or in a closed month)
   Outbox.prototype._settle = function (ops, body, summary) {
     var self = this;
     var byId = {};
@@ -367,7 +368,7 @@
     var waiting = 0;
     ops.forEach(function (op) {
       var r = byId[op.id];
-      if (!r || r.status === "retry" || ["accepted", "duplicate", "refused"].indexOf(r.status) < 0) {
+      if (!r || r.status === "retry" || ["accepted", "held", "duplicate", "refused"].indexOf(r.status) < 0) {
         waiting += 1;
         if (r && r.error && !summary.error) summary.error = r.error;
         return;

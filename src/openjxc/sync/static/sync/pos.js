@@ -801,6 +801,7 @@
     const dd = $("r-number");
     if (sale.number) { dd.textContent = sale.number; dd.dataset.pending = "0"; }
     else if (sale.status === "refused") { dd.textContent = TEXT.refused; dd.dataset.pending = "1"; }
+    else if (sale.status === "held") { dd.textContent = TEXT.held; dd.dataset.pending = "1"; }
     else { dd.textContent = TEXT.pending_upload; dd.dataset.pending = "1"; }
   }
 
@@ -819,6 +820,10 @@
     if (answer.status === "accepted" && answer.document) {
       record.status = "accepted";
       record.number = answer.document.number;
+      return true;
+    }
+    if (answer.status === "held") {  // dated too long ago or in a closed month: a manager decides (pull: reviews)
+      record.status = "held";
       return true;
     }
     if (answer.status === "refused") {
