@@ -8,16 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from openjxc.core.models import Role
 from openjxc.documents.models import Document
 from openjxc.finance.ledger import check_partner_ledger
 from openjxc.finance.models import Settlement
 from openjxc.finance.selectors import receivable_balance
-from openjxc.partners import services as partners
-from openjxc.sync import terminals
 from openjxc.sync.models import Terminal
 from tests.browser import NEEDS_CHROMIUM, launch
-from tests.conftest import Shop, assert_ledger_consistent
+from tests.conftest import assert_ledger_consistent
+from tests.e2e.till import cash_till_shop, open_registered_till
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = NEEDS_CHROMIUM
@@ -28,24 +26,13 @@ SHOTS = Path("/tmp/shots-money")
 def test_a_cash_sale_at_the_till_leaves_no_receivable_and_the_closing_page_expects_its_cash(
         live_server, wipeable_ledger, db, monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the test reads the database between page actions
-    shop = Shop()
-    walk_in = partners.create_partner(by=shop.admin, code="C000", name="门店散客", kind="customer", is_walk_in=True)
-    shop.receive(shop.water, 20, "1.2", warehouse=shop.store)
-    cashier = shop.user("cashier1", Role.CASHIER, warehouses=[shop.store])
-    _rc, code = terminals.create_registration_code(by=shop.admin, kind="pos", warehouse=shop.store, customer=walk_in)
+    shop, walk_in, cashier, code = cash_till_shop()
     url = live_server.url
     SHOTS.mkdir(exist_ok=True)
     with playwright.sync_playwright() as p:
         browser = launch(p)
         till = browser.new_context(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"}).new_page()
-        till.goto(f"{url}/pos/")
-        till.wait_for_selector("body[data-ready='1']")
-        till.fill("input[name=registration_code]", code)
-        till.fill("input[name=code]", "POS1")
-        till.click("#register-form button[type=submit]")
-        till.wait_for_selector("#pos-till:not([hidden])")
-        # locator waits, not string predicates: the page's Content-Security-Policy forbids eval
-        till.locator("#catalogue-state", has_text="已缓存").wait_for()
+        open_registered_till(till, url, code)
         for _ in range(2):
             till.fill("#scan", WATER)
             till.press("#scan", "Enter")

@@ -8,16 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from openjxc.core.models import Role
 from openjxc.documents.models import Document
 from openjxc.finance.ledger import check_partner_ledger
 from openjxc.finance.models import Settlement
 from openjxc.finance.selectors import receivable_balance
-from openjxc.partners import services as partners
-from openjxc.sync import terminals
 from openjxc.sync.models import Terminal
 from tests.browser import NEEDS_CHROMIUM, launch
-from tests.conftest import Shop, assert_ledger_consistent
+from tests.conftest import assert_ledger_consistent
+from tests.e2e.till import cash_till_shop, open_registered_till
 
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
@@ -28,24 +26,14 @@ WATER = "6920000000017"
 def test_a_till_sale_paid_part_in_cash_part_by_wechat_records_a_receipt_per_method_and_change_on_the_cash(
         live_server, wipeable_ledger, db, monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the test reads the database between page actions
-    shop = Shop()
-    walk_in = partners.create_partner(by=shop.admin, code="C000", name="门店散客", kind="customer", is_walk_in=True)
-    shop.receive(shop.water, 20, "1.2", warehouse=shop.store)
-    cashier = shop.user("cashier1", Role.CASHIER, warehouses=[shop.store])
-    _rc, code = terminals.create_registration_code(by=shop.admin, kind="pos", warehouse=shop.store, customer=walk_in)
+    shop, walk_in, cashier, code = cash_till_shop()
     url = live_server.url
     with playwright.sync_playwright() as p:
         browser = launch(p)
         context = browser.new_context(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
                                       viewport={"width": 360, "height": 760})
         till = context.new_page()
-        till.goto(f"{url}/pos/")
-        till.wait_for_selector("body[data-ready='1']")
-        till.fill("input[name=registration_code]", code)
-        till.fill("input[name=code]", "POS1")
-        till.click("#register-form button[type=submit]")
-        till.wait_for_selector("#pos-till:not([hidden])")
-        till.locator("#catalogue-state", has_text="已缓存").wait_for()
+        open_registered_till(till, url, code)
         for _ in range(2):  # 2 × 2.00
             till.fill("#scan", WATER)
             till.press("#scan", "Enter")
