@@ -268,9 +268,8 @@ def update_rows(model, fields: Sequence[str], rows: Sequence[Sequence]) -> None:
         cur.executemany(sql, [[*prepared[i * width:(i + 1) * width], ids[i]] for i in range(len(ids))])
 
 
-def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", limit: int | None = None) -> list:
-    """Model instances from `SELECT <every concrete column> FROM table WHERE <where>`, each value passed through
-    the converters the ORM would apply; no query compiler."""
+def _reader(model) -> tuple:
+    """(fields, per field the converters the ORM applies to its column, attnames) of every concrete column."""
     meta = model._meta
     key = ("select", connection.vendor, model)
     cached = _fields_cache.get(key)
@@ -282,9 +281,38 @@ def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", li
             col = f.get_col(meta.db_table)
             converters.append(connection.ops.get_db_converters(col) + col.get_db_converters(connection))
         cached = _fields_cache[key] = (fields, converters, [f.attname for f in fields])
-    fields, converters, names = cached
+    return cached
+
+
+def columns_of(model, alias: str = "") -> tuple[str, int]:
+    """The SELECT list of every concrete column of `model` (qualified by `alias` when given) and how many
+    there are: `object_from(model, row[i:i + n])` turns them back into an instance."""
     q = connection.ops.quote_name
-    sql = f"SELECT {', '.join(q(f.column) for f in fields)} FROM {q(meta.db_table)} WHERE {where}"
+    fields = _reader(model)[0]
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{q(f.column)}" for f in fields), len(fields)
+
+
+def object_from(model, row: Sequence):
+    """The instance of `model` from its columns as `columns_of` lists them (the ORM's converters applied);
+    None when the primary key is NULL (an outer join found nothing)."""
+    fields, converters, names = _reader(model)
+    values = list(row)
+    if values[names.index(model._meta.pk.attname)] is None:
+        return None
+    table = model._meta.db_table
+    for i, convs in enumerate(converters):
+        for conv in convs:
+            values[i] = conv(values[i], fields[i].get_col(table), connection)
+    return model.from_db(connection.alias, names, values)
+
+
+def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", limit: int | None = None) -> list:
+    """Model instances from `SELECT <every concrete column> FROM table WHERE <where>`, each value passed through
+    the converters the ORM would apply; no query compiler."""
+    meta = model._meta
+    columns, _n = columns_of(model)
+    sql = f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)} WHERE {where}"
     if order_by:
         sql += f" ORDER BY {order_by}"
     if limit is not None:
@@ -292,11 +320,4 @@ def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", li
     with connection.cursor() as cur:
         cur.execute(sql, list(params))
         rows = cur.fetchall()
-    out = []
-    for r in rows:
-        values = list(r)
-        for i, convs in enumerate(converters):
-            for conv in convs:
-                values[i] = conv(values[i], fields[i].get_col(meta.db_table), connection)
-        out.append(model.from_db(connection.alias, names, values))
-    return out
+    return [object_from(model, r) for r in rows]

@@ -40,6 +40,7 @@ from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.documents.sources import check_quantities_left
 from openjxc.documents.transitions import advance
 from openjxc.documents.valuation import refresh_estimate
+from openjxc.documents.warehouse_read import forget, read_warehouse
 from openjxc.partners.models import Partner
 from openjxc.stock.access import require_warehouse
 from openjxc.stock.models import STOCKED_KINDS, Location, Lot, Warehouse, WarehouseKind
@@ -310,8 +311,12 @@ def create_document(
         warehouse = getattr(source, k.source_warehouse)
     if warehouse is None:
         raise ValidationFailed(field="warehouse", reason=_("is required"))
-    wh = _resolve_warehouse(company.pk, warehouse, "warehouse")
-    require_warehouse(by, wh)
+    if advance_to or not isinstance(warehouse, Warehouse):
+        # one statement: the warehouse, the user's scope, its default location and the probes (decision 0017)
+        wh = read_warehouse(company.pk, warehouse, field="warehouse", user=by, kind=k.code)
+    else:  # a draft of a warehouse already loaded: nothing to read, nothing to ask
+        wh = _resolve_warehouse(company.pk, warehouse, "warehouse")
+        require_warehouse(by, wh)
     to_wh = _resolve_warehouse(company.pk, to_warehouse, "to_warehouse") if to_warehouse is not None else None
     p = _by_pk_or_code(Partner, company.pk, partner, "partner") if partner is not None else None
     if memo and len(memo) > 500:
@@ -356,6 +361,7 @@ def create_document(
     search.index_document(doc, built, new=True)
     if doc.held_lines is not None:  # unless posting split a line by lot: what was written, for the response
         doc.held_lines = sorted(built, key=lambda ln: ln.line_no)
+    forget(wh)  # the answers read with the warehouse hold for this call only
     return result
 
 

@@ -25,7 +25,7 @@ from openjxc.documents.kinds import Places, get_kind
 from openjxc.documents.lifecycle import DOCUMENTS, Changes, lock_document, transition
 from openjxc.documents.models import VALUED_AT_COST, Document, DocumentLine, Status
 from openjxc.documents.sources import check_quantities_left, source_left
-from openjxc.stock.locations import default_location, places_for
+from openjxc.stock.locations import default_location, places_for, virtual_locations
 from openjxc.stock.models import Location, Lot, StockMove
 from openjxc.stock.posting import post_moves, reversal_of
 
@@ -104,7 +104,11 @@ def lines_for_posting(doc: Document) -> list[DocumentLine]:
 def places_of(doc: Document) -> Places:
     """The virtual locations and the warehouses' default locations the kind's plan may use."""
     warehouses = {w.pk: w for w in (doc.warehouse, doc.to_warehouse) if w is not None}
-    virtual, defaults = places_for(doc.company, warehouses)
+    if all(hasattr(w, "jxc_default_location") for w in warehouses.values()):  # read with a new document's warehouse
+        virtual = virtual_locations(doc.company)
+        defaults = {pk: loc for pk, w in warehouses.items() if (loc := w.jxc_default_location) is not None}  # type: ignore[attr-defined]
+    else:
+        virtual, defaults = places_for(doc.company, warehouses)
 
     def default(warehouse):
         loc = defaults.get(warehouse.pk)
