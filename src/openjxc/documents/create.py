@@ -357,8 +357,8 @@ def create_document(
             for key in ("number", "document"):  # the document's own records, and the books' (partner ledger)
                 if row and row.get(key) == placeholder:
                     row[key] = doc.number
+    search.index_document(doc, built, writes=changes.later)  # written with the document's changes
     result = changes.flush()
-    search.index_document(doc, built, new=True)
     if doc.held_lines is not None:  # unless posting split a line by lot: what was written, for the response
         doc.held_lines = sorted(built, key=lambda ln: ln.line_no)
     forget(wh)  # the answers read with the warehouse hold for this call only

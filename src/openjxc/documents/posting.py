@@ -69,7 +69,7 @@ def post_locked(doc: Document, by: User, changes: Changes, lines=None) -> None:
         planned = k.plan(doc, lines, places_of(doc))
         result = post_moves(planned, company=doc.company, by=by, business_on=doc.business_on, document=doc,
                             events=changes.events)
-        _record_line_costs(doc, lines, result)
+        _record_line_costs(doc, lines, result, changes)
         if doc.kind in VALUED_AT_COST:  # its amount is now the value its moves carried
             doc.cost_total = sum(result.value_by_line().values(), ZERO)
             changes.fields.add("cost_total")
@@ -171,8 +171,9 @@ def _create_lots(doc: Document, lines: list[DocumentLine]) -> None:
     DocumentLine.objects.bulk_update([ln for ln in lines if ln.lot_code], ["lot"])
 
 
-def _record_line_costs(doc: Document, lines: list[DocumentLine], result) -> None:
-    """Store each line's posted value; split a line FEFO spread over several lots into one line per lot."""
+def _record_line_costs(doc: Document, lines: list[DocumentLine], result, changes: Changes) -> None:
+    """Store each line's posted value; split a line FEFO spread over several lots into one line per lot.
+    The values are written with the document's own changes (`changes.later`) unless a line was split."""
     values = result.value_by_line()
     by_line: dict[int, list] = {}
     for m in result.moves:
@@ -213,8 +214,11 @@ def _record_line_costs(doc: Document, lines: list[DocumentLine], result) -> None
             if len(lots) == 1 and ln.lot_id is None and moves[0].lot is not None:
                 ln.lot, ln.lot_code = moves[0].lot, moves[0].lot.code
     # one statement, many rows: this runs for every posted document
-    update_rows(DocumentLine, ("cost_amount", "lot", "lot_code"),
-                [(ln.cost_amount, ln.lot_id, ln.lot_code, ln.pk) for ln in lines])
+    costs = [(ln.cost_amount, ln.lot_id, ln.lot_code, ln.pk) for ln in lines]
+    if not extra:  # nothing reads them back before the document's changes are written: write them then
+        changes.later.append(("update_rows", DocumentLine, ("cost_amount", "lot", "lot_code"), costs))
+        return
+    update_rows(DocumentLine, ("cost_amount", "lot", "lot_code"), costs)
     if extra:
         doc.held_lines = None  # the lines create_document holds are no longer all of them (documents/api.py)
         split = [ln for ln in lines if ln.unit_id == ln.item.base_unit_id and ln.factor == 1]
