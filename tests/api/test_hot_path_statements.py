@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 
 # path -> (SQLite, PostgreSQL)
 EXPECTED = {
-    "api: 3-line delivery created and posted": (25, 19),
+    "api: 3-line delivery created and posted": (23, 17),
     "api: a till's sale pushed": (42, 36),
     "page: a document": (13, 13),
     "page: the inbox": (14, 14),
