@@ -1,5 +1,7 @@
 """Idempotency-Key on the API: a retry replays the first answer and changes nothing; a new body is refused."""
 
+import pytest
+
 from openjxc.documents.models import Document
 from openjxc.stock.models import StockMove
 from tests.api.conftest import counts, receipt_body
@@ -116,3 +118,28 @@ def test_the_worker_purges_idempotency_records_after_the_retention_period(api, s
     settings.JXC_IDEMPOTENCY_DAYS = 1
     assert purge_idempotency.call_local() == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["k-2"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_in_the_keys_transaction_leaves_nothing_behind_when_committed_for_real(wipeable_ledger):
+    # the document is created in the Idempotency-Key's transaction itself, without a savepoint of its own
+    # (core.idempotency.one_transaction): a refusal after its first writes must still leave no row at all
+    from openjxc.core.models import AuditRecord, Event, IdempotencyRecord
+    from tests.api.conftest import Api
+    from tests.conftest import Shop
+
+    shop = Shop()
+    api = Api(shop.admin)
+
+    before = (Event.objects.count(), AuditRecord.objects.count())
+    sale = {"kind": "sales_delivery", "warehouse": shop.main.pk, "partner": shop.customer.pk,
+            "lines": [{"item": shop.flour.pk, "quantity": "3"}], "advance_to": "posted"}
+    r = api.post("/documents", sale, key="sale-9")
+    assert r.status_code == 409 and r.json()["code"] == "stock.insufficient"
+    assert Document.objects.count() == 0 and not IdempotencyRecord.objects.filter(key="sale-9").exists()
+    assert (Event.objects.count(), AuditRecord.objects.count()) == before
+    assert api.post("/documents", receipt_body(shop, qty="10", advance_to="posted"), key="r-9").status_code == 201
+    r = api.post("/documents", sale, key="sale-9")
+    assert r.status_code == 201 and Document.objects.count() == 2
+    assert IdempotencyRecord.objects.filter(key="sale-9", status_code=201).exists()
+    assert_ledger_consistent()

@@ -118,6 +118,16 @@ def _write_off(w):
                                 lines=[LineInput(item=w.flour.pk, quantity=D("1"))])
 
 
+def _created_both_ways(w):
+    # create_document (its own transaction) and the API with an Idempotency-Key, which runs
+    # create_document_here in the key's transaction without a savepoint (core.idempotency.one_transaction)
+    _write_off(w)
+    r = Api(w.admin).post("/documents", {"kind": "sales_delivery", "warehouse": w.main.pk, "partner": w.customer.pk,
+                                         "lines": [{"item": w.flour.pk, "quantity": "1"}], "advance_to": "posted"},
+                          key="audit-committed-1")
+    assert r.status_code == 201, r.content
+
+
 def _submitted_in_flow(w):
     _flow(w)
     return docs.submit_document(_write_off(w), by=w.keeper)
@@ -198,7 +208,7 @@ CASES = {
                                                reason="damage"))(_counted(w)),
     ("counts/adjustment.py", "create_count_document"):
         lambda w: counts.create_count_document(_counted(w), by=w.admin),
-    ("documents/create.py", "create_document"): _write_off,
+    ("documents/create.py", "create_document_here"): _created_both_ways,
     ("documents/create.py", "update_document"):
         lambda w: docs.update_document(_write_off(w), by=w.keeper, memo="破损"),
     # one writer for every status change: documents, settlements and counts alike

@@ -127,24 +127,47 @@ def insert_together(*inserts: tuple) -> None:
     """Several `insert_rows(model, fields, rows, conflict=…, update=…)` without RETURNING, given as
     (model, fields, rows, conflict, update) tuples, to different tables. On PostgreSQL one statement
     (all but the last as data-modifying CTEs: one round trip); elsewhere one statement each."""
-    todo = [(m, tuple(f), list(r), tuple(c), tuple(u)) for m, f, r, c, u in inserts if r]
+    write_together(*[("insert", *ins) for ins in inserts])
+
+
+def write_together(*writes: tuple) -> None:
+    """Writes without results, in this order, to rows no two of them touch: on PostgreSQL one statement (all
+    but the last as data-modifying CTEs: one round trip), elsewhere one statement each. A write is
+    ("insert", model, fields, rows, conflict, update) as `insert_rows`, ("update_rows", model, fields, rows)
+    as `update_rows`, or ("update", obj, fields) as `update_fields`."""
+    todo = [w for w in writes if w[-1 if w[0] == "update" else 3]]
     if connection.vendor != "postgresql" or len(todo) < 2:
-        for model, fields, rows, conflict, update in todo:
-            insert_rows(model, fields, rows, conflict=conflict, update=update)
+        for w in todo:
+            if w[0] == "insert":
+                insert_rows(w[1], w[2], w[3], conflict=w[4], update=w[5])
+            elif w[0] == "update_rows":
+                update_rows(w[1], w[2], w[3])
+            else:
+                update_fields(w[1], w[2])
         return
     params: list = []
     parts: list[str] = []
-    for model, fields, rows, conflict, update in todo:
-        table, columns, _a, _p, _d, types = _shape(model, fields)
-        key = (connection.vendor, model, fields, conflict, update, (), "unnest")
-        sql = _sql_cache.get(key)
-        if sql is None:
-            sql = _sql_cache[key] = _build(model, table, columns, len(fields), 0, conflict, update, (), types)
+    for w in todo:
+        if w[0] == "insert":
+            sql, more = _pg_insert(w[1], tuple(w[2]), list(w[3]), tuple(w[4]), tuple(w[5]))
+        elif w[0] == "update_rows":
+            sql, more = _pg_update_rows(w[1], tuple(w[2]), w[3])
+        else:
+            sql, more = _update_fields_statement(w[1], tuple(w[2]))
         parts.append(sql)
-        params += _columns_of(_prepare(model, fields, rows), len(fields))
+        params += more
     head = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts[:-1]))
     with connection.cursor() as cur:
         cur.execute(f"WITH {head} {parts[-1]}", params)
+
+
+def _pg_insert(model, fields: tuple, rows: list, conflict: tuple, update: tuple) -> tuple[str, list]:
+    table, columns, _a, _p, _d, types = _shape(model, fields)
+    key = (connection.vendor, model, fields, conflict, update, (), "unnest")
+    sql = _sql_cache.get(key)
+    if sql is None:
+        sql = _sql_cache[key] = _build(model, table, columns, len(fields), 0, conflict, update, (), types)
+    return sql, _columns_of(_prepare(model, fields, rows), len(fields))
 
 
 def _columns_of(prepared: list, width: int) -> list[list]:
@@ -220,8 +243,13 @@ def insert_objects(objs: Sequence, *, returning_pk: bool = False) -> None:
 def update_fields(obj, fields: Sequence[str]) -> None:
     """`UPDATE table SET f = %s, … WHERE pk = %s` for one saved instance: what `save(update_fields=…)`
     writes (no signals are connected to the models that use it), without compiling an UPDATE."""
+    sql, params = _update_fields_statement(obj, tuple(fields))
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+
+
+def _update_fields_statement(obj, fields: tuple) -> tuple[str, list]:
     model = type(obj)
-    fields = tuple(fields)
     table, columns, attnames, _preps, _decs, _types = _shape(model, fields)
     key = ("update", connection.vendor, model, fields)
     sql = _sql_cache.get(key)
@@ -231,8 +259,7 @@ def update_fields(obj, fields: Sequence[str]) -> None:
         sql = f"UPDATE {table} SET {sets} WHERE {connection.ops.quote_name(pk.column)} = %s"
         _sql_cache[key] = sql
     params = _prepare(model, fields, [tuple(getattr(obj, a) for a in attnames)])
-    with connection.cursor() as cur:
-        cur.execute(sql, [*params, obj.pk])
+    return sql, [*params, obj.pk]
 
 
 def update_rows(model, fields: Sequence[str], rows: Sequence[Sequence]) -> None:
@@ -243,29 +270,23 @@ def update_rows(model, fields: Sequence[str], rows: Sequence[Sequence]) -> None:
     if not rows:
         return
     fields = tuple(fields)
+    if connection.vendor == "postgresql":
+        sql, params = _pg_update_rows(model, fields, rows)
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+        return
     pk = model._meta.pk
-    table, columns, _attnames, _preps, _decs, types = _shape(model, fields)
+    table, columns, _attnames, _preps, _decs, _types = _shape(model, fields)
     prepared = _prepare(model, fields, [r[:-1] for r in rows])
     ids = [r[-1] for r in rows]
-    q = connection.ops.quote_name
     key = ("update_rows", connection.vendor, model, fields)
-    sql = _sql_cache.get(key)
-    if connection.vendor == "postgresql":
-        if sql is None:
-            names = [f"c{i}" for i in range(len(fields))]
-            arrays = ", ".join(f"%s::{t}[]" for t in (*types, pk.db_type(connection).split("(")[0]))
-            sets = ", ".join(f"{c} = v.{n}" for c, n in zip(columns, names, strict=True))
-            sql = _sql_cache[key] = (f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(names)}, "
-                                     f"pk) WHERE t.{q(pk.column)} = v.pk")
-        with connection.cursor() as cur:
-            cur.execute(sql, [*_columns_of(prepared, len(fields)), ids])
-        return
-    if sql is None:
+    one = _sql_cache.get(key)
+    if one is None:
         sets = ", ".join(f"{c} = %s" for c in columns)
-        sql = _sql_cache[key] = f"UPDATE {table} SET {sets} WHERE {q(pk.column)} = %s"
+        one = _sql_cache[key] = f"UPDATE {table} SET {sets} WHERE {connection.ops.quote_name(pk.column)} = %s"
     width = len(fields)
     with connection.cursor() as cur:
-        cur.executemany(sql, [[*prepared[i * width:(i + 1) * width], ids[i]] for i in range(len(ids))])
+        cur.executemany(one, [[*prepared[i * width:(i + 1) * width], ids[i]] for i in range(len(ids))])
 
 
 def add_to_rows(model, field: str, rows: Sequence[Sequence]) -> None:
@@ -295,9 +316,25 @@ def add_to_rows(model, field: str, rows: Sequence[Sequence]) -> None:
         cur.executemany(sql, [[prepared[i], ids[i]] for i in range(len(ids))])
 
 
-def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", limit: int | None = None) -> list:
-    """Model instances from `SELECT <every concrete column> FROM table WHERE <where>`, each value passed through
-    the converters the ORM would apply; no query compiler."""
+def _pg_update_rows(model, fields: tuple, rows: Sequence[Sequence]) -> tuple[str, list]:
+    """update_rows' PostgreSQL statement: the table joined to the unnested column arrays."""
+    pk = model._meta.pk
+    table, columns, _attnames, _preps, _decs, types = _shape(model, fields)
+    key = ("update_rows", connection.vendor, model, fields)
+    sql = _sql_cache.get(key)
+    if sql is None:
+        q = connection.ops.quote_name
+        names = [f"c{i}" for i in range(len(fields))]
+        arrays = ", ".join(f"%s::{t}[]" for t in (*types, pk.db_type(connection).split("(")[0]))
+        sets = ", ".join(f"{c} = v.{n}" for c, n in zip(columns, names, strict=True))
+        sql = _sql_cache[key] = (f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(names)}, "
+                                 f"pk) WHERE t.{q(pk.column)} = v.pk")
+    prepared = _prepare(model, fields, [r[:-1] for r in rows])
+    return sql, [*_columns_of(prepared, len(fields)), [r[-1] for r in rows]]
+
+
+def _reader(model) -> tuple:
+    """(fields, per field the converters the ORM applies to its column, attnames) of every concrete column."""
     meta = model._meta
     key = ("select", connection.vendor, model)
     cached = _fields_cache.get(key)
@@ -309,9 +346,38 @@ def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", li
             col = f.get_col(meta.db_table)
             converters.append(connection.ops.get_db_converters(col) + col.get_db_converters(connection))
         cached = _fields_cache[key] = (fields, converters, [f.attname for f in fields])
-    fields, converters, names = cached
+    return cached
+
+
+def columns_of(model, alias: str = "") -> tuple[str, int]:
+    """The SELECT list of every concrete column of `model` (qualified by `alias` when given) and how many
+    there are: `object_from(model, row[i:i + n])` turns them back into an instance."""
     q = connection.ops.quote_name
-    sql = f"SELECT {', '.join(q(f.column) for f in fields)} FROM {q(meta.db_table)} WHERE {where}"
+    fields = _reader(model)[0]
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{q(f.column)}" for f in fields), len(fields)
+
+
+def object_from(model, row: Sequence):
+    """The instance of `model` from its columns as `columns_of` lists them (the ORM's converters applied);
+    None when the primary key is NULL (an outer join found nothing)."""
+    fields, converters, names = _reader(model)
+    values = list(row)
+    if values[names.index(model._meta.pk.attname)] is None:
+        return None
+    table = model._meta.db_table
+    for i, convs in enumerate(converters):
+        for conv in convs:
+            values[i] = conv(values[i], fields[i].get_col(table), connection)
+    return model.from_db(connection.alias, names, values)
+
+
+def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", limit: int | None = None) -> list:
+    """Model instances from `SELECT <every concrete column> FROM table WHERE <where>`, each value passed through
+    the converters the ORM would apply; no query compiler."""
+    meta = model._meta
+    columns, _n = columns_of(model)
+    sql = f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)} WHERE {where}"
     if order_by:
         sql += f" ORDER BY {order_by}"
     if limit is not None:
@@ -319,11 +385,4 @@ def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", li
     with connection.cursor() as cur:
         cur.execute(sql, list(params))
         rows = cur.fetchall()
-    out = []
-    for r in rows:
-        values = list(r)
-        for i, convs in enumerate(converters):
-            for conv in convs:
-                values[i] = conv(values[i], fields[i].get_col(meta.db_table), connection)
-        out.append(model.from_db(connection.alias, names, values))
-    return out
+    return [object_from(model, r) for r in rows]

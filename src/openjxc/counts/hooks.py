@@ -27,6 +27,9 @@ from openjxc.documents.posting import places_of
 from openjxc.stock.models import ItemValuation, Location
 from openjxc.stock.period_close import Blocker, register_blocker
 
+# whether a count in progress freezes locations of a new document's warehouse (documents/hooks.py probes)
+FROZEN_PROBE = "counts.frozen"
+
 
 def refuse_frozen(doc, lines, by) -> None:
     """Refuse posting a document that moves goods at a location frozen by a count in progress."""
@@ -38,6 +41,8 @@ def refuse_frozen(doc, lines, by) -> None:
     warehouse_ids = [w for w in (doc.warehouse_id, doc.to_warehouse_id) if w]
     if not warehouse_ids:
         return
+    if all(hooks.probed(w, FROZEN_PROBE) is False for w in (doc.warehouse, doc.to_warehouse) if w is not None):
+        return  # a new document: no count freezes its warehouse, read with the warehouse (decision 0017)
     frozen = frozen_locations(doc.company_id, warehouse_ids)
     if not frozen:
         return
@@ -107,5 +112,11 @@ def unfinished_counts(company, first, last) -> list[Blocker]:
 def register_hooks() -> None:
     register_blocker(unfinished_counts)
     hooks.register(before_post=refuse_frozen)
+    hooks.register_probe(
+        FROZEN_PROBE,
+        f"EXISTS (SELECT 1 FROM {Count._meta.db_table} c WHERE c.company_id = w.company_id AND c.warehouse_id = w.id "
+        f"AND c.freeze = %s AND c.status = %s)",
+        lambda kind: [True, str(CountStatus.COUNTING)],
+    )
     hooks.register(kinds={STOCK_COUNT.code}, before_post=price_surpluses, on_post=close_count,
                    on_void=reopen_count)

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from ninja import Field, FilterLookup, FilterSchema, Path, Query, Router, Schema
@@ -14,6 +14,7 @@ from ninja import Status as HttpStatus
 from pydantic import ConfigDict
 
 from openjxc.core.errors import PermissionDenied, ValidationFailed
+from openjxc.core.idempotency import one_transaction
 from openjxc.core.schemas import (
     MAX_ID,
     CustomFields,
@@ -360,7 +361,11 @@ def create_document(request, payload: DocumentIn):
         header["custom"] = {**(header.get("custom") or {}),
                             "payments": [{"method": p["method"], "amount": None if p["amount"] is None
                                           else str(p["amount"])} for p in payments]}
-    return HttpStatus(201, docs.create_document(by=request.auth, lines=_lines(payload.lines) or [], **header))
+    lines = _lines(payload.lines) or []
+    if one_transaction(request):  # the Idempotency-Key's transaction is the document's: no savepoint in it
+        with transaction.atomic(savepoint=False):
+            return HttpStatus(201, docs.create_document_here(by=request.auth, lines=lines, **header))
+    return HttpStatus(201, docs.create_document(by=request.auth, lines=lines, **header))
 
 
 @router.patch("/{int:doc_id}", response=DocumentDetail, summary="Edit a draft (only the fields sent)")

@@ -85,6 +85,39 @@ def run_on_void(doc, by: User) -> None:
         fn(doc, by)
 
 
+# ---------------------------------------------------------------- probes of a new document's warehouse
+
+# A probe is a question another app asks for every new document, answered by the statement that reads the
+# document's warehouse (documents/warehouse_read.py) instead of a statement of its own: a boolean SQL
+# expression over that warehouse row `w` (w.id, w.company_id), its %s parameters made from the document's
+# kind. The answer lives on that warehouse instance for the one create_document call (`probed`); whoever
+# finds no answer asks the database itself, as before.
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    sql: str
+    params: Callable[[str], list]
+
+
+_probes: dict[str, Probe] = {}
+
+
+def register_probe(name: str, sql: str, params: Callable[[str], list] = lambda kind: []) -> None:
+    """Ask `sql` (true/false over the warehouse row `w`) whenever a new document's warehouse is read."""
+    _probes[name] = Probe(name, sql, params)
+
+
+def probes() -> list[Probe]:
+    return list(_probes.values())
+
+
+def probed(warehouse, name: str) -> bool | None:
+    """The answer of probe `name` read with `warehouse`, or None when it was not asked for this instance."""
+    return getattr(warehouse, "jxc_probes", {}).get(name)
+
+
 # ---------------------------------------------------------------- the approval gate
 
 

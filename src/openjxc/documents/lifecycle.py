@@ -25,7 +25,7 @@ from openjxc.core import clock
 from openjxc.core.errors import DomainError, InvalidTransition, NotFound
 from openjxc.core.events import make_audit, make_event
 from openjxc.core.models import User
-from openjxc.core.sql import insert_together, object_rows, update_fields
+from openjxc.core.sql import object_rows, write_together
 from openjxc.documents.models import Document, DocumentTransition, Status
 from openjxc.stock.access import require_warehouse
 
@@ -63,7 +63,8 @@ def lock_document(doc: Document | int, by: User, *, check_warehouse: bool = True
 
 class Changes:
     """What the transitions of one locked row changed, written at `flush()`: one UPDATE of the fields,
-    and the events, audit records and log rows in one INSERT per table (one statement on PostgreSQL)."""
+    the events, audit records and log rows in one INSERT per table, and the `later` writes (all in one
+    statement on PostgreSQL)."""
 
     def __init__(self, obj):
         self.obj = obj
@@ -71,6 +72,9 @@ class Changes:
         self.events: list = []
         self.audits: list = []
         self.rows: list = []  # further rows of one model, e.g. the documents' cycle-time log
+        # further writes without results, as core.sql.write_together takes them (a posting's line costs, the
+        # search row): written with the rest, in one statement on PostgreSQL
+        self.later: list[tuple] = []
 
     def record(self, *, topic: str, action: str, by: User | None, payload: dict, before: dict | None = None) -> None:
         """Queue the outbox event and the audit record of a change of the row."""
@@ -80,10 +84,10 @@ class Changes:
                                       after=payload))
 
     def flush(self):
-        if self.fields:
-            update_fields(self.obj, sorted(self.fields))
-        insert_together(*[(*object_rows(objs), (), ()) for objs in (self.events, self.audits, self.rows) if objs])
-        self.fields, self.events, self.audits, self.rows = set(), [], [], []
+        writes: list[tuple] = [("update", self.obj, sorted(self.fields))] if self.fields else []
+        writes += [("insert", *object_rows(objs), (), ()) for objs in (self.events, self.audits, self.rows) if objs]
+        write_together(*writes, *self.later)
+        self.fields, self.events, self.audits, self.rows, self.later = set(), [], [], [], []
         return self.obj
 
 

@@ -25,7 +25,7 @@ from openjxc.documents.kinds import Places, get_kind
 from openjxc.documents.lifecycle import DOCUMENTS, Changes, lock_document, transition
 from openjxc.documents.models import VALUED_AT_COST, Document, DocumentLine, Status
 from openjxc.documents.sources import check_quantities_left, source_left
-from openjxc.stock.locations import default_location, places_for
+from openjxc.stock.locations import default_location, places_for, virtual_locations
 from openjxc.stock.models import Location, Lot, StockMove
 from openjxc.stock.posting import post_moves, reversal_of
 
@@ -69,7 +69,7 @@ def post_locked(doc: Document, by: User, changes: Changes, lines=None) -> None:
         planned = k.plan(doc, lines, places_of(doc))
         result = post_moves(planned, company=doc.company, by=by, business_on=doc.business_on, document=doc,
                             events=changes.events)
-        _record_line_costs(doc, lines, result)
+        _record_line_costs(doc, lines, result, changes)
         if doc.kind in VALUED_AT_COST:  # its amount is now the value its moves carried
             doc.cost_total = sum(result.value_by_line().values(), ZERO)
             changes.fields.add("cost_total")
@@ -104,7 +104,11 @@ def lines_for_posting(doc: Document) -> list[DocumentLine]:
 def places_of(doc: Document) -> Places:
     """The virtual locations and the warehouses' default locations the kind's plan may use."""
     warehouses = {w.pk: w for w in (doc.warehouse, doc.to_warehouse) if w is not None}
-    virtual, defaults = places_for(doc.company, warehouses)
+    if all(hasattr(w, "jxc_default_location") for w in warehouses.values()):  # read with a new document's warehouse
+        virtual = virtual_locations(doc.company)
+        defaults = {pk: loc for pk, w in warehouses.items() if (loc := w.jxc_default_location) is not None}  # type: ignore[attr-defined]
+    else:
+        virtual, defaults = places_for(doc.company, warehouses)
 
     def default(warehouse):
         loc = defaults.get(warehouse.pk)
@@ -167,8 +171,9 @@ def _create_lots(doc: Document, lines: list[DocumentLine]) -> None:
     DocumentLine.objects.bulk_update([ln for ln in lines if ln.lot_code], ["lot"])
 
 
-def _record_line_costs(doc: Document, lines: list[DocumentLine], result) -> None:
-    """Store each line's posted value; split a line FEFO spread over several lots into one line per lot."""
+def _record_line_costs(doc: Document, lines: list[DocumentLine], result, changes: Changes) -> None:
+    """Store each line's posted value; split a line FEFO spread over several lots into one line per lot.
+    The values are written with the document's own changes (`changes.later`) unless a line was split."""
     values = result.value_by_line()
     by_line: dict[int, list] = {}
     for m in result.moves:
@@ -209,8 +214,11 @@ def _record_line_costs(doc: Document, lines: list[DocumentLine], result) -> None
             if len(lots) == 1 and ln.lot_id is None and moves[0].lot is not None:
                 ln.lot, ln.lot_code = moves[0].lot, moves[0].lot.code
     # one statement, many rows: this runs for every posted document
-    update_rows(DocumentLine, ("cost_amount", "lot", "lot_code"),
-                [(ln.cost_amount, ln.lot_id, ln.lot_code, ln.pk) for ln in lines])
+    costs = [(ln.cost_amount, ln.lot_id, ln.lot_code, ln.pk) for ln in lines]
+    if not extra:  # nothing reads them back before the document's changes are written: write them then
+        changes.later.append(("update_rows", DocumentLine, ("cost_amount", "lot", "lot_code"), costs))
+        return
+    update_rows(DocumentLine, ("cost_amount", "lot", "lot_code"), costs)
     if extra:
         doc.held_lines = None  # the lines create_document holds are no longer all of them (documents/api.py)
         split = [ln for ln in lines if ln.unit_id == ln.item.base_unit_id and ln.factor == 1]

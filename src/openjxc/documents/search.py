@@ -22,6 +22,8 @@ import unicodedata
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
+from openjxc.core.sql import write_together
+
 _ASCII = re.compile(r"[0-9a-z]+")
 _OTHER = re.compile(r"[^\x00-\x7f]+")
 MAX_TOKENS_CHARS = 4000
@@ -83,17 +85,19 @@ def document_tokens(doc, lines) -> str:
     return tokens_of(*parts)
 
 
-def index_document(doc, lines, *, new: bool = False) -> None:
-    """Write (or rewrite) the document's search row, in the caller's transaction; `new`: the document was
-    created in this transaction, so it has no row yet (one INSERT instead of UPDATE-then-INSERT)."""
+def index_document(doc, lines, *, writes: list | None = None) -> None:
+    """Write (or rewrite) the document's search row, in the caller's transaction: one UPSERT. With `writes`
+    (lifecycle.Changes.later) the write is queued there, to go with the document's own."""
     # imported here, not at the top: migration 0007 imports this module for tokens_of, and a migration
     # must not load today's models
     from openjxc.documents.models import DocumentSearch
 
-    tokens = document_tokens(doc, lines)
-    updated = 0 if new else DocumentSearch.objects.filter(document_id=doc.pk).update(tokens=tokens)
-    if not updated:
-        DocumentSearch.objects.create(document_id=doc.pk, company_id=doc.company_id, tokens=tokens)
+    write = ("insert", DocumentSearch, ("document", "company", "tokens"),
+             [(doc.pk, doc.company_id, document_tokens(doc, lines))], ("document",), ("tokens",))
+    if writes is not None:
+        writes.append(write)
+    else:
+        write_together(write)
 
 
 def matching_ids_sql(company_id: int, query: str) -> tuple[str, list] | None:

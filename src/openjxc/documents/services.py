@@ -8,7 +8,13 @@ lifecycle.py — and are gathered here for callers that want them all.
 
 from __future__ import annotations
 
-from openjxc.documents.create import MAX_LINES, LineInput, create_document, update_document
+from openjxc.documents.create import (
+    MAX_LINES,
+    LineInput,
+    create_document,
+    create_document_here,
+    update_document,
+)
 from openjxc.documents.lifecycle import ACTION_LABELS, TRANSITIONS, Changes, lock_document, transition
 from openjxc.documents.models import Document, DocumentLine, Status
 from openjxc.documents.posting import post_document, void_document
@@ -28,7 +34,7 @@ from openjxc.stock.models import StockMove
 
 __all__ = [
     "ACTION_LABELS", "Document", "DocumentLine", "Status", "StockMove", "LIFECYCLE", "MAX_LINES", "STEPS", "TRANSITIONS", "Changes", "LineInput", "advance_document",
-    "approve_document", "cancel_document", "create_document", "create_from", "lock_document",
+    "approve_document", "cancel_document", "create_document", "create_document_here", "create_from", "lock_document",
     "post_document", "push_down", "reject_document", "remaining_quantities", "source_left", "submit_document",
     "transition", "update_document", "void_document", "withdraw_document",
 ]

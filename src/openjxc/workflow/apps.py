@@ -10,11 +10,12 @@ class WorkflowConfig(AppConfig):
         # documents' approval gate (documents/hooks.py)
         from openjxc.documents import hooks
         from openjxc.workflow import messages, signals
-        from openjxc.workflow.gate import GATE
+        from openjxc.workflow.gate import GATE, register_probe
 
         signals.register()
         register_pages()
         hooks.set_approval_gate(GATE)
+        register_probe()
         messages.register()  # what its notifications say, in each reader's language
 
 
