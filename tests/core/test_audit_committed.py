@@ -215,6 +215,11 @@ CASES = {
                                                                            "sales_today"]),
     ("reports/saved_views.py", "save_view"): _saved_view,
     ("reports/subscriptions.py", "subscribe_report"): _subscription,
+    ("reports/subscriptions.py", "pause_subscription"):
+        lambda w: subscriptions.pause_subscription(by=w.manager, pk=_subscription(w).pk),
+    ("reports/subscriptions.py", "resume_subscription"):
+        lambda w: subscriptions.resume_subscription(
+            by=w.manager, pk=subscriptions.pause_subscription(by=w.manager, pk=_subscription(w).pk).pk),
     ("reports/subscriptions.py", "unsubscribe_report"):
         lambda w: subscriptions.unsubscribe_report(by=w.manager, pk=_subscription(w).pk),
     ("reports/saved_views.py", "delete_view"):

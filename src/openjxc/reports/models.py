@@ -320,8 +320,10 @@ class ReportSubscription(models.Model):
     kind = models.CharField(_("report"), max_length=8, choices=ReportKind.choices)
     channel = models.ForeignKey("alerts.Channel", on_delete=models.CASCADE, related_name="+",
                                 verbose_name=_("delivery"))
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)  # paused when False
     created_at = models.DateTimeField()
+    # when it was last resumed: a period whose sending time fell before (while it was paused) is never sent
+    resumed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "kind", "channel"], name="reportsubscription_key")]

@@ -1,7 +1,9 @@
 """Sending the subscribed weekly and monthly reports: the worker's periodic task.
 
-`schedule_due` gives each active subscription one ReportDelivery row for its due period (the unique key on
-subscription + period makes it idempotent: a second run, another worker or a restart adds nothing). `send_due`
+`schedule_due` gives each active subscription one ReportDelivery row for each period due (the latest, and the ones
+a worker that was down missed, within LOOK_BACK; oldest sent first); the unique key on subscription + period makes
+it idempotent: a second run, another worker or a restart adds nothing. A paused subscription gets none, and a
+resumed one none for the periods that fell due while it was paused. `send_due`
 claims each due row with one conditional UPDATE (a lease that expires if the sender dies), builds the report as
 the subscriber may read it and sends it through the subscription's channel:
 
@@ -48,20 +50,34 @@ from openjxc.reports.period_report import PeriodReport, build
 log = logging.getLogger("openjxc.reports")
 OPEN = (ReportDeliveryStatus.PENDING, ReportDeliveryStatus.RETRYING)
 PAGES = {periods.WEEK: "web:report_weekly", periods.MONTH: "web:report_monthly"}
+LOOK_BACK = {periods.WEEK: 4, periods.MONTH: 3}  # how many periods a worker down for long still sends
 WECOM_FILE_MAX = 20 * 1024 * 1024  # upload_media: a file of 5 bytes to 20 MB
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def missed(sub: ReportSubscription, now: dt.datetime) -> list[periods.Period]:
+    """The periods of `sub` due by `now`, oldest first: the latest due and those before it within the look-back
+    (a worker that was down past a period sends each missed one), none whose sending time came before the
+    subscription began or was resumed."""
+    tz = sub.company.time_zone
+    since = max(sub.created_at, sub.resumed_at or sub.created_at)
+    out = []
+    period = periods.due(sub.kind, now, tz)
+    for _n in range(LOOK_BACK[sub.kind]):
+        if period.send_at(tz) < since:
+            break
+        out.append(period)
+        period = period.previous()
+    return out[::-1]
+
+
 def schedule_due(now: dt.datetime | None = None) -> int:
-    """One delivery row per active subscription for its due period, unless it has one; how many were added.
-    A period that ended before the subscription began is never sent."""
+    """One delivery row per active subscription for each period due and not yet scheduled (see `missed`); how
+    many were added. The unique key on (subscription, period) makes it idempotent."""
     now = now or clock.now()
-    wanted = []
-    for sub in ReportSubscription.objects.filter(is_active=True).select_related("company"):
-        period = periods.due(sub.kind, now, sub.company.time_zone)
-        if period.send_at(sub.company.time_zone) >= sub.created_at:
-            wanted.append((sub, period))
-    have = set(ReportDelivery.objects.filter(subscription_id__in=[s.pk for s, _p in wanted])
+    wanted = [(sub, period) for sub in ReportSubscription.objects.filter(is_active=True).select_related("company")
+              for period in missed(sub, now)]
+    have = set(ReportDelivery.objects.filter(subscription_id__in={s.pk for s, _p in wanted})
                .values_list("subscription_id", "period_start"))
     rows = [ReportDelivery(company_id=sub.company_id, subscription=sub, period_start=p.start, period_end=p.end,
                            next_attempt_at=now, created_at=now)
@@ -73,7 +89,7 @@ def schedule_due(now: dt.datetime | None = None) -> int:
 def due_ids(now: dt.datetime, limit: int = 50) -> list[int]:
     return list(ReportDelivery.objects.filter(status__in=OPEN, next_attempt_at__lte=now)
                 .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-                .order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+                .order_by("next_attempt_at", "period_start", "id").values_list("id", flat=True)[:limit])
 
 
 def claim(pk: int, now: dt.datetime) -> bool:
@@ -108,6 +124,8 @@ def send_report(pk: int, *, now: dt.datetime | None = None) -> str:
     sub = row.subscription
     ours = False
     try:
+        if not sub.is_active:
+            raise _Ours(_("the subscription is paused"))
         if not sub.channel.enabled:
             raise _Ours(_("the channel is disabled"))
         if not sub.user.is_active:
