@@ -1,5 +1,6 @@
-"""Report subscriptions: paused and resumed (page button and API, audited), and a worker that was down past
-several periods sending each missed one once, oldest first, within the look-back — through the worker's periodic
+"""Report subscriptions: paused and resumed (page button and API, audited), a worker that was down past several
+periods sending each missed one once, oldest first, within the look-back, and report messages counted against the
+channel's rate limit with the alert deliveries — through the worker's periodic
 task and a real HTTP server on loopback standing in for the DingTalk robot (tests/reports/test_period_subscriptions)."""
 
 from __future__ import annotations
@@ -7,8 +8,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 
 from openjxc.alerts import channel_services
+from openjxc.alerts.delivery import dispatch_due
+from openjxc.alerts.models import Delivery
+from openjxc.alerts.notify import notify
 from openjxc.core import clock
 from openjxc.core.errors import NotFound
 from openjxc.core.models import AuditRecord, Event
@@ -37,7 +42,8 @@ def ding(shop, robots):  # noqa: F811
 
 def sent_weeks(robots) -> list[str]:  # noqa: F811
     """The periods the robot received, in the order it received them (from the report link in each message)."""
-    return [h["payload"]["markdown"]["text"].split("?start=")[1][:10] for h in robots.accepted("dingtalk")]
+    texts = [h["payload"]["markdown"]["text"] for h in robots.accepted("dingtalk")]
+    return [t.split("/reports/weekly/?start=")[1][:10] for t in texts if "/reports/weekly/?start=" in t]
 
 
 def test_a_worker_down_for_weeks_sends_each_missed_week_once_oldest_first(robots, frozen):  # noqa: F811
@@ -144,3 +150,32 @@ def test_a_delivery_retrying_when_paused_is_given_up_without_counting_against_th
     assert len(robots.hits) == 1  # the paused attempt sent nothing
     channel.refresh_from_db()
     assert not channel.is_failing
+
+
+def test_report_messages_share_the_channels_rate_limit_with_alert_deliveries(robots, frozen):  # noqa: F811
+    """DingTalk takes 20 messages a minute (alerts/channels.RATE_LIMITS): alerts and reports count together."""
+    shop = Shop()
+    clock.freeze(utc(2026, 3, 4, 4))
+    sub = subscribe_report(by=shop.admin, kind="week", channel=ding(shop, robots).pk)
+    monday = utc(2026, 3, 9, 0, 0)  # 08:00 in Shanghai: the week of 2 March is due
+    clock.freeze(monday)
+    with transaction.atomic():
+        for i in range(20):
+            notify(company=shop.company, recipients=[shop.admin], topic="alert.low_stock", title=f"消息 {i}")
+    assert dispatch_due() == {"sent": 20}
+    # the report finds the minute full: deferred (not an attempt, nothing sent) until the window has room
+    assert send_period_reports.call_local() == {"throttled": 1}
+    row = ReportDelivery.objects.get(subscription=sub)
+    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 0, monday + dt.timedelta(seconds=60))
+    assert len(robots.accepted("dingtalk")) == 20 and sent_weeks(robots) == []
+    clock.freeze(monday + dt.timedelta(seconds=59))
+    assert send_period_reports.call_local() == {}
+    clock.freeze(monday + dt.timedelta(seconds=60))
+    assert send_period_reports.call_local() == {"sent": 1}
+    assert sent_weeks(robots) == ["2026-03-02"]
+    # and the report's message counts for the alerts: 19 of 20 go out in this minute, the 20th waits
+    with transaction.atomic():
+        for i in range(20):
+            notify(company=shop.company, recipients=[shop.admin], topic="alert.low_stock", title=f"再 {i}")
+    assert dispatch_due() == {"sent": 19, "throttled": 1}
+    assert Delivery.objects.get(status="pending").next_attempt_at == monday + dt.timedelta(seconds=120)

@@ -359,3 +359,16 @@ class ReportDelivery(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["subscription", "period_start"], name="reportdelivery_key")]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+
+class ReportChannelCall(models.Model):
+    """One message of a report delivery sent to a channel's platform: counted with the alerts' delivery attempts
+    against the channel's rate limit (alerts.delivery.throttled_until, OTHER_CALLS)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("alerts.Channel", on_delete=models.CASCADE, related_name="+")
+    delivery = models.ForeignKey(ReportDelivery, on_delete=models.CASCADE, related_name="calls")
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "at"])]

@@ -13,6 +13,8 @@ the subscriber may read it and sends it through the subscription's channel:
   and sent as a file message — each part once, remembered in the row's `steps`, so a retry resends only what failed;
 - DingTalk and Feishu: the summary with a link to the report page (the channels' own message format and signing).
 
+Each message counts against the channel's rate limit together with the alert deliveries (`reserve`: the alerts'
+throttled_until, which also counts the ReportChannelCall rows); a send with no room is deferred until there is.
 A failure is retried with the channels' back-off (alerts.delivery.backoff, at most alerts.delivery.MAX_ATTEMPTS);
 each failed attempt counts against the channel and the last one marks it failing exactly as any channel failure
 does (alerts.delivery.channel_failed: event, in-app notice to the administrators, the channel-failing alert).
@@ -43,7 +45,7 @@ from openjxc.alerts.notify import language_of
 from openjxc.core import clock, egress
 from openjxc.reports import periods
 from openjxc.reports.facts.consumer import consume
-from openjxc.reports.models import ReportDelivery, ReportDeliveryStatus, ReportSubscription
+from openjxc.reports.models import ReportChannelCall, ReportDelivery, ReportDeliveryStatus, ReportSubscription
 from openjxc.reports.period_files import pdf, slug, xlsx
 from openjxc.reports.period_report import PeriodReport, build
 
@@ -115,7 +117,8 @@ class _Ours(Exception):
 
 
 def send_report(pk: int, *, now: dt.datetime | None = None) -> str:
-    """One attempt at delivery row `pk`: "sent", "retrying", "failed" or "skipped" (another sender has it)."""
+    """One attempt at delivery row `pk`: "sent", "retrying", "failed", "throttled" (the channel's rate limit is
+    reached: deferred) or "skipped" (another sender has it)."""
     now = now or clock.now()
     if not claim(pk, now):
         return "skipped"
@@ -136,6 +139,10 @@ def send_report(pk: int, *, now: dt.datetime | None = None) -> str:
                 report = build(sub.user, periods.containing(sub.kind, row.period_start))
             except DjangoPermissionDenied:
                 raise _Ours(_("the subscriber may no longer read reports")) from None
+            wait = reserve(row, sub.channel_id)
+            if wait is not None:  # deferred, never dropped, not an attempt: it goes out when the window has room
+                ReportDelivery.objects.filter(pk=pk).update(next_attempt_at=wait, locked_until=None)
+                return "throttled"
             outcome = deliver(row, sub.channel, sub.user, report)
     except _Ours as exc:
         ours = True
@@ -144,6 +151,28 @@ def send_report(pk: int, *, now: dt.datetime | None = None) -> str:
         log.exception("sending report delivery %s failed", pk)
         outcome = kinds.Outcome(False, f"{type(exc).__name__}: {exc}"[: kinds.SNIPPET])
     return record(row, outcome, channel_fault=not ours)
+
+
+def recent_calls(channel, since: dt.datetime, most: int) -> list[dt.datetime]:
+    """The times of the report messages sent to `channel` after `since` (alerts.delivery.OTHER_CALLS)."""
+    return list(ReportChannelCall.objects.filter(channel=channel, at__gt=since).order_by("-at")
+                .values_list("at", flat=True)[:most])
+
+
+def reserve(row: ReportDelivery, channel_id: int) -> dt.datetime | None:
+    """Take room in the channel's rate limit, shared with the alert deliveries (alerts.delivery.throttled_until),
+    for the messages this attempt sends (WeCom: the summary and the file message not yet sent; otherwise one):
+    None when taken, else when the window has room again. The channel's lock serialises it with other senders."""
+    now = clock.now()
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        wait = delivery.throttled_until(channel, now)
+        if wait is not None:
+            return wait
+        n = 2 - len([s for s in row.steps if s in ("summary", "file")]) if channel.kind == ChannelKind.WECOM else 1
+        ReportChannelCall.objects.bulk_create([ReportChannelCall(company_id=row.company_id, channel=channel,
+                                                                 delivery=row, at=now) for _n in range(max(n, 1))])
+    return None
 
 
 def record(row: ReportDelivery, outcome: kinds.Outcome, *, channel_fault: bool = True) -> str:
