@@ -183,7 +183,8 @@ CASES = {
         company_settings.set_future_date_tolerance(by=w.admin, days=3),
         company_settings.set_payable_from(by=_new_company_admin(), source="bill"),
         orders.set_order_settings(by=w.admin, over_receipt_tolerance=D("0.05")),
-        terminals.set_terminal_settings(by=w.admin, silent_minutes=30)),
+        terminals.set_terminal_settings(by=w.admin, silent_minutes=30),
+        cockpit_settings.set_cockpit_tiles(by=w.manager, tiles=["alerts", "on_time", "stock", "items", "sales_today"])),
     ("core/masterdata.py", "save_master"):
         lambda w: partners.update_partner(w.customer, by=w.admin, name="好运超市二店"),
     ("core/tokens.py", "create_token"): lambda w: tokens.create_token(by=None, user=w.keeper, name="ERP"),
@@ -222,11 +223,13 @@ CASES = {
     ("finance/counter.py", "void_payments"): lambda w: docs.void_document(_cash_sale(w), by=w.admin, reason="错单"),
     ("sync/closing.py", "close_till"): _closed_till,
     ("finance/services.py", "set_payment_terms"): lambda w: fin.set_payment_terms(w.customer, by=w.admin, days=30),
-    ("reports/cockpit_settings.py", "set_cockpit_tiles"):
-        lambda w: cockpit_settings.set_cockpit_tiles(by=w.manager, tiles=["alerts", "on_time", "stock", "items",
-                                                                           "sales_today"]),
     ("reports/saved_views.py", "save_view"): _saved_view,
     ("reports/subscriptions.py", "subscribe_report"): _subscription,
+    ("reports/subscriptions.py", "pause_subscription"):
+        lambda w: subscriptions.pause_subscription(by=w.manager, pk=_subscription(w).pk),
+    ("reports/subscriptions.py", "resume_subscription"):
+        lambda w: subscriptions.resume_subscription(
+            by=w.manager, pk=subscriptions.pause_subscription(by=w.manager, pk=_subscription(w).pk).pk),
     ("reports/subscriptions.py", "unsubscribe_report"):
         lambda w: subscriptions.unsubscribe_report(by=w.manager, pk=_subscription(w).pk),
     ("reports/saved_views.py", "delete_view"):

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from openjxc.core import clock
 from openjxc.core.errors import PermissionDenied, ValidationFailed
-from openjxc.core.models import AuditRecord, Role
+from openjxc.core.models import AuditRecord, Event, Role
 from openjxc.reports.cockpit import DEFAULT_TILES, chosen_tiles
 from openjxc.reports.cockpit_settings import set_cockpit_tiles
 from openjxc.reports.kpi_run import compute
@@ -116,7 +116,10 @@ def test_tiles_are_chosen_and_ordered_per_company_with_an_audit_record(story, cl
     shop.company.refresh_from_db()
     assert chosen_tiles(shop.company) == chosen
     audit = AuditRecord.objects.filter(company=shop.company, action="settings").latest("id")
-    assert audit.after == {"cockpit_tiles": chosen} and audit.before == {"cockpit_tiles": DEFAULT_TILES}
+    assert audit.after == {"reports": {"cockpit_tiles": chosen}}
+    assert audit.before == {"reports": {"cockpit_tiles": DEFAULT_TILES}}
+    event = Event.objects.filter(company=shop.company, topic="company.settings").latest("id")
+    assert event.payload == {"reports": {"cockpit_tiles": chosen}}
     client.force_login(shop.admin)
     t = cockpit(client).tiles
     assert list(t) == chosen

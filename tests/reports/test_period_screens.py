@@ -70,6 +70,14 @@ def test_monthly_and_weekly_report_on_a_desktop_and_a_phone(story, live_server, 
         page.wait_for_selector("[data-subscriptions]")
         assert "飞书经营群" in page.inner_text("[data-subscriptions]")
         assert ReportSubscription.objects.filter(user=admin, kind="week").count() == 1
+        # paused and resumed with the row's button
+        page.click("[data-subscriptions] [data-pause]")
+        page.wait_for_selector("[data-subscriptions] [data-resume]")
+        assert "已暂停" in page.inner_text("[data-subscriptions]")
+        assert not ReportSubscription.objects.get(user=admin, kind="week").is_active
+        page.click("[data-subscriptions] [data-resume]")
+        page.wait_for_selector("[data-subscriptions] [data-pause]")
+        assert ReportSubscription.objects.get(user=admin, kind="week").is_active
 
         # a 360 px phone: nothing wider than the screen, the charts drawn
         phone = browser.new_context(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"},
@@ -83,4 +91,7 @@ def test_monthly_and_weekly_report_on_a_desktop_and_a_phone(story, live_server, 
         size = mobile.evaluate("parseFloat(getComputedStyle(document.querySelector('[data-summary] li')).fontSize)")
         assert size >= 14
         shot(mobile, "period-report-phone.png", full_page=True)
+        mobile.goto(f"{live_server.url}/reports/subscriptions/")
+        mobile.wait_for_selector("[data-subscriptions] [data-pause]")
+        assert mobile.evaluate("document.documentElement.scrollWidth") <= 360
         browser.close()

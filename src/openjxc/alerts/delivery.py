@@ -103,6 +103,12 @@ def send_delivery(pk: int, *, claimed: bool = False) -> str:
     return record_outcome(delivery, attempt, outcome)
 
 
+# Other sends through a channel (report subscriptions, reports/subscription_send.py): functions
+# (channel, since, most) → the times of their calls after `since`, at most `most`; counted with the delivery attempts
+# against the channel's rate limits, so both kinds of message share one window. Registered by their app's ready().
+OTHER_CALLS: list = []
+
+
 def throttled_until(channel, now) -> dt.datetime | None:
     """When the channel's rate limit has room again, or None if it has room now."""
     latest = None
@@ -110,6 +116,8 @@ def throttled_until(channel, now) -> dt.datetime | None:
         since = now - dt.timedelta(seconds=seconds)
         recent = list(DeliveryAttempt.objects.filter(channel=channel, at__gt=since)
                       .order_by("-at").values_list("at", flat=True)[:most])
+        for calls in OTHER_CALLS:
+            recent = sorted([*recent, *calls(channel, since, most)], reverse=True)[:most]
         if len(recent) >= most:
             free_at = recent[-1] + dt.timedelta(seconds=seconds)  # when the oldest of them leaves the window
             latest = free_at if latest is None or free_at > latest else latest

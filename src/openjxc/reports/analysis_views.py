@@ -249,7 +249,7 @@ BUCKET_KEYS = ("0-30", "31-60", "61-90", "90+")
 
 @company_page
 def receivables(request):
-    a = ask(request, omit=("by", "top", "order", "warehouse"))
+    a = ask(request, omit=("by", "top", "order", "warehouse"), narrow=("customer", "region"))
     company, q = request.user.company, a.q
     title = _("Receivables and payables")
     if not may_read_balances(request.user):

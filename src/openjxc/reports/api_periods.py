@@ -17,6 +17,8 @@ from openjxc.reports.period_report import build
 from openjxc.reports.subscriptions import (
     my_deliveries,
     my_subscriptions,
+    pause_subscription,
+    resume_subscription,
     subscribe_report,
     unsubscribe_report,
 )
@@ -138,6 +140,18 @@ def deliveries(request):
     return [{"id": d.pk, "subscription": d.subscription_id, "period_start": d.period_start,
              "period_end": d.period_end, "status": d.status, "attempts": d.attempts, "last_error": d.last_error,
              "sent_at": d.sent_at} for d in my_deliveries(request.auth)]
+
+
+@router.post("/subscriptions/{pk}/pause", response=ReportSubscriptionOut,
+             summary="Pause one of my subscriptions (nothing is sent until it is resumed)")
+def pause(request, pk: int):
+    return _sub(pause_subscription(by=request.auth, pk=pk))
+
+
+@router.post("/subscriptions/{pk}/resume", response=ReportSubscriptionOut,
+             summary="Resume a paused subscription (from the next period due; the paused ones are not sent)")
+def resume(request, pk: int):
+    return _sub(resume_subscription(by=request.auth, pk=pk))
 
 
 @router.delete("/subscriptions/{pk}", response={204: None}, summary="Unsubscribe")

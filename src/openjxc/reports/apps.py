@@ -10,15 +10,18 @@ class ReportsConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_lazy as _
 
+        from openjxc.alerts import delivery
         from openjxc.core import ledger_checks, permissions
         from openjxc.documents import hooks
-        from openjxc.reports import kpi_rules, pivot_views, tasks
+        from openjxc.reports import kpi_rules, pivot_views, subscription_send, tasks
         from openjxc.reports.access import may_read, may_read_balances
         from openjxc.reports.facts.check import registered_check
         from openjxc.web.jobs import BuiltExport, register_built_export
         from openjxc.web.layout import NavEntry, register_nav
 
         ledger_checks.register("facts", registered_check)
+        if subscription_send.recent_calls not in delivery.OTHER_CALLS:  # report messages share the rate limits
+            delivery.OTHER_CALLS.append(subscription_send.recent_calls)
         kpi_rules.register()  # KPI thresholds: an alert kind of the alerts engine, its alerts in the 待办
         hooks.register(on_post=tasks.soon, on_void=tasks.soon)
         register_built_export("pivot", BuiltExport(pivot_views.export_job))

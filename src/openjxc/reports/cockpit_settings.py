@@ -1,4 +1,5 @@
-"""The company's cockpit tiles: which 5–8 of cockpit.TILES, in which order (Company.settings["reports"])."""
+"""The company's cockpit tiles: which 5–8 of cockpit.TILES, in which order (Company.settings["reports"]), written
+through the one settings writer (core.company_settings.save_settings: the event and the audit record)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import permissions
+from openjxc.core.company_settings import locked_company, save_settings
 from openjxc.core.errors import ValidationFailed
-from openjxc.core.events import record_audit, record_event
-from openjxc.core.models import Company, User
+from openjxc.core.models import User
 from openjxc.reports.cockpit import MAX_TILES, MIN_TILES, TILES, chosen_tiles
 
 
@@ -26,13 +27,8 @@ def set_cockpit_tiles(*, by: User, tiles: list[str]) -> list[str]:
     if not MIN_TILES <= len(tiles) <= MAX_TILES:
         raise ValidationFailed(field="tiles", reason=_("must hold %(min)s to %(max)s tiles")
                                % {"min": MIN_TILES, "max": MAX_TILES})
-    company = Company.objects.select_for_update().get(pk=by.company_id)
-    before = chosen_tiles(company)
-    settings = dict(company.settings or {})
-    settings["reports"] = {**(settings.get("reports") or {}), "cockpit_tiles": list(tiles)}
-    company.settings = settings
-    company.save(update_fields=["settings"])
-    record_event(company=company, topic="company.settings", by=by, obj=company, payload={"cockpit_tiles": tiles})
-    record_audit(company=company, action="settings", obj=company, by=by, before={"cockpit_tiles": before},
-                 after={"cockpit_tiles": list(tiles)})
+    company = locked_company(by)
+    reports = (company.settings or {}).get("reports") or {}
+    save_settings(company, by=by, changes={"reports": {**reports, "cockpit_tiles": list(tiles)}},
+                  before={"reports": {**reports, "cockpit_tiles": chosen_tiles(company)}})
     return list(tiles)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from openjxc.catalog.models import Item
 from openjxc.documents.reorder import reorder_suggestions
 from openjxc.reports.analysis_views import ranking_chart, respond
 from openjxc.reports.kpi_run import compute
@@ -26,6 +27,7 @@ from openjxc.reports.pages import (
     with_measures,
 )
 from openjxc.reports.query import Row, run
+from openjxc.reports.querysql import subtree
 from openjxc.reports.semantic import KPIS, formula, label_of
 from openjxc.web.pages import company_page
 
@@ -35,6 +37,7 @@ DIMS = {"stock": ("item", "category", "category_1", "warehouse"),
         "turnover": ("item", "category", "category_1", "warehouse", "store"),
         "ageing": ("warehouse", "category", "item"),
         "supply": ("item", "warehouse", "store")}
+NARROW = ("item", "category")  # what a KPI alert's link (f_<dim>) narrows every tab to
 BUCKETS = ("0-30", "31-90", "91-180", "181-365", "365+")
 
 
@@ -49,7 +52,8 @@ def _labels(company, pairs) -> tuple[dict, dict]:
 def inventory(request):
     view = request.GET.get("view") if request.GET.get("view") in DIMS else "stock"
     omit = ("grain", "order") if view != "stock" else ("grain", "order", "start")
-    a = ask(request, dims=DIMS[view], default_by=DIMS[view][0] if view != "stock" else "category", omit=omit)
+    a = ask(request, dims=DIMS[view], default_by=DIMS[view][0] if view != "stock" else "category", omit=omit,
+            narrow=tuple(dict.fromkeys((*DIMS[view], *NARROW))))
     company, q, by = request.user.company, a.q, a.by
     if view == "stock":
         a.form.fields["end"].label = _("As of")
@@ -161,12 +165,24 @@ def _supply(company, a, q, by, user):
     return cards, tables, charts
 
 
+def _narrowed_items(company, q) -> set[int]:
+    """The items the page's item and category filters (a category with its sub-categories) leave."""
+    items = Item.objects.filter(company_id=company.pk)
+    if q.filters.get("item"):
+        items = items.filter(pk__in=q.filters["item"])
+    if q.filters.get("category"):
+        items = items.filter(category_id__in=subtree(company.pk, "category", q.filters["category"]))
+    return set(items.values_list("id", flat=True))
+
+
 def _reorder(company, q) -> Table:
     """Items below their reorder point (documents/reorder.py), with their days of supply at that warehouse."""
     scope = None if q.warehouse_ids is None else set(q.warehouse_ids)
     if q.filters.get("warehouse"):
         scope = set(q.filters["warehouse"]) & (scope if scope is not None else set(q.filters["warehouse"]))
     found = reorder_suggestions(company.pk, warehouse_ids=scope)
+    if q.filters.get("item") or q.filters.get("category"):
+        found = [s for s in found if s.item_id in _narrowed_items(company, q)]
     days: dict = defaultdict(dict)
     for warehouse in {s.warehouse_id for s in found}:
         one = replace(q, filters={**q.filters, "warehouse": [warehouse]})

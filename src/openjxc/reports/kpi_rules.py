@@ -73,9 +73,12 @@ PAGES = {
     "web:report_sell_through": ({"sell_through_breadth", "sell_through"}, ("category",)),
     "web:report_purchasing": ({"on_time_rate"}, ("supplier", "item", "category")),
     "web:report_inventory": ({"turnover", "turnover_days", "days_of_supply", "stock_to_sales", "slow_moving",
-                              "ageing", "obsolete_rate"}, ()),
-    "web:report_receivables": ({"receivables", "dso"}, ()),
+                              "ageing", "obsolete_rate"}, ("item", "category")),
+    "web:report_receivables": ({"receivables", "dso"}, ("customer", "region")),
 }
+# the tab of the inventory page that shows a KPI (`?view=`)
+VIEWS = {"turnover": "turnover", "turnover_days": "turnover", "days_of_supply": "supply", "stock_to_sales": "supply",
+         "slow_moving": "ageing", "ageing": "ageing", "obsolete_rate": "ageing"}
 
 
 # ---------------------------------------------------------------- parameters
@@ -265,6 +268,8 @@ def report_link(data: dict, warehouse_id: int | None = None) -> str:
     warehouse."""
     url, dims = _page_of(data["kpi"])
     query: list[tuple[str, object]] = [("start", data["start"]), ("end", data["end"])]
+    if data["kpi"] in VIEWS:
+        query.insert(0, ("view", VIEWS[data["kpi"]]))
     by, key = data["by"], data["key"]
     if by in ("warehouse", "store") and key is not None:
         warehouse_id = key

@@ -13,7 +13,7 @@ from openjxc.reports.facts.months import as_date
 from openjxc.reports.kpis import KpiResult, KpiRow, _labelled, _money, _qty, _ratio
 from openjxc.reports.models import Book
 from openjxc.reports.query import Query, run
-from openjxc.reports.querysql import p
+from openjxc.reports.querysql import p, subtree
 
 
 def _due_plus(grace: int) -> str:
@@ -22,9 +22,17 @@ def _due_plus(grace: int) -> str:
     return f"date(l.promised_on, '+{int(grace)} days')"
 
 
+def _in(col: str, values) -> tuple[str, list]:
+    values = list(values)
+    if not values:
+        return "1 = 0", []
+    return f"{col} IN ({', '.join(['%s'] * len(values))})", values
+
+
 def on_time_lines(company, q: Query, *, grace_days: int = 0) -> list[tuple]:
     """Purchase order lines promised in the period and not closed or voided before their date:
-    (line, supplier, warehouse, ordered, received by the promised date + grace), scaled quantities."""
+    (line, supplier, warehouse, ordered, received by the promised date + grace), scaled quantities. Filters:
+    supplier, warehouse, item, category (with its sub-categories)."""
     conds = ["l.company_id = %s", "l.promised_on >= %s", "l.promised_on <= %s",
              "(l.closed_on IS NULL OR l.closed_on >= l.promised_on)"]
     params: list = [company.pk, p(q.start), p(q.end)]
@@ -37,6 +45,10 @@ def on_time_lines(company, q: Query, *, grace_days: int = 0) -> list[tuple]:
             vals = list(q.filters[name])
             conds.append(f"{col} IN ({', '.join(['%s'] * len(vals))})")
             params += vals
+    if q.filters.get("category"):
+        cond, vals = _in("c.category_id", subtree(company.pk, "category", [int(v) for v in q.filters["category"]]))
+        conds.append(f"l.item_id IN (SELECT c.id FROM catalog_item c WHERE {cond})")
+        params += vals
     sql = (f"SELECT l.line_id, l.supplier_id, l.warehouse_id, l.ordered, "
            f"(SELECT COALESCE(SUM(r.qty), 0) FROM reports_purchaselinereceipt r WHERE r.line_id = l.line_id "
            f"AND r.day <= {_due_plus(grace_days)}) FROM reports_purchaseline l WHERE {' AND '.join(conds)} "
@@ -74,8 +86,14 @@ def receivables(company, q, by=None):
     conds = ["company_id = %s", "book = %s", "day <= %s"]
     params: list = [company.pk, int(Book.RECEIVABLE), p(q.end)]
     if q.filters.get("customer"):
-        vals = list(q.filters["customer"])
-        conds.append(f"partner_id IN ({', '.join(['%s'] * len(vals))})")
+        cond, vals = _in("partner_id", q.filters["customer"])
+        conds.append(cond)
+        params += vals
+    if q.filters.get("region"):
+        regions = subtree(company.pk, "region", [int(v) for v in q.filters["region"]])
+        cond, vals = _in("partner_id", Partner.objects.filter(company_id=company.pk, region_id__in=regions)
+                         .values_list("id", flat=True))
+        conds.append(cond)
         params += vals
     with connection.cursor() as cur:
         cur.execute(f"SELECT partner_id, due_on, SUM(debit - credit - settled), SUM(debit - applied) "
@@ -118,9 +136,11 @@ def receivables(company, q, by=None):
 
 
 def dso(company, q, by=None):
-    """DSO = receivables at the end ÷ invoiced (with VAT) in the period × days in the period."""
+    """DSO = receivables at the end ÷ invoiced (with VAT) in the period × days in the period; narrowed to the
+    customers or regions filtered on."""
     balance = receivables(company, q).total.value
-    res = run(company, Query(measures=["receivable_invoiced"], start=q.start, end=q.end,
+    filters = {k: v for k, v in q.filters.items() if k in ("customer", "region")}
+    res = run(company, Query(measures=["receivable_invoiced"], start=q.start, end=q.end, filters=filters,
                              warehouse_ids=None, show_cost=True))
     invoiced = res.rows[0].values["receivable_invoiced"] if res.rows else Decimal(0)
     days = (q.end - q.start).days + 1

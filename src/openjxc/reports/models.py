@@ -320,8 +320,10 @@ class ReportSubscription(models.Model):
     kind = models.CharField(_("report"), max_length=8, choices=ReportKind.choices)
     channel = models.ForeignKey("alerts.Channel", on_delete=models.CASCADE, related_name="+",
                                 verbose_name=_("delivery"))
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)  # paused when False
     created_at = models.DateTimeField()
+    # when it was last resumed: a period whose sending time fell before (while it was paused) is never sent
+    resumed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "kind", "channel"], name="reportsubscription_key")]
@@ -357,3 +359,16 @@ class ReportDelivery(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["subscription", "period_start"], name="reportdelivery_key")]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+
+class ReportChannelCall(models.Model):
+    """One message of a report delivery sent to a channel's platform: counted with the alerts' delivery attempts
+    against the channel's rate limit (alerts.delivery.throttled_until, OTHER_CALLS)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("alerts.Channel", on_delete=models.CASCADE, related_name="+")
+    delivery = models.ForeignKey(ReportDelivery, on_delete=models.CASCADE, related_name="calls")
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "at"])]

@@ -236,8 +236,9 @@ def require_page(user) -> None:
         raise DjangoPermissionDenied
 
 
-def ask(request, *, dims=(), default_by=None, omit=(), families=(), default_start=None) -> Ask:
-    """The form of a report page, read and checked, and the base query it stands for (measures empty)."""
+def ask(request, *, dims=(), default_by=None, omit=(), families=(), default_start=None, narrow=None) -> Ask:
+    """The form of a report page, read and checked, and the base query it stands for (measures empty).
+    `narrow`: the dimensions an `f_<dim>` in the address may narrow the page to (default: its breakdowns)."""
     user = request.user
     require_page(user)
     form = ReportForm(request.GET or None, user=user, dims=dims, omit=omit)
@@ -251,7 +252,7 @@ def ask(request, *, dims=(), default_by=None, omit=(), families=(), default_star
     filters = {}
     if data.get("warehouse"):
         filters["warehouse"] = [data["warehouse"]]
-    narrowed = _narrowed(request, user.company, dims, filters)
+    narrowed = _narrowed(request, user.company, dims if narrow is None else narrow, filters)
     q = Query(measures=[], start=start, end=end, filters=filters, warehouse_ids=warehouse_scope(user, families),
               show_cost=shows_cost(user))
     by = data.get("by") or default_by

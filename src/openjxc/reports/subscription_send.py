@@ -1,7 +1,9 @@
 """Sending the subscribed weekly and monthly reports: the worker's periodic task.
 
-`schedule_due` gives each active subscription one ReportDelivery row for its due period (the unique key on
-subscription + period makes it idempotent: a second run, another worker or a restart adds nothing). `send_due`
+`schedule_due` gives each active subscription one ReportDelivery row for each period due (the latest, and the ones
+a worker that was down missed, within LOOK_BACK; oldest sent first); the unique key on subscription + period makes
+it idempotent: a second run, another worker or a restart adds nothing. A paused subscription gets none, and a
+resumed one none for the periods that fell due while it was paused. `send_due`
 claims each due row with one conditional UPDATE (a lease that expires if the sender dies), builds the report as
 the subscriber may read it and sends it through the subscription's channel:
 
@@ -11,6 +13,8 @@ the subscriber may read it and sends it through the subscription's channel:
   and sent as a file message — each part once, remembered in the row's `steps`, so a retry resends only what failed;
 - DingTalk and Feishu: the summary with a link to the report page (the channels' own message format and signing).
 
+Each message counts against the channel's rate limit together with the alert deliveries (`reserve`: the alerts'
+throttled_until, which also counts the ReportChannelCall rows); a send with no room is deferred until there is.
 A failure is retried with the channels' back-off (alerts.delivery.backoff, at most alerts.delivery.MAX_ATTEMPTS);
 each failed attempt counts against the channel and the last one marks it failing exactly as any channel failure
 does (alerts.delivery.channel_failed: event, in-app notice to the administrators, the channel-failing alert).
@@ -41,27 +45,41 @@ from openjxc.alerts.notify import language_of
 from openjxc.core import clock, egress
 from openjxc.reports import periods
 from openjxc.reports.facts.consumer import consume
-from openjxc.reports.models import ReportDelivery, ReportDeliveryStatus, ReportSubscription
+from openjxc.reports.models import ReportChannelCall, ReportDelivery, ReportDeliveryStatus, ReportSubscription
 from openjxc.reports.period_files import pdf, slug, xlsx
 from openjxc.reports.period_report import PeriodReport, build
 
 log = logging.getLogger("openjxc.reports")
 OPEN = (ReportDeliveryStatus.PENDING, ReportDeliveryStatus.RETRYING)
 PAGES = {periods.WEEK: "web:report_weekly", periods.MONTH: "web:report_monthly"}
+LOOK_BACK = {periods.WEEK: 4, periods.MONTH: 3}  # how many periods a worker down for long still sends
 WECOM_FILE_MAX = 20 * 1024 * 1024  # upload_media: a file of 5 bytes to 20 MB
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def missed(sub: ReportSubscription, now: dt.datetime) -> list[periods.Period]:
+    """The periods of `sub` due by `now`, oldest first: the latest due and those before it within the look-back
+    (a worker that was down past a period sends each missed one), none whose sending time came before the
+    subscription began or was resumed."""
+    tz = sub.company.time_zone
+    since = max(sub.created_at, sub.resumed_at or sub.created_at)
+    out = []
+    period = periods.due(sub.kind, now, tz)
+    for _n in range(LOOK_BACK[sub.kind]):
+        if period.send_at(tz) < since:
+            break
+        out.append(period)
+        period = period.previous()
+    return out[::-1]
+
+
 def schedule_due(now: dt.datetime | None = None) -> int:
-    """One delivery row per active subscription for its due period, unless it has one; how many were added.
-    A period that ended before the subscription began is never sent."""
+    """One delivery row per active subscription for each period due and not yet scheduled (see `missed`); how
+    many were added. The unique key on (subscription, period) makes it idempotent."""
     now = now or clock.now()
-    wanted = []
-    for sub in ReportSubscription.objects.filter(is_active=True).select_related("company"):
-        period = periods.due(sub.kind, now, sub.company.time_zone)
-        if period.send_at(sub.company.time_zone) >= sub.created_at:
-            wanted.append((sub, period))
-    have = set(ReportDelivery.objects.filter(subscription_id__in=[s.pk for s, _p in wanted])
+    wanted = [(sub, period) for sub in ReportSubscription.objects.filter(is_active=True).select_related("company")
+              for period in missed(sub, now)]
+    have = set(ReportDelivery.objects.filter(subscription_id__in={s.pk for s, _p in wanted})
                .values_list("subscription_id", "period_start"))
     rows = [ReportDelivery(company_id=sub.company_id, subscription=sub, period_start=p.start, period_end=p.end,
                            next_attempt_at=now, created_at=now)
@@ -73,7 +91,7 @@ def schedule_due(now: dt.datetime | None = None) -> int:
 def due_ids(now: dt.datetime, limit: int = 50) -> list[int]:
     return list(ReportDelivery.objects.filter(status__in=OPEN, next_attempt_at__lte=now)
                 .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-                .order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+                .order_by("next_attempt_at", "period_start", "id").values_list("id", flat=True)[:limit])
 
 
 def claim(pk: int, now: dt.datetime) -> bool:
@@ -99,7 +117,8 @@ class _Ours(Exception):
 
 
 def send_report(pk: int, *, now: dt.datetime | None = None) -> str:
-    """One attempt at delivery row `pk`: "sent", "retrying", "failed" or "skipped" (another sender has it)."""
+    """One attempt at delivery row `pk`: "sent", "retrying", "failed", "throttled" (the channel's rate limit is
+    reached: deferred) or "skipped" (another sender has it)."""
     now = now or clock.now()
     if not claim(pk, now):
         return "skipped"
@@ -108,6 +127,8 @@ def send_report(pk: int, *, now: dt.datetime | None = None) -> str:
     sub = row.subscription
     ours = False
     try:
+        if not sub.is_active:
+            raise _Ours(_("the subscription is paused"))
         if not sub.channel.enabled:
             raise _Ours(_("the channel is disabled"))
         if not sub.user.is_active:
@@ -118,6 +139,10 @@ def send_report(pk: int, *, now: dt.datetime | None = None) -> str:
                 report = build(sub.user, periods.containing(sub.kind, row.period_start))
             except DjangoPermissionDenied:
                 raise _Ours(_("the subscriber may no longer read reports")) from None
+            wait = reserve(row, sub.channel_id)
+            if wait is not None:  # deferred, never dropped, not an attempt: it goes out when the window has room
+                ReportDelivery.objects.filter(pk=pk).update(next_attempt_at=wait, locked_until=None)
+                return "throttled"
             outcome = deliver(row, sub.channel, sub.user, report)
     except _Ours as exc:
         ours = True
@@ -126,6 +151,28 @@ def send_report(pk: int, *, now: dt.datetime | None = None) -> str:
         log.exception("sending report delivery %s failed", pk)
         outcome = kinds.Outcome(False, f"{type(exc).__name__}: {exc}"[: kinds.SNIPPET])
     return record(row, outcome, channel_fault=not ours)
+
+
+def recent_calls(channel, since: dt.datetime, most: int) -> list[dt.datetime]:
+    """The times of the report messages sent to `channel` after `since` (alerts.delivery.OTHER_CALLS)."""
+    return list(ReportChannelCall.objects.filter(channel=channel, at__gt=since).order_by("-at")
+                .values_list("at", flat=True)[:most])
+
+
+def reserve(row: ReportDelivery, channel_id: int) -> dt.datetime | None:
+    """Take room in the channel's rate limit, shared with the alert deliveries (alerts.delivery.throttled_until),
+    for the messages this attempt sends (WeCom: the summary and the file message not yet sent; otherwise one):
+    None when taken, else when the window has room again. The channel's lock serialises it with other senders."""
+    now = clock.now()
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        wait = delivery.throttled_until(channel, now)
+        if wait is not None:
+            return wait
+        n = 2 - len([s for s in row.steps if s in ("summary", "file")]) if channel.kind == ChannelKind.WECOM else 1
+        ReportChannelCall.objects.bulk_create([ReportChannelCall(company_id=row.company_id, channel=channel,
+                                                                 delivery=row, at=now) for _n in range(max(n, 1))])
+    return None
 
 
 def record(row: ReportDelivery, outcome: kinds.Outcome, *, channel_fault: bool = True) -> str:

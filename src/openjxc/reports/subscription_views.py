@@ -1,5 +1,5 @@
-"""My report subscriptions: subscribe to the weekly or monthly report through a delivery channel, unsubscribe,
-and the delivery log of my subscriptions."""
+"""My report subscriptions: subscribe to the weekly or monthly report through a delivery channel, pause, resume,
+unsubscribe, and the delivery log of my subscriptions."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from openjxc.reports.subscriptions import (
     delivery_channels,
     my_deliveries,
     my_subscriptions,
+    pause_subscription,
+    resume_subscription,
     subscribe_report,
     unsubscribe_report,
 )
@@ -54,4 +56,27 @@ def delete(request, pk: int):
         messages.error(request, err.render_message())
     else:
         messages.success(request, _("Unsubscribed."))
+    return redirect("web:report_subscriptions")
+
+
+@company_page
+def pause(request, pk: int):
+    return _switch(request, pk, pause_subscription, _("Paused: nothing is sent until you resume it."))
+
+
+@company_page
+def resume(request, pk: int):
+    return _switch(request, pk, resume_subscription, _("Resumed: the next report due is sent."))
+
+
+def _switch(request, pk: int, service, done: str):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    require_page(request.user)
+    try:
+        service(by=request.user, pk=pk)
+    except DomainError as err:
+        messages.error(request, err.render_message())
+    else:
+        messages.success(request, done)
     return redirect("web:report_subscriptions")

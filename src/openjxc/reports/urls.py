@@ -32,5 +32,7 @@ urlpatterns = [
     path("reports/monthly/", period_views.monthly, name="report_monthly"),
     path("reports/subscriptions/", subscription_views.subscriptions, name="report_subscriptions"),
     path("reports/subscriptions/<int:pk>/delete/", subscription_views.delete, name="report_subscription_delete"),
+    path("reports/subscriptions/<int:pk>/pause/", subscription_views.pause, name="report_subscription_pause"),
+    path("reports/subscriptions/<int:pk>/resume/", subscription_views.resume, name="report_subscription_resume"),
     path("reports/drill/", pivot_views.drill, name="report_drill"),
 ]
