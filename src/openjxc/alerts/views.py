@@ -14,7 +14,7 @@ from openjxc.catalog.category_field import CategoryField
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError
 from openjxc.core.models import Role, User
-from openjxc.stock.models import Warehouse
+from openjxc.stock.models import Warehouse, WarehouseKind
 from openjxc.web.form_pages import form_page
 from openjxc.web.pages import company_page, paginate
 
@@ -45,6 +45,7 @@ class AlertFilter(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["warehouse"].choices = [("", "—"), *Warehouse.objects.filter(company_id=user.company_id)
+                                            .exclude(kind=WarehouseKind.TRANSIT)
                                             .order_by("code").values_list("pk", "name")]
 
 
@@ -155,7 +156,7 @@ class RuleForm(forms.Form):
     def __init__(self, *args, user, kind, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["warehouse"].choices = [("", _("All warehouses")), *Warehouse.objects.filter(
-            company_id=user.company_id).order_by("code").values_list("pk", "name")]
+            company_id=user.company_id).exclude(kind=WarehouseKind.TRANSIT).order_by("code").values_list("pk", "name")]
         self.fields["category"].bind(user.company_id)
         self.fields["recipients"].choices = [(u.pk, str(u)) for u in User.objects.filter(
             company_id=user.company_id, is_active=True).order_by("username")]
