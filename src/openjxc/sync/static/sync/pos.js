@@ -110,7 +110,7 @@
         const unit = b.unit && b.unit !== it.unit ? b.unit : null;
         state.byBarcode.set(b.code, { item: it, unit, factor: unit ? factors.get(unit) || "1" : "1" });
       }
-      it._search = (it.code + " " + it.name + " " + (it.spec || "")).toLowerCase();
+      it._search = (it.code + " " + it.name + " " + (it.spec || "") + " " + (it.search_key || "")).toLowerCase();
       it._unitNames = new Map((it.units || []).map((u) => [u.unit, u.name || u.unit]));
       it._unitNames.set(it.unit, it.unit_name || it.unit);
     }
