@@ -61,6 +61,11 @@ def test_a_till_sale_paid_part_in_cash_part_by_wechat_records_a_receipt_per_meth
         assert till.evaluate("document.documentElement.scrollWidth") <= 360
         # a cash part of the whole total is no mixed payment: refused on the screen, nothing saved
         till.fill("#cash-part", "4.00")
+        expect(till.locator("#other-part")).to_have_text("—")  # never a negative rest, nor change on it
+        expect(till.locator("#change")).to_have_text("—")
+        till.fill("#cash-part", "10.00")
+        expect(till.locator("#other-part")).to_have_text("—")
+        expect(till.locator("#cash-part")).to_have_attribute("aria-invalid", "true")
         till.click("#pay")
         expect(till.locator("#pos-message")).to_contain_text("现金")
         till.fill("#cash-part", "1.50")
