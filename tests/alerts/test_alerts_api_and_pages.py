@@ -186,3 +186,16 @@ def test_warehouse_filters_leave_out_the_in_transit_warehouse(client, shop):
         select = re.search(r'<select name="warehouse"[^>]*>(.*?)</select>', page, re.S).group(1)
         offered = set(re.findall(r'<option value="(\d+)"', select))
         assert str(shop.main.pk) in offered and str(transit.pk) not in offered, url
+
+
+def test_rule_form_offers_people_not_terminals_as_recipients(client, shop):
+    from openjxc.partners import services as partners
+    from openjxc.sync import terminals
+
+    walk_in = partners.create_partner(by=shop.admin, code="C000", name="门店散客", kind="customer", is_walk_in=True)
+    till, _token = terminals.register_terminal(by=shop.admin, code="POS1", name="一号收银台", kind="pos",
+                                               warehouse=shop.store, customer=walk_in)
+    client.force_login(shop.manager)
+    page = client.get(reverse("web:alert_rule_new", args=["low_stock"]), **ZH).content.decode()
+    offered = set(re.findall(r'name="recipients" value="(\d+)"', page))
+    assert str(shop.manager.pk) in offered and str(till.user_id) not in offered

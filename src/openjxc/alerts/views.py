@@ -158,8 +158,9 @@ class RuleForm(forms.Form):
         self.fields["warehouse"].choices = [("", _("All warehouses")), *Warehouse.objects.filter(
             company_id=user.company_id).exclude(kind=WarehouseKind.TRANSIT).order_by("code").values_list("pk", "name")]
         self.fields["category"].bind(user.company_id)
+        # people only: a till's or a scanner's own user (sync.Terminal.user) reads no alerts
         self.fields["recipients"].choices = [(u.pk, str(u)) for u in User.objects.filter(
-            company_id=user.company_id, is_active=True).order_by("username")]
+            company_id=user.company_id, is_active=True, terminal__isnull=True).order_by("username")]
         from openjxc.alerts.models import Channel
 
         self.fields["channels"].choices = [
