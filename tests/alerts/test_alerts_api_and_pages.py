@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -170,3 +171,31 @@ def test_each_user_finds_their_alerts_in_the_to_do_inbox(client, shop):
     page = client.get(reverse("workflow:inbox") + "?tab=alerts", **ZH).content.decode()
     assert reverse("web:alert", args=[low.pk]) not in page
     assert [a.pk for a in selectors.alerts_for(shop.manager)] == [low.pk]
+
+
+def test_warehouse_filters_leave_out_the_in_transit_warehouse(client, shop):
+    """The in-transit warehouse holds goods between two warehouses: nobody filters alerts or scopes a rule by it,
+    and its stored name is whatever language created the company (English from the CLI) — so it is not offered."""
+    from openjxc.stock.locations import TRANSIT_WAREHOUSE_CODE
+    from openjxc.stock.models import Warehouse
+
+    transit = Warehouse.objects.get(company=shop.company, code=TRANSIT_WAREHOUSE_CODE)
+    client.force_login(shop.manager)
+    for url in (reverse("web:alerts"), reverse("web:alert_rule_new", args=["low_stock"])):
+        page = client.get(url, **ZH).content.decode()
+        select = re.search(r'<select name="warehouse"[^>]*>(.*?)</select>', page, re.S).group(1)
+        offered = set(re.findall(r'<option value="(\d+)"', select))
+        assert str(shop.main.pk) in offered and str(transit.pk) not in offered, url
+
+
+def test_rule_form_offers_people_not_terminals_as_recipients(client, shop):
+    from openjxc.partners import services as partners
+    from openjxc.sync import terminals
+
+    walk_in = partners.create_partner(by=shop.admin, code="C000", name="门店散客", kind="customer", is_walk_in=True)
+    till, _token = terminals.register_terminal(by=shop.admin, code="POS1", name="一号收银台", kind="pos",
+                                               warehouse=shop.store, customer=walk_in)
+    client.force_login(shop.manager)
+    page = client.get(reverse("web:alert_rule_new", args=["low_stock"]), **ZH).content.decode()
+    offered = set(re.findall(r'name="recipients" value="(\d+)"', page))
+    assert str(shop.manager.pk) in offered and str(till.user_id) not in offered

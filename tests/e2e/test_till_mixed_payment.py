@@ -34,9 +34,10 @@ def test_a_till_sale_paid_part_in_cash_part_by_wechat_records_a_receipt_per_meth
                                       viewport={"width": 360, "height": 760})
         till = context.new_page()
         open_registered_till(till, url, code)
-        for _ in range(2):  # 2 × 2.00
-            till.fill("#scan", WATER)
-            till.press("#scan", "Enter")
+        till.fill("#search", "kqs")  # 矿泉水 by its pinyin initials, as a cashier types it
+        till.locator("#search-results button[data-code='W001']").click()
+        till.fill("#scan", WATER)  # and once more by its barcode: 2 × 2.00
+        till.press("#scan", "Enter")
         expect(till.locator("#total")).to_have_text("¥4.00")
         till.click(".method:has-text('组合支付')")
         expect(till.locator("#mixed-row")).to_be_visible()
@@ -48,6 +49,11 @@ def test_a_till_sale_paid_part_in_cash_part_by_wechat_records_a_receipt_per_meth
         assert till.evaluate("document.documentElement.scrollWidth") <= 360
         # a cash part of the whole total is no mixed payment: refused on the screen, nothing saved
         till.fill("#cash-part", "4.00")
+        expect(till.locator("#other-part")).to_have_text("—")  # never a negative rest, nor change on it
+        expect(till.locator("#change")).to_have_text("—")
+        till.fill("#cash-part", "10.00")
+        expect(till.locator("#other-part")).to_have_text("—")
+        expect(till.locator("#cash-part")).to_have_attribute("aria-invalid", "true")
         till.click("#pay")
         expect(till.locator("#pos-message")).to_contain_text("现金")
         till.fill("#cash-part", "1.50")

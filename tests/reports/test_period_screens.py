@@ -41,7 +41,16 @@ def test_monthly_and_weekly_report_on_a_desktop_and_a_phone(story, live_server, 
         assert "销售收入（不含税） +306.00：粮油 分类，总仓" in page.inner_text("[data-summary]")
         assert page.locator("[data-report-chart] svg").count() >= 5
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        # a shop's real week (13,991.58 against 11,148.60) still fits the half-width cards without a scroll bar
+        assert page.evaluate("""() => { for (const row of document.querySelectorAll('[data-section] tbody tr')) {
+            const [v, p, c] = row.querySelectorAll('td');
+            v.textContent = '13,991.58'; p.textContent = '11,148.60';
+            c.innerHTML = '+2,842.98 <span class="muted">(+25.5%)</span>'; }
+          return [...document.querySelectorAll('[data-section] .table-scroll')]
+            .map(e => e.scrollWidth - e.clientWidth); }""") == [0] * page.locator("[data-section]").count()
         assert not errors, errors
+        page.reload()
+        page.wait_for_selector("[data-report-chart] svg", timeout=15_000)
         shot(page, "period-report-desktop.png", full_page=True)
 
         with page.expect_download() as pdf_download:

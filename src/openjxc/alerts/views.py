@@ -14,7 +14,7 @@ from openjxc.catalog.category_field import CategoryField
 from openjxc.core import permissions
 from openjxc.core.errors import DomainError
 from openjxc.core.models import PERSON_ROLE_CHOICES, Role, User
-from openjxc.stock.models import Warehouse
+from openjxc.stock.models import Warehouse, WarehouseKind
 from openjxc.web.form_pages import form_page
 from openjxc.web.pages import company_page, paginate
 
@@ -45,6 +45,7 @@ class AlertFilter(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["warehouse"].choices = [("", "—"), *Warehouse.objects.filter(company_id=user.company_id)
+                                            .exclude(kind=WarehouseKind.TRANSIT)
                                             .order_by("code").values_list("pk", "name")]
 
 
@@ -155,10 +156,11 @@ class RuleForm(forms.Form):
     def __init__(self, *args, user, kind, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["warehouse"].choices = [("", _("All warehouses")), *Warehouse.objects.filter(
-            company_id=user.company_id).order_by("code").values_list("pk", "name")]
+            company_id=user.company_id).exclude(kind=WarehouseKind.TRANSIT).order_by("code").values_list("pk", "name")]
         self.fields["category"].bind(user.company_id)
+        # people only: a till's or a scanner's own user (sync.Terminal.user) reads no alerts
         self.fields["recipients"].choices = [(u.pk, str(u)) for u in User.objects.filter(
-            company_id=user.company_id, is_active=True).order_by("username")]
+            company_id=user.company_id, is_active=True, terminal__isnull=True).order_by("username")]
         from openjxc.alerts.models import Channel
 
         self.fields["channels"].choices = [

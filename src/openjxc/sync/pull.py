@@ -19,7 +19,8 @@ def _scope(terminal: Terminal):
 
 
 def catalogue_page(terminal: Terminal, *, after: int = 0, limit: int = 500) -> dict:
-    """Active items with id > `after`: code, name, unit (and its name), sale price, tax rate, barcodes, pack units."""
+    """Active items with id > `after`: code, name, pinyin search key, unit (and its name), sale price, tax rate,
+    barcodes, pack units."""
     out: dict = {}
     if after == 0:
         from openjxc.sync.feed import feed_head
@@ -41,6 +42,7 @@ def catalogue_page(terminal: Terminal, *, after: int = 0, limit: int = 500) -> d
         units.setdefault(item_id, []).append({"unit": unit, "factor": str(factor), "name": name})
     out["items"] = [
         {"id": i.pk, "code": i.code, "name": i.name, "spec": i.spec, "unit": i.base_unit.code,
+         "search_key": i.search_key,  # the name's pinyin and initials: the till finds 牧场鲜牛奶 by "mcxnn"
          "unit_name": i.base_unit.name,  # what a till's receipt prints (瓶, 千克)
          "sale_price": str(i.sale_price), "tax_rate": str(i.tax_rate), "tracking": i.tracking,
          "barcodes": barcodes.get(i.pk, []), "units": units.get(i.pk, [])}

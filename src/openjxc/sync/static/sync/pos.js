@@ -110,7 +110,7 @@
         const unit = b.unit && b.unit !== it.unit ? b.unit : null;
         state.byBarcode.set(b.code, { item: it, unit, factor: unit ? factors.get(unit) || "1" : "1" });
       }
-      it._search = (it.code + " " + it.name + " " + (it.spec || "")).toLowerCase();
+      it._search = (it.code + " " + it.name + " " + (it.spec || "") + " " + (it.search_key || "")).toLowerCase();
       it._unitNames = new Map((it.units || []).map((u) => [u.unit, u.name || u.unit]));
       it._unitNames.set(it.unit, it.unit_name || it.unit);
     }
@@ -426,11 +426,17 @@
     $("cash-row").hidden = !cash;
     $("mixed-row").hidden = !mixed;
     const part = mixed ? cashPart() : null;
-    $("other-part").textContent = money(part !== null && part >= 0n ? total - part : total);
+    // a cash part of the whole total or more is no mixed payment (refused at 结账): no negative rest, no change
+    const over = part !== null && total > 0n && part >= total;
+    $("cash-part").setAttribute("aria-invalid", over ? "true" : "false");
+    $("other-part").textContent = over ? "—" : money(part !== null && part >= 0n ? total - part : total);
     const due = mixed ? (part === null ? 0n : part) : total;
     const tendered = units($("tendered").value.replace(",", "."), 2);
     const change = $("change").parentElement;
-    if (cash && tendered !== null) {
+    if (over) {
+      $("change").textContent = "—";
+      change.dataset.short = "0";
+    } else if (cash && tendered !== null) {
       $("change").textContent = money(tendered - due);
       change.dataset.short = tendered < due ? "1" : "0";
     } else {
