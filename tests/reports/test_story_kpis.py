@@ -136,6 +136,9 @@ def test_march_story(story):
     assert ar.parts["buckets"] == {"0-30": D("155.14"), "31-60": D("0.00"), "61-90": D("0.00"), "90+": D("0.00")}
     assert rows(kpi(s, "receivables", by="customer")) == {shop.customer.pk: D("53.44"), s.walk_in.pk: D("101.70"),
                                                           None: D("155.14")}
+    for row in kpi(s, "receivables", by="customer").rows:  # each row reconciles: ages + credits left = balance
+        assert sum(row.parts["buckets"].values()) + row.parts["credit_balance"] == row.value
+        assert row.parts["overdue"] <= max(row.value, 0)
     # DSO = 155.14 ÷ invoiced (325.44 + 226.00 − 226.00 + 101.70 = 427.14) × 31
     assert kpi(s, "dso").total.value == D("11.2594")
 

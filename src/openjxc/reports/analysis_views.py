@@ -259,9 +259,12 @@ def receivables(request):
     ar = compute(company, "receivables", q, by="customer")
     f = formula(KPIS["receivables"], get_language())
     cols = [Col("balance", _("Receivables"), "money", f), Col("overdue", _("Overdue"), "money", f),
-            *[Col(b, _("%(bucket)s days past due") % {"bucket": b}, "money") for b in BUCKET_KEYS]]
+            # the first bucket holds what is not yet due too: the columns are ages, not overdue amounts
+            *[Col(b, _("Aged %(bucket)s days") % {"bucket": b}, "money") for b in BUCKET_KEYS],
+            Col("credit_balance", _("Credits not applied"), "money")]
     ar_table = kpi_table(ar, name="receivables", title=_("Receivables by customer"), head=_("Customer"), cols=cols,
-                         values=lambda r: {"balance": r.value, "overdue": r.parts["overdue"], **r.parts["buckets"]})
+                         values=lambda r: {"balance": r.value, "overdue": r.parts["overdue"], **r.parts["buckets"],
+                                           "credit_balance": r.parts["credit_balance"]})
     coll = run(company, with_measures(q, ["receivable_invoiced", "receipts", "payable_invoiced", "payments"],
                                       [a.grain]))
     coll_table = query_table(coll, q, name="collections", title=_("Invoiced and collected"), family="partner")
@@ -278,7 +281,7 @@ def receivables(request):
              kpi_card(company, "dso", q), measure_card("payable_balance", ap, q)]
     charts = [chart("barline", coll_table.title, [ln.label for ln in coll_table.lines],
                     series(coll_table, ("receivable_invoiced", "receipts"))),
-              chart("donut", _("Receivables by age"), [c.label for c in cols[2:]],
+              chart("donut", _("Receivables by age"), [c.label for c in cols[2:6]],
                     [{"name": cols[0].label, "data": [total.parts["buckets"][b] for b in BUCKET_KEYS]}])]
     return respond(request, "receivables", title, a, cards=cards, tables=[ar_table, ap_table, coll_table],
                    charts=charts)

@@ -131,6 +131,9 @@ def receivables(company, q, by=None):
         out.append(KpiRow(g, _money(acc["balance"]), {
             "overdue": _money(acc["overdue"]), "open_documents": _money(acc["open"]),
             "unapplied_credits": _money(acc["balance"] - acc["open"]),
+            # what stays of the credits once they settled the oldest documents (a prepayment, a credit balance):
+            # buckets + credit_balance = balance
+            "credit_balance": _money(acc["balance"] - sum(acc["buckets"].values())),
             "buckets": {b: _money(v) for b, v in acc["buckets"].items()}}))
     return KpiResult("receivables", _labelled(company, by, out))
 
