@@ -211,7 +211,7 @@ def items(company, p: Periods, base: Query) -> Tile:
                     key=lambda kv: (-kv[1], kv[0]))
     top = ranked[:TOP_N]
     bottom = list(reversed(ranked[-TOP_N:]))
-    return Tile("items", _("Top and bottom items, month to date"), len(ranked), "count", _f("revenue"),
+    return Tile("items", _("Top and bottom items by sales revenue (excl. VAT), month to date"), len(ranked), "count", _f("revenue"),
                 _link("web:report_sales", p.month_start, p.today, by="item"),
                 lists=[(_("Top 10"), top), (_("Bottom 10"), bottom)],
                 chart=_spark("hbar", [name for name, _v in reversed(top)], [v for _n, v in reversed(top)], "money"))
