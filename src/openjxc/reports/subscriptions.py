@@ -63,45 +63,37 @@ def subscribe_report(*, by, kind: str, channel: int) -> ReportSubscription:
     return sub
 
 
-def _switch(*, by, pk: int, active: bool) -> tuple[ReportSubscription, dict | None]:
-    """Lock one of `by`'s subscriptions and set it active or paused; the state before, or None if it already was
-    (then nothing is written). Called inside the caller's transaction."""
-    sub = (ReportSubscription.objects.select_for_update().select_related("channel")
-           .filter(pk=pk, user=by, company_id=by.company_id).first())
-    if sub is None:
-        raise NotFound("subscription", pk, code="reports.subscription_not_found")
-    if sub.is_active == active:
-        return sub, None
-    before = _snapshot(sub)
-    sub.is_active = active
-    if active:
-        sub.resumed_at = clock.now()
-    sub.save(update_fields=["is_active", "resumed_at"])
-    return sub, before
+def _switch(*, by, pk: int, active: bool) -> ReportSubscription:
+    """Lock one of `by`'s subscriptions and set it active or paused, with its event and audit record; nothing is
+    written when it already was."""
+    with transaction.atomic():
+        sub = (ReportSubscription.objects.select_for_update().select_related("channel")
+               .filter(pk=pk, user=by, company_id=by.company_id).first())
+        if sub is None:
+            raise NotFound("subscription", pk, code="reports.subscription_not_found")
+        if sub.is_active == active:
+            return sub
+        before = _snapshot(sub)
+        sub.is_active = active
+        if active:
+            sub.resumed_at = clock.now()
+        sub.save(update_fields=["is_active", "resumed_at"])
+        topic, action = ("resumed", "resume") if active else ("paused", "pause")
+        record_event(company=by.company_id, topic=f"report_subscription.{topic}", by=by, obj=sub,
+                     payload={"subscription": sub.pk, "kind": sub.kind})
+        record_audit(company=by.company_id, action=f"report_subscription.{action}", obj=sub, by=by, before=before,
+                     after=_snapshot(sub))
+    return sub
 
 
 def pause_subscription(*, by, pk: int) -> ReportSubscription:
     """Stop sending one of `by`'s subscriptions until resumed (nothing is sent for the periods in between)."""
-    with transaction.atomic():
-        sub, before = _switch(by=by, pk=pk, active=False)
-        if before is not None:
-            record_event(company=by.company_id, topic="report_subscription.paused", by=by, obj=sub,
-                         payload={"subscription": sub.pk, "kind": sub.kind})
-            record_audit(company=by.company_id, action="report_subscription.pause", obj=sub, by=by, before=before,
-                         after=_snapshot(sub))
-    return sub
+    return _switch(by=by, pk=pk, active=False)
 
 
 def resume_subscription(*, by, pk: int) -> ReportSubscription:
     """Send a paused subscription again, from the next period due after now."""
-    with transaction.atomic():
-        sub, before = _switch(by=by, pk=pk, active=True)
-        if before is not None:
-            record_event(company=by.company_id, topic="report_subscription.resumed", by=by, obj=sub,
-                         payload={"subscription": sub.pk, "kind": sub.kind})
-            record_audit(company=by.company_id, action="report_subscription.resume", obj=sub, by=by, before=before,
-                         after=_snapshot(sub))
-    return sub
+    return _switch(by=by, pk=pk, active=True)
 
 
 def unsubscribe_report(*, by, pk: int) -> None:
