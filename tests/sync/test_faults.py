@@ -7,6 +7,7 @@ the server exactly once, as one posted document, and the stock and partner ledge
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import uuid
@@ -107,7 +108,9 @@ def test_duplicate_uploads_at_the_same_moment_on_two_servers(db, tmp_path, clean
     seed = db.run("seed", "1")
     servers = [Server(db).wait_ready() for _ in range(2)]
     cleanup.extend(servers)
-    ops = [{"id": str(uuid.uuid4()), "seq": n, "type": "sale", "created_at": "2026-11-24T10:00:00+08:00",
+    # made an hour ago: an op older than the review window (7 days) would be held for review, not applied
+    made = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    ops = [{"id": str(uuid.uuid4()), "seq": n, "type": "sale", "created_at": made,
             "data": {"lines": [{"item": "W001", "qty": "1"}]}} for n in range(10)]
     body = {"ops": ops}
     barrier = threading.Barrier(8)

@@ -39,8 +39,9 @@ def test_exported_text_that_looks_like_a_formula_stays_text(client, shop):
         assert texts and all(c.data_type == "s" and c.quotePrefix for c in texts)
     values = {c.value for row in load_workbook(io.BytesIO(client.get(reverse("web:partners"), {"export": "xlsx"})
                                                           .content)).worksheets[0].iter_rows() for c in row}
-    # kept as typed (XML turns a carriage return into a line feed): a re-import gives the same names back
-    assert {h.replace("\r", "\n") for h in HOSTILE} <= values
+    # kept as typed: a re-import gives the same names back (a carriage return comes back as written, or as a line
+    # feed where the writer leaves it to XML's end-of-line handling: openpyxl 3.1.5 did, newer releases escape it)
+    assert all(h in values or h.replace("\r", "\n") in values for h in HOSTILE)
 
 
 # ---------------------------------------------------------------- decompression bombs (issue 14 item 2)

@@ -36,6 +36,7 @@ FINANCE_VIEW: dict[str, FinanceView] = {
     Role.PURCHASER: EVERYTHING,
     Role.CASHIER: FinanceView(settlements="own", books=False, aging=False, open_items=True),
     Role.KEEPER: NOTHING,
+    Role.TERMINAL: NOTHING,  # a till's own user: posting its sale records the receipts; it reads none
 }
 _RANK = {"none": 0, "own": 1, "all": 2}
 
