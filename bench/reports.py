@@ -399,6 +399,8 @@ def main() -> None:
     parser.add_argument("--keep", help="SQLite: build into this file and keep it")
     parser.add_argument("--reuse", help="SQLite: a file built before with --keep; PostgreSQL: any value (reuse "
                                         f"{PG_DB})")
+    parser.add_argument("--no-facts", action="store_true",
+                        help="write the history and its state file, then stop (build the facts later: --reuse)")
     parser.add_argument("--json")
     args = parser.parse_args()
     moves = args.moves or (10_000_000 if args.db == "postgres" else 1_000_000)
@@ -424,6 +426,9 @@ def main() -> None:
             counts = history(w, moves, args.months)
             out["build_seconds"] = round(time.perf_counter() - t0, 1)
             print(f"built {counts} in {out['build_seconds']} s", flush=True)
+            if args.no_facts:
+                Path(_state_path(args)).write_text(json.dumps({"world": w, "counts": counts}))
+                return
             t0 = time.perf_counter()
             last = [0.0]
 
