@@ -145,6 +145,7 @@ HOSTILE_VALUES = ["", "x" * 5000, "a\x00b", -1, 0, 10**30, 1e308, True, None, []
 FIELDS = ["kind", "code", "name", "lines", "quantity", "item", "warehouse", "partner", "unit", "base_unit",
           "factor", "reason", "password", "username", "roles", "parent", "credit_limit", "email", "custom",
           "business_on", "advance_to", "safety_stock", "barcodes", "units", "warehouses", "is_active"]
+SINGLE_VALUES = ["x" * 5000, -1, None]
 RAW_BODIES = ["{", "[]", "null", '"text"', "1", '{"a": {"b": {"c": [1, 2, {"d": null}]}}}', "\x00", "{}"]
 
 
@@ -170,11 +171,17 @@ def test_fuzz_every_write_endpoint_never_500s(api, shop, as_user):
         url = path.removeprefix("/api")
         for name, value in ids.items():
             url = url.replace(f"{{{name}}}", str(value))
-        bodies = [("raw", raw) for raw in RAW_BODIES]
-        bodies += [("json", {field: value for field in FIELDS}) for value in HOSTILE_VALUES]
-        single = [("json", {field: value}) for field in FIELDS for value in ("x" * 5000, -1, None)]
+        raw = [("raw", raw) for raw in RAW_BODIES]
+        every = [("json", {field: value for field in FIELDS}) for value in HOSTILE_VALUES]
+        # one hostile value per field alone, turning with the endpoint: over the endpoints every (field, value)
+        # pair is sent, each endpoint gets every field once (a third of the requests of sending all three)
+        k = endpoints.index((method, path))
+        single = [("json", {field: SINGLE_VALUES[(i + k) % len(SINGLE_VALUES)]}) for i, field in enumerate(FIELDS)]
         for client in clients:
-            for how, body in bodies + (single if client is api else []):
+            # the other roles' bodies meet the same validation as the administrator's: the raw ones and three
+            # of the hostile values (turning with the endpoint) are enough to show their path never 500s
+            mine = raw + every + single if client is api else raw + [every[(k + j) % len(every)] for j in (0, 5, 9)]
+            for how, body in mine:
                 if how == "raw":
                     r = getattr(client, method)(url, raw=body)
                 else:
