@@ -179,3 +179,42 @@ def test_report_messages_share_the_channels_rate_limit_with_alert_deliveries(rob
             notify(company=shop.company, recipients=[shop.admin], topic="alert.low_stock", title=f"再 {i}")
     assert dispatch_due() == {"sent": 19, "throttled": 1}
     assert Delivery.objects.get(status="pending").next_attempt_at == monday + dt.timedelta(seconds=120)
+
+
+def test_a_wecom_report_takes_one_room_per_message_it_sends(robots, frozen):  # noqa: F811
+    """A WeCom report is two messages (the summary, the file): each takes its room in the robot's 20 a minute when
+    it goes out. With 19 alert messages in the minute the summary goes, the file waits for the window (not sent,
+    not an attempt), then goes alone: the channel never carries more than 20 messages a minute."""
+    from openjxc.reports.models import ReportChannelCall
+
+    shop = Shop()
+    clock.freeze(utc(2026, 3, 4, 4))
+    wecom = channel_services.create_channel(by=shop.admin, kind="wecom", name="老板群",
+                                            config={"url": robots.url("wecom")})
+    sub = subscribe_report(by=shop.admin, kind="week", channel=wecom.pk)
+    monday = utc(2026, 3, 9, 0, 0)
+    clock.freeze(monday)
+    with transaction.atomic():
+        for i in range(19):
+            notify(company=shop.company, recipients=[shop.admin], topic="alert.low_stock", title=f"消息 {i}")
+    assert dispatch_due() == {"sent": 19}
+
+    def messages():  # what reached the robot's send address (the upload is not a message)
+        return [h["payload"].get("msgtype") for h in robots.accepted("wecom")]
+
+    assert send_period_reports.call_local() == {"throttled": 1}
+    row = ReportDelivery.objects.get(subscription=sub)
+    assert (row.status, row.attempts, row.steps) == ("pending", 0, ["summary"])
+    assert row.next_attempt_at == monday + dt.timedelta(seconds=60)
+    assert messages() == ["markdown"] * 20 and ReportChannelCall.objects.count() == 1
+    clock.freeze(monday + dt.timedelta(seconds=60))
+    assert send_period_reports.call_local() == {"sent": 1}
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.steps) == ("sent", 1, ["summary", "file"])
+    assert messages() == ["markdown"] * 20 + ["file"]  # the summary is not sent twice
+    assert ReportChannelCall.objects.count() == 2  # one room per message sent, no more
+    # the minute after: 19 more alert messages fit beside the file message, the 20th waits
+    with transaction.atomic():
+        for i in range(20):
+            notify(company=shop.company, recipients=[shop.admin], topic="alert.low_stock", title=f"再 {i}")
+    assert dispatch_due() == {"sent": 19, "throttled": 1}

@@ -158,6 +158,40 @@ def test_an_old_sale_waits_for_review_and_is_posted_with_its_date_when_accepted(
     assert_ledger_consistent()
 
 
+def test_an_accepted_held_sale_below_zero_is_flagged_like_a_pushed_one(shop):
+    """Acceptance runs the push's own path (protocol.post_operation + record_accepted): the sale that takes the
+    store below zero is flagged on its answer, counted on its terminal and raised as terminal.negative_stock."""
+    from openjxc.core.models import Event
+    from openjxc.sync.models import Terminal
+
+    shop.receive(shop.water, 1, "1.2", warehouse=shop.store)
+    raw = _register(shop, shop.store, "POS1")
+    op = _sale(at=clock.now() - dt.timedelta(days=10), lines=[{"item": "W001", "qty": "3"}])
+    assert _push(raw, op)[0]["status"] == "held"
+    review = TerminalReview.objects.get()
+    r = _api(shop.admin)("post", f"/api/sync/reviews/{review.pk}/accept")
+    assert r.status_code == 200, r.content
+    row = TerminalOperation.objects.get(op_id=op["id"])
+    assert row.status == OpStatus.ACCEPTED and row.is_negative
+    assert row.result["flags"] == ["negative_stock"] and row.result["review"]["id"] == review.pk
+    assert _push(raw, op)[0]["first"]["flags"] == ["negative_stock"]  # what the till hears again
+    terminal = Terminal.objects.get(code="POS1")
+    assert (terminal.accepted_count, terminal.negative_count) == (1, 1)
+    event = Event.objects.get(topic="terminal.negative_stock")
+    assert event.payload["op_id"] == op["id"] and event.payload["number"] == row.document.number
+    assert event.payload["negative"], event.payload  # what went below zero, as on a push
+    # a held sale that stays above zero is accepted without the flag
+    op2 = _sale(at=clock.now() - dt.timedelta(days=10), lines=[{"item": "W001", "qty": "1"}])
+    shop.receive(shop.water, 10, "1.2", warehouse=shop.store)
+    _push(raw, op2)
+    review2 = TerminalReview.objects.get(status="pending")
+    assert _api(shop.admin)("post", f"/api/sync/reviews/{review2.pk}/accept").status_code == 200
+    assert TerminalOperation.objects.get(op_id=op2["id"]).result["flags"] == []
+    terminal.refresh_from_db()
+    assert (terminal.accepted_count, terminal.negative_count) == (2, 1)
+    assert_ledger_consistent()
+
+
 def test_a_sale_dated_in_a_closed_month_is_held_then_redated(shop):
     today = clock.today(shop.company.time_zone)
     month = periods.month_start(periods.month_start(today) - dt.timedelta(days=1))

@@ -58,6 +58,24 @@ def test_each_kind_of_work_reaches_whoever_may_act(busy):
     assert finance.total == 0  # finance neither approves write-offs, nor posts, nor receives, nor counts
 
 
+def test_counts_stay_exact_beyond_the_rows_shown(busy, monkeypatch):
+    """The inbox reads LIMIT + 1 rows and counts them (one statement); with more than LIMIT waiting, the count is
+    still exact and the rows stop at LIMIT."""
+    from openjxc.workflow import todo
+
+    team, shop = busy, busy.shop
+    for _n in range(2):
+        docs.advance_document(docs.create_document(by=team.keeper, kind="other_out", warehouse=shop.main, lines=[
+            LineInput(item=shop.flour.pk, quantity=Decimal("1"))]), by=team.boss, to="approved")
+    monkeypatch.setattr(todo, "LIMIT", 2)
+    keeper = waiting_work(team.keeper)
+    assert (len(keeper.postings), keeper.counts["postings"]) == (2, 3)
+    assert keeper.postings[0].number == team.to_post.number  # the oldest approved first
+    assert waiting_work(team.keeper, rows=False).counts == keeper.counts
+    monkeypatch.setattr(todo, "LIMIT", 3)
+    assert (len(waiting_work(team.keeper).postings), waiting_work(team.keeper).counts["postings"]) == (3, 3)
+
+
 def test_a_fully_received_transfer_leaves_the_inbox(busy):
     team = busy
     line = team.on_the_way.lines.get()

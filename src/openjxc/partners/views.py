@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Q
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -142,7 +143,11 @@ def partner_edit(request, pk: int):
         request, PartnerForm(request.POST or None, company_id=user.company_id, initial=initial), save,
         template="web/form.html", refresh=partner.refresh_from_db,
         context={"title": _("Edit partner %(code)s") % {"code": partner.code}, "back_url": "web:partners",
-                 "back": _("Partners")},
+                 "back": _("Partners"),
+                 # which stores' tills may name a customer: its own page (the sync app's, by URL name)
+                 **({"extra_label": _("Tills"), "extra": [_("the stores whose tills may sell to this customer")],
+                     "extra_url": reverse("web:customer_stores", args=[partner.pk]), "extra_link": _("Store limits")}
+                    if partner.plays("customer") else {})},
         saved=lambda partner: (_("Partner %(code)s was saved.") % {"code": partner.code}, "web:partners"),
     )
 

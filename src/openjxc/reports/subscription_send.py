@@ -14,7 +14,8 @@ the subscriber may read it and sends it through the subscription's channel:
 - DingTalk and Feishu: the summary with a link to the report page (the channels' own message format and signing).
 
 Each message counts against the channel's rate limit together with the alert deliveries (`reserve`: the alerts'
-throttled_until, which also counts the ReportChannelCall rows); a send with no room is deferred until there is.
+throttled_until, which also counts the ReportChannelCall rows), one room taken right before each message goes out;
+a message with no room defers the delivery until there is (a WeCom summary already sent is not sent again).
 A failure is retried with the channels' back-off (alerts.delivery.backoff, at most alerts.delivery.MAX_ATTEMPTS);
 each failed attempt counts against the channel and the last one marks it failing exactly as any channel failure
 does (alerts.delivery.channel_failed: event, in-app notice to the administrators, the channel-failing alert).
@@ -139,11 +140,14 @@ def send_report(pk: int, *, now: dt.datetime | None = None) -> str:
                 report = build(sub.user, periods.containing(sub.kind, row.period_start))
             except DjangoPermissionDenied:
                 raise _Ours(_("the subscriber may no longer read reports")) from None
-            wait = reserve(row, sub.channel_id)
-            if wait is not None:  # deferred, never dropped, not an attempt: it goes out when the window has room
-                ReportDelivery.objects.filter(pk=pk).update(next_attempt_at=wait, locked_until=None)
+            try:
+                outcome = deliver(row, sub.channel, sub.user, report)
+            except _Throttled as full:
+                # deferred, never dropped, not an attempt: it goes out when the window has room; the parts already
+                # sent (a WeCom summary) are kept in its steps and not sent again
+                ReportDelivery.objects.filter(pk=pk).update(next_attempt_at=full.until, locked_until=None,
+                                                            steps=row.steps)
                 return "throttled"
-            outcome = deliver(row, sub.channel, sub.user, report)
     except _Ours as exc:
         ours = True
         outcome = kinds.Outcome(False, str(exc), permanent=True)
@@ -159,20 +163,34 @@ def recent_calls(channel, since: dt.datetime, most: int) -> list[dt.datetime]:
                 .values_list("at", flat=True)[:most])
 
 
+class _Throttled(Exception):
+    """The channel's rate limit has no room for the next message: the delivery waits until `until`."""
+
+    def __init__(self, until: dt.datetime):
+        super().__init__(until)
+        self.until = until
+
+
 def reserve(row: ReportDelivery, channel_id: int) -> dt.datetime | None:
-    """Take room in the channel's rate limit, shared with the alert deliveries (alerts.delivery.throttled_until),
-    for the messages this attempt sends (WeCom: the summary and the file message not yet sent; otherwise one):
-    None when taken, else when the window has room again. The channel's lock serialises it with other senders."""
+    """Take room for one message in the channel's rate limit, shared with the alert deliveries
+    (alerts.delivery.throttled_until): None when taken, else when the window has room again. Called right before
+    each message goes out (a WeCom report sends two: the summary, the file), so what is reserved is what is sent.
+    The channel's lock serialises it with other senders."""
     now = clock.now()
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel_id)
         wait = delivery.throttled_until(channel, now)
         if wait is not None:
             return wait
-        n = 2 - len([s for s in row.steps if s in ("summary", "file")]) if channel.kind == ChannelKind.WECOM else 1
-        ReportChannelCall.objects.bulk_create([ReportChannelCall(company_id=row.company_id, channel=channel,
-                                                                 delivery=row, at=now) for _n in range(max(n, 1))])
+        ReportChannelCall.objects.create(company_id=row.company_id, channel=channel, delivery=row, at=now)
     return None
+
+
+def _take_room(row: ReportDelivery, channel_id: int) -> None:
+    """Reserve one message's room or defer the delivery (_Throttled)."""
+    wait = reserve(row, channel_id)
+    if wait is not None:
+        raise _Throttled(wait)
 
 
 def record(row: ReportDelivery, outcome: kinds.Outcome, *, channel_fault: bool = True) -> str:
@@ -213,11 +231,13 @@ def _summary(report: PeriodReport) -> str:
 
 def deliver(row: ReportDelivery, channel, user, report: PeriodReport) -> kinds.Outcome:
     title = f"{report.company} · {report.title}"
-    if channel.kind == ChannelKind.EMAIL:
-        return _email(channel, user, report, title)
-    if channel.kind == ChannelKind.WECOM:
+    if channel.kind == ChannelKind.WECOM:  # two messages: each takes its room when it goes out
         return _wecom(row, channel, report, title)
+    if channel.kind == ChannelKind.EMAIL:
+        _take_room(row, channel.pk)
+        return _email(channel, user, report, title)
     if channel.kind in (ChannelKind.DINGTALK, ChannelKind.FEISHU):
+        _take_room(row, channel.pk)
         msg = kinds.Message(delivery_id=row.pk, topic=f"report.{report.period.kind}", title=title,
                             body=_summary(report), link=link_of(report), data={}, company_code="")
         return kinds.send(channel, msg, now_ts=clock.now().timestamp())
@@ -279,6 +299,7 @@ def _wecom(row: ReportDelivery, channel, report: PeriodReport, title: str) -> ki
         msg = kinds.Message(delivery_id=row.pk, topic=f"report.{report.period.kind}", title=title,
                             body=_summary(report), link=link_of(report), data={}, company_code="")
         send_url, headers, body = kinds.build_request(channel, msg, now_ts=clock.now().timestamp())
+        _take_room(row, channel.pk)
         outcome, _data = _post(send_url, body, headers["Content-Type"])
         if not outcome.ok:
             return outcome
@@ -294,6 +315,7 @@ def _wecom(row: ReportDelivery, channel, report: PeriodReport, title: str) -> ki
         if not outcome.ok or not media:
             return outcome if not outcome.ok else kinds.Outcome(False, _("the upload gave no media_id"))
         file_message = json.dumps({"msgtype": "file", "file": {"media_id": media}}).encode()
+        _take_room(row, channel.pk)  # the upload is no message: the file message is
         outcome, _data = _post(url, file_message, "application/json; charset=utf-8")
         if not outcome.ok:
             return outcome

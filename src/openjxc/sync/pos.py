@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from openjxc.sync.models import ReviewReason
+
 # every static file the till needs offline (the page loads nothing else)
 ASSETS = [
     "web/tokens.css",
@@ -51,6 +53,11 @@ def _texts() -> dict:
         "offline": _("Offline"),
         "pending_upload": _("Pending upload"),
         "held": _("Waiting for a manager's review"),
+        "review_accepted": _("Accepted by a manager: %(number)s"),
+        "review_redated": _("Accepted by a manager, dated %(date)s: %(number)s"),
+        "review_rejected": _("Rejected by a manager: %(reason)s"),
+        "review_dated": _("dated %(date)s"),
+        **{f"reason_{value}": str(label) for value, label in ReviewReason.choices},  # why a sale is held
         "refused": _("Refused by the server"),
         "catalogue_items": _("%(n)s items cached"),
         "catalogue_loading": _("Loading the catalogue…"),

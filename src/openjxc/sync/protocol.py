@@ -307,31 +307,39 @@ def apply_operation(batch: Batch, op: dict, *, index: int = 0) -> dict:
                 flags.append("clock_skew")
             if isinstance(doc, Held):
                 return _hold(batch, row, doc, str(op_type), data, flags)
-            row.status = OpStatus.ACCEPTED
-            row.is_negative = "negative_stock" in flags
-            if isinstance(doc, Document):
-                row.document = doc
-                row.result = {"id": op_id, "status": "accepted",
-                              "document": {"id": doc.pk, "number": doc.number, "kind": doc.kind}, "flags": flags}
-            else:  # a count entry: recorded on the count, no document of its own
-                row.result = {"id": op_id, "status": "accepted", **doc, "flags": flags}
-            row.save(update_fields=["status", "document", "is_negative", "result"])
-            Terminal.objects.filter(pk=terminal.pk).update(
-                accepted_count=F("accepted_count") + 1,
-                negative_count=F("negative_count") + (1 if row.is_negative else 0),
-            )
-            if row.is_negative:
-                record_event(company=terminal.company_id, topic="terminal.negative_stock", obj=doc, payload={
-                    "terminal": terminal.code, "terminal_id": terminal.pk, "warehouse": terminal.warehouse_id,
-                    "op_id": op_id, "number": doc.number, "negative": _negative_of(doc, batch.markers.get(doc.pk, 0)),
-                })
-            return dict(row.result)
+            return record_accepted(batch, row, doc, flags)
     except IntegrityError:
         # the same op committed concurrently (another request, another server): answer with its result
         existing = TerminalOperation.objects.filter(company_id=terminal.company_id, op_id=op_id).first()
         if existing is None:
             raise
         return _replay(existing, op_id, sha)
+
+
+def record_accepted(batch: Batch, row: TerminalOperation, doc: Document | dict, flags: list[str], **extra) -> dict:
+    """Store an applied operation's answer and count it on its terminal; a sale that took stock below zero is
+    flagged and raised as `terminal.negative_stock`. The one way an operation becomes accepted: a push
+    (apply_operation) and a manager accepting a held one (sync/review.py) both end here."""
+    terminal = batch.terminal
+    row.status = OpStatus.ACCEPTED
+    row.is_negative = "negative_stock" in flags
+    if isinstance(doc, Document):
+        row.document = doc
+        row.result = {"id": row.op_id, "status": "accepted",
+                      "document": {"id": doc.pk, "number": doc.number, "kind": doc.kind}, "flags": flags, **extra}
+    else:  # a count entry: recorded on the count, no document of its own
+        row.result = {"id": row.op_id, "status": "accepted", **doc, "flags": flags, **extra}
+    row.save(update_fields=["status", "document", "is_negative", "result"])
+    Terminal.objects.filter(pk=terminal.pk).update(
+        accepted_count=F("accepted_count") + 1,
+        negative_count=F("negative_count") + (1 if row.is_negative else 0),
+    )
+    if row.is_negative and isinstance(doc, Document):
+        record_event(company=terminal.company_id, topic="terminal.negative_stock", obj=doc, payload={
+            "terminal": terminal.code, "terminal_id": terminal.pk, "warehouse": terminal.warehouse_id,
+            "op_id": row.op_id, "number": doc.number, "negative": _negative_of(doc, batch.markers.get(doc.pk, 0)),
+        })
+    return dict(row.result)
 
 
 def _replay(existing: TerminalOperation, op_id: str, sha: str) -> dict:
@@ -413,9 +421,15 @@ def _handle(batch: Batch, op_type, data, device_at) -> tuple[Document | dict | H
     if reason is not None:
         _dry_run(batch, handler, data)  # what would be refused anyway is refused now, not held
         return Held(reason, business_on), []
+    return post_operation(batch, op_type, data, business_on)
+
+
+def post_operation(batch: Batch, op_type: str, data: dict, business_on: dt.date | None) -> tuple[Document, list[str]]:
+    """Make and post the operation's document dated `business_on`; its flags (`negative_stock` when the posting
+    took stock below zero). Used by a push and by a manager accepting a held operation alike."""
     # events this op writes get ids above the highest one now: the lookup below scans only those
     marker = Event.objects.aggregate(m=Max("id"))["m"] or 0
-    doc = handler(batch, data, business_on)
+    doc = HANDLERS[op_type](batch, data, business_on)
     flags = ["negative_stock"] if _negative_of(doc, marker) else []
     batch.markers[doc.pk] = marker
     return doc, flags

@@ -26,7 +26,7 @@ from openjxc.core.errors import DomainError, NotFound, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import User
 from openjxc.stock.access import scoped_warehouse_ids
-from openjxc.sync import operations, protocol
+from openjxc.sync import protocol
 from openjxc.sync.models import OpStatus, ReviewStatus, Terminal, TerminalOperation, TerminalReview
 
 # how long a decided review is still reported in the terminal's pull
@@ -64,16 +64,13 @@ def _apply(review: TerminalReview, on: dt.date) -> dict:
     """Apply the held operation as its terminal (the documents name the till), dated `on`; its stored answer."""
     terminal = Terminal.objects.select_related("company", "warehouse", "customer", "user").get(pk=review.terminal_id)
     batch = protocol.Batch(terminal, client_time=None)
-    doc = operations.HANDLERS[review.type](batch, review.data, on)
+    # the push's own path: the same posting, the same negative-stock flag, counters and event
+    doc, flags = protocol.post_operation(batch, review.type, review.data, on)
     op = TerminalOperation.objects.select_for_update().get(pk=review.operation_id)
-    op.status, op.document = OpStatus.ACCEPTED, doc
-    op.result = {"id": op.op_id, "status": "accepted",
-                 "document": {"id": doc.pk, "number": doc.number, "kind": doc.kind},
-                 "flags": list((op.result or {}).get("flags") or []), "review": _summary(review)}
-    op.save(update_fields=["status", "document", "result"])
-    Terminal.objects.filter(pk=terminal.pk).update(accepted_count=F("accepted_count") + 1)
+    held_flags = [f for f in (op.result or {}).get("flags") or [] if f not in flags]  # clock_skew, from the push
+    result = protocol.record_accepted(batch, op, doc, held_flags + flags, review=_summary(review))
     review.document = doc
-    return op.result
+    return result
 
 
 def _summary(review: TerminalReview) -> dict:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from openjxc.sync import pos, views, views_closings, views_reviews
+from openjxc.sync import pos, views, views_closings, views_reviews, views_settings
 
 # under the "web" namespace (config/urls.py): {% url 'web:…' %}
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("terminals/", views.terminal_list, name="terminals"),
     path("terminals/<int:pk>/", views.terminal_detail, name="terminal"),
     path("terminals/reviews/", views_reviews.review_list, name="terminal_reviews"),
+    path("terminals/settings/", views_settings.terminal_settings, name="terminal_settings"),
+    path("masterdata/partners/<int:pk>/stores/", views_settings.customer_stores, name="customer_stores"),
     path("terminals/reviews/<int:pk>/", views_reviews.review_decide, name="terminal_review"),
     path("terminals/<int:pk>/revoke/", views.terminal_revoke, name="terminal_revoke"),
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -56,6 +57,7 @@ def company_settings(request):
     return form_page(
         request, CompanySettingsForm(request.POST or None, initial=initial), save, template="web/form.html",
         context={"title": _("Company settings"), "extra": [company.name], "extra_label": _("Company"),
+                 "extra_url": reverse("web:terminal_settings"), "extra_link": _("Terminal settings"),
                  "back_url": "web:home", "back": _("Dashboard")},
         saved=lambda _company: (_("The company's settings were saved."), "web:company_settings"),
         error_fields={"enabled": "stock_tracking", "source": "payable_from", "days": "future_days"},

@@ -89,21 +89,38 @@ class Inbox:
         return sum(self.counts.values())
 
 
+def _first_rows(qs) -> tuple[list, int]:
+    """The first LIMIT rows of `qs` and how many there are in all: one statement (LIMIT + 1 rows) unless there
+    are more than LIMIT, when the exact count takes a second."""
+    rows = list(qs[: LIMIT + 1])
+    if len(rows) <= LIMIT:
+        return rows, len(rows)
+    return rows[:LIMIT], qs.count()
+
+
 def waiting_work(user, *, rows: bool = True) -> Inbox:
-    """Everything waiting for `user`, with exact counts (and, with `rows`, the first LIMIT rows of each)."""
+    """Everything waiting for `user`, with exact counts (and, with `rows`, the first LIMIT rows of each): one
+    statement per kind of work either way (the count alone, or the rows that give the count)."""
     approvals = waiting_for(user, limit=10_000)
     posting, receiving = to_post(user), to_receive(user)
-    counts = {"approvals": len(approvals), "postings": posting.count(), "receipts": receiving.count()}
-    inbox = Inbox(approvals=approvals[:LIMIT], postings=[], receipts=[], counts=counts)
+    inbox = Inbox(approvals=approvals[:LIMIT], postings=[], receipts=[], counts={"approvals": len(approvals)})
+    counts = inbox.counts
     if rows:
         related = ("warehouse", "to_warehouse", "partner", "created_by")
-        inbox.postings = list(posting.select_related(*related).order_by("approved_at", "pk")[:LIMIT])
-        inbox.receipts = list(receiving.select_related(*related).order_by("posted_at", "pk")[:LIMIT])
+        inbox.postings, counts["postings"] = _first_rows(
+            posting.select_related(*related).order_by("approved_at", "pk"))
+        inbox.receipts, counts["receipts"] = _first_rows(
+            receiving.select_related(*related).order_by("posted_at", "pk"))
+    else:
+        counts["postings"], counts["receipts"] = posting.count(), receiving.count()
     for work in _work.values():
         qs = work.rows_for(user)
-        counts[work.name] = qs.count()
-        inbox.work.append({"name": work.name, "label": work.label, "count": counts[work.name],
-                           "rows": [work.describe(r) for r in qs[:LIMIT]] if rows else []})
+        if rows:
+            found, counts[work.name] = _first_rows(qs)
+            described = [work.describe(r) for r in found]
+        else:
+            counts[work.name], described = qs.count(), []
+        inbox.work.append({"name": work.name, "label": work.label, "count": counts[work.name], "rows": described})
     return inbox
 
 

@@ -121,13 +121,28 @@
   let messageTimer = null;
   function message(text, kind) {
     const el = $("pos-message");
-    el.textContent = text;
+    $("pos-message-text").textContent = text;
     el.dataset.kind = kind || "info";
     el.hidden = false;
     el.classList.remove("flash");
     if (kind === "error") { void el.offsetWidth; el.classList.add("flash"); }
     clearTimeout(messageTimer);
-    if (kind !== "error" && kind !== "sticky") messageTimer = setTimeout(() => { el.hidden = true; }, 2500);
+    if (kind !== "error" && kind !== "sticky") messageTimer = setTimeout(hideMessage, 2500);
+    messageRoom();
+  }
+
+  function hideMessage() {
+    clearTimeout(messageTimer);
+    $("pos-message").hidden = true;
+    messageRoom();
+  }
+
+  // on a phone the message floats above the bottom of the screen: the page gets as much room below its last
+  // controls, so scrolling down always brings them out from under it (pos.css: --message-room)
+  function messageRoom() {
+    const el = $("pos-message");
+    const floating = !el.hidden && getComputedStyle(el).position === "fixed";
+    document.body.style.setProperty("--message-room", floating ? el.offsetHeight + 16 + "px" : "0px");
   }
 
   let audio = null;
@@ -199,6 +214,7 @@
       showRegister(false);
       await refreshCatalogue(true);
       $("scan").focus();
+      pullReviews();
     } catch (e) {
       message(fill(TEXT.register_failed, { error: e.message }), "error");
     } finally {
@@ -559,7 +575,8 @@
         id: opId, created_at: new Date().toISOString(), status: "pending", number: null, error: null,
         local_no: await nextLocalNumber(), payment,
         lines: state.basket.slice().reverse().map((l) => ({
-          code: l.item.code, name: l.item.name, unit: unitName(l.item, l.unit), unit_code: l.unit, qty: l.qty, price: l.price,
+          code: l.item.code, name: l.item.name, spec: l.item.spec || "", unit: unitName(l.item, l.unit), unit_code: l.unit,
+          qty: l.qty, price: l.price,
           amount: show(lineCents(l), 2, 2),
         })),
         total: show(total, 2, 2),
@@ -674,7 +691,7 @@
       li.dataset.code = l.code;
       const name = document.createElement("div");
       name.className = "name";
-      name.textContent = l.name;
+      name.textContent = l.name + (l.spec ? " " + l.spec : "");
       const sub = document.createElement("small");
       sub.textContent = l.code + " · ¥" + l.price + " / " + l.unit + " · " + fill(TEXT.left, { n: show(ret.left[key], 4) });
       name.append(sub);
@@ -741,7 +758,8 @@
       const record = {
         id: opId, kind: "return", sale_op: sale.id, created_at: new Date().toISOString(), status: "pending",
         number: null, error: null, local_no: await nextLocalNumber(), payment,
-        lines: r.lines.map((x) => ({ code: x.line.code, name: x.line.name, unit: x.line.unit, qty: show(x.q, 4),
+        lines: r.lines.map((x) => ({ code: x.line.code, name: x.line.name, spec: x.line.spec || "", unit: x.line.unit,
+          qty: show(x.q, 4),
           price: x.line.price, amount: show(x.cents, 2, 2) })),
         total: show(total, 2, 2),
       };
@@ -779,7 +797,7 @@
       const td = document.createElement("td");
       td.colSpan = 2;
       td.className = "r-name";
-      td.textContent = l.name + " " + l.code;
+      td.textContent = l.name + (l.spec ? " " + l.spec : "") + " " + l.code;  // 规格: which bottle, which bag
       tr1.append(td);
       const tr2 = document.createElement("tr");
       tr2.className = "detail";
@@ -813,6 +831,7 @@
 
   function closeReceipt() {
     $("receipt-dialog").hidden = true;
+    if ($("pos-message").dataset.kind === "info") hideMessage();
     state.receipt = null;
     $("scan").focus();
   }
@@ -843,6 +862,7 @@
   async function onResult(result, op) {
     if (op.type !== "sale" && op.type !== "return") return;
     const answer = result.status === "duplicate" && result.first ? result.first : result;
+    if (answer.status === "held") setTimeout(pullReviews, 500);  // list it with the others held
     const record = await tx(state.db, ["sales"], "readonly", (s) => req(s.sales.get(op.id)));
     if (!record) { early.set(op.id, answer); return; }
     if (!settle(record, answer)) return;
@@ -895,6 +915,93 @@
       ul.append(li);
     }
     $("refused-card").hidden = rows.length === 0;
+  }
+
+  // ------------------------------------------------------------ sales held for review (the pull's `reviews`)
+
+  // The server holds a sale dated too long ago, in a closed month or ahead for a manager (sync/review.py); the
+  // pull lists this till's held operations, waiting or decided in the last 7 days. The till follows the change
+  // feed from its cursor (bounded: at most PULL_PAGES pages a time) only to read that list; the catalogue is
+  // refreshed on its own.
+  const PULL_PAGES = 20;
+  const PULL_EVERY_MS = 2 * 60 * 1000;
+
+  async function metaGet(key) {
+    const row = await tx(state.db, ["meta"], "readonly", (s) => req(s.meta.get(key)));
+    return row || null;
+  }
+
+  async function pullReviews() {
+    if (state.pulling || !state.terminal || !state.terminal.token || !navigator.onLine) return;
+    state.pulling = true;
+    try {
+      const saved = await metaGet("feed");
+      const catalogue = await metaGet("catalogue");
+      let cursor = (saved && saved.cursor) || (catalogue && catalogue.cursor) || "";
+      let page = null;
+      for (let n = 0; n < PULL_PAGES; n += 1) {
+        try {
+          page = await api("GET", "pull?limit=500&cursor=" + encodeURIComponent(cursor));
+        } catch (e) {
+          if (e.code !== "feed.bad_cursor" || !cursor) throw e;
+          cursor = "";  // a cursor the server no longer knows: start again from the catalogue's
+          continue;
+        }
+        cursor = page.next_cursor;
+        if (!page.has_more) break;
+      }
+      await tx(state.db, ["meta"], "readwrite", (s) => { s.meta.put({ key: "feed", cursor }); });
+      if (page) await showReviews(page.reviews || []);
+    } catch (e) {
+      if (e.status === 401) message(TEXT.revoked, "error");
+      // otherwise offline or the server away: the next pull tries again
+    } finally {
+      state.pulling = false;
+    }
+  }
+
+  function reviewState(r) {
+    const result = r.result || {};
+    if (r.status === "rejected") return { status: "rejected", text: fill(TEXT.review_rejected, { reason: r.note || "" }) };
+    if (r.status === "accepted" || r.status === "redated") {
+      const number = result.document ? result.document.number : "";
+      const text = r.status === "redated" ? fill(TEXT.review_redated, { number, date: r.posted_on || "" })
+        : fill(TEXT.review_accepted, { number });
+      return { status: "accepted", text, number };
+    }
+    return { status: "pending", text: TEXT.held };
+  }
+
+  async function showReviews(reviews) {
+    const ul = $("reviews");
+    ul.textContent = "";
+    for (const r of reviews) {
+      const record = await tx(state.db, ["sales"], "readonly", (s) => req(s.sales.get(r.op_id)));
+      const st = reviewState(r);
+      if (record) {  // the local sale learns its outcome: its number, or that it was refused (returns, receipt)
+        const before = record.status + "|" + record.number;
+        if (st.status === "accepted") { record.status = "accepted"; record.number = st.number; }
+        else if (st.status === "rejected") { record.status = "refused"; record.error = (r.result || {}).error || null; }
+        if (record.status + "|" + record.number !== before) {
+          await saveSale(record);
+          if (state.receipt && state.receipt.id === record.id) { state.receipt = record; showReceiptNumber(record); }
+        }
+      }
+      const li = document.createElement("li");
+      li.dataset.op = r.op_id;
+      li.dataset.status = st.status;
+      const what = document.createElement("span");
+      const title = record && record.kind === "return" ? TEXT.return_title : "";
+      what.textContent = [title, record ? "#" + (state.terminal.code || "") + "-" + record.local_no : "",
+        record ? "¥" + record.total : "", fill(TEXT.review_dated, { date: r.business_on }),
+        TEXT["reason_" + r.reason] || r.reason].filter(Boolean).join(" · ");
+      const status = document.createElement("strong");
+      status.className = "review-status";
+      status.textContent = st.text;
+      li.append(what, status);
+      ul.append(li);
+    }
+    $("reviews-card").hidden = reviews.length === 0;
   }
 
   // ------------------------------------------------------------ service worker
@@ -978,7 +1085,10 @@
         closeReceipt();
       }
     });
-    window.addEventListener("online", () => { showStatus(); refreshCatalogue(false); });
+    window.addEventListener("online", () => { showStatus(); refreshCatalogue(false); pullReviews(); });
+    setInterval(pullReviews, PULL_EVERY_MS);
+    $("pos-message-close").addEventListener("click", hideMessage);
+    window.addEventListener("resize", messageRoom);
     window.addEventListener("offline", () => showStatus());
     setInterval(() => refreshCatalogue(false), CATALOGUE_MAX_AGE_MS);
 
@@ -990,7 +1100,7 @@
       showRegister(false);
       keepStorage();
       $("scan").focus();
-      refreshCatalogue(false);
+      refreshCatalogue(false).then(pullReviews);
     }
     state.ob.start({ minDelayMs: 1000, maxDelayMs: 60000 });
     document.body.dataset.ready = "1";
