@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import connection, transaction
-from django.db.models import Case, DecimalField, F, Q, Sum, When
+from django.db.models import Case, DecimalField, Q, Sum, When
 
 from openjxc.core import clock
 from openjxc.core.quantities import ZERO, qty
@@ -26,50 +25,35 @@ def weekly_sales(scope: Scope, weeks: int) -> dict[tuple[int, int], list[Decimal
     start = today - dt.timedelta(days=7 * weeks)
     dec = DecimalField(max_digits=18, decimal_places=4)
 
-    customers = list(Location.objects.filter(company_id=scope.company_id, kind=LocationKind.CUSTOMER)
-                     .values_list("id", flat=True))
+    def buckets():
+        return {f"w{k}": Sum(Case(When(business_on__gte=start + dt.timedelta(days=7 * k),
+                                       business_on__lt=start + dt.timedelta(days=7 * (k + 1)), then="quantity"),
+                                  default=0, output_field=dec)) for k in range(weeks)}
+
+    # One pass over the (company, business_on) index: the moves to or from the customers' location grouped by
+    # item and the two locations, the locations mapped to warehouses here (a few rows per company) instead of two
+    # joined passes (issue 15: 12.6 s → see docs/benchmarks.md at 10 M moves)
+    where = dict(Location.objects.filter(company_id=scope.company_id).values_list("id", "warehouse_id"))
+    customers = set(Location.objects.filter(company_id=scope.company_id, kind=LocationKind.CUSTOMER)
+                    .values_list("id", flat=True))
     out: dict[tuple[int, int], list[Decimal]] = {}
     if not customers:
         return out
-    sold = Q(to_location_id__in=customers)
-    signed = Case(When(sold, then=F("quantity")), default=-F("quantity"), output_field=dec)
-
-    def buckets():
-        return {f"w{k}": Sum(Case(When(business_on__gte=start + dt.timedelta(days=7 * k),
-                                       business_on__lt=start + dt.timedelta(days=7 * (k + 1)), then=signed),
-                                  default=0, output_field=dec)) for k in range(weeks)}
-
-    # One pass over the (company, business_on) index: the moves to or from the customers' location, signed (a
-    # sale counts, a return subtracts) and grouped by item and the other location (the stocked side), mapped to
-    # warehouses here (a few rows per company). Grouping by the stocked side alone, not by both locations, keeps
-    # the groups to items × locations (issue 15: 12.6 s → see docs/benchmarks.md at 10 M moves)
-    where = dict(Location.objects.filter(company_id=scope.company_id).values_list("id", "warehouse_id"))
     rows = (StockMove.objects.filter(company_id=scope.company_id, business_on__gte=start, business_on__lt=today)
             .filter(scope.item_filter())
-            .filter(sold | Q(from_location_id__in=customers))
-            .exclude(sold & Q(from_location_id__in=customers))  # (between two customer locations: sells nothing)
-            .annotate(side=Case(When(sold, then=F("from_location_id")), default=F("to_location_id")))
-            .values_list("item_id", "side").annotate(**buckets()).order_by())
-    for row in _grouped(rows):
-        wh = where.get(row[1])
+            .filter(Q(to_location_id__in=customers) | Q(from_location_id__in=customers))
+            .values_list("item_id", "from_location_id", "to_location_id").annotate(**buckets()))
+    for row in rows:
+        frm, to = row[1], row[2]
+        if (frm in customers) == (to in customers):
+            continue  # (a move between two customer locations sells nothing)
+        sign, wh = (1, where.get(frm)) if to in customers else (-1, where.get(to))
         if scope.warehouse_id and wh != scope.warehouse_id:
             continue
         series = out.setdefault((row[0], wh), [ZERO] * weeks)
         for k in range(weeks):
-            series[k] += qty(row[2 + k] or 0)
+            series[k] += sign * qty(row[3 + k] or 0)
     return out
-
-
-def _grouped(rows):
-    """The rows of the grouped pass; on PostgreSQL with room to group in memory (work_mem 64 MB for this
-    statement alone: at 4 MB the ~40,000 groups of 10,000 items spilled to disk, issue 15)."""
-    if connection.vendor != "postgresql":
-        return list(rows)
-    with transaction.atomic(), connection.cursor() as cur:  # a failure rolls the setting back with the savepoint
-        cur.execute("SET LOCAL work_mem = '64MB'")
-        out = list(rows)
-        cur.execute("SET LOCAL work_mem TO DEFAULT")  # (inside a caller's transaction it would outlive this)
-        return out
 
 
 def is_slow(series: list[Decimal], *, drop_pct, weeks_running: int, min_weekly,
