@@ -104,6 +104,10 @@ def test_the_chart_from_the_daily_counts_equals_counting_the_moves(committed):
     MoveCountDay.objects.filter(company_id=shop.company.pk, day=today - dt.timedelta(days=2)).delete()
     assert _series(dashboard_figures(shop.admin), 2) == (0, 0)
     assert [p for p in check_facts(shop.company).problems if p.code == "facts.move_counts"]
+    # no count at all in the 30 days (never written): the moves are counted, not zeros shown
+    MoveCountDay.objects.filter(company_id=shop.company.pk).delete()
+    assert _chart(dashboard_figures(shop.admin)) == _counted_from_the_moves(shop.admin)
+    assert _series(dashboard_figures(shop.admin), 2) == (1, 0)
 
 
 def test_the_home_page_takes_its_statements(committed, client):

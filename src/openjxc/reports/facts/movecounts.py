@@ -157,11 +157,15 @@ def moves_per_day(company_id: int, scope, first: dt.date, last: dt.date) -> tupl
         cur.execute(f"SELECT day, SUM(moves_in), SUM(moves_out) FROM reports_movecountday WHERE company_id = %s"
                     f" AND day >= %s AND day <= %s AND location_id IN ({sql}) GROUP BY day",
                     [company_id, first, last, company_id, *params])
-        for day, n_in, n_out in cur.fetchall():
-            day = _day(day)
-            if day not in pending:
-                ins[day] = int(n_in or 0)
-                outs[day] = int(n_out or 0)
+        rows = cur.fetchall()
+    if not rows:  # nothing counted in 30 days: counts never written (or truly no moves — then counting is cheap)
+        _count_moves(company_id, scope, first, last, None, ins, outs)
+        return ins, outs
+    for day, n_in, n_out in rows:
+        day = _day(day)
+        if day not in pending:
+            ins[day] = int(n_in or 0)
+            outs[day] = int(n_out or 0)
     if pending:
         _count_moves(company_id, scope, first, last, pending, ins, outs)
     return ins, outs
