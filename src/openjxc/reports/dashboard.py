@@ -21,8 +21,9 @@ from openjxc.documents.selectors import (
     visible_documents,
 )
 from openjxc.reports.access import may_read
+from openjxc.reports.facts.movecounts import moves_per_day
 from openjxc.stock.access import scoped_warehouse_ids
-from openjxc.stock.models import STOCKED_KINDS, Location, StockBalance, StockMove
+from openjxc.stock.models import STOCKED_KINDS, StockBalance
 from openjxc.web.pages import company_page, company_today
 from openjxc.workflow.todo import work_count
 
@@ -49,41 +50,27 @@ def dashboard_figures(user) -> dict:
         on_hand=Coalesce(Subquery(on_hand, output_field=DecimalField(max_digits=18, decimal_places=4)), zero)
     ).filter(on_hand__lt=F("safety_stock"))
 
+    # the balances are read twice whatever the history (issue 15: four passes before): the counts in one pass, the
+    # value by warehouse in another, its total the stock value
+    counts = balances.aggregate(items=Count("item_id", distinct=True, filter=Q(quantity__gt=0)),
+                                negative=Count("id", filter=Q(quantity__lt=0)))
     figures = {
         "today": today,
         "show_value": permissions.allowed(user, "stock.cost"),
-        "stock_value": balances.aggregate(v=Sum("value"))["v"] or Decimal("0"),
-        "items_on_hand": balances.filter(quantity__gt=0).values("item_id").distinct().count(),
+        "items_on_hand": counts["items"],
         "posted_today": visible_documents(user)
         .filter(status=Status.POSTED, posted_at__gte=start, posted_at__lt=start + dt.timedelta(days=1))
         .count(),
         "below_safety": below.count(),
-        "negative": balances.filter(quantity__lt=0).count(),
+        "negative": counts["negative"],
         # the inbox's own number (workflow/todo.py): approvals, postings, transfers to receive, counts
         "to_do": work_count(user),
     }
 
-    # moves per day over 30 days: into and out of the visible stocked locations. One pass over the
-    # (company, business_on) index with the locations resolved first (a few ids): on PostgreSQL the index covers
-    # both location columns, so the 30 days are counted from the index alone (issue 15)
+    # moves per day over 30 days into and out of the visible stocked locations: from the per-day counts the facts
+    # consumer keeps, the days it has not reached counted from the moves (reports/facts/movecounts.py, issue 15)
     first = today - dt.timedelta(days=29)
-    stocked = Location.objects.filter(company_id=company_id, kind__in=STOCKED_KINDS)
-    if scope is not None:
-        stocked = stocked.filter(warehouse_id__in=scope)
-    stocked_ids = list(stocked.values_list("id", flat=True))
-    ins: dict = {}
-    outs: dict = {}
-    if stocked_ids:
-        rows = (StockMove.objects.filter(company_id=company_id, business_on__gte=first, business_on__lte=today)
-                .values_list("business_on")
-                # counted on the location columns (never NULL): the index holds them, not the id
-                .annotate(i=Count("to_location_id", filter=Q(to_location_id__in=stocked_ids)),
-                          o=Count("from_location_id", filter=Q(from_location_id__in=stocked_ids))))
-        for day, n_in, n_out in rows:
-            if n_in:
-                ins[day] = n_in
-            if n_out:
-                outs[day] = n_out
+    ins, outs = moves_per_day(company_id, scope, first, today)
     days = [first + dt.timedelta(days=i) for i in range(30)]
     chart_moves = {
         "title": _("Stock moves, last 30 days"),
@@ -94,17 +81,15 @@ def dashboard_figures(user) -> dict:
         ],
     }
     chart_value = None
+    figures["stock_value"] = Decimal("0")
     if figures["show_value"]:
-        rows = (
-            balances.values("location__warehouse__name")
-            .annotate(v=Sum("value"))
-            .exclude(v=0)
-            .order_by("-v")
-        )
+        by_warehouse = list(balances.values_list("location__warehouse__name").annotate(v=Sum("value")).order_by())
+        figures["stock_value"] = sum((v or Decimal("0") for _name, v in by_warehouse), Decimal("0"))
+        shown = sorted((r for r in by_warehouse if r[1]), key=lambda r: -r[1])
         chart_value = {
             "title": _("Stock value by warehouse"),
-            "names": [r["location__warehouse__name"] or "—" for r in rows],
-            "values": [float(r["v"] or 0) for r in rows],  # display only: ECharts draws numbers
+            "names": [name or "—" for name, _v in shown],
+            "values": [float(v) for _name, v in shown],  # display only: ECharts draws numbers
         }
     figures["chart_moves"] = chart_moves
     figures["chart_value"] = chart_value

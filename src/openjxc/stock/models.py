@@ -144,7 +144,11 @@ class StockMove(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["company", "item", "business_on"]),
+            # an item's moves by day, covering the locations on PostgreSQL: the dead-stock rule asks "any move of
+            # this item in or out of this warehouse since …" once per item and warehouse on hand, from the index
+            # alone (issue 15: 1.6–2.8 s → 1.0 s at 10 M moves)
+            models.Index(fields=["company", "item", "business_on"], name="move_item_day",
+                         include=["from_location", "to_location"]),
             # a range of days of the whole company: the home page's moves per day, the slow-mover and dead-stock
             # rules, balances as of a recent date (issue 15); covering the locations on PostgreSQL (the home
             # page's counts read the index only), plain elsewhere

@@ -99,6 +99,17 @@ def _stock(report: FactsReport, c: int) -> None:
                  [c, c, c], "day, warehouse, item")
 
 
+def _move_counts(report: FactsReport, c: int) -> None:
+    """MoveCountDay (the home page's chart) against counting the moves."""
+    k = "day, loc"
+    moves = ("SELECT business_on AS day, to_location_id AS loc, -1 AS s0, 0 AS s1 FROM stock_stockmove "
+             "WHERE company_id = %s UNION ALL SELECT business_on, from_location_id, 0, -1 FROM stock_stockmove "
+             "WHERE company_id = %s")
+    _differences(report, "facts.move_counts", k, 2,
+                 "SELECT day, location_id AS loc, moves_in AS s0, moves_out AS s1 FROM reports_movecountday "
+                 "WHERE company_id = %s", moves, [c, c, c], "day, location")
+
+
 def _rollups(report: FactsReport, c: int) -> None:
     k = "month, warehouse_id, item_id, flow"
     _differences(report, "facts.stock_month", k, 4,
@@ -294,6 +305,7 @@ def check_facts(company) -> FactsReport:
         c = company.pk
         _stock(report, c)
         _rollups(report, c)
+        _move_counts(report, c)
         _checkpoints(report, c, state.closed_through)
         _documents(report, c, info)
         _tickets(report, c, info)

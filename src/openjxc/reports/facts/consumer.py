@@ -26,6 +26,7 @@ from openjxc.reports.facts.deltas import Deltas
 from openjxc.reports.facts.docinfo import DocInfo
 from openjxc.reports.facts.documents import ACTIONS, add_documents
 from openjxc.reports.facts.months import close_months, first_of, previous_month
+from openjxc.reports.facts.movecounts import recount
 from openjxc.reports.facts.partners import add_partner_rows
 from openjxc.reports.facts.rebuild import VERSION, rebuild
 from openjxc.reports.facts.stock import add_moves, fetch_moves, places
@@ -83,7 +84,9 @@ def apply_events(company, events: list, deltas: Deltas) -> None:
             documents.add(int(oid))
     info = DocInfo(company.pk, company.time_zone)
     if ranges:
-        add_moves(deltas, fetch_moves(company.pk, ranges), places(company.pk), info)
+        moves = fetch_moves(company.pk, ranges)
+        add_moves(deltas, moves, places(company.pk), info)
+        recount(company.pk, {row[10] for row in moves})  # the home page's moves per day (movecounts.py)
     if actions:
         add_documents(deltas, actions, info)
     if documents or settlements or allocations:

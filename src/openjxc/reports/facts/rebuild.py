@@ -19,6 +19,7 @@ from openjxc.reports.facts.deltas import Deltas
 from openjxc.reports.facts.docinfo import DocInfo
 from openjxc.reports.facts.documents import KINDS, ORDER, add_documents
 from openjxc.reports.facts.months import close_months, first_of, previous_month
+from openjxc.reports.facts.movecounts import rebuild_move_counts
 from openjxc.reports.facts.partners import add_partner_rows
 from openjxc.reports.facts.stock import CHUNK, add_moves, fetch_moves_after, places
 from openjxc.reports.models import (
@@ -76,6 +77,7 @@ def rebuild(company, *, progress=None) -> RebuildResult:
             skip = [list(k) for k in Event.objects.filter(company_id=company.pk)
                     .extra(where=["(txid, id) > (%s, %s)"], params=list(head)).order_by("txid", "id")
                     .values_list("txid", "id")]
+        rebuild_move_counts(company.pk)  # the home page's moves per day: one grouped pass
         info = DocInfo(company.pk, company.time_zone)
         where = places(company.pk)
 
