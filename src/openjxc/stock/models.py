@@ -231,3 +231,18 @@ class PeriodSnapshot(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["period", "item", "warehouse"], name="uniq_period_snapshot")]
         indexes = [models.Index(fields=["company", "item"])]
+
+
+class LedgerCheckpoint(models.Model):
+    """How far the ledger check's replay (stock/ledger.py, step 4) has verified a company's ledger.
+
+    Every move with an id up to `last_move_id` was replayed in business-date order and found right, so the
+    nightly check replays only the (item, warehouse) pairs with moves above it, from the earliest business
+    date among those (docs/decisions/0018-ledger-check-follows-the-days-postings.md). Written only by a
+    replay that found no difference; `full_at` is the last replay of the whole history (`check-ledger --full`).
+    """
+
+    company = models.OneToOneField(Company, on_delete=models.PROTECT, related_name="+")
+    last_move_id = models.BigIntegerField(default=0)
+    checked_at = models.DateTimeField()
+    full_at = models.DateTimeField(null=True, blank=True)
