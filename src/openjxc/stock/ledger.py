@@ -19,11 +19,12 @@ from decimal import Decimal
 from itertools import groupby
 
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Min, Q
 
 from openjxc.catalog.models import Item
 from openjxc.core import clock
 from openjxc.core.quantities import ZERO, money, qty
+from openjxc.stock.checkpoints import final_moves
 from openjxc.stock.costing import CostState
 from openjxc.stock.locations import VIRTUAL_CODES
 from openjxc.stock.models import (
@@ -200,7 +201,6 @@ def append_only_enforced() -> bool:
 
 _ITEMS_PER_READ = 100  # a chunk of the full replay: ~100 items' history in memory at once
 _ITEMS_PER_PASS = 500  # a chunk of the replay since the checkpoint (only the moves from each pair's date on)
-_HORIZON_TRIES = 20
 
 Progress = Callable[[str], None]
 
@@ -254,7 +254,7 @@ def replay_problems(company_id: int | None = None, *, full: bool = True, progres
         adjustment = Location.objects.filter(company_id=cid, code=VIRTUAL_CODES[LocationKind.ADJUSTMENT]
                                              ).values_list("id", flat=True).first() or 0
         # first what may be checkpointed (everything at or below `high` is final, so any later snapshot sees it)
-        high, settled = _horizon(cid)
+        high, settled = final_moves(cid)
         if full:
             found = _replay_all(cid, where, adjustment, run, progress)
         else:
@@ -291,33 +291,6 @@ def _snapshot():
             with connection.cursor() as cur:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield
-
-
-# A move gets its id before its transaction commits, so a transaction still running may hold ids below the
-# highest one visible: the checkpoint may only move past ids that no running transaction of this database can
-# still add. On PostgreSQL: the running transactions of the statement's snapshot, less those positively known
-# to belong to another database (a transaction never changes database) and the reader's own.
-_PG_OTHERS_WRITING = """
-SELECT COUNT(*) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
-WHERE x::text::bigint <> COALESCE(pg_current_xact_id_if_assigned()::text::bigint, -1)
-  AND mod(x::text::bigint, 4294967296) NOT IN (
-    SELECT a.backend_xid::text::bigint FROM pg_stat_activity a
-    WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database())"""
-
-
-def _horizon(company_id: int) -> tuple[int, bool]:
-    """The company's highest move id, and whether every move at or below it is final (may be checkpointed)."""
-    if connection.vendor != "postgresql":  # one writer at a time: an open write transaction's ids are above
-        return StockMove.objects.filter(company_id=company_id).aggregate(m=Max("id"))["m"] or 0, True
-    with connection.cursor() as cur:
-        for _attempt in range(_HORIZON_TRIES):  # each statement reads a new snapshot (not in REPEATABLE READ)
-            cur.execute(f"SELECT ({_PG_OTHERS_WRITING}), (SELECT MAX(id) FROM stock_stockmove WHERE company_id = %s)",
-                        [company_id])
-            others, high = cur.fetchone()
-            if not others:
-                return high or 0, True
-            time.sleep(0.05)
-    return high or 0, False
 
 
 def _advance(company_id: int, last_move_id: int, full: bool) -> None:

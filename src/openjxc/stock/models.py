@@ -246,3 +246,33 @@ class LedgerCheckpoint(models.Model):
     last_move_id = models.BigIntegerField(default=0)
     checked_at = models.DateTimeField()
     full_at = models.DateTimeField(null=True, blank=True)
+
+
+class MonthEndBalance(models.Model):
+    """Quantity and value of an item at a stocked location, per lot, at the end of a month: the checkpoint that
+    stock as of a date starts from (stock/checkpoints.py). Holds exactly the moves with an id up to the company's
+    `MonthEndBalances.moves_through` dated up to `month_end`; rows of zero are left out."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    month_end = models.DateField()
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    lot_key = models.BigIntegerField(default=0)
+    quantity = models.DecimalField(**QTY)
+    value = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "month_end", "item", "location", "lot_key"],
+                                               name="uniq_month_end_balance")]
+
+
+class MonthEndBalances(models.Model):
+    """Which month-end checkpoints a company has (every month end from `first` to `last`), and up to which move
+    id they hold the ledger: a move above `moves_through` dated on or before a month end is not in it yet."""
+
+    company = models.OneToOneField(Company, on_delete=models.PROTECT, related_name="+")
+    first = models.DateField()
+    last = models.DateField()
+    moves_through = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField()
