@@ -306,10 +306,11 @@ def _advance(company_id: int, last_move_id: int, full: bool) -> None:
 
 
 def _replay_all(cid: int, where: dict[int, int], adjustment: int, run: ReplayStats,
-                progress: Progress | None) -> list[Problem]:
-    """Every item's whole history, a chunk of items at a time (ordered by item, business date, id)."""
+                progress: Progress | None, *, limit_items: int | None = None) -> list[Problem]:
+    """Every item's whole history (of the first `limit_items`: the bench), a chunk of items at a time (ordered by
+    item, business date, id)."""
     problems: list[Problem] = []
-    items = list(Item.objects.filter(company_id=cid).order_by("pk").values_list("pk", flat=True))
+    items = list(Item.objects.filter(company_id=cid).order_by("pk").values_list("pk", flat=True)[:limit_items])
     reported = time.monotonic()
     for start in range(0, len(items), _ITEMS_PER_READ):
         chunk = items[start:start + _ITEMS_PER_READ]
