@@ -364,19 +364,18 @@ def _replay_since(cid: int, after: int, where: dict[int, int], adjustment: int, 
             wh = where.get(loc)
             if wh is not None and (day < starts.get((item, wh), day) or (item, wh) not in starts):
                 starts[(item, wh)] = day
-    items = sorted({item for item, _wh in starts})
+    warehouses_of: dict[int, list[int]] = {}
+    for item, wh in sorted(starts):
+        warehouses_of.setdefault(item, []).append(wh)
+    items = sorted(warehouses_of)
     locations_of: dict[int, set[int]] = {}
     for loc, wh in where.items():
         locations_of.setdefault(wh, set()).add(loc)
     for start in range(0, len(items), _ITEMS_PER_PASS):
         chunk = items[start:start + _ITEMS_PER_PASS]
-        since: dict[int, dt.date] = {}
-        for (item, _wh), day in starts.items():
-            if item in since or item in chunk:
-                since[item] = min(day, since.get(item, day))
         by_day: dict[dt.date, list[int]] = {}
         for item in chunk:
-            by_day.setdefault(since[item], []).append(item)
+            by_day.setdefault(min(starts[(item, wh)] for wh in warehouses_of[item]), []).append(item)
         read = Q()
         for day, day_items in by_day.items():
             read |= Q(item_id__in=day_items, business_on__gte=day)
@@ -390,7 +389,7 @@ def _replay_since(cid: int, after: int, where: dict[int, int], adjustment: int, 
         for item_id, item_rows_ in groupby(moves, key=lambda r: r.item_id):
             item_rows = list(item_rows_)
             links = build_links(known_of.get(item_id, item_rows), group(item_rows, adjustment), lines)
-            for wh in sorted(wh for (item, wh) in starts if item == item_id):
+            for wh in warehouses_of[item_id]:
                 problems += _replay_pair(cid, item_id, wh, starts[(item_id, wh)], item_rows, locations_of[wh],
                                          valuation.get((item_id, wh), (ZERO, ZERO)), adjustment, links, where, run)
         run.items += len(chunk)
