@@ -29,15 +29,21 @@ from openjxc.core.quantities import ZERO, money, qty
 from openjxc.stock.models import STOCKED_KINDS, Location, MonthEndBalance, MonthEndBalances, StockMove
 
 # A move gets its id before its transaction commits, so a transaction still running may hold ids below the
-# highest one visible: a checkpoint may only move past ids that no running transaction of this database can still
-# add. On PostgreSQL: the running transactions of the statement's snapshot, less those positively known to belong
-# to another database (a transaction never changes database) and the reader's own.
+# highest one visible: a checkpoint may only move past ids that no running transaction can still add. On
+# PostgreSQL: the running transactions of the statement's snapshot, less the reader's own and those positively
+# known not to be writing moves — of another database (a transaction never changes database), or of this one
+# without the lock an INSERT into the moves holds until the end of its transaction (taken before the id is
+# drawn: a transaction that takes it later draws ids above every id visible now). One that cannot be placed
+# (it ended meanwhile, stats hidden) counts as writing.
 _PG_OTHERS_WRITING = """
 SELECT COUNT(*) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
 WHERE x::text::bigint <> COALESCE(pg_current_xact_id_if_assigned()::text::bigint, -1)
-  AND mod(x::text::bigint, 4294967296) NOT IN (
-    SELECT a.backend_xid::text::bigint FROM pg_stat_activity a
-    WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database())"""
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_stat_activity a
+    WHERE a.backend_xid IS NOT NULL AND a.backend_xid::text::bigint = mod(x::text::bigint, 4294967296)
+      AND (a.datname IS DISTINCT FROM current_database() OR NOT EXISTS (
+        SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'relation'
+          AND l.relation = 'stock_stockmove'::regclass AND l.mode = 'RowExclusiveLock')))"""
 _TRIES = 20
 
 

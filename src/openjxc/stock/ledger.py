@@ -200,7 +200,7 @@ def append_only_enforced() -> bool:
 # A replay that finds no difference moves the checkpoint up to the highest move it saw.
 
 _ITEMS_PER_READ = 100  # a chunk of the full replay: ~100 items' history in memory at once
-_ITEMS_PER_PASS = 500  # a chunk of the replay since the checkpoint (only the moves from each pair's date on)
+_ITEMS_PER_PASS = 100  # a chunk of the replay since the checkpoint (only the moves from each pair's date on)
 
 Progress = Callable[[str], None]
 
@@ -355,7 +355,6 @@ def _mismatches(item_id: int, wh: int, outcome: Outcome) -> list[Problem]:
 def _replay_since(cid: int, after: int, where: dict[int, int], adjustment: int, run: ReplayStats,
                   progress: Progress | None) -> list[Problem]:
     """The (item, warehouse) pairs with moves above `after`, each from the earliest business date among them."""
-    problems: list[Problem] = []
     starts: dict[tuple[int, int], dt.date] = {}
     for item, frm, to, day in (StockMove.objects.filter(company_id=cid, id__gt=after).order_by()
                                .values_list("item_id", "from_location_id", "to_location_id")
@@ -364,6 +363,13 @@ def _replay_since(cid: int, after: int, where: dict[int, int], adjustment: int, 
             wh = where.get(loc)
             if wh is not None and (day < starts.get((item, wh), day) or (item, wh) not in starts):
                 starts[(item, wh)] = day
+    return replay_pairs(cid, starts, where, adjustment, run, progress)
+
+
+def replay_pairs(cid: int, starts: dict[tuple[int, int], dt.date], where: dict[int, int], adjustment: int,
+                 run: ReplayStats, progress: Progress | None = None) -> list[Problem]:
+    """Replay each (item, warehouse) pair of `starts` from its date, from the valuation less the moves read."""
+    problems: list[Problem] = []
     warehouses_of: dict[int, list[int]] = {}
     for item, wh in sorted(starts):
         warehouses_of.setdefault(item, []).append(wh)
