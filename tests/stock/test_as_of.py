@@ -49,9 +49,9 @@ def test_both_sides_agree_at_every_date_and_the_selector_is_right(shop, today):
 
 
 def _checkpoint_side(company, on, locs, item=None):
-    from openjxc.stock.checkpoints import checkpoint_on_or_before
+    from openjxc.stock.checkpoints import nearest_checkpoint
 
-    found = checkpoint_on_or_before(company, on)
+    found = nearest_checkpoint(company, on)
     return None if found is None else _rows(_checkpoint_plus_moves(company, on, locs, item, *found))
 
 

@@ -9,8 +9,9 @@ moves above `moves_through` are the ones posted since the job last ran (a range 
 is always exact, and the job keeps it short:
 
     as of D = checkpoint(M)  +  moves dated in (M, D]  +  moves with id > moves_through dated on or before M
+            (or, from the month end after D: checkpoint(M) - moves dated in (D, M] + the same late moves)
 
-where M is the latest month end on or before D that has a checkpoint. `refresh(company)` (the nightly task,
+where M is the month end with a checkpoint nearest to D: at most half a month of moves to read. `refresh(company)` (the nightly task,
 `jxc check-ledger`'s companion) first folds the moves above `moves_through` into every checkpoint they belong
 to, then writes the month ends that have ended since, each from the one before and its month's moves.
 """
@@ -18,10 +19,9 @@ to, then writes the month ends that have ended since, each from the one before a
 from __future__ import annotations
 
 import datetime as dt
-import time
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from openjxc.core import clock
 from openjxc.core.models import Company
@@ -30,39 +30,35 @@ from openjxc.stock.models import STOCKED_KINDS, Location, MonthEndBalance, Month
 
 # A move gets its id before its transaction commits, so a transaction still running may hold ids below the
 # highest one visible: a checkpoint may only move past ids that no running transaction can still add. On
-# PostgreSQL: the running transactions of the statement's snapshot, less the reader's own and those positively
-# known not to be writing moves — of another database (a transaction never changes database), or of this one
-# without the lock an INSERT into the moves holds until the end of its transaction (taken before the id is
-# drawn: a transaction that takes it later draws ids above every id visible now). One that cannot be placed
-# (it ended meanwhile, stats hidden) counts as writing.
-_PG_OTHERS_WRITING = """
-SELECT COUNT(*) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
-WHERE x::text::bigint <> COALESCE(pg_current_xact_id_if_assigned()::text::bigint, -1)
-  AND NOT EXISTS (
-    SELECT 1 FROM pg_stat_activity a
-    WHERE a.backend_xid IS NOT NULL AND a.backend_xid::text::bigint = mod(x::text::bigint, 4294967296)
-      AND (a.datname IS DISTINCT FROM current_database() OR NOT EXISTS (
-        SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'relation'
-          AND l.relation = 'stock_stockmove'::regclass AND l.mode = 'RowExclusiveLock')))"""
-_TRIES = 20
+# PostgreSQL the highest id is read under a SHARE lock on the moves: it waits for the transactions inserting moves
+# to finish (an INSERT holds ROW EXCLUSIVE until its transaction ends) and holds new ones back for the time of one
+# index lookup. A posting that keeps the lock longer than LOCK_WAIT leaves the checkpoint where it was (the moves
+# are replayed now and again the next time). The transactions writing anything else (the facts build) do not count.
+LOCK_WAIT = "2s"
 
 
 def final_moves(company_id: int) -> tuple[int, bool]:
     """The company's highest move id, and whether every move at or below it is final (no transaction still
     running can add one there), i.e. whether a checkpoint may move up to it."""
+    sql = "SELECT MAX(id) FROM stock_stockmove WHERE company_id = %s"
     with connection.cursor() as cur:
         if connection.vendor != "postgresql":  # one writer at a time: an open write transaction's ids are above
-            cur.execute("SELECT MAX(id) FROM stock_stockmove WHERE company_id = %s", [company_id])
+            cur.execute(sql, [company_id])
             return cur.fetchone()[0] or 0, True
-        high = 0
-        for _attempt in range(_TRIES):  # each statement reads a new snapshot (unless in REPEATABLE READ)
-            cur.execute(f"SELECT ({_PG_OTHERS_WRITING}), (SELECT MAX(id) FROM stock_stockmove WHERE company_id = %s)",
-                        [company_id])
-            others, high = cur.fetchone()
-            if not others:
-                return high or 0, True
-            time.sleep(0.05)
-    return high or 0, False
+        settled = True
+        # in a caller's transaction (tests) the lock lasts until it ends: its own inserts do not conflict with it
+        with transaction.atomic():
+            cur.execute("SELECT current_setting('lock_timeout')")
+            before = cur.fetchone()[0]
+            cur.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_WAIT])
+            try:
+                with transaction.atomic():
+                    cur.execute("LOCK TABLE stock_stockmove IN SHARE MODE")
+            except OperationalError:
+                settled = False
+            cur.execute("SELECT set_config('lock_timeout', %s, true)", [before])
+            cur.execute(sql, [company_id])
+            return cur.fetchone()[0] or 0, settled
 
 
 def month_end(day: dt.date) -> dt.date:
@@ -71,15 +67,19 @@ def month_end(day: dt.date) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
-def checkpoint_on_or_before(company_id: int, on: dt.date) -> tuple[dt.date, int] | None:
-    """(the latest month end on or before `on` with a checkpoint, moves_through), or None."""
+def nearest_checkpoint(company_id: int, on: dt.date) -> tuple[dt.date, int] | None:
+    """(the month end nearest to `on` with a checkpoint — the one on or before it or the one after it, whichever
+    fewer days of moves separate from `on` — and moves_through), or None when the company has no checkpoint."""
     state = MonthEndBalances.objects.filter(company_id=company_id).values_list("first", "last", "moves_through").first()
     if state is None:
         return None
     first, last, through = state
-    candidate = on if on == month_end(on) else on.replace(day=1) - dt.timedelta(days=1)
-    candidate = min(candidate, last)
-    return (candidate, through) if candidate >= first else None
+    before = min(on if on == month_end(on) else on.replace(day=1) - dt.timedelta(days=1), last)
+    after = month_end(on)
+    candidates = [m for m in (before, after) if first <= m <= last]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda m: abs((on - m).days)), through
 
 
 def _stocked_sql(company_id: int) -> str:

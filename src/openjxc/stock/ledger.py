@@ -16,6 +16,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from itertools import groupby
 
 from django.db import connection, transaction
@@ -23,7 +24,7 @@ from django.db.models import Min, Q
 
 from openjxc.catalog.models import Item
 from openjxc.core import clock
-from openjxc.core.quantities import ZERO, money, qty
+from openjxc.core.quantities import ZERO, cost, money, qty
 from openjxc.stock.checkpoints import final_moves
 from openjxc.stock.costing import CostState
 from openjxc.stock.locations import VIRTUAL_CODES
@@ -43,7 +44,7 @@ from openjxc.stock.recost import (
     rows,
     stocked_locations,
 )
-from openjxc.stock.replay import Outcome, group, replay
+from openjxc.stock.replay import Links, Outcome, group, replay
 
 
 @dataclass
@@ -220,13 +221,15 @@ class ReplayStats:
 
 class _StateBefore(CostState):
     """The state of a warehouse before a date, as the valuation less the moves from that date on, with the last
-    cost read from the ledger only when the replay asks for it (an issue without stock on hand: rare)."""
+    cost given, or read from the ledger only when the replay asks for it (`loader`)."""
 
-    def __init__(self, quantity: Decimal, value: Decimal, load: Callable[[], Decimal]):
-        self._load: Callable[[], Decimal] | None = load
+    def __init__(self, quantity: Decimal, value: Decimal):
+        self._load: Callable[[], Decimal] | None = None
         self._cost = ZERO
         super().__init__(quantity, value)
-        self._load = load  # the dataclass __init__ went through the setter
+
+    def loader(self, load: Callable[[], Decimal]) -> None:
+        self._load = load
 
     @property
     def last_cost(self) -> Decimal:
@@ -392,12 +395,32 @@ def replay_pairs(cid: int, starts: dict[tuple[int, int], dt.date], where: dict[i
             known_of.setdefault(r.item_id, []).append(r)
         valuation = {(item, wh): (q, v) for item, wh, q, v in ItemValuation.objects.filter(
             company_id=cid, item_id__in=chunk).values_list("item_id", "warehouse_id", "quantity", "value")}
+        pending = []
         for item_id, item_rows_ in groupby(moves, key=lambda r: r.item_id):
             item_rows = list(item_rows_)
             links = build_links(known_of.get(item_id, item_rows), group(item_rows, adjustment), lines)
             for wh in warehouses_of[item_id]:
-                problems += _replay_pair(cid, item_id, wh, starts[(item_id, wh)], item_rows, locations_of[wh],
-                                         valuation.get((item_id, wh), (ZERO, ZERO)), adjustment, links, where, run)
+                pending.append(_pair_before(item_id, wh, starts[(item_id, wh)], item_rows, locations_of[wh],
+                                            valuation.get((item_id, wh), (ZERO, ZERO)), links))
+        # the last cost before the date, for the pairs that start with nothing on hand (the replay needs it for
+        # their first issue), in one statement per date; others read it when the replay asks (rare)
+        empty: dict[dt.date, list[tuple[int, int]]] = {}
+        for p in pending:
+            if p.state.quantity <= 0:
+                empty.setdefault(p.day, []).append((p.item_id, p.warehouse_id))
+        last_costs: dict[tuple[int, int], Decimal] = {}
+        for day, pairs in empty.items():
+            last_costs.update(last_costs_before(cid, pairs, day, where))
+        for p in pending:
+            key = (p.item_id, p.warehouse_id)
+            if p.state.quantity <= 0:
+                p.state.last_cost = last_costs.get(key, ZERO)
+            else:
+                p.state.loader(partial(last_cost_before, cid, p.item_id, p.locations, p.day))
+            outcome = replay(group(p.rows, adjustment), p.state, locations=p.locations, warehouse_id=p.warehouse_id,
+                             warehouse_of=where.get, links=p.links, follow_stored=True)
+            run.pairs += 1
+            problems += _mismatches(p.item_id, p.warehouse_id, outcome)
         run.items += len(chunk)
         run.moves += len(moves)
         if progress:
@@ -406,17 +429,57 @@ def replay_pairs(cid: int, starts: dict[tuple[int, int], dt.date], where: dict[i
     return problems
 
 
-def _replay_pair(cid, item_id, wh, day, item_rows, locations, valuation, adjustment, links, where,
-                 run: ReplayStats) -> list[Problem]:
+@dataclass
+class _Pair:
+    item_id: int
+    warehouse_id: int
+    day: dt.date
+    rows: list
+    locations: set[int]
+    links: Links
+    state: _StateBefore
+
+
+def _pair_before(item_id, wh, day, item_rows, locations, valuation, links) -> _Pair:
+    """A pair's moves from `day` on, and its state before `day`: the valuation less those moves."""
     pair_rows = [r for r in item_rows if r.business_on >= day and (r.from_id in locations or r.to_id in locations)]
     quantity, value = qty(valuation[0]), money(valuation[1])
-    for r in pair_rows:  # back from the valuation to the state before `day`
+    for r in pair_rows:
         if r.to_id in locations:
             quantity, value = quantity - r.quantity, value - r.value
         if r.from_id in locations:
             quantity, value = quantity + r.quantity, value + r.value
-    state = _StateBefore(quantity, value, lambda: last_cost_before(cid, item_id, locations, day))
-    outcome = replay(group(pair_rows, adjustment), state, locations=locations, warehouse_id=wh,
-                     warehouse_of=where.get, links=links, follow_stored=True)
-    run.pairs += 1
-    return _mismatches(item_id, wh, outcome)
+    return _Pair(item_id, wh, day, pair_rows, locations, links, _StateBefore(quantity, value))
+
+
+def last_costs_before(cid: int, pairs: list[tuple[int, int]], day: dt.date,
+                      where: dict[int, int]) -> dict[tuple[int, int], Decimal]:
+    """recost.last_cost_before for many (item, warehouse) pairs at once: the unit cost (own value / quantity) of
+    each pair's last receipt from outside the warehouse dated before `day`, by (business date, id)."""
+    items = sorted({i for i, _w in pairs})
+    warehouses = sorted({w for _i, w in pairs})
+    locations = sorted(loc for loc, wh in where.items() if wh in warehouses)
+    wanted = set(pairs)
+    false = "FALSE" if connection.vendor == "postgresql" else "0"
+    marks = ", ".join(["%s"] * len(items))
+    loc_marks = ", ".join(["%s"] * len(locations))
+    sql = (
+        "SELECT r.item_id, r.wh, r.quantity, r.value + COALESCE((SELECT SUM(c.value) FROM stock_stockmove c "
+        "WHERE c.corrects_id = r.id AND c.from_location_id = r.from_location_id "
+        "AND c.to_location_id = r.to_location_id), 0) FROM ("
+        "SELECT m.id, m.item_id, l.warehouse_id AS wh, m.quantity, m.value, m.from_location_id, m.to_location_id, "
+        "ROW_NUMBER() OVER (PARTITION BY m.item_id, l.warehouse_id ORDER BY m.business_on DESC, m.id DESC) AS n "
+        "FROM stock_stockmove m JOIN stock_location l ON l.id = m.to_location_id "
+        "JOIN stock_location f ON f.id = m.from_location_id "
+        f"WHERE m.company_id = %s AND m.item_id IN ({marks}) AND m.business_on < %s AND m.quantity > 0 "
+        f"AND m.reverses_id IS NULL AND m.corrects_id IS NULL AND m.is_adjustment = {false} "
+        f"AND m.to_location_id IN ({loc_marks}) "
+        "AND (f.warehouse_id IS NULL OR f.warehouse_id <> l.warehouse_id OR f.kind NOT IN ('internal', 'transit'))"
+        ") AS r WHERE r.n = 1")
+    out: dict[tuple[int, int], Decimal] = {}
+    with connection.cursor() as cur:
+        cur.execute(sql, [cid, *items, day, *locations])
+        for item, wh, quantity, own in cur.fetchall():
+            if (item, wh) in wanted:
+                out[(item, wh)] = cost(Decimal(str(own)) / Decimal(str(quantity)))
+    return out

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Max, Min, Q, Sum
 
 from openjxc.core.quantities import ZERO, cost, money, qty
-from openjxc.stock.checkpoints import checkpoint_on_or_before
+from openjxc.stock.checkpoints import nearest_checkpoint
 from openjxc.stock.models import (
     STOCKED_KINDS,
     ItemValuation,
@@ -72,9 +72,9 @@ def balances_as_of(company_id: int, on: dt.date, *, warehouse_ids=None, item_id=
     span = moves.aggregate(first=Min("business_on"), last=Max("business_on"))
     if span["first"] is None or not loc_ids:
         return []
-    checkpoint = checkpoint_on_or_before(company_id, on)
-    since = checkpoint[0] if checkpoint else span["first"]
-    if (span["last"] - on) < (on - since):
+    checkpoint = nearest_checkpoint(company_id, on)
+    since = abs(on - checkpoint[0]) if checkpoint else on - span["first"]
+    if (span["last"] - on) < since:
         acc = _balances_less_moves_after(company_id, on, loc_ids, item_id)
     elif checkpoint:
         acc = _checkpoint_plus_moves(company_id, on, loc_ids, item_id, *checkpoint)
@@ -89,18 +89,24 @@ def balances_as_of(company_id: int, on: dt.date, *, warehouse_ids=None, item_id=
 
 def _checkpoint_plus_moves(company_id: int, on: dt.date, loc_ids: set[int], item_id, month_end: dt.date,
                            moves_through: int) -> dict:
-    """The same, from the month-end checkpoint on or before `on`: plus the moves dated after it up to `on`, plus
-    the moves dated on or before it that the checkpoint does not hold yet (posted since it was brought up to date:
-    ids above `moves_through`, a range of the primary key)."""
+    """The same, from the month-end checkpoint nearest to `on`: plus the moves dated after it up to `on` (or less
+    the moves dated after `on` up to it, when it lies after `on`), plus the moves dated on or before it that it
+    does not hold yet (posted since it was brought up to date: ids above `moves_through`, a range of the primary
+    key; when it lies after `on`, those dated after `on` cancel out with the ones taken back)."""
     rows = MonthEndBalance.objects.filter(company_id=company_id, month_end=month_end, location_id__in=loc_ids)
-    after = StockMove.objects.filter(company_id=company_id, business_on__gt=month_end, business_on__lte=on)
+    if month_end <= on:
+        between, sign = StockMove.objects.filter(company_id=company_id, business_on__gt=month_end,
+                                                 business_on__lte=on), 1
+    else:
+        between, sign = StockMove.objects.filter(company_id=company_id, business_on__gt=on,
+                                                 business_on__lte=month_end), -1
     late = StockMove.objects.filter(company_id=company_id, id__gt=moves_through, business_on__lte=month_end)
     if item_id is not None:
-        rows, after, late = rows.filter(item_id=item_id), after.filter(item_id=item_id), late.filter(item_id=item_id)
+        rows, between, late = rows.filter(item_id=item_id), between.filter(item_id=item_id), late.filter(item_id=item_id)
     acc: dict[tuple, list[Decimal]] = {}
     for item, loc, lot, q, v in rows.values_list("item_id", "location_id", "lot_id", "quantity", "value"):
         acc[(item, loc, lot)] = [qty(q), money(v)]
-    _add_move_sums(acc, after, loc_ids, 1)
+    _add_move_sums(acc, between, loc_ids, sign)
     return _add_move_sums(acc, late, loc_ids, 1)
 
 
