@@ -37,6 +37,7 @@ from openjxc.stock.models import (
     StockMove,
 )
 from openjxc.stock.recost import (
+    FIELDS,
     LineLinks,
     build_links,
     last_cost_before,
@@ -44,7 +45,7 @@ from openjxc.stock.recost import (
     rows,
     stocked_locations,
 )
-from openjxc.stock.replay import Links, Outcome, group, replay
+from openjxc.stock.replay import Links, Outcome, Row, group, replay
 
 
 @dataclass
@@ -200,7 +201,8 @@ def append_only_enforced() -> bool:
 #   state, a chunk of items at a time, so memory stays flat whatever the length of the history.
 # A replay that finds no difference moves the checkpoint up to the highest move it saw.
 
-_ITEMS_PER_READ = 100  # a chunk of the full replay: ~100 items' history in memory at once
+_ITEMS_PER_READ = 500  # the items of one streamed read of the full replay
+_ROWS_PER_BATCH = 20_000  # the moves replayed together (their line links read at once)
 _ITEMS_PER_PASS = 100  # a chunk of the replay since the checkpoint (only the moves from each pair's date on)
 
 Progress = Callable[[str], None]
@@ -310,24 +312,39 @@ def _advance(company_id: int, last_move_id: int, full: bool) -> None:
 
 def _replay_all(cid: int, where: dict[int, int], adjustment: int, run: ReplayStats,
                 progress: Progress | None, *, limit_items: int | None = None) -> list[Problem]:
-    """Every item's whole history (of the first `limit_items`: the bench), a chunk of items at a time (ordered by
-    item, business date, id)."""
+    """Every item's whole history (of the first `limit_items`: the bench), streamed in (item, business date, id)
+    order: items are replayed a batch of about _ROWS_PER_BATCH moves at a time (one item's moves at least), so
+    memory holds a batch, not the ledger (a best-selling item has 100 times the moves of a slow one)."""
     problems: list[Problem] = []
     items = list(Item.objects.filter(company_id=cid).order_by("pk").values_list("pk", flat=True)[:limit_items])
     reported = time.monotonic()
+    batch: list[list] = []
+    buffered = 0
+
+    def flush() -> None:
+        nonlocal batch, buffered
+        lines = LineLinks({r.line_id for item_rows in batch for r in item_rows if r.line_id})
+        for item_rows in batch:
+            problems.extend(_replay_item(item_rows[0].item_id, item_rows, where, adjustment, lines, run))
+            run.moves += len(item_rows)
+        run.items += len(batch)
+        batch, buffered = [], 0
+
     for start in range(0, len(items), _ITEMS_PER_READ):
         chunk = items[start:start + _ITEMS_PER_READ]
-        moves = rows(StockMove.objects.filter(company_id=cid, item_id__in=chunk).order_by("item_id", "business_on",
-                                                                                           "id"))
-        lines = LineLinks({r.line_id for r in moves if r.line_id})
-        for item_id, item_rows in groupby(moves, key=lambda r: r.item_id):
-            problems += _replay_item(item_id, list(item_rows), where, adjustment, lines, run)
-        run.items += len(chunk)
-        run.moves += len(moves)
-        del moves, lines
-        if progress and (time.monotonic() - reported > 10 or run.items == len(items)):
+        stream = (StockMove.objects.filter(company_id=cid, item_id__in=chunk).order_by("item_id", "business_on", "id")
+                  .values_list(*FIELDS).iterator(chunk_size=5000))
+        for _item_id, item_rows in groupby((Row(*values) for values in stream), key=lambda r: r.item_id):
+            batch.append(list(item_rows))
+            buffered += len(batch[-1])
+            if buffered >= _ROWS_PER_BATCH:
+                flush()
+        if batch:
+            flush()
+        if progress and (time.monotonic() - reported > 10 or start + _ITEMS_PER_READ >= len(items)):
             reported = time.monotonic()
-            progress(f"company {cid}: {run.items:,} of {len(items):,} items, {run.moves:,} moves replayed")
+            progress(f"company {cid}: {min(start + _ITEMS_PER_READ, len(items)):,} of {len(items):,} items, "
+                     f"{run.moves:,} moves replayed")
     return problems
 
 
