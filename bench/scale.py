@@ -95,6 +95,10 @@ def main() -> None:
     parser.add_argument("--src", default=str(ROOT / "src"), help="the openjxc sources to time (default: this tree)")
     parser.add_argument("--skip-replay", action="store_true", help="leave out the ledger check's replay part")
     parser.add_argument("--only", default="", help="comma-separated parts: home,rules,ledger,asof")
+    parser.add_argument("--full-items", type=int, default=0,
+                        help="also time the full replay of this many items (memory and moves/s)")
+    parser.add_argument("--no-checkpoints", action="store_true", help="do not write the month-end checkpoints")
+    parser.add_argument("--skip-books", action="store_true", help="leave out the registered books' checks")
     parser.add_argument("--json")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -181,34 +185,108 @@ def main() -> None:
             report(f"rule {kind}", seconds)
 
     if "asof" in parts:
+        try:
+            from openjxc.stock import checkpoints
+        except ImportError:  # a checkout from before the month-end checkpoints
+            checkpoints = None
         today = dt.date.today()
+        if checkpoints is not None and not args.no_checkpoints:
+            company = Company.objects.get(pk=company_id)
+            t0 = time.perf_counter()
+            done = checkpoints.refresh(company)
+            report("month-end checkpoints: refresh", time.perf_counter() - t0, f"({done})")
+            t0 = time.perf_counter()
+            done = checkpoints.refresh(company)
+            report("month-end checkpoints: refresh, nothing new", time.perf_counter() - t0, f"({done})")
         for days in (20, 45, 400):
             on = today - dt.timedelta(days=days)
             seconds = rb.timed(lambda on=on: selectors.balances_as_of(company_id, on), max(1, args.runs // 2))
             report(f"stock as of {days} days ago, company", seconds)
+        from openjxc.core.tokens import create_token
+
+        admin = User.objects.get(pk=w["admin"])
+        _token, secret = create_token(by=admin, name="bench-scale", user=admin)
+        client = Client(HTTP_HOST="localhost", headers={"Authorization": f"Bearer {secret}"})
+        for days in (20, 45, 400):
+            on = today - dt.timedelta(days=days)
+
+            def page(on=on):
+                r = client.get("/api/stock/balances", {"as_of": str(on), "limit": 500, "offset": 1000}, secure=True)
+                assert r.status_code == 200 and len(r.json()["items"]) == 500, r.status_code
+
+            report(f"API page of 500 balances as of {days} days ago", rb.timed(page, max(1, args.runs // 2)))
 
     if "ledger" in parts:
+        import inspect
+
+        from openjxc.stock.models import StockMove
+
+        incremental = "full" in inspect.signature(ledger.check_ledger).parameters
         before = rss_mb()
         t0 = time.perf_counter()
         saved = ledger.replay_problems
-        ledger.replay_problems = lambda company_id=None: []  # the sums and comparisons alone
+        ledger.replay_problems = lambda company_id=None, **kw: []  # the sums and comparisons alone
         try:
             problems = ledger.check_ledger(company_id)
         finally:
             ledger.replay_problems = saved
         report("ledger check: sums and comparisons", time.perf_counter() - t0,
                f"({len(problems)} problems, peak RSS {before:.0f} -> {rss_mb():.0f} MB)")
-        if not args.skip_replay:
+        if incremental:
+            from openjxc.stock.models import LedgerCheckpoint
+
+            # tonight's replay after a day of postings: the (item, warehouse) pairs with moves on the last business
+            # day, from that day (bench/reports.py writes the moves kind by kind, so the ids of a day are not a
+            # range here: the pairs are found by date and handed to the replay the checkpoint would start)
+            last_day = StockMove.objects.filter(company_id=company_id).order_by("-business_on").values_list(
+                "business_on", flat=True).first()
+            where = ledger.stocked_locations(company_id)
+            starts = {}
+            for item, frm, to in StockMove.objects.filter(company_id=company_id, business_on=last_day).values_list(
+                    "item_id", "from_location_id", "to_location_id").distinct():
+                for loc in (frm, to):
+                    if loc in where:
+                        starts[(item, where[loc])] = last_day
+            from openjxc.stock.locations import VIRTUAL_CODES
+            from openjxc.stock.models import Location, LocationKind
+
+            adjustment = Location.objects.get(company_id=company_id, code=VIRTUAL_CODES[LocationKind.ADJUSTMENT]).pk
+            run = ledger.ReplayStats(company_id, False)
+            t0 = time.perf_counter()
+            with ledger._snapshot():
+                problems = ledger.replay_pairs(company_id, starts, where, adjustment, run)
+            report("ledger check: replay of a day's postings", time.perf_counter() - t0,
+                   f"({len(problems)} problems, {run.pairs:,} pairs, {run.moves:,} moves, "
+                   f"peak RSS {rss_mb():.0f} MB)")
+            # and the whole nightly check as it runs, with the checkpoint at the highest move (nothing new)
+            LedgerCheckpoint.objects.update_or_create(company_id=company_id, defaults={
+                "last_move_id": StockMove.objects.filter(company_id=company_id).order_by("-id").values_list(
+                    "id", flat=True).first(), "checked_at": clock.now()})
+            stats = []
+            t0 = time.perf_counter()
+            problems = ledger.check_ledger(company_id, full=False, stats=stats)
+            report("ledger check: all of it, nightly (sums + since the checkpoint)", time.perf_counter() - t0,
+                   f"({len(problems)} problems, {stats[0].moves:,} moves replayed, peak RSS {rss_mb():.0f} MB)")
+            if args.full_items:
+                run = ledger.ReplayStats(company_id, True)
+                t0 = time.perf_counter()
+                problems = ledger._replay_all(company_id, where, adjustment, run, None, limit_items=args.full_items)
+                seconds = time.perf_counter() - t0
+                report(f"ledger check: full replay of {args.full_items:,} items", seconds,
+                       f"({len(problems)} problems, {run.moves:,} moves, {run.moves / seconds:,.0f} moves/s, "
+                       f"peak RSS {rss_mb():.0f} MB)")
+        elif not args.skip_replay:
             t0 = time.perf_counter()
             problems = ledger.replay_problems(company_id)
             report("ledger check: replay in business-date order", time.perf_counter() - t0,
                    f"({len(problems)} problems, peak RSS {rss_mb():.0f} MB)")
-        from openjxc.core.ledger_checks import run_checks
+        if not args.skip_books:
+            from openjxc.core.ledger_checks import run_checks
 
-        t0 = time.perf_counter()
-        others = run_checks(company_id)
-        report("ledger check: registered books (facts, partner)", time.perf_counter() - t0,
-               f"({ {k: len(v) for k, v in others.items()} }, peak RSS {rss_mb():.0f} MB)")
+            t0 = time.perf_counter()
+            others = run_checks(company_id)
+            report("ledger check: registered books (facts, partner)", time.perf_counter() - t0,
+                   f"({ {k: len(v) for k, v in others.items()} }, peak RSS {rss_mb():.0f} MB)")
     out["load_after"] = os.getloadavg()
     connection.close()
     import shutil

@@ -175,6 +175,37 @@ def test_check_ledger_passes_then_names_a_corrupted_balance(shop):
     assert "[valuation.mismatch]" in text
 
 
+def test_check_ledger_replays_since_the_last_check_and_everything_with_full(shop):
+    from openjxc.stock.models import LedgerCheckpoint
+
+    shop.receive(shop.water, 24, "1.20")
+    err = io.StringIO()
+    call_command("check_ledger", "--progress", stdout=io.StringIO(), stderr=err)  # the first: the whole history
+    assert "replayed 1 moves of 1 (item, warehouse) pairs (full)" in err.getvalue()
+    shop.sell(shop.water, 5)
+    err = io.StringIO()
+    call_command("check_ledger", "--progress", stdout=io.StringIO(), stderr=err)  # then what was posted since
+    assert "replayed 2 moves of 1 (item, warehouse) pairs (since the checkpoint)" in err.getvalue()
+    err = io.StringIO()
+    call_command("check_ledger", "--full", stdout=io.StringIO(), stderr=err)  # --full prints its progress
+    assert "replayed 2 moves of 1 (item, warehouse) pairs (full)" in err.getvalue()
+    checkpoint = LedgerCheckpoint.objects.get(company=shop.company)
+    assert checkpoint.last_move_id == StockMove.objects.order_by("-id").first().pk and checkpoint.full_at
+
+
+def test_the_month_end_balances_are_refreshed_at_night_before_the_ledger_check(settings, shop):
+    from huey.contrib.djhuey import HUEY
+
+    from openjxc.stock.models import MonthEndBalances
+    from openjxc.stock.tasks import refresh_month_end_balances
+
+    assert "stock.refresh_month_end_balances" in [t.name for t in HUEY.read_periodic(dt.datetime(2026, 1, 4, 18, 7))]
+    shop.post("purchase_receipt", [docs.LineInput(item=shop.flour.pk, quantity=D(3), unit_price=D(2))],
+              partner=shop.supplier, business_on=clock.today() - dt.timedelta(days=70))
+    assert refresh_month_end_balances.call_local()["ACME"]["months"] >= 2
+    assert MonthEndBalances.objects.get(company=shop.company).moves_through == StockMove.objects.get().pk
+
+
 def test_check_ledger_refuses_an_unknown_company(db):
     with pytest.raises(CommandError, match="No company"):
         run("check_ledger", company="NOPE")

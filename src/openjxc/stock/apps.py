@@ -11,7 +11,10 @@ class StockConfig(AppConfig):
         from openjxc.core import permissions
         from openjxc.core.company_settings import register_fact
         from openjxc.core.services import on_company_created
-        from openjxc.stock import exports  # noqa: F401 - declares the stock lists' exports
+        from openjxc.stock import (
+            exports,  # noqa: F401 - declares the stock lists' exports
+            tasks,  # noqa: F401 - the month-end checkpoints' nightly task
+        )
         from openjxc.stock.locations import ensure_company_locations
         from openjxc.stock.models import StockMove, Warehouse, WarehouseKind
         from openjxc.web.users import register_warehouse_scope

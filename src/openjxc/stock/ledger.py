@@ -10,16 +10,42 @@ Used by `jxc check-ledger`, by a periodic task, and at the end of every scenario
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import partial
+from itertools import groupby
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import Min, Q
 
-from openjxc.core.quantities import money, qty
+from openjxc.catalog.models import Item
+from openjxc.core import clock
+from openjxc.core.quantities import ZERO, cost, money, qty
+from openjxc.stock.checkpoints import final_moves
 from openjxc.stock.costing import CostState
 from openjxc.stock.locations import VIRTUAL_CODES
-from openjxc.stock.models import STOCKED_KINDS, Location, LocationKind, StockMove
-from openjxc.stock.recost import LineLinks, build_links, rows, stocked_locations
-from openjxc.stock.replay import group, replay
+from openjxc.stock.models import (
+    STOCKED_KINDS,
+    ItemValuation,
+    LedgerCheckpoint,
+    Location,
+    LocationKind,
+    StockMove,
+)
+from openjxc.stock.recost import (
+    FIELDS,
+    LineLinks,
+    build_links,
+    last_cost_before,
+    link_context,
+    rows,
+    stocked_locations,
+)
+from openjxc.stock.replay import Links, Outcome, Row, group, replay
 
 
 @dataclass
@@ -70,8 +96,12 @@ def _stocked(company_id: int | None) -> str:
                                                                         if company_id else "")
 
 
-def check_ledger(company_id: int | None = None) -> list[Problem]:
-    """Every violated invariant, as a list (empty when the books are right)."""
+def check_ledger(company_id: int | None = None, *, full: bool = True, progress: Progress | None = None,
+                 stats: list[ReplayStats] | None = None) -> list[Problem]:
+    """Every violated invariant, as a list (empty when the books are right).
+
+    Steps 1-3 always cover the whole ledger (set-based sums). Step 4, the replay in business-date order, covers
+    the whole history when `full`, else what was posted since the company's checkpoint (replay_problems)."""
     problems: list[Problem] = []
     where, params = _scope(company_id)
     net = _NET.format(where=where)
@@ -135,7 +165,9 @@ def check_ledger(company_id: int | None = None) -> list[Problem]:
         ))
 
     # 4. each item's value in each warehouse is what a replay of its moves in business-date order gives
-    problems += replay_problems(company_id)
+    if progress:
+        progress(f"sums and comparisons: {len(problems)} problem(s)")
+    problems += replay_problems(company_id, full=full, progress=progress, stats=stats)
 
     # 5. the ledger is append-only in the database itself
     if not append_only_enforced():
@@ -158,31 +190,165 @@ def append_only_enforced() -> bool:
         return cur.fetchone()[0] == 2
 
 
-_ITEMS_PER_READ = 200
+# ------------------------------------------------------------------ step 4: the replay in business-date order
+#
+# Two ways (docs/decisions/0018-ledger-check-follows-the-days-postings.md):
+# - since the checkpoint (the nightly task, `jxc check-ledger`): only the (item, warehouse) pairs with moves above
+#   the company's LedgerCheckpoint, each from the earliest business date among those moves (a back-dated move
+#   brings its later history with it), starting from the state before that date: the valuation less the moves
+#   read, which steps 1-3 prove equal to the ledger. Work and memory follow the postings since the last check.
+# - full (`--full`, the first check of a company, the tests' assert_ledger_consistent): every item from an empty
+#   state, a chunk of items at a time, so memory stays flat whatever the length of the history.
+# A replay that finds no difference moves the checkpoint up to the highest move it saw.
+
+_ITEMS_PER_READ = 500  # the items of one streamed read of the full replay
+_ROWS_PER_BATCH = 20_000  # the moves replayed together (their line links read at once)
+_ITEMS_PER_PASS = 100  # a chunk of the replay since the checkpoint (only the moves from each pair's date on)
+
+Progress = Callable[[str], None]
 
 
-def replay_problems(company_id: int | None = None) -> list[Problem]:
-    """Every stored value that differs from a replay of the ledger in business-date order."""
+@dataclass
+class ReplayStats:
+    """What a replay did, per company (for progress lines, the bench and the tests)."""
+
+    company_id: int
+    full: bool
+    items: int = 0
+    pairs: int = 0
+    moves: int = 0
+    last_move_id: int = 0
+    advanced: bool = False
+
+
+class _StateBefore(CostState):
+    """The state of a warehouse before a date, as the valuation less the moves from that date on, with the last
+    cost given, or read from the ledger only when the replay asks for it (`loader`)."""
+
+    def __init__(self, quantity: Decimal, value: Decimal):
+        self._load: Callable[[], Decimal] | None = None
+        self._cost = ZERO
+        super().__init__(quantity, value)
+
+    def loader(self, load: Callable[[], Decimal]) -> None:
+        self._load = load
+
+    @property
+    def last_cost(self) -> Decimal:
+        if self._load is not None:
+            self._cost, self._load = self._load(), None
+        return self._cost
+
+    @last_cost.setter
+    def last_cost(self, value: Decimal) -> None:
+        self._cost, self._load = value, None
+
+
+def replay_problems(company_id: int | None = None, *, full: bool = True, progress: Progress | None = None,
+                    stats: list[ReplayStats] | None = None) -> list[Problem]:
+    """Every stored value that differs from a replay of the ledger in business-date order: of the whole history
+    (`full`), or of what was posted since the company's checkpoint (the whole history when it has none)."""
     problems: list[Problem] = []
-    companies = [company_id] if company_id else sorted(set(StockMove.objects.values_list("company_id", flat=True)))
+    if company_id:
+        companies = [company_id]
+    else:
+        companies = sorted(set(Location.objects.values_list("company_id", flat=True)))
     for cid in companies:
+        run = ReplayStats(cid, full)
         where = stocked_locations(cid)
         adjustment = Location.objects.filter(company_id=cid, code=VIRTUAL_CODES[LocationKind.ADJUSTMENT]
-                                             ).values_list("id", flat=True).first()
-        items = sorted(set(StockMove.objects.filter(company_id=cid).values_list("item_id", flat=True)))
-        for start in range(0, len(items), _ITEMS_PER_READ):
-            chunk = items[start:start + _ITEMS_PER_READ]
-            moves = rows(StockMove.objects.filter(company_id=cid, item_id__in=chunk).order_by("business_on", "id"))
-            lines = LineLinks({r.line_id for r in moves if r.line_id})
-            per_item: dict[int, list] = {}
-            for r in moves:
-                per_item.setdefault(r.item_id, []).append(r)
-            for item_id, item_rows in per_item.items():
-                problems += _replay_item(item_id, item_rows, where, adjustment, lines)
+                                             ).values_list("id", flat=True).first() or 0
+        # first what may be checkpointed (everything at or below `high` is final, so any later snapshot sees it)
+        high, settled = final_moves(cid)
+        if full:
+            found = _replay_all(cid, where, adjustment, run, progress)
+        else:
+            # one snapshot for the valuations and the moves they are compared with (postings go on meanwhile)
+            with _snapshot():
+                checkpoint = LedgerCheckpoint.objects.filter(company_id=cid).first()
+                if checkpoint is None:
+                    run.full = True
+                    found = _replay_all(cid, where, adjustment, run, progress)
+                else:
+                    found = _replay_since(cid, checkpoint.last_move_id, where, adjustment, run, progress)
+        run.last_move_id = high
+        if not found and settled and high:
+            _advance(cid, high, run.full)
+            run.advanced = True
+        if progress:
+            progress(f"company {cid}: replayed {run.moves:,} moves of {run.pairs:,} (item, warehouse) pairs "
+                     f"({'full' if run.full else 'since the checkpoint'}), {len(found)} difference(s)")
+        problems += found
+        if stats is not None:
+            stats.append(run)
     return problems
 
 
-def _replay_item(item_id, item_rows, where, adjustment, lines: LineLinks) -> list[Problem]:
+@contextmanager
+def _snapshot():
+    """A transaction that reads one snapshot (REPEATABLE READ on PostgreSQL; a read transaction is one on
+    SQLite). Inside an open transaction (tests, a caller's atomic block) that transaction is used as it is."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+def _advance(company_id: int, last_move_id: int, full: bool) -> None:
+    now = clock.now()
+    values: dict = {"last_move_id": last_move_id, "checked_at": now}
+    if full:
+        values["full_at"] = now
+    with transaction.atomic():
+        updated = LedgerCheckpoint.objects.filter(company_id=company_id, last_move_id__lte=last_move_id
+                                                  ).update(**values)
+        if not updated and not LedgerCheckpoint.objects.filter(company_id=company_id).exists():
+            LedgerCheckpoint.objects.create(company_id=company_id, **values)
+
+
+def _replay_all(cid: int, where: dict[int, int], adjustment: int, run: ReplayStats,
+                progress: Progress | None, *, limit_items: int | None = None) -> list[Problem]:
+    """Every item's whole history (of the first `limit_items`: the bench), streamed in (item, business date, id)
+    order: items are replayed a batch of about _ROWS_PER_BATCH moves at a time (one item's moves at least), so
+    memory holds a batch, not the ledger (a best-selling item has 100 times the moves of a slow one)."""
+    problems: list[Problem] = []
+    items = list(Item.objects.filter(company_id=cid).order_by("pk").values_list("pk", flat=True)[:limit_items])
+    reported = time.monotonic()
+    batch: list[list] = []
+    buffered = 0
+
+    def flush() -> None:
+        nonlocal batch, buffered
+        lines = LineLinks({r.line_id for item_rows in batch for r in item_rows if r.line_id})
+        for item_rows in batch:
+            problems.extend(_replay_item(item_rows[0].item_id, item_rows, where, adjustment, lines, run))
+            run.moves += len(item_rows)
+        run.items += len(batch)
+        batch, buffered = [], 0
+
+    for start in range(0, len(items), _ITEMS_PER_READ):
+        chunk = items[start:start + _ITEMS_PER_READ]
+        stream = (StockMove.objects.filter(company_id=cid, item_id__in=chunk).order_by("item_id", "business_on", "id")
+                  .values_list(*FIELDS).iterator(chunk_size=5000))
+        for _item_id, item_rows in groupby((Row(*values) for values in stream), key=lambda r: r.item_id):
+            batch.append(list(item_rows))
+            buffered += len(batch[-1])
+            if buffered >= _ROWS_PER_BATCH:
+                flush()
+        if batch:
+            flush()
+        if progress and (time.monotonic() - reported > 10 or start + _ITEMS_PER_READ >= len(items)):
+            reported = time.monotonic()
+            progress(f"company {cid}: {min(start + _ITEMS_PER_READ, len(items)):,} of {len(items):,} items, "
+                     f"{run.moves:,} moves replayed")
+    return problems
+
+
+def _replay_item(item_id, item_rows, where, adjustment, lines: LineLinks, run: ReplayStats) -> list[Problem]:
     out = []
     warehouses = sorted({where[loc] for r in item_rows for loc in (r.from_id, r.to_id) if loc in where})
     everything = group(item_rows, adjustment)
@@ -192,11 +358,145 @@ def _replay_item(item_id, item_rows, where, adjustment, lines: LineLinks) -> lis
         primaries = group([r for r in item_rows if r.from_id in locations or r.to_id in locations], adjustment)
         outcome = replay(primaries, CostState(), locations=locations, warehouse_id=wh, warehouse_of=where.get,
                          links=links, follow_stored=True)
-        for d in outcome.differences:
-            out.append(Problem(
-                "ledger.replay_mismatch",
-                f"item {item_id} warehouse {wh}: move {d.primary.id} of {d.primary.business_on} "
-                f"({'value' if d.kind == 'own' else 'revaluation'}) is {d.stored}, a replay in business-date "
-                f"order gives {d.expected}",
-            ))
+        run.pairs += 1
+        out += _mismatches(item_id, wh, outcome)
+    return out
+
+
+def _mismatches(item_id: int, wh: int, outcome: Outcome) -> list[Problem]:
+    return [Problem(
+        "ledger.replay_mismatch",
+        f"item {item_id} warehouse {wh}: move {d.primary.id} of {d.primary.business_on} "
+        f"({'value' if d.kind == 'own' else 'revaluation'}) is {d.stored}, a replay in business-date "
+        f"order gives {d.expected}",
+    ) for d in outcome.differences]
+
+
+def _replay_since(cid: int, after: int, where: dict[int, int], adjustment: int, run: ReplayStats,
+                  progress: Progress | None) -> list[Problem]:
+    """The (item, warehouse) pairs with moves above `after`, each from the earliest business date among them."""
+    starts: dict[tuple[int, int], dt.date] = {}
+    for item, frm, to, day in (StockMove.objects.filter(company_id=cid, id__gt=after).order_by()
+                               .values_list("item_id", "from_location_id", "to_location_id")
+                               .annotate(day=Min("business_on"))):
+        for loc in (frm, to):
+            wh = where.get(loc)
+            if wh is not None and (day < starts.get((item, wh), day) or (item, wh) not in starts):
+                starts[(item, wh)] = day
+    return replay_pairs(cid, starts, where, adjustment, run, progress)
+
+
+def replay_pairs(cid: int, starts: dict[tuple[int, int], dt.date], where: dict[int, int], adjustment: int,
+                 run: ReplayStats, progress: Progress | None = None) -> list[Problem]:
+    """Replay each (item, warehouse) pair of `starts` from its date, from the valuation less the moves read."""
+    problems: list[Problem] = []
+    warehouses_of: dict[int, list[int]] = {}
+    for item, wh in sorted(starts):
+        warehouses_of.setdefault(item, []).append(wh)
+    items = sorted(warehouses_of)
+    locations_of: dict[int, set[int]] = {}
+    for loc, wh in where.items():
+        locations_of.setdefault(wh, set()).add(loc)
+    for start in range(0, len(items), _ITEMS_PER_PASS):
+        chunk = items[start:start + _ITEMS_PER_PASS]
+        by_day: dict[dt.date, list[int]] = {}
+        for item in chunk:
+            by_day.setdefault(min(starts[(item, wh)] for wh in warehouses_of[item]), []).append(item)
+        read = Q()
+        for day, day_items in by_day.items():
+            read |= Q(item_id__in=day_items, business_on__gte=day)
+        moves = rows(StockMove.objects.filter(read, company_id=cid).order_by("item_id", "business_on", "id"))
+        lines, known = link_context([r for r in moves if r.corrects_id is None], moves)
+        known_of: dict[int, list] = {}
+        for r in known.values():
+            known_of.setdefault(r.item_id, []).append(r)
+        valuation = {(item, wh): (q, v) for item, wh, q, v in ItemValuation.objects.filter(
+            company_id=cid, item_id__in=chunk).values_list("item_id", "warehouse_id", "quantity", "value")}
+        pending = []
+        for item_id, item_rows_ in groupby(moves, key=lambda r: r.item_id):
+            item_rows = list(item_rows_)
+            links = build_links(known_of.get(item_id, item_rows), group(item_rows, adjustment), lines)
+            for wh in warehouses_of[item_id]:
+                pending.append(_pair_before(item_id, wh, starts[(item_id, wh)], item_rows, locations_of[wh],
+                                            valuation.get((item_id, wh), (ZERO, ZERO)), links))
+        # the last cost before the date, for the pairs that start with nothing on hand (the replay needs it for
+        # their first issue), in one statement per date; others read it when the replay asks (rare)
+        empty: dict[dt.date, list[tuple[int, int]]] = {}
+        for p in pending:
+            if p.state.quantity <= 0:
+                empty.setdefault(p.day, []).append((p.item_id, p.warehouse_id))
+        last_costs: dict[tuple[int, int], Decimal] = {}
+        for day, pairs in empty.items():
+            last_costs.update(last_costs_before(cid, pairs, day, where))
+        for p in pending:
+            key = (p.item_id, p.warehouse_id)
+            if p.state.quantity <= 0:
+                p.state.last_cost = last_costs.get(key, ZERO)
+            else:
+                p.state.loader(partial(last_cost_before, cid, p.item_id, p.locations, p.day))
+            outcome = replay(group(p.rows, adjustment), p.state, locations=p.locations, warehouse_id=p.warehouse_id,
+                             warehouse_of=where.get, links=p.links, follow_stored=True)
+            run.pairs += 1
+            problems += _mismatches(p.item_id, p.warehouse_id, outcome)
+        run.items += len(chunk)
+        run.moves += len(moves)
+        if progress:
+            progress(f"company {cid}: {run.items:,} of {len(items):,} items with new moves, {run.moves:,} moves "
+                     f"replayed")
+    return problems
+
+
+@dataclass
+class _Pair:
+    item_id: int
+    warehouse_id: int
+    day: dt.date
+    rows: list
+    locations: set[int]
+    links: Links
+    state: _StateBefore
+
+
+def _pair_before(item_id, wh, day, item_rows, locations, valuation, links) -> _Pair:
+    """A pair's moves from `day` on, and its state before `day`: the valuation less those moves."""
+    pair_rows = [r for r in item_rows if r.business_on >= day and (r.from_id in locations or r.to_id in locations)]
+    quantity, value = qty(valuation[0]), money(valuation[1])
+    for r in pair_rows:
+        if r.to_id in locations:
+            quantity, value = quantity - r.quantity, value - r.value
+        if r.from_id in locations:
+            quantity, value = quantity + r.quantity, value + r.value
+    return _Pair(item_id, wh, day, pair_rows, locations, links, _StateBefore(quantity, value))
+
+
+def last_costs_before(cid: int, pairs: list[tuple[int, int]], day: dt.date,
+                      where: dict[int, int]) -> dict[tuple[int, int], Decimal]:
+    """recost.last_cost_before for many (item, warehouse) pairs at once: the unit cost (own value / quantity) of
+    each pair's last receipt from outside the warehouse dated before `day`, by (business date, id)."""
+    items = sorted({i for i, _w in pairs})
+    warehouses = sorted({w for _i, w in pairs})
+    locations = sorted(loc for loc, wh in where.items() if wh in warehouses)
+    wanted = set(pairs)
+    false = "FALSE" if connection.vendor == "postgresql" else "0"
+    marks = ", ".join(["%s"] * len(items))
+    loc_marks = ", ".join(["%s"] * len(locations))
+    sql = (
+        "SELECT r.item_id, r.wh, r.quantity, r.value + COALESCE((SELECT SUM(c.value) FROM stock_stockmove c "
+        "WHERE c.corrects_id = r.id AND c.from_location_id = r.from_location_id "
+        "AND c.to_location_id = r.to_location_id), 0) FROM ("
+        "SELECT m.id, m.item_id, l.warehouse_id AS wh, m.quantity, m.value, m.from_location_id, m.to_location_id, "
+        "ROW_NUMBER() OVER (PARTITION BY m.item_id, l.warehouse_id ORDER BY m.business_on DESC, m.id DESC) AS n "
+        "FROM stock_stockmove m JOIN stock_location l ON l.id = m.to_location_id "
+        "JOIN stock_location f ON f.id = m.from_location_id "
+        f"WHERE m.company_id = %s AND m.item_id IN ({marks}) AND m.business_on < %s AND m.quantity > 0 "
+        f"AND m.reverses_id IS NULL AND m.corrects_id IS NULL AND m.is_adjustment = {false} "
+        f"AND m.to_location_id IN ({loc_marks}) "
+        "AND (f.warehouse_id IS NULL OR f.warehouse_id <> l.warehouse_id OR f.kind NOT IN ('internal', 'transit'))"
+        ") AS r WHERE r.n = 1")
+    out: dict[tuple[int, int], Decimal] = {}
+    with connection.cursor() as cur:
+        cur.execute(sql, [cid, *items, day, *locations])
+        for item, wh, quantity, own in cur.fetchall():
+            if (item, wh) in wanted:
+                out[(item, wh)] = cost(Decimal(str(own)) / Decimal(str(quantity)))
     return out

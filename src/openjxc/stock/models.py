@@ -235,3 +235,48 @@ class PeriodSnapshot(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["period", "item", "warehouse"], name="uniq_period_snapshot")]
         indexes = [models.Index(fields=["company", "item"])]
+
+
+class LedgerCheckpoint(models.Model):
+    """How far the ledger check's replay (stock/ledger.py, step 4) has verified a company's ledger.
+
+    Every move with an id up to `last_move_id` was replayed in business-date order and found right, so the
+    nightly check replays only the (item, warehouse) pairs with moves above it, from the earliest business
+    date among those (docs/decisions/0018-ledger-check-follows-the-days-postings.md). Written only by a
+    replay that found no difference; `full_at` is the last replay of the whole history (`check-ledger --full`).
+    """
+
+    company = models.OneToOneField(Company, on_delete=models.PROTECT, related_name="+")
+    last_move_id = models.BigIntegerField(default=0)
+    checked_at = models.DateTimeField()
+    full_at = models.DateTimeField(null=True, blank=True)
+
+
+class MonthEndBalance(models.Model):
+    """Quantity and value of an item at a stocked location, per lot, at the end of a month: the checkpoint that
+    stock as of a date starts from (stock/checkpoints.py). Holds exactly the moves with an id up to the company's
+    `MonthEndBalances.moves_through` dated up to `month_end`; rows of zero are left out."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    month_end = models.DateField()
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    lot_key = models.BigIntegerField(default=0)
+    quantity = models.DecimalField(**QTY)
+    value = models.DecimalField(**MONEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "month_end", "item", "location", "lot_key"],
+                                               name="uniq_month_end_balance")]
+
+
+class MonthEndBalances(models.Model):
+    """Which month-end checkpoints a company has (every month end from `first` to `last`), and up to which move
+    id they hold the ledger: a move above `moves_through` dated on or before a month end is not in it yet."""
+
+    company = models.OneToOneField(Company, on_delete=models.PROTECT, related_name="+")
+    first = models.DateField()
+    last = models.DateField()
+    moves_through = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField()

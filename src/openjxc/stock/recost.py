@@ -124,10 +124,14 @@ def _own_corrections(outer: str = "pk"):
     ), Value(ZERO), output_field=DecimalField(max_digits=18, decimal_places=2))
 
 
+def _inward(locations: set[int]) -> Q:
+    return Q(to_location_id__in=locations) & ~Q(from_location_id__in=locations)
+
+
 def state_before(company_id: int, item_id: int, locations: set[int], on: dt.date) -> CostState:
     """The warehouse's quantity, value and last cost before business day `on`, from the ledger."""
     moves = StockMove.objects.filter(company_id=company_id, item_id=item_id, business_on__lt=on)
-    inward = Q(to_location_id__in=locations) & ~Q(from_location_id__in=locations)
+    inward = _inward(locations)
     outward = Q(from_location_id__in=locations) & ~Q(to_location_id__in=locations)
     dec: DecimalField = DecimalField(max_digits=18, decimal_places=4)
     sums = moves.filter(inward | outward).aggregate(
@@ -136,12 +140,18 @@ def state_before(company_id: int, item_id: int, locations: set[int], on: dt.date
         v=Coalesce(Sum(Case(When(inward, then=F("value")), default=-F("value"), output_field=dec)),
                    Value(ZERO), output_field=dec),
     )
+    return CostState(qty(sums["q"]), money(sums["v"]), last_cost_before(company_id, item_id, locations, on))
+
+
+def last_cost_before(company_id: int, item_id: int, locations: set[int], on: dt.date) -> Decimal:
+    """The unit cost of the warehouse's last receipt before business day `on` (0 if none), from the ledger."""
     last = (
-        moves.filter(inward, quantity__gt=0, reverses__isnull=True, corrects__isnull=True, is_adjustment=False)
+        StockMove.objects.filter(_inward(locations), company_id=company_id, item_id=item_id, business_on__lt=on,
+                                 quantity__gt=0, reverses__isnull=True, corrects__isnull=True, is_adjustment=False)
         .annotate(own=F("value") + _own_corrections())
         .order_by("-business_on", "-id").values_list("quantity", "own").first()
     )
-    return CostState(qty(sums["q"]), money(sums["v"]), cost(last[1] / last[0]) if last else ZERO)
+    return cost(last[1] / last[0]) if last else ZERO
 
 
 def touching(locations: set[int]) -> Q:
@@ -186,6 +196,20 @@ def build_links(known, primaries: list[Primary], lines: LineLinks) -> Links:
                           for m in lines.moves.get(ln, []))
         links.source_of[p.row.id] = (lines.moves.get(source_line, []), siblings)
     return links
+
+
+def link_context(heads: list[Row], moves: list[Row]) -> tuple[LineLinks, dict[int, Row]]:
+    """What build_links needs for replaying the primaries among `heads`, read with `moves`: the links of their
+    lines, and the rows known around them (`moves`, the moves they reverse, and every move of their source lines
+    and of those lines' followers, with their corrections). Three to four statements for any number of rows."""
+    known = {r.id: r for r in moves}
+    lines = LineLinks({r.line_id for r in heads if r.line_id}, {r.document_id for r in heads if r.line_id})
+    targets = {r.reverses_id for r in heads if r.reverses_id} - known.keys()
+    wanted = targets | (lines.move_ids() - known.keys())
+    if wanted:
+        for r in rows(StockMove.objects.filter(Q(pk__in=wanted) | Q(corrects_id__in=wanted))):
+            known[r.id] = r
+    return lines, known
 
 
 # ------------------------------------------------------------------ re-costing
@@ -259,14 +283,7 @@ class Recost:
 
     def _links(self, primaries: list[Primary], moves: list[Row]) -> Links:
         """Own values and source links of everything the replay of `primaries` may look up."""
-        known = {r.id: r for r in moves}
-        lines = LineLinks({p.row.line_id for p in primaries if p.row.line_id},
-                          {p.row.document_id for p in primaries if p.row.line_id})
-        targets = {p.row.reverses_id for p in primaries if p.row.reverses_id} - known.keys()
-        wanted = targets | (lines.move_ids() - known.keys())
-        if wanted:
-            for r in rows(StockMove.objects.filter(Q(pk__in=wanted) | Q(corrects_id__in=wanted))):
-                known[r.id] = r
+        lines, known = link_context([p.row for p in primaries], moves)
         return build_links(known.values(), primaries, lines)
 
     def _write(self, warehouse_id: int, valuation: ItemValuation, state: CostState, differences: list[Difference],

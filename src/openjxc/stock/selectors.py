@@ -8,7 +8,16 @@ from decimal import Decimal
 from django.db.models import Max, Min, Q, Sum
 
 from openjxc.core.quantities import ZERO, cost, money, qty
-from openjxc.stock.models import STOCKED_KINDS, ItemValuation, Location, StockBalance, StockMove, Warehouse
+from openjxc.stock.checkpoints import nearest_checkpoint
+from openjxc.stock.models import (
+    STOCKED_KINDS,
+    ItemValuation,
+    Location,
+    MonthEndBalance,
+    StockBalance,
+    StockMove,
+    Warehouse,
+)
 from openjxc.stock.recost import state_before, stocked_locations
 
 
@@ -47,10 +56,12 @@ def balance_rows(company_id: int, *, offset: int = 0, limit: int | None = None, 
 
 
 def balances_as_of(company_id: int, on: dt.date, *, warehouse_ids=None, item_id=None) -> list[dict]:
-    """Balances at the end of business day `on`: the current balances less the moves dated after `on` when
-    fewer days lie after it than before it (a recent date: a short range of the (company, business_on) index),
-    else the ledger summed up to `on`. Both give the same rows while the balances equal the ledger (the ledger
-    check's invariant); the cost follows the shorter side, not the whole history (issue 15)."""
+    """Balances at the end of business day `on`, from the shortest side of the ledger (issue 15): the current
+    balances less the moves dated after `on` when fewer days lie after it than since the month-end checkpoint
+    before it; else that checkpoint plus the moves dated after it up to `on` (stock/checkpoints.py: at most a
+    month, with the moves posted since the checkpoints were last brought up to date); else, before the first
+    checkpoint, the ledger summed up to `on`. All give the same rows while the balances equal the ledger (the
+    ledger check's invariant)."""
     stocked = Location.objects.filter(company_id=company_id, kind__in=STOCKED_KINDS)
     if warehouse_ids is not None:
         stocked = stocked.filter(warehouse_id__in=warehouse_ids)
@@ -61,8 +72,12 @@ def balances_as_of(company_id: int, on: dt.date, *, warehouse_ids=None, item_id=
     span = moves.aggregate(first=Min("business_on"), last=Max("business_on"))
     if span["first"] is None or not loc_ids:
         return []
-    if (span["last"] - on) < (on - span["first"]):
+    checkpoint = nearest_checkpoint(company_id, on)
+    since = abs(on - checkpoint[0]) if checkpoint else on - span["first"]
+    if (span["last"] - on) < since:
         acc = _balances_less_moves_after(company_id, on, loc_ids, item_id)
+    elif checkpoint:
+        acc = _checkpoint_plus_moves(company_id, on, loc_ids, item_id, *checkpoint)
     else:
         acc = _moves_up_to(company_id, on, loc_ids, item_id)
     return [
@@ -70,6 +85,29 @@ def balances_as_of(company_id: int, on: dt.date, *, warehouse_ids=None, item_id=
         for k, (q, v) in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0))
         if q != 0 or v != 0
     ]
+
+
+def _checkpoint_plus_moves(company_id: int, on: dt.date, loc_ids: set[int], item_id, month_end: dt.date,
+                           moves_through: int) -> dict:
+    """The same, from the month-end checkpoint nearest to `on`: plus the moves dated after it up to `on` (or less
+    the moves dated after `on` up to it, when it lies after `on`), plus the moves dated on or before it that it
+    does not hold yet (posted since it was brought up to date: ids above `moves_through`, a range of the primary
+    key; when it lies after `on`, those dated after `on` cancel out with the ones taken back)."""
+    rows = MonthEndBalance.objects.filter(company_id=company_id, month_end=month_end, location_id__in=loc_ids)
+    if month_end <= on:
+        between, sign = StockMove.objects.filter(company_id=company_id, business_on__gt=month_end,
+                                                 business_on__lte=on), 1
+    else:
+        between, sign = StockMove.objects.filter(company_id=company_id, business_on__gt=on,
+                                                 business_on__lte=month_end), -1
+    late = StockMove.objects.filter(company_id=company_id, id__gt=moves_through, business_on__lte=month_end)
+    if item_id is not None:
+        rows, between, late = rows.filter(item_id=item_id), between.filter(item_id=item_id), late.filter(item_id=item_id)
+    acc: dict[tuple, list[Decimal]] = {}
+    for item, loc, lot, q, v in rows.values_list("item_id", "location_id", "lot_id", "quantity", "value"):
+        acc[(item, loc, lot)] = [qty(q), money(v)]
+    _add_move_sums(acc, between, loc_ids, sign)
+    return _add_move_sums(acc, late, loc_ids, 1)
 
 
 def _add_move_sums(acc: dict, moves, loc_ids: set[int], sign: int) -> dict:

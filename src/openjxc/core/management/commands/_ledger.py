@@ -6,6 +6,7 @@ Shared by `jxc check-ledger`, `jxc demo` and the nightly task (core/tasks.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
@@ -79,10 +80,12 @@ class LedgerReport:
         }
 
 
-def run_check(company_id: int | None = None) -> LedgerReport:
-    """Check the ledger of one company (or all) and describe every problem found."""
+def run_check(company_id: int | None = None, *, full: bool = False,
+              progress: Callable[[str], None] | None = None) -> LedgerReport:
+    """Check the ledger of one company (or all) and describe every problem found. The replay in business-date
+    order covers what was posted since the last check, or the whole history with `full` (stock/ledger.py)."""
     scope = {"company_id": company_id} if company_id else {}
-    problems = check_ledger(company_id)
+    problems = check_ledger(company_id, full=full, progress=progress)
     names = _names(problems)
     return LedgerReport(
         moves=StockMove.objects.filter(**scope).count(),

@@ -14,14 +14,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--company", metavar="CODE", help="check one company only (default: all)")
+        parser.add_argument("--full", action="store_true",
+                            help="replay the whole history in business-date order (default: what was posted since "
+                                 "the last check; the whole history the first time)")
+        parser.add_argument("--progress", action="store_true", help="print what the check is doing as it goes (always with --full)")
 
-    def handle(self, *args, company=None, **options):
+    def handle(self, *args, company=None, full=False, progress=False, **options):
         company_id = None
         if company:
             company_id = Company.objects.filter(code=company).values_list("pk", flat=True).first()
             if company_id is None:
                 raise CommandError(f"No company with code {company!r}.")
-        report = run_check(company_id)
+        report = run_check(company_id, full=full,
+                           progress=(lambda line: self.stderr.write(line)) if progress or full else None)
         for sentence in report.sentences:
             self.stdout.write(sentence)
         others = run_checks(company_id)  # the books other apps register: partner ledger (应收/应付), report facts
