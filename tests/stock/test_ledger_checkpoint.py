@@ -1,4 +1,4 @@
-"""The ledger check's replay since the company's checkpoint (issue 15; docs/decisions/0018).
+"""The ledger check's replay since the company's checkpoint (issue 15; docs/decisions/0019).
 
 The nightly check replays only the (item, warehouse) pairs with moves above the checkpoint, from the earliest
 business date among them; `full` replays the whole history. Damage is done the way a faulty code path would:

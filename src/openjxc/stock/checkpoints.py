@@ -1,5 +1,5 @@
 """Month-end checkpoints of the balances, so that stock as of any date reads one checkpoint and at most a month
-of moves, however long the history (issue 15; docs/decisions/0018-ledger-check-follows-the-days-postings.md).
+of moves, however long the history (issue 15; docs/decisions/0019-ledger-check-follows-the-days-postings.md).
 
 `MonthEndBalance` holds, per (item, stocked location, lot), the sum of exactly the moves with an id up to
 `MonthEndBalances.moves_through` dated on or before each month end. A move posted later but dated on or before

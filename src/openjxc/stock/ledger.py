@@ -192,7 +192,7 @@ def append_only_enforced() -> bool:
 
 # ------------------------------------------------------------------ step 4: the replay in business-date order
 #
-# Two ways (docs/decisions/0018-ledger-check-follows-the-days-postings.md):
+# Two ways (docs/decisions/0019-ledger-check-follows-the-days-postings.md):
 # - since the checkpoint (the nightly task, `jxc check-ledger`): only the (item, warehouse) pairs with moves above
 #   the company's LedgerCheckpoint, each from the earliest business date among those moves (a back-dated move
 #   brings its later history with it), starting from the state before that date: the valuation less the moves

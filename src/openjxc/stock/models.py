@@ -242,7 +242,7 @@ class LedgerCheckpoint(models.Model):
 
     Every move with an id up to `last_move_id` was replayed in business-date order and found right, so the
     nightly check replays only the (item, warehouse) pairs with moves above it, from the earliest business
-    date among those (docs/decisions/0018-ledger-check-follows-the-days-postings.md). Written only by a
+    date among those (docs/decisions/0019-ledger-check-follows-the-days-postings.md). Written only by a
     replay that found no difference; `full_at` is the last replay of the whole history (`check-ledger --full`).
     """
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0004_username_unique_per_company'),
-        ('stock', '0004_move_company_day'),
+        ('stock', '0005_move_item_day_covering'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('catalog', '0007_item_search_key'),
         ('core', '0004_username_unique_per_company'),
-        ('stock', '0005_ledger_checkpoint'),
+        ('stock', '0006_ledger_checkpoint'),
     ]
 
     operations = [
