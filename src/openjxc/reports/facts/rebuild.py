@@ -8,7 +8,9 @@ consumer passes over them once. On SQLite the write transaction excludes every o
 Set-based: one `INSERT … SELECT … GROUP BY` per fact table straight from the ledgers (rebuild_stock.py,
 rebuild_sales.py, rebuild_purchases.py, rebuild_partners.py; what they share in rebuild_sql.py), the monthly
 roll-ups from the daily rows, then the month-end checkpoints month by month (months.py, as the consumer closes
-them). The consumer's row-by-row code (consumer.py) is the reference they are tested against.
+them). Rows go in in key order (ORDER BY): a day's (a month's) rows then lie together in the table, so a report
+reading a few days reads a few pages, not one page per row. The consumer's row-by-row code (consumer.py) is the
+reference they are tested against.
 """
 
 from __future__ import annotations

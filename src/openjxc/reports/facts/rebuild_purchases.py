@@ -36,7 +36,7 @@ def purchase_days(values: dict) -> int:
                f"SELECT %(c)s, {keys}, {', '.join(f'SUM({s})' for s in SUMS)} FROM ("
                f"SELECT ev.day AS day, COALESCE(d.warehouse_id, 0) AS warehouse_id, l.item_id AS item_id, "
                f"COALESCE(d.partner_id, 0) AS supplier_id, {cols} {LINES}) AS x "
-               f"GROUP BY {keys} HAVING {nonzero(SUMS)}", values)
+               f"GROUP BY {keys} HAVING {nonzero(SUMS)} ORDER BY {keys}", values)
 
 
 def order_lines(values: dict) -> int:

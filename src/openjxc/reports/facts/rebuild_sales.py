@@ -69,14 +69,16 @@ def sales_days(values: dict) -> int:
     return run(f"WITH keys AS ({sales_keys()}) "
                f"INSERT INTO reports_salesday (company_id, day, {KEYS}, {', '.join(SUMS)}) "
                f"SELECT %(c)s, day, {KEYS}, {', '.join(f'SUM({s})' for s in SUMS)} "
-               f"FROM ({_lines()} UNION ALL {_cost()}) AS x GROUP BY day, {KEYS} HAVING {nonzero(SUMS)}", values)
+               f"FROM ({_lines()} UNION ALL {_cost()}) AS x GROUP BY day, {KEYS} HAVING {nonzero(SUMS)} "
+               f"ORDER BY day, {KEYS}", values)
 
 
 def sales_months(values: dict) -> int:
     month = month_sql("day")
     return run(f"INSERT INTO reports_salesmonth (company_id, month, {KEYS}, {', '.join(SUMS)}) "
                f"SELECT %(c)s, {month}, {KEYS}, {', '.join(f'SUM({s})' for s in SUMS)} FROM reports_salesday "
-               f"WHERE company_id = %(c)s GROUP BY {month}, {KEYS} HAVING {nonzero(SUMS)}", values)
+               f"WHERE company_id = %(c)s GROUP BY {month}, {KEYS} HAVING {nonzero(SUMS)} "
+               f"ORDER BY {month}, {KEYS}", values)
 
 
 def tickets(values: dict) -> int:
@@ -89,5 +91,6 @@ def tickets(values: dict) -> int:
                f"CASE WHEN d.kind = '{DELIVERY}' THEN ev.sign ELSE 0 END AS tickets, "
                f"CASE WHEN d.kind = '{RETURN}' THEN ev.sign ELSE 0 END AS returns "
                f"FROM ({doc_events(SALES)}) AS ev JOIN documents_document d ON d.id = ev.doc_id "
-               f"JOIN keys k ON k.doc_id = d.id) AS x GROUP BY day, {keys} HAVING {nonzero(('tickets', 'returns'))}",
+               f"JOIN keys k ON k.doc_id = d.id) AS x GROUP BY day, {keys} HAVING {nonzero(('tickets', 'returns'))} "
+               f"ORDER BY day, {keys}",
                values)

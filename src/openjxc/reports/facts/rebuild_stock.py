@@ -31,7 +31,7 @@ def stock_days(values: dict) -> int:
     return run(f"INSERT INTO reports_stockday (company_id, {keys}, {', '.join(SUMS)}) "
                f"SELECT %(c)s, {keys}, {', '.join(f'SUM({s})' for s in SUMS)} "
                f"FROM ({_leg('f', 't', False)} UNION ALL {_leg('t', 'f', True)}) AS legs "
-               f"GROUP BY {keys} HAVING {nonzero(SUMS)}", values)
+               f"GROUP BY {keys} HAVING {nonzero(SUMS)} ORDER BY {keys}", values)
 
 
 def stock_months(values: dict) -> int:
@@ -39,4 +39,4 @@ def stock_months(values: dict) -> int:
     month = month_sql("day")
     return run(f"INSERT INTO reports_stockmonth (company_id, month, {keys}, {', '.join(SUMS)}) "
                f"SELECT %(c)s, {month}, {keys}, {', '.join(f'SUM({s})' for s in SUMS)} FROM reports_stockday "
-               f"WHERE company_id = %(c)s GROUP BY {month}, {keys} HAVING {nonzero(SUMS)}", values)
+               f"WHERE company_id = %(c)s GROUP BY {month}, {keys} HAVING {nonzero(SUMS)} ORDER BY {month}, {keys}", values)
