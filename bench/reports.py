@@ -3,6 +3,10 @@ beside the same question asked of the ledger.
 
     python bench/reports.py --db sqlite|postgres [--moves N] [--items 10000] [--months 24] [--keep PATH]
                             [--reuse PATH] [--runs 3] [--json out.json]
+    … --no-facts                          the history only (and its state file), for a later --reuse
+    … --reuse X --build-facts [--facts-only] [--src OTHER/src]
+                                          rebuild the facts of that history (timed, moves/s), then the questions;
+                                          --src times another checkout's rebuild on the same data
 
 The company (10,000 items in 100 categories, 200 customers in a region tree, a central warehouse and 3 stores, 20
 suppliers) is made through the services; its documents, lines and stock moves are written by bulk SQL (INSERT …
@@ -401,8 +405,15 @@ def main() -> None:
                                         f"{PG_DB})")
     parser.add_argument("--no-facts", action="store_true",
                         help="write the history and its state file, then stop (build the facts later: --reuse)")
+    parser.add_argument("--build-facts", action="store_true",
+                        help="with --reuse: rebuild the facts of the history built before (timed), then the questions")
+    parser.add_argument("--facts-only", action="store_true", help="stop once the facts are built")
+    parser.add_argument("--src", help="the openjxc sources to run (default: this tree), e.g. another checkout's "
+                                      "for its rebuild's time on the same data")
     parser.add_argument("--json")
     args = parser.parse_args()
+    if args.src:
+        sys.path.insert(0, args.src)
     moves = args.moves or (10_000_000 if args.db == "postgres" else 1_000_000)
     data_dir = setup_env(args)
     import django
@@ -412,7 +423,6 @@ def main() -> None:
     from django.db import connection
 
     from openjxc.core.models import Company
-    from openjxc.reports.facts.rebuild import rebuild
 
     out: dict = {"engine": args.db, "moves_wanted": moves, "load_before": os.getloadavg()}
     try:
@@ -429,21 +439,14 @@ def main() -> None:
             if args.no_facts:
                 Path(_state_path(args)).write_text(json.dumps({"world": w, "counts": counts}))
                 return
-            t0 = time.perf_counter()
-            last = [0.0]
-
-            def progress(stage, done, total):
-                if time.perf_counter() - last[0] > 10 or done >= total:
-                    last[0] = time.perf_counter()
-                    print(f"  facts {stage}: {done:,}/{total:,} ({time.perf_counter() - t0:.0f} s)", flush=True)
-
-            result = rebuild(Company.objects.get(pk=w["company"]), progress=progress)
-            out["facts_seconds"] = round(time.perf_counter() - t0, 1)
-            out["fact_rows"] = result.rows
+        if not args.reuse or args.build_facts:
+            _build_facts(Company.objects.get(pk=w["company"]), out)
             with connection.cursor() as cur:
                 cur.execute("ANALYZE")
-            if args.keep or args.db == "postgres":
+            if not args.reuse and (args.keep or args.db == "postgres"):
                 Path(_state_path(args)).write_text(json.dumps({"world": w, "counts": counts}))
+        if args.facts_only:
+            return
         out["counts"] = counts
         out["sizes"] = _sizes(connection)
         print(f"facts built in {out.get('facts_seconds')} s; table rows: {out['sizes']}", flush=True)
@@ -461,6 +464,28 @@ def main() -> None:
         shutil.rmtree(data_dir, ignore_errors=True)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2, default=str))
+
+
+def _build_facts(company, out: dict) -> None:
+    """`rebuild` of the company's facts, timed, with its stages as they pass."""
+    from openjxc.reports.facts.rebuild import rebuild
+
+    t0 = time.perf_counter()
+
+    def progress(stage, done, total):
+        print(f"  facts {stage}: {done:,}/{total:,} ({time.perf_counter() - t0:.0f} s)", flush=True)
+
+    result = rebuild(company, progress=progress)
+    out["facts_seconds"] = round(time.perf_counter() - t0, 1)
+    out["fact_rows"] = result.rows
+    out["moves_per_second"] = round(result.moves / max(out["facts_seconds"], 0.1))
+    print(f"facts rebuilt from {result.moves:,} moves and {result.documents:,} documents ({result.rows:,} rows) in "
+          f"{out['facts_seconds']} s = {out['moves_per_second']:,} moves/s | load {os.getloadavg()[0]:.1f} | "
+          f"{datetime_now()}", flush=True)
+
+
+def datetime_now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _state_path(args) -> str:

@@ -26,6 +26,7 @@ from openjxc.reports.kpi_run import compute
 from openjxc.reports.query import Query, run
 from openjxc.stock.models import StockBalance, StockMove
 from tests.conftest import Shop, assert_ledger_consistent
+from tests.reports.oracle import assert_rebuild_equals_consumer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 _codes = itertools.count(1)
@@ -133,3 +134,4 @@ def test_facts_equal_the_ledgers_whatever_happens(ledger, ops):
     assert compute(company, "receivables", q).total.value == owed
     gp = compute(company, "gross_profit", q).total
     assert gp.value == revenue - totals["cogs"]
+    assert_rebuild_equals_consumer(company)

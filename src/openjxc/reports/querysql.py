@@ -56,9 +56,7 @@ def bucket_of(grain: str, day: dt.date) -> dt.date:
     return day.replace(month=1, day=1)
 
 
-def period_source(family: str, company_id: int, start: dt.date, end: dt.date, fine: bool) -> tuple[str, list]:
-    """The family's rows dated in [start, end]: whole months from the monthly roll-up (unless `fine`: day or week
-    buckets), the rest from the day table. Columns: day and COLUMNS[family]."""
+def _period_parts(family: str, company_id: int, start: dt.date, end: dt.date, fine: bool) -> tuple[list[str], list]:
     day_table, month_table = FAMILIES[family]
     cols = ", ".join(COLUMNS[family])
     parts: list[str] = []
@@ -78,8 +76,28 @@ def period_source(family: str, company_id: int, start: dt.date, end: dt.date, fi
                          f"AND month <= %s")
             params.extend([company_id, p(m_first), p(m_last)])
             days(last_of(m_last) + dt.timedelta(days=1), end)
-            return "(" + " UNION ALL ".join(parts) + ") AS f", params
+            return parts, params
     days(start, end)
+    return parts, params
+
+
+def period_source(family: str, company_id: int, start: dt.date, end: dt.date, fine: bool) -> tuple[str, list]:
+    """The family's rows dated in [start, end]: whole months from the monthly roll-up (unless `fine`: day or week
+    buckets), the rest from the day table. Columns: day and COLUMNS[family]."""
+    parts, params = _period_parts(family, company_id, start, end, fine)
+    return "(" + " UNION ALL ".join(parts) + ") AS f", params
+
+
+def segmented_source(family: str, company_id: int, start: dt.date, end: dt.date, cuts) -> tuple[str, list]:
+    """As `period_source` (whole months from the roll-up), but no month row straddles a cut (a day that starts a
+    new segment): a condition on `f.day` that is constant between cuts gives a month row what it gives its days."""
+    bounds = sorted({c for c in cuts if start < c <= end})
+    parts: list[str] = []
+    params: list = []
+    for a, b in zip([start, *bounds], [*(c - dt.timedelta(days=1) for c in bounds), end], strict=True):
+        more, values = _period_parts(family, company_id, a, b, fine=False)
+        parts += more
+        params += values
     return "(" + " UNION ALL ".join(parts) + ") AS f", params
 
 

@@ -14,7 +14,7 @@ from django.db import connection
 from openjxc.reports.facts.months import first_of, last_of, next_month
 from openjxc.reports.models import FactCursor, Flow
 from openjxc.reports.query import Query, aggregate
-from openjxc.reports.querysql import p, period_source, stock_as_of
+from openjxc.reports.querysql import p, period_source, segmented_source, stock_as_of
 from openjxc.reports.semantic import DIMENSIONS
 
 # inbound flows that bring goods into a warehouse (ageing layers, "received in the period")
@@ -140,10 +140,13 @@ def ageing(company, q: Query, day: dt.date, *, obsolete_age: int = 180, obsolete
     for _bounds in edges:
         cases.append(f"CASE WHEN f.day >= %s AND f.day <= %s AND f.flow IN {_flows(RECEIVED_FLOWS)} "
                      f"THEN f.qty_in ELSE 0 END")
-    src_sql, src_params = period_source("stock", company.pk, since + dt.timedelta(days=1), day, fine=True)
     params: list = []
+    cuts = []
     for lo, hi in edges:
         params += [p(day - dt.timedelta(days=hi)), p(day - dt.timedelta(days=lo))]
+        cuts += [day - dt.timedelta(days=hi), day - dt.timedelta(days=lo - 1)]
+    # whole months inside one bucket from the monthly roll-up, the days around each bucket's edges from the days
+    src_sql, src_params = segmented_source("stock", company.pk, since + dt.timedelta(days=1), day, cuts)
     # the bucket bounds are parameters of the expressions: they go first in the statement (the SELECT list)
     rows = aggregate(company.pk, "stock", (src_sql, src_params), dims, cases, q, [(0, 1)], head_params=params)
     inflow = _strip(rows)

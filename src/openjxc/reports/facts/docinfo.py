@@ -69,11 +69,6 @@ class DocInfo:
                     sources.add(source)
             todo = sorted(sources)
 
-    def forget(self) -> None:
-        """Drop what was read (a rebuild reads documents a chunk at a time)."""
-        self.docs.clear()
-        self._keys.clear()
-
     def get(self, doc_id: int) -> Doc:
         return self.docs[doc_id]
 

@@ -26,9 +26,9 @@ def _unseen(qs, kind: int):
     return qs.filter(~Exists(PartnerRowSeen.objects.filter(kind=kind, row_id=OuterRef("pk"))))
 
 
-def add_partner_rows(deltas: Deltas, *, documents=(), settlements=(), allocations=(), everything=False) -> None:
-    """Add the not-yet-seen entries and allocations of these documents, settlements and allocations' credits
-    (every row of the company with `everything`) to `deltas`."""
+def add_partner_rows(deltas: Deltas, *, documents=(), settlements=(), allocations=()) -> None:
+    """Add the not-yet-seen entries and allocations of these documents, settlements and allocations' credits to
+    `deltas`."""
     company_id = deltas.company_id
     documents, settlements = set(documents), set(settlements)
     if allocations:
@@ -36,15 +36,14 @@ def add_partner_rows(deltas: Deltas, *, documents=(), settlements=(), allocation
                 "settlement_id", "credit_document_id", "document_id"):
             settlements.update({s} - {None})
             documents.update({c, d} - {None})
-    if not everything and not documents and not settlements:
+    if not documents and not settlements:
         return
-    entries = PartnerEntry.objects.filter(company_id=company_id)
-    allocs = Allocation.objects.filter(company_id=company_id)
-    if not everything:
-        docs, sets = sorted(documents), sorted(settlements)
-        entries = entries.filter(Q(document_id__in=docs) | Q(settlement_id__in=sets))
-        allocs = allocs.filter(Q(document_id__in=docs) | Q(credit_document_id__in=docs) | Q(settlement_id__in=sets))
-        entries, allocs = _unseen(entries, PartnerRowSeen.ENTRY), _unseen(allocs, PartnerRowSeen.ALLOCATION)
+    docs, sets = sorted(documents), sorted(settlements)
+    entries = _unseen(PartnerEntry.objects.filter(company_id=company_id).filter(
+        Q(document_id__in=docs) | Q(settlement_id__in=sets)), PartnerRowSeen.ENTRY)
+    allocs = _unseen(Allocation.objects.filter(company_id=company_id).filter(
+        Q(document_id__in=docs) | Q(credit_document_id__in=docs) | Q(settlement_id__in=sets)),
+        PartnerRowSeen.ALLOCATION)
     entry_rows = list(entries.values_list("id", "book", "business_on", "partner_id", "due_on", "amount",
                                           "document__kind", "settlement_id"))
     alloc_rows = list(allocs.values_list("id", "book", "business_on", "partner_id", "document_id", "amount"))

@@ -4,6 +4,13 @@ One transaction. On PostgreSQL it reads one snapshot (REPEATABLE READ) after loc
 consumer batch runs meanwhile). The cursor is set to the feed's stable head; events above the head whose
 transactions had already committed in the snapshot are in the facts too, so they are listed in `skip` and the
 consumer passes over them once. On SQLite the write transaction excludes every other writer: head is the end.
+
+Set-based: one `INSERT … SELECT … GROUP BY` per fact table straight from the ledgers (rebuild_stock.py,
+rebuild_sales.py, rebuild_purchases.py, rebuild_partners.py; what they share in rebuild_sql.py), the monthly
+roll-ups from the daily rows, then the month-end checkpoints month by month (months.py, as the consumer closes
+them). Rows go in in key order (ORDER BY): a day's (a month's) rows then lie together in the table, so a report
+reading a few days reads a few pages, not one page per row. The consumer's row-by-row code (consumer.py) is the
+reference they are tested against.
 """
 
 from __future__ import annotations
@@ -14,14 +21,11 @@ from django.db import connection, transaction
 
 from openjxc.core import clock
 from openjxc.core.models import Event
-from openjxc.documents.models import Document, Status
-from openjxc.reports.facts.deltas import Deltas
-from openjxc.reports.facts.docinfo import DocInfo
-from openjxc.reports.facts.documents import KINDS, ORDER, add_documents
+from openjxc.reports.facts import rebuild_partners, rebuild_purchases, rebuild_sales, rebuild_stock
+from openjxc.reports.facts.documents import KINDS
 from openjxc.reports.facts.months import close_months, first_of, previous_month
 from openjxc.reports.facts.movecounts import rebuild_move_counts
-from openjxc.reports.facts.partners import add_partner_rows
-from openjxc.reports.facts.stock import CHUNK, add_moves, fetch_moves_after, places
+from openjxc.reports.facts.rebuild_sql import COUNTED, params, quoted, tune
 from openjxc.reports.models import (
     FactCursor,
     PartnerDay,
@@ -41,7 +45,19 @@ from openjxc.sync.feed import START, encode_cursor, stable_head
 VERSION = 1  # the facts' layout: a cursor of another version makes the consumer rebuild first
 FACT_MODELS = (StockDay, StockMonth, StockClose, SalesDay, SalesMonth, SalesTicketDay, PurchaseDay, PurchaseLine,
                PurchaseLineReceipt, PartnerDay, PartnerRowSeen)
-DOC_CHUNK = 2000
+# (stage shown by `progress`, statement): the daily tables before the roll-ups read from them
+STAGES = (
+    ("stock days", rebuild_stock.stock_days),
+    ("stock months", rebuild_stock.stock_months),
+    ("sales days", rebuild_sales.sales_days),
+    ("sales months", rebuild_sales.sales_months),
+    ("tickets", rebuild_sales.tickets),
+    ("purchases", rebuild_purchases.purchase_days),
+    ("order lines", rebuild_purchases.order_lines),
+    ("order receipts", rebuild_purchases.line_receipts),
+    ("partners", rebuild_partners.partner_days),
+    ("rows seen", rebuild_partners.rows_seen),
+)
 
 
 @dataclass
@@ -53,20 +69,22 @@ class RebuildResult:
     skipped: int = 0
 
 
-def _count(sql: str, params) -> int:
+def _count(sql: str, args: list) -> int:
     with connection.cursor() as cur:
-        cur.execute(sql, params)
+        cur.execute(sql, args)
         return int(cur.fetchone()[0] or 0)
 
 
 def rebuild(company, *, progress=None) -> RebuildResult:
-    """Replace the company's facts by what its ledgers say; `progress(stage, done, total)` is told as it goes."""
+    """Replace the company's facts by what its ledgers say; `progress(stage, done, total)` is told as it goes
+    (per stage: the stages done of all; for the checkpoints: the months closed of all)."""
     outer = connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql" and not outer:
             with connection.cursor() as cur:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 cur.execute("LOCK TABLE reports_factcursor IN EXCLUSIVE MODE")
+        tune()
         state, _created = FactCursor.objects.select_for_update().get_or_create(company=company)
         result = RebuildResult()
         for model in FACT_MODELS:
@@ -78,52 +96,16 @@ def rebuild(company, *, progress=None) -> RebuildResult:
                     .extra(where=["(txid, id) > (%s, %s)"], params=list(head)).order_by("txid", "id")
                     .values_list("txid", "id")]
         rebuild_move_counts(company.pk)  # the home page's moves per day: one grouped pass
-        info = DocInfo(company.pk, company.time_zone)
-        where = places(company.pk)
-
-        total = _count("SELECT COUNT(*) FROM stock_stockmove WHERE company_id = %s", [company.pk])
-        after = 0
-        while True:
-            rows = fetch_moves_after(company.pk, after, CHUNK)
-            if not rows:
-                break
-            deltas = Deltas(company.pk)
-            add_moves(deltas, rows, where, info)
-            result.rows += deltas.flush(None)
-            result.moves += len(rows)
-            after = rows[-1][0]
-            info.forget()
+        values = params(company)
+        result.moves = _count("SELECT COUNT(*) FROM stock_stockmove WHERE company_id = %s", [company.pk])
+        result.documents = _count(f"SELECT COUNT(*) FROM documents_document WHERE company_id = %s "
+                                  f"AND kind IN ({quoted(KINDS)}) AND status IN ({quoted(COUNTED)})", [company.pk])
+        for n, (stage, statement) in enumerate(STAGES):
             if progress:
-                progress("moves", result.moves, total)
-
-        docs = (Document.objects.filter(company_id=company.pk, kind__in=KINDS,
-                                        status__in=[Status.POSTED, Status.VOIDED, Status.CLOSED])
-                .order_by("id").values_list("id", "kind", "status"))
-        total = docs.count()
-        actions: list[tuple[int, str]] = []
-        done = 0
-        for pk, kind, status in docs.iterator(chunk_size=DOC_CHUNK):
-            actions.append((pk, "post"))
-            if status == Status.VOIDED:
-                actions.append((pk, "void"))
-            elif status == Status.CLOSED and kind == ORDER:
-                actions.append((pk, "close"))
-            done += 1
-            if len(actions) >= DOC_CHUNK:
-                result.rows += _documents(company, actions, info)
-                actions = []
-                if progress:
-                    progress("documents", done, total)
-        result.rows += _documents(company, actions, info)
-        result.documents = done
+                progress(stage, n, len(STAGES))
+            result.rows += statement(values)
         if progress:
-            progress("documents", done, total)
-
-        deltas = Deltas(company.pk)
-        add_partner_rows(deltas, everything=True)
-        result.rows += deltas.flush(None)
-        if progress:
-            progress("partners", 1, 1)
+            progress("tables", len(STAGES), len(STAGES))
 
         state.closed_through = None
         result.rows += close_months(state, previous_month(first_of(clock.today(company.time_zone))),
@@ -136,12 +118,3 @@ def rebuild(company, *, progress=None) -> RebuildResult:
         state.built_at = state.updated_at = clock.now()
         state.save()
         return result
-
-
-def _documents(company, actions: list[tuple[int, str]], info: DocInfo) -> int:
-    if not actions:
-        return 0
-    deltas = Deltas(company.pk)
-    add_documents(deltas, actions, info)
-    info.forget()
-    return deltas.flush(None)

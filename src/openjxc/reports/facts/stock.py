@@ -18,7 +18,6 @@ _MOVE_COLUMNS = (
     f"CAST(ROUND(quantity * {QTY_SCALE}) AS BIGINT), CAST(ROUND(value * {MONEY_SCALE}) AS BIGINT), "
     f"document_id, reverses_id, is_adjustment, business_on"
 )
-CHUNK = 20_000
 
 
 def places(company_id: int) -> dict[int, Place]:
@@ -45,14 +44,6 @@ def fetch_moves(company_id: int, ranges: list[tuple[int, int]]) -> list[tuple]:
                         params)
             out += cur.fetchall()
     return out
-
-
-def fetch_moves_after(company_id: int, after_id: int, limit: int = CHUNK) -> list[tuple]:
-    """The next `limit` moves of the company by id (a rebuild's pages)."""
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT {_MOVE_COLUMNS} FROM stock_stockmove WHERE company_id = %s AND id > %s ORDER BY id "
-                    f"LIMIT %s", [company_id, after_id, limit])
-        return cur.fetchall()
 
 
 def add_moves(deltas: Deltas, rows: list[tuple], where: dict[int, Place], docs: DocInfo) -> None:

@@ -1,0 +1,42 @@
+"""The stock facts from the stock ledger in two statements: StockDay (every move's legs, grouped) and StockMonth
+(StockDay by month). The legs are legs.py's: the out leg at the stocked location a move leaves, the in leg at the
+stocked location it reaches; a reversal's legs keep the original's direction, negative."""
+
+from __future__ import annotations
+
+from openjxc.reports.facts.months import month_sql
+from openjxc.reports.facts.rebuild_sql import MOVES, STOCKED, fen, leg_flow, nonzero, qty, run
+
+SUMS = ("qty_in", "qty_out", "value_in", "value_out")
+
+
+def _leg(side: str, other: str, inbound: bool) -> str:
+    """The leg of each move at its `side` location (f or t) when that is stocked."""
+    q, v = qty("m.quantity"), fen("m.value")
+    natural, reversed_ = ("qty_in", "value_in"), ("qty_out", "value_out")
+    if not inbound:
+        natural, reversed_ = reversed_, natural
+    figures = {natural[0]: f"CASE WHEN m.reverses_id IS NULL THEN {q} ELSE 0 END",
+               natural[1]: f"CASE WHEN m.reverses_id IS NULL THEN {v} ELSE 0 END",
+               reversed_[0]: f"CASE WHEN m.reverses_id IS NULL THEN 0 ELSE -{q} END",
+               reversed_[1]: f"CASE WHEN m.reverses_id IS NULL THEN 0 ELSE -{v} END"}
+    return (f"SELECT m.business_on AS day, {side}.warehouse_id AS warehouse_id, m.item_id AS item_id, "
+            f"COALESCE(m.lot_id, 0) AS lot_key, {leg_flow(other)} AS flow, "
+            f"{', '.join(f'{figures[s]} AS {s}' for s in SUMS)} "
+            f"{MOVES} WHERE m.company_id = %(c)s AND {side}.kind IN {STOCKED}")
+
+
+def stock_days(values: dict) -> int:
+    keys = "day, warehouse_id, item_id, lot_key, flow"
+    return run(f"INSERT INTO reports_stockday (company_id, {keys}, {', '.join(SUMS)}) "
+               f"SELECT %(c)s, {keys}, {', '.join(f'SUM({s})' for s in SUMS)} "
+               f"FROM ({_leg('f', 't', False)} UNION ALL {_leg('t', 'f', True)}) AS legs "
+               f"GROUP BY {keys} HAVING {nonzero(SUMS)} ORDER BY {keys}", values)
+
+
+def stock_months(values: dict) -> int:
+    keys = "warehouse_id, item_id, flow"
+    month = month_sql("day")
+    return run(f"INSERT INTO reports_stockmonth (company_id, month, {keys}, {', '.join(SUMS)}) "
+               f"SELECT %(c)s, {month}, {keys}, {', '.join(f'SUM({s})' for s in SUMS)} FROM reports_stockday "
+               f"WHERE company_id = %(c)s GROUP BY {month}, {keys} HAVING {nonzero(SUMS)} ORDER BY {month}, {keys}", values)
