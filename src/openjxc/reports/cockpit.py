@@ -7,6 +7,9 @@ returns for the tile's period — never a second formula. The periods are fixed 
 A tile is one entry in TILES: its key, its title, the KPIs it reads and the function building it. The
 company chooses and orders 5–8 of them (cockpit_settings.py); `tiles_for(user)` builds the ones the user may
 read, limited to their warehouses, costs masked without `stock.cost`.
+
+The slow stock-health KPIs (SLOW_KPIS) are computed by the worker (cockpit_snapshots.py) and read here in one
+statement; the page computes them itself only for a scope the worker does not keep. A render writes nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from openjxc.alerts.rule_models import OPEN_STATUSES, AlertKind
 from openjxc.alerts.selectors import visible_alerts
 from openjxc.core import clock
 from openjxc.reports.access import may_read_balances, shows_cost, warehouse_scope
+from openjxc.reports.cockpit_snapshots import kept_for, snapshot_key
 from openjxc.reports.kpi_run import compute
 from openjxc.reports.kpis import KpiResult
 from openjxc.reports.query import Query, run
@@ -35,7 +39,8 @@ from openjxc.reports.semantic import KPIS, MEASURES, formula
 TOP_N = 10
 SPARK_DAYS = 14
 # the stock-health KPIs (周转天数, 动销率, 呆滞率) scan every item's stock: seconds on a large company, so the
-# cockpit keeps each for this long (the sales, margin, stock value, receivables and alerts are always current)
+# worker computes them at most this often (cockpit_snapshots.py); the sales, margin, stock value, receivables and
+# alerts are always current
 SLOW_TTL = 600
 SLOW_KPIS = frozenset({"turnover_days", "sell_through_breadth", "obsolete_rate", "turnover", "slow_moving", "ageing"})
 
@@ -71,6 +76,7 @@ class Tile:
 class Periods:
     today: dt.date
     month_start: dt.date
+    kept: dict[str, KpiResult] = field(default_factory=dict)  # the worker's slow figures (cockpit_snapshots.py)
 
     def q(self, start: dt.date, end: dt.date, base: Query) -> Query:
         return Query(measures=[], start=start, end=end, warehouse_ids=base.warehouse_ids, show_cost=base.show_cost)
@@ -115,11 +121,15 @@ def _daily(company, base: Query, measure: str, start: dt.date, end: dt.date) -> 
     return out
 
 
-def kpi(company, name: str, q: Query, *, by: str | None = None):
-    """`kpi_run.compute`, kept SLOW_TTL seconds for the SLOW_KPIS (per company, period, scope, cost and breakdown;
-    the company's creation time in the key, so a new company never reads another's)."""
+def kpi(company, name: str, q: Query, *, by: str | None = None, kept: dict | None = None):
+    """`kpi_run.compute`; for the SLOW_KPIS the worker's snapshot in `kept` when there is one, else computed here
+    and kept SLOW_TTL seconds in this process (per company, period, scope, cost and breakdown; the company's
+    creation time in the key, so a new company never reads another's)."""
     if name not in SLOW_KPIS:
         return compute(company, name, q, by=by)
+    snap = (kept or {}).get(snapshot_key(name, by, q))
+    if snap is not None:
+        return snap
     scope = "all" if q.warehouse_ids is None else ",".join(str(w) for w in sorted(q.warehouse_ids))
     key = (f"cockpit:{company.pk}:{company.created_at.timestamp()}:{name}:{by}:{q.start}:{q.end}:{scope}:"
            f"{int(q.show_cost)}")
@@ -186,7 +196,7 @@ def stock(company, p: Periods, base: Query) -> Tile:
         last = daily.get(d, last)
         values.append(last)
     tile.value = values[-1] if values[-1] is not None else Decimal("0.00")
-    turnover = kpi(company, "turnover_days", p.q(p.month_start, p.today, base))
+    turnover = kpi(company, "turnover_days", p.q(p.month_start, p.today, base), kept=p.kept)
     tile.figures = [Figure("turnover_days", _("Days of stock, month to date"), turnover.total.value, "days")]
     tile.chart = _spark("area", [d.strftime("%m-%d") for d in days], values, "money")
     return tile
@@ -229,10 +239,11 @@ def on_time(company, p: Periods, base: Query) -> Tile:
 
 def active_skus(company, p: Periods, base: Query) -> Tile:
     """动销率 this month (sell_through_breadth KPI, by category) and 呆滞率 now (obsolete_rate KPI)."""
-    res = kpi(company, "sell_through_breadth", p.q(p.month_start, p.today, base), by="category")
+    res = kpi(company, "sell_through_breadth", p.q(p.month_start, p.today, base), by="category", kept=p.kept)
     per = [r for r in res.rows if r.key is not None]
     masked = not base.show_cost
-    obsolete = None if masked else kpi(company, "obsolete_rate", p.q(p.month_start, p.today, base)).total.value
+    obsolete = None if masked else kpi(company, "obsolete_rate", p.q(p.month_start, p.today, base),
+                                       kept=p.kept).total.value
     return Tile("active_skus", _("Active SKU rate (动销率)"), res.total.value, "percent",
                 _f("sell_through_breadth") + " · " + _f("obsolete_rate") + _slow(),
                 _link("web:report_sell_through", p.month_start, p.today, by="category"),
@@ -281,8 +292,7 @@ def generic(name: str) -> Callable:
                     _link("web:report_pivot", p.month_start, p.today), masked=masked)
         if masked:
             return tile
-        by = next((d for d in ("category", "store", "warehouse", "customer") if d in k.by), None)
-        res = kpi(company, name, p.q(p.month_start, p.today, base), by=by)
+        res = kpi(company, name, p.q(p.month_start, p.today, base), by=_generic_by(name), kept=p.kept)
         tile.value = res.total.value
         per = [r for r in res.rows if r.key is not None and r.value is not None][:8]
         if per:
@@ -290,6 +300,26 @@ def generic(name: str) -> Callable:
         return tile
 
     return build
+
+
+def _generic_by(name: str) -> str | None:
+    return next((d for d in ("category", "store", "warehouse", "customer") if d in KPIS[name].by), None)
+
+
+def slow_figures(key: str, p: Periods, base: Query) -> list[tuple[str, str | None, Query]]:
+    """(KPI, breakdown, query) of the slow figures tile `key` reads: what the worker keeps for it."""
+    q = p.q(p.month_start, p.today, base)
+    if key == "stock":
+        return [("turnover_days", None, q)]
+    if key == "active_skus":
+        return [("sell_through_breadth", "category", q), ("obsolete_rate", None, q)]
+    if key in KPIS and key in SLOW_KPIS and key not in _special_kpis():
+        return [(key, _generic_by(key), q)]
+    return []
+
+
+def _special_kpis() -> set[str]:
+    return {k for t in SPECIAL for k in t.kpis}
 
 
 SPECIAL = (
@@ -336,8 +366,10 @@ def tiles_for(user, *, keys: list[str] | None = None) -> list[Tile]:
     p = periods_for(company)
     base = base_query(user)
     balances = may_read_balances(user)
+    chosen = keys or chosen_tiles(company)
+    p.kept = kept_for(company, [snapshot_key(n, b, q) for key in chosen for n, b, q in slow_figures(key, p, base)])
     out = []
-    for key in keys or chosen_tiles(company):
+    for key in chosen:
         d = TILES[key]
         if d.needs_balances and not balances:
             continue
