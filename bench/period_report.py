@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _company  # noqa: E402 - the bench company built or reused
 import reports as rb  # noqa: E402 - bench/reports.py: the same company and history
 
-rb.PG_DB = "openjxc_period_bench"  # its own database: never the one bench/reports.py may be using
+rb.PG_DB = os.environ.get("BENCH_PERIOD_DB", "openjxc_period_bench")  # its own: never bench/reports.py's
 
 
 def main() -> None:

@@ -33,8 +33,11 @@ from openjxc.reports.access import may_read_balances, shows_cost, warehouse_scop
 from openjxc.reports.cockpit_snapshots import kept_for, snapshot_key
 from openjxc.reports.kpi_run import compute
 from openjxc.reports.kpis import KpiResult
-from openjxc.reports.query import Query, run
+from openjxc.reports.labels import labels_for
+from openjxc.reports.models import MONEY_SCALE
+from openjxc.reports.query import Query, Row, run
 from openjxc.reports.semantic import KPIS, MEASURES, formula
+from openjxc.reports.stockcalc import sales as sales_sums
 
 TOP_N = 10
 SPARK_DAYS = 14
@@ -213,14 +216,31 @@ def receivables(company, p: Periods, base: Query) -> Tile:
                 chart=_spark("bar", list(buckets), list(buckets.values()), "money"))
 
 
+def _ranked_ends(company, sums: dict[int, int]) -> tuple[list, list]:
+    """The TOP_N highest and lowest (label, revenue) of {item: revenue in fen}, ties ordered by label: labels are
+    read only for the items that can be among them (those tied with the N-th included), never for every item."""
+    if not sums:
+        return [], []
+    values = sorted(sums.values())
+    high = values[-min(TOP_N, len(values))]
+    low = values[min(TOP_N, len(values)) - 1]
+    wanted = {i for i, v in sums.items() if v >= high or v <= low}
+    names = labels_for(company, ["item"], [Row(keys=(i,), values={}) for i in wanted])[0]
+    money = {i: (Decimal(int(sums[i])) / MONEY_SCALE).quantize(Decimal("0.01")) for i in wanted}
+    ranked = sorted(((names.get(i, ""), money[i]) for i in wanted), key=lambda kv: (-kv[1], kv[0]))
+    top = [kv for kv in ranked if kv[1] * MONEY_SCALE >= high][:TOP_N]
+    bottom = list(reversed([kv for kv in ranked if kv[1] * MONEY_SCALE <= low][-TOP_N:]))
+    return top, bottom
+
+
 def items(company, p: Periods, base: Query) -> Tile:
-    """The 10 best and 10 weakest selling items of the month by revenue (items with sales)."""
-    res = run(company, Query(measures=["revenue"], dimensions=["item"], start=p.month_start, end=p.today,
-                             warehouse_ids=base.warehouse_ids, show_cost=base.show_cost))
-    ranked = sorted(((r.labels[0], r.values.get("revenue") or Decimal(0)) for r in res.rows if not r.subtotal),
-                    key=lambda kv: (-kv[1], kv[0]))
-    top = ranked[:TOP_N]
-    bottom = list(reversed(ranked[-TOP_N:]))
+    """The 10 best and 10 weakest selling items of the month by revenue (items with sales). One grouped sum over
+    the facts (the revenue measure's expression) ranked here; labels only for the items shown."""
+    q = p.q(p.month_start, p.today, base)
+    sums = {k[0]: v[0] for k, v in sales_sums(company, q, q.start, q.end, ["item"],
+                                              [MEASURES["revenue"].sql]).items()}
+    top, bottom = _ranked_ends(company, sums)
+    ranked = sums
     return Tile("items", _("Top and bottom items by sales revenue (excl. VAT), month to date"), len(ranked), "count", _f("revenue"),
                 _link("web:report_sales", p.month_start, p.today, by="item"),
                 lists=[(_("Top 10"), top), (_("Bottom 10"), bottom)],

@@ -187,8 +187,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# two worker threads: a long task (the cockpit's stock-health KPIs, a report) never holds the facts consumer back
-HUEY_CONSUMER = {"workers": 2, "worker_type": "thread"}
+# two worker threads: a long task (the cockpit's stock-health KPIs, a report) never holds the facts consumer back;
+# an idle worker asks a queue that cannot block (SQLite) at least every 0.2 s (huey's default backs off to 10 s,
+# which a live cockpit waits for: the facts consumer runs from this queue)
+HUEY_CONSUMER = {"workers": 2, "worker_type": "thread", "initial_delay": 0.05, "backoff": 1.5, "max_delay": 0.2}
 if _env.redis_url:
     HUEY = {
         "huey_class": "huey.RedisHuey",

@@ -129,6 +129,7 @@ class NeedsRebuild(Exception):
 def consume(company, *, limit: int = BATCH, max_batches: int | None = None, on_batch=None) -> Progress:
     """Bring one company's facts up to the feed's head (or `max_batches` batches); rebuild first if needed."""
     progress = Progress()
+    passed_own = False
     while max_batches is None or progress.batches < max_batches:
         try:
             n, rows, more = consume_batch(company, limit=limit)
@@ -144,6 +145,9 @@ def consume(company, *, limit: int = BATCH, max_batches: int | None = None, on_b
         if on_batch:
             on_batch(progress)
         if not more:
+            if rows and not passed_own:  # read past this batch's own reports.facts event: the cursor ends at the head
+                passed_own = True
+                continue
             progress.caught_up = True
             break
     return progress
