@@ -46,10 +46,12 @@ def main() -> None:
     p = cockpit.periods_for(company)
     base = cockpit.base_query(admin)
     first = p.today - dt.timedelta(days=cockpit.SPARK_DAYS - 1)
+    days = [first + dt.timedelta(days=i) for i in range(cockpit.SPARK_DAYS)]
     work = {
         "sales_today": lambda: cockpit.sales_today(company, p, base),
         "gross_margin": lambda: cockpit.gross_margin(company, p, base),
-        "stock value by day": lambda: cockpit._daily(company, base, "stock_value", first, p.today),
+        "stock value by day": lambda: (cockpit._stock_by_day(company, base, days)
+                                       or cockpit._daily(company, base, "stock_value", first, p.today)),
         "receivables": lambda: cockpit.receivables(company, p, base),
         "items": lambda: cockpit.items(company, p, base),
         "on_time": lambda: cockpit.on_time(company, p, base),

@@ -31,12 +31,16 @@ from openjxc.alerts.selectors import visible_alerts
 from openjxc.core import clock
 from openjxc.reports.access import may_read_balances, shows_cost, warehouse_scope
 from openjxc.reports.cockpit_snapshots import kept_for, snapshot_key
+from openjxc.reports.facts.months import first_of, last_of
 from openjxc.reports.kpi_run import compute
 from openjxc.reports.kpis import KpiResult
 from openjxc.reports.labels import labels_for
 from openjxc.reports.models import MONEY_SCALE
-from openjxc.reports.query import Query, Row, run
+from openjxc.reports.query import Query, Row, aggregate, norm, run
+from openjxc.reports.querysql import stock_as_of
 from openjxc.reports.semantic import KPIS, MEASURES, formula
+from openjxc.reports.stockcalc import closed_through
+from openjxc.reports.stockcalc import flows as stock_flows
 from openjxc.reports.stockcalc import sales as sales_sums
 
 TOP_N = 10
@@ -182,6 +186,36 @@ def gross_margin(company, p: Periods, base: Query) -> Tile:
     return tile
 
 
+def _stock_by_day(company, base: Query, days: list[dt.date]) -> list[Decimal | None] | None:
+    """Stock value at the end of each of `days` from a month-end checkpoint among them (or the day before them) and
+    the days' changes, which the sparkline reads anyway: no day rows before the window are read. None when no
+    written checkpoint falls there (the caller reads the balances through the query layer)."""
+    closed = closed_through(company)
+    edge = last_of(first_of(days[-1]))
+    while edge >= days[0] - dt.timedelta(days=1):
+        if edge <= days[-1] and closed is not None and first_of(edge) <= closed:
+            break
+        edge = first_of(edge) - dt.timedelta(days=1)
+    else:
+        return None
+    q = Query(measures=[], warehouse_ids=base.warehouse_ids, show_cost=base.show_cost)
+    rows = aggregate(company.pk, "stock", stock_as_of(company.pk, edge, closed), [], ["value_in - value_out"], q,
+                     [()])
+    at_edge = sum(int(v[0] or 0) for v in rows.values() if v[0] is not None)
+    changes = {norm(k[0]): int(v[0] or 0) for k, v in stock_flows(company, q, days[0], days[-1], ["day"],
+                                                                   ["value_in - value_out"]).items()}
+    if not at_edge and not any(changes.values()):
+        return [None] * len(days)  # no stock and no change: no balance (as the query layer answers)
+    out: list[Decimal | None] = []
+    for d in days:
+        if d >= edge:
+            v = at_edge + sum(c for x, c in changes.items() if edge < x <= d)
+        else:
+            v = at_edge - sum(c for x, c in changes.items() if d < x <= edge)
+        out.append((Decimal(v) / MONEY_SCALE).quantize(Decimal("0.01")))
+    return out
+
+
 def stock(company, p: Periods, base: Query) -> Tile:
     """Stock value at the end of today and the month-to-date 周转天数 (turnover_days KPI); value by day."""
     masked = not base.show_cost
@@ -191,13 +225,15 @@ def stock(company, p: Periods, base: Query) -> Tile:
         tile.figures = [Figure("turnover_days", _("Days of stock"), None, "days", masked=True)]
         return tile
     first = p.today - dt.timedelta(days=SPARK_DAYS - 1)
-    daily = _daily(company, base, "stock_value", first, p.today)
     days = [first + dt.timedelta(days=i) for i in range(SPARK_DAYS)]
-    last = None
-    values = []
-    for d in days:  # a day without a fact row keeps the balance of the day before
-        last = daily.get(d, last)
-        values.append(last)
+    values = _stock_by_day(company, base, days)
+    if values is None:
+        daily = _daily(company, base, "stock_value", first, p.today)
+        last = None
+        values = []
+        for d in days:  # a day without a fact row keeps the balance of the day before
+            last = daily.get(d, last)
+            values.append(last)
     tile.value = values[-1] if values[-1] is not None else Decimal("0.00")
     turnover = kpi(company, "turnover_days", p.q(p.month_start, p.today, base), kept=p.kept)
     tile.figures = [Figure("turnover_days", _("Days of stock, month to date"), turnover.total.value, "days")]
