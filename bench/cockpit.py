@@ -6,9 +6,13 @@
 Builds the company and its history exactly as bench/reports.py does (services for the master data, bulk SQL
 for the documents and moves, then the facts rebuilt), then times, after a warm-up render:
 
-  the page     GET /reports/cockpit/ through Django's test client as the administrator (session, catch-up of
-               the facts, every tile, the template): the first render with nothing kept, then the median of
-               --runs renders (the stock-health KPIs kept for cockpit.SLOW_TTL, as on a live screen)
+  the page     GET /reports/cockpit/ through Django's test client as the administrator (session, every tile,
+               the template; a GET writes nothing, the facts are the worker's): the first render with nothing
+               kept, then the median of --runs renders (the stock-health KPIs kept for cockpit.SLOW_TTL, as on a
+               live screen)
+  worker       cockpit_snapshots.refresh: the slow KPIs of the tiles for the company and each warehouse, as the
+               worker computes them every 10 minutes; then the page with nothing kept in the process (every
+               render, on any app server, the first of the day included), median of --runs
   each tile    its builder alone with nothing kept (cockpit.TILES[key].build), median of --runs
 
 and prints the statements the page runs. Wall-clock on a shared machine: the load average is printed with them.
@@ -67,6 +71,24 @@ def main() -> None:
         print(f"cockpit page: {out['page_s'] * 1000:.0f} ms median, {out['statements']} statements, "
               f"load {os.getloadavg()[0]:.1f}", flush=True)
         company = admin.company
+        from openjxc.reports import cockpit_snapshots
+
+        t0 = time.perf_counter()
+        out["worker_snapshots"] = cockpit_snapshots.refresh(company, force=True)
+        out["worker_refresh_s"] = round(time.perf_counter() - t0, 3)
+        print(f"worker: {out['worker_snapshots']} slow figures in {out['worker_refresh_s']:.1f} s", flush=True)
+
+        def page_cold():
+            cache.clear()  # nothing kept in this process: the slow figures are the worker's
+            page()
+
+        out["page_with_snapshots_s"] = round(rb.timed(page_cold, args.runs), 4)
+        with CaptureQueriesContext(connection) as ctx:
+            page_cold()
+        out["statements_with_snapshots"] = len(ctx.captured_queries)
+        print(f"cockpit page, the worker's slow figures, nothing kept in the process: "
+              f"{out['page_with_snapshots_s'] * 1000:.0f} ms median, {out['statements_with_snapshots']} statements, "
+              f"load {os.getloadavg()[0]:.1f}", flush=True)
         p = cockpit.periods_for(company)
         base = cockpit.base_query(admin)
         out["tiles"] = {}

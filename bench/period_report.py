@@ -15,17 +15,20 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _company  # noqa: E402 - the bench company built or reused
 import reports as rb  # noqa: E402 - bench/reports.py: the same company and history
 
-rb.PG_DB = "openjxc_period_bench"  # its own database: never the one bench/reports.py may be using
+rb.PG_DB = os.environ.get("BENCH_PERIOD_DB", "openjxc_period_bench")  # its own: never bench/reports.py's
 
 
 def main() -> None:
     parser = _company.arguments(__doc__.splitlines()[0], runs=3)
+    parser.add_argument("--once", action="store_true", help="one cold pass: the report, its PDF and workbook once "
+                                                            "each, no warm-up (a large company on a shared machine)")
     args = parser.parse_args()
     data_dir = rb.setup_env(args)
     import django
@@ -44,6 +47,25 @@ def main() -> None:
         admin = _company.admin_of_company(rb, args, out)
         month = periods.last_complete("month", clock.today(admin.company.time_zone))
         out["period"] = month.label()
+        if args.once:
+            t0 = time.perf_counter()
+            with CaptureQueriesContext(connection) as ctx:
+                report = build(admin, month)
+            out["statements"], out["report_s"] = len(ctx.captured_queries), round(time.perf_counter() - t0, 3)
+            t0 = time.perf_counter()
+            out["pdf_bytes"] = len(pdf(report))
+            out["pdf_s"] = round(time.perf_counter() - t0, 3)
+            t0 = time.perf_counter()
+            out["xlsx_bytes"] = len(xlsx(report))
+            out["xlsx_s"] = round(time.perf_counter() - t0, 3)
+            out["all_s"] = round(out["report_s"] + out["pdf_s"] + out["xlsx_s"], 3)
+            out["load_after"] = os.getloadavg()
+            print(f"monthly report {month.label()} (one cold pass): report {out['report_s']} s "
+                  f"({out['statements']} statements), PDF {out['pdf_s']} s, XLSX {out['xlsx_s']} s, all three "
+                  f"{out['all_s']} s; load {out['load_before'][0]:.1f} → {out['load_after'][0]:.1f}", flush=True)
+            if args.json:
+                Path(args.json).write_text(json.dumps(out, indent=2, default=str))
+            return
         report = build(admin, month)
         with CaptureQueriesContext(connection) as ctx:
             build(admin, month)

@@ -1,9 +1,14 @@
 """The cockpit is live: a sale posted through the API on one app server shows in the sales tile of a cockpit
 open on another server, without a reload (two uvicorn processes on the test PostgreSQL database, as in
-test_live_balances.py; Server-Sent Events need ASGI)."""
+test_live_balances.py; Server-Sent Events need ASGI). The cockpit's GET writes nothing: the background worker
+(`jxc worker`, started here as `jxc serve` starts it) adds the posting to the facts and its `reports.facts`
+event makes the page fetch its tiles again."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 
@@ -11,7 +16,12 @@ import httpx
 import pytest
 
 from openjxc.core.tokens import create_token
-from tests.api.test_two_servers import Servers, _ledger_protected_after_flush, postgres  # noqa: F401 - fixtures
+from tests.api.test_two_servers import (  # noqa: F401 - fixtures
+    Servers,
+    _database_url,
+    _ledger_protected_after_flush,
+    postgres,
+)
 from tests.browser import NEEDS_CHROMIUM
 from tests.conftest import Shop, assert_ledger_consistent
 from tests.e2e.test_live_balances import _collect_static, _real_password, _sign_in
@@ -31,6 +41,11 @@ def test_a_sale_posted_through_another_server_updates_the_sales_tile(postgres, t
     _real_password(shop.admin)
     token = create_token(by=shop.admin, name="e2e")[1]
     servers = Servers(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "JXC_TESTING"}
+    env.update(DATABASE_URL=_database_url(), JXC_DATA_DIR=str(tmp_path), JXC_DEBUG="0",
+               DJANGO_SETTINGS_MODULE="openjxc.config.settings.dev")  # the servers' queue (tmp_path/huey.sqlite3)
+    worker = subprocess.Popen([sys.executable, "-m", "openjxc.cli", "worker"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         servers.wait_ready(token)
         a, b = servers.urls
@@ -58,4 +73,10 @@ def test_a_sale_posted_through_another_server_updates_the_sales_tile(postgres, t
             browser.close()
     finally:
         servers.stop()
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
     assert_ledger_consistent()

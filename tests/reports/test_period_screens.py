@@ -97,6 +97,10 @@ def test_monthly_and_weekly_report_on_a_desktop_and_a_phone(story, live_server, 
         mobile.goto(f"{live_server.url}/reports/monthly/?start=2026-03-01")
         mobile.wait_for_selector("[data-report-chart] svg", timeout=15_000)
         assert mobile.evaluate("document.documentElement.scrollWidth") <= 360
+        # and no table scrolls sideways inside its card (each row: the name, then its three numbers under it)
+        assert mobile.evaluate("""() => [...document.querySelectorAll('[data-section] .table-scroll, '
+          + '[data-movers] .table-scroll')].map(e => e.scrollWidth - e.clientWidth)""") == [0] * mobile.locator(
+            "[data-section] .table-scroll, [data-movers] .table-scroll").count()
         size = mobile.evaluate("parseFloat(getComputedStyle(document.querySelector('[data-summary] li')).fontSize)")
         assert size >= 14
         shot(mobile, "period-report-phone.png", full_page=True)

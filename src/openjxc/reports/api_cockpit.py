@@ -11,7 +11,6 @@ from openjxc.core import permissions
 from openjxc.reports.access import require_reader
 from openjxc.reports.cockpit import MAX_TILES, TILES, chosen_tiles, tiles_for
 from openjxc.reports.cockpit_settings import set_cockpit_tiles
-from openjxc.reports.cockpit_views import catch_up
 
 router = Router(tags=["reports"])
 
@@ -63,7 +62,6 @@ def _s(v) -> str | None:
 @router.get("/cockpit", response=CockpitOut, summary="The cockpit's tiles and figures, for the calling user")
 def cockpit(request):
     require_reader(request.auth)
-    catch_up(request.auth.company)
     out = []
     for t in tiles_for(request.auth):
         out.append({"key": t.key, "title": t.title, "value": None if t.masked else _s(t.value), "unit": t.unit,

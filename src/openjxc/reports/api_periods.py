@@ -12,7 +12,6 @@ from ninja import Status as HttpStatus
 from openjxc.core import clock
 from openjxc.reports import periods
 from openjxc.reports.access import require_reader
-from openjxc.reports.cockpit_views import catch_up
 from openjxc.reports.period_report import build
 from openjxc.reports.subscriptions import (
     my_deliveries,
@@ -103,7 +102,6 @@ def _s(v) -> str | None:
 def period_report(request, kind: str, start: str | None = None):
     require_reader(request.auth)
     period = periods.parse(kind, start, clock.today(request.auth.company.time_zone))
-    catch_up(request.auth.company)
     r = build(request.auth, period)
     return {"kind": kind, "start": period.start, "end": period.end, "previous_start": r.previous.start,
             "previous_end": r.previous.end, "summary": r.summary_in(get_language()),

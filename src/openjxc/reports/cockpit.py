@@ -7,6 +7,9 @@ returns for the tile's period — never a second formula. The periods are fixed 
 A tile is one entry in TILES: its key, its title, the KPIs it reads and the function building it. The
 company chooses and orders 5–8 of them (cockpit_settings.py); `tiles_for(user)` builds the ones the user may
 read, limited to their warehouses, costs masked without `stock.cost`.
+
+The slow stock-health KPIs (SLOW_KPIS) are computed by the worker (cockpit_snapshots.py) and read here in one
+statement; the page computes them itself only for a scope the worker does not keep. A render writes nothing.
 """
 
 from __future__ import annotations
@@ -27,15 +30,24 @@ from openjxc.alerts.rule_models import OPEN_STATUSES, AlertKind
 from openjxc.alerts.selectors import visible_alerts
 from openjxc.core import clock
 from openjxc.reports.access import may_read_balances, shows_cost, warehouse_scope
+from openjxc.reports.cockpit_snapshots import kept_for, snapshot_key
+from openjxc.reports.facts.months import first_of, last_of
 from openjxc.reports.kpi_run import compute
 from openjxc.reports.kpis import KpiResult
-from openjxc.reports.query import Query, run
+from openjxc.reports.labels import labels_for
+from openjxc.reports.models import MONEY_SCALE
+from openjxc.reports.query import Query, Row, aggregate, norm, run
+from openjxc.reports.querysql import stock_as_of
 from openjxc.reports.semantic import KPIS, MEASURES, formula
+from openjxc.reports.stockcalc import closed_through
+from openjxc.reports.stockcalc import flows as stock_flows
+from openjxc.reports.stockcalc import sales as sales_sums
 
 TOP_N = 10
 SPARK_DAYS = 14
 # the stock-health KPIs (周转天数, 动销率, 呆滞率) scan every item's stock: seconds on a large company, so the
-# cockpit keeps each for this long (the sales, margin, stock value, receivables and alerts are always current)
+# worker computes them at most this often (cockpit_snapshots.py); the sales, margin, stock value, receivables and
+# alerts are always current
 SLOW_TTL = 600
 SLOW_KPIS = frozenset({"turnover_days", "sell_through_breadth", "obsolete_rate", "turnover", "slow_moving", "ageing"})
 
@@ -71,6 +83,7 @@ class Tile:
 class Periods:
     today: dt.date
     month_start: dt.date
+    kept: dict[str, KpiResult] = field(default_factory=dict)  # the worker's slow figures (cockpit_snapshots.py)
 
     def q(self, start: dt.date, end: dt.date, base: Query) -> Query:
         return Query(measures=[], start=start, end=end, warehouse_ids=base.warehouse_ids, show_cost=base.show_cost)
@@ -115,11 +128,15 @@ def _daily(company, base: Query, measure: str, start: dt.date, end: dt.date) -> 
     return out
 
 
-def kpi(company, name: str, q: Query, *, by: str | None = None):
-    """`kpi_run.compute`, kept SLOW_TTL seconds for the SLOW_KPIS (per company, period, scope, cost and breakdown;
-    the company's creation time in the key, so a new company never reads another's)."""
+def kpi(company, name: str, q: Query, *, by: str | None = None, kept: dict | None = None):
+    """`kpi_run.compute`; for the SLOW_KPIS the worker's snapshot in `kept` when there is one, else computed here
+    and kept SLOW_TTL seconds in this process (per company, period, scope, cost and breakdown; the company's
+    creation time in the key, so a new company never reads another's)."""
     if name not in SLOW_KPIS:
         return compute(company, name, q, by=by)
+    snap = (kept or {}).get(snapshot_key(name, by, q))
+    if snap is not None:
+        return snap
     scope = "all" if q.warehouse_ids is None else ",".join(str(w) for w in sorted(q.warehouse_ids))
     key = (f"cockpit:{company.pk}:{company.created_at.timestamp()}:{name}:{by}:{q.start}:{q.end}:{scope}:"
            f"{int(q.show_cost)}")
@@ -169,6 +186,36 @@ def gross_margin(company, p: Periods, base: Query) -> Tile:
     return tile
 
 
+def _stock_by_day(company, base: Query, days: list[dt.date]) -> list[Decimal | None] | None:
+    """Stock value at the end of each of `days` from a month-end checkpoint among them (or the day before them) and
+    the days' changes, which the sparkline reads anyway: no day rows before the window are read. None when no
+    written checkpoint falls there (the caller reads the balances through the query layer)."""
+    closed = closed_through(company)
+    edge = last_of(first_of(days[-1]))
+    while edge >= days[0] - dt.timedelta(days=1):
+        if edge <= days[-1] and closed is not None and first_of(edge) <= closed:
+            break
+        edge = first_of(edge) - dt.timedelta(days=1)
+    else:
+        return None
+    q = Query(measures=[], warehouse_ids=base.warehouse_ids, show_cost=base.show_cost)
+    rows = aggregate(company.pk, "stock", stock_as_of(company.pk, edge, closed), [], ["value_in - value_out"], q,
+                     [()])
+    at_edge = sum(int(v[0] or 0) for v in rows.values() if v[0] is not None)
+    changes = {norm(k[0]): int(v[0] or 0) for k, v in stock_flows(company, q, days[0], days[-1], ["day"],
+                                                                   ["value_in - value_out"]).items()}
+    if not at_edge and not any(changes.values()):
+        return [None] * len(days)  # no stock and no change: no balance (as the query layer answers)
+    out: list[Decimal | None] = []
+    for d in days:
+        if d >= edge:
+            v = at_edge + sum(c for x, c in changes.items() if edge < x <= d)
+        else:
+            v = at_edge - sum(c for x, c in changes.items() if d < x <= edge)
+        out.append((Decimal(v) / MONEY_SCALE).quantize(Decimal("0.01")))
+    return out
+
+
 def stock(company, p: Periods, base: Query) -> Tile:
     """Stock value at the end of today and the month-to-date 周转天数 (turnover_days KPI); value by day."""
     masked = not base.show_cost
@@ -178,15 +225,17 @@ def stock(company, p: Periods, base: Query) -> Tile:
         tile.figures = [Figure("turnover_days", _("Days of stock"), None, "days", masked=True)]
         return tile
     first = p.today - dt.timedelta(days=SPARK_DAYS - 1)
-    daily = _daily(company, base, "stock_value", first, p.today)
     days = [first + dt.timedelta(days=i) for i in range(SPARK_DAYS)]
-    last = None
-    values = []
-    for d in days:  # a day without a fact row keeps the balance of the day before
-        last = daily.get(d, last)
-        values.append(last)
+    values = _stock_by_day(company, base, days)
+    if values is None:
+        daily = _daily(company, base, "stock_value", first, p.today)
+        last = None
+        values = []
+        for d in days:  # a day without a fact row keeps the balance of the day before
+            last = daily.get(d, last)
+            values.append(last)
     tile.value = values[-1] if values[-1] is not None else Decimal("0.00")
-    turnover = kpi(company, "turnover_days", p.q(p.month_start, p.today, base))
+    turnover = kpi(company, "turnover_days", p.q(p.month_start, p.today, base), kept=p.kept)
     tile.figures = [Figure("turnover_days", _("Days of stock, month to date"), turnover.total.value, "days")]
     tile.chart = _spark("area", [d.strftime("%m-%d") for d in days], values, "money")
     return tile
@@ -203,14 +252,31 @@ def receivables(company, p: Periods, base: Query) -> Tile:
                 chart=_spark("bar", list(buckets), list(buckets.values()), "money"))
 
 
+def _ranked_ends(company, sums: dict[int, int]) -> tuple[list, list]:
+    """The TOP_N highest and lowest (label, revenue) of {item: revenue in fen}, ties ordered by label: labels are
+    read only for the items that can be among them (those tied with the N-th included), never for every item."""
+    if not sums:
+        return [], []
+    values = sorted(sums.values())
+    high = values[-min(TOP_N, len(values))]
+    low = values[min(TOP_N, len(values)) - 1]
+    wanted = {i for i, v in sums.items() if v >= high or v <= low}
+    names = labels_for(company, ["item"], [Row(keys=(i,), values={}) for i in wanted])[0]
+    money = {i: (Decimal(int(sums[i])) / MONEY_SCALE).quantize(Decimal("0.01")) for i in wanted}
+    ranked = sorted(((names.get(i, ""), money[i]) for i in wanted), key=lambda kv: (-kv[1], kv[0]))
+    top = [kv for kv in ranked if kv[1] * MONEY_SCALE >= high][:TOP_N]
+    bottom = list(reversed([kv for kv in ranked if kv[1] * MONEY_SCALE <= low][-TOP_N:]))
+    return top, bottom
+
+
 def items(company, p: Periods, base: Query) -> Tile:
-    """The 10 best and 10 weakest selling items of the month by revenue (items with sales)."""
-    res = run(company, Query(measures=["revenue"], dimensions=["item"], start=p.month_start, end=p.today,
-                             warehouse_ids=base.warehouse_ids, show_cost=base.show_cost))
-    ranked = sorted(((r.labels[0], r.values.get("revenue") or Decimal(0)) for r in res.rows if not r.subtotal),
-                    key=lambda kv: (-kv[1], kv[0]))
-    top = ranked[:TOP_N]
-    bottom = list(reversed(ranked[-TOP_N:]))
+    """The 10 best and 10 weakest selling items of the month by revenue (items with sales). One grouped sum over
+    the facts (the revenue measure's expression) ranked here; labels only for the items shown."""
+    q = p.q(p.month_start, p.today, base)
+    sums = {k[0]: v[0] for k, v in sales_sums(company, q, q.start, q.end, ["item"],
+                                              [MEASURES["revenue"].sql]).items()}
+    top, bottom = _ranked_ends(company, sums)
+    ranked = sums
     return Tile("items", _("Top and bottom items by sales revenue (excl. VAT), month to date"), len(ranked), "count", _f("revenue"),
                 _link("web:report_sales", p.month_start, p.today, by="item"),
                 lists=[(_("Top 10"), top), (_("Bottom 10"), bottom)],
@@ -229,10 +295,11 @@ def on_time(company, p: Periods, base: Query) -> Tile:
 
 def active_skus(company, p: Periods, base: Query) -> Tile:
     """动销率 this month (sell_through_breadth KPI, by category) and 呆滞率 now (obsolete_rate KPI)."""
-    res = kpi(company, "sell_through_breadth", p.q(p.month_start, p.today, base), by="category")
+    res = kpi(company, "sell_through_breadth", p.q(p.month_start, p.today, base), by="category", kept=p.kept)
     per = [r for r in res.rows if r.key is not None]
     masked = not base.show_cost
-    obsolete = None if masked else kpi(company, "obsolete_rate", p.q(p.month_start, p.today, base)).total.value
+    obsolete = None if masked else kpi(company, "obsolete_rate", p.q(p.month_start, p.today, base),
+                                       kept=p.kept).total.value
     return Tile("active_skus", _("Active SKU rate (动销率)"), res.total.value, "percent",
                 _f("sell_through_breadth") + " · " + _f("obsolete_rate") + _slow(),
                 _link("web:report_sell_through", p.month_start, p.today, by="category"),
@@ -281,8 +348,7 @@ def generic(name: str) -> Callable:
                     _link("web:report_pivot", p.month_start, p.today), masked=masked)
         if masked:
             return tile
-        by = next((d for d in ("category", "store", "warehouse", "customer") if d in k.by), None)
-        res = kpi(company, name, p.q(p.month_start, p.today, base), by=by)
+        res = kpi(company, name, p.q(p.month_start, p.today, base), by=_generic_by(name), kept=p.kept)
         tile.value = res.total.value
         per = [r for r in res.rows if r.key is not None and r.value is not None][:8]
         if per:
@@ -290,6 +356,26 @@ def generic(name: str) -> Callable:
         return tile
 
     return build
+
+
+def _generic_by(name: str) -> str | None:
+    return next((d for d in ("category", "store", "warehouse", "customer") if d in KPIS[name].by), None)
+
+
+def slow_figures(key: str, p: Periods, base: Query) -> list[tuple[str, str | None, Query]]:
+    """(KPI, breakdown, query) of the slow figures tile `key` reads: what the worker keeps for it."""
+    q = p.q(p.month_start, p.today, base)
+    if key == "stock":
+        return [("turnover_days", None, q)]
+    if key == "active_skus":
+        return [("sell_through_breadth", "category", q), ("obsolete_rate", None, q)]
+    if key in KPIS and key in SLOW_KPIS and key not in _special_kpis():
+        return [(key, _generic_by(key), q)]
+    return []
+
+
+def _special_kpis() -> set[str]:
+    return {k for t in SPECIAL for k in t.kpis}
 
 
 SPECIAL = (
@@ -336,8 +422,10 @@ def tiles_for(user, *, keys: list[str] | None = None) -> list[Tile]:
     p = periods_for(company)
     base = base_query(user)
     balances = may_read_balances(user)
+    chosen = keys or chosen_tiles(company)
+    p.kept = kept_for(company, [snapshot_key(n, b, q) for key in chosen for n, b, q in slow_figures(key, p, base)])
     out = []
-    for key in keys or chosen_tiles(company):
+    for key in chosen:
         d = TILES[key]
         if d.needs_balances and not balances:
             continue

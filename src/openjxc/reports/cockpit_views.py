@@ -13,26 +13,18 @@ from openjxc.core import permissions
 from openjxc.core.errors import DomainError
 from openjxc.reports.cockpit import MAX_TILES, MIN_TILES, TILES, chosen_tiles, periods_for, tiles_for
 from openjxc.reports.cockpit_settings import set_cockpit_tiles
-from openjxc.reports.facts.consumer import consume
 from openjxc.reports.pages import require_page
 from openjxc.web.pages import company_page
 
-CATCH_UP_BATCHES = 5
 WIDE = {"items": 2}  # tiles two columns wide on a wide desktop (cockpit.css)
 ROTATE_SECONDS = 12  # the big screen shows each panel of tiles this long (?rotate=N to change)
-
-
-def catch_up(company) -> None:
-    """Bring the facts up to the change feed before reading them, so a refresh after a posting shows it even
-    before the worker got to it (a no-op when they are current: one cursor read and one feed read)."""
-    consume(company, max_batches=CATCH_UP_BATCHES)
 
 
 @company_page
 def cockpit(request):
     user = request.user
-    require_page(user)
-    catch_up(user.company)
+    require_page(user)  # reads the facts as the worker left them: a GET writes nothing (the page refreshes on the
+    # consumer's reports.facts event, reports/facts/consumer.py)
     screen = request.GET.get("mode") == "screen"
     rotate = request.GET.get("rotate", "")
     rotate_seconds = min(max(int(rotate), 3), 600) if rotate.isdigit() else ROTATE_SECONDS

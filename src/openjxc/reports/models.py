@@ -75,6 +75,21 @@ class FactCursor(models.Model):
     updated_at = models.DateTimeField(null=True, blank=True)
 
 
+class KpiSnapshot(models.Model):
+    """A slow stock-health KPI (周转天数, 动销率, 呆滞率 …) as the worker last computed it for the cockpit
+    (reports/cockpit_snapshots.py): the cockpit page reads it instead of scanning the stock facts, on every app
+    server. `key` names the KPI, breakdown, period and warehouse scope; `result` is the KpiResult's rows."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    result = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)  # how long computing it took (the cost a render no longer pays)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "key"], name="reports_kpisnapshot_key")]
+
+
 class StockFlows(models.Model):
     """What StockDay and StockMonth share: warehouse, item, flow and the in / out sums."""
 

@@ -11,7 +11,6 @@ from django.utils.translation import get_language
 from openjxc.core import clock
 from openjxc.core.errors import DomainError
 from openjxc.reports import periods
-from openjxc.reports.cockpit_views import catch_up
 from openjxc.reports.export import download
 from openjxc.reports.pages import require_page
 from openjxc.reports.period_files import pdf, slug, xlsx
@@ -30,7 +29,6 @@ def _page(request, kind: str):
     except DomainError as err:
         return render(request, "reports/period_report.html", {"kind": kind, "error": err.render_message(),
                                                               "title": periods.KINDS[kind]}, status=400)
-    catch_up(user.company)
     report = build(user, period)
     wanted = request.GET.get("format")
     if wanted == "pdf":

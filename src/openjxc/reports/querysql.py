@@ -103,7 +103,17 @@ def segmented_source(family: str, company_id: int, start: dt.date, end: dt.date,
 
 def stock_as_of(company_id: int, day: dt.date, closed_through: dt.date | None) -> tuple[str, list]:
     """Stock rows whose sum is the balance at the end of `day`: the last checkpoint before `day`'s month (if
-    written) and the days after it. Columns as the stock family's (flow 0)."""
+    written) and the days after it — or, when `day`'s own month has its checkpoint and fewer days follow `day` in
+    it than precede it, that checkpoint less the days after `day` (rows negated, dated `day`): at most half a
+    month of day rows either way. Columns as the stock family's (flow 0 for the checkpoint); only sums of
+    qty_in - qty_out and value_in - value_out are balances."""
+    own = first_of(day)
+    if closed_through is not None and own <= closed_through and (last_of(own) - day).days < day.day:
+        return ("(SELECT %s AS day, warehouse_id, item_id, 0 AS flow, qty AS qty_in, 0 AS qty_out, value AS value_in, "
+                "0 AS value_out FROM reports_stockclose WHERE company_id = %s AND month = %s UNION ALL "
+                "SELECT %s AS day, warehouse_id, item_id, flow, -qty_in, -qty_out, -value_in, -value_out "
+                "FROM reports_stockday WHERE company_id = %s AND day > %s AND day <= %s) AS f",
+                [p(day), company_id, p(own), p(day), company_id, p(day), p(last_of(own))])
     month = previous_month(first_of(day))
     if closed_through is not None and month > closed_through:
         month = closed_through

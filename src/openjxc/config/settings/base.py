@@ -187,12 +187,17 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# two worker threads: a long task (the cockpit's stock-health KPIs, a report) never holds the facts consumer back;
+# an idle worker asks a queue that cannot block (SQLite) at least every 0.2 s (huey's default backs off to 10 s,
+# which a live cockpit waits for: the facts consumer runs from this queue)
+HUEY_CONSUMER = {"workers": 2, "worker_type": "thread", "initial_delay": 0.05, "backoff": 1.5, "max_delay": 0.2}
 if _env.redis_url:
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": "openjxc",
         "url": _env.redis_url,
         "immediate": _env.huey_immediate,
+        "consumer": HUEY_CONSUMER,
     }
 else:
     HUEY = {
@@ -201,6 +206,7 @@ else:
         # its own file, so the queue never contends with business writes
         "filename": str(DATA_DIR / "huey.sqlite3"),
         "immediate": _env.huey_immediate,
+        "consumer": HUEY_CONSUMER,
     }
 
 LOGGING = {

@@ -11,6 +11,11 @@ document event names a document whose lines are final once posted; finance event
 receipts/payments and allocations whose ledger rows are added once each (partners.py).
 
 A company without a cursor, or with facts of an older layout (VERSION), is rebuilt from the ledgers first.
+
+A batch that changed the facts writes one `reports.facts` event in its transaction (FACTS_TOPIC): screens that
+read the facts (the cockpit) refresh on it, so they show a posting once its facts exist and their GET never
+needs to bring the facts up to date itself (a GET writes nothing). The consumer reads its own event like any
+other and passes over it (it changes no fact, so it is never followed by another).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from openjxc.core import clock
+from openjxc.core.events import record_event
 from openjxc.core.models import Company
 from openjxc.reports.facts.deltas import Deltas
 from openjxc.reports.facts.docinfo import DocInfo
@@ -35,6 +41,7 @@ from openjxc.sync.feed import decode_cursor, read_feed
 
 log = logging.getLogger(__name__)
 BATCH = 1000
+FACTS_TOPIC = "reports.facts"
 
 
 @dataclass
@@ -106,6 +113,9 @@ def consume_batch(company, *, limit: int = BATCH) -> tuple[int, int, bool]:
         apply_events(company, events, deltas)
         rows = deltas.flush(state.closed_through)
         rows += close_months(state, due_month(company))
+        if rows:  # the screens reading the facts (cockpit) refresh on this, on every app server
+            record_event(company=company, topic=FACTS_TOPIC, obj=state,
+                         payload={"events": len(page.events), "rows": rows})
         after = decode_cursor(page.next_cursor, company_id=company.pk)
         state.cursor = page.next_cursor
         state.skip = [list(k) for k in sorted(skip) if k > after]
@@ -122,11 +132,14 @@ class NeedsRebuild(Exception):
 def consume(company, *, limit: int = BATCH, max_batches: int | None = None, on_batch=None) -> Progress:
     """Bring one company's facts up to the feed's head (or `max_batches` batches); rebuild first if needed."""
     progress = Progress()
+    passed_own = False
     while max_batches is None or progress.batches < max_batches:
         try:
             n, rows, more = consume_batch(company, limit=limit)
         except NeedsRebuild:
             rebuild(company)
+            with transaction.atomic():  # the facts changed as much as they can: the screens read them again
+                record_event(company=company, topic=FACTS_TOPIC, payload={"rebuilt": True})
             progress.rebuilt = True
             continue
         progress.batches += 1
@@ -135,6 +148,9 @@ def consume(company, *, limit: int = BATCH, max_batches: int | None = None, on_b
         if on_batch:
             on_batch(progress)
         if not more:
+            if rows and not passed_own:  # read past this batch's own reports.facts event: the cursor ends at the head
+                passed_own = True
+                continue
             progress.caught_up = True
             break
     return progress
