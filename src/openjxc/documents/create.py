@@ -312,12 +312,17 @@ def create_document_here(
         raise ValidationFailed(field="warehouse", reason=_("is required"))
     if advance_to or not isinstance(warehouse, Warehouse):
         # one statement: the warehouse, the user's scope, its default location and the probes (decision 0017)
-        wh = read_warehouse(company.pk, warehouse, field="warehouse", user=by, kind=k.code)
+        wh = read_warehouse(company.pk, warehouse, field="warehouse", user=by, kind=k.code, partner=partner)
     else:  # a draft of a warehouse already loaded: nothing to read, nothing to ask
         wh = _resolve_warehouse(company.pk, warehouse, "warehouse")
         require_warehouse(by, wh)
     to_wh = _resolve_warehouse(company.pk, to_warehouse, "to_warehouse") if to_warehouse is not None else None
-    p = _by_pk_or_code(Partner, company.pk, partner, "partner") if partner is not None else None
+    if "jxc_partner" in wh.__dict__:  # the partner given by id, read with the warehouse
+        p = wh.__dict__["jxc_partner"]
+        if p is None:
+            raise NotFound("partner", partner)
+    else:
+        p = _by_pk_or_code(Partner, company.pk, partner, "partner") if partner is not None else None
     if memo and len(memo) > 500:
         raise ValidationFailed(field="memo", reason=_("is longer than 500 characters"))
     now = clock.now()
