@@ -73,3 +73,17 @@ def test_a_trigger_gone_undoes_the_statement_and_it_is_written_once(shop):
     assert _written("t.again") == (1, 2)  # not twice: the guard undid the first attempt whole
     shop.main.refresh_from_db()
     assert shop.main.name == "总仓二"
+
+
+def test_a_new_shape_after_the_view_went_with_a_rollback(shop):
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        sql.drop_together()
+        sql.write_together(*_writes(shop, "t.gone"))  # the view and two triggers, then rolled back
+        raise Undo
+    sql.write_together(*_writes(shop, "t.new", update_by="总仓三"))  # a third shape: its trigger needs the view
+    assert _written("t.new") == (1, 2)
+    shop.main.refresh_from_db()
+    assert shop.main.name == "总仓三"

@@ -522,8 +522,8 @@ def _sqlite_together(todo: list[tuple]) -> list[tuple]:
 
     with connection.cursor() as cur:
         for attempt in (1, 2):
-            _create_together(cur, tags, state)
             try:
+                _create_together(cur, tags, state)
                 cur.execute(sql, params)
                 break
             except Error as exc:
