@@ -412,7 +412,8 @@ class _TriggerGone(Exception):
 
 
 def _together_shape(w: tuple) -> tuple | None:
-    """(shape key, model, value width) of a write, or None when it cannot go through the view."""
+    """(shape key, value width) of a write, or None when it cannot go through the view."""
+    key: tuple
     if w[0] == "insert":
         key = ("insert", w[1], tuple(w[2]), tuple(w[4]), tuple(w[5]))
         width = len(w[2])
