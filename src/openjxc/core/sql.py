@@ -511,12 +511,19 @@ def _sqlite_together(todo: list[tuple]) -> list[tuple]:
     if len(rows) < 2 or sum(len(v) for _t, v in rows) > _max_params() // 2:
         return todo
     width = max(len(v) for _t, v in rows)
-    shape_key = tuple((t, len(v)) for t, v in rows)
-    sql = _sql_cache.get(("together", width, shape_key))
-    if sql is None:
-        one = [f"('{t}', " + ", ".join(["%s"] * n + ["NULL"] * (width - n)) + ")" for t, n in shape_key]
-        sql = _sql_cache[("together", width, shape_key)] = (
-            f"INSERT INTO {_TOGETHER_VIEW} (t, {', '.join(f'c{i}' for i in range(width))}) VALUES {', '.join(one)}")
+    # the statement is joined from cached pieces (one per row shape and width): documents differ in their rows
+    head = _sql_cache.get(("together", width))
+    if head is None:
+        head = _sql_cache[("together", width)] = (
+            f"INSERT INTO {_TOGETHER_VIEW} (t, {', '.join(f'c{i}' for i in range(width))}) VALUES ")
+    pieces = []
+    for t, v in rows:
+        piece = _sql_cache.get(("together", width, t, len(v)))
+        if piece is None:
+            piece = _sql_cache[("together", width, t, len(v))] = (
+                f"('{t}', " + ", ".join(["%s"] * len(v) + ["NULL"] * (width - len(v))) + ")")
+        pieces.append(piece)
+    sql = head + ", ".join(pieces)
     params = [v for _t, values in rows for v in values]
     state = _together_state()
     from django.db import Error
