@@ -104,3 +104,24 @@ def test_the_default_location_read_with_the_warehouse_is_the_one_posting_uses(sh
     assert list(StockMove.objects.filter(document=doc).values_list("to_location_id", flat=True)) == [first.pk]
     assert not hasattr(doc.warehouse, "jxc_probes")  # the answers held for that call only
     assert_ledger_consistent()
+
+
+def test_the_partner_given_by_id_is_read_with_the_warehouse(shop):
+    """Decision 0018: the partner of that id in the warehouse's company, or partner.not_found as before."""
+    from openjxc.documents.models import Document
+    from openjxc.partners.models import Partner
+
+    shop.receive(shop.water, 10, "1.20")
+    doc = _sell(shop)
+    assert doc.partner == shop.customer and doc.partner.name == shop.customer.name
+    documents = Document.objects.count()
+    missing = (Partner.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+    with pytest.raises(NotFound) as info:
+        docs.create_document(by=shop.admin, kind="sales_delivery", warehouse=shop.main.pk, partner=missing,
+                             lines=[LineInput(item=shop.water.pk, quantity=D(1))], advance_to="posted")
+    assert info.value.code == "partner.not_found"
+    with pytest.raises(DomainError) as info:  # a supplier read with the warehouse is still refused as a customer
+        docs.create_document(by=shop.admin, kind="sales_delivery", warehouse=shop.main.pk, partner=shop.supplier.pk,
+                             lines=[LineInput(item=shop.water.pk, quantity=D(1))], advance_to="posted")
+    assert info.value.code == "partner.wrong_role"
+    assert Document.objects.count() == documents

@@ -10,6 +10,7 @@ engine's bound-parameter limit. Defaults and `pre_save` are the caller's busines
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -136,6 +137,8 @@ def write_together(*writes: tuple) -> None:
     ("insert", model, fields, rows, conflict, update) as `insert_rows`, ("update_rows", model, fields, rows)
     as `update_rows`, or ("update", obj, fields) as `update_fields`."""
     todo = [w for w in writes if w[-1 if w[0] == "update" else 3]]
+    if connection.vendor == "sqlite" and len(todo) > 1:
+        todo = _sqlite_together(todo)
     if connection.vendor != "postgresql" or len(todo) < 2:
         for w in todo:
             if w[0] == "insert":
@@ -386,3 +389,164 @@ def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", li
         cur.execute(sql, list(params))
         rows = cur.fetchall()
     return [object_from(model, r) for r in rows]
+
+
+# ---------------------------------------------------------------- SQLite: several tables in one statement
+#
+# SQLite has no data-modifying CTEs. It has INSTEAD OF triggers on views: one multi-row INSERT into a view
+# `jxc_together` (a tag and up to _TOGETHER_WIDTH values per row) fires, per row, the trigger of the row's
+# shape, which writes that row where it belongs (decision 0018). The view and triggers are TEMP objects of the
+# connection, created when a shape is first used. A rollback takes away objects created in its transaction,
+# so a guard trigger refuses a row whose trigger is gone (the whole statement is undone) and the objects are
+# made again; without the view the INSERT fails as well. Shapes too wide, or statements with more values
+# than SQLite binds, go one statement per write as before.
+
+_TOGETHER_WIDTH = 48
+_TOGETHER_VIEW = "jxc_together"
+_together_tags: dict[tuple, tuple[str, str]] = {}  # shape -> (tag, the trigger's body)
+_together_lock = threading.Lock()
+
+
+class _TriggerGone(Exception):
+    pass
+
+
+def _together_shape(w: tuple) -> tuple | None:
+    """(shape key, value width) of a write, or None when it cannot go through the view."""
+    key: tuple
+    if w[0] == "insert":
+        key = ("insert", w[1], tuple(w[2]), tuple(w[4]), tuple(w[5]))
+        width = len(w[2])
+    elif w[0] == "update_rows":
+        key = ("update", w[1], tuple(w[2]))
+        width = len(w[2]) + 1
+    else:
+        key = ("update", type(w[1]), tuple(w[2]))
+        width = len(w[2]) + 1
+    return (key, width) if width <= _TOGETHER_WIDTH else None
+
+
+def _together_tag(key: tuple) -> tuple[str, str]:
+    found = _together_tags.get(key)
+    if found is not None:
+        return found
+    with _together_lock:  # a tag names one shape in every thread's connection
+        return _together_tags.get(key) or _new_together_tag(key)
+
+
+def _new_together_tag(key: tuple) -> tuple[str, str]:
+    q = connection.ops.quote_name
+    model = key[1]
+    meta = model._meta
+    table, columns, _a, _p, _d, _t = _shape(model, key[2])
+    new = [f"NEW.c{i}" for i in range(len(columns))]
+    if key[0] == "insert":
+        body = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(new)})"
+        conflict, update = key[3], key[4]
+        if conflict:
+            target = ", ".join(q(meta.get_field(f).column) for f in conflict)
+            if update:
+                sets = ", ".join(f"{q(meta.get_field(f).column)} = excluded.{q(meta.get_field(f).column)}"
+                                 for f in update)
+                body += f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+            else:
+                body += f" ON CONFLICT ({target}) DO NOTHING"
+    else:
+        sets = ", ".join(f"{c} = {n}" for c, n in zip(columns, new, strict=True))
+        body = f"UPDATE {table} SET {sets} WHERE {q(meta.pk.column)} = NEW.c{len(columns)}"
+    found = _together_tags[key] = (f"t{len(_together_tags)}", body)
+    return found
+
+
+def _together_state() -> set[str]:
+    """The tags whose triggers this connection is believed to have (reset with a new raw connection)."""
+    raw = connection.connection
+    state = connection.__dict__.get("_jxc_together")
+    if state is None or state[0] is not raw:
+        state = connection.__dict__["_jxc_together"] = (raw, set())
+    return state[1]
+
+
+def _create_together(cur, tags: list[tuple[str, str]], state: set[str]) -> None:
+    view = _TOGETHER_VIEW
+    if not state:
+        cols = ", ".join(f"NULL AS c{i}" for i in range(_TOGETHER_WIDTH))
+        cur.execute(f"CREATE TEMP VIEW IF NOT EXISTS {view} AS SELECT NULL AS t, {cols} WHERE 0")
+        cur.execute(
+            f"CREATE TEMP TRIGGER IF NOT EXISTS {view}_guard INSTEAD OF INSERT ON {view} WHEN NOT EXISTS "
+            f"(SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND name = '{view}_' || NEW.t) "
+            f"BEGIN SELECT RAISE(ABORT, '{view}: no trigger'); END")
+        state.add("")
+    for tag, body in tags:
+        if tag not in state:
+            cur.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS {view}_{tag} INSTEAD OF INSERT ON {view} "
+                        f"WHEN NEW.t = '{tag}' BEGIN {body}; END")
+            state.add(tag)
+
+
+def _sqlite_together(todo: list[tuple]) -> list[tuple]:
+    """Write what fits through the view in one statement; return the writes left to run one by one."""
+    rows: list[tuple[str, list]] = []  # (tag, prepared values)
+    left: list[tuple] = []
+    tags: list[tuple[str, str]] = []
+    for w in todo:
+        shape = _together_shape(w)
+        if shape is None:
+            left.append(w)
+            continue
+        key, width = shape
+        tag = _together_tag(key)
+        tags.append(tag)
+        if w[0] == "insert":
+            values = _prepare(w[1], tuple(w[2]), w[3])
+            n = len(w[2])
+            rows += [(tag[0], values[i:i + n]) for i in range(0, len(values), n)]
+        elif w[0] == "update_rows":
+            n = len(w[2])
+            values = _prepare(w[1], tuple(w[2]), [r[:-1] for r in w[3]])
+            rows += [(tag[0], [*values[j * n:(j + 1) * n], r[-1]]) for j, r in enumerate(w[3])]
+        else:
+            sql_params = _update_fields_statement(w[1], tuple(w[2]))[1]
+            rows.append((tag[0], sql_params))
+    if len(rows) < 2 or sum(len(v) for _t, v in rows) > _max_params() // 2:
+        return todo
+    width = max(len(v) for _t, v in rows)
+    # the statement is joined from cached pieces (one per row shape and width): documents differ in their rows
+    head = _sql_cache.get(("together", width))
+    if head is None:
+        head = _sql_cache[("together", width)] = (
+            f"INSERT INTO {_TOGETHER_VIEW} (t, {', '.join(f'c{i}' for i in range(width))}) VALUES ")
+    pieces = []
+    for t, v in rows:
+        piece = _sql_cache.get(("together", width, t, len(v)))
+        if piece is None:
+            piece = _sql_cache[("together", width, t, len(v))] = (
+                f"('{t}', " + ", ".join(["%s"] * len(v) + ["NULL"] * (width - len(v))) + ")")
+        pieces.append(piece)
+    sql = head + ", ".join(pieces)
+    params = [v for _t, values in rows for v in values]
+    state = _together_state()
+    from django.db import Error
+
+    with connection.cursor() as cur:
+        for attempt in (1, 2):
+            try:
+                _create_together(cur, tags, state)
+                cur.execute(sql, params)
+                break
+            except Error as exc:
+                # the objects went with a rolled-back transaction: the statement was undone whole; make them again
+                if attempt == 2 or _TOGETHER_VIEW not in str(exc):
+                    raise
+                state.clear()
+    return left
+
+
+def drop_together(**_kw) -> None:
+    """Drop this connection's together view and its triggers (before migrations: SQLite's table rebuilds
+    refuse a trigger naming a table that is rebuilt)."""
+    if connection.vendor != "sqlite" or connection.connection is None:
+        return
+    with connection.cursor() as cur:
+        cur.execute(f"DROP VIEW IF EXISTS temp.{_TOGETHER_VIEW}")
+    connection.__dict__.pop("_jxc_together", None)

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.catalog.models import Item, ItemUnit, Tracking, Unit
@@ -32,7 +32,7 @@ from openjxc.core.events import make_audit, make_event, record_audit, record_eve
 from openjxc.core.models import User
 from openjxc.core.numbering import next_number
 from openjxc.core.quantities import MAX_VALUE, ZERO, cost, parse_decimal, qty
-from openjxc.core.sql import fetch_objects, insert_objects
+from openjxc.core.sql import columns_of, fetch_objects, insert_objects, object_from
 from openjxc.documents import search
 from openjxc.documents.kinds import Kind, get_kind
 from openjxc.documents.lifecycle import ACTION_LABELS, Changes, lock_document, log_document_transition
@@ -141,8 +141,8 @@ def _build_lines(kind: Kind, doc: Document, inputs: list[LineInput], company) ->
     item_refs = [i.item for i in inputs]
     ids = [r.pk if isinstance(r, Item) else r for r in item_refs if isinstance(r, Item | int) and not isinstance(r, bool)]
     codes = [r for r in item_refs if isinstance(r, str)]
-    items: dict[object, Item] = {i.pk: i for i in Item.objects.filter(company=company, pk__in=ids).select_related("base_unit")}
-    items_by_code = {i.code: i for i in Item.objects.filter(company=company, code__in=codes).select_related("base_unit")} if codes else {}
+    items: dict[object, Item] = {i.pk: i for i in _items(company.pk, "id", ids)}
+    items_by_code = {i.code: i for i in _items(company.pk, "code", codes)} if codes else {}
     source_lines: dict[object, DocumentLine] = {}
     if doc.source_id:
         source_lines = {
@@ -209,6 +209,30 @@ def _build_lines(kind: Kind, doc: Document, inputs: list[LineInput], company) ->
         _attach_lot(kind, item, line, li, field)
         lines.append(line)
     return lines
+
+
+def _items(company_id: int, column: str, keys: list) -> list[Item]:
+    """The company's items whose `column` (id or code) is in `keys`, each with its base unit: plain SELECTs built
+    once per process (core/sql.py), not a queryset compiled for every document."""
+    keys = list(dict.fromkeys(k for k in keys if column != "id" or -2**63 <= k < 2**63))
+    if not keys:
+        return []
+    q = connection.ops.quote_name
+    item_cols, n = columns_of(Item, "i")
+    unit_cols, _m = columns_of(Unit, "u")
+    out = []
+    for start in range(0, len(keys), 5000):  # SQLite's bound-parameter limit
+        chunk = keys[start:start + 5000]
+        sql = (f"SELECT {item_cols}, {unit_cols} FROM {q(Item._meta.db_table)} i JOIN {q(Unit._meta.db_table)} u "
+               f"ON u.id = i.base_unit_id WHERE i.company_id = %s AND i.{column} IN ({', '.join(['%s'] * len(chunk))})")
+        with connection.cursor() as cur:
+            cur.execute(sql, [company_id, *chunk])
+            rows = cur.fetchall()
+        for row in rows:
+            item = object_from(Item, row[:n])
+            item.base_unit = object_from(Unit, row[n:])
+            out.append(item)
+    return out
 
 
 def _default_price(kind: Kind, doc: Document, item: Item, unit: Unit, quantity: Decimal, factor: Decimal,
@@ -312,12 +336,17 @@ def create_document_here(
         raise ValidationFailed(field="warehouse", reason=_("is required"))
     if advance_to or not isinstance(warehouse, Warehouse):
         # one statement: the warehouse, the user's scope, its default location and the probes (decision 0017)
-        wh = read_warehouse(company.pk, warehouse, field="warehouse", user=by, kind=k.code)
+        wh = read_warehouse(company.pk, warehouse, field="warehouse", user=by, kind=k.code, partner=partner)
     else:  # a draft of a warehouse already loaded: nothing to read, nothing to ask
         wh = _resolve_warehouse(company.pk, warehouse, "warehouse")
         require_warehouse(by, wh)
     to_wh = _resolve_warehouse(company.pk, to_warehouse, "to_warehouse") if to_warehouse is not None else None
-    p = _by_pk_or_code(Partner, company.pk, partner, "partner") if partner is not None else None
+    if "jxc_partner" in wh.__dict__:  # the partner given by id, read with the warehouse
+        p = wh.__dict__["jxc_partner"]
+        if p is None:
+            raise NotFound("partner", partner)
+    else:
+        p = _by_pk_or_code(Partner, company.pk, partner, "partner") if partner is not None else None
     if memo and len(memo) > 500:
         raise ValidationFailed(field="memo", reason=_("is longer than 500 characters"))
     now = clock.now()

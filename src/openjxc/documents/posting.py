@@ -68,7 +68,7 @@ def post_locked(doc: Document, by: User, changes: Changes, lines=None) -> None:
             _create_lots(doc, lines)
         planned = k.plan(doc, lines, places_of(doc))
         result = post_moves(planned, company=doc.company, by=by, business_on=doc.business_on, document=doc,
-                            events=changes.events)
+                            events=changes.events, writes=changes.later)
         _record_line_costs(doc, lines, result, changes)
         if doc.kind in VALUED_AT_COST:  # its amount is now the value its moves carried
             doc.cost_total = sum(result.value_by_line().values(), ZERO)

@@ -31,7 +31,7 @@ from openjxc.core.errors import DomainError, InsufficientStock
 from openjxc.core.events import make_event
 from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, cost, money, qty
-from openjxc.core.sql import insert_objects, insert_together
+from openjxc.core.sql import insert_objects, write_together
 from openjxc.stock import periods
 from openjxc.stock.costing import (
     CostState,
@@ -200,8 +200,13 @@ def post_moves(
     business_on: dt.date,
     document=None,
     events: list | None = None,
+    writes: list | None = None,
 ) -> PostingResult:
-    """Post planned moves atomically; refuse (DomainError) and write nothing if any move is refused."""
+    """Post planned moves atomically; refuse (DomainError) and write nothing if any move is refused.
+
+    With `writes` (a caller's `lifecycle.Changes.later`) the balances and valuations are queued there, written
+    with the caller's own changes before commit (one statement on PostgreSQL, decision 0018), unless the
+    posting is back-dated: the re-costing below reads them."""
     assert transaction.get_connection().in_atomic_block, "post_moves runs inside the caller's transaction"
     result = PostingResult()
     if not planned:
@@ -400,16 +405,21 @@ def post_moves(
         after = states[key]
         written[key] = CostState(now_state.quantity + after.quantity - day.quantity,
                                  now_state.value + after.value - day.value, now_state.last_cost)
-    # balances and valuations: one statement on PostgreSQL (a CTE), two elsewhere
-    insert_together(
-        (StockBalance, ("company", "item", "location", "lot", "lot_key", "quantity", "value"),
+    # balances and valuations: one statement on PostgreSQL (a CTE), two elsewhere; or queued with the caller's
+    # writes when nothing reads them before commit (every row is locked already: the valuation rows above)
+    stock_writes = (
+        ("insert", StockBalance, ("company", "item", "location", "lot", "lot_key", "quantity", "value"),
          [(company.pk, b.item_id, b.location_id, b.lot_id, b.lot_key, b.quantity, b.value) for b in touched.values()],
          ("item", "location", "lot_key"), ("quantity", "value")),
-        (ItemValuation, ("company", "item", "warehouse", "quantity", "value", "last_cost", "last_move_on"),
+        ("insert", ItemValuation, ("company", "item", "warehouse", "quantity", "value", "last_cost", "last_move_on"),
          [(company.pk, i, w, s.quantity, s.value, s.last_cost, max(last_on.get((i, w)) or business_on, business_on))
           for (i, w), s in written.items()],
          ("item", "warehouse"), ("quantity", "value", "last_cost", "last_move_on")),
     )
+    if writes is not None and not back_dated:
+        writes.extend(stock_writes)
+    else:
+        write_together(*stock_writes)
     (events.append if events is not None else _save)(make_event(
         company=company,
         topic="stock.changed",
