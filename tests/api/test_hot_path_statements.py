@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 
 # path -> (SQLite, PostgreSQL)
 EXPECTED = {
-    "api: 3-line delivery created and posted": (15, 15),  # decision 0018: the posting's tail in one statement
+    "api: 3-line delivery created and posted": (15, 15),  # decision 0022: the posting's tail in one statement
     "api: a till's sale pushed": (34, 34),
     "page: a document": (13, 13),
     # each kind of work is one statement: its first rows, which give its count (a COUNT only beyond 200 rows)

@@ -1,6 +1,6 @@
 """core.sql.write_together: writes to several tables in one statement, exactly the rows asked for.
 
-On SQLite they go through the connection's TEMP view and its INSTEAD OF triggers (decision 0018). Those objects
+On SQLite they go through the connection's TEMP view and its INSTEAD OF triggers (decision 0022). Those objects
 go away with a rolled-back transaction that created them; the next write must make them again and write
 every row once, never drop one silently.
 """

@@ -2,7 +2,7 @@
 
 The figures are per engine (the document's UPDATE, events, audit records, the transition log, the posted line
 costs, the search row and the stock balances and valuations go in one statement: on PostgreSQL as CTEs,
-decision 0017; on SQLite through the together view's triggers, decision 0018). Changing one means saying why in the commit that changes it.
+decision 0017; on SQLite through the together view's triggers, decision 0022). Changing one means saying why in the commit that changes it.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def test_the_default_location_read_with_the_warehouse_is_the_one_posting_uses(sh
 
 
 def test_the_partner_given_by_id_is_read_with_the_warehouse(shop):
-    """Decision 0018: the partner of that id in the warehouse's company, or partner.not_found as before."""
+    """Decision 0022: the partner of that id in the warehouse's company, or partner.not_found as before."""
     from openjxc.documents.models import Document
     from openjxc.partners.models import Partner
 

@@ -395,7 +395,7 @@ def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", li
 #
 # SQLite has no data-modifying CTEs. It has INSTEAD OF triggers on views: one multi-row INSERT into a view
 # `jxc_together` (a tag and up to _TOGETHER_WIDTH values per row) fires, per row, the trigger of the row's
-# shape, which writes that row where it belongs (decision 0018). The view and triggers are TEMP objects of the
+# shape, which writes that row where it belongs (decision 0022). The view and triggers are TEMP objects of the
 # connection, created when a shape is first used. A rollback takes away objects created in its transaction,
 # so a guard trigger refuses a row whose trigger is gone (the whole statement is undone) and the objects are
 # made again; without the view the INSERT fails as well. Shapes too wide, or statements with more values

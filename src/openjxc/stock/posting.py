@@ -205,7 +205,7 @@ def post_moves(
     """Post planned moves atomically; refuse (DomainError) and write nothing if any move is refused.
 
     With `writes` (a caller's `lifecycle.Changes.later`) the balances and valuations are queued there, written
-    with the caller's own changes before commit (one statement on PostgreSQL, decision 0018), unless the
+    with the caller's own changes before commit (one statement on PostgreSQL, decision 0022), unless the
     posting is back-dated: the re-costing below reads them."""
     assert transaction.get_connection().in_atomic_block, "post_moves runs inside the caller's transaction"
     result = PostingResult()
