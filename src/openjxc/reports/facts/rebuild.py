@@ -28,6 +28,7 @@ from openjxc.reports.facts.movecounts import rebuild_move_counts
 from openjxc.reports.facts.rebuild_sql import COUNTED, params, quoted, tune
 from openjxc.reports.models import (
     FactCursor,
+    MoveCountDay,
     PartnerDay,
     PartnerRowSeen,
     PurchaseDay,
@@ -118,3 +119,17 @@ def rebuild(company, *, progress=None) -> RebuildResult:
         state.built_at = state.updated_at = clock.now()
         state.save()
         return result
+
+
+def tidy() -> bool:
+    """After rebuilds have committed: on PostgreSQL, VACUUM ANALYZE the fact tables. A rebuild deletes every row
+    of the company and writes them again, so the tables hold as many dead rows as live ones until autovacuum
+    passes; an index range then visits both (at 10 M moves 14 days of StockDay read 274,000 pages in 1.8 s
+    instead of 4,700 in 0.1 s), and the planner's statistics describe the old rows. False when it cannot run
+    here (SQLite, or inside a transaction)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return False
+    with connection.cursor() as cur:
+        for model in (*FACT_MODELS, MoveCountDay):
+            cur.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
+    return True

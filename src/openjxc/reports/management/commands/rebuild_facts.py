@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from openjxc.reports.facts.rebuild import rebuild
+from openjxc.reports.facts.rebuild import rebuild, tidy
 from openjxc.reports.management.commands._companies import Bar, companies
 
 
@@ -25,3 +25,6 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(
                 f"{c.code}: facts rebuilt from {result.moves:,} moves and {result.documents:,} documents "
                 f"({result.rows:,} rows) in {time.monotonic() - started:.1f} s; feed cursor {result.cursor}"))
+        started = time.monotonic()
+        if tidy():  # the old rows are dead now: clear them and refresh the planner's statistics
+            self.stdout.write(f"fact tables vacuumed and analysed in {time.monotonic() - started:.1f} s")
