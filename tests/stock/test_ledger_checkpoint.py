@@ -5,7 +5,6 @@ business date among them; `full` replays the whole history. Damage is done the w
 a wrongly valued move written with balances and valuation to match, so that only the replay can see it.
 """
 
-import datetime as dt
 from decimal import Decimal as D
 
 import psycopg
@@ -22,20 +21,7 @@ from openjxc.stock.ledger import ReplayStats, check_ledger
 from openjxc.stock.locations import virtual_locations
 from openjxc.stock.models import ItemValuation, LedgerCheckpoint, LocationKind, StockBalance, StockMove
 from tests.documents.helpers import line
-
-
-def days_ago(shop, n):
-    return clock.today(shop.company.time_zone) - dt.timedelta(days=n)
-
-
-def receive_on(shop, day, item, quantity, price, warehouse=None):
-    return shop.post("purchase_receipt", [line(item, quantity, price)], partner=shop.supplier,
-                     warehouse=warehouse, business_on=day)
-
-
-def sell_on(shop, day, item, quantity, warehouse=None):
-    return shop.post("sales_delivery", [line(item, quantity)], partner=shop.customer, warehouse=warehouse,
-                     business_on=day)
+from tests.stock.dated import days_ago, receive_on, sell_on
 
 
 def check(shop, *, full=False):

@@ -1,7 +1,6 @@
 """Back-dated entries re-cost what came after (成本重算): the moving average is replayed in business-date
 order and the differences are posted as cost-only corrections, in the same transaction."""
 
-import datetime as dt
 from decimal import Decimal as D
 
 from django.db.models import F
@@ -13,20 +12,7 @@ from openjxc.stock.ledger import check_ledger
 from openjxc.stock.models import ItemValuation, StockBalance, StockMove
 from tests.conftest import assert_ledger_consistent
 from tests.documents.helpers import line, valuation
-
-
-def days_ago(shop, n):
-    return clock.today(shop.company.time_zone) - dt.timedelta(days=n)
-
-
-def receive_on(shop, day, item, quantity, price, warehouse=None):
-    return shop.post("purchase_receipt", [line(item, quantity, price)], partner=shop.supplier,
-                     warehouse=warehouse, business_on=day)
-
-
-def sell_on(shop, day, item, quantity, warehouse=None):
-    return shop.post("sales_delivery", [line(item, quantity)], partner=shop.customer, warehouse=warehouse,
-                     business_on=day)
+from tests.stock.dated import days_ago, receive_on, sell_on
 
 
 def corrections_of(doc):
