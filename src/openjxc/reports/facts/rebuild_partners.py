@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from openjxc.finance.effects import EFFECTS
 from openjxc.reports.facts.partners import BOOKS
-from openjxc.reports.facts.rebuild_sql import fen, nonzero, quoted, run
+from openjxc.reports.facts.rebuild_sql import fen, quoted, run, summed
 from openjxc.reports.models import PartnerRowSeen
 
 SUMS = ("debit", "credit", "settled", "applied")
@@ -34,9 +34,7 @@ def partner_days(values: dict) -> int:
     allocations = (f"SELECT {_book('a.book')}, a.business_on, a.partner_id, COALESCE({due}, a.business_on), "
                    f"0, 0, 0, {fen('a.amount')} FROM finance_allocation a WHERE a.company_id = %(c)s")
     keys = "book, day, partner_id, due_on"
-    return run(f"INSERT INTO reports_partnerday (company_id, {keys}, {', '.join(SUMS)}) "
-               f"SELECT %(c)s, {keys}, {', '.join(f'SUM({s})' for s in SUMS)} "
-               f"FROM ({entries} UNION ALL {allocations}) AS x GROUP BY {keys} HAVING {nonzero(SUMS)}", values)
+    return summed("reports_partnerday", keys, SUMS, f"({entries} UNION ALL {allocations}) AS x", values)
 
 
 def rows_seen(values: dict) -> int:

@@ -15,6 +15,7 @@ from openjxc.reports.facts.rebuild_sql import (
     qty,
     quoted,
     run,
+    summed,
     void_day,
 )
 
@@ -32,11 +33,9 @@ def purchase_days(values: dict) -> int:
     cols = ", ".join(f"ev.sign * CASE WHEN d.kind = '{figures[s][0]}' THEN {figures[s][1]} ELSE 0 END AS {s}"
                      for s in SUMS)
     keys = "day, warehouse_id, item_id, supplier_id"
-    return run(f"INSERT INTO reports_purchaseday (company_id, {keys}, {', '.join(SUMS)}) "
-               f"SELECT %(c)s, {keys}, {', '.join(f'SUM({s})' for s in SUMS)} FROM ("
-               f"SELECT ev.day AS day, COALESCE(d.warehouse_id, 0) AS warehouse_id, l.item_id AS item_id, "
-               f"COALESCE(d.partner_id, 0) AS supplier_id, {cols} {LINES}) AS x "
-               f"GROUP BY {keys} HAVING {nonzero(SUMS)} ORDER BY {keys}", values)
+    return summed("reports_purchaseday", keys, SUMS,
+                  f"(SELECT ev.day AS day, COALESCE(d.warehouse_id, 0) AS warehouse_id, l.item_id AS item_id, "
+                  f"COALESCE(d.partner_id, 0) AS supplier_id, {cols} {LINES}) AS x", values)
 
 
 def order_lines(values: dict) -> int:

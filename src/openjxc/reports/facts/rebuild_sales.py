@@ -8,17 +8,15 @@ from the legs whose counterpart is the customer location, keyed by their documen
 from __future__ import annotations
 
 from openjxc.reports.facts.documents import SALES
-from openjxc.reports.facts.months import month_sql
 from openjxc.reports.facts.rebuild_sql import (
     CUSTOMER,
     MOVES,
     STOCKED,
     doc_events,
     fen,
-    nonzero,
     qty,
-    run,
     sales_keys,
+    summed,
 )
 from openjxc.reports.models import Channel
 
@@ -66,31 +64,22 @@ def _cost() -> str:
 
 
 def sales_days(values: dict) -> int:
-    return run(f"WITH keys AS ({sales_keys()}) "
-               f"INSERT INTO reports_salesday (company_id, day, {KEYS}, {', '.join(SUMS)}) "
-               f"SELECT %(c)s, day, {KEYS}, {', '.join(f'SUM({s})' for s in SUMS)} "
-               f"FROM ({_lines()} UNION ALL {_cost()}) AS x GROUP BY day, {KEYS} HAVING {nonzero(SUMS)} "
-               f"ORDER BY day, {KEYS}", values)
+    return summed("reports_salesday", f"day, {KEYS}", SUMS, f"({_lines()} UNION ALL {_cost()}) AS x", values,
+                  with_=f"WITH keys AS ({sales_keys()}) ")
 
 
 def sales_months(values: dict) -> int:
-    month = month_sql("day")
-    return run(f"INSERT INTO reports_salesmonth (company_id, month, {KEYS}, {', '.join(SUMS)}) "
-               f"SELECT %(c)s, {month}, {KEYS}, {', '.join(f'SUM({s})' for s in SUMS)} FROM reports_salesday "
-               f"WHERE company_id = %(c)s GROUP BY {month}, {KEYS} HAVING {nonzero(SUMS)} "
-               f"ORDER BY {month}, {KEYS}", values)
+    return summed("reports_salesmonth", KEYS, SUMS, "reports_salesday WHERE company_id = %(c)s", values,
+                  by_month_of="day")
 
 
 def tickets(values: dict) -> int:
     keys = "warehouse_id, customer_id, salesperson_id, channel"
-    return run(f"WITH keys AS ({sales_keys()}) "
-               f"INSERT INTO reports_salesticketday (company_id, day, {keys}, tickets, returns) "
-               f"SELECT %(c)s, day, {keys}, SUM(tickets), SUM(returns) FROM ("
-               f"SELECT ev.day AS day, COALESCE(d.warehouse_id, 0) AS warehouse_id, k.customer_id AS customer_id, "
-               f"k.salesperson_id AS salesperson_id, k.channel AS channel, "
-               f"CASE WHEN d.kind = '{DELIVERY}' THEN ev.sign ELSE 0 END AS tickets, "
-               f"CASE WHEN d.kind = '{RETURN}' THEN ev.sign ELSE 0 END AS returns "
-               f"FROM ({doc_events(SALES)}) AS ev JOIN documents_document d ON d.id = ev.doc_id "
-               f"JOIN keys k ON k.doc_id = d.id) AS x GROUP BY day, {keys} HAVING {nonzero(('tickets', 'returns'))} "
-               f"ORDER BY day, {keys}",
-               values)
+    source = (f"(SELECT ev.day AS day, COALESCE(d.warehouse_id, 0) AS warehouse_id, k.customer_id AS customer_id, "
+              f"k.salesperson_id AS salesperson_id, k.channel AS channel, "
+              f"CASE WHEN d.kind = '{DELIVERY}' THEN ev.sign ELSE 0 END AS tickets, "
+              f"CASE WHEN d.kind = '{RETURN}' THEN ev.sign ELSE 0 END AS returns "
+              f"FROM ({doc_events(SALES)}) AS ev JOIN documents_document d ON d.id = ev.doc_id "
+              f"JOIN keys k ON k.doc_id = d.id) AS x")
+    return summed("reports_salesticketday", f"day, {keys}", ("tickets", "returns"), source, values,
+                  with_=f"WITH keys AS ({sales_keys()}) ")

@@ -13,6 +13,7 @@ from django.db import connection
 from openjxc.documents.models import Status
 from openjxc.reports.facts.docinfo import SALES_CHAIN
 from openjxc.reports.facts.legs import FLOW_OF_KIND
+from openjxc.reports.facts.months import month_sql
 from openjxc.reports.models import MONEY_SCALE, QTY_SCALE, Channel, Flow
 from openjxc.stock.models import STOCKED_KINDS, LocationKind
 from openjxc.sync.models import TerminalKind
@@ -54,6 +55,18 @@ def local_date(column: str) -> str:
 def nonzero(sums) -> str:
     """HAVING: a row whose sums are all zero is left out, as the consumer's upsert leaves out zero deltas."""
     return " OR ".join(f"SUM({s}) <> 0" for s in sums)
+
+
+def summed(table: str, keys: str, sums, source: str, values: dict, *, by_month_of: str = "",
+           with_: str = "") -> int:
+    """INSERT INTO `table` the sums of `source` grouped by `keys` (led by the month of the column `by_month_of`
+    when given), all-zero rows left out, in key order (rows of a day or month stay on neighbouring pages); the rows
+    written. `with_`: a WITH clause `source` reads."""
+    group = f"{month_sql(by_month_of)}, {keys}" if by_month_of else keys
+    columns = f"month, {keys}" if by_month_of else keys
+    return run(f"{with_}INSERT INTO {table} (company_id, {columns}, {', '.join(sums)}) "
+               f"SELECT %(c)s, {group}, {', '.join(f'SUM({s})' for s in sums)} FROM {source} "
+               f"GROUP BY {group} HAVING {nonzero(sums)} ORDER BY {group}", values)
 
 
 def run(sql: str, values: dict) -> int:

@@ -4,8 +4,7 @@ stocked location it reaches; a reversal's legs keep the original's direction, ne
 
 from __future__ import annotations
 
-from openjxc.reports.facts.months import month_sql
-from openjxc.reports.facts.rebuild_sql import MOVES, STOCKED, fen, leg_flow, nonzero, qty, run
+from openjxc.reports.facts.rebuild_sql import MOVES, STOCKED, fen, leg_flow, qty, summed
 
 SUMS = ("qty_in", "qty_out", "value_in", "value_out")
 
@@ -28,15 +27,10 @@ def _leg(side: str, other: str, inbound: bool) -> str:
 
 def stock_days(values: dict) -> int:
     keys = "day, warehouse_id, item_id, lot_key, flow"
-    return run(f"INSERT INTO reports_stockday (company_id, {keys}, {', '.join(SUMS)}) "
-               f"SELECT %(c)s, {keys}, {', '.join(f'SUM({s})' for s in SUMS)} "
-               f"FROM ({_leg('f', 't', False)} UNION ALL {_leg('t', 'f', True)}) AS legs "
-               f"GROUP BY {keys} HAVING {nonzero(SUMS)} ORDER BY {keys}", values)
+    return summed("reports_stockday", keys, SUMS,
+                  f"({_leg('f', 't', False)} UNION ALL {_leg('t', 'f', True)}) AS legs", values)
 
 
 def stock_months(values: dict) -> int:
-    keys = "warehouse_id, item_id, flow"
-    month = month_sql("day")
-    return run(f"INSERT INTO reports_stockmonth (company_id, month, {keys}, {', '.join(SUMS)}) "
-               f"SELECT %(c)s, {month}, {keys}, {', '.join(f'SUM({s})' for s in SUMS)} FROM reports_stockday "
-               f"WHERE company_id = %(c)s GROUP BY {month}, {keys} HAVING {nonzero(SUMS)} ORDER BY {month}, {keys}", values)
+    return summed("reports_stockmonth", "warehouse_id, item_id, flow", SUMS,
+                  "reports_stockday WHERE company_id = %(c)s", values, by_month_of="day")
