@@ -108,8 +108,13 @@ def rebuild(company, *, progress=None) -> RebuildResult:
         if progress:
             progress("tables", len(STAGES), len(STAGES))
 
+        # every month up to the last one closed before (a rebuild never reopens a month the consumer had closed:
+        # the checkpoints it kept are rewritten, not dropped), at least through the month before today's
+        through = previous_month(first_of(clock.today(company.time_zone)))
+        if state.closed_through is not None and state.closed_through > through:
+            through = state.closed_through
         state.closed_through = None
-        result.rows += close_months(state, previous_month(first_of(clock.today(company.time_zone))),
+        result.rows += close_months(state, through,
                                     progress=(lambda n, t: progress("months", n, t)) if progress else None)
         state.cursor = result.cursor = encode_cursor(head)
         state.skip = skip
