@@ -35,7 +35,7 @@ from openjxc.reports.facts.months import close_months, first_of, previous_month
 from openjxc.reports.facts.movecounts import recount
 from openjxc.reports.facts.partners import add_partner_rows
 from openjxc.reports.facts.rebuild import VERSION, rebuild
-from openjxc.reports.facts.stock import add_moves, fetch_moves, places
+from openjxc.reports.facts.stock import add_moves, fetch_moves, move_ranges, places
 from openjxc.reports.models import FactCursor
 from openjxc.sync.feed import decode_cursor, read_feed
 
@@ -67,15 +67,8 @@ def apply_events(company, events: list, deltas: Deltas) -> None:
     allocations: set[int] = set()
     for e in events:
         topic, kind, oid = e.topic, e.object_type, e.object_id
-        if topic == "stock.changed":
-            for pair in (e.payload or {}).get("moves") or ():
-                ranges.append((int(pair[0]), int(pair[1])))
-        elif topic == "stock.recosted":  # re-costing's cost-only corrections (stock/recost.py), by id range
-            for pair in (e.payload or {}).get("moves") or ():
-                ranges.append((int(pair[0]), int(pair[1])))
-            corrections = (e.payload or {}).get("corrections")
-            for c in corrections if isinstance(corrections, list) else ():  # events written before id ranges
-                ranges.append((int(c["id"]), int(c["id"])))
+        if topic in ("stock.changed", "stock.recosted"):  # a posting's moves; re-costing's corrections
+            ranges += move_ranges(topic, e.payload)
         elif not oid.isdigit():
             continue
         elif kind == "documents.document" and topic.startswith("document."):

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
+from openjxc.reports.facts.stock import as_date, move_ranges
 from openjxc.reports.models import FactCursor
 from openjxc.stock.models import STOCKED_KINDS
 from openjxc.sync.feed import BadCursor, decode_cursor
@@ -49,7 +50,7 @@ def rebuild_move_counts(company_id: int) -> int:
 
 def recount(company_id: int, days: Iterable) -> int:
     """Replace the company's rows of `days` by counting those days' moves; the rows written."""
-    todo = sorted({_day(d) for d in days})
+    todo = sorted({as_date(d) for d in days})
     written = 0
     for start in range(0, len(todo), 100):
         part = todo[start:start + 100]
@@ -60,10 +61,6 @@ def recount(company_id: int, days: Iterable) -> int:
             cur.execute(_INSERT + _GROUPED.format(where=where), [company_id, company_id, *part, company_id, *part])
             written += max(cur.rowcount, 0)
     return written
-
-
-def _day(value) -> dt.date:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _visible(scope) -> tuple[str, list]:
@@ -86,21 +83,15 @@ def _pending_days(company_id: int, cursor: str, first: dt.date, last: dt.date) -
         return None
     topics = list(STOCK_TOPICS)
     with connection.cursor() as cur:
-        cur.execute(f"SELECT payload FROM core_event WHERE company_id = %s AND (txid > %s OR (txid = %s AND id > %s))"
+        cur.execute(f"SELECT topic, payload FROM core_event WHERE company_id = %s AND (txid > %s OR (txid = %s AND id > %s))"
                     f" AND topic IN ({_in(topics)}) ORDER BY txid, id LIMIT {MAX_PENDING + 1}",
                     [company_id, after[0], after[0], after[1], *topics])
-        payloads = [row[0] for row in cur.fetchall()]
-    if len(payloads) > MAX_PENDING:
+        rows = cur.fetchall()
+    if len(rows) > MAX_PENDING:
         return None
     ranges: list[tuple[int, int]] = []
-    for payload in payloads:
-        if isinstance(payload, str):  # SQLite hands JSON back as text
-            payload = json.loads(payload)
-        for pair in (payload or {}).get("moves") or ():
-            ranges.append((int(pair[0]), int(pair[1])))
-        corrections = (payload or {}).get("corrections")
-        for c in corrections if isinstance(corrections, list) else ():
-            ranges.append((int(c["id"]), int(c["id"])))
+    for topic, payload in rows:
+        ranges += move_ranges(topic, json.loads(payload) if isinstance(payload, str) else payload)  # SQLite: text
     if not ranges:
         return set()
     if len(ranges) > MAX_PENDING:
@@ -110,7 +101,7 @@ def _pending_days(company_id: int, cursor: str, first: dt.date, last: dt.date) -
         cur.execute(f"SELECT DISTINCT business_on FROM stock_stockmove WHERE company_id = %s AND business_on >= %s"
                     f" AND business_on <= %s AND ({where})",
                     [company_id, first, last, *(x for r in ranges for x in r)])
-        return {_day(row[0]) for row in cur.fetchall()}
+        return {as_date(row[0]) for row in cur.fetchall()}
 
 
 def _count_moves(company_id: int, scope, first: dt.date, last: dt.date, days: set | None,
@@ -134,8 +125,8 @@ def _count_moves(company_id: int, scope, first: dt.date, last: dt.date, days: se
                     f" WHERE company_id = %s AND business_on >= %s AND business_on <= %s{where} GROUP BY business_on",
                     [*stocked, *stocked, company_id, first, last, *wparams])
         for day, n_in, n_out in cur.fetchall():
-            ins[_day(day)] = n_in
-            outs[_day(day)] = n_out
+            ins[as_date(day)] = n_in
+            outs[as_date(day)] = n_out
 
 
 def moves_per_day(company_id: int, scope, first: dt.date, last: dt.date) -> tuple[dict, dict]:
@@ -162,7 +153,7 @@ def moves_per_day(company_id: int, scope, first: dt.date, last: dt.date) -> tupl
         _count_moves(company_id, scope, first, last, None, ins, outs)
         return ins, outs
     for day, n_in, n_out in rows:
-        day = _day(day)
+        day = as_date(day)
         if day not in pending:
             ins[day] = int(n_in or 0)
             outs[day] = int(n_out or 0)

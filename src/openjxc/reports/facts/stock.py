@@ -25,8 +25,21 @@ def places(company_id: int) -> dict[int, Place]:
             Location.objects.filter(company_id=company_id).values_list("id", "kind", "warehouse_id")}
 
 
-def _day(value) -> dt.date:
+def as_date(value) -> dt.date:
+    """A date column's value as a date (SQLite hands dates back as ISO text)."""
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def move_ranges(topic: str, payload) -> list[tuple[int, int]]:
+    """The [first, last] move-id ranges a stock event names: a posting's moves (`stock.changed`), re-costing's
+    corrections (`stock.recosted`: by range, or one by one in events written before ranges); [] for other topics."""
+    if topic not in ("stock.changed", "stock.recosted"):
+        return []
+    payload = payload or {}
+    ranges = [(int(a), int(b)) for a, b in payload.get("moves") or ()]
+    corrections = payload.get("corrections") if topic == "stock.recosted" else None
+    ranges += [(int(c["id"]), int(c["id"])) for c in (corrections if isinstance(corrections, list) else ())]
+    return ranges
 
 
 def fetch_moves(company_id: int, ranges: list[tuple[int, int]]) -> list[tuple]:
@@ -61,7 +74,7 @@ def add_moves(deltas: Deltas, rows: list[tuple], where: dict[int, Place], docs: 
             customer_docs.add(row[7])
     docs.load(customer_docs)
     for _pk, item, lot, f, t, qty, value, doc_id, reverses, adjustment, day in rows:
-        day = _day(day)
+        day = as_date(day)
         for leg in legs_of(where[f], where[t], qty, value, is_adjustment=bool(adjustment),
                            is_reversal=reverses is not None):
             acc = stock[(day, leg.warehouse_id, item, lot, leg.flow)]
