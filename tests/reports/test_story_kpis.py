@@ -82,6 +82,13 @@ def test_march_story(story):
     assert t.total.value == D("0.2108") and t.total.parts["average_stock"] == D("876.82")
     days = rows(kpi(s, "turnover_days", by="warehouse"))
     assert days[main] == D("174.9453") and days[store] == D("27.0000") and days[None] == D("147.0855")
+    # by category: 粮油 = flour + sugar at 总仓 (Σ 18,845.00, COGS 150.00), 饮料 = water at both (Σ 8,336.40, COGS
+    # 34.80); by item sugar sold nothing (no days); a store breakdown counts the stores only (939.60 / 34.80)
+    assert rows(kpi(s, "turnover_days", by="category")) == {s.grain.pk: D("125.6333"), s.drinks.pk: D("239.5517"),
+                                                            None: D("147.0855")}
+    assert rows(kpi(s, "turnover_days", by="item")) == {shop.flour.pk: D("95.6667"), s.sugar.pk: None,
+                                                        shop.water.pk: D("239.5517"), None: D("147.0855")}
+    assert rows(kpi(s, "turnover_days", by="store")) == {store: D("27.0000"), None: D("27.0000")}
     # a period that is not whole months: 03-05 … 03-20, 16 days, Σ = 12,087.00, COGS 200 + 116 − 50 = 266
     part = kpi(s, "turnover_days", start=march(5), end=march(20)).total
     assert part.value == D("45.4398") and part.parts["turnover"] == D("0.3521")

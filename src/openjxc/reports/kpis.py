@@ -172,13 +172,17 @@ def _year_before(day: dt.date) -> dt.date:
 # ---------------------------------------------------------------- stock KPIs
 
 
-def _cogs(company, q: Query, raw_materials: bool) -> dict[tuple, list]:
-    """Per (warehouse, item): cost of goods sold in the period; for raw materials the total issue cost (sales
+def _breakdown(by: str | None) -> list[str]:
+    """The query dimensions of a KPI breakdown (compute() has already limited a store breakdown to the stores)."""
+    return [] if by is None else ["warehouse"] if by == "store" else [by]
+
+
+def _cogs(company, q: Query, dims: list[str], raw_materials: bool) -> dict[tuple, list]:
+    """Per `dims` key: cost of goods sold in the period; for raw materials the total issue cost (sales
     and production issues)."""
-    out = {k: [v[0]] for k, v in sales(company, q, q.start, q.end, ["warehouse", "item"],
-                                       ["cogs - return_cost"]).items()}
+    out = {k: [v[0]] for k, v in sales(company, q, q.start, q.end, dims, ["cogs - return_cost"]).items()}
     if raw_materials:
-        issued = flows(company, q, q.start, q.end, ["warehouse", "item"],
+        issued = flows(company, q, q.start, q.end, dims,
                        [f"CASE WHEN f.flow = {int(Flow.PRODUCTION)} THEN value_out - value_in ELSE 0 END"])
         for k, v in issued.items():
             out.setdefault(k, [0])[0] += v[0]
@@ -186,10 +190,16 @@ def _cogs(company, q: Query, raw_materials: bool) -> dict[tuple, list]:
 
 
 def turnover(company, q, by=None, *, raw_materials: bool = False):
-    """Turnover = COGS ÷ average stock cost (mean of the daily closing cost); days = period days ÷ turnover."""
+    """Turnover = COGS ÷ average stock cost (mean of the daily closing cost); days = period days ÷ turnover.
+    Both sums are grouped by the breakdown in SQL (one row per group, not per warehouse and item)."""
     n = _days(q)
-    cogs = _group(company, by, _cogs(company, q, raw_materials), q)
-    stock = _group(company, by, stock_days(company, q, q.start, q.end, ["warehouse", "item"]), q)
+    dims = _breakdown(by)
+
+    def keyed(rows: dict[tuple, list]) -> dict:
+        return {(k[0] if dims else None): v for k, v in rows.items()}
+
+    cogs = keyed(_cogs(company, q, dims, raw_materials))
+    stock = keyed(stock_days(company, q, q.start, q.end, dims))
     rows = []
     keys = set(cogs) | set(stock)
     total_c = sum((v[0] for v in cogs.values()), 0)

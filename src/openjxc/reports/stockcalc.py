@@ -83,12 +83,16 @@ def stock_days(company, q: Query, start: dt.date, end: dt.date, dims: list[str])
     while day <= end:
         month = first_of(day)
         if day == month and last_of(month) <= end and closed is not None and month <= closed:
+            # a run of closed whole months: one statement sums their checkpoints' day sums
+            last = month
+            while (next_month(last) <= closed and last_of(next_month(last)) <= end):
+                last = next_month(last)
             src = ("(SELECT month AS day, warehouse_id, item_id, 0 AS flow, qty_days AS qty_in, 0 AS qty_out, "
                    "value_days AS value_in, 0 AS value_out FROM reports_stockclose WHERE company_id = %s "
-                   "AND month = %s) AS f", [company.pk, p(month)])
+                   "AND month >= %s AND month <= %s) AS f", [company.pk, p(month), p(last)])
             add(_strip(aggregate(company.pk, "stock", src, dims, ["qty_in", "value_in"], q,
                                  [tuple(range(len(dims)))])))
-            day = next_month(month)
+            day = next_month(last)
             continue
         # a run of days up to the next closed whole month (or the end)
         stop = end
