@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from openjxc.catalog.models import Category, CustomerGroup, Item
@@ -17,12 +18,20 @@ OTHER = "__other__"
 
 
 def _names(model, company_id: int, ids: set, fields: tuple[str, ...], fmt) -> dict:
-    """{id: fmt(*fields)} of the rows of `model` with these ids (plain values: no model instances)."""
-    ids = sorted(i for i in ids if isinstance(i, int) and i)
+    """{id: fmt(*fields)} of the rows of `model` with these ids (plain values: no model instances). The ids are
+    ints (others are dropped), written into the statement as literals: the ORM adapting 10,000 `IN` parameters one
+    by one cost more than the query (turnover by SKU labels 10,000 items)."""
+    ids = sorted(i for i in ids if isinstance(i, int) and not isinstance(i, bool) and i)
+    meta = model._meta
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in fields)
+    pk = connection.ops.quote_name(meta.pk.column)
     out: dict = {}
-    for start in range(0, len(ids), 5000):
-        rows = model.objects.filter(company_id=company_id, pk__in=ids[start:start + 5000]).values_list("pk", *fields)
-        out.update({pk: fmt(*rest) for pk, *rest in rows})
+    with connection.cursor() as cur:
+        for start in range(0, len(ids), 5000):
+            chunk = ", ".join(str(int(i)) for i in ids[start:start + 5000])
+            cur.execute(f"SELECT {pk}, {columns} FROM {connection.ops.quote_name(meta.db_table)} "
+                        f"WHERE company_id = %s AND {pk} IN ({chunk})", [company_id])
+            out.update({row[0]: fmt(*row[1:]) for row in cur.fetchall()})
     return out
 
 
