@@ -1,5 +1,5 @@
 """The query layer and its JSON API over the March story: a pivot with subtotals (GROUPING SETS on PostgreSQL,
-one statement per level on SQLite — the same rows), Top N + 其他, drill-down to documents, the KPI endpoint,
+on SQLite the finest level summed up — the same rows), Top N + 其他, drill-down to documents, the KPI endpoint,
 cost masking, warehouse scope and bad input."""
 
 from __future__ import annotations

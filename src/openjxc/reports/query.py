@@ -5,7 +5,7 @@
                        start=…, end=…, subtotals="rollup", top=10))
 
 One SQL statement per fact family the measures read (additive parts summed with GROUP BY; on PostgreSQL the
-subtotals in the same statement with GROUPING SETS, on SQLite one statement per subtotal level); ratios are
+subtotals in the same statement with GROUPING SETS, on SQLite the finest level in one statement and the subtotals summed from its rows); ratios are
 computed from the summed parts afterwards; distinct counts with a statement per level; "last value" measures
 from the month-end checkpoints plus the days after them, carried through the period's buckets.
 """
@@ -179,14 +179,32 @@ def aggregate(company_id: int, family: str, source: tuple[str, list], dims: list
                 n = bits[row[len(cols)]]
                 put(n, tuple(row[i] if i in sets[n] else None for i in range(len(cols))), row[len(cols) + 1:])
             return out
-        for n, s in enumerate(sets):
-            kept = [cols[i] for i in s]
+        if len(sets) == 1:
+            kept = [cols[i] for i in sets[0]]
             select = ", ".join(kept + [sums])
             group = f" GROUP BY {', '.join(kept)}" if kept else ""
             cur.execute(f"SELECT {select} {base}{group}", params)
             for row in cur.fetchall():
                 it = iter(row[:len(kept)])
-                put(n, tuple(next(it) if i in s else None for i in range(len(cols))), row[len(kept):])
+                put(0, tuple(next(it) if i in sets[0] else None for i in range(len(cols))), row[len(kept):])
+            return out
+        # SQLite has no GROUPING SETS: the finest grouping once, every set summed from it here (the expressions
+        # are sums, so a subtotal is the sum of its rows) instead of one pass over the facts per set
+        select = ", ".join(cols + [sums]) if cols else sums
+        group = f" GROUP BY {', '.join(cols)}" if cols else ""
+        cur.execute(f"SELECT {select} {base}{group}", params)
+        finest = cur.fetchall()
+    for n, s in enumerate(sets):
+        acc: dict[tuple, list[int]] = {}
+        for row in finest:
+            key = tuple(row[i] if i in s else None for i in range(len(cols)))
+            values = [int(v) if v else 0 for v in row[len(cols):]]
+            prior = acc.get(key)
+            acc[key] = values if prior is None else [a + b for a, b in zip(prior, values, strict=True)]
+        if not s and not acc:  # as SQL's SUM without GROUP BY: one total row, also over no rows
+            acc[(None,) * len(cols)] = [0] * len(exprs)
+        for key, values in acc.items():
+            put(n, key, values)
     return out
 
 
