@@ -6,8 +6,9 @@
 
 One SQL statement per fact family the measures read (additive parts summed with GROUP BY; on PostgreSQL the
 subtotals in the same statement with GROUPING SETS, on SQLite the finest level in one statement and the subtotals
-summed from its rows); ratios are computed from the summed parts afterwards; distinct counts with a statement per level; "last value" measures
-from the month-end checkpoints plus the days after them, carried through the period's buckets.
+summed from its rows); ratios are computed from the summed parts afterwards; distinct counts with a statement per
+level; "last value" measures from the month-end checkpoints plus the days after them, carried through the period's
+buckets.
 """
 
 from __future__ import annotations
