@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 # Field types whose Python values the drivers take as they are (ints, strings, booleans, None).
 _PLAIN = {
@@ -136,6 +136,10 @@ def write_together(*writes: tuple) -> None:
     but the last as data-modifying CTEs: one round trip), elsewhere one statement each. A write is
     ("insert", model, fields, rows, conflict, update) as `insert_rows`, ("update_rows", model, fields, rows)
     as `update_rows`, or ("update", obj, fields) as `update_fields`."""
+    # a write's rows are read more than once (prepared, paired with their keys, or run one by one after all):
+    # rows given as an iterator would be left out silently
+    writes = tuple(w if w[0] == "update" or isinstance(w[3], list | tuple) else (*w[:3], list(w[3]), *w[4:])
+                   for w in writes)
     todo = [w for w in writes if w[-1 if w[0] == "update" else 3]]
     if connection.vendor == "sqlite" and len(todo) > 1:
         todo = _sqlite_together(todo)
@@ -459,11 +463,13 @@ def _new_together_tag(key: tuple) -> tuple[str, str]:
 
 
 def _together_state() -> set[str]:
-    """The tags whose triggers this connection is believed to have (reset with a new raw connection)."""
-    raw = connection.connection
-    state = connection.__dict__.get("_jxc_together")
+    """The tags whose triggers this connection is believed to have (reset with a new raw connection). Kept on
+    the thread's own connection: `connection` is a proxy every thread shares."""
+    own = connections[DEFAULT_DB_ALIAS]
+    raw = own.connection
+    state = own.__dict__.get("_jxc_together")
     if state is None or state[0] is not raw:
-        state = connection.__dict__["_jxc_together"] = (raw, set())
+        state = own.__dict__["_jxc_together"] = (raw, set())
     return state[1]
 
 
@@ -549,4 +555,4 @@ def drop_together(**_kw) -> None:
         return
     with connection.cursor() as cur:
         cur.execute(f"DROP VIEW IF EXISTS temp.{_TOGETHER_VIEW}")
-    connection.__dict__.pop("_jxc_together", None)
+    connections[DEFAULT_DB_ALIAS].__dict__.pop("_jxc_together", None)
