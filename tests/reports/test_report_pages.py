@@ -173,3 +173,25 @@ def test_costs_are_masked_and_a_store_keeper_sees_the_store_only(story, client):
     client.force_login(shop.user("nobody"))
     assert client.get(f"/reports/sales/?{MARCH}").status_code == 403
     assert client.get(f"/reports/pivot/?{MARCH}").status_code == 403
+
+
+def test_every_breakdown_a_report_page_offers_answers_and_refused_input_says_why(story, client):
+    """Each page answers for each breakdown its form offers (the inventory page offered turnover by top category,
+    which the KPI refused: a 500), and input the query layer refuses is a 422 page naming the reason."""
+    from openjxc.reports.analysis_views import MARGIN_DIMS, PURCHASE_DIMS, SALES_DIMS, SELL_DIMS
+    from openjxc.reports.inventory_views import DIMS
+
+    client.force_login(story.shop.admin)
+    pages = [("/reports/sales/?", SALES_DIMS), ("/reports/margin/?", MARGIN_DIMS),
+             ("/reports/purchasing/?", PURCHASE_DIMS), ("/reports/sell-through/?", SELL_DIMS)]
+    pages += [(f"/reports/inventory/?view={view}&", dims) for view, dims in DIMS.items()]
+    answered = 0
+    for prefix, dims in pages:
+        for by in dims:
+            r = client.get(f"{prefix}by={by}&{MARCH}")
+            assert r.status_code == 200, (prefix, by, r.content[-1500:])
+            answered += 1
+    assert answered >= 30
+    r = client.get("/reports/sales/?by=item&start=2019-01-01&end=2026-03-31")
+    assert r.status_code == 422
+    assert b"five years" in r.content and b'data-code="validation.failed"' in r.content

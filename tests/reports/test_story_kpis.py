@@ -89,6 +89,7 @@ def test_march_story(story):
     assert rows(kpi(s, "turnover_days", by="item")) == {shop.flour.pk: D("95.6667"), s.sugar.pk: None,
                                                         shop.water.pk: D("239.5517"), None: D("147.0855")}
     assert rows(kpi(s, "turnover_days", by="store")) == {store: D("27.0000"), None: D("27.0000")}
+    assert rows(kpi(s, "turnover_days", by="category_1")) == {shop.food.pk: D("147.0855"), None: D("147.0855")}
     # a period that is not whole months: 03-05 … 03-20, 16 days, Σ = 12,087.00, COGS 200 + 116 − 50 = 266
     part = kpi(s, "turnover_days", start=march(5), end=march(20)).total
     assert part.value == D("45.4398") and part.parts["turnover"] == D("0.3521")

@@ -9,10 +9,12 @@ import zoneinfo
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openjxc.core import clock
+from openjxc.core.errors import DomainError
 
 PAGE_SIZE = 50
 
@@ -28,6 +30,9 @@ def company_page(view):
         timezone.activate(zoneinfo.ZoneInfo(request.user.company.time_zone))
         try:
             return view(request, *args, **kwargs)
+        except DomainError as exc:  # refused input (a breakdown a figure has not, a bad period): a page that says so
+            return render(request, "web/refused.html", {"code": exc.code, "message": exc.render_message()},
+                          status=exc.http_status)
         finally:
             timezone.deactivate()
 
