@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from openjxc.catalog import services as catalog
 from openjxc.reports import rollups
+from openjxc.reports.facts import rollups as facts_rollups
 from openjxc.reports.facts.check import check_facts
 from openjxc.reports.facts.consumer import consume
 from openjxc.reports.kpi_run import compute
@@ -130,7 +131,7 @@ def test_turnover_reads_cogs_from_the_item_rollup(story):
     assert res.rows
 
 
-def test_a_recategorised_item_reads_salesmonth_until_the_consumer_has_moved_its_sums(story):
+def test_a_recategorised_item_reads_salesmonth_until_the_consumer_has_moved_its_sums(story, monkeypatch):
     s = story
     q = Query(measures=["revenue", "gross_profit"], dimensions=["category", "month"], subtotals="rollup", **MARCH)
     rows, tables = read(s.shop.company, q)
@@ -153,12 +154,15 @@ def test_a_recategorised_item_reads_salesmonth_until_the_consumer_has_moved_its_
     assert not SalesCategoryMonth.objects.filter(company=s.shop.company, category_id=s.grain.pk).exists()
     assert check_facts(s.shop.company).problems == []
     assert_rebuild_equals_consumer(s.shop.company)
-    # an item without a category (0 in the roll-up) groups as SalesMonth's items without one do (None)
+    # two items at once, moved in chunks of one; an item without a category (0 in the roll-up) groups as
+    # SalesMonth's items without one do (None)
     catalog.update_item(s.shop.water, by=s.by, category=None)
+    catalog.update_item(s.shop.flour, by=s.by, category=s.grain)
+    monkeypatch.setattr(facts_rollups, "CHUNK", 1)
     consume(s.shop.company)
     rows, tables = read(s.shop.company, q)
     assert tables == {"reports_salescategorymonth"}
-    assert {r[0]: r[3]["revenue"] for r in rows if not r[2]} == {(s.drinks.pk, march(1)): D("216.00"),
+    assert {r[0]: r[3]["revenue"] for r in rows if not r[2]} == {(s.grain.pk, march(1)): D("216.00"),
                                                                    (None, march(1)): D("90.00")}
     assert check_facts(s.shop.company).problems == []
 

@@ -21,6 +21,7 @@ from openjxc.reports.facts.rebuild_sql import run, summed
 from openjxc.reports.facts.upsert import add_rows
 from openjxc.reports.models import SalesCategoryMonth, SalesItemMonth
 
+CHUNK = 200  # re-categorised items moved per statement (SQLite: at most 500 terms in a compound SELECT)
 SUMS = ("qty", "revenue", "tax", "discount", "cogs", "return_qty", "return_revenue", "return_tax", "return_cost")
 MOVED = ("SELECT r.item_id, r.category_id AS old, COALESCE(i.category_id, 0) AS new "
          "FROM reports_salescategoryitem r JOIN catalog_item i ON i.id = r.item_id "
@@ -40,11 +41,16 @@ def recategorised(company_id: int, *, limit: int | None = None) -> list[tuple[in
 
 
 def move_recategorised(company_id: int) -> int:
-    """Move the sums of every re-categorised item from its recorded category to its current one (both from its
-    SalesMonth rows, in one grouped statement) and record the new category; rows written."""
+    """Move the sums of every re-categorised item from its recorded category to its current one (from its
+    SalesMonth rows, one grouped statement per CHUNK items) and record the new category; rows written."""
     moved = recategorised(company_id)
-    if not moved:
-        return 0
+    n = 0
+    for at in range(0, len(moved), CHUNK):
+        n += _move(company_id, moved[at:at + CHUNK])
+    return n
+
+
+def _move(company_id: int, moved: list[tuple[int, int, int]]) -> int:
     items = [m[0] for m in moved]
     marks = ", ".join(["%s"] * len(items))
     # per item: its recorded category with sign -1, its current one with +1
@@ -64,9 +70,10 @@ def move_recategorised(company_id: int) -> int:
     zero = " AND ".join(f"{s} = 0" for s in SUMS)
     run_params(f"DELETE FROM reports_salescategorymonth WHERE company_id = %s AND category_id IN "
                f"({', '.join(['%s'] * len(olds))}) AND {zero}", [company_id, *olds])
-    for item, _old, new in moved:
-        run_params("UPDATE reports_salescategoryitem SET category_id = %s WHERE company_id = %s AND item_id = %s",
-                   [new, company_id, item])
+    cases = " ".join(["WHEN %s THEN %s"] * len(moved))
+    run_params(f"UPDATE reports_salescategoryitem SET category_id = CASE item_id {cases} END "
+               f"WHERE company_id = %s AND item_id IN ({marks})",
+               [*(v for item, _old, new in moved for v in (item, new)), company_id, *items])
     return n + len(moved)
 
 
