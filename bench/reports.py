@@ -502,7 +502,8 @@ def _sizes(connection) -> dict:
     out = {}
     with connection.cursor() as cur:
         for table in ("stock_stockmove", "documents_documentline", "reports_stockday", "reports_stockmonth",
-                      "reports_stockclose", "reports_salesday", "reports_salesmonth"):
+                      "reports_stockclose", "reports_salesday", "reports_salesmonth", "reports_salesitemmonth",
+                      "reports_salescategorymonth"):
             cur.execute(f"SELECT COUNT(*) FROM {table}")
             out[table] = cur.fetchone()[0]
     return out

@@ -169,16 +169,11 @@ class MoveCountDay(models.Model):
         constraints = [models.UniqueConstraint(fields=["company", "day", "location_id"], name="movecountday_key")]
 
 
-class SalesFigures(models.Model):
-    """What SalesDay and SalesMonth share: the keys but the date, and the sums."""
+class SalesSums(models.Model):
+    """The sums every sales fact table keeps (SalesDay, SalesMonth and the narrow monthly roll-ups)."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_constraint=False,
                                 db_index=False)
-    warehouse_id = _id()
-    item_id = _id()
-    customer_id = _id()
-    salesperson_id = _id()
-    channel = models.SmallIntegerField(choices=Channel.choices)
     qty = _sum()
     revenue = _sum()
     tax = _sum()
@@ -188,6 +183,19 @@ class SalesFigures(models.Model):
     return_revenue = _sum()
     return_tax = _sum()
     return_cost = _sum()
+
+    class Meta:
+        abstract = True
+
+
+class SalesFigures(SalesSums):
+    """What SalesDay and SalesMonth share: the keys but the date, and the sums."""
+
+    warehouse_id = _id()
+    item_id = _id()
+    customer_id = _id()
+    salesperson_id = _id()
+    channel = models.SmallIntegerField(choices=Channel.choices)
 
     class Meta:
         abstract = True
@@ -216,6 +224,47 @@ class SalesMonth(SalesFigures):
         constraints = [models.UniqueConstraint(
             fields=["company", "month", "warehouse_id", "item_id", "customer_id", "salesperson_id", "channel"],
             name="salesmonth_key")]
+
+
+class SalesItemMonth(SalesSums):
+    """SalesDay summed by month, warehouse and item (no customer, salesperson or channel): what item and category
+    reports over whole months read (decision 0024)."""
+
+    month = models.DateField()
+    warehouse_id = _id()
+    item_id = _id()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "month", "warehouse_id", "item_id"],
+                                               name="salesitemmonth_key")]
+
+
+class SalesCategoryMonth(SalesSums):
+    """SalesDay summed by month, warehouse, customer and the item's category (0: none), the category being the one
+    SalesCategoryItem records for the item: what category × customer / region reports over whole months read."""
+
+    month = models.DateField()
+    warehouse_id = _id()
+    customer_id = _id()
+    category_id = _id()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "month", "warehouse_id", "customer_id",
+                                                       "category_id"], name="salescategorymonth_key")]
+
+
+class SalesCategoryItem(models.Model):
+    """The category (0: none) an item's sales are summed under in SalesCategoryMonth. When the item's current
+    category differs, readers leave SalesCategoryMonth alone until the consumer has moved the item's sums to the
+    new category and updated this row (reports/facts/rollups.py)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
+    item_id = models.BigIntegerField()
+    category_id = _id()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "item_id"], name="salescategoryitem_key")]
 
 
 class SalesTicketDay(models.Model):

@@ -37,6 +37,7 @@ from openjxc.reports.querysql import (
     stock_as_of,
     subtree,
 )
+from openjxc.reports.rollups import Rollup, navigate
 from openjxc.reports.semantic import ADDITIVE, DIMENSIONS, DISTINCT, LAST, MEASURES, RATIO, parts_of
 
 MAX_ROWS = 5000
@@ -114,14 +115,14 @@ def grouping_sets(n: int, subtotals: str) -> list[tuple[int, ...]]:
     return [full]
 
 
-def _where(company_id: int, family: str, q: Query, dims) -> tuple[list[str], list]:
+def _where(company_id: int, family: str, q: Query, rollup: Rollup | None = None) -> tuple[list[str], list]:
     conds, params = [], []
     for name, values in q.filters.items():
         d = DIMENSIONS[name]
         values = [v for v in values if v is not None]
         if d.tree:
             values = subtree(company_id, d.tree, [int(v) for v in values])
-            col = "i.category_id" if d.tree == "category" else "p.region_id"
+            col = column_of(DIMENSIONS[d.tree], family, rollup)  # the leaf: i.category_id, p.region_id
         elif d.joins and d.name == "store":
             col = "f.warehouse_id"
         else:
@@ -139,14 +140,16 @@ def _where(company_id: int, family: str, q: Query, dims) -> tuple[list[str], lis
 
 
 def aggregate(company_id: int, family: str, source: tuple[str, list], dims: list, exprs: list[str],
-              q: Query, sets: list[tuple[int, ...]], head_params: list | None = None) -> dict[tuple, list[int]]:
+              q: Query, sets: list[tuple[int, ...]], head_params: list | None = None,
+              rollup: Rollup | None = None) -> dict[tuple, list[int]]:
     """{(set index, key values…): [sum per expr]} over `source`, grouped by each set of dimension positions.
-    `head_params`: the parameters of placeholders in `exprs` (they come before the source's)."""
+    `head_params`: the parameters of placeholders in `exprs` (they come before the source's). `rollup`: the
+    narrower roll-up `source` reads (its own columns replace joins)."""
     dobjs = [DIMENSIONS[d] for d in dims]
     filter_dims = [DIMENSIONS[d] for d in q.filters]
-    join_sql, join_params, _ctes = joins_of(dobjs + filter_dims, family)
-    cols = [column_of(d, family) for d in dobjs]
-    conds, where_params = _where(company_id, family, q, dobjs)
+    join_sql, join_params, _ctes = joins_of(dobjs + filter_dims, family, rollup)
+    cols = [column_of(d, family, rollup) for d in dobjs]
+    conds, where_params = _where(company_id, family, q, rollup)
     src_sql, src_params = source
     sums = ", ".join(f"SUM({e})" for e in exprs)
     base = f"FROM {src_sql} {join_sql}" + (f" WHERE {' AND '.join(conds)}" if conds else "")
@@ -216,23 +219,31 @@ def norm(value):
     return value
 
 
+def navigated(company_id: int, family: str, q: Query, dims: list[str], exprs: list[str], start: dt.date,
+              end: dt.date) -> tuple[tuple[str, list], Rollup | None]:
+    """(period source, the roll-up it reads or None) for these dimensions and expressions: whole months from the
+    narrowest roll-up that has what they, the filters and the warehouse scope read (reports/rollups.py)."""
+    fine = any(DIMENSIONS[d].grain in ("day", "week") for d in dims)
+    rollup = navigate(company_id, family, dims, list(q.filters), q.warehouse_ids is not None, exprs, fine)
+    return period_source(family, company_id, start, end, fine, rollup), rollup
+
+
 def _additive(company, q: Query, family: str, parts: list[str], sets) -> dict[tuple, dict[str, int]]:
-    fine = any(DIMENSIONS[d].grain in ("day", "week") for d in q.dimensions)
-    source = period_source(family, company.pk, q.start, q.end, fine)
-    sums = aggregate(company.pk, family, source, q.dimensions, [MEASURES[m].sql for m in parts], q, sets)
+    exprs = [MEASURES[m].sql for m in parts]
+    source, rollup = navigated(company.pk, family, q, q.dimensions, exprs, q.start, q.end)
+    sums = aggregate(company.pk, family, source, q.dimensions, exprs, q, sets, rollup=rollup)
     return {key: dict(zip(parts, v, strict=True)) for key, v in sums.items()}
 
 
 def _distinct(company, q: Query, name: str, sets) -> dict[tuple, dict[str, int]]:
     """Per level: how many items have `name`'s expression summed over the period above zero."""
     m = MEASURES[name]
-    fine = any(DIMENSIONS[d].grain in ("day", "week") for d in q.dimensions)
-    src_sql, src_params = period_source(m.family, company.pk, q.start, q.end, fine)
+    source, rollup = navigated(company.pk, m.family, q, [*q.dimensions, "item"], [m.sql], q.start, q.end)
     out: dict[tuple, dict[str, int]] = {}
     for n, s in enumerate(sets):
         dims = [q.dimensions[i] for i in s]
-        inner = aggregate(company.pk, m.family, (src_sql, src_params), [*dims, "item"], [m.sql], q,
-                           [tuple(range(len(dims) + 1))])
+        inner = aggregate(company.pk, m.family, source, [*dims, "item"], [m.sql], q,
+                           [tuple(range(len(dims) + 1))], rollup=rollup)
         counts: dict[tuple, int] = defaultdict(int)
         for key, (total,) in inner.items():
             if total > 0:

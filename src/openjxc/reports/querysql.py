@@ -10,6 +10,7 @@ from django.db import connection
 from openjxc.catalog.models import Category, CustomerGroup
 from openjxc.partners.models import Region
 from openjxc.reports.facts.months import first_of, last_of, next_month, previous_month
+from openjxc.reports.rollups import Rollup
 from openjxc.reports.semantic import FAMILIES, PARTNER_COLUMN, Dimension
 
 # the columns of each family's rows, shared by its day table and its month roll-up
@@ -56,15 +57,19 @@ def bucket_of(grain: str, day: dt.date) -> dt.date:
     return day.replace(month=1, day=1)
 
 
-def _period_parts(family: str, company_id: int, start: dt.date, end: dt.date, fine: bool) -> tuple[list[str], list]:
+def _period_parts(family: str, company_id: int, start: dt.date, end: dt.date, fine: bool,
+                  rollup: Rollup | None = None) -> tuple[list[str], list]:
     day_table, month_table = FAMILIES[family]
     cols = ", ".join(COLUMNS[family])
+    day_rows = f"SELECT day, {cols} FROM {day_table} WHERE company_id = %s AND day >= %s AND day <= %s"
+    if rollup is not None and not fine:  # the days projected onto the roll-up's columns
+        month_table, cols, day_rows = rollup.table, ", ".join(rollup.columns), rollup.day_rows()
     parts: list[str] = []
     params: list = []
 
     def days(a: dt.date, b: dt.date):
         if a <= b:
-            parts.append(f"SELECT day, {cols} FROM {day_table} WHERE company_id = %s AND day >= %s AND day <= %s")
+            parts.append(day_rows)
             params.extend([company_id, p(a), p(b)])
 
     if month_table and not fine:
@@ -81,10 +86,12 @@ def _period_parts(family: str, company_id: int, start: dt.date, end: dt.date, fi
     return parts, params
 
 
-def period_source(family: str, company_id: int, start: dt.date, end: dt.date, fine: bool) -> tuple[str, list]:
+def period_source(family: str, company_id: int, start: dt.date, end: dt.date, fine: bool,
+                  rollup: Rollup | None = None) -> tuple[str, list]:
     """The family's rows dated in [start, end]: whole months from the monthly roll-up (unless `fine`: day or week
-    buckets), the rest from the day table. Columns: day and COLUMNS[family]."""
-    parts, params = _period_parts(family, company_id, start, end, fine)
+    buckets), the rest from the day table. Columns: day and COLUMNS[family] — or, from a narrower `rollup`
+    (reports/rollups.py, chosen by `navigate`), day and the roll-up's columns."""
+    parts, params = _period_parts(family, company_id, start, end, fine, rollup)
     return "(" + " UNION ALL ".join(parts) + ") AS f", params
 
 
@@ -139,7 +146,9 @@ def partner_as_of(company_id: int, day: dt.date) -> tuple[str, list]:
 # ---------------------------------------------------------------- dimensions: columns, joins, trees
 
 
-def column_of(dim: Dimension, family: str) -> str:
+def column_of(dim: Dimension, family: str, rollup: Rollup | None = None) -> str:
+    if rollup is not None and dim.column in rollup.own:
+        return rollup.own[dim.column][0]
     if dim.grain:
         return bucket(dim.grain)
     if dim.of_partner:
@@ -147,10 +156,13 @@ def column_of(dim: Dimension, family: str) -> str:
     return dim.column  # a tree level groups by the leaf here; query.aggregate maps leaves to the level after
 
 
-def joins_of(dims: list[Dimension], family: str) -> tuple[str, list, list]:
-    """(JOIN clauses, their parameters, CTEs) the dimensions need over the fact rows `f`."""
+def joins_of(dims: list[Dimension], family: str, rollup: Rollup | None = None) -> tuple[str, list, list]:
+    """(JOIN clauses, their parameters, CTEs) the dimensions need over the fact rows `f` (none for a column the
+    `rollup` keeps itself)."""
     needed: list[str] = []
     for d in dims:
+        if rollup is not None and d.column in rollup.own:
+            continue
         for j in d.joins:
             if j not in needed:
                 needed.append(j)

@@ -13,7 +13,7 @@ from django.db import connection
 
 from openjxc.reports.facts.months import first_of, last_of, next_month
 from openjxc.reports.models import FactCursor, Flow
-from openjxc.reports.query import Query, aggregate
+from openjxc.reports.query import Query, aggregate, navigated
 from openjxc.reports.querysql import p, period_source, segmented_source, stock_as_of
 from openjxc.reports.semantic import DIMENSIONS
 
@@ -57,8 +57,8 @@ def flows(company, q: Query, start: dt.date, end: dt.date, dims: list[str], expr
 
 
 def sales(company, q: Query, start: dt.date, end: dt.date, dims: list[str], exprs: list[str]) -> dict[tuple, list]:
-    src = period_source("sales", company.pk, start, end, fine=_fine(dims))
-    return _strip(aggregate(company.pk, "sales", src, dims, exprs, q, [tuple(range(len(dims)))]))
+    src, rollup = navigated(company.pk, "sales", q, dims, exprs, start, end)
+    return _strip(aggregate(company.pk, "sales", src, dims, exprs, q, [tuple(range(len(dims)))], rollup=rollup))
 
 
 def _days_until(day: dt.date) -> str:

@@ -8,7 +8,8 @@ where something is left (no large join, no large dict in memory).
 
 Compared: stock per day, warehouse, item and lot (quantity, value) and the balances; cost of sales per day,
 warehouse and item; the monthly roll-ups; every month-end checkpoint against the one before it and its month's
-days; sales and purchases per day and warehouse and per item over all time; tickets; purchase order lines; the
+days; the narrow sales roll-ups (and the category recorded for each item against its current one);
+sales and purchases per day and warehouse and per item over all time; tickets; purchase order lines; the
 partner ledger per partner and per day.
 """
 
@@ -125,6 +126,25 @@ def _rollups(report: FactsReport, c: int) -> None:
                  f"SELECT {month_sql('day')}, warehouse_id, item_id, customer_id, salesperson_id, channel, "
                  f"{', '.join(f'-{s}' for s in sums)} FROM reports_salesday WHERE company_id = %s",
                  [c, c], "month, warehouse, item, customer, salesperson, channel")
+    figures = ", ".join(f"{s} AS s{i}" for i, s in enumerate(sums))
+    minus = ", ".join(f"-d.{s}" for s in sums)
+    k = "month, warehouse_id, item_id"
+    _differences(report, "facts.sales_item_month", k, len(sums),
+                 f"SELECT {k}, {figures} FROM reports_salesitemmonth WHERE company_id = %s",
+                 f"SELECT {month_sql('d.day')}, d.warehouse_id, d.item_id, {minus} FROM reports_salesday d "
+                 f"WHERE d.company_id = %s", [c, c], "month, warehouse, item")
+    # under the category recorded for the item (-1: none recorded); the batch above moved re-categorised items
+    k = "month, warehouse_id, customer_id, category_id"
+    _differences(report, "facts.sales_category_month", k, len(sums),
+                 f"SELECT {k}, {figures} FROM reports_salescategorymonth WHERE company_id = %s",
+                 f"SELECT {month_sql('d.day')}, d.warehouse_id, d.customer_id, COALESCE(r.category_id, -1), {minus} "
+                 f"FROM reports_salesday d LEFT JOIN reports_salescategoryitem r ON r.company_id = d.company_id "
+                 f"AND r.item_id = d.item_id WHERE d.company_id = %s", [c, c],
+                 "month, warehouse, customer, category")
+    _differences(report, "facts.sales_category_item", "item_id", 1,
+                 "SELECT r.item_id, r.category_id AS s0 FROM reports_salescategoryitem r WHERE r.company_id = %s",
+                 "SELECT i.id, -COALESCE(i.category_id, 0) FROM catalog_item i WHERE i.id IN (SELECT item_id FROM "
+                 "reports_salescategoryitem WHERE company_id = %s)", [c, c], "item (recorded − current category)")
 
 
 def _checkpoints(report: FactsReport, c: int, closed_through: dt.date | None) -> None:

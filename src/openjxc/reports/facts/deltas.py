@@ -1,6 +1,6 @@
 """What one batch adds to the facts, collected in memory and written at the end in a few statements.
 
-`Deltas.flush()` writes the daily rows, their monthly roll-ups, and — for a back-dated change to a month whose
+`Deltas.flush()` writes the daily rows, their monthly roll-ups (the narrow sales ones: rollups.py), and — for a back-dated change to a month whose
 checkpoint is already written — the change of every checkpoint from that month on (months.py).
 """
 
@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 
 from openjxc.reports.facts.months import checkpoint_deltas, first_of
+from openjxc.reports.facts.rollups import add_sales_rollups
 from openjxc.reports.facts.upsert import add_rows, insert_new
 from openjxc.reports.models import (
     PartnerDay,
@@ -68,6 +69,8 @@ class Deltas:
             n += add_rows(StockClose, ("company", "month", "warehouse_id", "item_id", "lot_key"),
                           ("qty", "value", "qty_days", "value_days"),
                           {(c, *k): v for k, v in checkpoint_deltas(self.stock, closed_through).items()})
+        # before SalesMonth: moving a re-categorised item's sums reads its SalesMonth rows without this batch
+        n += add_sales_rollups(c, self.sales)
         n += add_rows(SalesDay, ("company", "day", "warehouse_id", "item_id", "customer_id", "salesperson_id",
                                  "channel"), SALES_SUMS, {(c, *k): v for k, v in self.sales.items()})
         sales_monthly: dict[tuple, list[int]] = defaultdict(_zeros(9))

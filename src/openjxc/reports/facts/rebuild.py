@@ -21,7 +21,7 @@ from django.db import connection, transaction
 
 from openjxc.core import clock
 from openjxc.core.models import Event
-from openjxc.reports.facts import rebuild_partners, rebuild_purchases, rebuild_sales, rebuild_stock
+from openjxc.reports.facts import rebuild_partners, rebuild_purchases, rebuild_sales, rebuild_stock, rollups
 from openjxc.reports.facts.documents import KINDS
 from openjxc.reports.facts.months import close_months, first_of, previous_month
 from openjxc.reports.facts.movecounts import rebuild_move_counts
@@ -34,7 +34,10 @@ from openjxc.reports.models import (
     PurchaseDay,
     PurchaseLine,
     PurchaseLineReceipt,
+    SalesCategoryItem,
+    SalesCategoryMonth,
     SalesDay,
+    SalesItemMonth,
     SalesMonth,
     SalesTicketDay,
     StockClose,
@@ -43,15 +46,20 @@ from openjxc.reports.models import (
 )
 from openjxc.sync.feed import START, encode_cursor, stable_head
 
-VERSION = 1  # the facts' layout: a cursor of another version makes the consumer rebuild first
-FACT_MODELS = (StockDay, StockMonth, StockClose, SalesDay, SalesMonth, SalesTicketDay, PurchaseDay, PurchaseLine,
-               PurchaseLineReceipt, PartnerDay, PartnerRowSeen)
+VERSION = 2  # the facts' layout: a cursor of another version makes the consumer rebuild first (2: narrow sales roll-ups)
+FACT_MODELS = (StockDay, StockMonth, StockClose, SalesDay, SalesMonth, SalesItemMonth, SalesCategoryMonth,
+               SalesTicketDay, PurchaseDay, PurchaseLine, PurchaseLineReceipt, PartnerDay, PartnerRowSeen)
+# kept with the facts but not a sum of the ledgers (the category each item's SalesCategoryMonth rows are under)
+BOOKKEEPING = (SalesCategoryItem,)
 # (stage shown by `progress`, statement): the daily tables before the roll-ups read from them
 STAGES = (
     ("stock days", rebuild_stock.stock_days),
     ("stock months", rebuild_stock.stock_months),
     ("sales days", rebuild_sales.sales_days),
     ("sales months", rebuild_sales.sales_months),
+    ("sales item months", rollups.item_months),
+    ("sales item categories", rollups.category_items),
+    ("sales category months", rollups.category_months),
     ("tickets", rebuild_sales.tickets),
     ("purchases", rebuild_purchases.purchase_days),
     ("order lines", rebuild_purchases.order_lines),
@@ -88,7 +96,7 @@ def rebuild(company, *, progress=None) -> RebuildResult:
         tune()
         state, _created = FactCursor.objects.select_for_update().get_or_create(company=company)
         result = RebuildResult()
-        for model in FACT_MODELS:
+        for model in (*FACT_MODELS, *BOOKKEEPING):
             model.objects.filter(company_id=company.pk).delete()
         head = stable_head(company.pk) or START
         skip = []
@@ -135,6 +143,6 @@ def tidy() -> bool:
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return False
     with connection.cursor() as cur:
-        for model in (*FACT_MODELS, MoveCountDay):
+        for model in (*FACT_MODELS, *BOOKKEEPING, MoveCountDay):
             cur.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
     return True
