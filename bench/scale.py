@@ -140,7 +140,7 @@ def main() -> None:
     if written:
         print(f"derived {written:,} balance and valuation rows from the ledger", flush=True)
     t0 = time.perf_counter()
-    written = derive_move_counts(company_id)
+    written = derive_move_counts(company_id) if "home" in parts else 0  # (only the home page reads them)
     if written:
         print(f"derived {written:,} daily move counts in {time.perf_counter() - t0:.1f} s", flush=True)
     print(f"{out['moves']:,} moves", flush=True)

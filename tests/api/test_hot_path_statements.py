@@ -37,6 +37,9 @@ EXPECTED = {
     "page: the inbox": (13, 13),
     "page: stock balances": (9, 9),
     "api: a page of stock balances": (5, 5),
+    # decision 0025: the locations, the moves' first and last day, the nearest checkpoint, then the page and its
+    # count in one statement (summed, ordered and paged by the database)
+    "api: a page of stock balances as of a date": (7, 7),
 }
 
 
@@ -128,6 +131,12 @@ def test_pages_take_their_statements_whatever_their_rows(stocked, client):
     _ok(api.get("/stock/balances", {"warehouse": stocked.main.pk}))
     counted = _count(lambda: _ok(api.get("/stock/balances", {"warehouse": stocked.main.pk})))
     assert (page, counted) == (page, _expected(page))
+
+    page = "api: a page of stock balances as of a date"
+    as_of = {"as_of": str(clock.today()), "warehouse": stocked.main.pk, "limit": 2}
+    _ok(api.get("/stock/balances", as_of))
+    assert (page, _count(lambda: _ok(api.get("/stock/balances", as_of)))) == (page, _expected(page))
+    assert (page, _count(lambda: _ok(api.get("/stock/balances", {**as_of, "limit": 4})))) == (page, _expected(page))
 
 
 def test_the_created_documents_answer_is_what_reading_it_back_gives(stocked):

@@ -11,10 +11,12 @@ class ReportsConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from openjxc.alerts import delivery
+        from openjxc.alerts.rules import sales as sales_rules
         from openjxc.core import ledger_checks, permissions
         from openjxc.documents import hooks
         from openjxc.reports import kpi_rules, pivot_views, subscription_send, tasks
         from openjxc.reports.access import may_read, may_read_balances
+        from openjxc.reports.facts import sales_weeks
         from openjxc.reports.facts.check import registered_check
         from openjxc.web.jobs import BuiltExport, register_built_export
         from openjxc.web.layout import NavEntry, register_nav
@@ -22,6 +24,7 @@ class ReportsConfig(AppConfig):
         ledger_checks.register("facts", registered_check)
         if subscription_send.recent_calls not in delivery.OTHER_CALLS:  # report messages share the rate limits
             delivery.OTHER_CALLS.append(subscription_send.recent_calls)
+        sales_rules.register_source(sales_weeks.weekly_sales)  # slow movers from the sales facts (decision 0025)
         kpi_rules.register()  # KPI thresholds: an alert kind of the alerts engine, its alerts in the 待办
         hooks.register(on_post=tasks.soon, on_void=tasks.soon)
         register_built_export("pivot", BuiltExport(pivot_views.export_job))

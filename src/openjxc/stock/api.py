@@ -28,7 +28,7 @@ from openjxc.core.schemas import (
     paginate,
     text,
 )
-from openjxc.stock import selectors
+from openjxc.stock import asof, selectors
 from openjxc.stock import services as stock
 from openjxc.stock.access import require_warehouse, scoped_warehouse_ids, visible_warehouses
 from openjxc.stock.ledger import check_ledger
@@ -234,15 +234,6 @@ class BalanceOut(Schema):
         return cost_field(obj["value"], context)
 
 
-def _balance_row(item, location, lot, quantity, value) -> dict:
-    return {
-        "item": item.pk, "item_code": item.code, "item_name": item.name,
-        "warehouse": location.warehouse_id, "location": location.pk, "location_code": location.code,
-        "lot": lot.pk if lot else None, "lot_code": lot.code if lot else None,
-        "expires_on": lot.expires_on if lot else None, "quantity": quantity, "value": value,
-    }
-
-
 @router.get("/balances", response=Page[BalanceOut], summary="Stock on hand (now, or as of a date)")
 def list_balances(request, filters: Query[StockFilters]):
     s = Scope(request, item=filters.item, warehouse=filters.warehouse, location=filters.location, lot=filters.lot)
@@ -254,21 +245,10 @@ def list_balances(request, filters: Query[StockFilters]):
             "limit": filters.limit, "offset": filters.offset,
             "items": selectors.balance_rows(s.company_id, offset=filters.offset, limit=filters.limit, **where),
         }
-    rows = [
-        r for r in selectors.balances_as_of(s.company_id, filters.as_of, warehouse_ids=s.warehouse_ids,
-                                            item_id=filters.item)
-        if (filters.location is None or r["location_id"] == filters.location)
-        and (filters.lot is None or r["lot_id"] == filters.lot)
-    ]
-    page = paginate(rows, filters)
-    items = Item.objects.in_bulk({r["item_id"] for r in page["items"]})
-    locations = Location.objects.in_bulk({r["location_id"] for r in page["items"]})
-    lots = Lot.objects.in_bulk({r["lot_id"] for r in page["items"] if r["lot_id"]})
-    page["items"] = [
-        _balance_row(items[r["item_id"]], locations[r["location_id"]], lots.get(r["lot_id"]), r["quantity"], r["value"])
-        for r in page["items"]
-    ]
-    return page
+    locs = selectors.stocked_ids(s.company_id, warehouse_ids=s.warehouse_ids, location_id=filters.location)
+    count, items = asof.page_as_of(asof.AsOf(s.company_id, filters.as_of, locs, filters.item, filters.lot),
+                                   offset=filters.offset, limit=filters.limit)
+    return {"count": count, "limit": filters.limit, "offset": filters.offset, "items": items}
 
 
 class LedgerFilters(Schema):

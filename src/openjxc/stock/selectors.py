@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Max, Min, Q, Sum
+from django.db.models import Q, Sum
 
 from openjxc.core.quantities import ZERO, cost, money, qty
-from openjxc.stock.checkpoints import nearest_checkpoint
+from openjxc.stock import asof
 from openjxc.stock.models import (
     STOCKED_KINDS,
     ItemValuation,
     Location,
-    MonthEndBalance,
     StockBalance,
     StockMove,
     Warehouse,
@@ -55,98 +54,23 @@ def balance_rows(company_id: int, *, offset: int = 0, limit: int | None = None, 
     return [dict(zip(keys, row, strict=True)) for row in qs]
 
 
-def balances_as_of(company_id: int, on: dt.date, *, warehouse_ids=None, item_id=None) -> list[dict]:
-    """Balances at the end of business day `on`, from the shortest side of the ledger (issue 15): the current
-    balances less the moves dated after `on` when fewer days lie after it than since the month-end checkpoint
-    before it; else that checkpoint plus the moves dated after it up to `on` (stock/checkpoints.py: at most a
-    month, with the moves posted since the checkpoints were last brought up to date); else, before the first
-    checkpoint, the ledger summed up to `on`. All give the same rows while the balances equal the ledger (the
-    ledger check's invariant)."""
+def stocked_ids(company_id: int, *, warehouse_ids=None, location_id=None) -> tuple[int, ...]:
+    """The company's stocked locations (of `warehouse_ids`, of `location_id` when given), in id order."""
     stocked = Location.objects.filter(company_id=company_id, kind__in=STOCKED_KINDS)
     if warehouse_ids is not None:
         stocked = stocked.filter(warehouse_id__in=warehouse_ids)
-    loc_ids = set(stocked.values_list("id", flat=True))
-    moves = StockMove.objects.filter(company_id=company_id)
-    if item_id is not None:
-        moves = moves.filter(item_id=item_id)
-    span = moves.aggregate(first=Min("business_on"), last=Max("business_on"))
-    if span["first"] is None or not loc_ids:
-        return []
-    checkpoint = nearest_checkpoint(company_id, on)
-    since = abs(on - checkpoint[0]) if checkpoint else on - span["first"]
-    if (span["last"] - on) < since:
-        acc = _balances_less_moves_after(company_id, on, loc_ids, item_id)
-    elif checkpoint:
-        acc = _checkpoint_plus_moves(company_id, on, loc_ids, item_id, *checkpoint)
-    else:
-        acc = _moves_up_to(company_id, on, loc_ids, item_id)
-    return [
-        {"item_id": k[0], "location_id": k[1], "lot_id": k[2], "quantity": q, "value": v}
-        for k, (q, v) in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0))
-        if q != 0 or v != 0
-    ]
+    if location_id is not None:
+        stocked = stocked.filter(pk=location_id)
+    return tuple(stocked.order_by("pk").values_list("id", flat=True))
 
 
-def _checkpoint_plus_moves(company_id: int, on: dt.date, loc_ids: set[int], item_id, month_end: dt.date,
-                           moves_through: int) -> dict:
-    """The same, from the month-end checkpoint nearest to `on`: plus the moves dated after it up to `on` (or less
-    the moves dated after `on` up to it, when it lies after `on`), plus the moves dated on or before it that it
-    does not hold yet (posted since it was brought up to date: ids above `moves_through`, a range of the primary
-    key; when it lies after `on`, those dated after `on` cancel out with the ones taken back)."""
-    rows = MonthEndBalance.objects.filter(company_id=company_id, month_end=month_end, location_id__in=loc_ids)
-    if month_end <= on:
-        between, sign = StockMove.objects.filter(company_id=company_id, business_on__gt=month_end,
-                                                 business_on__lte=on), 1
-    else:
-        between, sign = StockMove.objects.filter(company_id=company_id, business_on__gt=on,
-                                                 business_on__lte=month_end), -1
-    late = StockMove.objects.filter(company_id=company_id, id__gt=moves_through, business_on__lte=month_end)
-    if item_id is not None:
-        rows, between, late = rows.filter(item_id=item_id), between.filter(item_id=item_id), late.filter(item_id=item_id)
-    acc: dict[tuple, list[Decimal]] = {}
-    for item, loc, lot, q, v in rows.values_list("item_id", "location_id", "lot_id", "quantity", "value"):
-        acc[(item, loc, lot)] = [qty(q), money(v)]
-    _add_move_sums(acc, between, loc_ids, sign)
-    return _add_move_sums(acc, late, loc_ids, 1)
-
-
-def _add_move_sums(acc: dict, moves, loc_ids: set[int], sign: int) -> dict:
-    """Add `sign` × what `moves` brought into each of `loc_ids` (less what they took out): one grouped pass by
-    item, both locations and lot."""
-    rows = (
-        moves.filter(Q(to_location_id__in=loc_ids) | Q(from_location_id__in=loc_ids))
-        .values_list("item_id", "to_location_id", "from_location_id", "lot_id")
-        .annotate(q=Sum("quantity"), v=Sum("value"))
-    )
-    for item, to, frm, lot, q, v in rows:
-        q, v = qty(q or 0), money(v or 0)
-        for loc, s in ((to, sign), (frm, -sign)):
-            if loc in loc_ids:
-                a = acc.setdefault((item, loc, lot), [ZERO, ZERO])
-                a[0] += s * q
-                a[1] += s * v
-    return acc
-
-
-def _moves_up_to(company_id: int, on: dt.date, loc_ids: set[int], item_id=None) -> dict:
-    """(item, location, lot) -> [quantity, value] summed from the ledger's moves dated up to `on`."""
-    moves = StockMove.objects.filter(company_id=company_id, business_on__lte=on)
-    if item_id is not None:
-        moves = moves.filter(item_id=item_id)
-    return _add_move_sums({}, moves, loc_ids, 1)
-
-
-def _balances_less_moves_after(company_id: int, on: dt.date, loc_ids: set[int], item_id=None) -> dict:
-    """The same, from the current balances with the moves dated after `on` taken back out."""
-    balances = StockBalance.objects.filter(company_id=company_id, location_id__in=loc_ids)
-    moves = StockMove.objects.filter(company_id=company_id, business_on__gt=on)
-    if item_id is not None:
-        balances = balances.filter(item_id=item_id)
-        moves = moves.filter(item_id=item_id)
-    acc: dict[tuple, list[Decimal]] = {}
-    for item, loc, lot, q, v in balances.values_list("item_id", "location_id", "lot_id", "quantity", "value"):
-        acc[(item, loc, lot)] = [qty(q), money(v)]
-    return _add_move_sums(acc, moves, loc_ids, -1)
+def balances_as_of(company_id: int, on: dt.date, *, warehouse_ids=None, item_id=None, lot_id=None,
+                   location_id=None) -> list[dict]:
+    """Balances at the end of business day `on` (stock/asof.py: one statement over the shortest side of the
+    ledger), ordered by item, location and lot id."""
+    locs = stocked_ids(company_id, warehouse_ids=warehouse_ids, location_id=location_id)
+    rows = asof.rows_as_of(asof.AsOf(company_id, on, locs, item_id, lot_id))
+    return [{"item_id": r[0], "location_id": r[1], "lot_id": r[2], "quantity": r[3], "value": r[4]} for r in rows]
 
 
 def item_ledger(company_id: int, item_id: int, *, warehouse_ids=None, limit: int = 500,

@@ -75,7 +75,7 @@ def _visible(scope) -> tuple[str, list]:
     return sql, params
 
 
-def _pending_days(company_id: int, cursor: str, first: dt.date, last: dt.date) -> set | None:
+def pending_days(company_id: int, cursor: str, first: dt.date, last: dt.date) -> set | None:
     """The days in [first, last] of the moves that stock events after `cursor` wrote; None: too many to list."""
     try:
         after = decode_cursor(cursor, company_id=company_id)
@@ -139,7 +139,7 @@ def moves_per_day(company_id: int, scope, first: dt.date, last: dt.date) -> tupl
     if cursor is None:
         _count_moves(company_id, scope, first, last, None, ins, outs)
         return ins, outs
-    pending = _pending_days(company_id, cursor, first, last)
+    pending = pending_days(company_id, cursor, first, last)
     if pending is None:
         _count_moves(company_id, scope, first, last, None, ins, outs)
         return ins, outs
