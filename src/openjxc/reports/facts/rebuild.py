@@ -27,6 +27,7 @@ from openjxc.reports.facts.months import close_months, first_of, previous_month
 from openjxc.reports.facts.movecounts import rebuild_move_counts
 from openjxc.reports.facts.rebuild_sql import COUNTED, params, quoted, tune
 from openjxc.reports.models import (
+    AgeLayer,
     FactCursor,
     MoveCountDay,
     PartnerDay,
@@ -34,22 +35,27 @@ from openjxc.reports.models import (
     PurchaseDay,
     PurchaseLine,
     PurchaseLineReceipt,
+    ReceiptDay,
     SalesDay,
     SalesMonth,
     SalesTicketDay,
     StockClose,
     StockDay,
     StockMonth,
+    StockNow,
 )
 from openjxc.sync.feed import START, encode_cursor, stable_head
 
-VERSION = 1  # the facts' layout: a cursor of another version makes the consumer rebuild first
+VERSION = 2  # the facts' layout: a cursor of another version makes the consumer rebuild first
 FACT_MODELS = (StockDay, StockMonth, StockClose, SalesDay, SalesMonth, SalesTicketDay, PurchaseDay, PurchaseLine,
-               PurchaseLineReceipt, PartnerDay, PartnerRowSeen)
+               PurchaseLineReceipt, PartnerDay, PartnerRowSeen, ReceiptDay, StockNow, AgeLayer)
 # (stage shown by `progress`, statement): the daily tables before the roll-ups read from them
 STAGES = (
     ("stock days", rebuild_stock.stock_days),
     ("stock months", rebuild_stock.stock_months),
+    ("receipt days", rebuild_stock.receipt_days),
+    ("stock now", rebuild_stock.stock_now),
+    ("age layers", rebuild_stock.age_layers),
     ("sales days", rebuild_sales.sales_days),
     ("sales months", rebuild_sales.sales_months),
     ("tickets", rebuild_sales.tickets),
