@@ -22,7 +22,7 @@ from collections import defaultdict
 from django.db import connection
 
 from openjxc.reports.facts.upsert import add_rows, set_rows
-from openjxc.reports.models import AgeLayer, Flow, ReceiptDay, StockNow
+from openjxc.reports.models import Flow, ReceiptDay, StockNow
 
 # inbound flows that bring goods into a warehouse (ageing layers, "received in the period")
 RECEIVED_FLOWS = (Flow.PURCHASE, Flow.PRODUCTION, Flow.TRANSFER, Flow.GAIN, Flow.OPENING, Flow.OTHER, Flow.COUNT,
