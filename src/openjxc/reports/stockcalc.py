@@ -140,26 +140,25 @@ def _edges(day: dt.date, obsolete_age: int) -> tuple[list[str], list]:
 
 
 def _ageing_now(company, q: Query, day: dt.date, obsolete_age: int, obsolete_idle: int) -> list[AgeRow]:
-    """ageing() from StockNow and AgeLayer: they describe `day` when no stock fact is dated after it."""
-    dims = ["warehouse", "item"]
-    since = p(day - dt.timedelta(days=obsolete_idle - 1))
-    now = ("(SELECT warehouse_id, item_id, qty, value, last_out FROM reports_stocknow WHERE company_id = %s "
-           "AND qty > 0) AS f", [company.pk])
-    on_hand = _strip(aggregate(company.pk, "stock", now, dims,
-                               ["f.qty", "f.value", "CASE WHEN f.last_out >= %s THEN 1 ELSE 0 END"], q, [(0, 1)],
-                               head_params=[since]))
-    if not on_hand:
-        return []
+    """ageing() from StockNow and AgeLayer: they describe `day` when no stock fact is dated after it. One grouped
+    statement: each pair's StockNow row (qty > 0) and its dated layers, summed per bucket."""
     cases, params = _edges(day, obsolete_age)
-    layers = ("(SELECT day, warehouse_id, item_id, qty AS qty_in FROM reports_agelayer WHERE company_id = %s "
-              "AND day IS NOT NULL) AS f", [company.pk])
-    taken = _strip(aggregate(company.pk, "stock", layers, dims, cases, q, [(0, 1)], head_params=params))
+    src = ("(SELECT NULL AS day, warehouse_id, item_id, qty, value, CASE WHEN last_out >= %s THEN 1 ELSE 0 END "
+           "AS moved, 0 AS qty_in FROM reports_stocknow WHERE company_id = %s AND qty > 0 UNION ALL "
+           "SELECT day, warehouse_id, item_id, 0, 0, 0, qty FROM reports_agelayer WHERE company_id = %s "
+           "AND day IS NOT NULL) AS f",
+           [p(day - dt.timedelta(days=obsolete_idle - 1)), company.pk, company.pk])
+    rows = _strip(aggregate(company.pk, "stock", src, ["warehouse", "item"], ["f.qty", "f.value", "f.moved", *cases],
+                            q, [(0, 1)], head_params=params))
+    last = len(AGE_BUCKETS) - 1
     result = []
-    for key, (qty, value, moved) in sorted(on_hand.items()):
-        ins = taken.get(key, [0] * len(cases))
-        bq = [int(x) for x in ins[:len(AGE_BUCKETS) - 1]]
+    for key in sorted(rows):
+        qty, value, moved, *ins = rows[key]
+        if qty <= 0:  # (layers exist only for stock > 0)
+            continue
+        bq = ins[:last]
         bq.append(qty - sum(bq))
-        result.append(_row(key, qty, value, bq, int(ins[-1]), bool(moved)))
+        result.append(_row(key, qty, value, bq, ins[last], moved > 0))
     return result
 
 
