@@ -24,6 +24,7 @@ from openjxc.reports.facts.check import check_facts
 from openjxc.reports.facts.consumer import consume
 from openjxc.reports.kpi_run import compute
 from openjxc.reports.query import Query, run
+from openjxc.reports.stockcalc import ageing
 from openjxc.stock.models import StockBalance, StockMove
 from tests.conftest import Shop, assert_ledger_consistent
 from tests.reports.oracle import assert_rebuild_equals_consumer
@@ -128,6 +129,9 @@ def test_facts_equal_the_ledgers_whatever_happens(ledger, ops):
     assert totals["cogs"] == (to_customer["s"] or 0) - (from_customer["s"] or 0)
     balances = StockBalance.objects.filter(company=company).aggregate(q=Sum("quantity"), v=Sum("value"))
     assert totals["stock_qty"] == (balances["q"] or 0) and totals["stock_value"] == (balances["v"] or 0)
+    # ageing from the layers (decision 0023) equals ageing from the day facts, on the last day and a year on
+    for on in (end, end + dt.timedelta(days=365)):
+        assert ageing(company, Query(measures=[]), on, now=True) == ageing(company, Query(measures=[]), on, now=False)
     owed = PartnerEntry.objects.filter(company=company, book="receivable").aggregate(s=Sum("amount"))["s"] or 0
     assert totals["receivable_balance"] == owed
     # the KPI's receivables = the query's = the partner ledger's; gross profit = revenue − COGS

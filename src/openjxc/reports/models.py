@@ -150,6 +150,56 @@ class StockClose(models.Model):
                                                name="stockclose_key")]
 
 
+class ReceiptDay(models.Model):
+    """What one warehouse received of one item on one day (lots summed): qty_in of StockDay's received flows —
+    what ageing's FIFO layers are made of. Pair first, day last: a pair's receipts newest first are one index
+    range (decision 0023)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
+    warehouse_id = _id()
+    item_id = _id()
+    day = models.DateField()
+    qty = _sum()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "warehouse_id", "item_id", "day"],
+                                               name="receiptday_key")]
+
+
+class StockNow(models.Model):
+    """One item's stock at one warehouse after every stock fact (StockDay summed over all days and lots), and
+    `last_out`: the last day with a StockDay row of a moving flow whose qty_out is positive (decision 0023)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
+    warehouse_id = _id()
+    item_id = _id()
+    qty = _sum()
+    value = _sum()
+    last_out = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "warehouse_id", "item_id"],
+                                               name="stocknow_key")]
+
+
+class AgeLayer(models.Model):
+    """The FIFO receipt layers of the stock in StockNow (qty > 0): the ReceiptDay rows, newest first, that cover
+    it, the oldest cut to what is left; `day` NULL for the part no receipt covers (oldest). Not a delta table: the
+    consumer recomputes the layers of every pair its batch touched (decision 0023)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                                db_index=False)
+    warehouse_id = _id()
+    item_id = _id()
+    day = models.DateField(null=True, blank=True)
+    qty = _sum()
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "warehouse_id", "item_id", "day"], name="agelayer_pair")]
+
+
 class MoveCountDay(models.Model):
     """How many moves entered (`moves_in`) and left (`moves_out`) one location on one business day: the home
     page's chart reads 30 days of these instead of ~400,000 moves at 10 M (issue 15, decision 0018).

@@ -11,17 +11,14 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from openjxc.reports.facts.ageing import MOVING_FLOWS, RECEIVED_FLOWS, flows_sql
 from openjxc.reports.facts.months import first_of, last_of, next_month
-from openjxc.reports.models import FactCursor, Flow
+from openjxc.reports.models import FactCursor, Flow, StockDay
 from openjxc.reports.query import Query, aggregate, navigated
-from openjxc.reports.querysql import p, period_source, segmented_source, stock_as_of
+from openjxc.reports.querysql import p, period_source, stock_as_of
 from openjxc.reports.semantic import DIMENSIONS
 
-# inbound flows that bring goods into a warehouse (ageing layers, "received in the period")
-RECEIVED_FLOWS = (Flow.PURCHASE, Flow.PRODUCTION, Flow.TRANSFER, Flow.GAIN, Flow.OPENING, Flow.OTHER, Flow.COUNT,
-                  Flow.SALE)
 RECEIPT_FLOWS = (Flow.PURCHASE, Flow.PRODUCTION, Flow.TRANSFER, Flow.GAIN, Flow.OPENING, Flow.OTHER, Flow.COUNT)
-MOVING_FLOWS = tuple(f for f in Flow if f not in (Flow.INTERNAL, Flow.ADJUSTMENT))
 AGE_BUCKETS = ((0, 30), (31, 90), (91, 180), (181, 365), (366, None))
 
 
@@ -32,10 +29,6 @@ def _fine(dims: list[str]) -> bool:
 
 def closed_through(company) -> dt.date | None:
     return FactCursor.objects.filter(company=company).values_list("closed_through", flat=True).first()
-
-
-def _flows(flows) -> str:
-    return "(" + ", ".join(str(int(f)) for f in flows) + ")"
 
 
 def _strip(rows: dict) -> dict:
@@ -129,55 +122,102 @@ class AgeRow:
     obsolete: bool
 
 
-def ageing(company, q: Query, day: dt.date, *, obsolete_age: int = 180, obsolete_idle: int = 180) -> list[AgeRow]:
-    """Per (warehouse, item) with stock on `day`: its quantity split by age over FIFO receipt layers (the newest
-    receipts are what is left), the part older than `obsolete_age`, the last outbound move within `obsolete_idle`
-    days, and whether it is obsolete (old stock and no outbound move in that time). Value at the average cost."""
+def _row(key: tuple, qty: int, value: int, bq: list[int], young: int, moved: bool) -> AgeRow:
+    """An AgeRow from the quantity each bucket takes (the last one: the rest) and the part younger than the
+    obsolete age: values at the average cost, the rounding rest in the last bucket."""
+    old = qty - young
+    unit = value / qty if qty else 0
+    bv = [round(x * unit) for x in bq]
+    bv[-1] += value - sum(bv)  # the rounding rest: the buckets add up to the value
+    return AgeRow(key, qty, value, bq, bv, old, round(old * unit), moved, old > 0 and not moved)
+
+
+def _edges(day: dt.date, obsolete_age: int) -> tuple[list[str], list]:
+    """CASE expressions summing f.qty_in of rows dated in each bucket but the last, then within the obsolete
+    age, and their parameters (the bounds)."""
+    edges = [(lo, hi) for lo, hi in AGE_BUCKETS if hi is not None] + [(0, obsolete_age)]
+    cases = ["CASE WHEN f.day >= %s AND f.day <= %s THEN f.qty_in ELSE 0 END"] * len(edges)
+    params: list = []
+    for lo, hi in edges:
+        params += [p(day - dt.timedelta(days=hi)), p(day - dt.timedelta(days=lo))]
+    return cases, params
+
+
+def _ageing_now(company, q: Query, day: dt.date, obsolete_age: int, obsolete_idle: int) -> list[AgeRow]:
+    """ageing() from StockNow and AgeLayer: they describe `day` when no stock fact is dated after it. One grouped
+    statement: each pair's StockNow row (qty > 0) and its dated layers, summed per bucket."""
+    cases, params = _edges(day, obsolete_age)
+    src = ("(SELECT NULL AS day, warehouse_id, item_id, qty, value, CASE WHEN last_out >= %s THEN 1 ELSE 0 END "
+           "AS moved, 0 AS qty_in FROM reports_stocknow WHERE company_id = %s AND qty > 0 UNION ALL "
+           "SELECT day, warehouse_id, item_id, 0, 0, 0, qty FROM reports_agelayer WHERE company_id = %s "
+           "AND day IS NOT NULL) AS f",
+           [p(day - dt.timedelta(days=obsolete_idle - 1)), company.pk, company.pk])
+    rows = _strip(aggregate(company.pk, "stock", src, ["warehouse", "item"], ["f.qty", "f.value", "f.moved", *cases],
+                            q, [(0, 1)], head_params=params))
+    last = len(AGE_BUCKETS) - 1
+    result = []
+    for key in sorted(rows):
+        qty, value, moved, *ins = rows[key]
+        if qty <= 0:  # (layers exist only for stock > 0)
+            continue
+        bq = ins[:last]
+        bq.append(qty - sum(bq))
+        result.append(_row(key, qty, value, bq, ins[last], moved > 0))
+    return result
+
+
+def _ageing_then(company, q: Query, day: dt.date, obsolete_age: int, obsolete_idle: int) -> list[AgeRow]:
+    """ageing() from the day facts: the balances on `day`, the receipts of each day of the last year (or of the
+    obsolete age or idle days if longer) and the outbound rows of the idle days."""
     dims = ["warehouse", "item"]
     on_hand = {k: v for k, v in balances(company, q, day, dims).items() if v[0] > 0}
     if not on_hand:
         return []
     horizon = max(365, obsolete_age, obsolete_idle)
-    since = day - dt.timedelta(days=horizon)
-    cases = []
-    edges = [(lo, hi) for lo, hi in AGE_BUCKETS if hi is not None] + [(0, obsolete_age)]
-    for _bounds in edges:
-        cases.append(f"CASE WHEN f.day >= %s AND f.day <= %s AND f.flow IN {_flows(RECEIVED_FLOWS)} "
-                     f"THEN f.qty_in ELSE 0 END")
-    params: list = []
-    cuts = []
-    for lo, hi in edges:
-        params += [p(day - dt.timedelta(days=hi)), p(day - dt.timedelta(days=lo))]
-        cuts += [day - dt.timedelta(days=hi), day - dt.timedelta(days=lo - 1)]
-    # whole months inside one bucket from the monthly roll-up, the days around each bucket's edges from the days
-    src_sql, src_params = segmented_source("stock", company.pk, since + dt.timedelta(days=1), day, cuts)
-    # the bucket bounds are parameters of the expressions: they go first in the statement (the SELECT list)
-    rows = aggregate(company.pk, "stock", (src_sql, src_params), dims, cases, q, [(0, 1)], head_params=params)
-    inflow = _strip(rows)
+    # from the oldest day of the 181–365 bucket (before decision 0023 a receipt exactly 365 days old was left out)
+    src = period_source("stock", company.pk, day - dt.timedelta(days=horizon), day, fine=True)
+    by_day: dict[tuple, list[tuple[dt.date, int]]] = defaultdict(list)
+    for (wh, item, d), (qty,) in _strip(aggregate(
+            company.pk, "stock", src, [*dims, "day"],
+            [f"CASE WHEN f.flow IN {flows_sql(RECEIVED_FLOWS)} THEN f.qty_in ELSE 0 END"], q, [(0, 1, 2)])).items():
+        if (wh, item) in on_hand and qty:
+            by_day[(wh, item)].append((d, qty))
     idle_src = period_source("stock", company.pk, day - dt.timedelta(days=obsolete_idle - 1), day, fine=True)
-    moved = set()
     out_rows = aggregate(company.pk, "stock", idle_src, dims,
-                         [f"CASE WHEN f.qty_out > 0 AND f.flow IN {_flows(MOVING_FLOWS)} THEN 1 ELSE 0 END"], q,
+                         [f"CASE WHEN f.qty_out > 0 AND f.flow IN {flows_sql(MOVING_FLOWS)} THEN 1 ELSE 0 END"], q,
                          [(0, 1)])
-    for key, (n,) in _strip(out_rows).items():
-        if n:
-            moved.add(key)
+    moved = {key for key, (n,) in _strip(out_rows).items() if n}
+    # the oldest day of each bucket but the last, then of the obsolete age
+    edges = [day - dt.timedelta(days=hi) for _lo, hi in AGE_BUCKETS if hi is not None]
+    edges.append(day - dt.timedelta(days=obsolete_age))
     result = []
     for key, (qty, value) in sorted(on_hand.items()):
-        ins = inflow.get(key, [0] * len(edges))
-        left = qty
-        bq = []
-        for received in ins[:len(AGE_BUCKETS) - 1]:
-            take = min(left, max(int(received), 0))
-            bq.append(take)
-            left -= take
-        bq.append(left)
-        young = min(qty, max(int(ins[-1]), 0))
-        old = qty - young
-        unit = value / qty if qty else 0
-        bv = [round(x * unit) for x in bq]
-        bv[-1] += value - sum(bv)  # the rounding rest: the buckets add up to the value
-        old_value = round(old * unit)
-        obsolete = old > 0 and key not in moved
-        result.append(AgeRow(key, qty, value, bq, bv, old, old_value, key in moved, obsolete))
+        covered = [0] * len(edges)  # the quantity covered by the receipts on or after each edge
+        running = top = 0
+        for d, received in sorted(by_day.get(key, ()), reverse=True):  # newest first
+            running += received
+            top = max(top, running)
+            for n, edge in enumerate(edges):
+                if d >= edge:
+                    covered[n] = min(qty, top)
+        cover = [0, *covered[:len(AGE_BUCKETS) - 1]]
+        bq = [cover[n + 1] - cover[n] for n in range(len(AGE_BUCKETS) - 1)]
+        bq.append(qty - sum(bq))
+        result.append(_row(key, qty, value, bq, covered[-1], key in moved))
     return result
+
+
+def ageing(company, q: Query, day: dt.date, *, obsolete_age: int = 180, obsolete_idle: int = 180,
+           now: bool | None = None) -> list[AgeRow]:
+    """Per (warehouse, item) with stock on `day`: its quantity split by age over FIFO receipt layers (the newest
+    receipts are what is left; a receipt undone on a later day is paid by the older receipts: facts/ageing.py),
+    the part older than `obsolete_age`, the last outbound move within `obsolete_idle` days, and whether it is
+    obsolete (old stock and no outbound move in that time). Value at the average cost.
+
+    From StockNow and AgeLayer when no stock fact is dated after `day` (decision 0023), else from the day facts;
+    `now` forces one (tests)."""
+    if now is None:
+        now = not StockDay.objects.filter(company=company, day__gt=day).exists()
+    if now:
+        return _ageing_now(company, q, day, obsolete_age, obsolete_idle)
+    return _ageing_then(company, q, day, obsolete_age, obsolete_idle)

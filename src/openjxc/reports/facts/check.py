@@ -23,6 +23,7 @@ from django.db import connection, transaction
 
 from openjxc.core.models import Company, Event
 from openjxc.documents.models import Document, Status
+from openjxc.reports.facts.ageing import MOVING_FLOWS, RECEIVED_FLOWS, flows_sql, layers_sql
 from openjxc.reports.facts.consumer import apply_events, due_month
 from openjxc.reports.facts.deltas import Deltas
 from openjxc.reports.facts.docinfo import DocInfo
@@ -98,6 +99,34 @@ def _stock(report: FactsReport, c: int) -> None:
                  cost.format(sign="-", stocked="from", other="to") + " UNION ALL "
                  + cost.format(sign="", stocked="to", other="from"),
                  [c, c, c], "day, warehouse, item")
+
+
+def _ageing(report: FactsReport, c: int) -> None:
+    """StockNow against the ledger's balances, its last_out and ReceiptDay against StockDay, AgeLayer against a
+    fresh computation from ReceiptDay and StockNow (decision 0023)."""
+    k = "warehouse_id, item_id"
+    _differences(report, "facts.stock_now", k, 2,
+                 f"SELECT {k}, qty AS s0, value AS s1 FROM reports_stocknow WHERE company_id = %s",
+                 f"SELECT l.warehouse_id, b.item_id, -{Q.format('b.quantity')}, -{M.format('b.value')} "
+                 f"FROM stock_stockbalance b JOIN stock_location l ON l.id = b.location_id WHERE b.company_id = %s",
+                 [c, c], "warehouse, item")
+    rows = _rows(f"SELECT {k}, MAX(a), MAX(b) FROM (SELECT {k}, last_out AS a, NULL AS b FROM reports_stocknow "
+                 f"WHERE company_id = %s UNION ALL SELECT {k}, NULL, MAX(CASE WHEN qty_out > 0 AND flow IN "
+                 f"{flows_sql(MOVING_FLOWS)} THEN day END) FROM reports_stockday WHERE company_id = %s GROUP BY {k}) "
+                 f"AS x GROUP BY {k} HAVING COALESCE(MAX(a), MAX(b)) IS NOT NULL "
+                 f"AND (MAX(a) IS NULL OR MAX(b) IS NULL OR MAX(a) <> MAX(b)) ORDER BY {k}", [c, c])
+    for w, i, kept, last in rows[:SHOW]:
+        report.problems.append(Problem("facts.last_out", f"warehouse, item {(w, i)}: last outbound day {kept} in "
+                                                         f"the facts, {last} in the day facts"))
+    k = "warehouse_id, item_id, day"
+    _differences(report, "facts.receipt_day", k, 1,
+                 f"SELECT {k}, qty AS s0 FROM reports_receiptday WHERE company_id = %s",
+                 f"SELECT {k}, -qty_in FROM reports_stockday WHERE company_id = %s AND flow IN "
+                 f"{flows_sql(RECEIVED_FLOWS)}", [c, c], "warehouse, item, day")
+    fresh, params = layers_sql(c, None)
+    _differences(report, "facts.age_layer", k, 1,
+                 f"SELECT {k}, qty AS s0 FROM reports_agelayer WHERE company_id = %s",
+                 f"SELECT w, i, day, -qty FROM ({fresh}) AS a", [c, *params], "warehouse, item, day")
 
 
 def _move_counts(report: FactsReport, c: int) -> None:
@@ -325,6 +354,7 @@ def check_facts(company) -> FactsReport:
         c = company.pk
         _stock(report, c)
         _rollups(report, c)
+        _ageing(report, c)
         _move_counts(report, c)
         _checkpoints(report, c, state.closed_through)
         _documents(report, c, info)

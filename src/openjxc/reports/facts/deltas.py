@@ -1,6 +1,7 @@
 """What one batch adds to the facts, collected in memory and written at the end in a few statements.
 
-`Deltas.flush()` writes the daily rows, their monthly roll-ups (the narrow sales ones: rollups.py), and — for a back-dated change to a month whose
+`Deltas.flush()` writes the daily rows, the ageing facts (ageing.py), their monthly roll-ups (the narrow sales ones:
+rollups.py), and — for a back-dated change to a month whose
 checkpoint is already written — the change of every checkpoint from that month on (months.py).
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from openjxc.reports.facts.ageing import add_ageing
 from openjxc.reports.facts.months import checkpoint_deltas, first_of
 from openjxc.reports.facts.rollups import add_sales_rollups
 from openjxc.reports.facts.upsert import add_rows, insert_new
@@ -59,6 +61,7 @@ class Deltas:
         n = 0
         n += add_rows(StockDay, ("company", "day", "warehouse_id", "item_id", "lot_key", "flow"), STOCK_SUMS,
                       {(c, *k): v for k, v in self.stock.items()})
+        n += add_ageing(c, self.stock)  # reads the StockDay rows just written
         monthly: dict[tuple, list[int]] = defaultdict(_zeros(4))
         for (day, wh, item, _lot, flow), v in self.stock.items():
             acc = monthly[(c, first_of(day), wh, item, flow)]

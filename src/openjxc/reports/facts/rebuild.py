@@ -27,6 +27,7 @@ from openjxc.reports.facts.months import close_months, first_of, previous_month
 from openjxc.reports.facts.movecounts import rebuild_move_counts
 from openjxc.reports.facts.rebuild_sql import COUNTED, params, quoted, tune
 from openjxc.reports.models import (
+    AgeLayer,
     FactCursor,
     MoveCountDay,
     PartnerDay,
@@ -34,6 +35,7 @@ from openjxc.reports.models import (
     PurchaseDay,
     PurchaseLine,
     PurchaseLineReceipt,
+    ReceiptDay,
     SalesCategoryItem,
     SalesCategoryMonth,
     SalesDay,
@@ -43,18 +45,24 @@ from openjxc.reports.models import (
     StockClose,
     StockDay,
     StockMonth,
+    StockNow,
 )
 from openjxc.sync.feed import START, encode_cursor, stable_head
 
-VERSION = 2  # the facts' layout: a cursor of another version makes the consumer rebuild first (2: narrow sales roll-ups)
+VERSION = 3  # the facts' layout: a cursor of another version makes the consumer rebuild first (2: narrow sales
+# roll-ups, or the ageing layers; 3: both)
 FACT_MODELS = (StockDay, StockMonth, StockClose, SalesDay, SalesMonth, SalesItemMonth, SalesCategoryMonth,
-               SalesTicketDay, PurchaseDay, PurchaseLine, PurchaseLineReceipt, PartnerDay, PartnerRowSeen)
+               SalesTicketDay, PurchaseDay, PurchaseLine, PurchaseLineReceipt, PartnerDay, PartnerRowSeen, ReceiptDay,
+               StockNow, AgeLayer)
 # kept with the facts but not a sum of the ledgers (the category each item's SalesCategoryMonth rows are under)
 BOOKKEEPING = (SalesCategoryItem,)
 # (stage shown by `progress`, statement): the daily tables before the roll-ups read from them
 STAGES = (
     ("stock days", rebuild_stock.stock_days),
     ("stock months", rebuild_stock.stock_months),
+    ("receipt days", rebuild_stock.receipt_days),
+    ("stock now", rebuild_stock.stock_now),
+    ("age layers", rebuild_stock.age_layers),
     ("sales days", rebuild_sales.sales_days),
     ("sales months", rebuild_sales.sales_months),
     ("sales item months", rollups.item_months),

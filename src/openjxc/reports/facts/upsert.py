@@ -17,9 +17,11 @@ _cache: dict[tuple, tuple] = {}
 sqlite3.register_adapter(dt.date, dt.date.isoformat)
 
 
-def _shape(model, fields: tuple[str, ...], conflict: tuple[str, ...], sums: tuple[str, ...]) -> tuple:
-    """(table, columns, PostgreSQL types, date positions, ON CONFLICT clause) for these fields."""
-    k = (connection.vendor, model, fields, conflict, sums)
+def _shape(model, fields: tuple[str, ...], conflict: tuple[str, ...], sums: tuple[str, ...],
+           assign: tuple[str, ...] = ()) -> tuple:
+    """(table, columns, PostgreSQL types, date positions, ON CONFLICT clause) for these fields: `sums` are added
+    to, `assign` replaced."""
+    k = (connection.vendor, model, fields, conflict, sums, assign)
     shape = _cache.get(k)
     if shape is None:
         meta = model._meta
@@ -29,20 +31,22 @@ def _shape(model, fields: tuple[str, ...], conflict: tuple[str, ...], sums: tupl
         types = [f.db_type(connection).split("(")[0] for f in objs]
         dates = tuple(i for i, f in enumerate(objs) if f.get_internal_type() == "DateField")
         target = ", ".join(q(meta.get_field(f).column) for f in conflict)
-        if sums:
-            sets = ", ".join(f"{q(meta.get_field(f).column)} = {q(meta.db_table)}.{q(meta.get_field(f).column)} "
-                             f"+ EXCLUDED.{q(meta.get_field(f).column)}" for f in sums)
-            tail = f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+        if sums or assign:
+            sets = [f"{q(meta.get_field(f).column)} = {q(meta.db_table)}.{q(meta.get_field(f).column)} "
+                    f"+ EXCLUDED.{q(meta.get_field(f).column)}" for f in sums]
+            sets += [f"{q(meta.get_field(f).column)} = EXCLUDED.{q(meta.get_field(f).column)}" for f in assign]
+            tail = f" ON CONFLICT ({target}) DO UPDATE SET {', '.join(sets)}"
         else:
             tail = f" ON CONFLICT ({target}) DO NOTHING"
         shape = _cache[k] = (q(meta.db_table), cols, types, dates, tail)
     return shape
 
 
-def _write(model, fields: tuple[str, ...], conflict: tuple[str, ...], sums: tuple[str, ...], rows: list) -> int:
+def _write(model, fields: tuple[str, ...], conflict: tuple[str, ...], sums: tuple[str, ...], rows: list,
+           assign: tuple[str, ...] = ()) -> int:
     if not rows:
         return 0
-    table, cols, types, dates, tail = _shape(model, fields, conflict, sums)
+    table, cols, types, dates, tail = _shape(model, fields, conflict, sums, assign)
     if connection.vendor == "postgresql":
         arrays = ", ".join(f"%s::{t}[]" for t in types)
         with connection.cursor() as cur:
@@ -64,3 +68,9 @@ def add_rows(model, keys: tuple[str, ...], sums: tuple[str, ...], rows: dict[tup
 def insert_new(model, fields: tuple[str, ...], conflict: tuple[str, ...], rows: list[tuple]) -> int:
     """INSERT `rows` (values in `fields` order), leaving out any whose `conflict` key is already there."""
     return _write(model, tuple(fields), tuple(conflict), (), rows)
+
+
+def set_rows(model, keys: tuple[str, ...], fields: tuple[str, ...], assign: tuple[str, ...], rows: list[tuple]) -> int:
+    """INSERT `rows` (key values, then `fields` values); where the key is there already, replace `assign` (some of
+    `fields`) and keep the rest."""
+    return _write(model, (*keys, *fields), keys, (), rows, assign=assign)
