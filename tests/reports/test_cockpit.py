@@ -199,8 +199,10 @@ def test_the_render_runs_a_fixed_number_of_statements(story, client):
 
 # session and user, the worker's slow figures (one statement), the eight tiles' KPI and query statements, the
 # alert counts; warm: turnover days, 动销率 and 呆滞率 kept (cockpit.SLOW_TTL) or the worker's. Same on SQLite and
-# PostgreSQL. (Before the GET stopped catching the facts up: 38 and 22.)
-COLD, WARM = 34, 18
+# PostgreSQL. (Before the GET stopped catching the facts up: 38 and 22.) Warm 18 → 19 with the narrow sales roll-ups
+# (decision 0024): the category tile reads SalesCategoryMonth after one indexed probe that no item's category changed
+# since its rows were summed; cold stays 34 (turnover and ageing now take fewer statements than they did).
+COLD, WARM = 34, 19
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "TRUNCATE")
 
 

@@ -18,7 +18,7 @@ from openjxc.reports.labels import labels_for
 from openjxc.reports.models import MONEY_SCALE, QTY_SCALE, Flow
 from openjxc.reports.query import Query, Row, norm, run
 from openjxc.reports.querysql import ancestors, chain, tree_parents
-from openjxc.reports.stockcalc import RECEIPT_FLOWS, ageing, balances, flows, sales, stock_days
+from openjxc.reports.stockcalc import RECEIPT_FLOWS, ageing, ageing_sums, balances, flows, sales, stock_days
 
 FOUR = Decimal("0.0001")
 
@@ -364,23 +364,41 @@ def _item_days(company, items: set[int], default: int, per_category: dict[int, i
     return out
 
 
-def ageing_kpi(company, q, by=None, *, obsolete_age: int = 180, obsolete_idle: int = 180):
-    """库龄: stock cost by age bucket (FIFO receipt layers) at the end of the period; the obsolete list."""
-    rows_in = ageing(company, q, q.end, obsolete_age=obsolete_age, obsolete_idle=obsolete_idle)
-    mapping = _mapper(company, by, {r.key for r in rows_in}, q)
+def ageing_kpi(company, q, by=None, *, obsolete_age: int = 180, obsolete_idle: int = 180, now: bool | None = None,
+               in_sql: bool = True):
+    """库龄: stock cost by age bucket (FIFO receipt layers) at the end of the period; the obsolete list. Summed in
+    the database where it can (stockcalc.ageing_sums), else from ageing()'s rows; `now` and `in_sql` force a path
+    (tests)."""
     groups: dict = defaultdict(lambda: {"qty": 0, "value": 0, "buckets": [0] * 5, "obsolete": 0})
+
+    def add(g, qty, value, buckets, obsolete_value):
+        acc = groups[g]
+        acc["qty"] += qty
+        acc["value"] += value
+        acc["buckets"] = [a + b for a, b in zip(acc["buckets"], buckets, strict=True)]
+        acc["obsolete"] += obsolete_value
+
     obsolete = []
-    for r in rows_in:
-        for g in {mapping(r.key), None}:
-            acc = groups[g]
-            acc["qty"] += r.qty
-            acc["value"] += r.value
-            acc["buckets"] = [a + b for a, b in zip(acc["buckets"], r.buckets_value, strict=True)]
+    summed = ageing_sums(company, q, q.end, _breakdown(by), obsolete_age=obsolete_age, obsolete_idle=obsolete_idle,
+                         now=now) if in_sql else None
+    if summed is not None:
+        sums, pairs = summed
+        for key, (qty, value, *buckets, obsolete_value) in sums.items():
+            for g in {key[0] if by else None, None}:
+                add(g, qty, value, buckets, obsolete_value)
+        for wh, item, qty, value, old_qty, old_value in pairs:
+            obsolete.append({"warehouse": wh, "item": item, "qty": _qty(qty), "value": _money(value),
+                             "obsolete_qty": _qty(old_qty), "obsolete_value": _money(old_value)})
+    else:
+        rows_in = ageing(company, q, q.end, obsolete_age=obsolete_age, obsolete_idle=obsolete_idle, now=now)
+        mapping = _mapper(company, by, {r.key for r in rows_in}, q)
+        for r in rows_in:
+            for g in {mapping(r.key), None}:
+                add(g, r.qty, r.value, r.buckets_value, r.old_value if r.obsolete else 0)
             if r.obsolete:
-                acc["obsolete"] += r.old_value
-        if r.obsolete:
-            obsolete.append({"warehouse": r.key[0], "item": r.key[1], "qty": _qty(r.qty), "value": _money(r.value),
-                             "obsolete_qty": _qty(r.old_qty), "obsolete_value": _money(r.old_value)})
+                obsolete.append({"warehouse": r.key[0], "item": r.key[1], "qty": _qty(r.qty),
+                                 "value": _money(r.value), "obsolete_qty": _qty(r.old_qty),
+                                 "obsolete_value": _money(r.old_value)})
     names = ["0-30", "31-90", "91-180", "181-365", "365+"]
     rows = [KpiRow(g, _money(groups[g]["value"]),
                    {"buckets": dict(zip(names, (_money(x) for x in groups[g]["buckets"]), strict=True)),
@@ -390,7 +408,7 @@ def ageing_kpi(company, q, by=None, *, obsolete_age: int = 180, obsolete_idle: i
     if not any(r.key is None for r in rows):
         rows.append(KpiRow(None, Decimal("0.00"), {"buckets": dict.fromkeys(names, Decimal("0.00")),
                                                    "obsolete_value": Decimal("0.00"), "obsolete_rate": None}))
-    return KpiResult("ageing", _labelled(company, by, rows), {"obsolete": obsolete, "rows": rows_in})
+    return KpiResult("ageing", _labelled(company, by, rows), {"obsolete": obsolete})
 
 
 def obsolete_rate(company, q, by=None, *, obsolete_age: int = 180, obsolete_idle: int = 180):

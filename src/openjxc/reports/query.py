@@ -151,7 +151,10 @@ def aggregate(company_id: int, family: str, source: tuple[str, list], dims: list
     cols = [column_of(d, family, rollup) for d in dobjs]
     conds, where_params = _where(company_id, family, q, rollup)
     src_sql, src_params = source
-    sums = ", ".join(f"SUM({e})" for e in exprs)
+    # PostgreSQL sums bigints as numeric, which the driver hands back as Decimal objects (nine per row of an
+    # ageing statement: half its time); every figure is an integer in a fixed scale, so ask for bigints
+    total = "CAST(SUM({}) AS BIGINT)" if connection.vendor == "postgresql" else "SUM({})"
+    sums = ", ".join(total.format(e) for e in exprs)
     base = f"FROM {src_sql} {join_sql}" + (f" WHERE {' AND '.join(conds)}" if conds else "")
     params = [*(head_params or []), *src_params, *join_params, *where_params]
     # tree levels: grouped by the leaf in SQL (a join to a mapping made SQLite scan it per row), then each leaf
