@@ -121,6 +121,10 @@ def test_ageing_from_the_layers_equals_ageing_from_the_day_facts(story, monkeypa
     assert sorted(layers.values_list("day", "qty")) == [(day(3, 1), 35 * 10_000), (day(3, 12), 10 * 10_000),
                                                         (day(3, 20), 50 * 10_000)]
     assert sum(flour.buckets_value) == flour.value
+    for r in rows:  # each bucket worth its share: nothing for an empty one, never below zero, adding up
+        assert sum(r.buckets_value) == r.value
+        assert all(v == 0 for q, v in zip(r.buckets_qty, r.buckets_value, strict=True) if q == 0), r
+        assert r.value < 0 or min(r.buckets_value) >= 0, r
 
     # a day before the last fact day: the day facts (the layers describe 05-10, not 04-06)
     q = Query(measures=[])

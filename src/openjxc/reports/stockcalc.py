@@ -124,13 +124,22 @@ class AgeRow:
 
 def _row(key: tuple, qty: int, value: int, bq: list[int], young: int, moved: bool) -> AgeRow:
     """An AgeRow from the quantity each bucket takes (the last one: the rest) and the part younger than the
-    obsolete age: values at the average cost, the rounding rest in the last bucket."""
+    obsolete age: values at the average cost. Each bucket's value is the difference of the rounded values of the
+    quantities up to and including it, newest first: they add up to the value, none is below zero and an empty
+    bucket is worth nothing (a rounding rest put in the last bucket showed −0.01 in the > 365 days column)."""
     old = qty - young
-    # x × value ÷ qty rounded half up, in integers (exact, and a fifth of the time of float rounding: ageing rounds
-    # five values for each of up to 40,000 pairs)
-    bv = [(2 * x * value + qty) // (2 * qty) for x in bq] if qty else [0] * len(bq)
-    bv[-1] += value - sum(bv)  # the rounding rest: the buckets add up to the value
-    old_value = (2 * old * value + qty) // (2 * qty) if qty else 0
+
+    def share(x: int) -> int:  # x × value ÷ qty rounded half up, in integers
+        return (2 * x * value + qty) // (2 * qty) if qty else 0
+
+    bv, before, upto = [], 0, 0
+    for x in bq[:-1]:
+        upto += x
+        rounded = share(upto)
+        bv.append(rounded - before)
+        before = rounded
+    bv.append(value - before)
+    old_value = share(old)
     return AgeRow(key, qty, value, bq, bv, old, old_value, moved, old > 0 and not moved)
 
 
@@ -228,7 +237,7 @@ SMALL = 2 ** 30  # below it a pair's quantity and value multiply in BIGINT (_rou
 
 def _rounded(part: str) -> str:
     """SQL: `part` (0 ≤ part ≤ the pair's quantity) × the pair's value ÷ its quantity, rounded half up — exactly as
-    AgeRow's values (_row): in BIGINT where no product can overflow (quantity and value below 2^30: 107,000 units,
+    AgeRow's shares (_row): in BIGINT where no product can overflow (quantity and value below 2^30: 107,000 units,
     ¥10.7 M a pair), else in NUMERIC with div() (exact; floor for a negative value, as Python's //)."""
     small = f"(2 * ({part}) * x.value + x.qty) / (2 * x.qty)"
     num, den = f"(2 * CAST({part} AS NUMERIC) * x.value + x.qty)", "(2 * x.qty)"
@@ -252,7 +261,8 @@ def ageing_sums(company, q: Query, day: dt.date, dims: list[str], *, obsolete_ag
     since = ", ".join(f"CAST(SUM({c.replace('f.', 'l.').replace('l.qty_in', 'l.qty')}) AS BIGINT) AS c{n}"
                       for n, c in enumerate(cases))
     last = len(AGE_BUCKETS) - 1  # c0 … c3: from each bucket's oldest day on; c4: within the obsolete age
-    values = ", ".join(_rounded(f"x.c{n}" + (f" - x.c{n - 1}" if n else "")) + f" AS v{n}" for n in range(last))
+    values = ", ".join(_rounded(f"x.c{n}") + (f" - ({_rounded(f'x.c{n - 1}')})" if n else "") + f" AS v{n}"
+                       for n in range(last))
     # the layers summed per pair first (a hash on two ids), then joined to the pairs' balances
     cols = ", ".join(f"COALESCE(l.c{n}, 0) AS c{n}" for n in range(len(cases)))
     pairs = (f"SELECT n.warehouse_id, n.item_id, n.qty, n.value, CASE WHEN n.last_out >= %s THEN 1 ELSE 0 END "
