@@ -7,7 +7,6 @@ import datetime as dt
 from decimal import Decimal as D
 
 from openjxc.catalog.models import Item
-from openjxc.core.quantities import ZERO
 from openjxc.documents import services as docs
 from openjxc.stock.asof import BACKWARD, CHECKPOINT, FORWARD, AsOf, side_of
 from openjxc.stock.checkpoints import refresh
@@ -15,21 +14,13 @@ from openjxc.stock.models import STOCKED_KINDS, Location, StockMove
 from openjxc.stock.selectors import balances_as_of, stocked_ids
 from tests.conftest import assert_ledger_consistent
 from tests.documents.helpers import line
+from tests.stock.dated import ledger_balances
 
 
 def _ledger(company, on, locs, item=None, lot=None) -> list[tuple]:
-    """The oracle: the moves dated up to `on` summed in Python, ordered as the API orders them."""
-    acc: dict = {}
-    for m in StockMove.objects.filter(company_id=company, business_on__lte=on):
-        if (item is not None and m.item_id != item) or (lot is not None and m.lot_id != lot):
-            continue
-        for loc, sign in ((m.to_location_id, 1), (m.from_location_id, -1)):
-            if loc in locs:
-                a = acc.setdefault((m.item_id, loc, m.lot_id), [ZERO, ZERO])
-                a[0] += sign * m.quantity
-                a[1] += sign * m.value
-    return [(*k, q, v) for k, (q, v) in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0))
-            if q != 0 or v != 0]
+    """The oracle (tests/stock/dated.py) ordered as the API orders its rows."""
+    found = ledger_balances(company, on, locs, item, lot)
+    return [(*k, q, v) for k, (q, v) in sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0))]
 
 
 def _pages(client, params, size) -> tuple[list[tuple], set[int]]:

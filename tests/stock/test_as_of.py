@@ -6,26 +6,14 @@ from decimal import Decimal as D
 
 from django.db.models import Max
 
-from openjxc.core.quantities import ZERO
 from openjxc.stock.asof import BACKWARD, CHECKPOINT, FORWARD, AsOf, rows_as_of
 from openjxc.stock.checkpoints import month_end, refresh
 from openjxc.stock.models import STOCKED_KINDS, Location, MonthEndBalance, MonthEndBalances, StockMove
 from openjxc.stock.selectors import balances_as_of
 from tests.documents.helpers import line
+from tests.stock.dated import ledger_balances
 
-
-def _ledger(company, on, locs, item=None) -> dict:
-    """The oracle: every move dated up to `on` summed in Python, per (item, stocked location, lot)."""
-    acc: dict = {}
-    for m in StockMove.objects.filter(company_id=company, business_on__lte=on):
-        if item is not None and m.item_id != item:
-            continue
-        for loc, sign in ((m.to_location_id, 1), (m.from_location_id, -1)):
-            if loc in locs:
-                a = acc.setdefault((m.item_id, loc, m.lot_id), [ZERO, ZERO])
-                a[0] += sign * m.quantity
-                a[1] += sign * m.value
-    return {k: (q, v) for k, (q, v) in acc.items() if q != 0 or v != 0}
+_ledger = ledger_balances
 
 
 def _side(company, on, locs, item=None, side=FORWARD) -> dict:
