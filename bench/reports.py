@@ -434,6 +434,8 @@ def main() -> None:
             t0 = time.perf_counter()
             w = build_world(args)
             counts = history(w, moves, args.months)
+            with connection.cursor() as cur:  # a bulk-loaded history has no statistics until autovacuum passes:
+                cur.execute("ANALYZE")  # the facts rebuild then picked plans that ran for an hour at 1–10 M moves
             out["build_seconds"] = round(time.perf_counter() - t0, 1)
             print(f"built {counts} in {out['build_seconds']} s", flush=True)
             if args.no_facts:
