@@ -93,10 +93,10 @@ def test_ageing_from_the_layers_equals_ageing_from_the_day_facts(story, monkeypa
                 assert now == then, (on, q, age, idle)
                 assert ageing(company, q, on, obsolete_age=age, obsolete_idle=idle) == now
     # the KPI summed in the database (PostgreSQL: stockcalc.ageing_sums) equals the KPI summed from ageing()'s rows
-    for on in (LAST, day(9, 1)):
+    for on, by_list in ((LAST, (None, "warehouse", "store", "category", "item")), (day(9, 1), (None, "item"))):
         for q in scopes:
-            for by in (None, "warehouse", "store", "category", "item"):
-                for age, idle in ((180, 180), (30, 10), (1, 1)):
+            for by in by_list:
+                for age, idle in ((180, 180), (1, 1)):
                     kq = replace(q, start=on, end=on)
                     summed = ageing_kpi(company, kq, by, obsolete_age=age, obsolete_idle=idle, now=True)
                     rows_of = ageing_kpi(company, kq, by, obsolete_age=age, obsolete_idle=idle, now=True, in_sql=False)
