@@ -261,8 +261,9 @@ def ageing_sums(company, q: Query, day: dt.date, dims: list[str], *, obsolete_ag
     since = ", ".join(f"CAST(SUM({c.replace('f.', 'l.').replace('l.qty_in', 'l.qty')}) AS BIGINT) AS c{n}"
                       for n, c in enumerate(cases))
     last = len(AGE_BUCKETS) - 1  # c0 … c3: from each bucket's oldest day on; c4: within the obsolete age
-    values = ", ".join(_rounded(f"x.c{n}") + (f" - ({_rounded(f'x.c{n - 1}')})" if n else "") + f" AS v{n}"
-                       for n in range(last))
+    # the rounded share of the quantity up to each bucket's oldest day (a bucket's value is the difference of two:
+    # _row), summed as such and differenced per group below
+    values = ", ".join(_rounded(f"x.c{n}") + f" AS r{n}" for n in range(last))
     # the layers summed per pair first (a hash on two ids), then joined to the pairs' balances
     cols = ", ".join(f"COALESCE(l.c{n}, 0) AS c{n}" for n in range(len(cases)))
     pairs = (f"SELECT n.warehouse_id, n.item_id, n.qty, n.value, CASE WHEN n.last_out >= %s THEN 1 ELSE 0 END "
@@ -279,10 +280,13 @@ def ageing_sums(company, q: Query, day: dt.date, dims: list[str], *, obsolete_ag
                + (f" WHERE {obsolete}" if only_obsolete else "") + ") AS f")
         return sql, [p(day - dt.timedelta(days=obsolete_idle - 1)), *edges, company.pk, p(day), company.pk]
 
-    buckets = [f"f.v{n}" for n in range(last)]
-    sums = _strip(aggregate(company.pk, "stock", source(False), dims,
-                            ["f.qty", "f.value", *buckets, "f.value - " + " - ".join(buckets), "f.obsolete_value"],
-                            q, [tuple(range(len(dims)))]))
+    shares = [f"f.r{n}" for n in range(last)]
+    sums = {}
+    for key, (qty, value, *upto, obsolete_value) in _strip(aggregate(
+            company.pk, "stock", source(False), dims, ["f.qty", "f.value", *shares, "f.obsolete_value"], q,
+            [tuple(range(len(dims)))])).items():
+        buckets = [b - a for a, b in zip([0, *upto], [*upto, value], strict=True)]
+        sums[key] = [qty, value, *buckets, obsolete_value]
     found = aggregate(company.pk, "stock", source(True), ["warehouse", "item"],
                       ["f.qty", "f.value", "f.old", "f.obsolete_value"], q, [(0, 1)])
     return sums, [(*key[1:], *v) for key, v in sorted(found.items())]
