@@ -18,7 +18,16 @@ from openjxc.reports.labels import labels_for
 from openjxc.reports.models import MONEY_SCALE, QTY_SCALE, Flow
 from openjxc.reports.query import Query, Row, norm, run
 from openjxc.reports.querysql import ancestors, chain, tree_parents
-from openjxc.reports.stockcalc import RECEIPT_FLOWS, ageing, ageing_sums, balances, flows, sales, stock_days
+from openjxc.reports.stockcalc import (
+    RECEIPT_FLOWS,
+    ageing,
+    ageing_sums,
+    balances,
+    flows,
+    layers_describe,
+    sales,
+    stock_days,
+)
 
 FOUR = Decimal("0.0001")
 
@@ -378,7 +387,8 @@ def ageing_kpi(company, q, by=None, *, obsolete_age: int = 180, obsolete_idle: i
         acc["buckets"] = [a + b for a, b in zip(acc["buckets"], buckets, strict=True)]
         acc["obsolete"] += obsolete_value
 
-    obsolete = []
+    if now is None:  # asked once for both the database sum and the rows
+        now = layers_describe(company, q.end)
     summed = ageing_sums(company, q, q.end, _breakdown(by), obsolete_age=obsolete_age, obsolete_idle=obsolete_idle,
                          now=now) if in_sql else None
     if summed is not None:
@@ -386,19 +396,16 @@ def ageing_kpi(company, q, by=None, *, obsolete_age: int = 180, obsolete_idle: i
         for key, (qty, value, *buckets, obsolete_value) in sums.items():
             for g in {key[0] if by else None, None}:
                 add(g, qty, value, buckets, obsolete_value)
-        for wh, item, qty, value, old_qty, old_value in pairs:
-            obsolete.append({"warehouse": wh, "item": item, "qty": _qty(qty), "value": _money(value),
-                             "obsolete_qty": _qty(old_qty), "obsolete_value": _money(old_value)})
     else:
         rows_in = ageing(company, q, q.end, obsolete_age=obsolete_age, obsolete_idle=obsolete_idle, now=now)
         mapping = _mapper(company, by, {r.key for r in rows_in}, q)
         for r in rows_in:
             for g in {mapping(r.key), None}:
                 add(g, r.qty, r.value, r.buckets_value, r.old_value if r.obsolete else 0)
-            if r.obsolete:
-                obsolete.append({"warehouse": r.key[0], "item": r.key[1], "qty": _qty(r.qty),
-                                 "value": _money(r.value), "obsolete_qty": _qty(r.old_qty),
-                                 "obsolete_value": _money(r.old_value)})
+        pairs = [(*r.key, r.qty, r.value, r.old_qty, r.old_value) for r in rows_in if r.obsolete]
+    obsolete = [{"warehouse": wh, "item": item, "qty": _qty(qty), "value": _money(value),
+                 "obsolete_qty": _qty(old_qty), "obsolete_value": _money(old_value)}
+                for wh, item, qty, value, old_qty, old_value in pairs]
     names = ["0-30", "31-90", "91-180", "181-365", "365+"]
     rows = [KpiRow(g, _money(groups[g]["value"]),
                    {"buckets": dict(zip(names, (_money(x) for x in groups[g]["buckets"]), strict=True)),

@@ -122,33 +122,32 @@ class AgeRow:
     obsolete: bool
 
 
-def _row(key: tuple, qty: int, value: int, bq: list[int], young: int, moved: bool) -> AgeRow:
-    """An AgeRow from the quantity each bucket takes (the last one: the rest) and the part younger than the
-    obsolete age: values at the average cost. Each bucket's value is the difference of the rounded values of the
-    quantities up to and including it, newest first: they add up to the value, none is below zero and an empty
-    bucket is worth nothing (a rounding rest put in the last bucket showed −0.01 in the > 365 days column)."""
+def _steps(upto: list[int], total: int) -> list[int]:
+    """Each bucket's part from cumulative figures (up to each bucket's oldest day, newest bucket first): the
+    differences of neighbours, the last bucket the rest of `total`."""
+    return [b - a for a, b in zip([0, *upto], [*upto, total], strict=True)]
+
+
+def _row(key: tuple, qty: int, value: int, upto: list[int], young: int, moved: bool) -> AgeRow:
+    """An AgeRow from the quantity covered by the receipts up to each bucket's oldest day but the last's (`upto`,
+    cumulative) and the part younger than the obsolete age: values at the average cost. Each bucket's value is the
+    difference of the rounded values of the cumulative quantities: they add up to the value, none is below zero and
+    an empty bucket is worth nothing (a rounding rest put in the last bucket showed −0.01 in the > 365 days column)."""
     old = qty - young
 
     def share(x: int) -> int:  # x × value ÷ qty rounded half up, in integers
         return (2 * x * value + qty) // (2 * qty) if qty else 0
 
-    bv, before, upto = [], 0, 0
-    for x in bq[:-1]:
-        upto += x
-        rounded = share(upto)
-        bv.append(rounded - before)
-        before = rounded
-    bv.append(value - before)
-    old_value = share(old)
-    return AgeRow(key, qty, value, bq, bv, old, old_value, moved, old > 0 and not moved)
+    bv = _steps([share(u) for u in upto], value)
+    return AgeRow(key, qty, value, _steps(upto, qty), bv, old, share(old), moved, old > 0 and not moved)
 
 
-def _edges(day: dt.date, obsolete_age: int) -> tuple[list[str], list]:
-    """CASE expressions summing f.qty_in of the rows dated on or after the oldest day of each bucket but the last
+def _edges(day: dt.date, obsolete_age: int, quantity: str = "f.qty_in", dated: str = "f.day") -> tuple[list[str], list]:
+    """CASE expressions summing `quantity` of the rows `dated` on or after the oldest day of each bucket but the last
     (cumulative: a bucket is the difference of two; one comparison per row and sum), then of the obsolete age, and
     their parameters. The rows must be dated on or before the report day."""
     oldest = [hi for _lo, hi in AGE_BUCKETS if hi is not None] + [obsolete_age]
-    return (["CASE WHEN f.day >= %s THEN f.qty_in ELSE 0 END"] * len(oldest),
+    return ([f"CASE WHEN {dated} >= %s THEN {quantity} ELSE 0 END"] * len(oldest),
             [p(day - dt.timedelta(days=hi)) for hi in oldest])
 
 
@@ -169,9 +168,7 @@ def _ageing_now(company, q: Query, day: dt.date, obsolete_age: int, obsolete_idl
         qty, value, moved, *since = rows[key]
         if qty <= 0:  # (layers exist only for stock > 0)
             continue
-        bq = [since[0], *(since[n] - since[n - 1] for n in range(1, last))]
-        bq.append(qty - since[last - 1])
-        result.append(_row(key[1:], qty, value, bq, since[last], moved > 0))
+        result.append(_row(key[1:], qty, value, since[:last], since[last], moved > 0))
     return result
 
 
@@ -209,11 +206,13 @@ def _ageing_then(company, q: Query, day: dt.date, obsolete_age: int, obsolete_id
             for n, edge in enumerate(edges):
                 if d >= edge:
                     covered[n] = min(qty, top)
-        cover = [0, *covered[:len(AGE_BUCKETS) - 1]]
-        bq = [cover[n + 1] - cover[n] for n in range(len(AGE_BUCKETS) - 1)]
-        bq.append(qty - sum(bq))
-        result.append(_row(key, qty, value, bq, covered[-1], key in moved))
+        result.append(_row(key, qty, value, covered[:len(AGE_BUCKETS) - 1], covered[-1], key in moved))
     return result
+
+
+def layers_describe(company, day: dt.date) -> bool:
+    """Whether StockNow and AgeLayer describe `day`: no stock fact is dated after it (decision 0023)."""
+    return not StockDay.objects.filter(company=company, day__gt=day).exists()
 
 
 def ageing(company, q: Query, day: dt.date, *, obsolete_age: int = 180, obsolete_idle: int = 180,
@@ -226,7 +225,7 @@ def ageing(company, q: Query, day: dt.date, *, obsolete_age: int = 180, obsolete
     From StockNow and AgeLayer when no stock fact is dated after `day` (decision 0023), else from the day facts;
     `now` forces one (tests)."""
     if now is None:
-        now = not StockDay.objects.filter(company=company, day__gt=day).exists()
+        now = layers_describe(company, day)
     if now:
         return _ageing_now(company, q, day, obsolete_age, obsolete_idle)
     return _ageing_then(company, q, day, obsolete_age, obsolete_idle)
@@ -254,12 +253,11 @@ def ageing_sums(company, q: Query, day: dt.date, dims: list[str], *, obsolete_ag
     if connection.vendor != "postgresql":
         return None
     if now is None:
-        now = not StockDay.objects.filter(company=company, day__gt=day).exists()
+        now = layers_describe(company, day)
     if not now:
         return None
-    cases, edges = _edges(day, obsolete_age)
-    since = ", ".join(f"CAST(SUM({c.replace('f.', 'l.').replace('l.qty_in', 'l.qty')}) AS BIGINT) AS c{n}"
-                      for n, c in enumerate(cases))
+    cases, edges = _edges(day, obsolete_age, quantity="l.qty", dated="l.day")
+    since = ", ".join(f"CAST(SUM({c}) AS BIGINT) AS c{n}" for n, c in enumerate(cases))
     last = len(AGE_BUCKETS) - 1  # c0 … c3: from each bucket's oldest day on; c4: within the obsolete age
     # the rounded share of the quantity up to each bucket's oldest day (a bucket's value is the difference of two:
     # _row), summed as such and differenced per group below
@@ -285,8 +283,7 @@ def ageing_sums(company, q: Query, day: dt.date, dims: list[str], *, obsolete_ag
     for key, (qty, value, *upto, obsolete_value) in _strip(aggregate(
             company.pk, "stock", source(False), dims, ["f.qty", "f.value", *shares, "f.obsolete_value"], q,
             [tuple(range(len(dims)))])).items():
-        buckets = [b - a for a, b in zip([0, *upto], [*upto, value], strict=True)]
-        sums[key] = [qty, value, *buckets, obsolete_value]
+        sums[key] = [qty, value, *_steps(upto, value), obsolete_value]
     found = aggregate(company.pk, "stock", source(True), ["warehouse", "item"],
                       ["f.qty", "f.value", "f.old", "f.obsolete_value"], q, [(0, 1)])
     return sums, [(*key[1:], *v) for key, v in sorted(found.items())]
