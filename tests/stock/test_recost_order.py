@@ -9,6 +9,7 @@ be replayed again, and the document line must keep the value its moves carry."""
 
 from decimal import Decimal as D
 
+from openjxc.documents import services as docs
 from openjxc.documents.models import DocumentLine
 from openjxc.stock.models import StockMove
 from tests.conftest import assert_ledger_consistent
@@ -70,4 +71,19 @@ def test_a_return_dated_before_its_delivery_settles_and_its_line_keeps_the_value
     last = return_on(shop, d50, sale, 2)
     assert own_value(first) + own_value(last) == own_value(sale)
     assert line_cost(last) == own_value(last)
+    assert_ledger_consistent()
+
+
+def test_a_voided_delivery_re_costed_keeps_the_cost_of_its_goods_once(shop):
+    receive_on(shop, days_ago(shop, 10), shop.flour, 10, 1)
+    sale = sell_on(shop, days_ago(shop, 5), shop.flour, 4)
+    docs.void_document(sale, by=shop.admin, reason="entered twice")
+    # a late receipt re-costs the delivery (4.00 -> 6.00) and its reversal with it (the goods came back at 6.00)
+    receive_on(shop, days_ago(shop, 8), shop.flour, 10, 2)
+    delivery = StockMove.objects.get(document=sale, corrects__isnull=True, reverses__isnull=True)
+    reversal = StockMove.objects.get(document=sale, reverses=delivery)
+    assert [m.value for m in StockMove.objects.filter(corrects__in=[delivery, reversal]).order_by("corrects_id")] == [
+        D("2.00"), D("2.00")]
+    # the line's cost is what the delivery carried, 6.00; the reversal's correction does not count a second time
+    assert line_cost(sale) == D("6.00")
     assert_ledger_consistent()
