@@ -306,7 +306,9 @@ class Recost:
                     deltas[key] = deltas.get(key, ZERO) + sign * d.delta
             if d.kind == "own":
                 self.own_changes[p.id] = self.own_changes.get(p.id, ZERO) + d.delta
-            if d.kind == "own" and p.line_id:
+            # a reversal carries its line too, but the line's cost is what its goods carried: the reversal's
+            # correction mirrors the one on the move it reverses and is not counted a second time
+            if d.kind == "own" and p.line_id and p.reverses_id is None:
                 line_key = (p.line_id, p.lot_id)
                 self.line_changes[line_key] = self.line_changes.get(line_key, ZERO) + d.delta
         ids = [r[0] for r in insert_rows(StockMove, CORRECTION_FIELDS, rows, returning=("id",))] if rows else []
