@@ -198,7 +198,7 @@ def _record_line_costs(doc: Document, lines: list[DocumentLine], result, changes
                     unit_quantity=m.quantity, factor=Decimal(1), quantity=m.quantity, unit_price=unit_price,
                     amount=amount, tax_rate=ln.tax_rate, tax_amount=tax, amount_with_tax=amount + tax,
                     promised_on=ln.promised_on, lot=m.lot, lot_code=m.lot.code if m.lot else "",
-                    location=ln.location, source_line=ln.source_line, cost_amount=m.value, memo=ln.memo,
+                    location=ln.location, source_line=ln.source_line, cost_amount=result.own_value(m), memo=ln.memo,
                 ))
                 next_no += 1
             extra += parts
@@ -208,7 +208,7 @@ def _record_line_costs(doc: Document, lines: list[DocumentLine], result, changes
             ln.unit, ln.factor = ln.item.base_unit, Decimal(1)
             ln.quantity = ln.unit_quantity = first.quantity
             ln.unit_price = unit_price
-            ln.lot, ln.lot_code, ln.cost_amount = first.lot, first.lot.code if first.lot else "", first.value
+            ln.lot, ln.lot_code, ln.cost_amount = first.lot, first.lot.code if first.lot else "", result.own_value(first)
         else:
             ln.cost_amount = values.get(ln.pk, ZERO)
             if len(lots) == 1 and ln.lot_id is None and moves[0].lot is not None:

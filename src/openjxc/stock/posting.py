@@ -71,12 +71,20 @@ class PostingResult:
     went_negative: list[dict] = field(default_factory=list)
     costed_at_zero: list[dict] = field(default_factory=list)  # issued with no cost history and no fallback
     recosted: int = 0  # corrections posted on later moves (a back-dated posting)
+    # move id -> own corrections the re-costing of this same posting put on it: a move dated before what it
+    # follows (a return dated before an earlier-posted return or before its delivery) is replayed again once
+    # that has changed
+    corrected: dict[int, Decimal] = field(default_factory=dict)
+
+    def own_value(self, move: StockMove) -> Decimal:
+        """What the move's goods carry once this posting is done: its value and its own corrections."""
+        return move.value + self.corrected.get(move.pk, ZERO)
 
     def value_by_line(self) -> dict[int, Decimal]:
         out: dict[int, Decimal] = {}
         for m in self.moves:
             if m.line_id is not None and not m.is_adjustment:
-                out[m.line_id] = out.get(m.line_id, ZERO) + m.value
+                out[m.line_id] = out.get(m.line_id, ZERO) + self.own_value(m)
         return out
 
 
@@ -442,7 +450,9 @@ def post_moves(
         starts: dict[int, tuple[dt.date, CostState | None]] = {
             w: (business_on + dt.timedelta(days=1), states[(i, w)]) for i, w in back_dated
             if i == item_id and w is not None}
-        result.recosted += Recost(company, item_id, by=by, cause=document, events=events).run(starts)
+        recost = Recost(company, item_id, by=by, cause=document, events=events)
+        result.recosted += recost.run(starts)
+        result.corrected.update((m.pk, recost.own_changes[m.pk]) for m in result.moves if m.pk in recost.own_changes)
     return result
 
 

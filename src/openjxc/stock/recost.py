@@ -227,6 +227,7 @@ class Recost:
         self.where = stocked_locations(company.pk)
         self.adjustment = virtual_locations(company)[LocationKind.ADJUSTMENT].pk
         self.corrections = 0
+        self.own_changes: dict[int, Decimal] = {}  # move id -> the own corrections posted on it by this run
         self.line_changes: dict[tuple[int, int | None], Decimal] = {}
 
     def locations(self, warehouse_id: int) -> set[int]:
@@ -303,7 +304,11 @@ class Recost:
                 if loc in self.where:
                     key = (loc, p.lot_id or 0)
                     deltas[key] = deltas.get(key, ZERO) + sign * d.delta
-            if d.kind == "own" and p.line_id:
+            if d.kind == "own":
+                self.own_changes[p.id] = self.own_changes.get(p.id, ZERO) + d.delta
+            # a reversal carries its line too, but the line's cost is what its goods carried: the reversal's
+            # correction mirrors the one on the move it reverses and is not counted a second time
+            if d.kind == "own" and p.line_id and p.reverses_id is None:
                 line_key = (p.line_id, p.lot_id)
                 self.line_changes[line_key] = self.line_changes.get(line_key, ZERO) + d.delta
         ids = [r[0] for r in insert_rows(StockMove, CORRECTION_FIELDS, rows, returning=("id",))] if rows else []
@@ -343,28 +348,52 @@ class Recost:
     def _cascades(self, warehouse_id: int, changed: list[Row], links: Links) -> set[tuple[int, dt.date]]:
         """The warehouses (and from which day) to replay because these moves' values changed: where the
         value arrived (transit), the reversals of the moves, the moves that follow them (returns,
-        transfer-in) and the later siblings of a changed follower (the last one takes the rest)."""
+        transfer-in) and the later siblings of a changed follower (the last one takes the rest).
+
+        A dependent in this warehouse that the replay reached after the move it depends on took the new value
+        already; one it reached before (a return dated before an earlier-posted return of the same line, or
+        before its delivery; a reversal dated before the move) took the old one and is replayed again, even
+        when it was corrected in this pass."""
         out: set[tuple[int, dt.date]] = set()
         if not changed:
             return out
         ids = {r.id for r in changed}
-        last = max(r.key for r in changed)
         for r in changed:
             other = self.where.get(r.to_id)
             if other is not None and other != warehouse_id:
                 out.add((other, r.business_on))
+        after: dict[int, tuple[dt.date, int]] = {}  # dependent move -> the latest changed move it depends on
+
+        def depends(move_id: int, key: tuple[dt.date, int]) -> None:
+            if move_id not in after or key > after[move_id]:
+                after[move_id] = key
+
+        for r in changed:
+            if r.id in links.source_of:
+                for s in links.source_of[r.id][1]:
+                    if s > r.id:
+                        depends(s, r.key)
+        keys_of_line: dict[int, tuple[dt.date, int]] = {}
+        for r in changed:
+            if r.line_id and (r.line_id not in keys_of_line or r.key > keys_of_line[r.line_id]):
+                keys_of_line[r.line_id] = r.key
+        follow = followers(set(keys_of_line), {r.document_id for r in changed if r.line_id})
+        following = line_moves({ln for group_ in follow.values() for ln in group_}) if follow else {}
+        for source_line, lines in follow.items():
+            for ln in lines:
+                for m in following.get(ln, []):
+                    depends(m, keys_of_line[source_line])
+        key_of = {r.id: r.key for r in changed}
         dependent = Q(reverses_id__in=ids)
-        siblings = {s for r in changed if r.id in links.source_of for s in links.source_of[r.id][1] if s > r.id}
-        if siblings:
-            dependent |= Q(pk__in=siblings)
-        lines = {ln for group_ in followers({r.line_id for r in changed if r.line_id},
-                                            {r.document_id for r in changed if r.line_id}).values() for ln in group_}
-        following = {m for group_ in line_moves(lines).values() for m in group_} if lines else set()
-        if following:
-            dependent |= Q(pk__in=following)
+        if after:
+            dependent |= Q(pk__in=set(after))
         for f in rows(StockMove.objects.filter(dependent, item_id=self.item_id)):
             wh = decider(f, self.where.get)
-            # what comes later in this warehouse was replayed with the new values already
-            if f.id not in ids and wh is not None and not (wh == warehouse_id and f.key > last):
-                out.add((wh, f.business_on))
+            if wh is None:
+                continue
+            keys = [k for k in (after.get(f.id), key_of.get(f.reverses_id) if f.reverses_id else None) if k]
+            # what this pass replayed after every changed move it depends on was replayed with their new values
+            if wh == warehouse_id and f.key > max(keys):
+                continue
+            out.add((wh, f.business_on))
         return out
