@@ -21,6 +21,11 @@ import pytest
 JXC = str(Path(sys.executable).with_name("jxc"))
 
 
+# `jxc` runs on a SQLite database of its own in a data directory whatever the run's engine (DATABASE_URL is not
+# passed on): such a test is the same in both suites, and CI runs it once, in the SQLite one (pyproject's marker)
+own_sqlite = pytest.mark.own_sqlite
+
+
 def jxc_env(data_dir: Path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "JXC_TESTING", "REDIS_URL"}}
@@ -46,6 +51,7 @@ def demo_dir(tmp_path_factory) -> Path:
     return data
 
 
+@own_sqlite
 def test_help_lists_our_commands(tmp_path):
     result = jxc(tmp_path, "--help")
     assert result.returncode == 0
@@ -53,6 +59,7 @@ def test_help_lists_our_commands(tmp_path):
         assert re.search(rf"^\s+{name}\s", result.stdout, re.M), name
 
 
+@own_sqlite
 def test_init_and_demo_are_idempotent(demo_dir):
     again = jxc(demo_dir, "init")
     assert again.returncode == 0 and "Nothing to do" in again.stdout
@@ -60,6 +67,7 @@ def test_init_and_demo_are_idempotent(demo_dir):
     assert demo.returncode == 0 and "already exists" in demo.stdout
 
 
+@own_sqlite
 def test_check_ledger_exit_codes(demo_dir, tmp_path):
     ok = jxc(demo_dir, "check-ledger")
     assert ok.returncode == 0, ok.stdout + ok.stderr
@@ -82,6 +90,7 @@ def test_check_ledger_exit_codes(demo_dir, tmp_path):
     assert "ledger FAILED" in bad.stderr
 
 
+@own_sqlite
 def test_backup_restore_round_trip(demo_dir, tmp_path):
     path = tmp_path / "demo.sqlite3"
     backup = jxc(demo_dir, "backup", "-o", str(path))
@@ -111,6 +120,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.parametrize("debug", ["1", "0"], ids=["dev-finders", "production-collectstatic"])
+@own_sqlite
 def test_serve_answers_and_stops_cleanly(demo_dir, debug):
     port = _free_port()
     proc = subprocess.Popen([JXC, "serve", "--port", str(port)], env=jxc_env(demo_dir, JXC_DEBUG=debug),
