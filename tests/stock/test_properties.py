@@ -6,7 +6,7 @@ decimals, predicts every refusal (stock.insufficient, document.has_children) and
 value of each warehouse. After every step: `check_ledger()` finds nothing, every quantity equals the
 shadow's, every value is within 0.01 per step of it, and no stock is negative.
 
-CI runs 24 sequences of 30 steps (a fixed budget; it ran 40, the slowest test of both suites after the demo's).
+CI runs 24 sequences of 30 steps (a fixed budget; 40 took 3–5 minutes in each suite on a loaded machine).
 A deeper hunt, outside CI: JXC_PROPERTY_EXAMPLES=500 pytest tests/stock/test_properties.py
 """
 
