@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -38,13 +39,16 @@ def jxc(data_dir: Path, *args, timeout=180, **extra_env) -> subprocess.Completed
                           timeout=timeout)
 
 
+def initialized_copy(initialized: Path, dest: Path) -> Path:
+    """A fresh installation at `dest`: a copy of the data directory `jxc init` left (nothing else runs in it)."""
+    shutil.copytree(initialized, dest)
+    return dest
+
+
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
+def demo_dir(initialized, tmp_path_factory) -> Path:
     """A data directory after `jxc init` and a small `jxc demo`."""
-    data = tmp_path_factory.mktemp("jxc-demo")
-    first = jxc(data, "init")
-    assert first.returncode == 0, first.stderr
-    assert "admin12345" in first.stdout and "WARNING" in first.stdout
+    data = initialized_copy(initialized, tmp_path_factory.mktemp("jxc-demo") / "data")
     demo = jxc(data, "demo", "--items", "30", "--days", "10")
     assert demo.returncode == 0, demo.stderr
     assert "ledger OK" in demo.stdout
@@ -91,15 +95,14 @@ def test_check_ledger_exit_codes(demo_dir, tmp_path):
 
 
 @own_sqlite
-def test_backup_restore_round_trip(demo_dir, tmp_path):
+def test_backup_restore_round_trip(demo_dir, initialized, tmp_path):
     path = tmp_path / "demo.sqlite3"
     backup = jxc(demo_dir, "backup", "-o", str(path))
     assert backup.returncode == 0 and path.exists(), backup.stderr
     assert stat.S_IMODE(path.stat().st_mode) == 0o600  # every company's books: readable by the owner only
     moves = re.search(r"(\d+) moves", jxc(demo_dir, "check-ledger").stdout)[1]
 
-    other = tmp_path / "other"
-    assert jxc(other, "init").returncode == 0
+    other = initialized_copy(initialized, tmp_path / "other")
     refused = jxc(other, "restore", str(path))
     assert refused.returncode != 0 and "--yes" in refused.stderr
     restored = jxc(other, "restore", str(path), "--yes")
