@@ -52,7 +52,7 @@ test-sqlite: setup-test
 	$(PYTEST)
 
 test-postgres: setup-test
-	DATABASE_URL=$(PG_TEST_URL) JXC_REQUIRE_POSTGRES=1 $(PYTEST) -m "not e2e or engine"
+	DATABASE_URL=$(PG_TEST_URL) JXC_REQUIRE_POSTGRES=1 $(PYTEST) -m "not (e2e or own_sqlite) or engine"
 
 # set-up, lint, mypy, audits, then the SQLite and PostgreSQL suites side by side, with the time of each stage
 test:

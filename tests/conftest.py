@@ -123,6 +123,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.engine)
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """A migrated, empty database of the run's engine for tests that start real servers on databases of their own
+    (tests/sync/terminal_servers.py): migrated once per run (a minute of `migrate`), copied per test."""
+    from tests.sync.terminal_servers import drop_template, engine, make_template, pg_url
+
+    template = make_template(engine(), tmp_path_factory.mktemp("template"), pg_url=pg_url())
+    yield template
+    drop_template(template)
+
+
 @pytest.fixture
 def shop(db):
     return Shop()

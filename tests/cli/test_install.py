@@ -21,7 +21,9 @@ import httpx
 import pytest
 
 from openjxc.core import i18n
-from tests.cli.test_jxc_subprocess import _free_port, jxc_env
+from tests.cli.test_jxc_subprocess import _free_port, jxc_env, own_sqlite
+
+pytestmark = own_sqlite
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOGUE = Path("openjxc/locale/zh_Hans/LC_MESSAGES/django.mo")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -21,6 +22,11 @@ import pytest
 JXC = str(Path(sys.executable).with_name("jxc"))
 
 
+# `jxc` runs on a SQLite database of its own in a data directory whatever the run's engine (DATABASE_URL is not
+# passed on): such a test is the same in both suites, and CI runs it once, in the SQLite one (pyproject's marker)
+own_sqlite = pytest.mark.own_sqlite
+
+
 def jxc_env(data_dir: Path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "JXC_TESTING", "REDIS_URL"}}
@@ -33,19 +39,23 @@ def jxc(data_dir: Path, *args, timeout=180, **extra_env) -> subprocess.Completed
                           timeout=timeout)
 
 
+def initialized_copy(initialized: Path, dest: Path) -> Path:
+    """A fresh installation at `dest`: a copy of the data directory `jxc init` left (nothing else runs in it)."""
+    shutil.copytree(initialized, dest)
+    return dest
+
+
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
+def demo_dir(initialized, tmp_path_factory) -> Path:
     """A data directory after `jxc init` and a small `jxc demo`."""
-    data = tmp_path_factory.mktemp("jxc-demo")
-    first = jxc(data, "init")
-    assert first.returncode == 0, first.stderr
-    assert "admin12345" in first.stdout and "WARNING" in first.stdout
+    data = initialized_copy(initialized, tmp_path_factory.mktemp("jxc-demo") / "data")
     demo = jxc(data, "demo", "--items", "30", "--days", "10")
     assert demo.returncode == 0, demo.stderr
     assert "ledger OK" in demo.stdout
     return data
 
 
+@own_sqlite
 def test_help_lists_our_commands(tmp_path):
     result = jxc(tmp_path, "--help")
     assert result.returncode == 0
@@ -53,6 +63,7 @@ def test_help_lists_our_commands(tmp_path):
         assert re.search(rf"^\s+{name}\s", result.stdout, re.M), name
 
 
+@own_sqlite
 def test_init_and_demo_are_idempotent(demo_dir):
     again = jxc(demo_dir, "init")
     assert again.returncode == 0 and "Nothing to do" in again.stdout
@@ -60,6 +71,7 @@ def test_init_and_demo_are_idempotent(demo_dir):
     assert demo.returncode == 0 and "already exists" in demo.stdout
 
 
+@own_sqlite
 def test_check_ledger_exit_codes(demo_dir, tmp_path):
     ok = jxc(demo_dir, "check-ledger")
     assert ok.returncode == 0, ok.stdout + ok.stderr
@@ -82,15 +94,15 @@ def test_check_ledger_exit_codes(demo_dir, tmp_path):
     assert "ledger FAILED" in bad.stderr
 
 
-def test_backup_restore_round_trip(demo_dir, tmp_path):
+@own_sqlite
+def test_backup_restore_round_trip(demo_dir, initialized, tmp_path):
     path = tmp_path / "demo.sqlite3"
     backup = jxc(demo_dir, "backup", "-o", str(path))
     assert backup.returncode == 0 and path.exists(), backup.stderr
     assert stat.S_IMODE(path.stat().st_mode) == 0o600  # every company's books: readable by the owner only
     moves = re.search(r"(\d+) moves", jxc(demo_dir, "check-ledger").stdout)[1]
 
-    other = tmp_path / "other"
-    assert jxc(other, "init").returncode == 0
+    other = initialized_copy(initialized, tmp_path / "other")
     refused = jxc(other, "restore", str(path))
     assert refused.returncode != 0 and "--yes" in refused.stderr
     restored = jxc(other, "restore", str(path), "--yes")
@@ -111,6 +123,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.parametrize("debug", ["1", "0"], ids=["dev-finders", "production-collectstatic"])
+@own_sqlite
 def test_serve_answers_and_stops_cleanly(demo_dir, debug):
     port = _free_port()
     proc = subprocess.Popen([JXC, "serve", "--port", str(port)], env=jxc_env(demo_dir, JXC_DEBUG=debug),

@@ -15,11 +15,12 @@ from django.core.management import CommandError, call_command
 from openjxc.core import tokens
 from openjxc.core.errors import NotFound, PermissionDenied
 from openjxc.core.models import ApiToken, AuditRecord, Event, Role
-from tests.cli.test_jxc_subprocess import JXC, _free_port, jxc, jxc_env
+from tests.cli.test_jxc_subprocess import JXC, _free_port, initialized_copy, jxc, jxc_env, own_sqlite
 
 
-def test_jxc_token_create_prints_a_token_the_api_accepts_until_it_is_revoked(tmp_path):
-    assert jxc(tmp_path, "init").returncode == 0
+@own_sqlite
+def test_jxc_token_create_prints_a_token_the_api_accepts_until_it_is_revoked(initialized, tmp_path):
+    tmp_path = initialized_copy(initialized, tmp_path / "data")
     created = jxc(tmp_path, "token", "create", "--user", "admin", "--label", "ERP 对接")
     assert created.returncode == 0, created.stderr
     [raw] = re.findall(r"^\s+(jxc_\S+)$", created.stdout, re.M)

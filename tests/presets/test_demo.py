@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.core.management import call_command
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 
 from openjxc.catalog.models import PriceList
@@ -63,12 +63,6 @@ def stamped_after(moment: dt.datetime, company_id: int, *, by_our_clock: bool = 
 
 def test_the_demo_tells_a_true_story_for_today():
     result = build_demo(items=30, days=14)
-    if connection.vendor == "postgresql":
-        # as autovacuum would after a bulk load: in the whole suite the tables hold many dead rows from earlier tests
-        # and no statistics of the demo's, and each order-state query below planned a scan of every document line
-        # (~2 s each; the test took 4–9 minutes in the suite against 15–26 s alone)
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
     company = result.company
     now = clock.now()
     today = clock.today(company.time_zone)

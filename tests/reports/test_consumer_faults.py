@@ -14,25 +14,20 @@ import subprocess
 import sys
 import time
 from decimal import Decimal as D
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
 
-from tests.sync.terminal_servers import ROOT, Database, _pg_admin, make_template
-from tests.sync.test_faults import _pg_url
+from tests.sync.terminal_servers import ROOT, Database
 
 ENGINE = "postgresql" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "sqlite"
 
 
 @pytest.fixture
-def database(tmp_path):
-    template = make_template(ENGINE, tmp_path, pg_url=_pg_url() if ENGINE == "postgresql" else None)
-    db = Database(ENGINE, tmp_path, template, name="facts")
+def database(migrated_template, tmp_path):
+    db = Database(ENGINE, tmp_path, migrated_template, name="facts")
     yield db
     db.drop()
-    if ENGINE == "postgresql":
-        _pg_admin(template, f'DROP DATABASE IF EXISTS "{urlparse(template).path.lstrip("/")}" WITH (FORCE)')
 
 
 def _run(db: Database, *args) -> dict:

@@ -82,6 +82,32 @@ def _pg_admin(url: str, sql: str) -> None:
         conn.execute(sql)
 
 
+def engine() -> str:
+    """The engine of the test run: sqlite or postgresql."""
+    from django.conf import settings
+
+    return "postgresql" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "sqlite"
+
+
+def pg_url() -> str | None:
+    """The run's PostgreSQL server and database name (without pytest-django's test_ prefix); None on SQLite."""
+    from django.conf import settings
+
+    if engine() != "postgresql":
+        return None
+    db = settings.DATABASES["default"]
+    auth = db.get("USER") or "postgres"
+    if db.get("PASSWORD"):
+        auth += ":" + db["PASSWORD"]
+    name = (db.get("NAME") or "jxc").removeprefix("test_")
+    return f"postgresql://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{name}"
+
+
+def drop_template(template: str) -> None:
+    if template.startswith("postgresql://"):
+        _pg_admin(template, f'DROP DATABASE IF EXISTS "{urlparse(template).path.lstrip("/")}" WITH (FORCE)')
+
+
 def make_template(engine: str, tmp_dir: Path, pg_url: str | None = None) -> str:
     """A migrated, empty database to copy: a SQLite file path, or a PostgreSQL URL (`…_tpl`)."""
     if engine == "sqlite":

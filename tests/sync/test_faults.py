@@ -19,35 +19,15 @@ import pytest
 from django.conf import settings
 
 from openjxc.sync.client import ServerUnavailable, TerminalClient
-from tests.sync.terminal_servers import Database, FaultProxy, Server, free_port, make_template
+from tests.sync.terminal_servers import Database, FaultProxy, Server, free_port
 
 ENGINE = "postgresql" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "sqlite"
 postgres_only = pytest.mark.skipif(ENGINE != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")
 
 
-def _pg_url() -> str:
-    db = settings.DATABASES["default"]
-    auth = db.get("USER") or "postgres"
-    if db.get("PASSWORD"):
-        auth += ":" + db["PASSWORD"]
-    name = (db.get("NAME") or "jxc").removeprefix("test_")
-    return f"postgresql://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{name}"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    path = make_template(ENGINE, tmp_path_factory.mktemp("template"),
-                         pg_url=_pg_url() if ENGINE == "postgresql" else None)
-    yield path
-    if ENGINE == "postgresql":
-        from tests.sync.terminal_servers import _pg_admin
-
-        _pg_admin(path, f'DROP DATABASE IF EXISTS "{urlparse(path).path.lstrip("/")}" WITH (FORCE)')
-
-
 @pytest.fixture
-def db(template, tmp_path):
-    database = Database(ENGINE, tmp_path, template)
+def db(migrated_template, tmp_path):
+    database = Database(ENGINE, tmp_path, migrated_template)
     yield database
     database.drop()
 
