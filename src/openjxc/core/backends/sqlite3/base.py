@@ -1,10 +1,11 @@
 """Django's SQLite backend, with the connections of a server process reused across requests.
 
-Under ASGI every request has a DatabaseWrapper of its own (Django's connections are per context, each request
-runs in a context and a thread of its own), so Django's CONN_MAX_AGE keeps nothing between requests: each one
-opened a new SQLite connection, ran the PRAGMAs and made the together view and its triggers again (decision
-0022). Here a wrapper that connects borrows an idle connection of the process and gives it back when Django
-closes it (at the end of the request, CONN_MAX_AGE = 0), as Django's PostgreSQL pool does (decision 0014).
+Under ASGI every request has a DatabaseWrapper of its own (Django's connections are per thread, and each request's
+synchronous code runs in a thread of its own: asgiref's per-request ThreadSensitiveContext), so Django's
+CONN_MAX_AGE keeps nothing between requests: each one opened a new SQLite connection, ran the PRAGMAs and made
+the together view and its triggers again (decision 0022). Here a wrapper that connects borrows an idle
+connection of the process and gives it back when Django closes it (at the end of the request, CONN_MAX_AGE = 0),
+as Django's PostgreSQL pool does (decision 0014).
 A connection is held by one wrapper or lies idle in the pool, never both: no two threads use it at once.
 It goes back only when it is clean (no transaction open, autocommit restored, not closed inside an atomic
 block); it is handed out again only after it answered a statement (which also restores foreign-key checks,
