@@ -1,6 +1,6 @@
 """SQLite over real HTTP: the server's connections reused (JXC_DB_POOL=10) or one per request (0), decision 0026.
 
-    python bench/sqlite_connections_http.py [N] [ROUNDS] [CLIENTS]
+    python bench/sqlite_connections_http.py [N] [ROUNDS] [CLIENTS] [me]
 
 Starts the real ASGI app under uvicorn (tests/api/counted_server.py: the app plus a /__counts path that reports
 the connections a server process opened and the statements it ran) on one SQLite file, production engine
@@ -8,7 +8,7 @@ and settings (FULL synchronous), with 1 and 2 worker processes, pool on and off,
 run: 20 warm-up requests, then CLIENTS threads (keep-alive) send N API deliveries (3 lines, advance_to posted,
 token + Idempotency-Key) and N `GET /api/me` between them. Prints requests/s, the server's CPU ms per request
 (its processes' user + system time: this machine is shared, wall time is not), new connections per 100
-requests and, on 1 worker, the statements of one delivery (five sequential ones, averaged).
+requests and, on 1 worker, the statements of one delivery (five sequential ones, averaged). With `me` every request is `GET /api/me` (2N of them).
 """
 
 from __future__ import annotations
@@ -103,9 +103,18 @@ def _delivery(world: dict, n: int) -> dict:
             "advance_to": "posted", "lines": [{"item": i, "quantity": "1"} for i in items]}
 
 
+ONLY_ME = False
+
+
 def _work(base: str, world: dict, count: int, errors: list) -> None:
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {world['token']}"}, timeout=60) as c:
         for n in range(count):
+            if ONLY_ME:
+                if c.get("/api/me").status_code != 200:
+                    errors.append("me")
+                if c.get("/api/me").status_code != 200:
+                    errors.append("me")
+                continue
             r = c.post("/api/documents", json=_delivery(world, n), headers={"Idempotency-Key": str(uuid.uuid4())})
             if r.status_code != 201:
                 errors.append(r.status_code)
@@ -154,6 +163,8 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     clients = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    global ONLY_ME
+    ONLY_ME = sys.argv[4:5] == ["me"]
     data = Path(tempfile.mkdtemp(prefix="oj_sqliteconn-bench-"))
     modes = [(1, True), (1, False), (2, True), (2, False)]
     results: dict = {m: [] for m in modes}
@@ -164,7 +175,8 @@ def main() -> None:
                 got["load"] = os.getloadavg()[0]
                 results[m].append(got)
                 print(f"round {r + 1} workers={m[0]} pool={'on' if m[1] else 'off'}: {got}", flush=True)
-        print(f"\n{n} deliveries + {n} GET /api/me per run, {clients} clients, {rounds} rounds; medians:")
+        what = f"{2 * n} GET /api/me" if ONLY_ME else f"{n} deliveries + {n} GET /api/me"
+        print(f"\n{what} per run, {clients} clients, {rounds} rounds; medians:")
         for (workers, pool), got in results.items():
             def med(key, got=got):
                 xs = sorted(g[key] for g in got if g[key] is not None)
