@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -95,19 +96,25 @@ def _token_statement() -> str:
     if sql is None:
         q = connection.ops.quote_name
         # the users' side of the warehouses' `users` link (stock declares it; core reads it by name only)
-        link = User._meta.get_field("warehouses").remote_field
-        through = link.remote_field.through._meta.db_table  # type: ignore[union-attr]
-        ids = f"w.{q(link.m2m_column_name())}"  # type: ignore[union-attr]
+        users_field: Any = User._meta.get_field("warehouses")
+        link = users_field.remote_field
+        through = link.remote_field.through._meta.db_table
+        ids = f"w.{q(link.m2m_column_name())}"
         agg = f"group_concat({ids})" if vendor == "sqlite" else f"string_agg({ids}::text, ',')"
         t_cols, _n = sql_kit.columns_of(ApiToken, "t")
         u_cols, _m = sql_kit.columns_of(User, "u")
         c_cols, _k = sql_kit.columns_of(Company, "c")
+        fields: list[tuple[str, Any]] = [(n, m._meta.get_field(n)) for m, n in (
+            (ApiToken, "user"), (ApiToken, "key_hash"), (ApiToken, "revoked_at"), (User, "company"))]
+        col = {name: q(f.column) for name, f in fields}
+        pks: list[Any] = [User._meta.pk, Company._meta.pk]
+        user_pk, company_pk = (q(pk.column) for pk in pks)
         sql = _token_sql[vendor] = (
             f"SELECT {t_cols}, {u_cols}, {c_cols}, (SELECT {agg} FROM {q(through)} w "
-            f"WHERE w.{q(link.m2m_reverse_name())} = u.{q('id')}) "  # type: ignore[union-attr]
-            f"FROM {q(ApiToken._meta.db_table)} t JOIN {q(User._meta.db_table)} u ON u.{q('id')} = t.{q('user_id')} "
-            f"LEFT JOIN {q(Company._meta.db_table)} c ON c.{q('id')} = u.{q('company_id')} "
-            f"WHERE t.{q('key_hash')} = %s AND t.{q('revoked_at')} IS NULL")
+            f"WHERE w.{q(link.m2m_reverse_name())} = u.{user_pk}) "
+            f"FROM {q(ApiToken._meta.db_table)} t JOIN {q(User._meta.db_table)} u ON u.{user_pk} = t.{col['user']} "
+            f"LEFT JOIN {q(Company._meta.db_table)} c ON c.{company_pk} = u.{col['company']} "
+            f"WHERE t.{col['key_hash']} = %s AND t.{col['revoked_at']} IS NULL")
     return sql
 
 
