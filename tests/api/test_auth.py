@@ -64,6 +64,15 @@ def test_me_of_a_scoped_cashier(as_user, shop):
     assert "stock.cost" not in me["permissions"] and "document.approve" not in me["permissions"]
 
 
+def test_me_of_a_user_limited_to_two_warehouses_and_of_one_with_none(as_user, shop):
+    # the scope is read with the token (one statement, core/tokens.py): every linked warehouse, in any number
+    clerk = as_user("two", "salesperson", warehouses=[shop.store, shop.second])
+    assert clerk.get("/me").json()["warehouses"] == sorted([shop.store.pk, shop.second.pk])
+    # a user of no warehouse in particular may see them all (null), as permissions.scoped_warehouse_ids says
+    everywhere = as_user("all", "salesperson")
+    assert everywhere.get("/me").json()["warehouses"] is None
+
+
 def test_session_login_needs_csrf_for_writes(shop):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(shop.admin)  # the sign-in form itself: tests/web/test_sign_in_security.py

@@ -32,14 +32,17 @@ pytestmark = pytest.mark.django_db
 EXPECTED = {
     "api: 3-line delivery created and posted": (15, 15),  # decision 0022: the posting's tail in one statement
     "api: a till's sale pushed": (34, 34),
+    # the token with its user, company and warehouse scope: one statement (decision 0026's follow-up)
+    "api: the signed-in user": (1, 1),
     "page: a document": (13, 13),
     # each kind of work is one statement: its first rows, which give its count (a COUNT only beyond 200 rows)
     "page: the inbox": (13, 13),
     "page: stock balances": (9, 9),
-    "api: a page of stock balances": (5, 5),
+    # the warehouse scope is read with the token now (5 -> 4)
+    "api: a page of stock balances": (4, 4),
     # decision 0025: the locations, the moves' first and last day, the nearest checkpoint, then the page and its
     # count in one statement (summed, ordered and paged by the database)
-    "api: a page of stock balances as of a date": (7, 7),
+    "api: a page of stock balances as of a date": (6, 6),  # 7 -> 6: the scope with the token
 }
 
 
@@ -80,6 +83,16 @@ def test_a_delivery_through_the_api_takes_its_statements(stocked):
     deliver()
     path = "api: 3-line delivery created and posted"
     assert (path, _count(deliver)) == (path, _expected(path))
+
+
+def test_the_signed_in_user_takes_its_statements(stocked):
+    api = Api(stocked.user("scoped", "salesperson", warehouses=[stocked.main]))
+
+    def me():
+        assert _ok(api.get("/me")).json()["warehouses"] == [stocked.main.pk]
+
+    me()
+    assert _count(me) == _expected("api: the signed-in user")
 
 
 def test_a_till_sale_push_takes_its_statements(stocked):

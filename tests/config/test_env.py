@@ -12,7 +12,7 @@ from openjxc.config.env import ConfigError, read_env
 @pytest.fixture
 def env(monkeypatch):
     for name in ("DATABASE_URL", "SECRET_KEY", "REDIS_URL", "JXC_TIME_ZONE", "JXC_PRODUCTION", "JXC_DEBUG",
-                 "JXC_LANGUAGE", "JXC_SQLITE_SYNCHRONOUS"):
+                 "JXC_LANGUAGE", "JXC_SQLITE_SYNCHRONOUS", "JXC_DB_POOL"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -26,6 +26,15 @@ def test_defaults_are_the_embedded_sqlite(env, tmp_path):
     assert "journal_mode=WAL" in e.database["OPTIONS"]["init_command"]
     assert e.time_zone == "Asia/Shanghai"
     assert e.redis_url is None
+    # decision 0026: a server process reuses its SQLite connections (our backend: Django's plus a pool)
+    assert e.database["ENGINE"] == "openjxc.core.backends.sqlite3"
+    assert e.database["OPTIONS"]["pool"] == {"max_idle": 10}
+
+
+def test_sqlite_pool_can_be_switched_off(env, tmp_path):
+    env.setenv("JXC_DATA_DIR", str(tmp_path))
+    env.setenv("JXC_DB_POOL", "0")
+    assert "pool" not in read_env().database["OPTIONS"]
 
 
 def test_postgres_url_is_parsed(env):

@@ -141,7 +141,11 @@ def read_env(*, testing: bool = False) -> Env:
     sqlite_synchronous = os.environ.get("JXC_SQLITE_SYNCHRONOUS", "FULL").upper()
     if sqlite_synchronous not in {"FULL", "NORMAL", "EXTRA"}:
         raise ConfigError("JXC_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
+    pool_size = _int("JXC_DB_POOL", 10)
     if database["ENGINE"].endswith("sqlite3"):
+        # Django's SQLite backend plus a pool of connections per process (docs/decisions/0026): under ASGI each
+        # request would open a new connection and make its PRAGMAs and together view again
+        database["ENGINE"] = "openjxc.core.backends.sqlite3"
         database["OPTIONS"] = {
             # Writers take the write lock at BEGIN, so two writers never deadlock half-way.
             "transaction_mode": "IMMEDIATE",
@@ -153,9 +157,10 @@ def read_env(*, testing: bool = False) -> Env:
                 "PRAGMA busy_timeout=30000;"
             ),
         }
+        if pool_size > 0:
+            database["OPTIONS"]["pool"] = {"max_idle": pool_size}
     else:
         database.setdefault("OPTIONS", {})
-        pool_size = _int("JXC_DB_POOL", 10)
         if pool_size > 0 and importlib.util.find_spec("psycopg_pool") is not None:
             # A connection pool per process (docs/decisions/0014-connection-pool.md): under ASGI every request
             # runs in a new thread, and Django's per-thread persistent connection died with it, so CONN_MAX_AGE

@@ -464,9 +464,14 @@ def _new_together_tag(key: tuple) -> tuple[str, str]:
 
 def _together_state() -> set[str]:
     """The tags whose triggers this connection is believed to have (reset with a new raw connection). Kept on
-    the thread's own connection: `connection` is a proxy every thread shares."""
+    the raw connection when it can carry it (our backend's: a pooled connection keeps its TEMP objects from
+    request to request, decision 0026), else on the thread's own wrapper: `connection` is a proxy every
+    thread shares."""
     own = connections[DEFAULT_DB_ALIAS]
     raw = own.connection
+    holder = getattr(raw, "__dict__", None)
+    if holder is not None:
+        return holder.setdefault("_jxc_together", set())
     state = own.__dict__.get("_jxc_together")
     if state is None or state[0] is not raw:
         state = own.__dict__["_jxc_together"] = (raw, set())
@@ -555,4 +560,6 @@ def drop_together(**_kw) -> None:
         return
     with connection.cursor() as cur:
         cur.execute(f"DROP VIEW IF EXISTS temp.{_TOGETHER_VIEW}")
-    connections[DEFAULT_DB_ALIAS].__dict__.pop("_jxc_together", None)
+    own = connections[DEFAULT_DB_ALIAS]
+    own.__dict__.pop("_jxc_together", None)
+    getattr(own.connection, "__dict__", {}).pop("_jxc_together", None)
