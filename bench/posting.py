@@ -44,6 +44,8 @@ import time
 import uuid
 from pathlib import Path
 
+import serve  # bench/serve.py: stopping a server, its CPU
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DB = "openjxc_bench"
@@ -627,14 +629,7 @@ class Server:
 
     def cpu_s(self) -> float:
         """CPU seconds (user + system) used so far by the server and its worker processes."""
-        import psutil
-
-        total = 0.0
-        for q in self._procs():
-            with contextlib.suppress(psutil.NoSuchProcess):
-                t = q.cpu_times()
-                total += t.user + t.system
-        return total
+        return serve.tree_cpu_s(self.proc.pid)
 
     def probe_documents(self, token: str, world: dict) -> str | None:
         """None if POST /api/documents works, else what is wrong (the endpoint may not exist yet)."""
@@ -659,12 +654,7 @@ class Server:
         self.stop()
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        serve.stop(self.proc)
 
 
 def auth_headers(token: str) -> dict:

@@ -27,7 +27,7 @@ import uuid
 from pathlib import Path
 
 import httpx
-import psutil
+import serve  # bench/serve.py: stopping a server, its CPU
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCHER = ROOT / "tests" / "api" / "counted_server.py"
@@ -66,16 +66,7 @@ class Server:
         self.world = json.loads((data / "world.json").read_text())
 
     def cpu_s(self) -> float:
-        procs = [psutil.Process(self.proc.pid)]
-        procs += procs[0].children(recursive=True)
-        total = 0.0
-        for p in procs:
-            try:
-                t = p.cpu_times()
-                total += t.user + t.system
-            except psutil.NoSuchProcess:
-                pass
-        return total
+        return serve.tree_cpu_s(self.proc.pid)
 
     def counts(self, workers: int) -> dict:
         """{pid: counts} of every worker process (a new TCP connection each try: the kernel picks the worker)."""
@@ -88,12 +79,7 @@ class Server:
         return seen
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        serve.stop(self.proc)
         self.log.close()
 
 

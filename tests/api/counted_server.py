@@ -111,10 +111,7 @@ def build(data_dir: Path) -> dict:
 
 
 def main() -> None:
-    import socket
-
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
     data_dir, port = Path(sys.argv[1]), int(sys.argv[2])
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
@@ -123,16 +120,11 @@ def main() -> None:
         world = build(data_dir)
         world_file.write_text(json.dumps(world))
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # `tests` importable in spawned workers
-    config = uvicorn.Config("tests.api.counted_server:app_factory", factory=True, host="127.0.0.1", port=port,
-                            workers=workers, lifespan="off", access_log=False, log_level="warning")
-    # as bench/serve.py: the listening socket as IPPROTO_TCP, so that several workers set TCP_NODELAY
-    bound = config.bind_socket()
-    sock = socket.socket(bound.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=bound.detach())
-    if workers > 1:
-        Multiprocess(config, sockets=[sock]).run()
-    else:
-        config.load_app()
-        uvicorn.Server(config).run(sockets=[sock])
+    # the listening socket as IPPROTO_TCP, so that several workers set TCP_NODELAY
+    from bench.serve import run
+
+    run(uvicorn.Config("tests.api.counted_server:app_factory", factory=True, host="127.0.0.1", port=port,
+                       workers=workers, lifespan="off", access_log=False, log_level="warning"))
 
 
 if __name__ == "__main__":
