@@ -37,3 +37,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # as on PostgreSQL, the suite's own connections are Django's plain ones (an in-memory database is never
     # pooled anyway); servers a test starts as subprocesses run the pool of production (decision 0026)
     DATABASES["default"]["OPTIONS"].pop("pool", None)
+    # the suite's database is in memory (Django's default for SQLite tests), said explicitly: pytest-django
+    # recognises SQLite by Django's engine name only, and for our backend (a subclass) made each xdist worker's
+    # database name from the production file's path ("unable to open database file")
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = ":memory:"
