@@ -81,10 +81,11 @@ def _owner(by: User | None, user: User | None) -> User:
     return owner
 
 
-_token_sql: dict[str, str] = {}  # vendor -> the statement: the same text for every request of the process
+# vendor -> (the statement, the token's and the user's column counts): the same for every request of the process
+_token_sql: dict[str, tuple[str, int, int]] = {}
 
 
-def _token_statement() -> str:
+def _token_statement() -> tuple[str, int, int]:
     """The token with its user, the user's company and warehouse scope, in one statement.
 
     The company: nearly every API call needs it (permissions.company_of). The scope: what
@@ -92,8 +93,8 @@ def _token_statement() -> str:
     user limited to some warehouses asks for). Written once, not compiled by the ORM per request (its compiler
     was ~45 % of `GET /api/me`'s CPU)."""
     vendor = connection.vendor
-    sql = _token_sql.get(vendor)
-    if sql is None:
+    found = _token_sql.get(vendor)
+    if found is None:
         q = connection.ops.quote_name
         # the users' side of the warehouses' `users` link (stock declares it; core reads it by name only)
         users_field: Any = User._meta.get_field("warehouses")
@@ -101,34 +102,34 @@ def _token_statement() -> str:
         through = link.remote_field.through._meta.db_table
         ids = f"w.{q(link.m2m_column_name())}"
         agg = f"group_concat({ids})" if vendor == "sqlite" else f"string_agg({ids}::text, ',')"
-        t_cols, _n = sql_kit.columns_of(ApiToken, "t")
-        u_cols, _m = sql_kit.columns_of(User, "u")
+        t_cols, n = sql_kit.columns_of(ApiToken, "t")
+        u_cols, m = sql_kit.columns_of(User, "u")
         c_cols, _k = sql_kit.columns_of(Company, "c")
-        fields: list[tuple[str, Any]] = [(n, m._meta.get_field(n)) for m, n in (
+        fields: list[tuple[str, Any]] = [(name, model._meta.get_field(name)) for model, name in (
             (ApiToken, "user"), (ApiToken, "key_hash"), (ApiToken, "revoked_at"), (User, "company"))]
         col = {name: q(f.column) for name, f in fields}
         pks: list[Any] = [User._meta.pk, Company._meta.pk]
         user_pk, company_pk = (q(pk.column) for pk in pks)
-        sql = _token_sql[vendor] = (
+        sql = (
             f"SELECT {t_cols}, {u_cols}, {c_cols}, (SELECT {agg} FROM {q(through)} w "
             f"WHERE w.{q(link.m2m_reverse_name())} = u.{user_pk}) "
             f"FROM {q(ApiToken._meta.db_table)} t JOIN {q(User._meta.db_table)} u ON u.{user_pk} = t.{col['user']} "
             f"LEFT JOIN {q(Company._meta.db_table)} c ON c.{company_pk} = u.{col['company']} "
             f"WHERE t.{col['key_hash']} = %s AND t.{col['revoked_at']} IS NULL")
-    return sql
+        found = _token_sql[vendor] = (sql, n, m)
+    return found
 
 
 def user_for_token(raw: str):
     """The active user a raw token belongs to, or None."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
+    sql, n, m = _token_statement()
     with connection.cursor() as cur:
-        cur.execute(_token_statement(), [_hash(raw)])
+        cur.execute(sql, [_hash(raw)])
         row = cur.fetchone()
     if row is None:
         return None
-    _sql, n = sql_kit.columns_of(ApiToken)
-    _sql, m = sql_kit.columns_of(User)
     token = sql_kit.object_from(ApiToken, row[:n])
     user = sql_kit.object_from(User, row[n:n + m])
     if not user.is_active or not permissions.is_person(user):
