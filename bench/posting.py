@@ -34,7 +34,6 @@ import os
 import random
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,7 +43,7 @@ import time
 import uuid
 from pathlib import Path
 
-import serve  # bench/serve.py: stopping a server, its CPU
+import serve  # bench/serve.py: a free port, stopping a server, its CPU
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -572,12 +571,6 @@ def run_raw(engine: str, sync: str | None, n: int, w: int) -> dict:
 # ---------------------------------------------------------------------- (c) HTTP
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """The real ASGI server in a subprocess, on a free local port."""
 
@@ -586,7 +579,7 @@ class Server:
         import httpx
 
         self.workers = workers
-        self.port = free_port()
+        self.port = serve.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         if launcher == "cli":
             cmd = [sys.executable, "-m", "uvicorn", "openjxc.config.asgi:application", "--host", "127.0.0.1",

@@ -30,6 +30,13 @@ def run(config: uvicorn.Config) -> None:
         uvicorn.Server(config).run(sockets=[sock])
 
 
+def free_port() -> int:
+    """A free TCP port on the loopback address."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
     """Stop a server process: SIGTERM, and SIGKILL if it has not exited within `timeout` seconds."""
     proc.terminate()

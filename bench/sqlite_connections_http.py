@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,21 +26,15 @@ import uuid
 from pathlib import Path
 
 import httpx
-import serve  # bench/serve.py: stopping a server, its CPU
+import serve  # bench/serve.py: a free port, stopping a server, its CPU
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCHER = ROOT / "tests" / "api" / "counted_server.py"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     def __init__(self, data: Path, workers: int, pool: bool):
-        self.port = _free_port()
+        self.port = serve.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k not in {"JXC_TESTING", "REDIS_URL", "DATABASE_URL"}}
         env.update(DJANGO_SETTINGS_MODULE="openjxc.config.settings.prod", SECRET_KEY=secrets.token_urlsafe(48),

@@ -30,7 +30,7 @@ from django.db import connection, transaction
 
 from openjxc.core import clock
 
-OUR_APPS = "openjxc."
+OUR_APPS = "openjxc."  # the app names of ours (not Django's, huey's or axes')
 
 
 class _Snapshot:
@@ -68,14 +68,9 @@ class _Snapshot:
 
 
 def _our_tables() -> list[str]:
-    tables = []
-    for model in apps.get_models(include_auto_created=True):
-        if model.__module__.startswith(OUR_APPS) or (
-            model._meta.auto_created and model._meta.auto_created.__module__.startswith(OUR_APPS)
-        ):
-            if not model._meta.proxy and model._meta.managed and model._meta.db_table not in tables:
-                tables.append(model._meta.db_table)
-    return tables
+    """The tables of our apps' models (with their many-to-many tables)."""
+    return [model._meta.db_table for app in apps.get_app_configs() if app.name.startswith(OUR_APPS)
+            for model in app.get_models(include_auto_created=True) if model._meta.managed and not model._meta.proxy]
 
 
 _built: dict[str, _Snapshot] = {}

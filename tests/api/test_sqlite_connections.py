@@ -21,6 +21,7 @@ import pytest
 from django.conf import settings
 
 from tests.api.test_hot_path_statements import EXPECTED
+from tests.sync.terminal_servers import free_port
 
 # the server runs on a SQLite file of its own whatever the suite's database: once per CI run is enough
 pytestmark = pytest.mark.skipif("postgresql" in settings.DATABASES["default"]["ENGINE"],
@@ -37,21 +38,13 @@ ROOT = Path(__file__).resolve().parents[2]
 WARM_DELIVERY = EXPECTED["api: 3-line delivery created and posted"][0] - 1
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("oj_sqliteconn")
     env = {k: v for k, v in os.environ.items() if k not in {"JXC_TESTING", "REDIS_URL"}}
     env.update(DJANGO_SETTINGS_MODULE="openjxc.config.settings.dev", JXC_DATA_DIR=str(data), JXC_DEBUG="0",
                DATABASE_URL=f"sqlite:///{data}/db.sqlite3", PYTHONPATH=str(ROOT))
-    port = _free_port()
+    port = free_port()
     log = open(data / "server.log", "w+b")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([sys.executable, str(LAUNCHER), str(data), str(port)], env=env, stdout=log,
                             stderr=subprocess.STDOUT)

@@ -16,11 +16,10 @@ import time
 from decimal import Decimal as D
 
 import pytest
-from django.conf import settings
 
-from tests.sync.terminal_servers import ROOT, Database
+from tests.sync.terminal_servers import ROOT, Database, engine
 
-ENGINE = "postgresql" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "sqlite"
+ENGINE = engine()
 
 
 @pytest.fixture

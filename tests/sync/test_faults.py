@@ -16,12 +16,11 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-from django.conf import settings
 
 from openjxc.sync.client import ServerUnavailable, TerminalClient
-from tests.sync.terminal_servers import Database, FaultProxy, Server, free_port
+from tests.sync.terminal_servers import Database, FaultProxy, Server, engine, free_port
 
-ENGINE = "postgresql" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "sqlite"
+ENGINE = engine()
 postgres_only = pytest.mark.skipif(ENGINE != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)")
 
 

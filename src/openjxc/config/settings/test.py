@@ -34,8 +34,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # terminal registering) failed with a 500. read_uncommitted lifts readers' table locks in shared-cache mode,
     # which is what WAL gives readers of the file database a real install uses (there this pragma does nothing).
     DATABASES["default"]["OPTIONS"]["init_command"] += "PRAGMA read_uncommitted=1;"
-    # as on PostgreSQL, the suite's own connections are Django's plain ones (an in-memory database is never
-    # pooled anyway); servers a test starts as subprocesses run the pool of production (decision 0026)
+    # as on PostgreSQL, the suite's own connections are not pooled (an in-memory database never is anyway);
+    # servers a test starts as subprocesses run the pool of production (decision 0026)
     DATABASES["default"]["OPTIONS"].pop("pool", None)
     # the suite's database is in memory (Django's default for SQLite tests), said explicitly: pytest-django
     # recognises SQLite by Django's engine name only, and for our backend (a subclass) made each xdist worker's
