@@ -124,6 +124,28 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, and before it drops them on PostgreSQL: the sessions some test left open on
+    them (a thread's connection nobody closed) are named on stderr and ended, so the drop does not fail with "is
+    being accessed by other users" and leave the database behind."""
+    yield
+    import sys
+
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for conn in connections.all(initialized_only=True):
+            if conn.vendor != "postgresql":
+                continue
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT pid, state, left(query, 200), pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                for pid, state, query, _ended in cursor.fetchall():
+                    print(f"\n[teardown] ended a session left open on the test database: pid {pid}, {state}, "
+                          f"last statement: {query}", file=sys.stderr)
+
+
+@pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory):
     """A migrated, empty database of the run's engine for tests that start real servers on databases of their own
     (tests/sync/terminal_servers.py): migrated once per run (a minute of `migrate`), copied per test."""

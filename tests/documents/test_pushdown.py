@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from openjxc.core import clock
 from openjxc.documents import services as docs
 from openjxc.documents.models import Document, Status
 from tests.api.conftest import Api
@@ -124,3 +125,32 @@ def test_transfer_out_to_in_arrives_at_the_destination_by_page_and_api(client, s
     header, lines = assert_same(three_ways(client, shop, sent, "transfer_in"))
     assert header[:6] == ("transfer_in", Status.DRAFT, shop.second.pk, None, None, sent.pk)
     assert [(ln[4], ln[15]) for ln in lines] == [(D(8), sent.lines.get().pk)]
+
+
+def test_a_transfer_in_dated_before_its_transfer_out_is_refused_with_both_dates_and_posts_from_that_day(stocked):
+    shop = stocked
+    today = clock.today(shop.company.time_zone)
+    sent = _post(shop, "transfer_out", [line(shop.flour, 8)], to_warehouse=shop.second)
+    api = Api(shop.admin)
+    early = api.post(f"/documents/{sent.pk}/create-from",
+                     {"kind": "transfer_in", "business_on": str(today - dt.timedelta(days=1))})
+    assert early.status_code == 201, early.content[:300]  # a draft may carry any date
+    doc_id = early.json()["id"]
+    for step in ("submit", "approve"):
+        assert api.post(f"/documents/{doc_id}/{step}", {}).status_code == 200
+    refused = api.post(f"/documents/{doc_id}/post", {})
+    assert refused.status_code == 409, refused.content[:300]
+    body = refused.json()
+    assert body["code"] == "document.before_source"
+    assert (body["data"]["source"], body["data"]["source_date"]) == (sent.number, str(sent.business_on))
+    assert Document.objects.get(pk=doc_id).status == Status.APPROVED  # refused, not moved on
+    # cancelled, and made again dated on the transfer out's day: it arrives at what the transfer out carried
+    assert api.post(f"/documents/{doc_id}/cancel", {}).status_code == 200
+    again = api.post(f"/documents/{sent.pk}/create-from", {"kind": "transfer_in", "business_on": str(sent.business_on)})
+    assert again.status_code == 201, again.content[:300]
+    doc_id = again.json()["id"]
+    for step in ("submit", "approve", "post"):
+        done = api.post(f"/documents/{doc_id}/{step}", {})
+        assert done.status_code == 200, (step, done.content[:300])
+    assert Document.objects.get(pk=doc_id).lines.get().cost_amount == D("40.00")
+    assert_ledger_consistent()

@@ -3,12 +3,15 @@
 
 A return takes its share of its source line's cost, and the return that takes the last of the line takes
 what the earlier returns (by id) left. Business dates need not follow that order: a return posted second
-may be dated before the first, a return may even be dated before the delivery it returns. Re-costing
+may be dated before the first (a return dated before the delivery it returns is refused: decision 0030). Re-costing
 replays in business-date order, so such a move is replayed before the value it follows changes; it must
 be replayed again, and the document line must keep the value its moves carry."""
 
 from decimal import Decimal as D
 
+import pytest
+
+from openjxc.core.errors import DomainError
 from openjxc.documents import services as docs
 from openjxc.documents.models import DocumentLine
 from openjxc.stock.models import StockMove
@@ -55,22 +58,34 @@ def test_the_last_return_dated_before_an_earlier_return_is_re_costed_with_that_r
     assert_ledger_consistent()
 
 
-def test_a_return_dated_before_its_delivery_settles_and_its_line_keeps_the_value_of_its_moves(shop):
+def test_a_return_dated_before_its_delivery_is_refused_and_writes_nothing(shop):
     d1, d5, d20, d50 = (days_ago(shop, n) for n in (50, 46, 31, 1))
     receive_on(shop, d1, shop.flour, 10, 1)
     sell_on(shop, d20, shop.flour, 5)
     receive_on(shop, d50, shop.flour, 5, 3)
     sale = sell_on(shop, d50, shop.flour, 4)
-    # a return dated before the delivery: the goods it brings back change the average the delivery took,
-    # which changes the return's own share: its own posting re-costs it
-    first = return_on(shop, d5, sale, 2)
-    assert line_cost(first) == own_value(first)
-    assert line_cost(sale) == own_value(sale)
+    moves = StockMove.objects.count()
+    # a return dated before the delivery would bring back goods that change the average the delivery took,
+    # which is the value the return takes: each costed from the other. Its posting is refused (decision 0030);
+    # the draft stays, as any draft may carry any date until it is posted
+    draft = docs.create_document(by=shop.admin, kind="sales_return", warehouse=shop.main, partner=shop.customer,
+                                 lines=[line(shop.flour, 2, source_line=sale.lines.get().pk)], source=sale,
+                                 business_on=d5)
+    with pytest.raises(DomainError) as refused:
+        docs.advance_document(draft, by=shop.admin, to="posted")
+    assert refused.value.code == "document.before_source"
+    assert refused.value.http_status == 409
+    assert (refused.value.data["source"], refused.value.data["source_date"]) == (sale.number, str(d50))
+    draft.refresh_from_db()
+    assert draft.status == "draft" and draft.posted_at is None
+    assert StockMove.objects.count() == moves
     assert_ledger_consistent()
-    # and the return that takes the rest takes what the moves of the first one left
+    # dated on the delivery's day it posts, and the two returns share the delivery's value exactly
+    first = return_on(shop, d50, sale, 2)
     last = return_on(shop, d50, sale, 2)
     assert own_value(first) + own_value(last) == own_value(sale)
-    assert line_cost(last) == own_value(last)
+    assert (line_cost(first), line_cost(last)) == (own_value(first), own_value(last))
+    assert line_cost(sale) == own_value(sale)
     assert_ledger_consistent()
 
 

@@ -2,7 +2,7 @@
 
 Hypothesis posts receipts at awkward prices (3 for 10.00), issues one at a time or more than a
 warehouse holds (where negative stock is allowed), returns of deliveries (partial, dated before another
-return of the same line or before the delivery itself), transfers, write-offs and voids, each dated
+return of the same line; one dated before its delivery is refused, decision 0030), transfers, write-offs and voids, each dated
 anywhere in the last 40 days. After every step the replay of the ledger in business-date order
 (`check_ledger`) finds no difference, and every posted or voided line's cost is the value its goods
 carried. The committed budget is small; raise HUNT_EXAMPLES to hunt (at 250 it found a replay mismatch

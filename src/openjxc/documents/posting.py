@@ -56,6 +56,15 @@ def post_locked(doc: Document, by: User, changes: Changes, lines=None) -> None:
                 "document.source_not_posted", _("Source document %(number)s is not posted."), http_status=409,
                 number=source.number,
             )
+        if k.value_from_source and doc.business_on < source.business_on:
+            # its value is what the source consumed: dated before it, each would be costed from the other
+            raise DomainError(
+                "document.before_source",
+                _("%(number)s is dated %(date)s, before its source %(source)s (%(source_date)s): a document valued "
+                  "from its source cannot come before it. Date it on or after %(source_date)s."),
+                http_status=409, number=doc.number, date=str(doc.business_on), source=source.number,
+                source_date=str(source.business_on),
+            )
         if k.source_required or k.value_from_source:
             left = source_left(source, doc.kind)
             if k.source_required:
