@@ -13,7 +13,7 @@ import pytest
 
 from openjxc.core.errors import DomainError
 from openjxc.documents import services as docs
-from openjxc.documents.models import DocumentLine
+from openjxc.documents.models import Document, DocumentLine
 from openjxc.stock.models import StockMove
 from tests.conftest import assert_ledger_consistent
 from tests.documents.helpers import line
@@ -64,21 +64,29 @@ def test_a_return_dated_before_its_delivery_is_refused_and_writes_nothing(shop):
     sell_on(shop, d20, shop.flour, 5)
     receive_on(shop, d50, shop.flour, 5, 3)
     sale = sell_on(shop, d50, shop.flour, 4)
-    moves = StockMove.objects.count()
+    moves, drafts = StockMove.objects.count(), Document.objects.count()
     # a return dated before the delivery would bring back goods that change the average the delivery took,
-    # which is the value the return takes: each costed from the other. Its posting is refused (decision 0030);
-    # the draft stays, as any draft may carry any date until it is posted
-    draft = docs.create_document(by=shop.admin, kind="sales_return", warehouse=shop.main, partner=shop.customer,
-                                 lines=[line(shop.flour, 2, source_line=sale.lines.get().pk)], source=sale,
-                                 business_on=d5)
+    # which is the value the return takes: each costed from the other. It is refused as a draft already
+    # (decision 0030), so it can be corrected; nothing is written
     with pytest.raises(DomainError) as refused:
-        docs.advance_document(draft, by=shop.admin, to="posted")
+        return_on(shop, d5, sale, 2)
     assert refused.value.code == "document.before_source"
     assert refused.value.http_status == 409
     assert (refused.value.data["source"], refused.value.data["source_date"]) == (sale.number, str(d50))
+    assert (StockMove.objects.count(), Document.objects.count()) == (moves, drafts)
+    # a draft dated so before the rule (or its date changed behind the services' back) is refused at posting
+    draft = docs.create_document(by=shop.admin, kind="sales_return", warehouse=shop.main, partner=shop.customer,
+                                 lines=[line(shop.flour, 2, source_line=sale.lines.get().pk)], source=sale,
+                                 business_on=d50)
+    Document.objects.filter(pk=draft.pk).update(business_on=d5)
+    draft.refresh_from_db()
+    with pytest.raises(DomainError) as refused:
+        docs.advance_document(draft, by=shop.admin, to="posted")
+    assert refused.value.code == "document.before_source"
     draft.refresh_from_db()
     assert draft.status == "draft" and draft.posted_at is None
     assert StockMove.objects.count() == moves
+    docs.cancel_document(draft, by=shop.admin)
     assert_ledger_consistent()
     # dated on the delivery's day it posts, and the two returns share the delivery's value exactly
     first = return_on(shop, d50, sale, 2)

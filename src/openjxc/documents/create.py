@@ -34,6 +34,7 @@ from openjxc.core.numbering import next_number
 from openjxc.core.quantities import MAX_VALUE, ZERO, cost, parse_decimal, qty
 from openjxc.core.sql import columns_of, fetch_objects, insert_objects, object_from
 from openjxc.documents import search
+from openjxc.documents.dates import refuse_before_source
 from openjxc.documents.kinds import Kind, get_kind
 from openjxc.documents.lifecycle import ACTION_LABELS, Changes, lock_document, log_document_transition
 from openjxc.documents.models import Document, DocumentLine, Status
@@ -122,6 +123,7 @@ def _check_header(kind: Kind, doc: Document, *, company, source):
                 "document.source_not_posted", _("Source document %(number)s is not posted."), http_status=409,
                 number=source.number,
             )
+        refuse_before_source(kind, doc, source)
         # a transit leg (transfer in): the follow-up takes the warehouse its source sends the goods to
         if kind.source_warehouse != "warehouse" and getattr(source, f"{kind.source_warehouse}_id") != getattr(
                 warehouse, "pk", None):

@@ -21,6 +21,7 @@ from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, cost, money
 from openjxc.core.sql import update_rows
 from openjxc.documents import hooks
+from openjxc.documents.dates import refuse_before_source
 from openjxc.documents.kinds import Places, get_kind
 from openjxc.documents.lifecycle import DOCUMENTS, Changes, lock_document, transition
 from openjxc.documents.models import VALUED_AT_COST, Document, DocumentLine, Status
@@ -56,15 +57,7 @@ def post_locked(doc: Document, by: User, changes: Changes, lines=None) -> None:
                 "document.source_not_posted", _("Source document %(number)s is not posted."), http_status=409,
                 number=source.number,
             )
-        if k.value_from_source and doc.business_on < source.business_on:
-            # its value is what the source consumed: dated before it, each would be costed from the other
-            raise DomainError(
-                "document.before_source",
-                _("%(number)s is dated %(date)s, before its source %(source)s (%(source_date)s): a document valued "
-                  "from its source cannot come before it. Date it on or after %(source_date)s."),
-                http_status=409, number=doc.number, date=str(doc.business_on), source=source.number,
-                source_date=str(source.business_on),
-            )
+        refuse_before_source(k, doc, source)  # a draft saved before the rule, or a source re-dated since
         if k.source_required or k.value_from_source:
             left = source_left(source, doc.kind)
             if k.source_required:
