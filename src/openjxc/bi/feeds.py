@@ -14,13 +14,11 @@ import datetime as dt
 import tempfile
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
-from openpyxl import Workbook
 
 from openjxc.bi.auth import token_user
 from openjxc.bi.dates import ensure_dates
@@ -30,13 +28,13 @@ from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.reports.access import require_reader, shows_cost, warehouse_scope
 from openjxc.web.excel import FORMULA_START, XLSX_TYPE, as_text
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 FORMATS = ("csv", "xlsx", "parquet")
 CHUNK_ROWS = 1000  # CSV rows per chunk sent
 PARQUET_BATCH = 50_000  # rows per Parquet row group
 XLSX_SHEET_ROWS = 1_048_575  # Excel's rows per sheet, less the header
-DECIMAL = pa.decimal128(38, 6)  # prices carry 6 places, quantities 4, money 2
-ARROW = {"string": pa.string(), "int": pa.int64(), "decimal": DECIMAL, "date": pa.date32(),
-         "datetime": pa.timestamp("us"), "bool": pa.bool_()}
 
 
 def _error(exc: DomainError) -> JsonResponse:
@@ -133,6 +131,8 @@ def _csv(entity: Entity, data: Iterable[tuple]) -> HttpResponse:
 
 def write_xlsx(entity: Entity, data: Iterable[tuple], out, *, sheet_rows: int = XLSX_SHEET_ROWS) -> None:
     """The rows as a workbook; past Excel's 1,048,576 rows a sheet, they go on in the next sheet (no row cap)."""
+    from openpyxl import Workbook  # here: ~21 MB a server process that writes no workbook need not hold
+
     wb = Workbook(write_only=True)
     header = [c.name for c in entity.columns]
     ws, n, sheets = None, sheet_rows, 0
@@ -164,10 +164,16 @@ def _xlsx(entity: Entity, data: Iterable[tuple]) -> HttpResponse:
 
 
 def arrow_schema(entity: Entity) -> pa.Schema:
-    return pa.schema([pa.field(c.name, ARROW[c.type]) for c in entity.columns])
+    import pyarrow as pa  # here: ~28 MB a server process that writes no Parquet file need not hold
+
+    arrow = {"string": pa.string(), "int": pa.int64(), "decimal": pa.decimal128(38, 6),  # prices carry 6 places
+             "date": pa.date32(), "datetime": pa.timestamp("us"), "bool": pa.bool_()}
+    return pa.schema([pa.field(c.name, arrow[c.type]) for c in entity.columns])
 
 
 def write_parquet(entity: Entity, data: Iterable[tuple], out) -> None:
+    import pyarrow.parquet as pq
+
     schema = arrow_schema(entity)
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
         batch: list[tuple] = []
@@ -181,6 +187,8 @@ def write_parquet(entity: Entity, data: Iterable[tuple], out) -> None:
 
 
 def _table(schema: pa.Schema, batch: list[tuple]) -> pa.Table:
+    import pyarrow as pa
+
     columns = list(zip(*batch, strict=True))
     return pa.Table.from_arrays([pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
                                 schema=schema)

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 
-from pypinyin import Style, lazy_pinyin
-
 _SPACE = re.compile(r"\s+")
 
 
 def search_key(name: str) -> str:
     """The full pinyin and the initials of `name`, lower case, without spaces, joined by one space."""
+    # imported here, not with the module: its phrase dictionaries take ~56 MB, which a server process that never
+    # saves an item or a partner need not hold (issue 15: server RSS)
+    from pypinyin import Style, lazy_pinyin
+
     name = (name or "").strip()
     full = "".join(lazy_pinyin(name, errors="default"))
     initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default"))

@@ -12,7 +12,6 @@ from decimal import Decimal
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, String
@@ -23,7 +22,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from openjxc.printing.fonts import pdf_font
-from openjxc.reports.export import HEAD, HEAD_FILL, MASK, _sheet_name, _text, put
+from openjxc.reports.export import MASK, _sheet_name, _text, put, styles
 from openjxc.reports.period_report import PeriodReport
 from openjxc.reports.templatetags.reportfig import fig
 
@@ -144,7 +143,7 @@ def xlsx(report: PeriodReport) -> bytes:
     taken: set[str] = set()
     ws = wb.active
     ws.title = _sheet_name(_("Summary"), taken)
-    ws.cell(row=1, column=1, value=_text(f"{report.company} · {report.title}")).font = Font(bold=True, size=13)
+    ws.cell(row=1, column=1, value=_text(f"{report.company} · {report.title}")).font = styles().title
     ws.cell(row=2, column=1, value=_text(_("%(period)s, compared with %(previous)s")
                                          % {"period": report.period.label(), "previous": report.previous.label()}))
     row = 4
@@ -159,7 +158,7 @@ def xlsx(report: PeriodReport) -> bytes:
         sheet = wb.create_sheet(_sheet_name(section.title, taken))
         for col, text in enumerate(heads, start=1):
             c = sheet.cell(row=1, column=col, value=_text(text))
-            c.font, c.fill = HEAD, HEAD_FILL
+            c.font, c.fill = styles().head, styles().head_fill
         for n, f in enumerate(section.figures, start=2):
             put(sheet, n, 1, f.label)
             put(sheet, n, 2, f.value, f.unit, f.masked)
@@ -173,9 +172,9 @@ def xlsx(report: PeriodReport) -> bytes:
         if section.chart:
             top = len(section.figures) + 3
             chart = section.chart
-            put(sheet, top, 1, chart["title"]).font = HEAD
+            put(sheet, top, 1, chart["title"]).font = styles().head
             for col, s in enumerate(chart["series"], start=2):
-                put(sheet, top + 1, col, s["name"]).font = HEAD
+                put(sheet, top + 1, col, s["name"]).font = styles().head
             for i, category in enumerate(chart["categories"]):
                 put(sheet, top + 2 + i, 1, category)
                 for col, s in enumerate(chart["series"], start=2):
@@ -185,7 +184,7 @@ def xlsx(report: PeriodReport) -> bytes:
         sheet = wb.create_sheet(_sheet_name(table.title, taken))
         for col, text in enumerate((_("Name"), _("This period"), _("Previous period"), _("Change")), start=1):
             c = sheet.cell(row=1, column=col, value=_text(text))
-            c.font, c.fill = HEAD, HEAD_FILL
+            c.font, c.fill = styles().head, styles().head_fill
         for n, m in enumerate(table.rows, start=2):
             put(sheet, n, 1, m.label)
             put(sheet, n, 2, m.value, table.unit)

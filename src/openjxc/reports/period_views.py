@@ -13,7 +13,6 @@ from openjxc.core.errors import DomainError
 from openjxc.reports import periods
 from openjxc.reports.export import download
 from openjxc.reports.pages import require_page
-from openjxc.reports.period_files import pdf, slug, xlsx
 from openjxc.reports.period_report import build
 from openjxc.web.pages import company_page
 
@@ -21,6 +20,8 @@ PAGES = {periods.WEEK: "web:report_weekly", periods.MONTH: "web:report_monthly"}
 
 
 def _page(request, kind: str):
+    from openjxc.reports import period_files  # here: reportlab's charts and openpyxl load when a file is made
+
     user = request.user
     require_page(user)
     today = clock.today(user.company.time_zone)
@@ -32,11 +33,11 @@ def _page(request, kind: str):
     report = build(user, period)
     wanted = request.GET.get("format")
     if wanted == "pdf":
-        response = HttpResponse(pdf(report), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{slug(report)}.pdf"'
+        response = HttpResponse(period_files.pdf(report), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{period_files.slug(report)}.pdf"'
         return response
     if wanted == "xlsx":
-        return download(xlsx(report), f"{slug(report)}.xlsx")
+        return download(period_files.xlsx(report), f"{period_files.slug(report)}.xlsx")
     here = reverse(PAGES[kind])
     following = period.next()
     charts = [s.chart for s in report.sections]  # by section index (None: no chart)

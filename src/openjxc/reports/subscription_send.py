@@ -47,7 +47,6 @@ from openjxc.core import clock, egress
 from openjxc.reports import periods
 from openjxc.reports.facts.consumer import consume
 from openjxc.reports.models import ReportChannelCall, ReportDelivery, ReportDeliveryStatus, ReportSubscription
-from openjxc.reports.period_files import pdf, slug, xlsx
 from openjxc.reports.period_report import PeriodReport, build
 
 log = logging.getLogger("openjxc.reports")
@@ -245,6 +244,8 @@ def deliver(row: ReportDelivery, channel, user, report: PeriodReport) -> kinds.O
 
 
 def _email(channel, user, report: PeriodReport, title: str) -> kinds.Outcome:
+    from openjxc.reports import period_files  # here: reportlab's charts and openpyxl load when a file is made
+
     smtp = settings.JXC_SMTP
     if not smtp:
         return kinds.Outcome(False, str(kinds.SmtpNotConfigured().render_message()))
@@ -256,8 +257,8 @@ def _email(channel, user, report: PeriodReport, title: str) -> kinds.Outcome:
     email = EmailMessage(subject=subject.replace("\n", " "), body=body,
                          from_email=channel.config.get("from_address") or smtp["from_address"], to=[user.email],
                          connection=kinds.smtp_backend(), headers={"X-OpenJXC-Topic": f"report.{report.period.kind}"})
-    email.attach(f"{slug(report)}.pdf", pdf(report), "application/pdf")
-    email.attach(f"{slug(report)}.xlsx", xlsx(report), XLSX_TYPE)
+    email.attach(f"{period_files.slug(report)}.pdf", period_files.pdf(report), "application/pdf")
+    email.attach(f"{period_files.slug(report)}.xlsx", period_files.xlsx(report), XLSX_TYPE)
     try:
         email.send()
     except smtplib.SMTPRecipientsRefused as exc:
@@ -294,6 +295,8 @@ def _post(url: str, body: bytes, content_type: str) -> tuple[kinds.Outcome, dict
 
 def _wecom(row: ReportDelivery, channel, report: PeriodReport, title: str) -> kinds.Outcome:
     """The summary as markdown, then the workbook as a file message; each part once (row.steps)."""
+    from openjxc.reports import period_files  # here: reportlab's charts and openpyxl load when a file is made
+
     url = channel.config["url"]
     if "summary" not in row.steps:
         msg = kinds.Message(delivery_id=row.pk, topic=f"report.{report.period.kind}", title=title,
@@ -304,12 +307,12 @@ def _wecom(row: ReportDelivery, channel, report: PeriodReport, title: str) -> ki
         if not outcome.ok:
             return outcome
         row.steps = [*row.steps, "summary"]
-    data = xlsx(report)
+    data = period_files.xlsx(report)
     if len(data) > WECOM_FILE_MAX:  # over the robot's limit: the summary's link is the way to the report
         return kinds.Outcome(True, response=_("summary sent; the workbook is over WeCom's 20 MB"))
     if "file" not in row.steps:
         request = httpx.Request("POST", wecom_upload_url(url),
-                                files={"media": (f"{slug(report)}.xlsx", data, XLSX_TYPE)})
+                                files={"media": (f"{period_files.slug(report)}.xlsx", data, XLSX_TYPE)})
         outcome, answer = _post(str(request.url), request.read(), request.headers["Content-Type"])
         media = answer.get("media_id")
         if not outcome.ok or not media:

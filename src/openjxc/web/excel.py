@@ -18,13 +18,6 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from openjxc.core import display
 from openjxc.core.errors import DomainError, ValidationFailed
@@ -129,6 +122,8 @@ def check_upload(data: bytes) -> None:
 
 def _rows_here(data: bytes):
     """The non-empty rows, read in this process."""
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         yield from sheet_reader.iter_rows(data)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
@@ -253,21 +248,26 @@ def convert(f: Field, value):
 # ---------------------------------------------------------------- templates
 
 
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
-
-
 def template_workbook(title: str, fields: list[Field], example: list[dict] = ()) -> bytes:
     """A template: the header row in the active language (required columns marked *, a comment with the hint
     on each), an example row or two, and a second sheet explaining every column."""
+    # openpyxl is imported here and in the other writers, not with the module: ~21 MB that a server process which
+    # makes no workbook need not hold (issue 15: server RSS)
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    header_font = Font(bold=True)
+    header_fill, required_fill = PatternFill("solid", fgColor="DDEBF7"), PatternFill("solid", fgColor="FCE4D6")
     wb = Workbook()
     ws = wb.active
     ws.title = title[:31]
     for col, f in enumerate(fields, start=1):
         cell = ws.cell(row=1, column=col, value=f"{f.label}{' *' if f.required else ''}")
-        cell.font = HEADER_FONT
-        cell.fill = REQUIRED_FILL if f.required else HEADER_FILL
+        cell.font = header_font
+        cell.fill = required_fill if f.required else header_fill
         note = _hint(f)
         if note:
             cell.comment = Comment(note, "OpenJXC", width=260, height=110)
@@ -284,7 +284,7 @@ def template_workbook(title: str, fields: list[Field], example: list[dict] = ())
     info = wb.create_sheet(_("Instructions")[:31])
     info.append([_("Column"), _("Required"), _("How to fill it in")])
     for c in info[1]:
-        c.font = HEADER_FONT
+        c.font = header_font
     for f in fields:
         info.append([str(f.label), _("yes") if f.required else "", _hint(f)])
     info.append([])
@@ -364,13 +364,13 @@ class ListExport:
 NUMBER_FORMATS = {"money": lambda value: display.EXCEL_MONEY, "price": display.excel_unit_amount_format}
 
 
-def _cell(ws, col: Column, row):
+def _cell(ws, col: Column, row, write_only_cell):
     value = col.get(row)
     if value is None:
         return None
     if isinstance(value, Decimal):
         if col.kind in NUMBER_FORMATS:
-            cell = WriteOnlyCell(ws, value=value)
+            cell = write_only_cell(ws, value=value)
             cell.number_format = NUMBER_FORMATS[col.kind](value)
             return cell
         return value  # openpyxl writes Decimal as a number
@@ -389,6 +389,8 @@ def as_text(ws, value):
     """A value someone typed (a name, a memo) as plain text, never a formula that runs when the file opens:
     stored as a string with Excel's quote prefix, so editing the cell keeps it text."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
+        from openpyxl.cell import WriteOnlyCell
+
         cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"
         cell.quotePrefix = True
@@ -398,6 +400,10 @@ def as_text(ws, value):
 
 def write_list(spec: ListExport, rows: Iterable, *, user, on_row: Callable[[int], None] | None = None) -> bytes:
     """The rows as an .xlsx (streamed: write-only worksheets keep memory flat on 100,000 rows)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
+
     columns = spec.columns_for(user)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(str(spec.title)[:31])
@@ -407,7 +413,7 @@ def write_list(spec: ListExport, rows: Iterable, *, user, on_row: Callable[[int]
     ws.append([str(c.label) for c in columns])
     n = 0
     for row in rows:
-        ws.append([as_text(ws, _cell(ws, c, row)) for c in columns])
+        ws.append([as_text(ws, _cell(ws, c, row, WriteOnlyCell)) for c in columns])
         n += 1
         if on_row is not None:
             on_row(n)

@@ -21,7 +21,6 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from huey.contrib.djhuey import HUEY, db_task
-from pypdf import PdfReader, PdfWriter
 
 from openjxc.core.errors import DomainError, NotFound
 from openjxc.web.models import Job, JobKind, JobStatus
@@ -284,6 +283,9 @@ def start_print(*, by, document_ids: list[int], paper: str = "a4", target: str =
 @_guarded
 def run_print_job(job_id: int) -> None:
     job = Job.objects.select_related("user", "user__company").get(pk=job_id)
+    # here, not with the module: ~17 MB that a server process need not hold (the worker prints)
+    from pypdf import PdfReader, PdfWriter
+
     printer = PRINTS[job.target]
     with translation.override(job.params.get("language")):
         _start(job, _("Printing"))
