@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from lunar_python import Solar
 
 from openjxc.bi.models import DateDim
 
@@ -17,6 +16,8 @@ YEARS_AHEAD = 5  # filled through the end of this many years after the current o
 
 def date_row(day: dt.date) -> DateDim:
     """One day of the calendar, worked out (no database)."""
+    from lunar_python import Solar  # here: only the BI calendar's fill needs it
+
     lunar = Solar.fromYmd(day.year, day.month, day.day).getLunar()
     iso = day.isocalendar()
     quarter = (day.month - 1) // 3 + 1

@@ -21,7 +21,6 @@ import socket
 import time
 from dataclasses import dataclass
 
-import httpx
 from django.conf import settings
 
 READ_LIMIT = 64 * 1024  # a robot's JSON answer is a few hundred bytes
@@ -112,6 +111,8 @@ def resolve(host: str, port: int) -> str:
 
 def post(url: str, *, content: bytes, headers: dict, timeout: float, verify=True) -> Answer:
     """POST `content` to `url` at the address checked by `resolve`; raise AddressRefused or Unreachable."""
+    import httpx  # here: ~17 MB with what it pulls in, which a server process that sends nothing need not hold
+
     target = httpx.URL(url)
     if target.scheme not in ("http", "https") or not target.host:
         raise AddressRefused(url)

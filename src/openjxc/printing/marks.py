@@ -6,8 +6,6 @@ modules they give us, as filled runs, so a thermal printer gets crisp edges at a
 
 from __future__ import annotations
 
-import barcode
-import segno
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
@@ -21,6 +19,8 @@ def is_ean13(code: str) -> bool:
     """True for 13 digits whose last one is the right check digit."""
     if len(code) != 13 or not code.isdigit():
         return False
+    import barcode  # python-barcode and segno load with the first code drawn (~13 MB a server may never need)
+
     return barcode.EAN13(code[:12]).get_fullcode() == code
 
 
@@ -31,6 +31,8 @@ def symbology_for(code: str) -> str:
 
 def modules(symbology: str, data: str) -> str:
     """The bar pattern ('1' = dark module) python-barcode computes for `data`."""
+    import barcode
+
     if symbology == EAN13:
         return barcode.EAN13(data[:12]).build()[0]
     if symbology == GS1_128:
@@ -40,6 +42,8 @@ def modules(symbology: str, data: str) -> str:
 
 def human_text(symbology: str, data: str) -> str:
     if symbology == EAN13:
+        import barcode
+
         return barcode.EAN13(data[:12]).get_fullcode()
     return data
 
@@ -78,6 +82,8 @@ def draw_bars(canvas, x: float, y: float, width: float, height: float, symbology
 
 def draw_qr(canvas, x: float, y: float, size: float, data: str, border: int = 2) -> None:
     """Paint the QR code of `data` in a size × size square at (x, y), with a quiet border of `border` modules."""
+    import segno
+
     qr = segno.make(data, error="m", micro=False)
     matrix = qr.matrix
     count = len(matrix) + 2 * border

@@ -6,9 +6,6 @@ else is not found (404). Query parameters that make no sense answer 400 with the
 
 from __future__ import annotations
 
-import barcode
-import segno
-from barcode.writer import SVGWriter
 from django import forms
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
@@ -65,6 +62,8 @@ def document_print(request, pk: int):
     if paper not in PAPERS:
         raise Http404(_("Unknown paper size."))
     printout = document_printout(doc, request.user)
+    import segno  # python-barcode and segno load with the first page that draws a code
+
     return render(request, "printing/document.html", {
         "doc": doc, "p": printout, "paper": paper,
         "qr_svg": segno.make(doc.number, error="m", micro=False).svg_inline(scale=3, border=2),
@@ -74,6 +73,9 @@ def document_print(request, pk: int):
 
 def _code128_svg(data: str) -> str:
     """Code128 as inline SVG from python-barcode's own SVG writer (text drawn by the page instead)."""
+    import barcode
+    from barcode.writer import SVGWriter
+
     svg = barcode.Code128(data, writer=SVGWriter()).render(
         {"module_height": 10.0, "module_width": 0.25, "quiet_zone": 2.0, "write_text": False}, text="",
     )

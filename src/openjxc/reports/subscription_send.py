@@ -29,7 +29,6 @@ import logging
 import smtplib
 import urllib.parse
 
-import httpx
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.mail import EmailMessage
@@ -311,6 +310,8 @@ def _wecom(row: ReportDelivery, channel, report: PeriodReport, title: str) -> ki
     if len(data) > WECOM_FILE_MAX:  # over the robot's limit: the summary's link is the way to the report
         return kinds.Outcome(True, response=_("summary sent; the workbook is over WeCom's 20 MB"))
     if "file" not in row.steps:
+        import httpx  # only to encode the upload's multipart body
+
         request = httpx.Request("POST", wecom_upload_url(url),
                                 files={"media": (f"{period_files.slug(report)}.xlsx", data, XLSX_TYPE)})
         outcome, answer = _post(str(request.url), request.read(), request.headers["Content-Type"])
