@@ -337,3 +337,36 @@ def test_the_local_outbox_keeps_an_operation_answered_retry(tmp_path):
     store.close()
     reopened = LocalStore(tmp_path / "till.sqlite3")  # survives a restart
     assert [o["id"] for o in reopened.pending()] == [b["id"]]
+
+
+def test_a_database_error_mid_batch_answers_retry_for_everything_not_committed(shop, pos):
+    # decision 0029: on PostgreSQL each op commits on its own, so those before the failure stay accepted; on SQLite
+    # the ops of a group commit together, so the whole group is rolled back and answered retry. Either way no op
+    # is answered accepted unless it committed, and sending the batch again applies each op exactly once.
+    from django.db import OperationalError, connection
+
+    _terminal, raw = pos
+    c = Client()
+    ops = [_sale("1"), _sale("1"), _sale("1")]
+    documents = []
+
+    def second_document_fails(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "documents_document"'):
+            documents.append(sql)
+            if len(documents) == 2:
+                raise OperationalError("disk I/O error")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(second_document_fails):
+        results = _push(c, raw, ops).json()["results"]
+    grouped = connection.vendor == "sqlite"
+    assert [r["status"] for r in results] == (["retry"] * 3 if grouped else ["accepted", "retry", "retry"])
+    assert {r["error"]["code"] for r in results if r["status"] == "retry"} == {"server.unavailable"}
+    stored = TerminalOperation.objects.filter(op_id__in=[op["id"] for op in ops])
+    assert stored.count() == (0 if grouped else 1)
+    assert Document.objects.filter(kind="sales_delivery").count() == (0 if grouped else 1)
+
+    again = [r["status"] for r in _push(c, raw, ops).json()["results"]]
+    assert again == (["accepted"] * 3 if grouped else ["duplicate", "accepted", "accepted"])
+    assert Document.objects.filter(kind="sales_delivery", status="posted").count() == 3
+    assert_ledger_consistent()

@@ -10,6 +10,12 @@ class SyncConfig(AppConfig):
         from openjxc.sync import todo
 
         todo.register()  # held terminal operations are work in the managers' 待办 inbox
+        from openjxc.documents import hooks
+        from openjxc.sync import protocol
+
+        # a terminal operation's negative_stock flag, from the posting's own stock.changed event
+        hooks.register(kinds={"sales_delivery", "sales_return", "purchase_receipt"}, on_post=protocol.note_negative,
+                       batched=True)
 
 
 def register_pages():

@@ -10,6 +10,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core.errors import DomainError, NotFound, ValidationFailed
@@ -111,7 +112,10 @@ def _custom(batch: Batch, data: dict) -> dict:
 
 def _lock_till(terminal: Terminal) -> None:
     """Money the till takes is recorded under the terminal's row lock, as a till closing reads it (sync/closing.py):
-    the op's transaction updates that row at its end anyway, so this only takes the lock earlier."""
+    the op's transaction updates that row at its end anyway, so this only takes the lock earlier. SQLite has no row
+    locks (its writer holds the whole database from BEGIN IMMEDIATE): nothing to take there."""
+    if not connection.features.has_select_for_update:
+        return
     Terminal.objects.select_for_update().filter(pk=terminal.pk).values_list("pk", flat=True).first()
 
 

@@ -17,23 +17,26 @@ Offline sales are facts: they are accepted even when they take store stock below
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import hashlib
 import json
 import logging
 import os
+import time
 import zoneinfo
+from collections import Counter
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, Max
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
 from openjxc.core.company_settings import future_date_tolerance
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.events import record_event
-from openjxc.core.models import Event
 from openjxc.documents.models import Document
 from openjxc.stock.periods import closed_through
 from openjxc.sync import terminals
@@ -50,6 +53,8 @@ from openjxc.sync.operations import HANDLERS, count_entry
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+# SQLite: operations applied in one transaction for at most this long (decision 0029)
+GROUP_SECONDS = 0.1
 MAX_OP_ID = 64
 OP_TYPES = {
     "sale": {TerminalKind.POS},
@@ -90,7 +95,9 @@ class Batch:
         self.conf = terminals.terminal_settings(terminal.company)
         self.skew = (client_time - self.received_at).total_seconds() if client_time else None
         self.skewed = self.skew is not None and abs(self.skew) > self.conf["skew_seconds"]
-        self.markers: dict[int, int] = {}  # document id -> highest event id before its op ran
+        self.negative: dict[int, list] = {}  # document id -> what its posting took below zero
+        # the terminal's accepted/refused/negative counts of a SQLite group, written once at its end (push)
+        self.counts: Counter[str] | None = None
 
     def business_on(self, device_at: dt.datetime | None) -> dt.date | None:
         """The sale's business date: the device's time corrected by its clock skew, in the company zone.
@@ -137,10 +144,16 @@ class Batch:
 
 
 def push(terminal: Terminal, *, ops: list[dict], client_time=None, backlog: dict | None = None) -> dict:
-    """Apply a batch of operations in order, each in its own transaction; answer per operation.
+    """Apply a batch of operations in order, each atomically on its own; answer per operation.
 
     `client_time` is the device clock when it sent the batch (the skew is measured from it);
     `backlog` is {"count", "oldest_at"} of the device's outbox, reported for the terminals page.
+
+    On PostgreSQL each operation is its own transaction. On SQLite, which has one writer, the operations
+    of up to GROUP_SECONDS run in one transaction, each in its own savepoint (decision 0029): what one
+    operation does is still all or nothing, a refused one still never touches the others, and an answer
+    is sent only for what has committed — a database error answers `retry` for the whole uncommitted
+    group and every operation after it.
     """
     if not isinstance(ops, list):
         raise ValidationFailed(field="ops", reason=_("must be a list"))
@@ -148,26 +161,42 @@ def push(terminal: Terminal, *, ops: list[dict], client_time=None, backlog: dict
         raise ValidationFailed(field="ops", reason=_("has more than %(n)s operations") % {"n": MAX_BATCH})
     batch = Batch(terminal, client_time=_parse_time(client_time, "client_time"))
     report_contact(terminal, batch=batch, backlog=backlog, pushed=True)
-    answers, refused = [], []
+    grouped = connection.vendor == "sqlite"
+    answers: list[dict] = []
     unavailable = None
-    for n, op in enumerate(ops):
-        if unavailable is not None:
-            answers.append({"id": _op_id(op), "status": "retry", "error": unavailable})
-            continue
+    while len(answers) < len(ops):
+        done = len(answers)
+        group: list[dict] = []
         try:
-            answer = apply_operation(batch, op, index=n)
+            with transaction.atomic() if grouped else contextlib.nullcontext():
+                batch.counts = Counter() if grouped else None
+                known = _known(terminal, ops[done:])
+                started = time.monotonic()
+                while done + len(group) < len(ops):
+                    n = done + len(group)
+                    group.append(apply_operation(batch, ops[n], index=n, known=known))
+                    if not grouped:
+                        _fault_hook(1)
+                    elif time.monotonic() - started >= GROUP_SECONDS or _fault_due(len(group)):
+                        break
+                if batch.counts:
+                    Terminal.objects.filter(pk=terminal.pk).update(**{f: F(f) + n for f, n in batch.counts.items()})
         except DatabaseError as exc:
-            log.warning("terminal %s: database error on op %s: %s", terminal.code, _op_id(op), exc)
+            log.warning("terminal %s: database error at op %s: %s", terminal.code, done + len(group), exc)
             unavailable = {"code": "server.unavailable",
                            "message": str(_("The server's database is unavailable; try again later.")), "data": {}}
-            answers.append({"id": _op_id(op), "status": "retry", "error": unavailable})
-            continue
+            answers.extend(group if not grouped else [])  # on PostgreSQL those before the failure committed
+            answers.extend({"id": _op_id(op), "status": "retry", "error": unavailable} for op in ops[len(answers):])
+            break
+        answers.extend(group)
+        if grouped:
+            _fault_hook(len(group))
+    refused = []
+    for op, answer in zip(ops, answers, strict=True):
+        answer.pop("stored", None)
         op_type = op.get("type") if isinstance(op, dict) else None
         if answer["status"] == "refused" and not terminals.is_slip(op_type, answer["error"]["code"]):
             refused.append({"id": answer["id"], "code": answer["error"]["code"]})
-        answer.pop("stored", None)
-        answers.append(answer)
-        _fault_hook()
     if refused and unavailable is None:
         try:
             with transaction.atomic():
@@ -184,18 +213,39 @@ def push(terminal: Terminal, *, ops: list[dict], client_time=None, backlog: dict
     }
 
 
+def _known(terminal: Terminal, ops: list) -> dict[str, TerminalOperation]:
+    """The operations of `ops` this company has already stored, by op id: one statement for the batch (or, on
+    SQLite, for each group, read under the write lock). One stored after this read meets the unique key on its
+    INSERT and is answered from the row then (apply_operation)."""
+    ids = sorted({op_id for op in ops if (op_id := _op_id(op)) and len(op_id) <= MAX_OP_ID})
+    return {row.op_id: row for row in TerminalOperation.objects.filter(company_id=terminal.company_id,
+                                                                       op_id__in=ids)} if ids else {}
+
+
 _applied_in_process = 0
 
 
-def _fault_hook() -> None:
+def _fault_limit() -> int:
+    limit = os.environ.get("JXC_FAULT_EXIT_AFTER_OPS")
+    return int(limit) if limit else 0
+
+
+def _fault_due(pending: int) -> bool:
+    """Fault tests only: end a SQLite group where JXC_FAULT_EXIT_AFTER_OPS falls, so the process exits right after
+    committing exactly that many operations."""
+    limit = _fault_limit()
+    return bool(limit) and _applied_in_process + pending >= limit
+
+
+def _fault_hook(committed: int) -> None:
     """Fault tests only: JXC_FAULT_EXIT_AFTER_OPS=N kills this server process right after the N-th
     operation it has committed, mid-batch, before any answer is sent (tests/sync/test_faults.py)."""
     global _applied_in_process
-    limit = os.environ.get("JXC_FAULT_EXIT_AFTER_OPS")
+    limit = _fault_limit()
     if not limit:
         return
-    _applied_in_process += 1
-    if _applied_in_process >= int(limit):
+    _applied_in_process += committed
+    if _applied_in_process >= limit:
         log.error("JXC_FAULT_EXIT_AFTER_OPS=%s reached: exiting mid-batch (fault test)", limit)
         os._exit(70)
 
@@ -260,8 +310,9 @@ def _refusal(op_id, exc: DomainError, *, stored=True) -> dict:
     return {"id": op_id, "status": "refused", "error": error_dict(exc), "stored": stored}
 
 
-def apply_operation(batch: Batch, op: dict, *, index: int = 0) -> dict:
-    """Apply one operation exactly once; answer accepted / duplicate / refused."""
+def apply_operation(batch: Batch, op: dict, *, index: int = 0, known: dict | None = None) -> dict:
+    """Apply one operation exactly once; answer accepted / duplicate / refused. `known`: the batch's stored
+    operations by op id (push's `_known`); without it the operation's row is looked up here."""
     terminal = batch.terminal
     op_id = _op_id(op)
     if not isinstance(op, dict) or not op_id or len(op_id) > MAX_OP_ID or "\x00" in op_id:
@@ -270,7 +321,10 @@ def apply_operation(batch: Batch, op: dict, *, index: int = 0) -> dict:
     op_type = op.get("type")
     data = op.get("data")
     sha = payload_sha256(op_type, data)
-    existing = TerminalOperation.objects.filter(company_id=terminal.company_id, op_id=op_id).first()
+    if known is not None:
+        existing = known.get(op_id)
+    else:
+        existing = TerminalOperation.objects.filter(company_id=terminal.company_id, op_id=op_id).first()
     if existing is not None:
         return _replay(existing, op_id, sha)
     seq = op.get("seq")
@@ -301,7 +355,7 @@ def apply_operation(batch: Batch, op: dict, *, index: int = 0) -> dict:
                 row.result = {"id": op_id, "status": "refused", "error": error_dict(exc)}
                 row.save(update_fields=["result"])
                 if not terminals.is_slip(op_type, exc.code):  # a typo at the scan field is not a failure
-                    Terminal.objects.filter(pk=terminal.pk).update(refused_count=F("refused_count") + 1)
+                    _count(batch, refused_count=1)
                 return {**row.result, "stored": True}
             if batch.skewed:
                 flags.append("clock_skew")
@@ -330,16 +384,21 @@ def record_accepted(batch: Batch, row: TerminalOperation, doc: Document | dict, 
     else:  # a count entry: recorded on the count, no document of its own
         row.result = {"id": row.op_id, "status": "accepted", **doc, "flags": flags, **extra}
     row.save(update_fields=["status", "document", "is_negative", "result"])
-    Terminal.objects.filter(pk=terminal.pk).update(
-        accepted_count=F("accepted_count") + 1,
-        negative_count=F("negative_count") + (1 if row.is_negative else 0),
-    )
+    _count(batch, accepted_count=1, negative_count=1 if row.is_negative else 0)
     if row.is_negative and isinstance(doc, Document):
         record_event(company=terminal.company_id, topic="terminal.negative_stock", obj=doc, payload={
             "terminal": terminal.code, "terminal_id": terminal.pk, "warehouse": terminal.warehouse_id,
-            "op_id": row.op_id, "number": doc.number, "negative": _negative_of(doc, batch.markers.get(doc.pk, 0)),
+            "op_id": row.op_id, "number": doc.number, "negative": batch.negative.get(doc.pk, []),
         })
     return dict(row.result)
+
+
+def _count(batch: Batch, **counts: int) -> None:
+    """Add to the terminal's operation counts: at once, or at the end of the SQLite group (in its transaction)."""
+    if batch.counts is not None:
+        batch.counts.update({f: n for f, n in counts.items() if n})
+    else:
+        Terminal.objects.filter(pk=batch.terminal.pk).update(**{f: F(f) + n for f, n in counts.items()})
 
 
 def _replay(existing: TerminalOperation, op_id: str, sha: str) -> dict:
@@ -351,13 +410,6 @@ def _replay(existing: TerminalOperation, op_id: str, sha: str) -> dict:
         )
         return _refusal(op_id, exc, stored=False)
     return {"id": op_id, "status": "duplicate", "first": existing.result}
-
-
-def _negative_of(doc: Document, after_event: int = 0) -> list:
-    """What the posting of `doc` took below zero, from its stock.changed event (written after `after_event`)."""
-    event = Event.objects.filter(pk__gt=after_event, topic="stock.changed", object_type="documents.document",
-                                 object_id=str(doc.pk)).order_by("-id").first()
-    return (event.payload or {}).get("negative", []) if event else []
 
 
 # ---------------------------------------------------------------- the operation types
@@ -427,9 +479,28 @@ def _handle(batch: Batch, op_type, data, device_at) -> tuple[Document | dict | H
 def post_operation(batch: Batch, op_type: str, data: dict, business_on: dt.date | None) -> tuple[Document, list[str]]:
     """Make and post the operation's document dated `business_on`; its flags (`negative_stock` when the posting
     took stock below zero). Used by a push and by a manager accepting a held operation alike."""
-    # events this op writes get ids above the highest one now: the lookup below scans only those
-    marker = Event.objects.aggregate(m=Max("id"))["m"] or 0
-    doc = HANDLERS[op_type](batch, data, business_on)
-    flags = ["negative_stock"] if _negative_of(doc, marker) else []
-    batch.markers[doc.pk] = marker
-    return doc, flags
+    watched: dict[int, list] = {}
+    token = _watched.set(watched)
+    try:
+        doc = HANDLERS[op_type](batch, data, business_on)
+    finally:
+        _watched.reset(token)
+    batch.negative[doc.pk] = watched.get(doc.pk, [])
+    return doc, ["negative_stock"] if batch.negative[doc.pk] else []
+
+
+# while post_operation runs: document id -> what its posting took below zero (note_negative fills it)
+_watched: contextvars.ContextVar[dict[int, list] | None] = contextvars.ContextVar("jxc_terminal_posting",
+                                                                                  default=None)
+
+
+def note_negative(doc: Document, lines, by, events: list | None = None) -> None:
+    """On-post hook (sync/apps.py) of the kinds a terminal operation posts: while post_operation runs, keep the
+    `negative` of the stock.changed event the posting is about to write — the operation's flag and its
+    terminal.negative_stock event are made from it, with no read of the event table afterwards."""
+    watched = _watched.get()
+    if watched is None or not events:
+        return
+    for event in events:
+        if event.topic == "stock.changed" and event.object_id == str(doc.pk):
+            watched[doc.pk] = (event.payload or {}).get("negative", [])

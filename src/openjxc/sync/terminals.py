@@ -245,6 +245,8 @@ def terminal_for_token(raw: str) -> Terminal | None:
         return None
     if terminal.operator_id is not None and not terminal.operator.is_active:  # the person left: their phone too
         return None
+    if terminal.user.company_id == terminal.company_id:  # the service asks the user's company: read already
+        terminal.user.company = terminal.company
     return terminal
 
 
