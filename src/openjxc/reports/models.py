@@ -263,6 +263,10 @@ class SalesDay(SalesFigures):
         constraints = [models.UniqueConstraint(
             fields=["company", "day", "warehouse_id", "item_id", "customer_id", "salesperson_id", "channel"],
             name="salesday_key")]
+        # the slow-mover rule's read (reports/facts/sales_weeks.py): 42 days of net quantities by item and
+        # warehouse from the index alone (decision 0028; at 10 M moves the planner read the whole table instead)
+        indexes = [models.Index(fields=["company", "day", "item_id", "warehouse_id", "qty", "return_qty"],
+                                name="salesday_day_item_qty")]
 
 
 class SalesMonth(SalesFigures):
