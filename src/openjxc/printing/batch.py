@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from openjxc.documents.selectors import visible_documents
 from openjxc.printing.content import document_printout
-from openjxc.printing.documents import a4_pdf, receipt_pdf
 from openjxc.web.jobs import BatchPrint
 
 
@@ -13,6 +12,8 @@ def _rows(user, ids: list[int]) -> list:
 
 
 def _render(doc, user, paper: str) -> bytes:
+    from openjxc.printing.documents import a4_pdf, receipt_pdf  # reportlab loads with the first PDF (~15 MB)
+
     return (a4_pdf if paper == "a4" else receipt_pdf)(document_printout(doc, user))
 
 

@@ -18,11 +18,9 @@ from reportlab.pdfgen import canvas as pdfcanvas
 from openjxc.core.display import format_unit_amount as price
 from openjxc.printing.documents import wrap_text
 from openjxc.printing.fonts import pdf_font
+from openjxc.printing.label_sizes import SIZES
 from openjxc.printing.marks import CODE128, GS1_128, draw_bars, draw_qr, human_text, is_ean13, symbology_for
 
-# name -> (width, height) in mm: common thermal label stock
-SIZES = {"40x30": (40, 30), "50x25": (50, 25), "60x40": (60, 40)}
-MAX_COPIES = 500
 GS1_LOT_CHARS = set("!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
 
 

@@ -16,18 +16,17 @@ from openjxc.catalog.models import Item
 from openjxc.core import permissions
 from openjxc.documents.models import Document
 from openjxc.documents.views import _load_document
-from openjxc.printing import labels as label_layouts
 from openjxc.printing.content import document_printout
-from openjxc.printing.documents import a4_pdf, receipt_pdf
+from openjxc.printing.label_sizes import MAX_COPIES, SIZES
 from openjxc.stock.models import Lot
 from openjxc.web.pages import company_page
 
-PAPERS = {"a4": a4_pdf, "receipt": receipt_pdf}
+PAPERS = ("a4", "receipt")
 
 
 class LabelOptions(forms.Form):
-    size = forms.ChoiceField(choices=[(k, k) for k in label_layouts.SIZES], required=False)
-    copies = forms.IntegerField(min_value=1, max_value=label_layouts.MAX_COPIES, required=False)
+    size = forms.ChoiceField(choices=[(k, k) for k in SIZES], required=False)
+    copies = forms.IntegerField(min_value=1, max_value=MAX_COPIES, required=False)
     price = forms.BooleanField(required=False, label=gettext_lazy("Print the price"))
 
 
@@ -50,7 +49,10 @@ def document_pdf(request, pk: int, paper: str):
     if paper not in PAPERS:
         raise Http404(_("Unknown paper size."))
     doc = _document(request, pk)
-    content = PAPERS[paper](document_printout(doc, request.user))
+    # reportlab loads with the first PDF drawn, not with the server (~15 MB a process that prints nothing need not hold)
+    from openjxc.printing.documents import a4_pdf, receipt_pdf
+
+    content = (a4_pdf if paper == "a4" else receipt_pdf)(document_printout(doc, request.user))
     return _pdf(content, f"{doc.number}-{paper}.pdf", request.GET.get("download") == "1")
 
 
@@ -101,6 +103,8 @@ def item_labels(request, pk: int):
             .select_related("base_unit").prefetch_related("barcodes").first())
     if item is None:
         raise Http404(_("Item not found."))
+    from openjxc.printing import labels as label_layouts
+
     label = label_layouts.item_label(item, with_price=options["price"])
     content = label_layouts.labels_pdf([(label, options["copies"])], options["size"] or "40x30")
     return _pdf(content, f"labels-{item.code}.pdf", request.GET.get("download") == "1")
@@ -115,6 +119,8 @@ def lot_labels(request, pk: int):
            .select_related("item").prefetch_related("item__barcodes").first())
     if lot is None:
         raise Http404(_("Lot not found."))
+    from openjxc.printing import labels as label_layouts
+
     content = label_layouts.labels_pdf([(label_layouts.lot_label(lot), options["copies"])], options["size"] or "60x40")
     return _pdf(content, f"labels-{lot.item.code}-{lot.code}.pdf", request.GET.get("download") == "1")
 
@@ -126,6 +132,8 @@ def document_labels(request, pk: int):
     if isinstance(options, HttpResponse):
         return options
     doc = _document(request, pk)
+    from openjxc.printing import labels as label_layouts
+
     labels = []
     seen = set()
     lines = doc.lines.select_related("item__base_unit", "lot__item").prefetch_related("item__barcodes",
@@ -138,9 +146,9 @@ def document_labels(request, pk: int):
         label = (label_layouts.lot_label(ln.lot) if ln.lot_id
                  else label_layouts.item_label(ln.item, with_price=options["price"]))
         labels.append((label, options["copies"]))
-    if len(labels) * options["copies"] > label_layouts.MAX_COPIES:
+    if len(labels) * options["copies"] > MAX_COPIES:
         return HttpResponseBadRequest(
-            _("At most %(n)s labels at a time.") % {"n": label_layouts.MAX_COPIES},
+            _("At most %(n)s labels at a time.") % {"n": MAX_COPIES},
             content_type="text/plain; charset=utf-8",
         )
     content = label_layouts.labels_pdf(labels, options["size"] or "60x40")

@@ -7,13 +7,8 @@ import zoneinfo
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from reportlab.lib import colors
-from reportlab.lib.units import mm
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Spacer, Table, TableStyle
 
 from openjxc.finance.counter import METHODS
-from openjxc.printing.documents import RECEIPT_MARGIN, RECEIPT_WIDTH, wrap_text
-from openjxc.printing.fonts import pdf_font
 from openjxc.sync.models import TillClosing
 
 
@@ -44,6 +39,14 @@ def method_rows(c: TillClosing) -> list[tuple[str, str]]:
 
 
 def closing_pdf(c: TillClosing, *, embed_font: bool = True) -> bytes:
+    # reportlab (and the receipt layout of printing/documents.py) load with the first PDF, not with the server
+    from reportlab.lib import colors
+    from reportlab.lib.units import mm
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Spacer, Table, TableStyle
+
+    from openjxc.printing.documents import RECEIPT_MARGIN, RECEIPT_WIDTH, wrap_text
+    from openjxc.printing.fonts import pdf_font
+
     font = pdf_font(embed_font)
     width = RECEIPT_WIDTH - 2 * RECEIPT_MARGIN
 
