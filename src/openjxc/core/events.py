@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from openjxc.core import clock
+from openjxc.core.instances import new_object
 from openjxc.core.models import AuditRecord, Event, User
-from openjxc.core.sql import new_object
 
 
 def record_event(*, company, topic: str, by: User | None = None, obj=None, payload: dict | None = None) -> Event:

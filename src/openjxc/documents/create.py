@@ -29,10 +29,11 @@ from openjxc.core import clock, permissions
 from openjxc.core.company_settings import applies_vat
 from openjxc.core.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from openjxc.core.events import make_audit, make_event, record_audit, record_event
+from openjxc.core.instances import new_object
 from openjxc.core.models import User
 from openjxc.core.numbering import next_number
 from openjxc.core.quantities import MAX_VALUE, ZERO, cost, parse_decimal, qty
-from openjxc.core.sql import columns_of, fetch_objects, insert_objects, new_object, object_from
+from openjxc.core.sql import columns_of, fetch_objects, insert_objects, object_from
 from openjxc.documents import search
 from openjxc.documents.kinds import Kind, get_kind
 from openjxc.documents.lifecycle import ACTION_LABELS, Changes, lock_document, log_document_transition

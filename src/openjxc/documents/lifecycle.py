@@ -24,8 +24,9 @@ from django.utils.translation import gettext_lazy as _
 from openjxc.core import clock
 from openjxc.core.errors import DomainError, InvalidTransition, NotFound
 from openjxc.core.events import make_audit, make_event
+from openjxc.core.instances import new_object
 from openjxc.core.models import User
-from openjxc.core.sql import new_object, object_rows, write_together
+from openjxc.core.sql import object_rows, write_together
 from openjxc.documents.models import Document, DocumentTransition, Status
 from openjxc.stock.access import require_warehouse
 

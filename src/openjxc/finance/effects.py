@@ -24,8 +24,9 @@ from openjxc.core import clock
 from openjxc.core.company_settings import payable_from
 from openjxc.core.errors import DomainError
 from openjxc.core.events import make_event
+from openjxc.core.instances import new_object
 from openjxc.core.quantities import ZERO, money
-from openjxc.core.sql import new_object, prepare
+from openjxc.core.sql import prepare
 from openjxc.documents import hooks
 from openjxc.finance.models import Allocation, Book, PartnerEntry, PartnerTerms
 from openjxc.finance.selectors import billed_quantities, receivable_balance

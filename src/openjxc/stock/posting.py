@@ -29,9 +29,10 @@ from openjxc.catalog.models import Item
 from openjxc.core import clock
 from openjxc.core.errors import DomainError, InsufficientStock
 from openjxc.core.events import make_event
+from openjxc.core.instances import new_object
 from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, cost, money, qty
-from openjxc.core.sql import insert_objects, new_object, write_together
+from openjxc.core.sql import insert_objects, write_together
 from openjxc.stock import periods
 from openjxc.stock.costing import (
     CostState,
