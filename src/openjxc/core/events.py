@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from openjxc.core import clock
+from openjxc.core.instances import new_object
 from openjxc.core.models import AuditRecord, Event, User
 
 
@@ -18,15 +19,15 @@ def record_event(*, company, topic: str, by: User | None = None, obj=None, paylo
 
 def make_event(*, company, topic: str, by: User | None = None, obj=None, payload: dict | None = None) -> Event:
     """An unsaved Event, for callers that write several at once with bulk_create in their transaction."""
-    return Event(
-        company_id=company.pk if hasattr(company, "pk") else company,
-        topic=topic,
-        actor=by if (by is not None and by.pk) else None,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        payload=payload or {},
-        created_at=clock.now(),
-    )
+    return new_object(Event, {
+        "company_id": company.pk if hasattr(company, "pk") else company,
+        "topic": topic,
+        "actor_id": by.pk if (by is not None and by.pk) else None,
+        "object_type": obj._meta.label_lower if obj is not None else "",
+        "object_id": str(obj.pk) if obj is not None else "",
+        "payload": payload or {},
+        "created_at": clock.now(),
+    })
 
 
 def record_audit(*, company, action: str, obj, by: User | None = None, before=None, after=None) -> AuditRecord:
@@ -40,13 +41,13 @@ def record_audit(*, company, action: str, obj, by: User | None = None, before=No
 
 def make_audit(*, company, action: str, obj, by: User | None = None, before=None, after=None) -> AuditRecord:
     """An unsaved AuditRecord, for bulk writing."""
-    return AuditRecord(
-        company_id=company.pk if hasattr(company, "pk") else company,
-        actor=by if (by is not None and by.pk) else None,
-        action=action,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        before=before,
-        after=after,
-        at=clock.now(),
-    )
+    return new_object(AuditRecord, {
+        "company_id": company.pk if hasattr(company, "pk") else company,
+        "actor_id": by.pk if (by is not None and by.pk) else None,
+        "action": action,
+        "object_type": obj._meta.label_lower,
+        "object_id": str(obj.pk),
+        "before": before,
+        "after": after,
+        "at": clock.now(),
+    })

@@ -41,8 +41,8 @@ def _shape(model, fields: tuple[str, ...]) -> tuple:
             q(meta.db_table),
             tuple(q(f.column) for f in objs),
             tuple(f.attname for f in objs),
-            tuple(None if f.get_internal_type() in _PLAIN else f for f in objs),
-            tuple(f.get_internal_type() == "DecimalField" for f in objs),
+            tuple(_adapter(f) for f in objs),
+            (),  # (was: which columns are decimals; the adapters know)
             # PostgreSQL: each column's type without its modifier (numeric, not numeric(18,4)), for unnest
             tuple(f.db_type(connection).split("(")[0] for f in objs) if connection.vendor == "postgresql" else (),
         )
@@ -50,26 +50,73 @@ def _shape(model, fields: tuple[str, ...]) -> tuple:
     return shape
 
 
-def _prepare(model, fields: tuple[str, ...], rows: Iterable[Sequence]) -> list:
+def _same(field, base, *names: str) -> bool:
+    """Whether `field`'s class prepares values with `base`'s own methods (a subclass may override them)."""
+    cls = type(field)
+    return isinstance(field, base) and all(getattr(cls, n) is getattr(base, n) for n in names)
+
+
+def _adapter(field):
+    """How one column's value is adapted: None = passed as it is, else a function (value, connection) -> what
+    `field.get_db_prep_save(value, connection)` returns. Resolved once per (model, columns): for the common
+    types the value is adapted by the backend directly when it is of the type the field's own preparation
+    would leave unchanged (an aware datetime, a date, a dict or list for JSON, a finite Decimal), skipping
+    the chain of checks; anything else goes through the field."""
+    from datetime import date, datetime
+
+    from django.db import models
+
+    if field.get_internal_type() in _PLAIN:
+        return None
+    save = field.get_db_prep_save
+    if _same(field, models.DecimalField, "get_db_prep_save", "get_db_prep_value"):
+        def decimal(value, conn):
+            # what DecimalField.get_db_prep_save returns for a finite Decimal on both engines: itself
+            return value if type(value) is Decimal and value.is_finite() else save(value, conn)
+        return decimal
+    if type(field) is models.DateTimeField:
+        def moment(value, conn):
+            if type(value) is datetime and value.tzinfo is not None:  # get_prep_value leaves it as it is
+                return conn.ops.adapt_datetimefield_value(value)
+            return save(value, conn)
+        return moment
+    if type(field) is models.DateField:
+        def day(value, conn):
+            return conn.ops.adapt_datefield_value(value) if type(value) is date else save(value, conn)
+        return day
+    if type(field) is models.JSONField:
+        encoder = field.encoder
+
+        def json(value, conn):
+            return conn.ops.adapt_json_value(value, encoder) if type(value) in (dict, list) else save(value, conn)
+        return json
+    return save
+
+
+def _prepare(model, fields: tuple[str, ...], rows: Iterable[Sequence], conn=None) -> list:
     """The rows' values, flattened, adapted as the fields' get_db_prep_save would."""
-    _table, _columns, _attnames, preps, decimals, _types = _shape(model, fields)
-    conn = connection
+    adapters = _shape(model, fields)[3]
+    conn = conn or connections[DEFAULT_DB_ALIAS]  # the thread's own: each `connection.x` looks it up again
     prepared: list = []
+    add = prepared.append
     for row in rows:
-        for value, field, dec in zip(row, preps, decimals, strict=True):
-            if field is None or value is None or (dec and type(value) is Decimal and value.is_finite()):
-                # what DecimalField.get_db_prep_save returns for a finite Decimal on both engines: itself
-                prepared.append(value)
-            else:
-                prepared.append(field.get_db_prep_save(value, conn))
+        for value, adapt in zip(row, adapters, strict=True):
+            add(value if adapt is None or value is None else adapt(value, conn))
     return prepared
 
 
-def _max_params() -> int:
-    if connection.vendor == "sqlite":
+def prepare(model, fields: tuple[str, ...], values: Sequence) -> list:
+    """One row's values for `fields` of `model`, adapted as the fields' get_db_prep_save would (the adapters
+    resolved once per model and fields): for a statement of the caller's own."""
+    return _prepare(model, fields, (values,))
+
+
+def _max_params(conn=None) -> int:
+    conn = conn or connections[DEFAULT_DB_ALIAS]
+    if conn.vendor == "sqlite":
         import sqlite3
 
-        raw = connection.connection
+        raw = conn.connection
         if raw is not None and hasattr(raw, "getlimit"):
             return raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         return _SQLITE_DEFAULT_MAX_PARAMS
@@ -92,8 +139,8 @@ def insert_rows(
     """
     fields = tuple(fields)
     table, columns, _attnames, _preps, _decs, _types = _shape(model, fields)
-    conn = connection
-    prepared = _prepare(model, fields, rows)
+    conn = connections[DEFAULT_DB_ALIAS]
+    prepared = _prepare(model, fields, rows, conn)
     if not prepared:
         return []
     width = len(fields)
@@ -107,7 +154,7 @@ def insert_rows(
         with conn.cursor() as cur:
             cur.execute(sql, _columns_of(prepared, width))
             return [tuple(r) for r in cur.fetchall()] if returning else []
-    per_chunk = max(1, _max_params() // width)
+    per_chunk = max(1, _max_params(conn) // width)
     out: list[tuple] = []
     total = len(prepared) // width
     with conn.cursor() as cur:
@@ -141,9 +188,10 @@ def write_together(*writes: tuple) -> None:
     writes = tuple(w if w[0] == "update" or isinstance(w[3], list | tuple) else (*w[:3], list(w[3]), *w[4:])
                    for w in writes)
     todo = [w for w in writes if w[-1 if w[0] == "update" else 3]]
-    if connection.vendor == "sqlite" and len(todo) > 1:
+    vendor = connections[DEFAULT_DB_ALIAS].vendor
+    if vendor == "sqlite" and len(todo) > 1:
         todo = _sqlite_together(todo)
-    if connection.vendor != "postgresql" or len(todo) < 2:
+    if vendor != "postgresql" or len(todo) < 2:
         for w in todo:
             if w[0] == "insert":
                 insert_rows(w[1], w[2], w[3], conflict=w[4], update=w[5])
@@ -244,7 +292,7 @@ def insert_objects(objs: Sequence, *, returning_pk: bool = False) -> None:
         o.pk = r[0]
     for o in objs:
         o._state.adding = False
-        o._state.db = connection.alias
+        o._state.db = DEFAULT_DB_ALIAS
 
 
 def update_fields(obj, fields: Sequence[str]) -> None:
@@ -372,11 +420,14 @@ def object_from(model, row: Sequence):
     values = list(row)
     if values[names.index(model._meta.pk.attname)] is None:
         return None
+    conn = connections[DEFAULT_DB_ALIAS]
     table = model._meta.db_table
     for i, convs in enumerate(converters):
-        for conv in convs:
-            values[i] = conv(values[i], fields[i].get_col(table), connection)
-    return model.from_db(connection.alias, names, values)
+        if convs:
+            col = fields[i].get_col(table)
+            for conv in convs:
+                values[i] = conv(values[i], col, conn)
+    return model.from_db(DEFAULT_DB_ALIAS, names, values)
 
 
 def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", limit: int | None = None) -> list:
@@ -497,6 +548,7 @@ def _create_together(cur, tags: list[tuple[str, str]], state: set[str]) -> None:
 
 def _sqlite_together(todo: list[tuple]) -> list[tuple]:
     """Write what fits through the view in one statement; return the writes left to run one by one."""
+    conn = connections[DEFAULT_DB_ALIAS]
     rows: list[tuple[str, list]] = []  # (tag, prepared values)
     left: list[tuple] = []
     tags: list[tuple[str, str]] = []
@@ -509,17 +561,17 @@ def _sqlite_together(todo: list[tuple]) -> list[tuple]:
         tag = _together_tag(key)
         tags.append(tag)
         if w[0] == "insert":
-            values = _prepare(w[1], tuple(w[2]), w[3])
+            values = _prepare(w[1], tuple(w[2]), w[3], conn)
             n = len(w[2])
             rows += [(tag[0], values[i:i + n]) for i in range(0, len(values), n)]
         elif w[0] == "update_rows":
             n = len(w[2])
-            values = _prepare(w[1], tuple(w[2]), [r[:-1] for r in w[3]])
+            values = _prepare(w[1], tuple(w[2]), [r[:-1] for r in w[3]], conn)
             rows += [(tag[0], [*values[j * n:(j + 1) * n], r[-1]]) for j, r in enumerate(w[3])]
         else:
             sql_params = _update_fields_statement(w[1], tuple(w[2]))[1]
             rows.append((tag[0], sql_params))
-    if len(rows) < 2 or sum(len(v) for _t, v in rows) > _max_params() // 2:
+    if len(rows) < 2 or sum(len(v) for _t, v in rows) > _max_params(conn) // 2:
         return todo
     width = max(len(v) for _t, v in rows)
     # the statement is joined from cached pieces (one per row shape and width): documents differ in their rows
@@ -539,7 +591,7 @@ def _sqlite_together(todo: list[tuple]) -> list[tuple]:
     state = _together_state()
     from django.db import Error
 
-    with connection.cursor() as cur:
+    with conn.cursor() as cur:
         for attempt in (1, 2):
             try:
                 _create_together(cur, tags, state)

@@ -29,6 +29,7 @@ from openjxc.core import clock, permissions
 from openjxc.core.company_settings import applies_vat
 from openjxc.core.errors import DomainError, InvalidTransition, NotFound, ValidationFailed
 from openjxc.core.events import make_audit, make_event, record_audit, record_event
+from openjxc.core.instances import new_object
 from openjxc.core.models import User
 from openjxc.core.numbering import next_number
 from openjxc.core.quantities import MAX_VALUE, ZERO, cost, parse_decimal, qty
@@ -179,13 +180,13 @@ def _build_lines(kind: Kind, doc: Document, inputs: list[LineInput], company) ->
         discount = ZERO if li.discount_rate in (None, "") else check_discount_rate(li.discount_rate,
                                                                                      f"{field}.discount_rate")
         figures = line_amounts(unit_qty, price, rate, tax_inclusive=doc.prices_include_tax, discount_rate=discount)
-        line = DocumentLine(
-            document=doc, line_no=n, item=item, unit=unit, unit_quantity=unit_qty, factor=factor,
-            quantity=base_qty, unit_price=price, amount=figures.amount, tax_rate=rate,
-            tax_amount=figures.tax_amount, amount_with_tax=figures.amount_with_tax,
-            discount_rate=discount, discount_amount=figures.discount_amount,
-            promised_on=li.promised_on, memo=(li.memo or "")[:300],
-        )
+        line = new_object(DocumentLine, {
+            "document": doc, "line_no": n, "item": item, "unit": unit, "unit_quantity": unit_qty, "factor": factor,
+            "quantity": base_qty, "unit_price": price, "amount": figures.amount, "tax_rate": rate,
+            "tax_amount": figures.tax_amount, "amount_with_tax": figures.amount_with_tax,
+            "discount_rate": discount, "discount_amount": figures.discount_amount,
+            "promised_on": li.promised_on, "memo": (li.memo or "")[:300],
+        })
         # quantity x factor x price can outgrow the columns (max_digits=18) even when each input fits
         if line.quantity > MAX_VALUE or line.amount_with_tax > MAX_VALUE:
             raise ValidationFailed(field=field, reason=_("is too large"))
@@ -353,11 +354,11 @@ def create_document_here(
         raise ValidationFailed(field="memo", reason=_("is longer than 500 characters"))
     now = clock.now()
     day = business_on or clock.today(company.time_zone)
-    doc = Document(
-        company=company, kind=k.code, status=Status.DRAFT, partner=p, warehouse=wh, to_warehouse=to_wh,
-        source=source, business_on=day, memo=memo or "", custom=custom or {}, created_by=by,
-        created_at=now, updated_at=now, prices_include_tax=bool(prices_include_tax),
-    )
+    doc = new_object(Document, {
+        "company": company, "kind": k.code, "status": Status.DRAFT, "partner": p, "warehouse": wh,
+        "to_warehouse": to_wh, "source": source, "business_on": day, "memo": memo or "", "custom": custom or {},
+        "created_by": by, "created_at": now, "updated_at": now, "prices_include_tax": bool(prices_include_tax),
+    })
     _check_header(k, doc, company=company, source=source)
     built = _build_lines(k, doc, lines, company)
     if k.source_required:

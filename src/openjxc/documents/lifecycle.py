@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from openjxc.core import clock
 from openjxc.core.errors import DomainError, InvalidTransition, NotFound
 from openjxc.core.events import make_audit, make_event
+from openjxc.core.instances import new_object
 from openjxc.core.models import User
 from openjxc.core.sql import object_rows, write_together
 from openjxc.documents.models import Document, DocumentTransition, Status
@@ -199,11 +200,12 @@ def log_document_transition(changes: Changes, action: str, before: str, target: 
     else:
         previous = (DocumentTransition.objects.filter(document_id=doc.pk).order_by("-at", "-id")
                     .values_list("at", flat=True).first()) or doc.created_at
-    changes.rows.append(DocumentTransition(
-        company_id=doc.company_id, document_id=doc.pk, kind=doc.kind, warehouse_id=doc.warehouse_id,
-        action=action, from_status=before, to_status=target, at=at, by=by if (by is not None and by.pk) else None,
-        step=step, age=at - doc.created_at, waited=max(at - previous, dt.timedelta(0)),
-    ))
+    changes.rows.append(new_object(DocumentTransition, {
+        "company_id": doc.company_id, "document_id": doc.pk, "kind": doc.kind, "warehouse_id": doc.warehouse_id,
+        "action": action, "from_status": before, "to_status": target, "at": at,
+        "by_id": by.pk if (by is not None and by.pk) else None, "step": step, "age": at - doc.created_at,
+        "waited": max(at - previous, dt.timedelta(0)),
+    }))
 
 
 def _document_payload(doc, action: str, before: str, target: str, reason: str) -> dict:

@@ -24,7 +24,9 @@ from openjxc.core import clock
 from openjxc.core.company_settings import payable_from
 from openjxc.core.errors import DomainError
 from openjxc.core.events import make_event
+from openjxc.core.instances import new_object
 from openjxc.core.quantities import ZERO, money
+from openjxc.core.sql import prepare
 from openjxc.documents import hooks
 from openjxc.finance.models import Allocation, Book, PartnerEntry, PartnerTerms
 from openjxc.finance.selectors import billed_quantities, receivable_balance
@@ -81,6 +83,7 @@ def document_open(document_id: int) -> Decimal:
 
 _ENTRY_FIELDS = ("company", "partner", "book", "document", "settlement", "amount", "business_on", "reverses",
                  "created_by", "created_at")
+_ENTRY_ATTNAMES = tuple(PartnerEntry._meta.get_field(f).attname for f in _ENTRY_FIELDS)
 _entry_sql: dict[tuple, str] = {}
 
 
@@ -97,8 +100,7 @@ def _insert_entry(entry: PartnerEntry, due_on: RawSQL | dt.date) -> None:
         due = due_on.sql if isinstance(due_on, RawSQL) else "%s"
         sql = _entry_sql[key] = (f"INSERT INTO {q(meta.db_table)} ({columns}) VALUES "
                                  f"({', '.join(['%s'] * len(_ENTRY_FIELDS))}, {due}) RETURNING {q(meta.pk.column)}")
-    fields = [meta.get_field(f) for f in _ENTRY_FIELDS]
-    params = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields]
+    params = prepare(PartnerEntry, _ENTRY_FIELDS, [getattr(entry, a) for a in _ENTRY_ATTNAMES])
     if isinstance(due_on, RawSQL):
         params += list(due_on.params)
     else:
@@ -123,11 +125,11 @@ def post_partner_entries(doc, lines, by, events: list | None = None) -> None:
         return
     now = clock.now()
     due_on = due_date_sql(doc.partner_id, doc.business_on) if sign > 0 else doc.business_on
-    entry = PartnerEntry(
-        company_id=doc.company_id, partner_id=doc.partner_id, book=book, document=doc, amount=sign * amount,
-        business_on=doc.business_on, due_on=None, created_by=by if by is not None and by.pk else None,
-        created_at=now,
-    )
+    entry = new_object(PartnerEntry, {
+        "company_id": doc.company_id, "partner_id": doc.partner_id, "book": book, "document": doc,
+        "amount": sign * amount, "business_on": doc.business_on, "due_on": None,
+        "created_by": by if by is not None and by.pk else None, "created_at": now,
+    })
     _insert_entry(entry, due_on)  # due_on stays None: the database computed it (due_date_sql); nothing reads it
     event = make_event(company=doc.company_id, topic="partner_ledger.entry", by=by, obj=entry,
                        payload={"book": book, "partner": doc.partner_id, "document": doc.number,

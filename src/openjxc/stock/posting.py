@@ -29,6 +29,7 @@ from openjxc.catalog.models import Item
 from openjxc.core import clock
 from openjxc.core.errors import DomainError, InsufficientStock
 from openjxc.core.events import make_event
+from openjxc.core.instances import new_object
 from openjxc.core.models import User
 from openjxc.core.quantities import ZERO, cost, money, qty
 from openjxc.core.sql import insert_objects, write_together
@@ -275,23 +276,23 @@ def post_moves(
     def new_move(p: PlannedMove, quantity, value, lot, *, frm=None, to=None, adjustment=False,
                  parent: StockMove | None = None) -> StockMove:
         unit = cost(value / quantity) if quantity else ZERO
-        m = StockMove(
-            company_id=company.pk,
-            item=p.item,
-            lot=lot,
-            from_location=frm or p.from_location,
-            to_location=to or p.to_location,
-            quantity=quantity,
-            unit_cost=unit,
-            value=value,
-            document=document,
-            line=p.line,
-            reverses=p.reverses if not adjustment else None,
-            is_adjustment=adjustment or p.is_adjustment,
-            business_on=business_on,
-            posted_at=now,
-            posted_by=by if by is not None and by.pk else None,
-        )
+        m = new_object(StockMove, {
+            "company_id": company.pk,
+            "item": p.item,
+            "lot": lot,
+            "from_location": frm or p.from_location,
+            "to_location": to or p.to_location,
+            "quantity": quantity,
+            "unit_cost": unit,
+            "value": value,
+            "document": document,
+            "line": p.line,
+            "reverses": p.reverses if not adjustment else None,
+            "is_adjustment": adjustment or p.is_adjustment,
+            "business_on": business_on,
+            "posted_at": now,
+            "posted_by": by if by is not None and by.pk else None,
+        })
         result.moves.append(m)
         if parent is not None:
             parents[id(m)] = parent

@@ -14,6 +14,10 @@ PRAGMAs, its TEMP objects) is made once and kept: that is the point. Decision 00
 
 OPTIONS["pool"] = {"max_idle": n}: at most n idle connections kept per process (0 or absent: no pool).
 An in-memory database (the test suite's) is never pooled: Django never closes it.
+
+Its cursors also remember the queries they turned from Django's "format" style (%s) into SQLite's "qmark"
+style (?): Django runs a regular expression over every query's text on every execute, and the same texts
+come back statement after statement (the ORM's, and `core.sql`'s cached ones).
 """
 
 from __future__ import annotations
@@ -29,6 +33,27 @@ from django.db.backends.sqlite3 import base
 class Connection(sqlite3.Connection):
     """A raw connection that can carry state of its own (`core.sql` keeps its together view's shapes here, so
     they follow the connection from request to request)."""
+
+
+_QMARK_MAX_LENGTH = 16_384  # a longer text (a bulk INSERT of many rows) is converted every time, not kept
+_QMARK_MAX_KEPT = 512
+_qmark: dict[str, str] = {}  # query text -> the same in "qmark" style
+
+
+class CursorWrapper(base.SQLiteCursorWrapper):
+    """Django's cursor, converting each query text once (the conversion depends on the text alone)."""
+
+    def convert_query(self, query, *, param_names=None):
+        if param_names is not None:  # "pyformat" style: the names come from the parameters
+            return super().convert_query(query, param_names=param_names)
+        done = _qmark.get(query)
+        if done is None:
+            done = super().convert_query(query)
+            if len(query) <= _QMARK_MAX_LENGTH:
+                if len(_qmark) >= _QMARK_MAX_KEPT:
+                    _qmark.clear()  # bounded; whatever runs often is converted again at once
+                _qmark[query] = done
+        return done
 
 
 class _Pool:
@@ -91,6 +116,9 @@ def _clean(wrapper: DatabaseWrapper, raw: Connection) -> bool:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    def create_cursor(self, name=None):
+        return self.connection.cursor(factory=CursorWrapper)
+
     def get_connection_params(self):
         params = super().get_connection_params()
         self.pool_max_idle = int((params.pop("pool", None) or {}).get("max_idle", 0))
