@@ -16,7 +16,7 @@ from openjxc.core.tokens import create_token
 from openjxc.documents.models import Document
 from openjxc.partners import services as partners
 from openjxc.stock.models import StockBalance
-from openjxc.sync import terminals
+from openjxc.sync import protocol, terminals
 from openjxc.sync.models import Terminal, TerminalOperation
 from tests.conftest import assert_ledger_consistent
 
@@ -339,7 +339,7 @@ def test_the_local_outbox_keeps_an_operation_answered_retry(tmp_path):
     assert [o["id"] for o in reopened.pending()] == [b["id"]]
 
 
-def test_a_database_error_mid_batch_answers_retry_for_everything_not_committed(shop, pos):
+def test_a_database_error_mid_batch_answers_retry_for_everything_not_committed(shop, pos, monkeypatch):
     # decision 0029: on PostgreSQL each op commits on its own, so those before the failure stay accepted; on SQLite
     # the ops of a group commit together, so the whole group is rolled back and answered retry. Either way no op
     # is answered accepted unless it committed, and sending the batch again applies each op exactly once.
@@ -349,6 +349,7 @@ def test_a_database_error_mid_batch_answers_retry_for_everything_not_committed(s
     c = Client()
     ops = [_sale("1"), _sale("1"), _sale("1")]
     documents = []
+    monkeypatch.setattr(protocol, "GROUP_SECONDS", 600)  # one group on SQLite however slow the machine
 
     def second_document_fails(execute, sql, params, many, context):
         if sql.startswith('INSERT INTO "documents_document"'):
