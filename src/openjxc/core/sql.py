@@ -30,7 +30,8 @@ _shape_cache: dict[tuple, tuple] = {}
 
 
 def _shape(model, fields: tuple[str, ...]) -> tuple:
-    """(table, quoted column names, per column: None = pass through, else the field to prepare with)."""
+    """(table, quoted column names, attnames, per column its adapter (None = pass through: `_adapter`), per column
+    its PostgreSQL type for unnest)."""
     key = (model, fields)
     shape = _shape_cache.get(key)
     if shape is None:
@@ -42,7 +43,6 @@ def _shape(model, fields: tuple[str, ...]) -> tuple:
             tuple(q(f.column) for f in objs),
             tuple(f.attname for f in objs),
             tuple(_adapter(f) for f in objs),
-            (),  # (was: which columns are decimals; the adapters know)
             # PostgreSQL: each column's type without its modifier (numeric, not numeric(18,4)), for unnest
             tuple(f.db_type(connection).split("(")[0] for f in objs) if connection.vendor == "postgresql" else (),
         )
@@ -138,7 +138,7 @@ def insert_rows(
     `update`. `returning`: the columns to hand back, one tuple per row in the order given.
     """
     fields = tuple(fields)
-    table, columns, _attnames, _preps, _decs, _types = _shape(model, fields)
+    table, columns, _attnames, _preps, _types = _shape(model, fields)
     conn = connections[DEFAULT_DB_ALIAS]
     prepared = _prepare(model, fields, rows, conn)
     if not prepared:
@@ -217,7 +217,7 @@ def write_together(*writes: tuple) -> None:
 
 
 def _pg_insert(model, fields: tuple, rows: list, conflict: tuple, update: tuple) -> tuple[str, list]:
-    table, columns, _a, _p, _d, types = _shape(model, fields)
+    table, columns, _a, _p, types = _shape(model, fields)
     key = (connection.vendor, model, fields, conflict, update, (), "unnest")
     sql = _sql_cache.get(key)
     if sql is None:
@@ -284,7 +284,7 @@ def insert_objects(objs: Sequence, *, returning_pk: bool = False) -> None:
         return
     model = type(objs[0])
     fields = _object_fields(model)
-    _table, _columns, attnames, _preps, _decs, _types = _shape(model, fields)
+    _table, _columns, attnames, _preps, _types = _shape(model, fields)
     rows = [tuple(getattr(o, a) for a in attnames) for o in objs]
     pk = model._meta.pk.name
     back = insert_rows(model, fields, rows, returning=(pk,) if returning_pk else ())
@@ -305,7 +305,7 @@ def update_fields(obj, fields: Sequence[str]) -> None:
 
 def _update_fields_statement(obj, fields: tuple) -> tuple[str, list]:
     model = type(obj)
-    table, columns, attnames, _preps, _decs, _types = _shape(model, fields)
+    table, columns, attnames, _preps, _types = _shape(model, fields)
     key = ("update", connection.vendor, model, fields)
     sql = _sql_cache.get(key)
     if sql is None:
@@ -331,7 +331,7 @@ def update_rows(model, fields: Sequence[str], rows: Sequence[Sequence]) -> None:
             cur.execute(sql, params)
         return
     pk = model._meta.pk
-    table, columns, _attnames, _preps, _decs, _types = _shape(model, fields)
+    table, columns, _attnames, _preps, _types = _shape(model, fields)
     prepared = _prepare(model, fields, [r[:-1] for r in rows])
     ids = [r[-1] for r in rows]
     key = ("update_rows", connection.vendor, model, fields)
@@ -350,7 +350,7 @@ def add_to_rows(model, field: str, rows: Sequence[Sequence]) -> None:
     if not rows:
         return
     pk = model._meta.pk
-    table, columns, _attnames, _preps, _decs, types = _shape(model, (field,))
+    table, columns, _attnames, _preps, types = _shape(model, (field,))
     prepared = _prepare(model, (field,), [r[:-1] for r in rows])
     ids = [r[-1] for r in rows]
     q = connection.ops.quote_name
@@ -374,7 +374,7 @@ def add_to_rows(model, field: str, rows: Sequence[Sequence]) -> None:
 def _pg_update_rows(model, fields: tuple, rows: Sequence[Sequence]) -> tuple[str, list]:
     """update_rows' PostgreSQL statement: the table joined to the unnested column arrays."""
     pk = model._meta.pk
-    table, columns, _attnames, _preps, _decs, types = _shape(model, fields)
+    table, columns, _attnames, _preps, types = _shape(model, fields)
     key = ("update_rows", connection.vendor, model, fields)
     sql = _sql_cache.get(key)
     if sql is None:
@@ -493,7 +493,7 @@ def _new_together_tag(key: tuple) -> tuple[str, str]:
     q = connection.ops.quote_name
     model = key[1]
     meta = model._meta
-    table, columns, _a, _p, _d, _t = _shape(model, key[2])
+    table, columns, _a, _p, _t = _shape(model, key[2])
     new = [f"NEW.c{i}" for i in range(len(columns))]
     if key[0] == "insert":
         body = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(new)})"
