@@ -57,7 +57,7 @@ def post_locked(doc: Document, by: User, changes: Changes, lines=None) -> None:
                 "document.source_not_posted", _("Source document %(number)s is not posted."), http_status=409,
                 number=source.number,
             )
-        refuse_before_source(k, doc, source)  # a draft saved before the rule, or a source re-dated since
+        refuse_before_source(k, doc, source)  # a draft saved before the rule was (creation refuses it now)
         if k.source_required or k.value_from_source:
             left = source_left(source, doc.kind)
             if k.source_required:

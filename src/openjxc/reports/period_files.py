@@ -143,7 +143,8 @@ def xlsx(report: PeriodReport) -> bytes:
     taken: set[str] = set()
     ws = wb.active
     ws.title = _sheet_name(_("Summary"), taken)
-    ws.cell(row=1, column=1, value=_text(f"{report.company} · {report.title}")).font = styles().title
+    st = styles()
+    ws.cell(row=1, column=1, value=_text(f"{report.company} · {report.title}")).font = st.title
     ws.cell(row=2, column=1, value=_text(_("%(period)s, compared with %(previous)s")
                                          % {"period": report.period.label(), "previous": report.previous.label()}))
     row = 4
@@ -158,7 +159,7 @@ def xlsx(report: PeriodReport) -> bytes:
         sheet = wb.create_sheet(_sheet_name(section.title, taken))
         for col, text in enumerate(heads, start=1):
             c = sheet.cell(row=1, column=col, value=_text(text))
-            c.font, c.fill = styles().head, styles().head_fill
+            c.font, c.fill = st.head, st.head_fill
         for n, f in enumerate(section.figures, start=2):
             put(sheet, n, 1, f.label)
             put(sheet, n, 2, f.value, f.unit, f.masked)
@@ -172,9 +173,9 @@ def xlsx(report: PeriodReport) -> bytes:
         if section.chart:
             top = len(section.figures) + 3
             chart = section.chart
-            put(sheet, top, 1, chart["title"]).font = styles().head
+            put(sheet, top, 1, chart["title"]).font = st.head
             for col, s in enumerate(chart["series"], start=2):
-                put(sheet, top + 1, col, s["name"]).font = styles().head
+                put(sheet, top + 1, col, s["name"]).font = st.head
             for i, category in enumerate(chart["categories"]):
                 put(sheet, top + 2 + i, 1, category)
                 for col, s in enumerate(chart["series"], start=2):
@@ -184,7 +185,7 @@ def xlsx(report: PeriodReport) -> bytes:
         sheet = wb.create_sheet(_sheet_name(table.title, taken))
         for col, text in enumerate((_("Name"), _("This period"), _("Previous period"), _("Change")), start=1):
             c = sheet.cell(row=1, column=col, value=_text(text))
-            c.font, c.fill = styles().head, styles().head_fill
+            c.font, c.fill = st.head, st.head_fill
         for n, m in enumerate(table.rows, start=2):
             put(sheet, n, 1, m.label)
             put(sheet, n, 2, m.value, table.unit)
