@@ -117,9 +117,10 @@ class Event(models.Model):
     Audit, the terminals' change feed, live screens, webhooks and alerts all read from it.
     """
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    # read through core_event_feed, which starts with the company; nothing reads events by actor (decision 0032)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, db_index=False, related_name="+")
     topic = models.CharField(max_length=64, db_index=True)
-    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, db_index=False, related_name="+")
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     payload = models.JSONField(default=dict)
@@ -137,8 +138,9 @@ class Event(models.Model):
 class AuditRecord(models.Model):
     """Who did what, when, with the state before and after. Written by the service that acted."""
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # read through the Meta index, which starts with the company; nothing reads it by actor (decision 0032)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, db_index=False, related_name="+")
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, db_index=False, related_name="+")
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64)

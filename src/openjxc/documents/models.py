@@ -33,7 +33,9 @@ class Document(models.Model):
     # without reading them back); None once posting wrote lines of its own (a line split by lot)
     held_lines: list | None = None
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    # no index of their own on the company (the Meta indexes and the number's constraint start with it) nor on
+    # who created, approved, posted, voided or closed it (nothing reads documents by that): decision 0032
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, db_index=False, related_name="+")
     kind = models.CharField(_("kind"), max_length=32)
     number = models.CharField(_("number"), max_length=40)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
@@ -51,25 +53,26 @@ class Document(models.Model):
     # the value at cost of the goods it moves: estimated while draft / submitted, the moves' value once posted
     cost_total = models.DecimalField(_("amount at cost"), **MONEY, null=True, blank=True)
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, db_index=False,
+                                   related_name="+")
     created_at = models.DateTimeField()
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, db_index=False, related_name="+"
     )
     posted_at = models.DateTimeField(null=True, blank=True)
     posted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, db_index=False, related_name="+"
     )
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, db_index=False, related_name="+"
     )
     void_reason = models.CharField(_("void reason"), max_length=500, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, db_index=False, related_name="+"
     )
     close_reason = models.CharField(_("close reason"), max_length=500, blank=True)
     updated_at = models.DateTimeField()
@@ -99,7 +102,8 @@ class Document(models.Model):
 
 
 class DocumentLine(models.Model):
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="lines")
+    # read through the (document, line_no) constraint's index: decision 0032
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, db_index=False, related_name="lines")
     line_no = models.PositiveIntegerField()
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
@@ -141,8 +145,10 @@ class DocumentTransition(models.Model):
     reads one row per measured interval instead of pairing rows up.
     """
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="transitions")
+    # company and document are read through the Meta indexes that start with them; nothing reads by `by`
+    # (decision 0032)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, db_index=False, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, db_index=False, related_name="transitions")
     kind = models.CharField(max_length=32)
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     action = models.CharField(max_length=16)  # create, submit, approve, reject, post, void, cancel, close, …
@@ -150,7 +156,7 @@ class DocumentTransition(models.Model):
     to_status = models.CharField(max_length=16)
     at = models.DateTimeField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                           related_name="+")
+                           db_index=False, related_name="+")
     step = models.PositiveSmallIntegerField(null=True, blank=True)  # the approval step (1, 2, …) it decided
     age = models.DurationField()  # at - the document's creation
     waited = models.DurationField()  # at - the document's previous transition

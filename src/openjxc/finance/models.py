@@ -106,7 +106,8 @@ class PartnerEntry(models.Model):
     (a return, a receipt of money, a payment). Exactly one of document / settlement is set.
     """
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    # read through the Meta index, which starts with the company; nothing reads it by creator (decision 0032)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, db_index=False, related_name="+")
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
     book = models.CharField(_("book"), max_length=16, choices=Book.choices)
     document = models.ForeignKey(Document, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -116,7 +117,7 @@ class PartnerEntry(models.Model):
     due_on = models.DateField(_("due date"))
     reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, db_index=False, related_name="+"
     )
     created_at = models.DateTimeField()
 
@@ -150,7 +151,7 @@ class Allocation(models.Model):
     business_on = models.DateField(_("business date"))
     reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, db_index=False, related_name="+"
     )
     created_at = models.DateTimeField()
 

@@ -115,7 +115,9 @@ class StockMove(models.Model):
     with quantity 0 carries a cost adjustment only. A correction is a new move with `reverses` set.
     """
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    # no index of its own on the company (move_item_day and move_company_day start with it) nor on who posted
+    # it (nothing reads moves by that): decision 0032
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, db_index=False, related_name="+")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     from_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
@@ -134,7 +136,8 @@ class StockMove(models.Model):
     is_adjustment = models.BooleanField(default=False)
     business_on = models.DateField()
     posted_at = models.DateTimeField()
-    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, db_index=False,
+                                  related_name="+")
 
     class Meta:
         constraints = [
@@ -154,7 +157,8 @@ class StockMove(models.Model):
             # page's counts read the index only), plain elsewhere
             models.Index(fields=["company", "business_on"], name="move_company_day",
                          include=["from_location", "to_location"]),
-            models.Index(fields=["document"]),
+            # (the document's moves: read through the foreign key's own index; a second index on the same
+            # column was dropped by decision 0032)
             # partial indexes: few moves are corrections, fewer still were issued at zero cost
             models.Index(fields=["corrects"], condition=models.Q(corrects__isnull=False), name="move_corrects"),
             models.Index(fields=["company", "item"], condition=models.Q(unit_cost=0, quantity__gt=0),
@@ -165,8 +169,9 @@ class StockMove(models.Model):
 class StockBalance(models.Model):
     """Quantity and value of an item at a stocked location, per lot. Equal to the ledger's sum."""
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    # company and item are read through the index and the constraint that start with them (decision 0032)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, db_index=False, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, db_index=False, related_name="+")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     # 0 when there is no lot: keeps one unique key on every database (NULLs are distinct in indexes)
@@ -186,7 +191,7 @@ class ItemValuation(models.Model):
     """
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, db_index=False, related_name="+")  # uniq_valuation
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(**QTY, default=Decimal("0"))
     value = models.DecimalField(**MONEY, default=Decimal("0"))
