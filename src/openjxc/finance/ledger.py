@@ -87,15 +87,15 @@ def check_partner_ledger(company_id: int | None = None) -> list[Problem]:
     companies = Company.objects.filter(pk=company_id) if company_id else Company.objects.all()
     signs = [(c.pk, kind, (effect_of(kind, c) or (None, 0))[1]) for c in companies for kind in EFFECTS]
     wd, pd = scope("d")
-    if signs:
-        values = ", ".join(["(%s, %s, %s)"] * len(signs))
+    if signs:  # written out (integers and our own kind names): no limit on parameters however many companies
+        values = ", ".join(f"({int(pk)}, '{kind}', {int(sign)})" for pk, kind, sign in signs)
         expected = f"CASE WHEN d.status = '{POSTED}' THEN s.sign * {DOC_CENTS} ELSE 0 END"
         rows = _rows(f"WITH signs (company_id, kind, sign) AS (VALUES {values}), n AS ({net_doc}) "
                      f"SELECT d.number, COALESCE(n.net, 0), {expected} FROM documents_document d "
                      f"JOIN signs s ON s.company_id = d.company_id AND s.kind = d.kind "
                      f"LEFT JOIN n ON n.id = d.id WHERE {wd} AND d.partner_id IS NOT NULL "
                      f"AND d.status IN ('{POSTED}', '{VOIDED}') AND COALESCE(n.net, 0) <> {expected} ORDER BY d.id",
-                     [x for row in signs for x in row] + pe + pd)
+                     pe + pd)
         for number, net, exp in rows:
             problems.append(Problem("entry.document_mismatch", f"document {number}: ledger {_money(net)}, "
                                                                f"expected {_money(exp)}"))
