@@ -103,3 +103,19 @@ def test_exports_keep_the_exact_value_and_show_it_as_the_pages_do(shop):
     assert {r[header.index("从")].value for r in rows} == {"供应商", "总仓"}  # virtual locations by kind, in Chinese
     assert {r[header.index("至")].value for r in rows} == {"总仓", "客户"}
     assert {r[header.index("数量变动")].value for r in rows} == {3, 2, -1}  # numbers: Excel shows 3, not 3.0000
+
+
+def test_a_taxed_document_says_which_figures_include_tax_and_they_add_up(shop):
+    """Prices with tax: the line shows the price as entered (含税单价), the amount without tax, the tax and the
+    amount with tax, so quantity × price is a figure on the page (3 × 18.24 = 54.72 = 48.42 + 6.30)."""
+    doc = shop.post("sales_delivery", [LineInput(item=shop.flour.pk, quantity=D("3"), unit_price=D("18.24"),
+                                                 tax_rate=D("0.13"))],
+                    partner=shop.customer, prices_include_tax=True)
+    browser = Client()
+    browser.force_login(shop.admin)
+    page = visible(browser.get(reverse("web:document", args=[doc.pk]), **ZH).content.decode())
+    assert "含税单价 不含税金额 税额 价税合计" in page
+    assert " 18.24 48.42 6.30 54.72 " in page
+    assert "不含税金额 ¥48.42" in page and "税额 ¥6.30" in page and "价税合计 ¥54.72" in page
+    plain = visible(browser.get(reverse("web:document", args=[shop.receipt.pk]), **ZH).content.decode())
+    assert "价税合计" not in plain and "含税单价" not in plain  # no tax: the plain columns
