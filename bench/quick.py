@@ -3,9 +3,12 @@
     DATABASE_URL=... python bench/quick.py [N]     (default: a SQLite file in a temporary directory)
 
 A fresh database, a small company (bench/posting.py's world with 200 items), then N 3-line sales
-deliveries with create_document(advance_to="posted"), and N POST /api/documents through Django's
-test client (the whole middleware and ninja stack, no network). Prints CPU ms per document and the
-statements one document takes. CPU time is the stable figure on a shared machine.
+deliveries with create_document(advance_to="posted"), N POST /api/documents through Django's
+test client (the whole middleware and ninja stack, no network), and N one-line cash sales of a till
+pushed in batches of 10 through POST /api/sync/push (the same client). Prints CPU ms per document
+(per pushed op) and the statements one document (the first op of a push, each further op) takes.
+CPU time is the stable figure on a shared machine. `--profile` adds a CPU-time profile of N more
+in-process postings and of N more pushed ops (top entries by own time and by cumulative time).
 """
 
 from __future__ import annotations
@@ -89,26 +92,81 @@ def main() -> None:
         for _ in range(n):
             post()
         acpu, awall = time.process_time() - acpu0, time.perf_counter() - at0
+        push = till(world, by, client)
+        for _ in range(2):
+            push(10)
+        with CaptureQueriesContext(connection) as ctx:
+            push(1)
+        push_one = len(ctx.captured_queries)
+        with CaptureQueriesContext(connection) as ctx:
+            push(3)
+        push_more = (len(ctx.captured_queries) - push_one) / 2
+        pcpu0, pt0 = time.process_time(), time.perf_counter()
+        for _ in range(n // 10):
+            push(10)
+        pcpu, pwall = time.process_time() - pcpu0, time.perf_counter() - pt0
         if "--profile" in sys.argv:
             import cProfile
             import pstats
 
-            prof = cProfile.Profile()
-            prof.enable()
-            for _ in range(n):
-                posting.deliver(by, world, rng, one_tx=True, advance_to=True)
-            prof.disable()
-            pstats.Stats(prof).strip_dirs().sort_stats("cumulative").print_stats(60)
+            for name, run in (("in-process posting", lambda: posting.deliver(by, world, rng, one_tx=True,
+                                                                              advance_to=True)),
+                              ("till push, 10 ops per push", lambda: push(10))):
+                prof = cProfile.Profile(time.process_time)
+                prof.enable()
+                for _ in range(n if name.startswith("in") else n // 10):
+                    run()
+                prof.disable()
+                print(f"--- {name}: CPU-time profile")
+                stats = pstats.Stats(prof).strip_dirs()
+                stats.sort_stats("tottime").print_stats(40)
+                stats.sort_stats("cumulative").print_stats(70)
         from openjxc.finance.ledger import check_partner_ledger
         from openjxc.stock.ledger import check_ledger
 
         problems = len(check_ledger(world["company_id"])) + len(check_partner_ledger(world["company_id"]))
         print(f"{connection.vendor}: advance_to {cpu / n * 1000:.2f} ms CPU/doc, {n / wall:.0f} docs/s, "
               f"{stmts} statements | API (test client) {acpu / n * 1000:.2f} ms CPU/doc, {n / awall:.0f} docs/s, "
-              f"{api_stmts} statements | ledger problems {problems} | load {os.getloadavg()[0]:.1f}")
+              f"{api_stmts} statements | till push {pcpu / (n // 10 * 10) * 1000:.2f} ms CPU/op, "
+              f"{n // 10 * 10 / pwall:.0f} ops/s, {push_one} + {push_more:g} statements | "
+              f"ledger problems {problems} | load {os.getloadavg()[0]:.1f}")
     finally:
         connection.close()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def till(world: dict, by, client):
+    """A POS terminal at a stocked store selling to a walk-in customer; returns push(k): k one-line cash sales in
+    one POST /api/sync/push, each accepted."""
+    from decimal import Decimal
+
+    from openjxc.core import clock
+    from openjxc.documents import services as docs
+    from openjxc.documents.services import LineInput
+    from openjxc.partners import services as partners
+    from openjxc.stock import services as stock
+    from openjxc.sync import terminals
+
+    store = stock.create_warehouse(by=by, code="ST1", name="门店", kind="store")
+    docs.create_document(by=by, kind="purchase_receipt", warehouse=store, partner=world["supplier_id"],
+                         lines=[LineInput(item=i, quantity=Decimal(posting.STOCK_PER_ITEM), unit_price=Decimal("5"))
+                                for i in world["items"]], advance_to="posted")
+    walk_in = partners.create_partner(by=by, code="C000", name="门店散客", kind="customer")
+    _terminal, raw = terminals.register_terminal(by=by, code="POS1", name="一号收银台", kind="pos",
+                                                 warehouse=store, customer=walk_in)
+    codes = [f"I{k:05d}" for k in range(posting.ITEMS)]
+    rng = random.Random(2)
+
+    def push(k: int) -> None:
+        ops = [{"id": str(uuid.uuid4()), "seq": 1, "type": "sale", "created_at": clock.now().isoformat(),
+                "data": {"lines": [{"item": rng.choice(codes), "qty": "1"}], "payment": {"method": "cash"}}}
+               for _ in range(k)]
+        r = client.post("/api/sync/push", data=json.dumps({"client_time": clock.now().isoformat(), "ops": ops}),
+                        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert r.status_code == 200, r.content[:300]
+        assert [a["status"] for a in r.json()["results"]] == ["accepted"] * k, r.content[:300]
+
+    return push
 
 
 if __name__ == "__main__":

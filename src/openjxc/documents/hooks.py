@@ -9,7 +9,9 @@ finance, order progress, reservations, counts) register here instead of changing
 
 `on_post(doc, lines, by)` runs after the stock moves are written and before the status changes (registered
 with `batched=True` it is called `on_post(doc, lines, by, events=[…])` and appends its outbox events to the
-posting's own, written with them in one INSERT);
+posting's own, written with them in one INSERT; with `writes=True` as well it is also given `writes=[…]`, rows
+it appends in `core.sql.write_together`'s form, written with the posting's own changes — rows nothing reads
+before the posting commits);
 `on_void(doc, by)` runs after the reversing moves. `before_post(doc, lines, by)` runs before any
 write and may refuse with a DomainError (credit limits, over-receipt tolerance); `before_void(doc, by)`
 likewise before a void writes anything (a closed month). All run under the
@@ -41,16 +43,17 @@ class Hook:
     on_void: Callable | None = None
     before_void: Callable | None = None
     batched: bool = False  # on_post takes events= (the posting's outbox events, written together)
+    writes: bool = False  # and writes= (rows written with the posting's changes: core.sql.write_together's form)
 
 
 _hooks: list[Hook] = []
 
 
 def register(*, kinds=None, before_post=None, on_post=None, on_void=None, before_void=None,
-             batched: bool = False) -> Hook:
+             batched: bool = False, writes: bool = False) -> Hook:
     """Attach effects to the posting (and voiding) of documents of `kinds` (all kinds when None)."""
     hook = Hook(frozenset(kinds) if kinds is not None else None, before_post, on_post, on_void, before_void,
-                batched)
+                batched or writes, writes)
     if hook not in _hooks:
         _hooks.append(hook)
     return hook
@@ -65,11 +68,14 @@ def run_before_post(doc, lines, by: User) -> None:
         fn(doc, lines, by)
 
 
-def run_on_post(doc, lines, by: User, events: list | None = None) -> None:
-    """Run the kind's on_post hooks; batched ones append their outbox events to `events` when given."""
+def run_on_post(doc, lines, by: User, events: list | None = None, writes: list | None = None) -> None:
+    """Run the kind's on_post hooks; batched ones append their outbox events to `events` when given, and those
+    registered with writes=True their rows to `writes` when given (else they write them themselves)."""
     for h in _hooks:
         if h.on_post and (h.kinds is None or doc.kind in h.kinds):
-            if h.batched and events is not None:
+            if h.writes and events is not None and writes is not None:
+                h.on_post(doc, lines, by, events=events, writes=writes)
+            elif h.batched and events is not None:
                 h.on_post(doc, lines, by, events=events)
             else:
                 h.on_post(doc, lines, by)

@@ -75,7 +75,7 @@ def post_locked(doc: Document, by: User, changes: Changes, lines=None) -> None:
         if doc.kind in VALUED_AT_COST:  # its amount is now the value its moves carried
             doc.cost_total = sum(result.value_by_line().values(), ZERO)
             changes.fields.add("cost_total")
-    hooks.run_on_post(doc, lines, by, events=changes.events)
+    hooks.run_on_post(doc, lines, by, events=changes.events, writes=changes.later)
     transition(doc, "post", by=by, changes=changes)
 
 

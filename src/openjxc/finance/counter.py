@@ -24,13 +24,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
 from openjxc.core.errors import DomainError, ValidationFailed
-from openjxc.core.events import record_audit, record_event
+from openjxc.core.events import make_audit, make_event, record_audit, record_event
+from openjxc.core.instances import new_object
 from openjxc.core.numbering import next_number
 from openjxc.core.quantities import ZERO, parse_decimal
+from openjxc.core.sql import insert_rows, object_rows, write_together
 from openjxc.finance.effects import document_amount, live_allocations, reverse_allocations, reverse_entries
 from openjxc.finance.models import (
     Allocation,
@@ -106,8 +109,12 @@ def check_payments(doc, lines, by) -> None:
         )
 
 
-def record_payments(doc, lines, by) -> None:
-    """on_post (after the partner entry): the receipts of a paid delivery, the refunds of a refunded return."""
+def record_payments(doc, lines, by, events: list | None = None, writes: list | None = None) -> None:
+    """on_post (after the partner entry): the receipts of a paid delivery, the refunds of a refunded return.
+
+    The settlements are one INSERT (their ids are needed); their partner entries, allocations and audit records
+    join `writes` and their events `events` — the posting's own, written with its changes — when given (the
+    posting service gives them), else are written here."""
     if doc.kind not in KIND_OF or doc.partner_id is None:
         return
     payments = payments_of(doc)
@@ -126,26 +133,40 @@ def record_payments(doc, lines, by) -> None:
                 http_status=422, left=credit - applied,
             )
     till = str((doc.custom or {}).get("terminal") or "")[:32]
-    for p in payments:
-        s = Settlement.objects.create(
-            company_id=doc.company_id, kind=kind, number=next_number(doc.company, PREFIX[kind], doc.business_on),
-            status=SettlementStatus.POSTED, partner_id=doc.partner_id, business_on=doc.business_on, amount=p.amount,
-            method=p.method, document=doc, till=till, created_by=by, created_at=now,
-            posted_at=now, posted_by=by, updated_at=now,
-        )
-        PartnerEntry.objects.create(
-            company_id=doc.company_id, partner_id=doc.partner_id, book=Book.RECEIVABLE, settlement=s,
-            amount=s.sign * s.amount, business_on=s.business_on, due_on=s.business_on, created_by=by, created_at=now,
-        )
+    settlements = [new_object(Settlement, {
+        "company_id": doc.company_id, "kind": kind, "number": next_number(doc.company, PREFIX[kind], doc.business_on),
+        "status": SettlementStatus.POSTED, "partner_id": doc.partner_id, "business_on": doc.business_on,
+        "amount": p.amount, "method": p.method, "document": doc, "till": till, "created_by": by, "created_at": now,
+        "posted_at": now, "posted_by": by, "updated_at": now,
+    }) for p in payments]
+    model, fields, values = object_rows(settlements)
+    ids = dict(insert_rows(model, fields, values, returning=("number", "id")))
+    entries, allocations, own_events, audits = [], [], [], []
+    for s in settlements:
+        s.pk = ids[s.number]
+        s._state.adding, s._state.db = False, DEFAULT_DB_ALIAS
+        entries.append(new_object(PartnerEntry, {
+            "company_id": doc.company_id, "partner_id": doc.partner_id, "book": Book.RECEIVABLE, "settlement": s,
+            "amount": s.sign * s.amount, "business_on": s.business_on, "due_on": s.business_on, "created_by": by,
+            "created_at": now,
+        }))
         if kind == SettlementKind.RECEIPT:
-            Allocation.objects.create(
-                company_id=doc.company_id, partner_id=doc.partner_id, book=Book.RECEIVABLE, document=doc,
-                settlement=s, amount=s.amount, business_on=s.business_on, created_by=by, created_at=now,
-            )
+            allocations.append(new_object(Allocation, {
+                "company_id": doc.company_id, "partner_id": doc.partner_id, "book": Book.RECEIVABLE, "document": doc,
+                "settlement": s, "amount": s.amount, "business_on": s.business_on, "created_by": by,
+                "created_at": now,
+            }))
         payload = {"number": s.number, "kind": s.kind, "method": s.method, "amount": str(s.amount),
                    "document": doc.pk, "till": till}  # the document's number is given just before commit
-        record_event(company=doc.company_id, topic="settlement.counter", by=by, obj=s, payload=payload)
-        record_audit(company=doc.company_id, action="counter_settlement", obj=s, by=by, after=payload)
+        own_events.append(make_event(company=doc.company_id, topic="settlement.counter", by=by, obj=s,
+                                     payload=payload))
+        audits.append(make_audit(company=doc.company_id, action="counter_settlement", obj=s, by=by, after=payload))
+    rows = [("insert", *object_rows(objs), (), ()) for objs in (entries, allocations, audits) if objs]
+    if events is not None and writes is not None:
+        events += own_events
+        writes += rows
+    else:
+        write_together(*rows, ("insert", *object_rows(own_events), (), ()))
 
 
 def void_payments(doc, by) -> None:

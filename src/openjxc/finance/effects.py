@@ -210,6 +210,6 @@ def register_hooks() -> None:
     hooks.register(kinds=set(counter.KIND_OF), before_post=counter.check_payments, on_void=counter.void_payments)
     hooks.register(kinds=set(EFFECTS), on_post=post_partner_entries, on_void=reverse_partner_entries,
                    batched=True)
-    hooks.register(kinds=set(counter.KIND_OF), on_post=counter.record_payments)
+    hooks.register(kinds=set(counter.KIND_OF), on_post=counter.record_payments, writes=True)
     hooks.provide("billed_quantities", billed_quantities)
     hooks.provide("receivable_balance", receivable_balance)

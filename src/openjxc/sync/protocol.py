@@ -37,6 +37,8 @@ from openjxc.core import clock
 from openjxc.core.company_settings import future_date_tolerance
 from openjxc.core.errors import DomainError, ValidationFailed
 from openjxc.core.events import record_event
+from openjxc.core.instances import new_object
+from openjxc.core.sql import fetch_objects, insert_objects, update_fields
 from openjxc.documents.models import Document
 from openjxc.stock.periods import closed_through
 from openjxc.sync import terminals
@@ -218,8 +220,12 @@ def _known(terminal: Terminal, ops: list) -> dict[str, TerminalOperation]:
     SQLite, for each group, read under the write lock). One stored after this read meets the unique key on its
     INSERT and is answered from the row then (apply_operation)."""
     ids = sorted({op_id for op in ops if (op_id := _op_id(op)) and len(op_id) <= MAX_OP_ID})
-    return {row.op_id: row for row in TerminalOperation.objects.filter(company_id=terminal.company_id,
-                                                                       op_id__in=ids)} if ids else {}
+    if not ids:
+        return {}
+    # the ORM's filter(company_id=…, op_id__in=ids), without compiling it for every group
+    rows = fetch_objects(TerminalOperation, f"company_id = %s AND op_id IN ({', '.join(['%s'] * len(ids))})",
+                         [terminal.company_id, *ids])
+    return {row.op_id: row for row in rows}
 
 
 _applied_in_process = 0
@@ -337,11 +343,12 @@ def apply_operation(batch: Batch, op: dict, *, index: int = 0, known: dict | Non
     try:
         with transaction.atomic():
             # claim the id first: a concurrent upload of the same op waits here until this one ends
-            row = TerminalOperation(
-                company_id=terminal.company_id, terminal=terminal, op_id=op_id, seq=seq, type=str(op_type)[:32],
-                payload_sha256=sha, status=OpStatus.REFUSED, device_at=device_at, received_at=batch.received_at,
-            )
-            row.save(force_insert=True)
+            row = new_object(TerminalOperation, {
+                "company_id": terminal.company_id, "terminal": terminal, "op_id": op_id, "seq": seq,
+                "type": str(op_type)[:32], "payload_sha256": sha, "status": OpStatus.REFUSED, "device_at": device_at,
+                "received_at": batch.received_at,
+            })
+            insert_objects([row], returning_pk=True)  # the ORM's save, without compiling its INSERT per operation
             try:
                 with transaction.atomic():
                     doc, flags = _handle(batch, op_type, data, device_at)
@@ -353,7 +360,7 @@ def apply_operation(batch: Batch, op: dict, *, index: int = 0, known: dict | Non
                     exc = DomainError("terminal.op_invalid", _("The operation could not be applied: %(reason)s"),
                                       http_status=422, reason=str(exc)[:200])
                 row.result = {"id": op_id, "status": "refused", "error": error_dict(exc)}
-                row.save(update_fields=["result"])
+                update_fields(row, ["result"])
                 if not terminals.is_slip(op_type, exc.code):  # a typo at the scan field is not a failure
                     _count(batch, refused_count=1)
                 return {**row.result, "stored": True}
@@ -383,7 +390,7 @@ def record_accepted(batch: Batch, row: TerminalOperation, doc: Document | dict, 
                       "document": {"id": doc.pk, "number": doc.number, "kind": doc.kind}, "flags": flags, **extra}
     else:  # a count entry: recorded on the count, no document of its own
         row.result = {"id": row.op_id, "status": "accepted", **doc, "flags": flags, **extra}
-    row.save(update_fields=["status", "document", "is_negative", "result"])
+    update_fields(row, ["status", "document", "is_negative", "result"])
     _count(batch, accepted_count=1, negative_count=1 if row.is_negative else 0)
     if row.is_negative and isinstance(doc, Document):
         record_event(company=terminal.company_id, topic="terminal.negative_stock", obj=doc, payload={

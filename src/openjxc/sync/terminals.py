@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock, permissions
@@ -22,6 +22,7 @@ from openjxc.core.company_settings import save_settings
 from openjxc.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from openjxc.core.events import record_audit, record_event
 from openjxc.core.models import Company, Role
+from openjxc.core.sql import columns_of, object_from
 from openjxc.partners.models import Partner
 from openjxc.stock.models import Location, Warehouse, WarehouseKind
 from openjxc.sync.models import OpStatus, RegistrationCode, Terminal, TerminalKind, TerminalOperation
@@ -233,14 +234,56 @@ def revoke_terminal(*, by, terminal_id: int) -> Terminal:
     return terminal
 
 
+# what a terminal's every request reads with it, as select_related would join it
+_WITH_TERMINAL = ("company", "warehouse", "customer", "user", "operator")
+_token_sql: dict[str, tuple[str, list[tuple]]] = {}
+
+
+def _token_statement() -> tuple[str, list[tuple]]:
+    """The SELECT of a terminal by its token hash joined to its related rows — what
+    `select_related(*_WITH_TERMINAL).filter(token_hash=…, revoked_at__isnull=True).first()` runs — built once per
+    process (the ORM compiled that six-table join on every request), and per related row its (foreign key, first
+    column, number of columns)."""
+    found = _token_sql.get(connection.vendor)
+    if found is None:
+        q = connection.ops.quote_name
+        meta = Terminal._meta
+        select, at = columns_of(Terminal, "t")
+        parts, joins, related = [select], [], []
+        for n, name in enumerate(_WITH_TERMINAL):
+            field = meta.get_field(name)
+            target = field.related_model._meta
+            cols, width = columns_of(field.related_model, f"r{n}")
+            parts.append(cols)
+            joins.append(f"LEFT JOIN {q(target.db_table)} r{n} ON r{n}.{q(target.pk.column)} = t.{q(field.column)}")
+            related.append((field, at, width))
+            at += width
+        column = {f: q(meta.get_field(f).column) for f in ("token_hash", "revoked_at", "id")}
+        sql = (f"SELECT {', '.join(parts)} FROM {q(meta.db_table)} t {' '.join(joins)} "
+               f"WHERE t.{column['token_hash']} = %s AND t.{column['revoked_at']} IS NULL "
+               f"ORDER BY t.{column['id']} LIMIT 1")
+        found = _token_sql[connection.vendor] = (sql, related)
+    return found
+
+
+def _terminal_with_token_hash(token_hash: str) -> Terminal | None:
+    sql, related = _token_statement()
+    with connection.cursor() as cur:
+        cur.execute(sql, [token_hash])
+        row = cur.fetchone()
+    if row is None:
+        return None
+    terminal = object_from(Terminal, row[:related[0][1]])
+    for field, at, width in related:
+        field.set_cached_value(terminal, object_from(field.related_model, row[at:at + width]))
+    return terminal
+
+
 def terminal_for_token(raw: str) -> Terminal | None:
     """The active terminal a raw token belongs to, or None (unknown or revoked)."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    terminal = (
-        Terminal.objects.select_related("company", "warehouse", "customer", "user", "operator")
-        .filter(token_hash=_hash(raw), revoked_at__isnull=True).first()
-    )
+    terminal = _terminal_with_token_hash(_hash(raw))
     if terminal is None or not terminal.user.is_active:
         return None
     if terminal.operator_id is not None and not terminal.operator.is_active:  # the person left: their phone too
