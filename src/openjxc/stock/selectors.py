@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q, Sum
@@ -81,7 +82,8 @@ def _walked_rows(company_id: int, offset: int, limit: int, count: int, *, wareho
     end = offset + limit
     if connection.vendor != "postgresql" or end * WALK_SHARE > count:
         return None
-    where, params = "", [company_id, end * WALK_SHARE, company_id]
+    where = ""
+    params: list[Any] = [company_id, end * WALK_SHARE, company_id]
     if warehouse_ids is not None:
         where += " AND l.warehouse_id = ANY(%s)"
         params.append(list(warehouse_ids))
