@@ -22,6 +22,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 from openjxc.core import clock
+from openjxc.core import sql as sql_kit
 from openjxc.core.models import IdempotencyRecord
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -46,6 +47,10 @@ def one_transaction(request) -> bool:
     answer is a success: a service may then work in it directly (`atomic(savepoint=False)`) instead of in a
     savepoint of its own — the SAVEPOINT and RELEASE statements a savepoint costs buy nothing there."""
     return getattr(request, "jxc_idempotency_tx", False) and connection.in_atomic_block
+
+
+_CLAIM = ("user", "key", "method", "path", "request_hash", "status_code", "content_type", "body", "created_at")
+_ANSWER = ("status_code", "content_type", "body")
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
@@ -76,23 +81,24 @@ class IdempotencyMiddleware:
                 # again, or of reporting this one's effects as a refusal (e.g. "not enough stock").
                 # A key already used fails this INSERT too: no SELECT first, the first use (the common case)
                 # costs one statement less and a retry reads the stored answer below.
-                record = IdempotencyRecord.objects.create(
-                    user=user, key=key, method=request.method, path=request.path[:500],
-                    request_hash=request_hash, status_code=0, content_type="", body=b"",
-                )
+                # both statements written directly (core/sql.py): the ORM's create and save compile theirs anew
+                # on every request
+                (record_id,), = sql_kit.insert_rows(IdempotencyRecord, _CLAIM, [(
+                    user.pk, key, request.method, request.path[:500], request_hash, 0, "", b"", clock.now(),
+                )], returning=("id",))
                 request.jxc_idempotency_tx = True
                 try:
                     response = self.get_response(request)
                 finally:
                     request.jxc_idempotency_tx = False
                 if 200 <= response.status_code < 300 and not response.streaming:
-                    record.status_code = response.status_code
+                    record = IdempotencyRecord(pk=record_id, status_code=response.status_code)
                     if getattr(request, "issues_secret", False):  # never keep a token at rest
                         record.content_type, record.body = SECRET_ISSUED, b""
                     else:
                         record.content_type = response.get("Content-Type", "application/json")
                         record.body = bytes(response.content)
-                    record.save(update_fields=["status_code", "content_type", "body"])
+                    sql_kit.update_fields(record, _ANSWER)
                 else:
                     transaction.set_rollback(True)
         except IntegrityError:

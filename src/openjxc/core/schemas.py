@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from ninja import Field, FilterLookup, FilterSchema, Schema
-from pydantic import AfterValidator, StringConstraints
+from ninja.schema import DjangoGetter
+from pydantic import AfterValidator, StringConstraints, model_validator
 
 from openjxc.core import permissions
 from openjxc.core.errors import NotFound
@@ -93,6 +94,27 @@ class Search(FilterSchema):
         None, description="substring of the code or name")
 
 
+class DictSchema(Schema):
+    """A schema whose input is usually a plain dict: a request body, or rows a view builds without model instances.
+
+    ninja validates every object through a getter that looks each field up in Python (~25 µs for a row of eleven
+    fields: half of the CPU of a 500-row page), and a schema that forbids extra fields twice over. A dict needs no
+    getter: pydantic validates it as it is, once, and the schema's resolvers still run, once a row, on the dict.
+    Anything else (a model instance, another schema) is validated as ninja validates it. The OpenAPI schema is the
+    same as the plain Schema's.
+    """
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(cls, values, handler, info):  # the name replaces ninja's validator in this class
+        if type(values) is not dict:
+            return super()._run_root_validator(values, handler, info)
+        if cls._ninja_resolvers:
+            getter = DjangoGetter(values, cls, info.context)
+            values = {**values, **{name: getattr(getter, name) for name in cls._ninja_resolvers}}
+        return handler(values)
+
+
 T = TypeVar("T")
 
 
@@ -138,8 +160,14 @@ def can_see_cost(request) -> bool:
 
 def cost_field(obj_value, context):
     """A cost or value field, or None for users without "stock.cost"."""
-    request = (context or {}).get("request")
-    return obj_value if request is not None and can_see_cost(request) else None
+    if not context:
+        return None
+    # asked once per response, not once per row: the context is the one ninja validates the whole response with
+    seen = context.get("can_see_cost")
+    if seen is None:
+        request = context.get("request")
+        seen = context["can_see_cost"] = request is not None and can_see_cost(request)
+    return obj_value if seen else None
 
 
 

@@ -18,6 +18,7 @@ from openjxc.core.idempotency import one_transaction
 from openjxc.core.schemas import (
     MAX_ID,
     CustomFields,
+    DictSchema,
     Id,
     Page,
     Paging,
@@ -46,7 +47,7 @@ Advance = Literal["submitted", "approved", "posted"]
 # ---------------------------------------------------------------- schemas
 
 
-class LineIn(Schema):
+class LineIn(DictSchema):
     model_config = ConfigDict(extra="forbid")  # a misspelt field is refused, not silently dropped
 
     item: Id
@@ -66,7 +67,7 @@ class LineIn(Schema):
                                           description="line discount as a fraction: 0.05 is 5% off, before tax")
 
 
-class HeaderFields(Schema):
+class HeaderFields(DictSchema):
     model_config = ConfigDict(extra="forbid")
 
     warehouse: Id | None = None
@@ -78,7 +79,7 @@ class HeaderFields(Schema):
     prices_include_tax: bool | None = Field(None, description="unit prices are entered with tax (含税单价)")
 
 
-class PaymentIn(Schema):
+class PaymentIn(DictSchema):
     model_config = ConfigDict(extra="forbid")
 
     method: Literal["cash", "wechat", "alipay", "card", "bank"]

@@ -17,6 +17,7 @@ from openjxc.core.models import User
 from openjxc.core.schemas import (
     MAX_ID,
     MAX_PAGE,
+    DictSchema,
     Id,
     Page,
     Paging,
@@ -216,7 +217,7 @@ class StockFilters(Schema):
     offset: int = Field(0, ge=0, le=MAX_ID)
 
 
-class BalanceOut(Schema):
+class BalanceOut(DictSchema):
     item: int
     item_code: str
     item_name: str
@@ -240,10 +241,11 @@ def list_balances(request, filters: Query[StockFilters]):
     if filters.as_of is None:
         where = dict(warehouse_ids=s.warehouse_ids, item_id=filters.item, location_id=filters.location,
                      lot_id=filters.lot, include_zero=filters.include_zero)
+        count = selectors.balances(s.company_id, **where).count()
         return {
-            "count": selectors.balances(s.company_id, **where).count(),
-            "limit": filters.limit, "offset": filters.offset,
-            "items": selectors.balance_rows(s.company_id, offset=filters.offset, limit=filters.limit, **where),
+            "count": count, "limit": filters.limit, "offset": filters.offset,
+            "items": selectors.balance_rows(s.company_id, offset=filters.offset, limit=filters.limit, count=count,
+                                            **where),
         }
     locs = selectors.stocked_ids(s.company_id, warehouse_ids=s.warehouse_ids, location_id=filters.location)
     count, items = asof.page_as_of(asof.AsOf(s.company_id, filters.as_of, locs, filters.item, filters.lot),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
+from django.db import connection
 from django.db.models import Q, Sum
 
 from openjxc.core.quantities import ZERO, cost, money, qty
@@ -45,13 +47,69 @@ BALANCE_COLUMNS = {
 }
 
 
-def balance_rows(company_id: int, *, offset: int = 0, limit: int | None = None, **filters) -> list[dict]:
-    """The same balances as plain dicts (no model instances): for lists, exports and the API."""
+def balance_rows(company_id: int, *, offset: int = 0, limit: int | None = None, count: int | None = None,
+                 **filters) -> list[dict]:
+    """The same balances as plain dicts (no model instances): for lists, exports and the API. `count`, when the
+    caller has it (the API's page does), lets an early page of many balances be read by walking the items in code
+    order (`_walked_rows`)."""
+    keys = list(BALANCE_COLUMNS)
+    if limit is not None and count is not None:
+        rows = _walked_rows(company_id, offset, limit, count, **filters)
+        if rows is not None:
+            return [dict(zip(keys, row, strict=True)) for row in rows]
     qs = balances(company_id, **filters).select_related(None).values_list(*BALANCE_COLUMNS.values())
     if limit is not None:
         qs = qs[offset: offset + limit]
-    keys = list(BALANCE_COLUMNS)
     return [dict(zip(keys, row, strict=True)) for row in qs]
+
+
+# An early page is walked when it ends in the first 1/WALK_SHARE of the rows, over at most WALK_SHARE items per row
+# it needs: enough when at least one item in WALK_SHARE has a balance among the filtered ones.
+WALK_SHARE = 4
+
+
+def _walked_rows(company_id: int, offset: int, limit: int, count: int, *, warehouse_ids=None, item_id=None,
+                 location_id=None, lot_id=None, include_zero: bool = False) -> list[tuple] | None:
+    """PostgreSQL: one page of `balances` read by walking the company's items in code order (their unique index),
+    each item's balances found through the balances' unique key, until the page is full: ~2 ms for the first 500
+    of 10,000 balances, where joining and sorting all of them costs 15-40 ms (issue 15). The planner does not
+    choose this itself: it estimates a join of the balances with a warehouse's locations at one row in as many as
+    there are locations, and the walk's index probes as if they were read from disk.
+
+    None when the page is deep (the walk would cost more than the sort) or when the items walked hold too few of
+    the balances asked for (a warehouse that stocks few of the company's items): the caller reads it as before.
+    Not on SQLite: it sorts 10,000 rows in ~3 ms, and walks no faster."""
+    end = offset + limit
+    if connection.vendor != "postgresql" or end * WALK_SHARE > count:
+        return None
+    where = ""
+    params: list[Any] = [company_id, end * WALK_SHARE, company_id]
+    if warehouse_ids is not None:
+        where += " AND l.warehouse_id = ANY(%s)"
+        params.append(list(warehouse_ids))
+    for column, value in (("b.item_id", item_id), ("b.location_id", location_id), ("b.lot_id", lot_id)):
+        if value is not None:
+            where += f" AND {column} = %s"
+            params.append(value)
+    if not include_zero:
+        where += " AND NOT (b.quantity = 0 AND b.value = 0)"
+    # OFFSET 0 keeps the subquery per item (LATERAL, not flattened into one join). The order is balances()'s, and
+    # total: item and location codes are unique in a company, lot_key in an item's balances at a location
+    sql = ("SELECT x.item_id, i.code, i.name, x.warehouse_id, x.location_id, x.location_code, x.lot_id, lot.code, "
+           "lot.expires_on, x.quantity, x.value "
+           "FROM (SELECT id, code, name FROM catalog_item WHERE company_id = %s ORDER BY code LIMIT %s) i "
+           "CROSS JOIN LATERAL (SELECT b.item_id, b.location_id, b.lot_id, b.lot_key, b.quantity, b.value, "
+           "l.code AS location_code, l.warehouse_id FROM stock_stockbalance b "
+           "JOIN stock_location l ON l.id = b.location_id "
+           f"WHERE b.item_id = i.id AND b.company_id = %s{where} OFFSET 0) x "
+           "LEFT JOIN stock_lot lot ON lot.id = x.lot_id "
+           "ORDER BY i.code, x.location_code, x.lot_key LIMIT %s OFFSET %s")
+    params += [limit, offset]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    # the items walked held the whole page, or there is no more to hold (count - offset rows are left)
+    return rows if len(rows) == min(limit, count - offset) else None
 
 
 def stocked_ids(company_id: int, *, warehouse_ids=None, location_id=None) -> tuple[int, ...]:
