@@ -430,6 +430,19 @@ def object_from(model, row: Sequence):
     return model.from_db(DEFAULT_DB_ALIAS, names, values)
 
 
+def select_rows(sql: str, params: Sequence = ()) -> list[tuple]:
+    """The rows of one statement on the default connection, as the driver returns them."""
+    with connection.cursor() as cur:
+        cur.execute(sql, list(params))
+        return cur.fetchall()
+
+
+def literals(values: Iterable) -> str:
+    """`'a', 'b'` for an IN list of the project's own constants (kinds, statuses) written into a statement;
+    never for input, which goes as parameters."""
+    return ", ".join(f"'{v}'" for v in values)
+
+
 def fetch_objects(model, where: str, params: Sequence, *, order_by: str = "", limit: int | None = None) -> list:
     """Model instances from `SELECT <every concrete column> FROM table WHERE <where>`, each value passed through
     the converters the ORM would apply; no query compiler."""

@@ -13,6 +13,8 @@ from decimal import Decimal
 from django.db import connection
 
 from openjxc.core.models import Company
+from openjxc.core.sql import literals as _in
+from openjxc.core.sql import select_rows as _rows
 from openjxc.documents.models import Status
 from openjxc.finance.effects import EFFECTS, effect_of
 from openjxc.finance.models import SettlementKind, SettlementStatus
@@ -31,18 +33,8 @@ SAME = {"finance_partnerentry": ("partner_id", "book", "document_id", "settlemen
         "finance_allocation": ("partner_id", "book", "document_id", "settlement_id", "credit_document_id")}
 
 
-def _rows(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
-
-
 def _money(cents) -> Decimal:
     return Decimal(int(cents or 0)).scaleb(-2)
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
 
 
 def check_partner_ledger(company_id: int | None = None) -> list[Problem]:

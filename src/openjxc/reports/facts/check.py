@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from openjxc.core.models import Company, Event
+from openjxc.core.sql import literals as _in
+from openjxc.core.sql import select_rows as _rows
 from openjxc.documents.models import Status
 from openjxc.reports.facts.ageing import MOVING_FLOWS, RECEIVED_FLOWS, flows_sql, layers_sql
 from openjxc.reports.facts.consumer import apply_events, due_month
@@ -48,12 +50,6 @@ class FactsReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def _rows(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
 
 
 def _differences(report: FactsReport, code: str, keys: str, sums: int, facts: str, ledger: str, params: list,
@@ -223,10 +219,6 @@ def _documents(report: FactsReport, c: int, info: DocInfo) -> None:
                      f"FROM {table} WHERE company_id = %s",
                      " UNION ALL ".join(parts), [c] * (1 + len(parts)), "warehouse, item (all time)")
         _daily(report, c, info, kinds, table, list(cols), code)
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
 
 
 def _voided(c: int, info: DocInfo, kinds: dict) -> list[tuple[int, str, int, dt.date]]:
