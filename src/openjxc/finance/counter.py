@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext_lazy as _
 
 from openjxc.core import clock
@@ -33,7 +32,7 @@ from openjxc.core.events import make_audit, make_event, record_audit, record_eve
 from openjxc.core.instances import new_object
 from openjxc.core.numbering import next_number
 from openjxc.core.quantities import ZERO, parse_decimal
-from openjxc.core.sql import insert_rows, object_rows, write_together
+from openjxc.core.sql import insert_objects, object_rows, write_together
 from openjxc.finance.effects import document_amount, live_allocations, reverse_allocations, reverse_entries
 from openjxc.finance.models import (
     Allocation,
@@ -139,12 +138,9 @@ def record_payments(doc, lines, by, events: list | None = None, writes: list | N
         "amount": p.amount, "method": p.method, "document": doc, "till": till, "created_by": by, "created_at": now,
         "posted_at": now, "posted_by": by, "updated_at": now,
     }) for p in payments]
-    model, fields, values = object_rows(settlements)
-    ids = dict(insert_rows(model, fields, values, returning=("number", "id")))
+    insert_objects(settlements, returning_pk=True)
     entries, allocations, own_events, audits = [], [], [], []
     for s in settlements:
-        s.pk = ids[s.number]
-        s._state.adding, s._state.db = False, DEFAULT_DB_ALIAS
         entries.append(new_object(PartnerEntry, {
             "company_id": doc.company_id, "partner_id": doc.partner_id, "book": Book.RECEIVABLE, "settlement": s,
             "amount": s.sign * s.amount, "business_on": s.business_on, "due_on": s.business_on, "created_by": by,
