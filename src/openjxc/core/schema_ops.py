@@ -11,16 +11,19 @@ from __future__ import annotations
 from django.db import migrations
 
 
-def _single_column_indexes(schema_editor, model, field_name: str) -> list[str]:
-    """The plain (not unique, not partial-by-Meta) indexes on exactly this field's column."""
+def _plain_indexes(schema_editor, model) -> dict[str, list[str]]:
+    """Per column, the names of the plain (not unique, not declared in Meta) indexes on that column alone."""
     connection = schema_editor.connection
-    column = model._meta.get_field(field_name).column
     declared = {i.name for i in model._meta.indexes}
     with connection.cursor() as cur:
         found = connection.introspection.get_constraints(cur, model._meta.db_table)
-    return sorted(name for name, c in found.items()
-                  if c.get("index") and not c.get("unique") and not c.get("primary_key")
-                  and c.get("columns") == [column] and name not in declared)
+    out: dict[str, list[str]] = {}
+    for name, c in sorted(found.items()):
+        columns = c.get("columns") or []
+        if (c.get("index") and not c.get("unique") and not c.get("primary_key") and len(columns) == 1
+                and name not in declared):
+            out.setdefault(columns[0], []).append(name)
+    return out
 
 
 def drop_field_indexes(app_label: str, fields: dict[str, list[str]]) -> migrations.RunPython:
@@ -29,16 +32,18 @@ def drop_field_indexes(app_label: str, fields: dict[str, list[str]]) -> migratio
     def forward(apps, schema_editor):
         for model_name, names in fields.items():
             model = apps.get_model(app_label, model_name)
+            indexes = _plain_indexes(schema_editor, model)
             for field_name in names:
-                for index in _single_column_indexes(schema_editor, model, field_name):
+                for index in indexes.get(model._meta.get_field(field_name).column, []):
                     schema_editor.execute(f"DROP INDEX {schema_editor.quote_name(index)}")
 
     def backward(apps, schema_editor):
         for model_name, names in fields.items():
             model = apps.get_model(app_label, model_name)
+            indexes = _plain_indexes(schema_editor, model)
             for field_name in names:
-                if not _single_column_indexes(schema_editor, model, field_name):
-                    field = model._meta.get_field(field_name)
+                field = model._meta.get_field(field_name)
+                if not indexes.get(field.column):
                     schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
 
     return migrations.RunPython(forward, backward)
