@@ -108,6 +108,8 @@ def test_receipt_spec_messages_and_held_sales_at_the_till(live_server, wipeable_
         assert "主管已驳回：重复录入" in till.inner_text("#reviews li[data-status='rejected']")
         # the local sale learnt its number: the returns list offers it under it
         till.click("#open-returns")
+        # openReturns() fills the list after an IndexedDB read: wait for its first entry before reading it
+        till.locator("#returns-sales li").first.wait_for(timeout=30000)
         assert number in till.inner_text("#returns-sales")
         till.click("#returns-close")
         till.locator("#reviews-card").scroll_into_view_if_needed()
